@@ -1,0 +1,87 @@
+# Shared rules for the top-level Makefile.
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+CPPFLAGS += -DGLUED_VERSION='"$(VERSION)"' -DGLUED_GIT_REV='"$(GIT_REV)"'
+
+OBJ := $(BUILD)/obj
+ASAN := $(BUILD)/asan
+FUZZ := $(BUILD)/fuzz
+
+lib_objs = $(patsubst %.c,$(1)/%.o,$(LIB_SRC) $(CORE_SRC))
+io_objs = $(patsubst %.c,$(1)/%.o,$(IO_SRC))
+
+.PHONY: all deps deps-check test unit fuzz-replay fuzz e2e bench install clean format sim
+.DEFAULT_GOAL := all
+
+all: deps-check $(BUILD)/glued
+
+deps:
+	tools/deps.sh install
+
+deps-check:
+	@tools/deps.sh check || tools/deps.sh install
+
+# --- daemon -----------------------------------------------------------------
+$(OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS_BASE) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/glued: $(call lib_objs,$(OBJ)) $(call io_objs,$(OBJ)) $(OBJ)/userspace/main.o
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# --- unit tests under ASan/UBSan --------------------------------------------
+$(ASAN)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS_BASE) -O1 $(SAN) -MMD -MP -c $< -o $@
+
+$(ASAN)/tests/unit/%: $(ASAN)/tests/unit/%.o $(call lib_objs,$(ASAN))
+	$(CC) $(SAN) $^ $(LDLIBS) -o $@
+
+UNIT_BINS := $(patsubst tests/unit/%.c,$(ASAN)/tests/unit/%,$(UNIT_SRC))
+unit-build: $(UNIT_BINS)
+
+unit: deps-check $(UNIT_BINS)
+	@tests/run-suite.sh unit $(UNIT_BINS)
+
+# --- fuzz targets (libFuzzer) -----------------------------------------------
+FUZZ_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+$(FUZZ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) $(CFLAGS_BASE) -O1 $(FUZZ_FLAGS) -DGLUED_FUZZ -MMD -MP -c $< -o $@
+
+$(FUZZ)/tests/fuzz/%: $(FUZZ)/tests/fuzz/%.o $(call lib_objs,$(FUZZ))
+	$(CLANG) -fsanitize=fuzzer,address,undefined $^ $(LDLIBS) -o $@
+
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ)/tests/fuzz/%,$(FUZZ_SRC))
+fuzz-build: $(FUZZ_BINS)
+
+fuzz-replay: deps-check $(FUZZ_BINS)
+	@tests/run-suite.sh fuzz $(FUZZ_BINS)
+
+FUZZ_SECONDS ?= 60
+fuzz: deps-check $(FUZZ_BINS)
+	@for b in $(FUZZ_BINS); do n=$${b##*/}; mkdir -p tests/fuzz/corpus/$${n#fuzz_}; \
+	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+	  $$b -max_total_time=$(FUZZ_SECONDS) -max_len=4096 tests/fuzz/corpus/$${n#fuzz_} || exit 1; done
+
+# --- suites -----------------------------------------------------------------
+test: deps-check all $(UNIT_BINS) $(FUZZ_BINS)
+	@tests/run-all.sh
+
+e2e: all
+	@tests/run-suite.sh e2e
+
+bench: all
+	tools/bench.sh
+
+install: all
+	install -D -m 0755 $(BUILD)/glued $(DESTDIR)$(PREFIX)/sbin/glued
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,121 @@
+/* DNS wire format: bounded parsing of queries and building of replies.
+ *
+ * Everything here reads untrusted bytes: every read is bounded by the
+ * message, compression pointers must point strictly backwards and are
+ * followed at most DNS_MAX_PTRS times, names are at most 255 bytes in wire
+ * form and labels at most 63. No allocation, no I/O.
+ */
+#ifndef GLUED_CORE_DNS_WIRE_H
+#define GLUED_CORE_DNS_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+
+#define DNS_HDR_LEN 12
+#define DNS_NAME_MAX 255     /* wire form, including the root label */
+#define DNS_LABEL_MAX 63
+#define DNS_MAX_PTRS 16	     /* compression pointers followed per name */
+#define DNS_UDP_MIN 512	     /* without EDNS */
+#define DNS_UDP_MAX 1232     /* the most glued sends over UDP (DNS flag day 2020) */
+#define DNS_TCP_MAX 65535
+
+/* Header flag bits (host order of the 16-bit flags word). */
+#define DNS_QR 0x8000
+#define DNS_OPCODE_MASK 0x7800
+#define DNS_OPCODE_SHIFT 11
+#define DNS_AA 0x0400
+#define DNS_TC 0x0200
+#define DNS_RD 0x0100
+#define DNS_RA 0x0080
+#define DNS_Z 0x0040
+#define DNS_AD 0x0020
+#define DNS_CD 0x0010
+#define DNS_RCODE_MASK 0x000f
+
+enum dns_rcode {
+	DNS_RCODE_NOERROR = 0,
+	DNS_RCODE_FORMERR = 1,
+	DNS_RCODE_SERVFAIL = 2,
+	DNS_RCODE_NXDOMAIN = 3,
+	DNS_RCODE_NOTIMP = 4,
+	DNS_RCODE_REFUSED = 5,
+	DNS_RCODE_BADVERS = 16, /* extended: needs OPT */
+};
+
+enum dns_type {
+	DNS_TYPE_A = 1,
+	DNS_TYPE_NS = 2,
+	DNS_TYPE_CNAME = 5,
+	DNS_TYPE_SOA = 6,
+	DNS_TYPE_PTR = 12,
+	DNS_TYPE_MX = 15,
+	DNS_TYPE_TXT = 16,
+	DNS_TYPE_AAAA = 28,
+	DNS_TYPE_SRV = 33,
+	DNS_TYPE_OPT = 41,
+	DNS_TYPE_ANY = 255,
+};
+
+#define DNS_CLASS_IN 1
+
+/* A parsed query. Filled by dns_parse_query(); every field is valid when it
+ * returns 0, and the header fields (id, flags, counts) are valid as soon as
+ * the 12-byte header was read, even if it then fails, so an error reply can
+ * be built. */
+struct dns_query {
+	uint16_t id;
+	uint16_t flags;	/* as received */
+	uint16_t qdcount, ancount, nscount, arcount;
+	bool header_ok; /* 12 header bytes were present */
+
+	/* The question name in wire form, uncompressed, case as received. */
+	uint8_t qname[DNS_NAME_MAX];
+	uint8_t qname_len;	/* bytes in qname, including the root label */
+	uint8_t labels;		/* label count, root excluded: 1 = single label */
+	uint16_t qtype, qclass;
+	uint16_t question_end;	/* offset just past QCLASS in the message */
+
+	/* EDNS(0): present only if the query had an OPT record. */
+	bool edns;
+	uint16_t edns_udp_size; /* as advertised (may be < 512) */
+	uint8_t edns_version;
+	bool edns_do;		/* DO bit */
+	uint16_t opt_offset;	/* where the OPT RR starts in the message */
+	uint16_t opt_len;	/* its length in bytes */
+};
+
+/* Parse a query message. Returns:
+ *   0               a well-formed query (QR=0, QDCOUNT=1, at most one OPT
+ *                   with the root owner); check opcode/version yourself
+ *   GLUED_ETRUNC    fewer than 12 bytes (no header; drop silently)
+ *   GLUED_EFORMERR  anything malformed after the header (answer FORMERR)
+ *   GLUED_EPROTO    QR=1: a response; never answered
+ */
+int dns_parse_query(struct dns_query *q, const uint8_t *msg, size_t len) GLUED_MUST_CHECK;
+
+/* The first label of q->qname, lowercased into buf (>= 64 bytes), and its
+ * length; for table lookups. */
+size_t dns_query_first_label(const struct dns_query *q, char *buf);
+
+/* The UDP payload size the reply to q may use: 512 without EDNS, else the
+ * advertised size clamped to [512, DNS_UDP_MAX]. */
+uint16_t dns_query_udp_limit(const struct dns_query *q);
+
+/* Parse a name at `off` in msg (compression allowed, bounded) into wire form
+ * in out[DNS_NAME_MAX]; sets *name_len and *next (offset after the name in
+ * place). 0 or GLUED_EFORMERR / GLUED_ETRUNC. */
+int dns_name_parse(const uint8_t *msg, size_t len, size_t off, uint8_t *out, uint8_t *name_len,
+		   size_t *next) GLUED_MUST_CHECK;
+
+/* Wire-form name to lowercase presentation form without the trailing dot
+ * ("web", "example.com", "" for the root). out needs DNS_NAME_MAX*4 bytes to
+ * hold escapes; non-printable bytes are written as \DDD. */
+size_t dns_name_to_text(const uint8_t *name, size_t name_len, char *out, size_t cap);
+
+/* Case-insensitive equality of two wire-form names. */
+bool dns_name_eq(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+
+#endif

@@ -1,0 +1,61 @@
+/* The DNS server: UDP and TCP listeners on io_uring, the answerer called
+ * for every query, forwarding for what it does not answer.
+ *
+ * UDP: one socket per address family bound to the configured endpoint,
+ * received with multishot recvmsg into a provided-buffer ring, the local
+ * address taken from IP_PKTINFO / IPV6_PKTINFO so replies leave from the
+ * address the client asked; replies queued as sendmsg SQEs and submitted in
+ * batches. TCP: multishot accept, pipelined length-prefixed queries, an
+ * idle timeout and a connection cap. Never answers a message with QR=1.
+ */
+#ifndef GLUED_IO_DNS_SERVER_H
+#define GLUED_IO_DNS_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/dns_answer.h"
+#include "core/table.h"
+#include "io/dns_client.h"
+#include "io/forwarder.h"
+#include "io/loop.h"
+#include "lib/addr.h"
+
+#define DNS_SERVER_ALLOW_MAX 128
+
+struct dns_server;
+
+struct dns_server_cfg {
+	struct glued_endpoint bind; /* 0.0.0.0 / :: = every address */
+	uint32_t ttl_s;
+	unsigned tcp_max_conns;	 /* default 256 */
+	uint32_t tcp_idle_ms;	 /* default 10000 */
+};
+
+struct dns_server_stats {
+	struct dns_answer_stats answer;
+	uint64_t udp_rx, udp_tx, udp_tx_errors, udp_truncated_rx;
+	uint64_t tcp_accepted, tcp_rejected, tcp_rx, tcp_tx, tcp_idle_closed;
+	uint64_t refused, probes_dropped;
+};
+
+struct dns_server *dns_server_new(struct loop *l, const struct dns_server_cfg *cfg,
+				  const struct table *t) GLUED_MUST_CHECK_PTR;
+/* Bind and start serving. 0 or -errno (the message names the endpoint in
+ * the log of the caller: use dns_server_bind_str). */
+int dns_server_start(struct dns_server *s) GLUED_MUST_CHECK;
+void dns_server_free(struct dns_server *s);
+
+void dns_server_set_forwarder(struct dns_server *s, struct forwarder *f);
+/* Who may use the forwarder; replaces the list. */
+void dns_server_set_allow(struct dns_server *s, const struct glued_cidr *allow, size_t n);
+
+/* dns_reply_fn for the forwarder: ctx is the struct dns_server. */
+void dns_server_reply(void *ctx, const struct dns_client *c, const uint8_t *msg, size_t len);
+
+/* The endpoints actually bound (for the forwarder's self check). */
+size_t dns_server_endpoints(const struct dns_server *s, struct glued_endpoint *out, size_t max);
+
+void dns_server_get_stats(const struct dns_server *s, struct dns_server_stats *st);
+
+#endif
