@@ -22,6 +22,36 @@
  * OPT record answered with an OPT (UDP size DNS_UDP_MAX, DO copied) when the
  * query had one. A reply larger than the limit (UDP: dns_query_udp_limit(),
  * TCP: 65535) is sent with TC=1 and no answer records.
+ *
+ * Order of decisions: no header or QR=1: drop. Opcode != QUERY: NOTIMP.
+ * Malformed: FORMERR. EDNS version > 0: BADVERS. Class != IN: forward.
+ * QTYPE PTR for d.c.b.a.in-addr.arpa (4 decimal labels 0..255, no leading
+ * zeros) or for 32 single-hex-digit labels under ip6.arpa, whose address
+ * table_lookup_addr() knows: one PTR answer; any other reverse name:
+ * forward. Root name ("."): forward. More than one label: forward. One
+ * label: known -> A/AAAA answered or NODATA, other types NODATA; unknown
+ * -> A/AAAA NXDOMAIN, other types forward.
+ *
+ * Reply bytes, exactly (the BPF program reproduces the A/AAAA ones):
+ *   header    ID copied; flags = QR | opcode (copied) | AA | RA |
+ *             (query flags & (RD|CD)) | (rcode & 0xf), plus TC when
+ *             truncated; Z and AD clear. QDCOUNT 1 (0 when the question did
+ *             not parse), ANCOUNT n, NSCOUNT 0, ARCOUNT 1 with an OPT else 0.
+ *   question  the query's qname bytes, uncompressed, case as received;
+ *             QTYPE; QCLASS.
+ *   answer k  (k = 0..n-1) c0 0c, TYPE, 00 01, TTL cfg->ttl_s, RDLENGTH,
+ *             RDATA. A/AAAA: the n addresses of the family from
+ *             table_lookup() (sorted) starting at index rot % n, wrapping:
+ *             answer k is address (rot % n + k) % n. PTR: RDATA is the
+ *             first table_lookup_addr() name as one label plus the root.
+ *   OPT       when the query had a valid OPT (not on FORMERR): 00, 00 29,
+ *             04 d0 (DNS_UDP_MAX), TTL = ext-rcode << 24 (1 for BADVERS,
+ *             else 0) | version 0 | DO << 15 copied, RDLENGTH 00 00.
+ *   truncated the same header with TC=1 and ANCOUNT 0; question and OPT
+ *             kept. Limit: `limit` if non-zero, else dns_query_udp_limit();
+ *             never more than cap.
+ * dns_build_rcode() builds the same shape with no answers, AA=0 (it speaks
+ * for forwarded names), and an OPT if q->edns.
  */
 #ifndef GLUED_CORE_DNS_ANSWER_H
 #define GLUED_CORE_DNS_ANSWER_H

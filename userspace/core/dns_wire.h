@@ -77,6 +77,8 @@ struct dns_query {
 	uint8_t labels;		/* label count, root excluded: 1 = single label */
 	uint16_t qtype, qclass;
 	uint16_t question_end;	/* offset just past QCLASS in the message */
+	bool question_ok;	/* qname..qclass above are valid (set even when a
+				 * later section then fails, for error replies) */
 
 	/* EDNS(0): present only if the query had an OPT record. */
 	bool edns;
@@ -93,6 +95,13 @@ struct dns_query {
  *   GLUED_ETRUNC    fewer than 12 bytes (no header; drop silently)
  *   GLUED_EFORMERR  anything malformed after the header (answer FORMERR)
  *   GLUED_EPROTO    QR=1: a response; never answered
+ * Checks, in order: QR; QDCOUNT == 1 and length <= 65535; the question (name bounded as below,
+ * QTYPE, QCLASS present); ANCOUNT == NSCOUNT == 0; ARCOUNT records cannot
+ * need more bytes than are left (11 each); every additional record parses
+ * (owner name, fixed fields, RDLENGTH within the message); OPT: at most
+ * one, root owner, its options' TLVs exactly fill RDLENGTH. Non-OPT
+ * additional records are skipped; bytes after the last record are ignored;
+ * the Z bit is ignored. The opcode is not checked.
  */
 int dns_parse_query(struct dns_query *q, const uint8_t *msg, size_t len) GLUED_MUST_CHECK;
 
@@ -106,7 +115,12 @@ uint16_t dns_query_udp_limit(const struct dns_query *q);
 
 /* Parse a name at `off` in msg (compression allowed, bounded) into wire form
  * in out[DNS_NAME_MAX]; sets *name_len and *next (offset after the name in
- * place). 0 or GLUED_EFORMERR / GLUED_ETRUNC. */
+ * place). 0 or GLUED_EFORMERR / GLUED_ETRUNC. A pointer must point before
+ * the start of the run of labels it ends (so every jump goes strictly
+ * backwards and loops are impossible), at most DNS_MAX_PTRS per name; it
+ * may point into the header. Label types 0x40 and 0x80 are GLUED_EFORMERR,
+ * as is a name longer than 255 bytes; running off the end is
+ * GLUED_ETRUNC. */
 int dns_name_parse(const uint8_t *msg, size_t len, size_t off, uint8_t *out, uint8_t *name_len,
 		   size_t *next) GLUED_MUST_CHECK;
 

@@ -1,0 +1,956 @@
+/* The name table (see table.h): entries stored compactly, three hash
+ * indexes (entries by (origin, owner), names by lowercase label, addresses
+ * for PTR) and, per name, the sorted union of the addresses of every entry
+ * carrying it, kept with reference counts so a lookup is one hash probe and
+ * no work. A mutation first allocates everything it may need and only then
+ * changes the table, so -ENOMEM leaves the table as it was. This file never
+ * does I/O, logs, reads a clock or allocates on the lookup paths.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/table.h"
+
+#define TABLE_OBSERVERS_MAX 4
+
+/* --- open-addressing pointer map ------------------------------------------
+ * Linear probing over a power-of-two array, load at most 3/4, deletion by
+ * backward shift (no tombstones). Slots keep the full hash so probes compare
+ * keys only when hashes match. */
+struct slot {
+	uint32_t hash;
+	void *p; /* NULL = empty */
+};
+
+struct map {
+	struct slot *slots;
+	size_t cap, n;
+};
+
+typedef bool (*map_eq_fn)(const void *node, const void *key);
+
+static size_t map_find(const struct map *m, uint32_t hash, map_eq_fn eq, const void *key)
+{
+	if (!m->cap)
+		return SIZE_MAX;
+	for (size_t i = hash & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+		const struct slot *s = &m->slots[i];
+
+		if (!s->p)
+			return SIZE_MAX;
+		if (s->hash == hash && eq(s->p, key))
+			return i;
+	}
+}
+
+static void map_put_slot(struct slot *slots, size_t cap, uint32_t hash, void *p)
+{
+	size_t i = hash & (cap - 1);
+
+	while (slots[i].p)
+		i = (i + 1) & (cap - 1);
+	slots[i] = (struct slot){ .hash = hash, .p = p };
+}
+
+/* Make room for `extra` more insertions without failing. */
+static int map_reserve(struct map *m, size_t extra)
+{
+	size_t want = m->n + extra, cap = m->cap ? m->cap : 16;
+	struct slot *slots;
+
+	if (want * 4 <= m->cap * 3)
+		return 0;
+	while (want * 4 > cap * 3)
+		cap *= 2;
+	slots = calloc(cap, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->slots[i].p)
+			map_put_slot(slots, cap, m->slots[i].hash, m->slots[i].p);
+	free(m->slots);
+	m->slots = slots;
+	m->cap = cap;
+	return 0;
+}
+
+/* Only after map_reserve(). */
+static void map_insert(struct map *m, uint32_t hash, void *p)
+{
+	map_put_slot(m->slots, m->cap, hash, p);
+	m->n++;
+}
+
+static void map_remove_at(struct map *m, size_t i)
+{
+	size_t mask = m->cap - 1, j = i;
+
+	m->slots[i].p = NULL;
+	m->n--;
+	/* Backward shift: move later members of the probe run into the hole
+	 * when their home slot is not cyclically within (i, j]. */
+	for (;;) {
+		size_t home;
+
+		j = (j + 1) & mask;
+		if (!m->slots[j].p)
+			return;
+		home = m->slots[j].hash & mask;
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		m->slots[i] = m->slots[j];
+		m->slots[j].p = NULL;
+		i = j;
+	}
+}
+
+/* --- nodes ---------------------------------------------------------------- */
+
+/* The sorted, distinct addresses of one family for one name, each with the
+ * number of entries (carrying the name) that contribute it. One block:
+ * cap addresses, then cap counts. */
+struct fam {
+	struct glued_addr *a;
+	uint32_t *rc;
+	uint32_t n, cap;
+};
+
+struct tname {
+	uint32_t hash;
+	uint32_t n_entries; /* entries carrying this name; 0 = vanishing */
+	struct fam f4, f6;
+	struct tname *dirty_next;
+	bool dirty;
+	uint8_t len;
+	char name[]; /* lowercase, NUL-terminated */
+};
+
+struct tentry;
+
+struct taddr {
+	uint32_t hash;
+	uint32_t n, cap;
+	struct tentry **entries; /* carrying this address, first = PTR answer */
+	struct glued_addr a;
+};
+
+union tref {
+	struct tname *name;
+	struct taddr *addr;
+};
+
+struct tentry {
+	uint32_t hash;
+	uint32_t origin;
+	uint64_t updated_ms;
+	struct tentry *prev, *next; /* insertion order */
+	uint16_t n_names, n_addrs;
+	char *owner;	    /* inside this block, after refs */
+	union tref refs[]; /* n_names names, then n_addrs addresses */
+};
+
+struct observer {
+	table_observer_fn fn;
+	void *ctx;
+};
+
+struct table {
+	struct map entries, names, addrs;
+	struct tentry *head, *tail;
+	struct tname *dirty; /* names to tell observers about */
+	struct observer obs[TABLE_OBSERVERS_MAX];
+	size_t n_obs;
+	size_t records;
+	uint64_t puts, dels, skipped_names;
+	struct table_entry *scratch; /* table_get()'s copy */
+};
+
+/* --- hashing ---------------------------------------------------------------- */
+
+static uint32_t hash_mix(uint32_t h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+static uint32_t fnv(uint32_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+static inline uint8_t lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+/* Hash of a name as if lowercased, so lookups need not copy. */
+static uint32_t hash_name(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ lower((uint8_t)s[i])) * 16777619u;
+	return hash_mix(h);
+}
+
+static uint32_t hash_entry(uint32_t origin, const char *owner, size_t len)
+{
+	uint8_t o[4] = { (uint8_t)(origin >> 24), (uint8_t)(origin >> 16), (uint8_t)(origin >> 8),
+			 (uint8_t)origin };
+
+	return hash_mix(fnv(fnv(2166136261u, o, 4), owner, len));
+}
+
+static uint32_t hash_addr(const struct glued_addr *a)
+{
+	return hash_mix(fnv(fnv(2166136261u, &a->family, 1), a->b, 16));
+}
+
+struct name_key {
+	const char *s;
+	size_t len;
+};
+
+static bool name_eq(const void *node, const void *key)
+{
+	const struct tname *n = node;
+	const struct name_key *k = key;
+
+	if (n->len != k->len)
+		return false;
+	for (size_t i = 0; i < k->len; i++)
+		if ((uint8_t)n->name[i] != lower((uint8_t)k->s[i]))
+			return false;
+	return true;
+}
+
+struct entry_key {
+	uint32_t origin;
+	const char *owner;
+};
+
+static bool entry_eq(const void *node, const void *key)
+{
+	const struct tentry *e = node;
+	const struct entry_key *k = key;
+
+	return e->origin == k->origin && strcmp(e->owner, k->owner) == 0;
+}
+
+static bool taddr_eq(const void *node, const void *key)
+{
+	return addr_eq(&((const struct taddr *)node)->a, key);
+}
+
+static struct tname *name_find(const struct table *t, const char *s, size_t len, uint32_t hash)
+{
+	struct name_key k = { s, len };
+	size_t i = map_find(&t->names, hash, name_eq, &k);
+
+	return i == SIZE_MAX ? NULL : t->names.slots[i].p;
+}
+
+static struct taddr *addr_find(const struct table *t, const struct glued_addr *a, uint32_t hash)
+{
+	size_t i = map_find(&t->addrs, hash, taddr_eq, a);
+
+	return i == SIZE_MAX ? NULL : t->addrs.slots[i].p;
+}
+
+static size_t entry_slot(const struct table *t, uint32_t origin, const char *owner)
+{
+	struct entry_key k = { origin, owner };
+
+	return map_find(&t->entries, hash_entry(origin, owner, strlen(owner)), entry_eq, &k);
+}
+
+/* --- names and labels ------------------------------------------------------- */
+
+void table_lower(char *dst, const char *src, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		dst[i] = (char)lower((uint8_t)src[i]);
+}
+
+bool table_name_valid(const char *s, size_t len)
+{
+	if (len < 1 || len > TABLE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = (uint8_t)s[i];
+
+		if (c == '.' || c <= 0x20 || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* --- per-name address sets ------------------------------------------------- */
+
+static int fam_reserve(struct fam *f, size_t want)
+{
+	size_t cap = f->cap ? f->cap : 1;
+	struct glued_addr *a;
+	uint32_t *rc;
+
+	if (want <= f->cap)
+		return 0;
+	while (cap < want)
+		cap *= 2;
+	a = malloc(cap * (sizeof(*a) + sizeof(*rc)));
+	if (!a)
+		return -ENOMEM;
+	rc = (uint32_t *)(a + cap);
+	if (f->n) {
+		memcpy(a, f->a, f->n * sizeof(*a));
+		memcpy(rc, f->rc, f->n * sizeof(*rc));
+	}
+	free(f->a);
+	f->a = a;
+	f->rc = rc;
+	f->cap = (uint32_t)cap;
+	return 0;
+}
+
+/* Index of the first address >= a (by bytes); *found if equal. */
+static size_t fam_search(const struct fam *f, const struct glued_addr *a, bool *found)
+{
+	size_t lo = 0, hi = f->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(f->a[mid].b, a->b, 16);
+
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+static struct fam *fam_of(struct tname *n, const struct glued_addr *a)
+{
+	return a->family == AF_INET ? &n->f4 : &n->f6;
+}
+
+static void mark_dirty(struct table *t, struct tname *n)
+{
+	if (n->dirty)
+		return;
+	n->dirty = true;
+	n->dirty_next = t->dirty;
+	t->dirty = n;
+}
+
+/* Capacity was reserved: cannot fail. */
+static void name_add_addr(struct table *t, struct tname *n, const struct glued_addr *a)
+{
+	struct fam *f = fam_of(n, a);
+	bool found;
+	size_t i = fam_search(f, a, &found);
+
+	if (found) {
+		f->rc[i]++;
+		return;
+	}
+	memmove(&f->a[i + 1], &f->a[i], (f->n - i) * sizeof(*f->a));
+	memmove(&f->rc[i + 1], &f->rc[i], (f->n - i) * sizeof(*f->rc));
+	f->a[i] = *a;
+	f->rc[i] = 1;
+	f->n++;
+	t->records++;
+	mark_dirty(t, n);
+}
+
+static void name_del_addr(struct table *t, struct tname *n, const struct glued_addr *a)
+{
+	struct fam *f = fam_of(n, a);
+	bool found;
+	size_t i = fam_search(f, a, &found);
+
+	if (!found || --f->rc[i])
+		return;
+	memmove(&f->a[i], &f->a[i + 1], (f->n - i - 1) * sizeof(*f->a));
+	memmove(&f->rc[i], &f->rc[i + 1], (f->n - i - 1) * sizeof(*f->rc));
+	f->n--;
+	t->records--;
+	mark_dirty(t, n);
+}
+
+/* --- lifecycle ---------------------------------------------------------------- */
+
+struct table *table_new(void)
+{
+	struct table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->scratch = malloc(sizeof(*t->scratch));
+	if (!t->scratch) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void name_free(struct tname *n)
+{
+	free(n->f4.a);
+	free(n->f6.a);
+	free(n);
+}
+
+static void taddr_free(struct taddr *a)
+{
+	free(a->entries);
+	free(a);
+}
+
+void table_free(struct table *t)
+{
+	struct tentry *e, *next;
+
+	if (!t)
+		return;
+	for (e = t->head; e; e = next) {
+		next = e->next;
+		free(e);
+	}
+	for (size_t i = 0; i < t->names.cap; i++)
+		if (t->names.slots[i].p)
+			name_free(t->names.slots[i].p);
+	for (size_t i = 0; i < t->addrs.cap; i++)
+		if (t->addrs.slots[i].p)
+			taddr_free(t->addrs.slots[i].p);
+	free(t->entries.slots);
+	free(t->names.slots);
+	free(t->addrs.slots);
+	free(t->scratch);
+	free(t);
+}
+
+int table_observe(struct table *t, table_observer_fn fn, void *ctx)
+{
+	if (t->n_obs == TABLE_OBSERVERS_MAX)
+		return GLUED_ELIMIT;
+	t->obs[t->n_obs++] = (struct observer){ fn, ctx };
+	return 0;
+}
+
+/* --- mutation helpers ------------------------------------------------------ */
+
+/* Take away what entry e contributes, except to the address nodes listed in
+ * `keep` (those the replacing entry also carries: the caller swaps the
+ * pointer in place so the PTR order holds). */
+static void entry_withdraw(struct table *t, struct tentry *e, struct taddr *const *keep,
+			   size_t n_keep)
+{
+	union tref *names = e->refs, *addrs = e->refs + e->n_names;
+
+	for (size_t i = 0; i < e->n_names; i++) {
+		struct tname *n = names[i].name;
+
+		for (size_t j = 0; j < e->n_addrs; j++)
+			name_del_addr(t, n, &addrs[j].addr->a);
+		if (--n->n_entries == 0)
+			mark_dirty(t, n);
+	}
+	for (size_t j = 0; j < e->n_addrs; j++) {
+		struct taddr *a = addrs[j].addr;
+		size_t k, i;
+
+		for (k = 0; k < n_keep && keep[k] != a; k++)
+			;
+		if (k < n_keep)
+			continue;
+		for (i = 0; i < a->n && a->entries[i] != e; i++)
+			;
+		if (i < a->n) {
+			memmove(&a->entries[i], &a->entries[i + 1],
+				(a->n - i - 1) * sizeof(*a->entries));
+			a->n--;
+		}
+		if (a->n == 0) {
+			map_remove_at(&t->addrs, map_find(&t->addrs, a->hash, taddr_eq, &a->a));
+			taddr_free(a);
+		}
+	}
+}
+
+static void entry_unlink(struct table *t, struct tentry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		t->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		t->tail = e->prev;
+}
+
+/* Remove e entirely without telling observers yet. */
+static void entry_remove(struct table *t, struct tentry *e)
+{
+	entry_withdraw(t, e, NULL, 0);
+	map_remove_at(&t->entries, entry_slot(t, e->origin, e->owner));
+	entry_unlink(t, e);
+	free(e);
+	t->dels++;
+}
+
+/* Drop vanished names from the index, tell observers about every dirty
+ * name once, then free the vanished ones. */
+static void flush_dirty(struct table *t)
+{
+	struct tname *n, *next;
+
+	for (n = t->dirty; n; n = n->dirty_next) {
+		if (n->n_entries == 0) {
+			struct name_key k = { n->name, n->len };
+
+			map_remove_at(&t->names, map_find(&t->names, n->hash, name_eq, &k));
+		}
+	}
+	/* Dirty means changed: a name is marked only when its entry count or
+	 * an address count crosses zero, and a put adds the new entry before
+	 * withdrawing the old one, so nothing crosses zero and back. */
+	for (n = t->dirty; n; n = n->dirty_next)
+		for (size_t i = 0; i < t->n_obs; i++)
+			t->obs[i].fn(t->obs[i].ctx, n->name, n->len);
+	for (n = t->dirty; n; n = next) {
+		next = n->dirty_next;
+		n->dirty = false;
+		n->dirty_next = NULL;
+		if (n->n_entries == 0)
+			name_free(n);
+	}
+	t->dirty = NULL;
+}
+
+/* --- put ------------------------------------------------------------------- */
+
+/* The caller's entry, validated and normalised. */
+struct norm {
+	size_t n_names, n_addrs;
+	uint8_t len[TABLE_ENTRY_NAMES_MAX];
+	char names[TABLE_ENTRY_NAMES_MAX][TABLE_NAME_MAX + 1];
+	struct glued_addr addrs[TABLE_ENTRY_ADDRS_MAX];
+};
+
+static void normalise(struct table *t, const struct table_entry *e, struct norm *nm)
+{
+	nm->n_names = nm->n_addrs = 0;
+	for (size_t i = 0; i < e->n_names; i++) {
+		size_t len = strnlen(e->names[i], TABLE_NAME_MAX + 1), k;
+
+		if (!table_name_valid(e->names[i], len)) {
+			t->skipped_names++;
+			continue;
+		}
+		table_lower(nm->names[nm->n_names], e->names[i], len);
+		nm->names[nm->n_names][len] = '\0';
+		for (k = 0; k < nm->n_names; k++)
+			if (nm->len[k] == len && !memcmp(nm->names[k], nm->names[nm->n_names], len))
+				break;
+		if (k == nm->n_names)
+			nm->len[nm->n_names++] = (uint8_t)len;
+	}
+	for (size_t i = 0; i < e->n_addrs; i++) {
+		struct glued_addr a = { .family = e->addrs[i].family };
+		size_t k;
+
+		if (a.family != AF_INET && a.family != AF_INET6)
+			continue;
+		memcpy(a.b, e->addrs[i].b, a.family == AF_INET ? 4 : 16);
+		for (k = 0; k < nm->n_addrs && !addr_eq(&nm->addrs[k], &a); k++)
+			;
+		if (k == nm->n_addrs)
+			nm->addrs[nm->n_addrs++] = a;
+	}
+}
+
+static bool same_as(const struct tentry *e, const struct norm *nm)
+{
+	if (e->n_names != nm->n_names || e->n_addrs != nm->n_addrs)
+		return false;
+	for (size_t i = 0; i < nm->n_names; i++)
+		if (strcmp(e->refs[i].name->name, nm->names[i]))
+			return false;
+	for (size_t j = 0; j < nm->n_addrs; j++)
+		if (!addr_eq(&e->refs[e->n_names + j].addr->a, &nm->addrs[j]))
+			return false;
+	return true;
+}
+
+static struct tname *name_alloc(const char *lname, size_t len, uint32_t hash)
+{
+	struct tname *n = calloc(1, sizeof(*n) + len + 1);
+
+	if (!n)
+		return NULL;
+	n->hash = hash;
+	n->len = (uint8_t)len;
+	memcpy(n->name, lname, len + 1);
+	return n;
+}
+
+static struct taddr *taddr_alloc(const struct glued_addr *a, uint32_t hash)
+{
+	struct taddr *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->hash = hash;
+	n->a = *a;
+	return n;
+}
+
+static int taddr_reserve(struct taddr *a, size_t want)
+{
+	size_t cap = a->cap ? a->cap : 1;
+	struct tentry **p;
+
+	if (want <= a->cap)
+		return 0;
+	while (cap < want)
+		cap *= 2;
+	p = realloc(a->entries, cap * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	a->entries = p;
+	a->cap = (uint32_t)cap;
+	return 0;
+}
+
+static struct tentry *entry_alloc(const struct table_entry *e, const struct norm *nm)
+{
+	size_t n_refs = nm->n_names + nm->n_addrs, olen = strlen(e->owner);
+	struct tentry *te = malloc(sizeof(*te) + n_refs * sizeof(union tref) + olen + 1);
+
+	if (!te)
+		return NULL;
+	memset(te, 0, sizeof(*te));
+	te->origin = e->origin;
+	te->updated_ms = e->updated_ms;
+	te->hash = hash_entry(e->origin, e->owner, olen);
+	te->n_names = (uint16_t)nm->n_names;
+	te->n_addrs = (uint16_t)nm->n_addrs;
+	te->owner = (char *)(te->refs + n_refs);
+	memcpy(te->owner, e->owner, olen + 1);
+	return te;
+}
+
+/* Everything a put needs, allocated before anything changes. */
+struct plan {
+	struct tentry *e;
+	struct tname *names[TABLE_ENTRY_NAMES_MAX];
+	bool name_new[TABLE_ENTRY_NAMES_MAX];
+	struct taddr *addrs[TABLE_ENTRY_ADDRS_MAX];
+	bool addr_new[TABLE_ENTRY_ADDRS_MAX];
+};
+
+static void plan_undo(struct plan *p, const struct norm *nm)
+{
+	for (size_t i = 0; i < nm->n_names; i++)
+		if (p->name_new[i])
+			name_free(p->names[i]);
+	for (size_t j = 0; j < nm->n_addrs; j++)
+		if (p->addr_new[j])
+			taddr_free(p->addrs[j]);
+	free(p->e);
+}
+
+static int plan_make(struct table *t, const struct table_entry *e, const struct norm *nm,
+		     bool replacing, struct plan *p)
+{
+	size_t n4 = 0, n6 = 0, new_names = 0, new_addrs = 0;
+
+	memset(p, 0, sizeof(*p));
+	for (size_t j = 0; j < nm->n_addrs; j++)
+		nm->addrs[j].family == AF_INET ? n4++ : n6++;
+	p->e = entry_alloc(e, nm);
+	if (!p->e)
+		goto err;
+	for (size_t i = 0; i < nm->n_names; i++) {
+		uint32_t h = hash_name(nm->names[i], nm->len[i]);
+		struct tname *n = name_find(t, nm->names[i], nm->len[i], h);
+
+		if (!n) {
+			n = name_alloc(nm->names[i], nm->len[i], h);
+			if (!n)
+				goto err;
+			p->name_new[i] = true;
+			new_names++;
+		}
+		p->names[i] = n;
+		if (fam_reserve(&n->f4, n->f4.n + n4) || fam_reserve(&n->f6, n->f6.n + n6))
+			goto err;
+	}
+	for (size_t j = 0; j < nm->n_addrs; j++) {
+		uint32_t h = hash_addr(&nm->addrs[j]);
+		struct taddr *a = addr_find(t, &nm->addrs[j], h);
+
+		if (!a) {
+			a = taddr_alloc(&nm->addrs[j], h);
+			if (!a)
+				goto err;
+			p->addr_new[j] = true;
+			new_addrs++;
+		}
+		p->addrs[j] = a;
+		if (taddr_reserve(a, a->n + 1))
+			goto err;
+	}
+	if (map_reserve(&t->names, new_names) || map_reserve(&t->addrs, new_addrs) ||
+	    map_reserve(&t->entries, replacing ? 0 : 1))
+		goto err;
+	return 0;
+err:
+	plan_undo(p, nm);
+	return -ENOMEM;
+}
+
+/* Cannot fail: everything was allocated by plan_make(). */
+static void plan_commit(struct table *t, struct plan *p, const struct norm *nm, struct tentry *old)
+{
+	struct tentry *e = p->e;
+
+	for (size_t i = 0; i < nm->n_names; i++) {
+		struct tname *n = p->names[i];
+
+		if (p->name_new[i])
+			map_insert(&t->names, n->hash, n);
+		e->refs[i].name = n;
+		if (n->n_entries++ == 0)
+			mark_dirty(t, n);
+		/* Add before the old entry withdraws, so an address both carry
+		 * never drops to zero and the name is not falsely dirty. */
+		for (size_t j = 0; j < nm->n_addrs; j++)
+			name_add_addr(t, n, &nm->addrs[j]);
+	}
+	for (size_t j = 0; j < nm->n_addrs; j++) {
+		struct taddr *a = p->addrs[j];
+		size_t i = a->n;
+
+		if (p->addr_new[j])
+			map_insert(&t->addrs, a->hash, a);
+		e->refs[nm->n_names + j].addr = a;
+		if (old)
+			for (i = 0; i < a->n && a->entries[i] != old; i++)
+				;
+		if (i < a->n)
+			a->entries[i] = e; /* replaced in place: PTR order holds */
+		else
+			a->entries[a->n++] = e;
+	}
+	if (old) {
+		size_t slot = entry_slot(t, old->origin, old->owner);
+
+		entry_withdraw(t, old, p->addrs, nm->n_addrs);
+		t->entries.slots[slot].p = e;
+		e->prev = old->prev;
+		e->next = old->next;
+		if (e->prev)
+			e->prev->next = e;
+		else
+			t->head = e;
+		if (e->next)
+			e->next->prev = e;
+		else
+			t->tail = e;
+		free(old);
+	} else {
+		map_insert(&t->entries, e->hash, e);
+		e->prev = t->tail;
+		if (t->tail)
+			t->tail->next = e;
+		else
+			t->head = e;
+		t->tail = e;
+	}
+}
+
+int table_put(struct table *t, const struct table_entry *e)
+{
+	struct tentry *old;
+	struct norm nm;
+	struct plan p;
+	size_t slot;
+	int err;
+
+	if (e->n_names > TABLE_ENTRY_NAMES_MAX || e->n_addrs > TABLE_ENTRY_ADDRS_MAX ||
+	    strnlen(e->owner, sizeof(e->owner)) == sizeof(e->owner))
+		return -EINVAL;
+	normalise(t, e, &nm);
+	slot = entry_slot(t, e->origin, e->owner);
+	old = slot == SIZE_MAX ? NULL : t->entries.slots[slot].p;
+	if (nm.n_names == 0 || nm.n_addrs == 0) {
+		if (old) {
+			entry_remove(t, old);
+			flush_dirty(t);
+		}
+		t->puts++;
+		return 0;
+	}
+	if (old && same_as(old, &nm)) {
+		old->updated_ms = e->updated_ms;
+		t->puts++;
+		return 0;
+	}
+	if (!old && t->entries.n >= TABLE_ENTRIES_MAX)
+		return GLUED_ELIMIT;
+	err = plan_make(t, e, &nm, old != NULL, &p);
+	if (err)
+		return err;
+	plan_commit(t, &p, &nm, old);
+	flush_dirty(t);
+	t->puts++;
+	return 0;
+}
+
+int table_del(struct table *t, uint32_t origin, const char *owner)
+{
+	size_t slot = entry_slot(t, origin, owner);
+
+	if (slot == SIZE_MAX)
+		return GLUED_ENOTFOUND;
+	entry_remove(t, t->entries.slots[slot].p);
+	flush_dirty(t);
+	return 0;
+}
+
+size_t table_del_origin(struct table *t, uint32_t origin)
+{
+	struct tentry *e, *next;
+	size_t n = 0;
+
+	for (e = t->head; e; e = next) {
+		next = e->next;
+		if (e->origin == origin) {
+			entry_remove(t, e);
+			n++;
+		}
+	}
+	flush_dirty(t);
+	return n;
+}
+
+/* --- reads ------------------------------------------------------------------- */
+
+static void answer_of(const struct tname *n, struct table_answer *ans)
+{
+	ans->v4 = n->f4.a;
+	ans->n_v4 = n->f4.n;
+	ans->v6 = n->f6.a;
+	ans->n_v6 = n->f6.n;
+}
+
+bool table_lookup(const struct table *t, const char *name, size_t len, struct table_answer *ans)
+{
+	const struct tname *n;
+
+	if (len == 0 || len > TABLE_NAME_MAX)
+		return false;
+	n = name_find(t, name, len, hash_name(name, len));
+	if (!n)
+		return false;
+	answer_of(n, ans);
+	return true;
+}
+
+const char *table_lookup_addr(const struct table *t, const struct glued_addr *a)
+{
+	struct glued_addr k = { .family = a->family };
+	const struct taddr *n;
+
+	if (a->family != AF_INET && a->family != AF_INET6)
+		return NULL;
+	memcpy(k.b, a->b, a->family == AF_INET ? 4 : 16);
+	n = addr_find(t, &k, hash_addr(&k));
+	if (!n || n->n == 0)
+		return NULL;
+	return n->entries[0]->refs[0].name->name;
+}
+
+static void entry_fill(struct table_entry *out, const struct tentry *e)
+{
+	memset(out, 0, sizeof(*out));
+	out->origin = e->origin;
+	strcpy(out->owner, e->owner);
+	out->n_names = e->n_names;
+	for (size_t i = 0; i < e->n_names; i++)
+		memcpy(out->names[i], e->refs[i].name->name, e->refs[i].name->len + 1u);
+	out->n_addrs = e->n_addrs;
+	for (size_t j = 0; j < e->n_addrs; j++)
+		out->addrs[j] = e->refs[e->n_names + j].addr->a;
+	out->updated_ms = e->updated_ms;
+}
+
+const struct table_entry *table_get(const struct table *t, uint32_t origin, const char *owner)
+{
+	size_t slot = entry_slot(t, origin, owner);
+
+	if (slot == SIZE_MAX)
+		return NULL;
+	entry_fill(t->scratch, t->entries.slots[slot].p);
+	return t->scratch;
+}
+
+int table_foreach_entry(const struct table *t, table_entry_fn fn, void *ctx)
+{
+	struct table_entry copy;
+
+	for (const struct tentry *e = t->head; e; e = e->next) {
+		int rc;
+
+		entry_fill(&copy, e);
+		rc = fn(ctx, &copy);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int table_foreach_name(const struct table *t, table_name_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < t->names.cap; i++) {
+		const struct tname *n = t->names.slots[i].p;
+		struct table_answer ans;
+		int rc;
+
+		if (!n)
+			continue;
+		answer_of(n, &ans);
+		rc = fn(ctx, n->name, n->len, &ans);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+void table_get_stats(const struct table *t, struct table_stats *st)
+{
+	st->entries = t->entries.n;
+	st->names = t->names.n;
+	st->records = t->records;
+	st->puts = t->puts;
+	st->dels = t->dels;
+	st->skipped_names = t->skipped_names;
+}
