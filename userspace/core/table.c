@@ -132,7 +132,7 @@ struct tentry;
 struct taddr {
 	uint32_t hash;
 	uint32_t n, cap;
-	struct tentry **entries; /* carrying this address, first = PTR answer */
+	struct tentry **entries; /* carrying this address, by seq; [0] = PTR answer */
 	struct glued_addr a;
 };
 
@@ -145,7 +145,8 @@ struct tentry {
 	uint32_t hash;
 	uint32_t origin;
 	uint64_t updated_ms;
-	struct tentry *prev, *next; /* insertion order */
+	uint64_t seq;		    /* insertion order; a replacement keeps it */
+	struct tentry *prev, *next; /* in seq order */
 	uint16_t n_names, n_addrs;
 	char *owner;	    /* inside this block, after refs */
 	union tref refs[]; /* n_names names, then n_addrs addresses */
@@ -163,6 +164,7 @@ struct table {
 	struct observer obs[TABLE_OBSERVERS_MAX];
 	size_t n_obs;
 	size_t records;
+	uint64_t next_seq;
 	uint64_t puts, dels, skipped_names;
 	struct table_entry *scratch; /* table_get()'s copy */
 };
@@ -732,6 +734,7 @@ static void plan_commit(struct table *t, struct plan *p, const struct norm *nm, 
 {
 	struct tentry *e = p->e;
 
+	e->seq = old ? old->seq : t->next_seq++;
 	for (size_t i = 0; i < nm->n_names; i++) {
 		struct tname *n = p->names[i];
 
@@ -755,10 +758,14 @@ static void plan_commit(struct table *t, struct plan *p, const struct norm *nm, 
 		if (old)
 			for (i = 0; i < a->n && a->entries[i] != old; i++)
 				;
-		if (i < a->n)
-			a->entries[i] = e; /* replaced in place: PTR order holds */
-		else
-			a->entries[a->n++] = e;
+		if (i < a->n) {
+			a->entries[i] = e; /* same seq, same place */
+			continue;
+		}
+		for (i = a->n; i > 0 && a->entries[i - 1]->seq > e->seq; i--)
+			a->entries[i] = a->entries[i - 1];
+		a->entries[i] = e;
+		a->n++;
 	}
 	if (old) {
 		size_t slot = entry_slot(t, old->origin, old->owner);

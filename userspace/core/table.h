@@ -87,7 +87,9 @@ size_t table_del_origin(struct table *t, uint32_t origin);
  * family: NODATA). */
 bool table_lookup(const struct table *t, const char *name, size_t len, struct table_answer *ans);
 /* Reverse lookup: the first name (lowercase, NUL-terminated) carrying
- * address a, or NULL. */
+ * address a, or NULL: of the entries carrying a, the one put first (a
+ * replaced entry keeps its place), and its first valid name. Valid until
+ * the next mutation. */
 const char *table_lookup_addr(const struct table *t, const struct glued_addr *a);
 
 /* Iterate every entry (for snapshots, gluedctl, resync) in insertion order
