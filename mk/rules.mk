@@ -85,3 +85,9 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Build (installing what is missing) and run glued in the foreground with
+# the defaults, or with GLUED_* from the environment.
+run: all
+	exec $(BUILD)/glued
+.PHONY: run

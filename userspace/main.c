@@ -1,0 +1,226 @@
+/* glued: command line, configuration, wiring of the parts, signals.
+ *
+ * Nothing here makes a DNS, Docker or gossip decision: it builds the parts,
+ * connects their outputs to their inputs, and runs the loop. fatal() is
+ * allowed here, before the loop starts, and nowhere else.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "core/config.h"
+#include "core/table.h"
+#include "io/dns_server.h"
+#include "io/file_watch.h"
+#include "io/forwarder.h"
+#include "io/loop.h"
+#include "io/sources.h"
+#include "lib/log.h"
+
+extern char **environ;
+
+static const char *const default_config_paths[] = {
+	"/etc/glued/glued.json",
+	"/etc/glued/glued.toml",
+};
+
+struct daemon {
+	struct glued_config cfg;
+	struct loop *loop;
+	struct table *table;
+	struct dns_server *dns;
+	struct forwarder *fwd;
+	struct sources *sources;
+	int sig_fd;
+	struct signalfd_siginfo si;
+	struct loop_op sig_op;
+};
+
+static void usage(FILE *f)
+{
+	size_t need = config_help(NULL, 0, CONFIG_HELP_TEXT);
+	char *help = malloc(need + 1);
+
+	fprintf(f, "usage: glued [--config PATH] [--help] [--version]\n\n"
+		   "glued gives Docker containers on many hosts DNS names for each other.\n"
+		   "It watches one Docker network, answers single-label names from the\n"
+		   "cluster-wide table and forwards everything else upstream.\n\n"
+		   "options:\n"
+		   "  -c, --config PATH  read settings from PATH (.json or .toml); default\n"
+		   "                     /etc/glued/glued.json or /etc/glued/glued.toml if present\n"
+		   "  -h, --help         this text\n"
+		   "  -V, --version      print the version\n\n"
+		   "environment (wins over the config file):\n");
+	if (help) {
+		config_help(help, need + 1, CONFIG_HELP_TEXT);
+		fputs(help, f);
+		free(help);
+	}
+}
+
+/* Load the configuration or exit 2 with one line naming the key. */
+static void load_config(struct glued_config *cfg, const char *path)
+{
+	char err[CONFIG_ERR_LEN];
+	char *text = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (!path) {
+		for (size_t i = 0; i < sizeof(default_config_paths) / sizeof(*default_config_paths); i++) {
+			if (access(default_config_paths[i], F_OK) == 0) {
+				path = default_config_paths[i];
+				break;
+			}
+		}
+	}
+	if (path) {
+		ret = file_read_all(path, &text, &len);
+		if (ret) {
+			fprintf(stderr, "config: %s: %s\n", path, glued_strerror(ret));
+			exit(2);
+		}
+		if (config_format_from_path(path) == CONFIG_FMT_UNKNOWN) {
+			fprintf(stderr, "config: %s: unknown format: name it .json or .toml\n", path);
+			exit(2);
+		}
+	}
+	ret = config_load(cfg, environ, text, len, path ? config_format_from_path(path) : CONFIG_FMT_UNKNOWN,
+			  path ? path : "", err, sizeof(err));
+	free(text);
+	if (ret) {
+		fprintf(stderr, "%s\n", err);
+		exit(2);
+	}
+}
+
+static void on_signal(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+{
+	struct daemon *d = op->ctx;
+
+	if (res == (int)sizeof(d->si)) {
+		switch (d->si.ssi_signo) {
+		case SIGINT:
+		case SIGTERM:
+			log_info("glued: %s: shutting down", strsignal((int)d->si.ssi_signo));
+			loop_stop(l);
+			return;
+		case SIGHUP:
+			log_info("glued: SIGHUP: re-reading sources");
+			sources_reload(d->sources);
+			break;
+		}
+	}
+	loop_read(l, &d->sig_op, d->sig_fd, &d->si, sizeof(d->si));
+}
+
+static void setup_signals(struct daemon *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		fatal("glued: block signals");
+	signal(SIGPIPE, SIG_IGN);
+	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (d->sig_fd < 0)
+		fatal("glued: signalfd");
+	d->sig_op.fn = on_signal;
+	d->sig_op.ctx = d;
+	loop_read(d->loop, &d->sig_op, d->sig_fd, &d->si, sizeof(d->si));
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	struct daemon d = { .sig_fd = -1 };
+	struct dns_server_cfg dcfg = { 0 };
+	struct forwarder_cfg fcfg;
+	const char *config_path = NULL;
+	char ep[ENDPOINT_STRLEN];
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("glued %s (%s)\n", GLUED_VERSION, GLUED_GIT_REV);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "glued: unexpected argument '%s' (see glued --help)\n", argv[optind]);
+		return 2;
+	}
+
+	load_config(&d.cfg, config_path);
+	log_init(d.cfg.log_level, d.cfg.log_json);
+	for (size_t i = 0; i < d.cfg.n_warnings; i++)
+		log_warnx("%s", d.cfg.warnings[i]);
+	log_info("glued %s (%s) starting", GLUED_VERSION, GLUED_GIT_REV);
+
+	d.table = table_new();
+	d.loop = loop_new(4096);
+	if (!d.table || !d.loop)
+		fatal("glued: start");
+
+	dcfg.bind = d.cfg.dns_bind;
+	dcfg.ttl_s = d.cfg.ttl_s;
+	d.dns = dns_server_new(d.loop, &dcfg, d.table);
+	if (!d.dns)
+		fatal("glued: dns server");
+	ret = dns_server_start(d.dns);
+	if (ret)
+		fatalx("dns: listen on %s: %s", endpoint_str(&d.cfg.dns_bind, ep, sizeof(ep)),
+		       glued_strerror(ret));
+	log_info("dns: listening on %s (udp, tcp)", endpoint_str(&d.cfg.dns_bind, ep, sizeof(ep)));
+
+	forwarder_cfg_default(&fcfg);
+	d.fwd = forwarder_new(d.loop, &fcfg, dns_server_reply, d.dns);
+	if (!d.fwd)
+		fatal("glued: forwarder");
+	dns_server_set_forwarder(d.dns, d.fwd);
+
+	d.sources = sources_new(d.loop, &d.cfg, d.table, d.dns, d.fwd);
+	if (!d.sources)
+		fatal("glued: sources");
+	ret = sources_start(d.sources);
+	if (ret)
+		fatalx("glued: start sources: %s", glued_strerror(ret));
+
+	setup_signals(&d);
+	ret = loop_run(d.loop);
+	if (ret)
+		log_errorx("glued: event loop: %s", glued_strerror(ret));
+
+	sources_free(d.sources);
+	forwarder_free(d.fwd);
+	dns_server_free(d.dns);
+	table_free(d.table);
+	loop_free(d.loop);
+	if (d.sig_fd >= 0)
+		close(d.sig_fd);
+	log_info("glued: stopped");
+	return ret ? 1 : 0;
+}
