@@ -84,6 +84,9 @@ format:
 clean:
 	rm -rf $(BUILD)
 
+# Per-area rules (BPF, loopback net tests, ...) live in their own files.
+-include mk/bpf.mk mk/net.mk
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # Build (installing what is missing) and run glued in the foreground with
