@@ -1,0 +1,1047 @@
+/* Forwarder core: upstream choice, reply matching, coalescing, the answer
+ * cache with its TTL arithmetic, and the per-client rewrite of answers.
+ *
+ * Owns the slot and waiter pools and the cache; it must never touch a
+ * socket, read a clock, call getrandom or log — `now_ms`, bytes and an RNG
+ * come in, callbacks and counters go out. Everything it parses is untrusted
+ * upstream bytes: every read is bounded and a message that does not walk
+ * cleanly is a bad answer, never a crash.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/fwd.h"
+#include "lib/wire.h"
+
+#define NONE UINT32_MAX
+#define KEY_DO 0x01
+#define KEY_CD 0x02
+#define OPT_RR_LEN 11 /* root owner, type, class, ttl, rdlength */
+
+/* What makes two questions the same: lowercase name, type, class, DO, CD. */
+struct fwd_key {
+	uint8_t name[DNS_NAME_MAX];
+	uint8_t name_len;
+	uint8_t bits;
+	uint16_t qtype, qclass;
+};
+
+/* A client waiting on a slot: what its reply needs besides the answer. */
+struct fwd_waiter {
+	uint32_t next;
+	uint16_t id, flags, limit;
+	bool edns, do_bit;
+	uint8_t case_bits[(DNS_NAME_MAX + 7) / 8]; /* 1 = uppercase letter */
+};
+
+struct fwd_slot {
+	bool used, probe, tcp;
+	struct fwd_key key;
+	uint32_t hash, hnext; /* coalescing chain; free-list link when unused */
+	uint16_t id;	      /* of the current attempt */
+	struct glued_endpoint to;
+	uint32_t ups;	  /* index of the current attempt's upstream */
+	uint32_t tried;	  /* bitmask of upstreams asked */
+	int last_rcode;	  /* SERVFAIL/REFUSED seen, or -1 */
+	uint64_t start_ms, deadline_ms;
+	uint32_t w_head, w_tail;
+};
+
+struct fwd_centry {
+	struct fwd_centry *hnext, *lprev, *lnext;
+	uint32_t hash;
+	uint8_t name_len, bits; /* the name is msg[12..], lowercase */
+	uint16_t qtype, qclass;
+	uint64_t stored_ms, expires_ms;
+	size_t len;
+	uint8_t msg[]; /* the answer without OPT, question lowercased */
+};
+
+struct fwd_ups {
+	struct glued_endpoint ep;
+	bool disabled;
+	uint8_t probe[DNS_NAME_MAX];
+	uint8_t probe_len; /* 0: no probe sent */
+};
+
+struct fwd {
+	struct fwd_cfg cfg;
+	struct fwd_io io;
+	struct glued_rng rng;
+
+	struct fwd_ups ups[FWD_MAX_UPSTREAMS];
+	uint32_t n_ups, pref; /* pref: the upstream that last answered well */
+
+	struct fwd_slot *slots;
+	uint32_t slot_free, *slot_buckets, slot_mask;
+	struct fwd_waiter *waiters;
+	uint32_t waiter_free;
+
+	struct fwd_centry **cbuckets;
+	uint32_t cmask;
+	struct fwd_centry *lru_head, *lru_tail; /* head: most recently used */
+
+	struct fwd_stats st;
+	uint8_t out[FWD_MSG_MAX + OPT_RR_LEN];	/* what we hand out */
+	uint8_t norm[FWD_MSG_MAX];		/* the current answer, normalised */
+};
+
+void fwd_cfg_default(struct fwd_cfg *cfg)
+{
+	*cfg = (struct fwd_cfg){
+		.cache_max_bytes = 4u << 20,
+		.attempt_ms = 1000,
+		.total_ms = 3500,
+		.max_inflight = 1024,
+		.max_waiters = 4096,
+		.neg_ttl_s = 5,
+		.max_ttl_s = 3600,
+	};
+}
+
+/* --- small helpers ------------------------------------------------------- */
+
+static uint8_t lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+static bool ep_eq(const struct glued_endpoint *a, const struct glued_endpoint *b)
+{
+	return a->port == b->port && a->addr.family == b->addr.family &&
+	       memcmp(a->addr.b, b->addr.b, sizeof(a->addr.b)) == 0;
+}
+
+static uint32_t key_hash(const struct fwd_key *k)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (size_t i = 0; i < k->name_len; i++)
+		h = (h ^ k->name[i]) * 16777619u;
+	h = (h ^ k->bits) * 16777619u;
+	h = (h ^ k->qtype) * 16777619u;
+	return (h ^ k->qclass) * 16777619u;
+}
+
+static bool key_eq(const struct fwd_key *a, const struct fwd_key *b)
+{
+	return a->name_len == b->name_len && a->bits == b->bits && a->qtype == b->qtype &&
+	       a->qclass == b->qclass && memcmp(a->name, b->name, a->name_len) == 0;
+}
+
+/* A wire-form name as the server parsed it: at most 255 bytes, ends with
+ * the root label exactly at len. Checked again because the core takes it
+ * from its caller. */
+static bool name_ok(const uint8_t *n, size_t len)
+{
+	size_t off = 0;
+
+	if (len == 0 || len > DNS_NAME_MAX)
+		return false;
+	while (off < len) {
+		uint8_t c = n[off];
+		if (c == 0)
+			return off + 1 == len;
+		if (c > DNS_LABEL_MAX)
+			return false;
+		off += 1u + c;
+	}
+	return false;
+}
+
+static bool key_from_query(struct fwd_key *k, struct fwd_waiter *w, const struct dns_query *q)
+{
+	if (!name_ok(q->qname, q->qname_len))
+		return false;
+	memset(w->case_bits, 0, sizeof(w->case_bits));
+	for (size_t i = 0; i < q->qname_len; i++) {
+		uint8_t c = q->qname[i];
+		k->name[i] = lower(c);
+		if (c != k->name[i])
+			w->case_bits[i / 8] |= (uint8_t)(1u << (i % 8));
+	}
+	k->name_len = q->qname_len;
+	k->qtype = q->qtype;
+	k->qclass = q->qclass;
+	k->bits = (q->edns && q->edns_do ? KEY_DO : 0) | (q->flags & DNS_CD ? KEY_CD : 0);
+	w->id = q->id;
+	w->flags = q->flags;
+	w->edns = q->edns;
+	w->do_bit = q->edns && q->edns_do;
+	return true;
+}
+
+/* --- message walking ------------------------------------------------------ */
+
+/* Offset just past the (possibly compressed) name at off, or 0 if it does
+ * not fit. Pointers are not followed: skipping needs only their 2 bytes. */
+static size_t skip_name(const uint8_t *m, size_t len, size_t off)
+{
+	size_t seen = 0;
+
+	while (off < len) {
+		uint8_t c = m[off];
+		if (c == 0)
+			return off + 1;
+		if ((c & 0xc0) == 0xc0)
+			return off + 2 <= len ? off + 2 : 0;
+		if (c & 0xc0)
+			return 0; /* 0x40/0x80 label types are obsolete */
+		seen += 1u + c;
+		if (seen > DNS_NAME_MAX)
+			return 0;
+		off += 1u + c;
+	}
+	return 0;
+}
+
+struct msg_info {
+	uint16_t flags, an, ns, ar;
+	size_t end;		  /* just past the last record */
+	size_t opt_off, opt_len;  /* opt_len 0: none */
+	uint16_t ar_before_opt;	  /* additional records before the OPT */
+	uint32_t min_ttl;	  /* over answer + authority; UINT32_MAX if none */
+	bool has_soa;
+	uint32_t soa_ttl;	  /* min(SOA TTL, SOA MINIMUM) per RFC 2308 */
+};
+
+static uint32_t ttl_clean(uint32_t ttl)
+{
+	return ttl > 0x7fffffffu ? 0 : ttl; /* RFC 2181 8: high bit set means 0 */
+}
+
+/* Walk every record after the question (qend). 0 or GLUED_EMALF. */
+static int msg_scan(const uint8_t *m, size_t len, size_t qend, struct msg_info *mi)
+{
+	size_t off = qend;
+	unsigned total;
+
+	memset(mi, 0, sizeof(*mi));
+	mi->flags = get16(m + 2);
+	mi->an = get16(m + 6);
+	mi->ns = get16(m + 8);
+	mi->ar = get16(m + 10);
+	mi->min_ttl = UINT32_MAX;
+	total = (unsigned)mi->an + mi->ns + mi->ar;
+	for (unsigned i = 0; i < total; i++) {
+		size_t start = off, rd;
+		uint16_t type, rdlen;
+		uint32_t ttl;
+
+		off = skip_name(m, len, off);
+		if (off == 0 || off + 10 > len)
+			return GLUED_EMALF;
+		type = get16(m + off);
+		ttl = ttl_clean(get32(m + off + 4));
+		rdlen = get16(m + off + 8);
+		rd = off + 10;
+		if (rd + rdlen > len)
+			return GLUED_EMALF;
+		off = rd + rdlen;
+		if (type == DNS_TYPE_OPT) {
+			/* Only one, only in the additional section, root owner. */
+			if (i < (unsigned)mi->an + mi->ns || mi->opt_len || m[start] != 0)
+				return GLUED_EMALF;
+			mi->opt_off = start;
+			mi->opt_len = off - start;
+			mi->ar_before_opt = (uint16_t)(i - mi->an - mi->ns);
+			continue;
+		}
+		if (i >= (unsigned)mi->an + mi->ns)
+			continue;
+		if (ttl < mi->min_ttl)
+			mi->min_ttl = ttl;
+		if (type == DNS_TYPE_SOA && i >= mi->an && rdlen >= 22) {
+			uint32_t minimum = ttl_clean(get32(m + off - 4));
+			uint32_t t = ttl < minimum ? ttl : minimum;
+			if (!mi->has_soa || t < mi->soa_ttl)
+				mi->soa_ttl = t;
+			mi->has_soa = true;
+		}
+	}
+	mi->end = off;
+	return 0;
+}
+
+/* Lower every record's TTL by age_s (the message walked cleanly before). */
+static void msg_age(uint8_t *m, size_t len, uint32_t age_s)
+{
+	unsigned total = (unsigned)get16(m + 6) + get16(m + 8) + get16(m + 10);
+	size_t off = skip_name(m, len, DNS_HDR_LEN);
+
+	if (off == 0 || off + 4 > len)
+		return;
+	off += 4;
+	for (unsigned i = 0; i < total; i++) {
+		uint32_t ttl;
+
+		off = skip_name(m, len, off);
+		if (off == 0 || off + 10 > len)
+			return;
+		ttl = ttl_clean(get32(m + off + 4));
+		if (get16(m + off) != DNS_TYPE_OPT)
+			put32(m + off + 4, ttl > age_s ? ttl - age_s : 0);
+		off += 10u + get16(m + off + 8);
+	}
+}
+
+/* The question at offset 12 is ours: exactly one, the same name ignoring
+ * ASCII case, type and class. Upstreams do not compress the question (there
+ * is nothing before it to point at), so neither do we accept it. */
+static bool question_matches(const uint8_t *m, size_t len, const struct fwd_key *k, size_t *qend)
+{
+	size_t end = DNS_HDR_LEN + (size_t)k->name_len + 4;
+
+	if (len < end || get16(m + 4) != 1)
+		return false;
+	for (size_t i = 0; i < k->name_len; i++)
+		if (lower(m[DNS_HDR_LEN + i]) != k->name[i])
+			return false;
+	if (get16(m + end - 4) != k->qtype || get16(m + end - 2) != k->qclass)
+		return false;
+	*qend = end;
+	return true;
+}
+
+/* Answer -> f->norm: records up to the end of the walk, the OPT removed
+ * (if it is not the last record, the additional records after it go too,
+ * so no compression pointer can point into moved bytes), question
+ * lowercased. Clients get our own OPT, not the upstream's. */
+static size_t normalise(struct fwd *f, const uint8_t *m, const struct fwd_key *k,
+			const struct msg_info *mi)
+{
+	size_t len = mi->opt_len ? mi->opt_off : mi->end;
+
+	memcpy(f->norm, m, len);
+	if (mi->opt_len)
+		put16(f->norm + 10, mi->ar_before_opt);
+	memcpy(f->norm + DNS_HDR_LEN, k->name, k->name_len);
+	return len;
+}
+
+/* TTL a cached answer lives, in seconds; 0: do not cache. */
+static uint32_t answer_ttl(const struct fwd *f, const struct msg_info *mi)
+{
+	unsigned rcode = mi->flags & DNS_RCODE_MASK;
+	uint32_t ttl;
+
+	if (mi->flags & DNS_TC)
+		return 0;
+	if (rcode == DNS_RCODE_NXDOMAIN || (rcode == DNS_RCODE_NOERROR && mi->an == 0))
+		ttl = mi->has_soa ? mi->soa_ttl : f->cfg.neg_ttl_s;
+	else if (rcode == DNS_RCODE_NOERROR)
+		ttl = mi->min_ttl == UINT32_MAX ? 0 : mi->min_ttl;
+	else
+		return 0; /* SERVFAIL, REFUSED, FORMERR...: never cached */
+	return ttl < f->cfg.max_ttl_s ? ttl : f->cfg.max_ttl_s;
+}
+
+/* --- building replies ----------------------------------------------------- */
+
+static size_t put_opt(uint8_t *p, bool do_bit)
+{
+	p[0] = 0;
+	put16(p + 1, DNS_TYPE_OPT);
+	put16(p + 3, FWD_EDNS_SIZE);
+	put32(p + 5, do_bit ? 0x8000u : 0); /* ext RCODE 0, version 0, DO */
+	put16(p + 9, 0);
+	return OPT_RR_LEN;
+}
+
+/* The client's question (its case) at f->out + 12. */
+static void put_question(struct fwd *f, const struct fwd_key *k, const struct fwd_waiter *w)
+{
+	uint8_t *q = f->out + DNS_HDR_LEN;
+
+	for (size_t i = 0; i < k->name_len; i++) {
+		bool up = w->case_bits[i / 8] & (1u << (i % 8));
+		q[i] = up ? (uint8_t)(k->name[i] - 32) : k->name[i];
+	}
+	put16(q + k->name_len, k->qtype);
+	put16(q + k->name_len + 2, k->qclass);
+}
+
+/* Header, question and OPT only: SERVFAIL, a passed-on REFUSED, or the
+ * truncated form (TC=1) of an answer too big for the client. */
+static size_t build_empty(struct fwd *f, const struct fwd_key *k, const struct fwd_waiter *w,
+			  uint16_t flags)
+{
+	size_t len = DNS_HDR_LEN + (size_t)k->name_len + 4;
+
+	put16(f->out, w->id);
+	put16(f->out + 2, (uint16_t)((flags & ~DNS_RD) | (w->flags & DNS_RD) | DNS_QR));
+	put16(f->out + 4, 1);
+	put16(f->out + 6, 0);
+	put16(f->out + 8, 0);
+	put16(f->out + 10, w->edns ? 1 : 0);
+	put_question(f, k, w);
+	if (w->edns)
+		len += put_opt(f->out + len, w->do_bit);
+	return len;
+}
+
+static size_t build_rcode(struct fwd *f, const struct fwd_key *k, const struct fwd_waiter *w,
+			  unsigned rcode)
+{
+	return build_empty(f, k, w, (uint16_t)(DNS_RA | (w->flags & DNS_CD) | rcode));
+}
+
+/* A normalised answer rewritten for one client: its ID, RD bit and
+ * question case, TTLs aged, our OPT if it sent one; TC=1 and no records if
+ * that does not fit its limit. */
+static size_t build_answer(struct fwd *f, const struct fwd_key *k, const struct fwd_waiter *w,
+			   const uint8_t *ans, size_t len, uint32_t age_s)
+{
+	uint16_t flags = get16(ans + 2);
+
+	if (len + (w->edns ? OPT_RR_LEN : 0) > w->limit)
+		return build_empty(f, k, w, flags | DNS_TC);
+	memcpy(f->out, ans, len);
+	put16(f->out, w->id);
+	put16(f->out + 2, (uint16_t)((flags & ~DNS_RD) | (w->flags & DNS_RD)));
+	put_question(f, k, w);
+	if (age_s)
+		msg_age(f->out, len, age_s);
+	if (w->edns) {
+		len += put_opt(f->out + len, w->do_bit);
+		put16(f->out + 10, (uint16_t)(get16(f->out + 10) + 1));
+	}
+	return len;
+}
+
+/* --- cache ------------------------------------------------------------------ */
+
+static bool centry_is(const struct fwd_centry *e, const struct fwd_key *k, uint32_t h)
+{
+	return e->hash == h && e->name_len == k->name_len && e->bits == k->bits &&
+	       e->qtype == k->qtype && e->qclass == k->qclass &&
+	       memcmp(e->msg + DNS_HDR_LEN, k->name, k->name_len) == 0;
+}
+
+static void lru_unlink(struct fwd *f, struct fwd_centry *e)
+{
+	if (e->lprev)
+		e->lprev->lnext = e->lnext;
+	else
+		f->lru_head = e->lnext;
+	if (e->lnext)
+		e->lnext->lprev = e->lprev;
+	else
+		f->lru_tail = e->lprev;
+	e->lprev = e->lnext = NULL;
+}
+
+static void lru_push(struct fwd *f, struct fwd_centry *e)
+{
+	e->lprev = NULL;
+	e->lnext = f->lru_head;
+	if (f->lru_head)
+		f->lru_head->lprev = e;
+	f->lru_head = e;
+	if (!f->lru_tail)
+		f->lru_tail = e;
+}
+
+static size_t centry_cost(const struct fwd_centry *e)
+{
+	return sizeof(*e) + e->len;
+}
+
+static void cache_remove(struct fwd *f, struct fwd_centry *e)
+{
+	struct fwd_centry **pp = &f->cbuckets[e->hash & f->cmask];
+
+	while (*pp != e)
+		pp = &(*pp)->hnext;
+	*pp = e->hnext;
+	lru_unlink(f, e);
+	f->st.cache_entries--;
+	f->st.cache_bytes -= centry_cost(e);
+	free(e);
+}
+
+static struct fwd_centry *cache_find(struct fwd *f, const struct fwd_key *k, uint32_t h)
+{
+	struct fwd_centry *e;
+
+	if (!f->cbuckets)
+		return NULL;
+	for (e = f->cbuckets[h & f->cmask]; e; e = e->hnext)
+		if (centry_is(e, k, h))
+			return e;
+	return NULL;
+}
+
+static void cache_insert(struct fwd *f, const struct fwd_key *k, uint32_t h, const uint8_t *msg,
+			 size_t len, uint32_t ttl_s, uint64_t now_ms)
+{
+	struct fwd_centry *e = cache_find(f, k, h);
+	size_t cost = sizeof(*e) + len;
+
+	if (e)
+		cache_remove(f, e);
+	if (!f->cbuckets || ttl_s == 0 || cost > f->cfg.cache_max_bytes)
+		return;
+	while (f->lru_tail && f->st.cache_bytes + cost > f->cfg.cache_max_bytes)
+		cache_remove(f, f->lru_tail);
+	e = malloc(cost);
+	if (!e)
+		return; /* not caching is always correct */
+	*e = (struct fwd_centry){ .hash = h, .name_len = k->name_len, .bits = k->bits,
+				  .qtype = k->qtype, .qclass = k->qclass, .stored_ms = now_ms,
+				  .expires_ms = now_ms + (uint64_t)ttl_s * 1000, .len = len };
+	memcpy(e->msg, msg, len);
+	e->hnext = f->cbuckets[h & f->cmask];
+	f->cbuckets[h & f->cmask] = e;
+	lru_push(f, e);
+	f->st.cache_entries++;
+	f->st.cache_bytes += cost;
+}
+
+/* --- pools ------------------------------------------------------------------ */
+
+static uint32_t waiter_get(struct fwd *f)
+{
+	uint32_t i = f->waiter_free;
+
+	if (i != NONE)
+		f->waiter_free = f->waiters[i].next;
+	return i;
+}
+
+static void waiter_put(struct fwd *f, uint32_t i)
+{
+	f->waiters[i].next = f->waiter_free;
+	f->waiter_free = i;
+}
+
+static struct fwd_slot *slot_find(struct fwd *f, const struct fwd_key *k, uint32_t h)
+{
+	for (uint32_t i = f->slot_buckets[h & f->slot_mask]; i != NONE; i = f->slots[i].hnext)
+		if (f->slots[i].hash == h && key_eq(&f->slots[i].key, k))
+			return &f->slots[i];
+	return NULL;
+}
+
+static struct fwd_slot *slot_get(struct fwd *f)
+{
+	struct fwd_slot *s;
+
+	if (f->slot_free == NONE)
+		return NULL;
+	s = &f->slots[f->slot_free];
+	f->slot_free = s->hnext;
+	memset(s, 0, sizeof(*s));
+	s->used = true;
+	s->hnext = NONE;
+	s->w_head = s->w_tail = NONE;
+	s->last_rcode = -1;
+	return s;
+}
+
+static uint32_t slot_idx(const struct fwd *f, const struct fwd_slot *s)
+{
+	return (uint32_t)(s - f->slots);
+}
+
+/* Unhash, tell the edge, and return the slot to the pool. */
+static void slot_release(struct fwd *f, struct fwd_slot *s)
+{
+	uint32_t idx = slot_idx(f, s);
+
+	if (!s->probe) {
+		uint32_t *pp = &f->slot_buckets[s->hash & f->slot_mask];
+		while (*pp != idx)
+			pp = &f->slots[*pp].hnext;
+		*pp = s->hnext;
+	}
+	f->io.done(f->io.ctx, idx);
+	s->used = false;
+	s->hnext = f->slot_free;
+	f->slot_free = idx;
+}
+
+static void attach(struct fwd_slot *s, struct fwd *f, uint32_t wi)
+{
+	f->waiters[wi].next = NONE;
+	if (s->w_tail == NONE)
+		s->w_head = wi;
+	else
+		f->waiters[s->w_tail].next = wi;
+	s->w_tail = wi;
+}
+
+/* --- lifecycle -------------------------------------------------------------- */
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t p = 16;
+
+	while (p < n && p < (1u << 30))
+		p <<= 1;
+	return p;
+}
+
+struct fwd *fwd_new(const struct fwd_cfg *cfg, const struct fwd_io *io,
+		    const struct glued_rng *rng)
+{
+	struct fwd *f = calloc(1, sizeof(*f));
+	uint32_t nb;
+
+	if (!f)
+		return NULL;
+	f->cfg = *cfg;
+	if (f->cfg.max_inflight == 0)
+		f->cfg.max_inflight = 1;
+	if (f->cfg.max_waiters == 0)
+		f->cfg.max_waiters = 1;
+	f->io = *io;
+	f->rng = *rng;
+	f->slots = calloc(f->cfg.max_inflight, sizeof(*f->slots));
+	f->waiters = calloc(f->cfg.max_waiters, sizeof(*f->waiters));
+	f->slot_mask = pow2_at_least(f->cfg.max_inflight * 2) - 1;
+	f->slot_buckets = malloc((size_t)(f->slot_mask + 1) * sizeof(*f->slot_buckets));
+	if (!f->slots || !f->waiters || !f->slot_buckets)
+		goto err_free;
+	if (f->cfg.cache_max_bytes) {
+		/* About one bucket per 512 bytes of cache: short chains. */
+		nb = pow2_at_least((uint32_t)(f->cfg.cache_max_bytes / 512 < (1u << 20)
+						      ? f->cfg.cache_max_bytes / 512
+						      : (1u << 20)));
+		f->cbuckets = calloc(nb, sizeof(*f->cbuckets));
+		if (!f->cbuckets)
+			goto err_free;
+		f->cmask = nb - 1;
+	}
+	for (uint32_t i = 0; i <= f->slot_mask; i++)
+		f->slot_buckets[i] = NONE;
+	for (uint32_t i = 0; i < f->cfg.max_inflight; i++)
+		f->slots[i].hnext = i + 1 < f->cfg.max_inflight ? i + 1 : NONE;
+	f->slot_free = 0;
+	for (uint32_t i = 0; i < f->cfg.max_waiters; i++)
+		f->waiters[i].next = i + 1 < f->cfg.max_waiters ? i + 1 : NONE;
+	f->waiter_free = 0;
+	return f;
+
+err_free:
+	free(f->slot_buckets);
+	free(f->waiters);
+	free(f->slots);
+	free(f);
+	return NULL;
+}
+
+void fwd_free(struct fwd *f)
+{
+	if (!f)
+		return;
+	while (f->lru_head)
+		cache_remove(f, f->lru_head);
+	free(f->cbuckets);
+	free(f->slot_buckets);
+	free(f->waiters);
+	free(f->slots);
+	free(f);
+}
+
+/* --- upstreams -------------------------------------------------------------- */
+
+bool fwd_upstream_is_self(const struct glued_endpoint *up, const struct glued_endpoint *self,
+			  size_t n_self, const struct glued_addr *local, size_t n_local)
+{
+	for (size_t i = 0; i < n_self; i++) {
+		if (self[i].port != up->port)
+			continue;
+		if (addr_eq(&up->addr, &self[i].addr) || addr_is_any(&up->addr))
+			return true;
+		if (!addr_is_any(&self[i].addr))
+			continue;
+		/* A wildcard bind answers on every local address. */
+		if (addr_is_loopback(&up->addr))
+			return true;
+		for (size_t j = 0; j < n_local; j++)
+			if (addr_eq(&up->addr, &local[j]))
+				return true;
+	}
+	return false;
+}
+
+size_t fwd_set_upstreams(struct fwd *f, const struct glued_endpoint *ups, size_t n)
+{
+	struct fwd_ups next[FWD_MAX_UPSTREAMS];
+
+	if (n > FWD_MAX_UPSTREAMS)
+		n = FWD_MAX_UPSTREAMS;
+	for (size_t i = 0; i < n; i++) {
+		memset(&next[i], 0, sizeof(next[i]));
+		next[i].ep = ups[i];
+		for (uint32_t j = 0; j < f->n_ups; j++)
+			if (ep_eq(&f->ups[j].ep, &ups[i]))
+				next[i] = f->ups[j];
+	}
+	memcpy(f->ups, next, n * sizeof(next[0]));
+	f->n_ups = (uint32_t)n;
+	f->pref = 0;
+	return n;
+}
+
+size_t fwd_upstream_count(const struct fwd *f)
+{
+	return f->n_ups;
+}
+
+const struct glued_endpoint *fwd_upstream(const struct fwd *f, size_t i, bool *disabled)
+{
+	if (disabled)
+		*disabled = f->ups[i].disabled;
+	return &f->ups[i].ep;
+}
+
+/* The first enabled upstream at or after `from`, or NONE. */
+static uint32_t enabled_from(const struct fwd *f, uint32_t from)
+{
+	for (uint32_t i = 0; i < f->n_ups; i++) {
+		uint32_t j = (from + i) % f->n_ups;
+		if (!f->ups[j].disabled)
+			return j;
+	}
+	return NONE;
+}
+
+/* After the current one: an enabled upstream not yet asked; with `wrap`,
+ * any enabled one (in order, the current one last). */
+static uint32_t next_upstream(const struct fwd *f, const struct fwd_slot *s, bool wrap)
+{
+	for (uint32_t i = 1; i <= f->n_ups; i++) {
+		uint32_t j = (s->ups + i) % f->n_ups;
+		if (!f->ups[j].disabled && !(s->tried & (1u << j)))
+			return j;
+	}
+	if (!wrap)
+		return NONE;
+	return f->n_ups ? enabled_from(f, (s->ups + 1) % f->n_ups) : NONE;
+}
+
+/* --- attempts and endings --------------------------------------------------- */
+
+static size_t build_upstream_query(struct fwd *f, const struct fwd_slot *s)
+{
+	const struct fwd_key *k = &s->key;
+	uint8_t *p = f->out;
+	size_t len = DNS_HDR_LEN;
+
+	put16(p, s->id);
+	put16(p + 2, (uint16_t)(DNS_RD | (k->bits & KEY_CD ? DNS_CD : 0)));
+	put16(p + 4, 1);
+	put16(p + 6, 0);
+	put16(p + 8, 0);
+	put16(p + 10, 1);
+	memcpy(p + len, k->name, k->name_len);
+	len += k->name_len;
+	put16(p + len, k->qtype);
+	put16(p + len + 2, k->qclass);
+	len += 4;
+	return len + put_opt(p + len, k->bits & KEY_DO);
+}
+
+static void attempt(struct fwd *f, struct fwd_slot *s, uint32_t ups, bool tcp, uint64_t now_ms)
+{
+	uint64_t end = s->start_ms + f->cfg.total_ms;
+	uint64_t deadline = now_ms + (uint64_t)f->cfg.attempt_ms * (tcp ? 2 : 1);
+	size_t len;
+
+	s->ups = ups;
+	s->to = f->ups[ups].ep;
+	s->tried |= 1u << ups;
+	s->tcp = tcp;
+	s->id = (uint16_t)f->rng.next(f->rng.ctx);
+	s->deadline_ms = deadline < end ? deadline : end;
+	len = build_upstream_query(f, s);
+	f->st.upstream_sent++;
+	f->io.send(f->io.ctx, slot_idx(f, s), &s->to, tcp, f->out, len, s->deadline_ms);
+}
+
+/* Every waiter gets `rcode` (SERVFAIL, or the last REFUSED/SERVFAIL an
+ * upstream gave when none gave better); the slot ends. */
+static void finish_rcode(struct fwd *f, struct fwd_slot *s, unsigned rcode)
+{
+	uint32_t wi = s->w_head;
+
+	while (wi != NONE) {
+		struct fwd_waiter *w = &f->waiters[wi];
+		uint32_t next = w->next;
+		size_t len = build_rcode(f, &s->key, w, rcode);
+
+		if (rcode == DNS_RCODE_SERVFAIL)
+			f->st.servfail++;
+		f->io.reply(f->io.ctx, wi, f->out, len);
+		waiter_put(f, wi);
+		wi = next;
+	}
+	slot_release(f, s);
+}
+
+static void finish_answer(struct fwd *f, struct fwd_slot *s, const uint8_t *ans, size_t len)
+{
+	uint32_t wi = s->w_head;
+
+	while (wi != NONE) {
+		struct fwd_waiter *w = &f->waiters[wi];
+		uint32_t next = w->next;
+		size_t n = build_answer(f, &s->key, w, ans, len, 0);
+
+		f->io.reply(f->io.ctx, wi, f->out, n);
+		waiter_put(f, wi);
+		wi = next;
+	}
+	slot_release(f, s);
+}
+
+static unsigned fail_rcode(const struct fwd_slot *s)
+{
+	return s->last_rcode >= 0 ? (unsigned)s->last_rcode : DNS_RCODE_SERVFAIL;
+}
+
+/* The current attempt gave nothing usable: ask the next upstream, or end.
+ * `wrap`: upstreams already asked may be asked again (after a timeout the
+ * budget allows it; after a fast failure it would only spin). */
+static void failover(struct fwd *f, struct fwd_slot *s, bool wrap, uint64_t now_ms)
+{
+	uint32_t next;
+
+	if (s->probe || now_ms >= s->start_ms + f->cfg.total_ms) {
+		if (s->probe)
+			slot_release(f, s);
+		else
+			finish_rcode(f, s, fail_rcode(s));
+		return;
+	}
+	next = next_upstream(f, s, wrap);
+	if (next == NONE)
+		finish_rcode(f, s, fail_rcode(s));
+	else
+		attempt(f, s, next, false, now_ms);
+}
+
+/* --- the entry points -------------------------------------------------------- */
+
+enum fwd_verdict fwd_query(struct fwd *f, const struct dns_query *q, uint16_t limit,
+			   uint64_t now_ms, uint32_t *waiter, const uint8_t **out, size_t *out_len)
+{
+	struct fwd_waiter w;
+	struct fwd_key k;
+	struct fwd_centry *e;
+	struct fwd_slot *s;
+	uint32_t h, first, wi;
+
+	f->st.queries++;
+	*out = f->out;
+	if (!key_from_query(&k, &w, q)) {
+		/* The server hands us parsed queries; this is a caller bug,
+		 * answered with a bare SERVFAIL header rather than trusted. */
+		memset(f->out, 0, DNS_HDR_LEN);
+		put16(f->out, q->id);
+		put16(f->out + 2, (uint16_t)(DNS_QR | DNS_RA | DNS_RCODE_SERVFAIL));
+		f->st.servfail++;
+		*out_len = DNS_HDR_LEN;
+		return FWD_REPLY;
+	}
+	w.limit = limit < DNS_UDP_MIN ? DNS_UDP_MIN : limit;
+	h = key_hash(&k);
+
+	e = cache_find(f, &k, h);
+	if (e && e->expires_ms <= now_ms) {
+		cache_remove(f, e);
+		e = NULL;
+	}
+	if (e) {
+		f->st.cache_hits++;
+		lru_unlink(f, e);
+		lru_push(f, e);
+		*out_len = build_answer(f, &k, &w, e->msg, e->len,
+					(uint32_t)((now_ms - e->stored_ms) / 1000));
+		return FWD_REPLY;
+	}
+
+	s = slot_find(f, &k, h);
+	first = s ? NONE : enabled_from(f, f->pref);
+	if ((!s && first == NONE) || f->waiter_free == NONE || (!s && f->slot_free == NONE)) {
+		f->st.servfail++;
+		*out_len = build_rcode(f, &k, &w, DNS_RCODE_SERVFAIL);
+		return FWD_REPLY;
+	}
+	wi = waiter_get(f);
+	f->waiters[wi] = w;
+	if (s) {
+		f->st.coalesced++;
+		attach(s, f, wi);
+		*waiter = wi;
+		return FWD_WAIT;
+	}
+	s = slot_get(f);
+	s->key = k;
+	s->hash = h;
+	s->start_ms = now_ms;
+	s->hnext = f->slot_buckets[h & f->slot_mask];
+	f->slot_buckets[h & f->slot_mask] = slot_idx(f, s);
+	attach(s, f, wi);
+	*waiter = wi;
+	attempt(f, s, first, false, now_ms);
+	return FWD_WAIT;
+}
+
+enum fwd_match fwd_on_reply(struct fwd *f, uint32_t slot, const struct glued_endpoint *from,
+			    const uint8_t *msg, size_t len, uint64_t now_ms)
+{
+	struct fwd_slot *s;
+	struct msg_info mi;
+	uint16_t flags;
+	unsigned rcode;
+	size_t qend, nlen;
+
+	if (slot >= f->cfg.max_inflight || !f->slots[slot].used)
+		return FWD_DROPPED;
+	s = &f->slots[slot];
+	if (!ep_eq(from, &s->to) || len < DNS_HDR_LEN || get16(msg) != s->id ||
+	    !(get16(msg + 2) & DNS_QR) || (get16(msg + 2) & DNS_OPCODE_MASK) ||
+	    !question_matches(msg, len, &s->key, &qend)) {
+		f->st.mismatched++;
+		return FWD_DROPPED;
+	}
+	f->st.upstream_answers++;
+	flags = get16(msg + 2);
+	rcode = flags & DNS_RCODE_MASK;
+	if (s->probe) {
+		slot_release(f, s);
+		return FWD_ACCEPTED;
+	}
+	if ((flags & DNS_TC) && !s->tcp) {
+		/* Same upstream over TCP, unless the list changed under us. */
+		if (s->ups >= f->n_ups || !ep_eq(&f->ups[s->ups].ep, &s->to)) {
+			failover(f, s, false, now_ms);
+			return FWD_ACCEPTED;
+		}
+		f->st.tcp_retries++;
+		attempt(f, s, s->ups, true, now_ms);
+		return FWD_ACCEPTED;
+	}
+	if (msg_scan(msg, len, qend, &mi) != 0) {
+		f->st.bad_answers++;
+		failover(f, s, false, now_ms);
+		return FWD_ACCEPTED;
+	}
+	if (rcode == DNS_RCODE_SERVFAIL || rcode == DNS_RCODE_REFUSED) {
+		s->last_rcode = (int)rcode;
+		failover(f, s, false, now_ms);
+		return FWD_ACCEPTED;
+	}
+	f->pref = s->ups;
+	nlen = normalise(f, msg, &s->key, &mi);
+	cache_insert(f, &s->key, s->hash, f->norm, nlen, answer_ttl(f, &mi), now_ms);
+	finish_answer(f, s, f->norm, nlen);
+	return FWD_ACCEPTED;
+}
+
+void fwd_on_error(struct fwd *f, uint32_t slot, uint64_t now_ms)
+{
+	if (slot >= f->cfg.max_inflight || !f->slots[slot].used)
+		return;
+	f->st.errors++;
+	failover(f, &f->slots[slot], false, now_ms);
+}
+
+void fwd_on_timeout(struct fwd *f, uint32_t slot, uint64_t now_ms)
+{
+	if (slot >= f->cfg.max_inflight || !f->slots[slot].used)
+		return;
+	f->st.timeouts++;
+	failover(f, &f->slots[slot], true, now_ms);
+}
+
+/* --- loop probes ------------------------------------------------------------- */
+
+size_t fwd_probe(struct fwd *f, uint64_t now_ms)
+{
+	static const char hex[] = "0123456789abcdef";
+	static const char label[] = FWD_PROBE_LABEL;
+	size_t sent = 0;
+
+	for (uint32_t i = 0; i < f->n_ups; i++) {
+		struct fwd_ups *u = &f->ups[i];
+		struct fwd_slot *s;
+		uint8_t *n = u->probe;
+		size_t off = 0;
+
+		if (u->disabled || !(s = slot_get(f)))
+			continue;
+		n[off++] = 32;
+		for (int j = 0; j < 4; j++) {
+			uint32_t r = f->rng.next(f->rng.ctx);
+			for (int b = 0; b < 8; b++, r >>= 4)
+				n[off++] = (uint8_t)hex[r & 15];
+		}
+		n[off++] = sizeof(label) - 1;
+		memcpy(n + off, label, sizeof(label) - 1);
+		off += sizeof(label) - 1;
+		n[off++] = 0;
+		u->probe_len = (uint8_t)off;
+
+		/* Not hashed: nothing may coalesce onto a probe. */
+		s->probe = true;
+		memcpy(s->key.name, n, off);
+		s->key.name_len = (uint8_t)off;
+		s->key.qtype = DNS_TYPE_TXT;
+		s->key.qclass = DNS_CLASS_IN;
+		s->start_ms = now_ms;
+		attempt(f, s, i, false, now_ms);
+		sent++;
+	}
+	return sent;
+}
+
+int fwd_is_probe(struct fwd *f, const uint8_t *qname, size_t qname_len, bool *newly)
+{
+	for (uint32_t i = 0; i < f->n_ups; i++) {
+		struct fwd_ups *u = &f->ups[i];
+		size_t j;
+
+		if (u->probe_len == 0 || u->probe_len != qname_len)
+			continue;
+		for (j = 0; j < qname_len && lower(qname[j]) == u->probe[j]; j++)
+			;
+		if (j != qname_len)
+			continue;
+		if (newly)
+			*newly = !u->disabled;
+		u->disabled = true;
+		return (int)i;
+	}
+	return -1;
+}
+
+void fwd_get_stats(const struct fwd *f, struct fwd_stats *st)
+{
+	*st = f->st;
+}

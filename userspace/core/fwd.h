@@ -1,0 +1,129 @@
+/* The forwarder's decisions, without I/O: which upstream to ask, whether a
+ * reply is the answer to what we asked, how long an answer may be cached,
+ * and what bytes each waiting client receives.
+ *
+ * Sans-IO contract: the caller hands in queries, upstream datagrams,
+ * timeouts and `now_ms`; the core answers through the three callbacks of
+ * struct fwd_io (send a query to an upstream, forget a slot, reply to a
+ * waiting client) and through return values. Randomness (upstream IDs,
+ * probe names) comes from the injected struct glued_rng. In-flight state
+ * lives in pools sized at fwd_new(); only cache inserts allocate.
+ *
+ * Slots and waiters are small integers. A slot is one upstream question in
+ * flight (possibly shared by many clients); its current attempt goes to one
+ * upstream over UDP or TCP. A waiter is one client waiting on a slot; the
+ * caller keeps whatever it needs to reach that client under the same
+ * index (an array of max_waiters entries).
+ */
+#ifndef GLUED_CORE_FWD_H
+#define GLUED_CORE_FWD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/dns_wire.h"
+#include "lib/addr.h"
+#include "lib/err.h"
+#include "lib/rand.h"
+
+#define FWD_MAX_UPSTREAMS 8
+#define FWD_EDNS_SIZE 1232   /* UDP size we advertise upstream and to clients */
+#define FWD_MSG_MAX 65535    /* largest DNS message (TCP) */
+#define FWD_PROBE_LABEL "glued-loop-probe"
+
+struct fwd_cfg {
+	size_t cache_max_bytes;	/* entries + their bytes; 0 disables the cache */
+	uint32_t attempt_ms;	/* UDP attempt before failover (TCP gets twice this) */
+	uint32_t total_ms;	/* budget per question; then SERVFAIL */
+	uint32_t max_inflight;	/* slots */
+	uint32_t max_waiters;	/* clients waiting, over all slots */
+	uint32_t neg_ttl_s;	/* negative answer without SOA */
+	uint32_t max_ttl_s;	/* cap on any cached lifetime */
+};
+
+/* Defaults: 4 MiB cache, 1000 ms per attempt, 3500 ms in all (dig gives up
+ * at 5 s), 1024 slots, 4096 waiters, 5 s negative TTL without SOA, 1 h cap. */
+void fwd_cfg_default(struct fwd_cfg *cfg);
+
+struct fwd_io {
+	void *ctx;
+	/* Start a new attempt for `slot`: a fresh socket to `to` (over TCP if
+	 * `tcp`), send msg[0..len) (copy it: the buffer is reused), and call
+	 * fwd_on_timeout() at deadline_ms unless the slot ends first. Any
+	 * previous attempt of the slot is over: close it. */
+	void (*send)(void *ctx, uint32_t slot, const struct glued_endpoint *to, bool tcp,
+		     const uint8_t *msg, size_t len, uint64_t deadline_ms);
+	/* The slot is finished: close its attempt, disarm its timer. */
+	void (*done)(void *ctx, uint32_t slot);
+	/* Send msg[0..len) to the client registered under `waiter`; the index
+	 * is free again when this returns. */
+	void (*reply)(void *ctx, uint32_t waiter, const uint8_t *msg, size_t len);
+};
+
+struct fwd_stats {
+	uint64_t queries, cache_hits, coalesced, upstream_sent, upstream_answers, timeouts,
+		servfail, tcp_retries, mismatched, cache_entries, cache_bytes, bad_answers,
+		errors;
+};
+
+struct fwd;
+
+/* NULL if out of memory. cfg, io and rng are copied. */
+struct fwd *fwd_new(const struct fwd_cfg *cfg, const struct fwd_io *io,
+		    const struct glued_rng *rng) GLUED_MUST_CHECK_PTR;
+void fwd_free(struct fwd *f);
+
+/* Is `up` one of glued's own listening endpoints? Same port and: the same
+ * address; or `self` is a wildcard (0.0.0.0 / ::) and `up` is a loopback
+ * address, a wildcard, or one of `local` (the host's addresses); or `up`
+ * is a wildcard (connecting to it reaches this host). */
+bool fwd_upstream_is_self(const struct glued_endpoint *up, const struct glued_endpoint *self,
+			  size_t n_self, const struct glued_addr *local, size_t n_local);
+
+/* Replace the upstream list (at most FWD_MAX_UPSTREAMS; the rest are
+ * ignored). An endpoint that was disabled (loop) stays disabled, and keeps
+ * its probe name. Questions in flight carry on and fail over within the
+ * new list. Returns how many were taken. */
+size_t fwd_set_upstreams(struct fwd *f, const struct glued_endpoint *ups, size_t n);
+size_t fwd_upstream_count(const struct fwd *f);
+/* Endpoint of upstream i (i < count) and whether it is disabled. */
+const struct glued_endpoint *fwd_upstream(const struct fwd *f, size_t i, bool *disabled);
+
+enum fwd_verdict {
+	FWD_REPLY, /* *out holds the reply for this client now (cache hit or SERVFAIL) */
+	FWD_WAIT,  /* the client waits under *waiter; io->reply() comes later */
+};
+
+/* A query the answerer decided to forward. `limit` is the largest reply the
+ * client takes (>= 512 for UDP, 65535 for TCP). *out stays valid until the
+ * next call into the core. */
+enum fwd_verdict fwd_query(struct fwd *f, const struct dns_query *q, uint16_t limit,
+			   uint64_t now_ms, uint32_t *waiter, const uint8_t **out, size_t *out_len);
+
+enum fwd_match {
+	FWD_DROPPED,  /* not the answer to our question (counted); keep waiting */
+	FWD_ACCEPTED, /* the slot's answer: delivered, retried over TCP, or failed over */
+};
+
+/* A datagram (or TCP message) that arrived on slot's current attempt from
+ * `from`. Accepted only if from, ID and the whole question match. */
+enum fwd_match fwd_on_reply(struct fwd *f, uint32_t slot, const struct glued_endpoint *from,
+			    const uint8_t *msg, size_t len, uint64_t now_ms);
+/* The slot's attempt failed outright (refused, reset, short TCP stream). */
+void fwd_on_error(struct fwd *f, uint32_t slot, uint64_t now_ms);
+/* The slot's deadline passed. */
+void fwd_on_timeout(struct fwd *f, uint32_t slot, uint64_t now_ms);
+
+/* Loop detection: send every enabled upstream a TXT query for
+ * "<32 hex>.glued-loop-probe." and remember the name. Returns how many were
+ * sent. */
+size_t fwd_probe(struct fwd *f, uint64_t now_ms);
+/* If qname (wire form) is one of our probe names, disable the upstream it
+ * was sent to and return its index (*newly: it was enabled until now);
+ * else -1. */
+int fwd_is_probe(struct fwd *f, const uint8_t *qname, size_t qname_len, bool *newly);
+
+void fwd_get_stats(const struct fwd *f, struct fwd_stats *st);
+
+#endif
