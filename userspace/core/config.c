@@ -569,10 +569,15 @@ const struct config_key_info *config_key_info(enum config_key_id id)
 
 /* --- applying one value ----------------------------------------------------- */
 
+#define SHOWN_MAX 256 /* longer values are cut short with "..." in messages */
+
 /* Quote a value for a message: escapes keep the error on one line. */
 static void quote(char *dst, size_t cap, const char *s)
 {
 	size_t o = 0, max = cap > 8 ? cap - 8 : 0;
+
+	if (max > SHOWN_MAX + 1)
+		max = SHOWN_MAX + 1; /* + the opening quote */
 
 	if (cap == 0)
 		return;
