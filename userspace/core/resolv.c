@@ -54,7 +54,8 @@ static void parse_line(struct resolv_conf *rc, const char *p, const char *end, u
 	while (p < end && is_blank(*p))
 		p++;
 	/* glibc reads the keyword at the start of the line, then blanks. */
-	if ((size_t)(end - p) <= kwlen || memcmp(p, kw, kwlen) != 0 || !is_blank(p[kwlen]))
+	if ((size_t)(end - p) < kwlen || memcmp(p, kw, kwlen) != 0 ||
+	    (p + kwlen < end && !is_blank(p[kwlen])))
 		return;
 	p += kwlen;
 	while (p < end && is_blank(*p))
