@@ -22,11 +22,12 @@ static int env_load(struct glued_config *c, const char *const *env)
 static int file_load(struct glued_config *c, const char *text, enum config_format fmt,
 		     const char *const *env)
 {
-	static const char *const none[] = { NULL };
+	static const char *const none[] = {NULL};
 
 	err[0] = '\0';
 	return config_load(c, (char **)(env ? env : none), text, strlen(text), fmt,
-			   fmt == CONFIG_FMT_JSON ? "/etc/glued/glued.json" : "/etc/glued/glued.toml",
+			   fmt == CONFIG_FMT_JSON ? "/etc/glued/glued.json"
+						  : "/etc/glued/glued.toml",
 			   err, sizeof(err));
 }
 
@@ -67,7 +68,7 @@ static void test_defaults(void)
 
 	T_CASE("defaults are the documented ones")
 	{
-		T_EQ_INT(env_load(&c, (const char *const[]){ NULL }), 0);
+		T_EQ_INT(env_load(&c, (const char *const[]){NULL}), 0);
 		T_EQ_STR(c.network_name, "glued_net");
 		T_EQ_STR(ep(&c.dns_bind), "0.0.0.0:53");
 		T_EQ_INT(c.bind_ip_set, 0);
@@ -112,28 +113,28 @@ static void test_env_good(void)
 		 "GLUED_BOOTSTRAP_PEERS=10.0.0.1, host-1.example:8000,%s@[fd00::1]:7000,%s,fd00::2",
 		 HEX64, HEX64);
 	const char *env[] = {
-		"GLUED_NETWORK_NAME=My_net.1",
-		"GLUED_DNS_BIND=[::1]:5353",
-		topic,
-		peer,
-		"GLUED_CLUSTER_SECRET=s3cret",
-		"GLUED_LOG=debug",
-		"GLUED_LOG_FORMAT=JSON",
-		"GLUED_GOSSIP_BIND=10.1.2.3",
-		"GLUED_UPSTREAMS=1.1.1.1, [2606:4700::1111]:5353 ,9.9.9.9:53,",
-		"GLUED_ALLOW=10.0.0.0/8,fd00::/8,192.0.2.7",
-		"GLUED_TTL=0",
-		"GLUED_HOSTS_FILE=/etc/glued/hosts",
-		"GLUED_STATE_DIR=/tmp/glued",
-		"GLUED_BPF_PIN=/sys/fs/bpf/x",
-		"GLUED_XDP=OFF",
-		"GLUED_XDP_IFACES=eth0,enp1s0.100",
-		"GLUED_CTL_SOCKET=/tmp/g.sock",
-		"GLUED_METRICS_BIND=127.0.0.1",
-		"GLUED_RESYNC_S=3600",
-		"DOCKER_HOST=unix:///run/docker.sock",
-		"PATH=/usr/bin",
-		NULL,
+	    "GLUED_NETWORK_NAME=My_net.1",
+	    "GLUED_DNS_BIND=[::1]:5353",
+	    topic,
+	    peer,
+	    "GLUED_CLUSTER_SECRET=s3cret",
+	    "GLUED_LOG=debug",
+	    "GLUED_LOG_FORMAT=JSON",
+	    "GLUED_GOSSIP_BIND=10.1.2.3",
+	    "GLUED_UPSTREAMS=1.1.1.1, [2606:4700::1111]:5353 ,9.9.9.9:53,",
+	    "GLUED_ALLOW=10.0.0.0/8,fd00::/8,192.0.2.7",
+	    "GLUED_TTL=0",
+	    "GLUED_HOSTS_FILE=/etc/glued/hosts",
+	    "GLUED_STATE_DIR=/tmp/glued",
+	    "GLUED_BPF_PIN=/sys/fs/bpf/x",
+	    "GLUED_XDP=OFF",
+	    "GLUED_XDP_IFACES=eth0,enp1s0.100",
+	    "GLUED_CTL_SOCKET=/tmp/g.sock",
+	    "GLUED_METRICS_BIND=127.0.0.1",
+	    "GLUED_RESYNC_S=3600",
+	    "DOCKER_HOST=unix:///run/docker.sock",
+	    "PATH=/usr/bin",
+	    NULL,
 	};
 
 	T_CASE("every key takes a good value from the environment")
@@ -194,8 +195,8 @@ static void test_env_good(void)
 
 	T_CASE("an empty value counts as unset")
 	{
-		T_EQ_INT(env_load(&c, (const char *const[]){ "GLUED_TTL=", "GLUED_UPSTREAMS=",
-							      "GLUED_NETWORK_NAME=", NULL }),
+		T_EQ_INT(env_load(&c, (const char *const[]){"GLUED_TTL=", "GLUED_UPSTREAMS=",
+							    "GLUED_NETWORK_NAME=", NULL}),
 			 0);
 		T_EQ_INT(c.ttl_s, 5);
 		T_EQ_INT(c.upstreams_set, 0);
@@ -204,14 +205,14 @@ static void test_env_good(void)
 
 	T_CASE("a bare IPv6 DNS bind gets port 53")
 	{
-		T_EQ_INT(env_load(&c, (const char *const[]){ "GLUED_DNS_BIND=::", NULL }), 0);
+		T_EQ_INT(env_load(&c, (const char *const[]){"GLUED_DNS_BIND=::", NULL}), 0);
 		T_EQ_STR(ep(&c.dns_bind), "[::]:53");
 	}
 
 	T_CASE("GLUED_METRICS_BIND=off disables metrics; XDP on")
 	{
-		T_EQ_INT(env_load(&c, (const char *const[]){ "GLUED_METRICS_BIND=off", "GLUED_XDP=on",
-							      NULL }),
+		T_EQ_INT(env_load(&c, (const char *const[]){"GLUED_METRICS_BIND=off",
+							    "GLUED_XDP=on", NULL}),
 			 0);
 		T_EQ_INT(c.metrics_enabled, 0);
 		T_EQ_INT(c.xdp, CONFIG_XDP_ON);
@@ -219,8 +220,9 @@ static void test_env_good(void)
 
 	T_CASE("setting the default secret explicitly is still flagged")
 	{
-		T_EQ_INT(env_load(&c, (const char *const[]){
-					      "GLUED_CLUSTER_SECRET=default_insecure_secret", NULL }),
+		T_EQ_INT(env_load(&c,
+				  (const char *const[]){
+				      "GLUED_CLUSTER_SECRET=default_insecure_secret", NULL}),
 			 0);
 		T_EQ_INT(c.cluster_secret_default, 1);
 	}
@@ -232,14 +234,14 @@ static void test_aliases(void)
 
 	T_CASE("GLUED_NETWORK is an alias of GLUED_NETWORK_NAME")
 	{
-		T_EQ_INT(env_load(&c, (const char *const[]){ "GLUED_NETWORK=other", NULL }), 0);
+		T_EQ_INT(env_load(&c, (const char *const[]){"GLUED_NETWORK=other", NULL}), 0);
 		T_EQ_STR(c.network_name, "other");
 		T_EQ_INT(c.n_warnings, 0);
 	}
 	T_CASE("the primary name wins over its alias, in either order, with a warning")
 	{
-		T_EQ_INT(env_load(&c, (const char *const[]){ "GLUED_NETWORK=alias",
-							      "GLUED_NETWORK_NAME=primary", NULL }),
+		T_EQ_INT(env_load(&c, (const char *const[]){"GLUED_NETWORK=alias",
+							    "GLUED_NETWORK_NAME=primary", NULL}),
 			 0);
 		T_EQ_STR(c.network_name, "primary");
 		T_EQ_INT(c.n_warnings, 1);
@@ -247,19 +249,20 @@ static void test_aliases(void)
 	}
 	T_CASE("RUST_LOG is an alias of GLUED_LOG, RUST_LOG syntax accepted")
 	{
-		T_EQ_INT(env_load(&c, (const char *const[]){ "RUST_LOG=hyper=info,glued=trace", NULL }),
-			 0);
+		T_EQ_INT(
+		    env_load(&c, (const char *const[]){"RUST_LOG=hyper=info,glued=trace", NULL}),
+		    0);
 		T_EQ_INT(c.log_level, LOG_LVL_TRACE);
-		T_EQ_INT(env_load(&c, (const char *const[]){ "RUST_LOG=debug", "GLUED_LOG=warn",
-							      NULL }),
-			 0);
+		T_EQ_INT(
+		    env_load(&c, (const char *const[]){"RUST_LOG=debug", "GLUED_LOG=warn", NULL}),
+		    0);
 		T_EQ_INT(c.log_level, LOG_LVL_WARN);
 	}
 	T_CASE("the same value under both names is no warning")
 	{
-		T_EQ_INT(env_load(&c, (const char *const[]){ "GLUED_LOG=warn", "RUST_LOG=warn",
-							      NULL }),
-			 0);
+		T_EQ_INT(
+		    env_load(&c, (const char *const[]){"GLUED_LOG=warn", "RUST_LOG=warn", NULL}),
+		    0);
 		T_EQ_INT(c.n_warnings, 0);
 	}
 }
@@ -271,8 +274,8 @@ static void test_unknown_env(void)
 
 	T_CASE("unknown GLUED_* variables are warnings, not errors; others are ignored")
 	{
-		T_EQ_INT(env_load(&c, (const char *const[]){ "GLUED_TLL=5", "HOME=/root",
-							      "RUST_BACKTRACE=1", NULL }),
+		T_EQ_INT(env_load(&c, (const char *const[]){"GLUED_TLL=5", "HOME=/root",
+							    "RUST_BACKTRACE=1", NULL}),
 			 0);
 		T_EQ_INT(c.n_warnings, 1);
 		T_EQ_STR(c.warnings[0], "config: unknown environment variable GLUED_TLL ignored");
@@ -298,14 +301,14 @@ static void test_bind_ip(void)
 
 	T_CASE("GLUED_BIND_IP alone: that address, port 53")
 	{
-		T_EQ_INT(env_load(&c, (const char *const[]){ "GLUED_BIND_IP=10.0.0.5", NULL }), 0);
+		T_EQ_INT(env_load(&c, (const char *const[]){"GLUED_BIND_IP=10.0.0.5", NULL}), 0);
 		T_EQ_STR(ep(&c.dns_bind), "10.0.0.5:53");
 		T_EQ_INT(c.bind_ip_set, 1);
 	}
 	T_CASE("GLUED_BIND_IP with GLUED_DNS_BIND: BIND_IP's address, DNS_BIND's port")
 	{
-		T_EQ_INT(env_load(&c, (const char *const[]){ "GLUED_DNS_BIND=127.0.0.1:5353",
-							      "GLUED_BIND_IP=fd00::53", NULL }),
+		T_EQ_INT(env_load(&c, (const char *const[]){"GLUED_DNS_BIND=127.0.0.1:5353",
+							    "GLUED_BIND_IP=fd00::53", NULL}),
 			 0);
 		T_EQ_STR(ep(&c.dns_bind), "[fd00::53]:5353");
 		T_EQ_STR(ep(&c.dns_bind_spec), "127.0.0.1:5353");
@@ -313,14 +316,14 @@ static void test_bind_ip(void)
 	T_CASE("file dns_bind, env GLUED_BIND_IP: env address, file port")
 	{
 		T_EQ_INT(file_load(&c, "dns_bind = \"127.0.0.1:5300\"\n", CONFIG_FMT_TOML,
-				   (const char *const[]){ "GLUED_BIND_IP=10.9.9.9", NULL }),
+				   (const char *const[]){"GLUED_BIND_IP=10.9.9.9", NULL}),
 			 0);
 		T_EQ_STR(ep(&c.dns_bind), "10.9.9.9:5300");
 	}
 	T_CASE("env GLUED_DNS_BIND beats a file bind_ip, with a warning")
 	{
 		T_EQ_INT(file_load(&c, "bind_ip = \"10.9.9.9\"\n", CONFIG_FMT_TOML,
-				   (const char *const[]){ "GLUED_DNS_BIND=127.0.0.1:5300", NULL }),
+				   (const char *const[]){"GLUED_DNS_BIND=127.0.0.1:5300", NULL}),
 			 0);
 		T_EQ_STR(ep(&c.dns_bind), "127.0.0.1:5300");
 		T_EQ_INT(c.n_warnings, 1);
@@ -355,7 +358,8 @@ static void test_env_bad(void)
 				      i + 1);
 	o = 0;
 	for (int i = 0; i < 9; i++)
-		o += (size_t)snprintf(ups9 + o, sizeof(ups9) - o, "%s9.9.9.%d", i ? "," : "", i + 1);
+		o +=
+		    (size_t)snprintf(ups9 + o, sizeof(ups9) - o, "%s9.9.9.%d", i ? "," : "", i + 1);
 	o = 0;
 	for (int i = 0; i < 65; i++)
 		o += (size_t)snprintf(allow65 + o, sizeof(allow65) - o, "%s10.%d.0.0/16",
@@ -364,76 +368,80 @@ static void test_env_bad(void)
 	snprintf(hexat, sizeof(hexat), "%s@", HEX64);
 
 	const struct bad cases[] = {
-		{ "GLUED_NETWORK_NAME", "-net", "not a valid Docker network name (letters, digits, "
-						"'_', '.', '-'; starting with a letter or digit)" },
-		{ "GLUED_NETWORK", "my net", "not a valid Docker network name (letters, digits, "
-					     "'_', '.', '-'; starting with a letter or digit)" },
-		{ "GLUED_NETWORK_NAME", repeat('n', 129), "too long (max 128 bytes)" },
-		{ "GLUED_DNS_BIND", "0.0.0.0:99999", "port out of range" },
-		{ "GLUED_DNS_BIND", "0.0.0.0:0", "port out of range" },
-		{ "GLUED_DNS_BIND", "0.0.0.0:", "missing port after ':'" },
-		{ "GLUED_DNS_BIND", "0.0.0.0:5x", "port is not a number" },
-		{ "GLUED_DNS_BIND", "1.2.3:53", "not an IP address" },
-		{ "GLUED_DNS_BIND", "localhost:53", "not an IP address" },
-		{ "GLUED_DNS_BIND", "[1.2.3.4]:53", "brackets are only for IPv6 addresses" },
-		{ "GLUED_DNS_BIND", "[::1:53", "missing ']'" },
-		{ "GLUED_DNS_BIND", "[::1]53", "unexpected text after ']'" },
-		{ "GLUED_DNS_BIND", "fe80::1%eth0", "scoped IPv6 addresses are not supported" },
-		{ "GLUED_BIND_IP", "0.0.0.0:53", "not an IP address" },
-		{ "GLUED_TOPIC_ID", "abc", "must be 64 hex characters" },
-		{ "GLUED_TOPIC_ID", topic_g, "must be 64 hex characters" },
-		{ "GLUED_BOOTSTRAP_PEERS", "bad host!", "not a host name or IP address" },
-		{ "GLUED_BOOTSTRAP_PEERS", "10.0.0.1:7947,1.2.3.400",
-		  "1.2.3.400: not a host name or IP address" },
-		{ "GLUED_BOOTSTRAP_PEERS", "10.0.0.1:0", "port out of range" },
-		{ "GLUED_BOOTSTRAP_PEERS", "abc@10.0.0.1", "node ID must be 64 hex characters" },
-		{ "GLUED_BOOTSTRAP_PEERS", hexat, "missing host after '@'" },
-		{ "GLUED_BOOTSTRAP_PEERS", "[1.2.3.4]:7947", "not an IPv6 address" },
-		{ "GLUED_BOOTSTRAP_PEERS", peers33, "too many items (max 32)" },
-		{ "GLUED_CLUSTER_SECRET", repeat('s', 256), "too long (max 255 bytes)" },
-		{ "GLUED_LOG", "loud", "must be error, warn, info, debug or trace" },
-		{ "RUST_LOG", "hyper=debug", "must be error, warn, info, debug or trace" },
-		{ "GLUED_LOG_FORMAT", "xml", "must be text or json" },
-		{ "GLUED_GOSSIP_BIND", "0.0.0.0:70000", "port out of range" },
-		{ "GLUED_GOSSIP_BIND", "gossip.local", "not an IP address" },
-		{ "GLUED_UPSTREAMS", "1.1.1.1,bogus", "bogus: not an IP address" },
-		{ "GLUED_UPSTREAMS", "0.0.0.0", "the unspecified address is not an upstream" },
-		{ "GLUED_UPSTREAMS", "[::1]:99999", "port out of range" },
-		{ "GLUED_UPSTREAMS", "fe80::1%eth0", "scoped IPv6 addresses are not supported" },
-		{ "GLUED_UPSTREAMS", ups9, "too many items (max 8)" },
-		{ "GLUED_ALLOW", "10.0.0.0/33", "not a CIDR" },
-		{ "GLUED_ALLOW", "10.0.0.0/8,fd00::/129", "fd00::/129: not a CIDR" },
-		{ "GLUED_ALLOW", "10/8", "not a CIDR" },
-		{ "GLUED_ALLOW", allow65, "too many items (max 64)" },
-		{ "GLUED_TTL", "abc", "not a number" },
-		{ "GLUED_TTL", "5s", "not a number" },
-		{ "GLUED_TTL", "86401", "out of range (0..86400)" },
-		{ "GLUED_TTL", "-1", "out of range (0..86400)" },
-		{ "GLUED_TTL", "99999999999999999999999", "out of range (0..86400)" },
-		{ "GLUED_HOSTS_FILE", "hosts", "must be an absolute path" },
-		{ "GLUED_HOSTS_FILE", path300, "too long (max 255 bytes)" },
-		{ "GLUED_STATE_DIR", "var/lib/glued", "must be an absolute path" },
-		{ "GLUED_BPF_PIN", "glued", "must be an absolute path" },
-		{ "GLUED_XDP", "yes", "must be auto, on or off" },
-		{ "GLUED_XDP_IFACES", "eth0,a/b", "a/b: not a valid interface name" },
-		{ "GLUED_XDP_IFACES", "averyveryverylongname", "not a valid interface name" },
-		{ "GLUED_XDP_IFACES", "..", "not a valid interface name" },
-		{ "GLUED_CTL_SOCKET", sock120, "too long for a unix socket path (max 107 bytes)" },
-		{ "GLUED_CTL_SOCKET", "run/glued.sock", "must be an absolute path" },
-		{ "GLUED_METRICS_BIND", "on", "not an IP address (or off)" },
-		{ "GLUED_METRICS_BIND", "127.0.0.1:0", "port out of range (or off)" },
-		{ "GLUED_RESYNC_S", "0", "out of range (1..3600)" },
-		{ "GLUED_RESYNC_S", "3601", "out of range (1..3600)" },
-		{ "DOCKER_HOST", "tcp://10.0.0.1:2375", "scheme tcp:// is not supported, only "
-							"unix:///path" },
-		{ "DOCKER_HOST", "ssh://me@host", "scheme ssh:// is not supported, only unix:///path" },
-		{ "DOCKER_HOST", "/var/run/docker.sock", "must be unix:///path/to/docker.sock" },
-		{ "DOCKER_HOST", "unix://docker.sock", "must be an absolute path" },
-		{ "DOCKER_HOST", "unix:///a/very/long/path/that/does/not/fit/into/sun/path/because/it/"
-				 "goes/on/and/on/and/on/and/on/and/on/docker.sock",
-		  "too long for a unix socket path (max 107 bytes)" },
+	    {"GLUED_NETWORK_NAME", "-net",
+	     "not a valid Docker network name (letters, digits, "
+	     "'_', '.', '-'; starting with a letter or digit)"},
+	    {"GLUED_NETWORK", "my net",
+	     "not a valid Docker network name (letters, digits, "
+	     "'_', '.', '-'; starting with a letter or digit)"},
+	    {"GLUED_NETWORK_NAME", repeat('n', 129), "too long (max 128 bytes)"},
+	    {"GLUED_DNS_BIND", "0.0.0.0:99999", "port out of range"},
+	    {"GLUED_DNS_BIND", "0.0.0.0:0", "port out of range"},
+	    {"GLUED_DNS_BIND", "0.0.0.0:", "missing port after ':'"},
+	    {"GLUED_DNS_BIND", "0.0.0.0:5x", "port is not a number"},
+	    {"GLUED_DNS_BIND", "1.2.3:53", "not an IP address"},
+	    {"GLUED_DNS_BIND", "localhost:53", "not an IP address"},
+	    {"GLUED_DNS_BIND", "[1.2.3.4]:53", "brackets are only for IPv6 addresses"},
+	    {"GLUED_DNS_BIND", "[::1:53", "missing ']'"},
+	    {"GLUED_DNS_BIND", "[::1]53", "unexpected text after ']'"},
+	    {"GLUED_DNS_BIND", "fe80::1%eth0", "scoped IPv6 addresses are not supported"},
+	    {"GLUED_BIND_IP", "0.0.0.0:53", "not an IP address"},
+	    {"GLUED_TOPIC_ID", "abc", "must be 64 hex characters"},
+	    {"GLUED_TOPIC_ID", topic_g, "must be 64 hex characters"},
+	    {"GLUED_BOOTSTRAP_PEERS", "bad host!", "not a host name or IP address"},
+	    {"GLUED_BOOTSTRAP_PEERS", "10.0.0.1:7947,1.2.3.400",
+	     "1.2.3.400: not a host name or IP address"},
+	    {"GLUED_BOOTSTRAP_PEERS", "10.0.0.1:0", "port out of range"},
+	    {"GLUED_BOOTSTRAP_PEERS", "abc@10.0.0.1", "node ID must be 64 hex characters"},
+	    {"GLUED_BOOTSTRAP_PEERS", hexat, "missing host after '@'"},
+	    {"GLUED_BOOTSTRAP_PEERS", "[1.2.3.4]:7947", "not an IPv6 address"},
+	    {"GLUED_BOOTSTRAP_PEERS", peers33, "too many items (max 32)"},
+	    {"GLUED_CLUSTER_SECRET", repeat('s', 256), "too long (max 255 bytes)"},
+	    {"GLUED_LOG", "loud", "must be error, warn, info, debug or trace"},
+	    {"RUST_LOG", "hyper=debug", "must be error, warn, info, debug or trace"},
+	    {"GLUED_LOG_FORMAT", "xml", "must be text or json"},
+	    {"GLUED_GOSSIP_BIND", "0.0.0.0:70000", "port out of range"},
+	    {"GLUED_GOSSIP_BIND", "gossip.local", "not an IP address"},
+	    {"GLUED_UPSTREAMS", "1.1.1.1,bogus", "bogus: not an IP address"},
+	    {"GLUED_UPSTREAMS", "0.0.0.0", "the unspecified address is not an upstream"},
+	    {"GLUED_UPSTREAMS", "[::1]:99999", "port out of range"},
+	    {"GLUED_UPSTREAMS", "fe80::1%eth0", "scoped IPv6 addresses are not supported"},
+	    {"GLUED_UPSTREAMS", ups9, "too many items (max 8)"},
+	    {"GLUED_ALLOW", "10.0.0.0/33", "not a CIDR"},
+	    {"GLUED_ALLOW", "10.0.0.0/8,fd00::/129", "fd00::/129: not a CIDR"},
+	    {"GLUED_ALLOW", "10/8", "not a CIDR"},
+	    {"GLUED_ALLOW", allow65, "too many items (max 64)"},
+	    {"GLUED_TTL", "abc", "not a number"},
+	    {"GLUED_TTL", "5s", "not a number"},
+	    {"GLUED_TTL", "86401", "out of range (0..86400)"},
+	    {"GLUED_TTL", "-1", "out of range (0..86400)"},
+	    {"GLUED_TTL", "99999999999999999999999", "out of range (0..86400)"},
+	    {"GLUED_HOSTS_FILE", "hosts", "must be an absolute path"},
+	    {"GLUED_HOSTS_FILE", path300, "too long (max 255 bytes)"},
+	    {"GLUED_STATE_DIR", "var/lib/glued", "must be an absolute path"},
+	    {"GLUED_BPF_PIN", "glued", "must be an absolute path"},
+	    {"GLUED_XDP", "yes", "must be auto, on or off"},
+	    {"GLUED_XDP_IFACES", "eth0,a/b", "a/b: not a valid interface name"},
+	    {"GLUED_XDP_IFACES", "averyveryverylongname", "not a valid interface name"},
+	    {"GLUED_XDP_IFACES", "..", "not a valid interface name"},
+	    {"GLUED_CTL_SOCKET", sock120, "too long for a unix socket path (max 107 bytes)"},
+	    {"GLUED_CTL_SOCKET", "run/glued.sock", "must be an absolute path"},
+	    {"GLUED_METRICS_BIND", "on", "not an IP address (or off)"},
+	    {"GLUED_METRICS_BIND", "127.0.0.1:0", "port out of range (or off)"},
+	    {"GLUED_RESYNC_S", "0", "out of range (1..3600)"},
+	    {"GLUED_RESYNC_S", "3601", "out of range (1..3600)"},
+	    {"DOCKER_HOST", "tcp://10.0.0.1:2375",
+	     "scheme tcp:// is not supported, only "
+	     "unix:///path"},
+	    {"DOCKER_HOST", "ssh://me@host", "scheme ssh:// is not supported, only unix:///path"},
+	    {"DOCKER_HOST", "/var/run/docker.sock", "must be unix:///path/to/docker.sock"},
+	    {"DOCKER_HOST", "unix://docker.sock", "must be an absolute path"},
+	    {"DOCKER_HOST",
+	     "unix:///a/very/long/path/that/does/not/fit/into/sun/path/because/it/"
+	     "goes/on/and/on/and/on/and/on/and/on/docker.sock",
+	     "too long for a unix socket path (max 107 bytes)"},
 	};
-	bool covered[CONFIG_KEY_COUNT] = { false };
+	bool covered[CONFIG_KEY_COUNT] = {false};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct bad *b = &cases[i];
@@ -451,7 +459,7 @@ static void test_env_bad(void)
 			 b->reason);
 		T_CASE(title)
 		{
-			rc = env_load(&c, (const char *const[]){ var, NULL });
+			rc = env_load(&c, (const char *const[]){var, NULL});
 			T_EQ_INT(rc, GLUED_ECONFIG);
 			if (strlen(b->value) <= 256 || strstr(want, "<hidden>")) {
 				T_EQ_STR(err, want);
@@ -460,7 +468,7 @@ static void test_env_bad(void)
 				snprintf(tail, sizeof(tail), "...\": %s", b->reason);
 				T_ASSERT(!strncmp(err, want, 100), "%s", err);
 				T_ASSERT(strlen(err) > strlen(tail) &&
-						 !strcmp(err + strlen(err) - strlen(tail), tail),
+					     !strcmp(err + strlen(err) - strlen(tail), tail),
 					 "%s", err);
 			}
 			T_ASSERT(!strchr(err, '\n'), "one line");
@@ -479,7 +487,7 @@ static void test_env_bad(void)
 	T_CASE("a value with a newline or quote is escaped: the error stays one line")
 	{
 		struct glued_config c;
-		T_EQ_INT(env_load(&c, (const char *const[]){ "GLUED_XDP=o\"n\nx", NULL }),
+		T_EQ_INT(env_load(&c, (const char *const[]){"GLUED_XDP=o\"n\nx", NULL}),
 			 GLUED_ECONFIG);
 		T_EQ_STR(err, "config: GLUED_XDP=\"o\\\"n\\x0ax\": must be auto, on or off");
 	}
@@ -487,30 +495,29 @@ static void test_env_bad(void)
 	{
 		struct glued_config c;
 		char small[16];
-		T_EQ_INT(config_load(&c, (char **)(const char *const[]){ "GLUED_TTL=x", NULL }, NULL,
+		T_EQ_INT(config_load(&c, (char **)(const char *const[]){"GLUED_TTL=x", NULL}, NULL,
 				     0, CONFIG_FMT_UNKNOWN, NULL, small, sizeof(small)),
 			 GLUED_ECONFIG);
 		T_EQ_STR(small, "config: GLUED_T");
 	}
 }
 
-static const char GOOD_TOML[] =
-	"# glued configuration\r\n"
-	"\n"
-	"network_name = \"prod_net\"   # the watched network\n"
-	"glued_dns_bind = '127.0.0.1:5353'\n"
-	"cluster_secret = \"a\\\"b\\\\c\\u00e9\\t\"\n"
-	"ttl = 30\n"
-	"xdp = false\n"
-	"upstreams = [\n"
-	"  \"1.1.1.1\",   # primary\n"
-	"  \"[2001:db8::1]:5300\",\n"
-	"]\n"
-	"allow = [\"10.0.0.0/8\", '192.168.0.0/16']\n"
-	"xdp_ifaces = []\n"
-	"docker_host = \"unix:///run/docker.sock\"\n"
-	"LOG = \"debug\"\n"
-	"metrics_bind = \"[::1]:9100\"";
+static const char GOOD_TOML[] = "# glued configuration\r\n"
+				"\n"
+				"network_name = \"prod_net\"   # the watched network\n"
+				"glued_dns_bind = '127.0.0.1:5353'\n"
+				"cluster_secret = \"a\\\"b\\\\c\\u00e9\\t\"\n"
+				"ttl = 30\n"
+				"xdp = false\n"
+				"upstreams = [\n"
+				"  \"1.1.1.1\",   # primary\n"
+				"  \"[2001:db8::1]:5300\",\n"
+				"]\n"
+				"allow = [\"10.0.0.0/8\", '192.168.0.0/16']\n"
+				"xdp_ifaces = []\n"
+				"docker_host = \"unix:///run/docker.sock\"\n"
+				"LOG = \"debug\"\n"
+				"metrics_bind = \"[::1]:9100\"";
 
 static void test_toml(void)
 {
@@ -538,7 +545,8 @@ static void test_toml(void)
 	}
 	T_CASE("a list key also takes a comma string in a file; xdp = true is on")
 	{
-		T_EQ_INT(file_load(&c, "upstreams = \"1.1.1.1, 8.8.8.8\"\nxdp = true\nttl = \"7\"\n",
+		T_EQ_INT(file_load(&c,
+				   "upstreams = \"1.1.1.1, 8.8.8.8\"\nxdp = true\nttl = \"7\"\n",
 				   CONFIG_FMT_TOML, NULL),
 			 0);
 		T_EQ_INT(c.n_upstreams, 2);
@@ -554,59 +562,61 @@ static void test_toml(void)
 	const struct {
 		const char *text, *want;
 	} bad[] = {
-		{ "ttl = 5\n[glued]\n", "config: /etc/glued/glued.toml:2: tables are not supported "
-					"(the file is flat)" },
-		{ "glued.ttl = 5\n", "config: /etc/glued/glued.toml:1: dotted keys are not supported" },
-		{ "\n\nttl 5\n", "config: /etc/glued/glued.toml:3: expected '=' after ttl" },
-		{ "= 5\n", "config: /etc/glued/glued.toml:1: expected a key" },
-		{ "\"ttl\" = 5\n", "config: /etc/glued/glued.toml:1: expected a key" },
-		{ "ttl =\n", "config: /etc/glued/glued.toml:1: ttl: missing value after '='" },
-		{ "ttl = 1.5\n", "config: /etc/glued/glued.toml:1: ttl: not a supported value "
-				 "(strings, integers, booleans, arrays of strings)" },
-		{ "ttl = 5 6\n", "config: /etc/glued/glued.toml:1: ttl: unexpected text after the "
-				 "value" },
-		{ "dns_bind = \"0.0.0.0:53\n",
-		  "config: /etc/glued/glued.toml:1: dns_bind: unterminated string" },
-		{ "dns_bind = \"\"\"x\"\"\"\n",
-		  "config: /etc/glued/glued.toml:1: dns_bind: multi-line strings are not supported" },
-		{ "dns_bind = \"a\\qb\"\n",
-		  "config: /etc/glued/glued.toml:1: dns_bind: unknown escape in string" },
-		{ "dns_bind = \"\\ud800\"\n",
-		  "config: /etc/glued/glued.toml:1: dns_bind: bad \\u escape" },
-		{ "upstreams = [1, 2]\n",
-		  "config: /etc/glued/glued.toml:1: upstreams: arrays may hold only strings" },
-		{ "upstreams = [\n\"1.1.1.1\"\n\"8.8.8.8\"]\n",
-		  "config: /etc/glued/glued.toml:3: upstreams: expected ',' or ']' in array" },
-		{ "upstreams = [\"1.1.1.1\",\n", "config: /etc/glued/glued.toml:2: upstreams: "
-						 "unterminated array" },
-		{ "ttl = 5\ndns_bnd = \"1.2.3.4\"\n",
-		  "config: /etc/glued/glued.toml:2: unknown key \"dns_bnd\"" },
-		{ "network = \"a\"\n\nglued_network_name = \"b\"\n",
-		  "config: /etc/glued/glued.toml:3: \"glued_network_name\": already set on line 1" },
-		{ "ttl = 1\nttl = 2\n", "config: /etc/glued/glued.toml:2: \"ttl\": already set on line 1" },
-		{ "# x\n\ndns_bind = \"0.0.0.0:99999\"\n",
-		  "config: /etc/glued/glued.toml:3: dns_bind=\"0.0.0.0:99999\": port out of range" },
-		{ "ttl = \"abc\"\n", "config: /etc/glued/glued.toml:1: ttl=\"abc\": not a number" },
-		{ "ttl = true\n", "config: /etc/glued/glued.toml:1: ttl=true: must be an integer" },
-		{ "ttl = 90000\n", "config: /etc/glued/glued.toml:1: ttl=90000: out of range (0..86400)" },
-		{ "dns_bind = 53\n", "config: /etc/glued/glued.toml:1: dns_bind=53: must be a string" },
-		{ "dns_bind = [\"0.0.0.0\"]\n",
-		  "config: /etc/glued/glued.toml:1: dns_bind=[\"0.0.0.0\"]: must be a string" },
-		{ "log_format = false\n",
-		  "config: /etc/glued/glued.toml:1: log_format=false: must be a string" },
-		{ "xdp = 1\n", "config: /etc/glued/glued.toml:1: xdp=1: must be a string or a boolean" },
-		{ "upstreams = 5\n", "config: /etc/glued/glued.toml:1: upstreams=5: must be a string or "
-				     "an array of strings" },
-		{ "upstreams = [\"1.1.1.1\", \"\"]\n",
-		  "config: /etc/glued/glued.toml:1: upstreams=[\"1.1.1.1\", \"\"]: empty item" },
-		{ "upstreams = [\"1.1.1.1\", \"x\"]\n",
-		  "config: /etc/glued/glued.toml:1: upstreams=[\"1.1.1.1\", \"x\"]: x: not an IP "
-		  "address" },
-		{ "cluster_secret = 5\n",
-		  "config: /etc/glued/glued.toml:1: cluster_secret=<hidden>: must be a string" },
-		{ "docker_host = \"tcp://h:1\"\n", "config: /etc/glued/glued.toml:1: "
-						   "docker_host=\"tcp://h:1\": scheme tcp:// is not "
-						   "supported, only unix:///path" },
+	    {"ttl = 5\n[glued]\n", "config: /etc/glued/glued.toml:2: tables are not supported "
+				   "(the file is flat)"},
+	    {"glued.ttl = 5\n", "config: /etc/glued/glued.toml:1: dotted keys are not supported"},
+	    {"\n\nttl 5\n", "config: /etc/glued/glued.toml:3: expected '=' after ttl"},
+	    {"= 5\n", "config: /etc/glued/glued.toml:1: expected a key"},
+	    {"\"ttl\" = 5\n", "config: /etc/glued/glued.toml:1: expected a key"},
+	    {"ttl =\n", "config: /etc/glued/glued.toml:1: ttl: missing value after '='"},
+	    {"ttl = 1.5\n", "config: /etc/glued/glued.toml:1: ttl: not a supported value "
+			    "(strings, integers, booleans, arrays of strings)"},
+	    {"ttl = 5 6\n", "config: /etc/glued/glued.toml:1: ttl: unexpected text after the "
+			    "value"},
+	    {"dns_bind = \"0.0.0.0:53\n",
+	     "config: /etc/glued/glued.toml:1: dns_bind: unterminated string"},
+	    {"dns_bind = \"\"\"x\"\"\"\n",
+	     "config: /etc/glued/glued.toml:1: dns_bind: multi-line strings are not supported"},
+	    {"dns_bind = \"a\\qb\"\n",
+	     "config: /etc/glued/glued.toml:1: dns_bind: unknown escape in string"},
+	    {"dns_bind = \"\\ud800\"\n",
+	     "config: /etc/glued/glued.toml:1: dns_bind: bad \\u escape"},
+	    {"upstreams = [1, 2]\n",
+	     "config: /etc/glued/glued.toml:1: upstreams: arrays may hold only strings"},
+	    {"upstreams = [\n\"1.1.1.1\"\n\"8.8.8.8\"]\n",
+	     "config: /etc/glued/glued.toml:3: upstreams: expected ',' or ']' in array"},
+	    {"upstreams = [\"1.1.1.1\",\n", "config: /etc/glued/glued.toml:2: upstreams: "
+					    "unterminated array"},
+	    {"ttl = 5\ndns_bnd = \"1.2.3.4\"\n",
+	     "config: /etc/glued/glued.toml:2: unknown key \"dns_bnd\""},
+	    {"network = \"a\"\n\nglued_network_name = \"b\"\n",
+	     "config: /etc/glued/glued.toml:3: \"glued_network_name\": already set on line 1"},
+	    {"ttl = 1\nttl = 2\n",
+	     "config: /etc/glued/glued.toml:2: \"ttl\": already set on line 1"},
+	    {"# x\n\ndns_bind = \"0.0.0.0:99999\"\n",
+	     "config: /etc/glued/glued.toml:3: dns_bind=\"0.0.0.0:99999\": port out of range"},
+	    {"ttl = \"abc\"\n", "config: /etc/glued/glued.toml:1: ttl=\"abc\": not a number"},
+	    {"ttl = true\n", "config: /etc/glued/glued.toml:1: ttl=true: must be an integer"},
+	    {"ttl = 90000\n",
+	     "config: /etc/glued/glued.toml:1: ttl=90000: out of range (0..86400)"},
+	    {"dns_bind = 53\n", "config: /etc/glued/glued.toml:1: dns_bind=53: must be a string"},
+	    {"dns_bind = [\"0.0.0.0\"]\n",
+	     "config: /etc/glued/glued.toml:1: dns_bind=[\"0.0.0.0\"]: must be a string"},
+	    {"log_format = false\n",
+	     "config: /etc/glued/glued.toml:1: log_format=false: must be a string"},
+	    {"xdp = 1\n", "config: /etc/glued/glued.toml:1: xdp=1: must be a string or a boolean"},
+	    {"upstreams = 5\n", "config: /etc/glued/glued.toml:1: upstreams=5: must be a string or "
+				"an array of strings"},
+	    {"upstreams = [\"1.1.1.1\", \"\"]\n",
+	     "config: /etc/glued/glued.toml:1: upstreams=[\"1.1.1.1\", \"\"]: empty item"},
+	    {"upstreams = [\"1.1.1.1\", \"x\"]\n",
+	     "config: /etc/glued/glued.toml:1: upstreams=[\"1.1.1.1\", \"x\"]: x: not an IP "
+	     "address"},
+	    {"cluster_secret = 5\n",
+	     "config: /etc/glued/glued.toml:1: cluster_secret=<hidden>: must be a string"},
+	    {"docker_host = \"tcp://h:1\"\n", "config: /etc/glued/glued.toml:1: "
+					      "docker_host=\"tcp://h:1\": scheme tcp:// is not "
+					      "supported, only unix:///path"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char title[200];
@@ -619,7 +629,7 @@ static void test_toml(void)
 	}
 	T_CASE("a NUL byte in a file is refused")
 	{
-		T_EQ_INT(config_load(&c, (char **)(const char *const[]){ NULL }, "ttl = 5\0\n", 9,
+		T_EQ_INT(config_load(&c, (char **)(const char *const[]){NULL}, "ttl = 5\0\n", 9,
 				     CONFIG_FMT_TOML, "/x.toml", err, sizeof(err)),
 			 GLUED_ECONFIG);
 		T_EQ_STR(err, "config: /x.toml: file contains a NUL byte");
@@ -632,13 +642,14 @@ static void test_json(void)
 
 	T_CASE("a JSON file with strings, integers, booleans, arrays and null")
 	{
-		T_EQ_INT(file_load(&c,
-				   "{\"glued_network\": \"j_net\", \"ttl\": 60, \"xdp\": true,\n"
-				   " \"upstreams\": [\"9.9.9.9\", \"[2620:fe::fe]:53\"],\n"
-				   " \"bootstrap_peers\": \"10.0.0.2:7000\", \"hosts_file\": null,\n"
-				   " \"GLUED_RESYNC_S\": 10, \"rust_log\": \"warn\"}",
-				   CONFIG_FMT_JSON, NULL),
-			 0);
+		T_EQ_INT(
+		    file_load(&c,
+			      "{\"glued_network\": \"j_net\", \"ttl\": 60, \"xdp\": true,\n"
+			      " \"upstreams\": [\"9.9.9.9\", \"[2620:fe::fe]:53\"],\n"
+			      " \"bootstrap_peers\": \"10.0.0.2:7000\", \"hosts_file\": null,\n"
+			      " \"GLUED_RESYNC_S\": 10, \"rust_log\": \"warn\"}",
+			      CONFIG_FMT_JSON, NULL),
+		    0);
 		T_EQ_STR(err, "");
 		T_EQ_STR(c.network_name, "j_net");
 		T_EQ_INT(c.ttl_s, 60);
@@ -655,29 +666,29 @@ static void test_json(void)
 	const struct {
 		const char *text, *want;
 	} bad[] = {
-		{ "{\"ttl\": 5,\n \"x\" 1}",
-		  "config: /etc/glued/glued.json:2: ':' expected near '1'" },
-		{ "[1, 2]", "config: /etc/glued/glued.json: the top level must be an object" },
-		{ "{\"ttl\": \"x\"}", "config: /etc/glued/glued.json: ttl=\"x\": not a number" },
-		{ "{\"ttl\": 1.5}", "config: /etc/glued/glued.json: ttl: must be an integer" },
-		{ "{\"ttl\": 100000}",
-		  "config: /etc/glued/glued.json: ttl=100000: out of range (0..86400)" },
-		{ "{\"upstreams\": [1]}", "config: /etc/glued/glued.json: upstreams: must be a string "
-					  "or an array of strings" },
-		{ "{\"upstreams\": {}}", "config: /etc/glued/glued.json: upstreams: must be a string "
-					 "or an array of strings" },
-		{ "{\"dns_bind\": true}",
-		  "config: /etc/glued/glued.json: dns_bind=true: must be a string" },
-		{ "{\"dns_bnd\": \"1.2.3.4\"}", "config: /etc/glued/glued.json: unknown key \"dns_bnd\"" },
-		{ "{\"network\": \"a\", \"network_name\": \"b\"}",
-		  "config: /etc/glued/glued.json: \"network_name\": set twice" },
-		{ "{\"upstreams\": [\"1.1.1.1\", \"2.2.2.2\", \"3.3.3.3\", \"4.4.4.4\", \"5.5.5.5\", "
-		  "\"6.6.6.6\", \"7.7.7.7\", \"8.8.8.8\", \"9.9.9.9\"]}",
-		  "config: /etc/glued/glued.json: upstreams=[\"1.1.1.1\", \"2.2.2.2\", \"3.3.3.3\", "
-		  "\"4.4.4.4\", \"5.5.5.5\", \"6.6.6.6\", \"7.7.7.7\", \"8.8.8.8\", \"9.9.9.9\"]: too "
-		  "many items (max 8)" },
-		{ "{\"gossip_bind\": \"0.0.0.0:99999\"}",
-		  "config: /etc/glued/glued.json: gossip_bind=\"0.0.0.0:99999\": port out of range" },
+	    {"{\"ttl\": 5,\n \"x\" 1}", "config: /etc/glued/glued.json:2: ':' expected near '1'"},
+	    {"[1, 2]", "config: /etc/glued/glued.json: the top level must be an object"},
+	    {"{\"ttl\": \"x\"}", "config: /etc/glued/glued.json: ttl=\"x\": not a number"},
+	    {"{\"ttl\": 1.5}", "config: /etc/glued/glued.json: ttl: must be an integer"},
+	    {"{\"ttl\": 100000}",
+	     "config: /etc/glued/glued.json: ttl=100000: out of range (0..86400)"},
+	    {"{\"upstreams\": [1]}", "config: /etc/glued/glued.json: upstreams: must be a string "
+				     "or an array of strings"},
+	    {"{\"upstreams\": {}}", "config: /etc/glued/glued.json: upstreams: must be a string "
+				    "or an array of strings"},
+	    {"{\"dns_bind\": true}",
+	     "config: /etc/glued/glued.json: dns_bind=true: must be a string"},
+	    {"{\"dns_bnd\": \"1.2.3.4\"}",
+	     "config: /etc/glued/glued.json: unknown key \"dns_bnd\""},
+	    {"{\"network\": \"a\", \"network_name\": \"b\"}",
+	     "config: /etc/glued/glued.json: \"network_name\": set twice"},
+	    {"{\"upstreams\": [\"1.1.1.1\", \"2.2.2.2\", \"3.3.3.3\", \"4.4.4.4\", \"5.5.5.5\", "
+	     "\"6.6.6.6\", \"7.7.7.7\", \"8.8.8.8\", \"9.9.9.9\"]}",
+	     "config: /etc/glued/glued.json: upstreams=[\"1.1.1.1\", \"2.2.2.2\", \"3.3.3.3\", "
+	     "\"4.4.4.4\", \"5.5.5.5\", \"6.6.6.6\", \"7.7.7.7\", \"8.8.8.8\", \"9.9.9.9\"]: too "
+	     "many items (max 8)"},
+	    {"{\"gossip_bind\": \"0.0.0.0:99999\"}",
+	     "config: /etc/glued/glued.json: gossip_bind=\"0.0.0.0:99999\": port out of range"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char title[200];
@@ -703,9 +714,10 @@ static void test_precedence(void)
 
 	T_CASE("the environment wins over the file, key by key")
 	{
-		T_EQ_INT(file_load(&c, "ttl = 10\nnetwork = \"from_file\"\nupstreams = [\"1.1.1.1\"]\n",
+		T_EQ_INT(file_load(&c,
+				   "ttl = 10\nnetwork = \"from_file\"\nupstreams = [\"1.1.1.1\"]\n",
 				   CONFIG_FMT_TOML,
-				   (const char *const[]){ "GLUED_TTL=20", "GLUED_UPSTREAMS=", NULL }),
+				   (const char *const[]){"GLUED_TTL=20", "GLUED_UPSTREAMS=", NULL}),
 			 0);
 		T_EQ_INT(c.ttl_s, 20);
 		T_EQ_INT(c.source[CONFIG_KEY_TTL], CONFIG_SRC_ENV);
@@ -717,8 +729,9 @@ static void test_precedence(void)
 	}
 	T_CASE("an environment list replaces the file's list whole")
 	{
-		T_EQ_INT(file_load(&c, "{\"allow\": [\"10.0.0.0/8\", \"fd00::/8\"]}", CONFIG_FMT_JSON,
-				   (const char *const[]){ "GLUED_ALLOW=192.168.1.0/24", NULL }),
+		T_EQ_INT(file_load(&c, "{\"allow\": [\"10.0.0.0/8\", \"fd00::/8\"]}",
+				   CONFIG_FMT_JSON,
+				   (const char *const[]){"GLUED_ALLOW=192.168.1.0/24", NULL}),
 			 0);
 		T_EQ_INT(c.n_allow, 1);
 		T_EQ_STR(cidr(&c.allow[0]), "192.168.1.0/24");
@@ -726,7 +739,7 @@ static void test_precedence(void)
 	T_CASE("a bad environment value fails even when the file was good")
 	{
 		T_EQ_INT(file_load(&c, "ttl = 10\n", CONFIG_FMT_TOML,
-				   (const char *const[]){ "GLUED_TTL=x", NULL }),
+				   (const char *const[]){"GLUED_TTL=x", NULL}),
 			 GLUED_ECONFIG);
 		T_EQ_STR(err, "config: GLUED_TTL=\"x\": not a number");
 	}
@@ -745,11 +758,11 @@ static void test_format(void)
 	}
 	T_CASE("an unknown format is sniffed: '{' is JSON, else TOML")
 	{
-		T_EQ_INT(config_load(&c, (char **)(const char *const[]){ NULL }, " {\"ttl\": 9}", 11,
+		T_EQ_INT(config_load(&c, (char **)(const char *const[]){NULL}, " {\"ttl\": 9}", 11,
 				     CONFIG_FMT_UNKNOWN, "/x.conf", err, sizeof(err)),
 			 0);
 		T_EQ_INT(c.ttl_s, 9);
-		T_EQ_INT(config_load(&c, (char **)(const char *const[]){ NULL }, "ttl = 8", 7,
+		T_EQ_INT(config_load(&c, (char **)(const char *const[]){NULL}, "ttl = 8", 7,
 				     CONFIG_FMT_UNKNOWN, "/x.conf", err, sizeof(err)),
 			 0);
 		T_EQ_INT(c.ttl_s, 8);
@@ -759,7 +772,8 @@ static void test_format(void)
 /* The docs table is generated from the key table; keep them equal. */
 static void test_help_and_docs(void)
 {
-	static const char begin[] = "<!-- config-keys:begin -->\n", end[] = "<!-- config-keys:end -->";
+	static const char begin[] = "<!-- config-keys:begin -->\n",
+			  end[] = "<!-- config-keys:end -->";
 	size_t need = config_help(NULL, 0, CONFIG_HELP_MARKDOWN), tlen;
 	char *md = malloc(need + 1), *text, *doc = NULL, *b, *e;
 	FILE *f;

@@ -96,15 +96,15 @@ int main(void)
 
 	T_CASE("bad lines are reported with their line numbers and skipped")
 	{
-		T_EQ_INT(parse("10.0.0.1 good\n"		  /* 1 */
-			       "10.0.0.300 bad-addr\n"	  /* 2 */
-			       "10.0.0.2\n"		  /* 3 */
-			       "10.0.0.3   # only a comment\n" /* 4 */
-			       "fe80::1%eth0 scoped\n"	  /* 5 */
-			       "0.0.0.0 blocked\n"	  /* 6 */
+		T_EQ_INT(parse("10.0.0.1 good\n"				 /* 1 */
+			       "10.0.0.300 bad-addr\n"				 /* 2 */
+			       "10.0.0.2\n"					 /* 3 */
+			       "10.0.0.3   # only a comment\n"			 /* 4 */
+			       "fe80::1%eth0 scoped\n"				 /* 5 */
+			       "0.0.0.0 blocked\n"				 /* 6 */
 			       "10.0.0.4 ok sub.domain.example bad*name -dash\n" /* 7 */
-			       "nas 10.0.0.5\n"		  /* 8 */
-			       "10.0.0.6 ok2",		  /* 9: no final newline */
+			       "nas 10.0.0.5\n"					 /* 8 */
+			       "10.0.0.6 ok2", /* 9: no final newline */
 			       &r),
 			 0);
 		T_EQ_INT(r.n_entries, 3);
@@ -119,12 +119,14 @@ int main(void)
 			T_EQ_INT(r.problems[2].line, 4);
 			T_EQ_STR(r.problems[2].reason, "no name after address 10.0.0.3");
 			T_EQ_INT(r.problems[3].line, 5);
-			T_EQ_STR(r.problems[3].reason, "scoped address \"fe80::1%eth0\" not supported");
+			T_EQ_STR(r.problems[3].reason,
+				 "scoped address \"fe80::1%eth0\" not supported");
 			T_EQ_INT(r.problems[4].line, 6);
 			T_EQ_STR(r.problems[4].reason, "unspecified address 0.0.0.0 skipped");
 			T_EQ_INT(r.problems[5].line, 7);
-			T_EQ_STR(r.problems[5].reason, "multi-label name \"sub.domain.example\" skipped: "
-						       "only single labels are published");
+			T_EQ_STR(r.problems[5].reason,
+				 "multi-label name \"sub.domain.example\" skipped: "
+				 "only single labels are published");
 			T_EQ_INT(r.problems[6].line, 7);
 			T_EQ_STR(r.problems[6].reason, "invalid name \"bad*name\" skipped");
 			T_EQ_INT(r.problems[7].line, 7);
@@ -155,8 +157,8 @@ int main(void)
 	T_CASE("names of 63 bytes are kept, 64 refused; binary garbage is shown safely")
 	{
 		char text[256];
-		snprintf(text, sizeof(text), "10.0.0.1 %063d\n10.0.0.2 %064d\n10.0.0.3 a\x01\xff\n", 0,
-			 0);
+		snprintf(text, sizeof(text), "10.0.0.1 %063d\n10.0.0.2 %064d\n10.0.0.3 a\x01\xff\n",
+			 0, 0);
 		T_EQ_INT(parse(text, &r), 0);
 		T_EQ_INT(r.n_entries, 1);
 		T_EQ_INT(strlen(r.entries[0].names[0]), 63);
@@ -198,8 +200,8 @@ int main(void)
 		size_t cap = (HOSTS_ENTRIES_MAX + 2) * 24, o = 0;
 		char *text = malloc(cap);
 		for (int i = 0; i < HOSTS_ENTRIES_MAX + 2; i++)
-			o += (size_t)snprintf(text + o, cap - o, "10.%d.%d.1 h%d\n", i / 256, i % 256,
-					      i);
+			o += (size_t)snprintf(text + o, cap - o, "10.%d.%d.1 h%d\n", i / 256,
+					      i % 256, i);
 		T_EQ_INT(hosts_parse(text, o, &r), 0);
 		T_EQ_INT(r.n_entries, HOSTS_ENTRIES_MAX);
 		T_EQ_INT(r.n_problems, 2);

@@ -1,11 +1,10 @@
 /* Configuration parsing: the key table, one parser per key, the environment
- * reader, the JSON and flat-TOML file readers, and the help text. It owns the
+ * reader, and the help text (the file readers are in config_file.c). It owns the
  * meaning and validation of every setting and the exact wording of config
  * errors. It must never read files or the environment itself, log, or keep
  * state outside the struct it is given: main.c does the I/O and the logging.
  */
 #include <ctype.h>
-#include <jansson.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,30 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/config.h"
-
-#define VALUE_MAX 8192 /* longest value (or array, items joined) we accept */
-#define ITEMS_MAX 128  /* items a list value may be split into before the key's own cap */
-
-/* A value as one of the sources gives it, before the key's parser sees it. */
-enum cval_type { CVAL_STR, CVAL_INT, CVAL_BOOL, CVAL_LIST, CVAL_OTHER };
-
-struct cval {
-	enum cval_type type;
-	const char *str;	     /* CVAL_STR */
-	long long i;		     /* CVAL_INT */
-	bool b;			     /* CVAL_BOOL */
-	const char *const *items; /* CVAL_LIST */
-	size_t n_items;
-};
-
-/* Where a value came from, for the one-line error. */
-struct where {
-	enum config_source src;
-	const char *path; /* file path, NULL for the environment */
-	unsigned line;	  /* TOML line of the key, 0 when unknown */
-	const char *key;  /* the key as the user wrote it */
-};
+#include "core/config_internal.h"
 
 enum key_type {
 	KT_STRING, /* a string */
@@ -55,9 +31,9 @@ struct config_key {
 	bool secret; /* never echo the value */
 	set_str_fn set_str;
 	set_list_fn set_list;
-	size_t max_items;     /* KT_LIST */
-	size_t off;	      /* KT_INT: offsetof the uint32_t */
-	long long min, max;   /* KT_INT */
+	size_t max_items;   /* KT_LIST */
+	size_t off;	    /* KT_INT: offsetof the uint32_t */
+	long long min, max; /* KT_INT */
 };
 
 /* --- small helpers ------------------------------------------------------ */
@@ -82,7 +58,7 @@ static int item_why(char *why, size_t n, size_t n_items, const char *item, const
 	return why_set(why, n, "%s", reason);
 }
 
-static bool is_hex(const char *s, size_t len)
+bool config_is_hex(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		if (!isxdigit((unsigned char)s[i]))
@@ -90,7 +66,7 @@ static bool is_hex(const char *s, size_t len)
 	return true;
 }
 
-static int hex_nibble(char ch)
+int config_hex_nibble(char ch)
 {
 	if (ch >= '0' && ch <= '9')
 		return ch - '0';
@@ -257,8 +233,9 @@ static int set_network_name(struct glued_config *c, const char *s, char *why, si
 		unsigned char ch = (unsigned char)s[i];
 		bool ok = isalnum(ch) || (i > 0 && (ch == '_' || ch == '.' || ch == '-'));
 		if (!ok)
-			return why_set(why, n, "not a valid Docker network name (letters, digits, "
-					       "'_', '.', '-'; starting with a letter or digit)");
+			return why_set(why, n,
+				       "not a valid Docker network name (letters, digits, "
+				       "'_', '.', '-'; starting with a letter or digit)");
 	}
 	memcpy(c->network_name, s, len + 1);
 	return 0;
@@ -276,10 +253,11 @@ static int set_bind_ip(struct glued_config *c, const char *s, char *why, size_t 
 
 static int set_topic_id(struct glued_config *c, const char *s, char *why, size_t n)
 {
-	if (strlen(s) != 2 * CONFIG_TOPIC_ID_LEN || !is_hex(s, 2 * CONFIG_TOPIC_ID_LEN))
+	if (strlen(s) != 2 * CONFIG_TOPIC_ID_LEN || !config_is_hex(s, 2 * CONFIG_TOPIC_ID_LEN))
 		return why_set(why, n, "must be 64 hex characters");
 	for (size_t i = 0; i < CONFIG_TOPIC_ID_LEN; i++)
-		c->topic_id[i] = (uint8_t)(hex_nibble(s[2 * i]) << 4 | hex_nibble(s[2 * i + 1]));
+		c->topic_id[i] =
+		    (uint8_t)(config_hex_nibble(s[2 * i]) << 4 | config_hex_nibble(s[2 * i + 1]));
 	return 0;
 }
 
@@ -293,12 +271,12 @@ static int parse_peer(struct config_peer *p, const char *s, char *why, size_t n)
 	memset(p, 0, sizeof(*p));
 	p->port = CONFIG_GOSSIP_PORT;
 	if (at) {
-		if ((size_t)(at - s) != CONFIG_NODE_ID_HEX || !is_hex(s, CONFIG_NODE_ID_HEX))
+		if ((size_t)(at - s) != CONFIG_NODE_ID_HEX || !config_is_hex(s, CONFIG_NODE_ID_HEX))
 			return why_set(why, n, "node ID must be 64 hex characters");
 		rest = at + 1;
 		if (!*rest)
 			return why_set(why, n, "missing host after '@'");
-	} else if (strlen(s) == CONFIG_NODE_ID_HEX && is_hex(s, CONFIG_NODE_ID_HEX)) {
+	} else if (strlen(s) == CONFIG_NODE_ID_HEX && config_is_hex(s, CONFIG_NODE_ID_HEX)) {
 		rest = ""; /* a bare node ID, found on the LAN */
 	}
 	if (rest != s)
@@ -482,82 +460,82 @@ static int set_docker_host(struct glued_config *c, const char *s, char *why, siz
 	.type = KT_INT, .off = offsetof(struct glued_config, field), .min = (lo), .max = (hi)
 
 static const struct config_key keys[CONFIG_KEY_COUNT] = {
-	[CONFIG_KEY_NETWORK_NAME] = { { "GLUED_NETWORK_NAME", "GLUED_NETWORK", "glued_net", NULL,
-					"Docker network whose containers get names." },
-				      STR(set_network_name) },
-	[CONFIG_KEY_DNS_BIND] = { { "GLUED_DNS_BIND", NULL, "0.0.0.0:53", NULL,
-				    "DNS listen address, ip[:port] or [v6]:port (UDP and TCP)." },
-				  STR(set_dns_bind) },
-	[CONFIG_KEY_BIND_IP] = { { "GLUED_BIND_IP", NULL, NULL, "address of GLUED_DNS_BIND",
-				   "Replaces the address of GLUED_DNS_BIND; its port stays." },
-				 STR(set_bind_ip) },
-	[CONFIG_KEY_TOPIC_ID] = { { "GLUED_TOPIC_ID", NULL, NULL, "random",
-				    "Cluster topic, 64 hex characters; must match across the "
-				    "cluster." },
-				  STR(set_topic_id) },
-	[CONFIG_KEY_BOOTSTRAP_PEERS] = { { "GLUED_BOOTSTRAP_PEERS", NULL, NULL, "none",
-					   "Comma list of peers: host[:port], nodeid@host[:port] "
-					   "or nodeid (gossip port 7947 when omitted)." },
-					 LIST(set_peers, CONFIG_PEERS_MAX) },
-	[CONFIG_KEY_CLUSTER_SECRET] = { { "GLUED_CLUSTER_SECRET", NULL, CONFIG_DEFAULT_SECRET,
-					  NULL,
-					  "Cluster authentication secret (the default is logged "
-					  "as insecure)." },
-					STR(set_cluster_secret), .secret = true },
-	[CONFIG_KEY_LOG] = { { "GLUED_LOG", "RUST_LOG", "info", NULL,
-			       "Log level: error, warn, info, debug or trace (RUST_LOG-style "
-			       "glued=debug accepted)." },
-			     STR(set_log) },
-	[CONFIG_KEY_LOG_FORMAT] = { { "GLUED_LOG_FORMAT", NULL, "text", NULL,
-				      "Log line format: text or json." },
-				    STR(set_log_format) },
-	[CONFIG_KEY_GOSSIP_BIND] = { { "GLUED_GOSSIP_BIND", NULL, "0.0.0.0:7947", NULL,
-				       "Gossip listen address, ip[:port]." },
-				     STR(set_gossip_bind) },
-	[CONFIG_KEY_UPSTREAMS] = { { "GLUED_UPSTREAMS", NULL, NULL, "from /etc/resolv.conf",
-				     "Comma list of upstream resolvers, ip[:port] or [v6]:port "
-				     "(at most 8)." },
-				   LIST(set_upstreams, CONFIG_UPSTREAMS_MAX) },
-	[CONFIG_KEY_ALLOW] = { { "GLUED_ALLOW", NULL,
-				 "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,"
-				 "fc00::/7,169.254.0.0/16,fe80::/10",
-				 NULL,
-				 "Comma list of CIDRs whose clients may use the forwarder (at most "
-				 "64); the watched network's subnets are always added." },
-			       LIST(set_allow, CONFIG_ALLOW_MAX) },
-	[CONFIG_KEY_TTL] = { { "GLUED_TTL", NULL, "5", NULL,
-			       "TTL of container answers in seconds, 0..86400." },
-			     INT(ttl_s, 0, 86400) },
-	[CONFIG_KEY_HOSTS_FILE] = { { "GLUED_HOSTS_FILE", NULL, NULL, "none",
-				      "hosts(5) file of static records this node publishes; "
-				      "re-read when it changes." },
-				    STR(set_hosts_file) },
-	[CONFIG_KEY_STATE_DIR] = { { "GLUED_STATE_DIR", NULL, "/var/lib/glued", NULL,
-				     "State directory: node key, record version." },
-				   STR(set_state_dir) },
-	[CONFIG_KEY_BPF_PIN] = { { "GLUED_BPF_PIN", NULL, "/sys/fs/bpf/glued", NULL,
-				   "Where BPF maps are pinned." },
-				 STR(set_bpf_pin) },
-	[CONFIG_KEY_XDP] = { { "GLUED_XDP", NULL, "auto", NULL,
-			       "Kernel fast path: auto, on (failure to attach is fatal) or off." },
-			     SWITCH(set_xdp) },
-	[CONFIG_KEY_XDP_IFACES] = { { "GLUED_XDP_IFACES", NULL, NULL, "none",
-				      "Comma list of extra interfaces for native XDP (at most "
-				      "16)." },
-				    LIST(set_xdp_ifaces, CONFIG_IFACES_MAX) },
-	[CONFIG_KEY_CTL_SOCKET] = { { "GLUED_CTL_SOCKET", NULL, "/run/glued/glued.sock", NULL,
-				      "Control API unix socket for gluedctl." },
-				    STR(set_ctl_socket) },
-	[CONFIG_KEY_METRICS_BIND] = { { "GLUED_METRICS_BIND", NULL, "off", NULL,
-					"Metrics HTTP listen address, ip[:port] (port 9153 when "
-					"omitted), or off." },
-				      SWITCH(set_metrics_bind) },
-	[CONFIG_KEY_RESYNC] = { { "GLUED_RESYNC_S", NULL, "30", NULL,
-				  "Period of the full Docker resync in seconds, 1..3600." },
-				INT(resync_s, 1, 3600) },
-	[CONFIG_KEY_DOCKER_HOST] = { { "DOCKER_HOST", NULL, "unix:///var/run/docker.sock", NULL,
-				       "Docker engine socket; only unix:///path is supported." },
-				     STR(set_docker_host) },
+    [CONFIG_KEY_NETWORK_NAME] = {{"GLUED_NETWORK_NAME", "GLUED_NETWORK", "glued_net", NULL,
+				  "Docker network whose containers get names."},
+				 STR(set_network_name)},
+    [CONFIG_KEY_DNS_BIND] = {{"GLUED_DNS_BIND", NULL, "0.0.0.0:53", NULL,
+			      "DNS listen address, ip[:port] or [v6]:port (UDP and TCP)."},
+			     STR(set_dns_bind)},
+    [CONFIG_KEY_BIND_IP] = {{"GLUED_BIND_IP", NULL, NULL, "address of GLUED_DNS_BIND",
+			     "Replaces the address of GLUED_DNS_BIND; its port stays."},
+			    STR(set_bind_ip)},
+    [CONFIG_KEY_TOPIC_ID] = {{"GLUED_TOPIC_ID", NULL, NULL, "random",
+			      "Cluster topic, 64 hex characters; must match across the "
+			      "cluster."},
+			     STR(set_topic_id)},
+    [CONFIG_KEY_BOOTSTRAP_PEERS] = {{"GLUED_BOOTSTRAP_PEERS", NULL, NULL, "none",
+				     "Comma list of peers: host[:port], nodeid@host[:port] "
+				     "or nodeid (gossip port 7947 when omitted)."},
+				    LIST(set_peers, CONFIG_PEERS_MAX)},
+    [CONFIG_KEY_CLUSTER_SECRET] = {{"GLUED_CLUSTER_SECRET", NULL, CONFIG_DEFAULT_SECRET, NULL,
+				    "Cluster authentication secret (the default is logged "
+				    "as insecure)."},
+				   STR(set_cluster_secret),
+				   .secret = true},
+    [CONFIG_KEY_LOG] = {{"GLUED_LOG", "RUST_LOG", "info", NULL,
+			 "Log level: error, warn, info, debug or trace (RUST_LOG-style "
+			 "glued=debug accepted)."},
+			STR(set_log)},
+    [CONFIG_KEY_LOG_FORMAT] = {{"GLUED_LOG_FORMAT", NULL, "text", NULL,
+				"Log line format: text or json."},
+			       STR(set_log_format)},
+    [CONFIG_KEY_GOSSIP_BIND] = {{"GLUED_GOSSIP_BIND", NULL, "0.0.0.0:7947", NULL,
+				 "Gossip listen address, ip[:port]."},
+				STR(set_gossip_bind)},
+    [CONFIG_KEY_UPSTREAMS] = {{"GLUED_UPSTREAMS", NULL, NULL, "from /etc/resolv.conf",
+			       "Comma list of upstream resolvers, ip[:port] or [v6]:port "
+			       "(at most 8)."},
+			      LIST(set_upstreams, CONFIG_UPSTREAMS_MAX)},
+    [CONFIG_KEY_ALLOW] = {{"GLUED_ALLOW", NULL,
+			   "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,"
+			   "fc00::/7,169.254.0.0/16,fe80::/10",
+			   NULL,
+			   "Comma list of CIDRs whose clients may use the forwarder (at most "
+			   "64); the watched network's subnets are always added."},
+			  LIST(set_allow, CONFIG_ALLOW_MAX)},
+    [CONFIG_KEY_TTL] = {{"GLUED_TTL", NULL, "5", NULL,
+			 "TTL of container answers in seconds, 0..86400."},
+			INT(ttl_s, 0, 86400)},
+    [CONFIG_KEY_HOSTS_FILE] = {{"GLUED_HOSTS_FILE", NULL, NULL, "none",
+				"hosts(5) file of static records this node publishes; "
+				"re-read when it changes."},
+			       STR(set_hosts_file)},
+    [CONFIG_KEY_STATE_DIR] = {{"GLUED_STATE_DIR", NULL, "/var/lib/glued", NULL,
+			       "State directory: node key, record version."},
+			      STR(set_state_dir)},
+    [CONFIG_KEY_BPF_PIN] = {{"GLUED_BPF_PIN", NULL, "/sys/fs/bpf/glued", NULL,
+			     "Where BPF maps are pinned."},
+			    STR(set_bpf_pin)},
+    [CONFIG_KEY_XDP] = {{"GLUED_XDP", NULL, "auto", NULL,
+			 "Kernel fast path: auto, on (failure to attach is fatal) or off."},
+			SWITCH(set_xdp)},
+    [CONFIG_KEY_XDP_IFACES] = {{"GLUED_XDP_IFACES", NULL, NULL, "none",
+				"Comma list of extra interfaces for native XDP (at most "
+				"16)."},
+			       LIST(set_xdp_ifaces, CONFIG_IFACES_MAX)},
+    [CONFIG_KEY_CTL_SOCKET] = {{"GLUED_CTL_SOCKET", NULL, "/run/glued/glued.sock", NULL,
+				"Control API unix socket for gluedctl."},
+			       STR(set_ctl_socket)},
+    [CONFIG_KEY_METRICS_BIND] = {{"GLUED_METRICS_BIND", NULL, "off", NULL,
+				  "Metrics HTTP listen address, ip[:port] (port 9153 when "
+				  "omitted), or off."},
+				 SWITCH(set_metrics_bind)},
+    [CONFIG_KEY_RESYNC] = {{"GLUED_RESYNC_S", NULL, "30", NULL,
+			    "Period of the full Docker resync in seconds, 1..3600."},
+			   INT(resync_s, 1, 3600)},
+    [CONFIG_KEY_DOCKER_HOST] = {{"DOCKER_HOST", NULL, "unix:///var/run/docker.sock", NULL,
+				 "Docker engine socket; only unix:///path is supported."},
+				STR(set_docker_host)},
 };
 
 const struct config_key_info *config_key_info(enum config_key_id id)
@@ -572,7 +550,7 @@ const struct config_key_info *config_key_info(enum config_key_id id)
 #define SHOWN_MAX 256 /* longer values are cut short with "..." in messages */
 
 /* Quote a value for a message: escapes keep the error on one line. */
-static void quote(char *dst, size_t cap, const char *s)
+void config_quote(char *dst, size_t cap, const char *s)
 {
 	size_t o = 0, max = cap > 8 ? cap - 8 : 0;
 
@@ -612,7 +590,7 @@ static void show_value(char *dst, size_t cap, const struct config_key *k, const 
 	switch (v->type) {
 	case CVAL_STR:
 		dst[0] = '=';
-		quote(dst + 1, cap - 1, v->str);
+		config_quote(dst + 1, cap - 1, v->str);
 		return;
 	case CVAL_INT:
 		snprintf(dst, cap, "=%lld", v->i);
@@ -625,7 +603,7 @@ static void show_value(char *dst, size_t cap, const struct config_key *k, const 
 		for (size_t i = 0; i < v->n_items && o + 8 < cap; i++) {
 			if (i)
 				o += (size_t)snprintf(dst + o, cap - o, ", ");
-			quote(dst + o, cap - o, v->items[i]);
+			config_quote(dst + o, cap - o, v->items[i]);
 			o += strlen(dst + o);
 		}
 		if (o + 2 <= cap)
@@ -659,9 +637,7 @@ static int fail_value(char *err, size_t errlen, const struct where *w, const str
 	return GLUED_ECONFIG;
 }
 
-static int fail_syntax(char *err, size_t errlen, const struct where *w, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail_syntax(char *err, size_t errlen, const struct where *w, const char *fmt, ...)
+int config_fail(char *err, size_t errlen, const struct where *w, const char *fmt, ...)
 {
 	char pre[CONFIG_PATH_MAX + 48], why[256];
 	va_list ap;
@@ -691,7 +667,7 @@ static int split_list(char *buf, const char **items, size_t *n_items)
 		while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
 			*--q = '\0';
 		if (*p) {
-			if (n == ITEMS_MAX)
+			if (n == CONFIG_ITEMS_MAX)
 				return GLUED_ELIMIT;
 			items[n++] = p;
 		}
@@ -703,7 +679,7 @@ static int split_list(char *buf, const char **items, size_t *n_items)
 	return 0;
 }
 
-static int parse_int_text(const char *s, long long *out)
+int config_parse_int(const char *s, long long *out)
 {
 	long long v = 0;
 	bool neg = false;
@@ -725,12 +701,12 @@ static int parse_int_text(const char *s, long long *out)
 
 /* Hand one value to its key's setter. Empty strings and empty lists mean
  * "not set": the value already there (default or file) stays. */
-static int apply_value(struct glued_config *c, enum config_key_id id, const struct cval *v,
+int config_value_apply(struct glued_config *c, enum config_key_id id, const struct cval *v,
 		       const struct where *w, char *err, size_t errlen)
 {
 	const struct config_key *k = &keys[id];
-	char why[256] = "", scratch[VALUE_MAX];
-	const char *items[ITEMS_MAX];
+	char why[256] = "", scratch[CONFIG_VALUE_MAX];
+	const char *items[CONFIG_ITEMS_MAX];
 	const char *s = v->str;
 	size_t n_items = 0;
 	long long num = 0;
@@ -755,7 +731,7 @@ static int apply_value(struct glued_config *c, enum config_key_id id, const stru
 		} else if (v->type == CVAL_STR) {
 			if (!*v->str)
 				return 0;
-			rc = parse_int_text(v->str, &num);
+			rc = config_parse_int(v->str, &num);
 			if (rc == GLUED_EMALF)
 				return fail_value(err, errlen, w, k, v, "not a number");
 		} else {
@@ -780,7 +756,7 @@ static int apply_value(struct glued_config *c, enum config_key_id id, const stru
 			for (size_t i = 0; i < v->n_items && !rc; i++) {
 				if (!v->items[i][0])
 					return fail_value(err, errlen, w, k, v, "empty item");
-				if (n_items == ITEMS_MAX)
+				if (n_items == CONFIG_ITEMS_MAX)
 					rc = GLUED_ELIMIT;
 				else
 					items[n_items++] = v->items[i];
@@ -810,7 +786,7 @@ static int apply_value(struct glued_config *c, enum config_key_id id, const stru
 
 /* Values that depend on more than one key, and the *_set flags. Idempotent:
  * called after every source is applied. */
-static void derive(struct glued_config *c)
+void config_derive(struct glued_config *c)
 {
 	c->dns_bind = c->dns_bind_spec;
 	c->bind_ip_set = c->source[CONFIG_KEY_BIND_IP] != CONFIG_SRC_DEFAULT;
@@ -823,7 +799,7 @@ static void derive(struct glued_config *c)
 }
 
 static void add_warning(struct glued_config *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void add_warning(struct glued_config *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -839,20 +815,20 @@ static void add_warning(struct glued_config *c, const char *fmt, ...)
 
 void config_defaults(struct glued_config *c)
 {
-	struct where w = { .src = CONFIG_SRC_DEFAULT };
+	struct where w = {.src = CONFIG_SRC_DEFAULT};
 	char err[CONFIG_ERR_LEN];
 
 	memset(c, 0, sizeof(*c));
 	for (int id = 0; id < CONFIG_KEY_COUNT; id++) {
-		struct cval v = { .type = CVAL_STR, .str = keys[id].info.def };
+		struct cval v = {.type = CVAL_STR, .str = keys[id].info.def};
 		if (!v.str)
 			continue;
 		w.key = keys[id].info.env;
 		/* A default that does not parse is a bug in the table above. */
-		if (apply_value(c, (enum config_key_id)id, &v, &w, err, sizeof(err)))
+		if (config_value_apply(c, (enum config_key_id)id, &v, &w, err, sizeof(err)))
 			abort();
 	}
-	derive(c);
+	config_derive(c);
 }
 
 /* --- the environment --------------------------------------------------------- */
@@ -884,8 +860,8 @@ int config_apply_env(struct glued_config *c, char **envp, char *err, size_t errl
 		const struct config_key_info *ki = &keys[id].info;
 		const char *val = env_get(envp, ki->env), *name = ki->env;
 		const char *aval = ki->alias ? env_get(envp, ki->alias) : NULL;
-		struct where w = { .src = CONFIG_SRC_ENV };
-		struct cval v = { .type = CVAL_STR };
+		struct where w = {.src = CONFIG_SRC_ENV};
+		struct cval v = {.type = CVAL_STR};
 		int rc;
 
 		/* The primary name wins over its alias, whatever their order. */
@@ -899,7 +875,7 @@ int config_apply_env(struct glued_config *c, char **envp, char *err, size_t errl
 			continue;
 		w.key = name;
 		v.str = val;
-		rc = apply_value(c, (enum config_key_id)id, &v, &w, err, errlen);
+		rc = config_value_apply(c, (enum config_key_id)id, &v, &w, err, errlen);
 		if (rc)
 			return rc;
 	}
@@ -907,406 +883,15 @@ int config_apply_env(struct glued_config *c, char **envp, char *err, size_t errl
 		const char *eq = strchr(*e, '=');
 		size_t n = eq ? (size_t)(eq - *e) : strlen(*e);
 		if (strncmp(*e, "GLUED_", 6) == 0 && !env_known(*e, n))
-			add_warning(c, "config: unknown environment variable %.*s ignored", (int)(n > 64 ? 64 : n),
-			     *e);
+			add_warning(c, "config: unknown environment variable %.*s ignored",
+				    (int)(n > 64 ? 64 : n), *e);
 	}
-	derive(c);
+	config_derive(c);
 	if (c->bind_ip_set && c->source[CONFIG_KEY_BIND_IP] < c->source[CONFIG_KEY_DNS_BIND])
-		add_warning(c, "config: bind_ip from the file ignored: GLUED_DNS_BIND is set in the "
-			"environment");
+		add_warning(c,
+			    "config: bind_ip from the file ignored: GLUED_DNS_BIND is set in the "
+			    "environment");
 	return 0;
-}
-
-/* --- files ------------------------------------------------------------------ */
-
-/* File keys: the environment names and aliases in lower case, with or without
- * the glued_ prefix. Matched case-insensitively. */
-static bool file_key_matches(const char *name, const char *key)
-{
-	if (!name)
-		return false;
-	if (!strcasecmp(key, name))
-		return true;
-	return !strncasecmp(name, "GLUED_", 6) && !strcasecmp(key, name + 6);
-}
-
-static int file_key_lookup(const char *key)
-{
-	for (int id = 0; id < CONFIG_KEY_COUNT; id++)
-		if (file_key_matches(keys[id].info.env, key) ||
-		    file_key_matches(keys[id].info.alias, key))
-			return id;
-	return -1;
-}
-
-/* State shared by both file readers: duplicate detection across aliases. */
-struct file_ctx {
-	struct glued_config *c;
-	const char *path;
-	unsigned seen_line[CONFIG_KEY_COUNT]; /* TOML line, or 1 for JSON */
-	bool seen[CONFIG_KEY_COUNT];
-	char *err;
-	size_t errlen;
-};
-
-static int file_apply(struct file_ctx *f, const char *key, unsigned line, const struct cval *v)
-{
-	struct where w = { .src = CONFIG_SRC_FILE, .path = f->path, .line = line, .key = key };
-	int id = file_key_lookup(key);
-	char shown[80];
-
-	quote(shown, sizeof(shown), key);
-	if (id < 0)
-		return fail_syntax(f->err, f->errlen, &w, "unknown key %s", shown);
-	if (f->seen[id]) {
-		if (f->seen_line[id])
-			return fail_syntax(f->err, f->errlen, &w,
-					   "%s: already set on line %u", shown, f->seen_line[id]);
-		return fail_syntax(f->err, f->errlen, &w, "%s: set twice", shown);
-	}
-	f->seen[id] = true;
-	f->seen_line[id] = line;
-	return apply_value(f->c, (enum config_key_id)id, v, &w, f->err, f->errlen);
-}
-
-static int apply_json(struct file_ctx *f, const char *text, size_t len)
-{
-	struct where w = { .src = CONFIG_SRC_FILE, .path = f->path };
-	json_error_t jerr;
-	json_t *root, *val;
-	const char *key;
-	int rc = 0;
-
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		w.line = jerr.line > 0 ? (unsigned)jerr.line : 0;
-		return fail_syntax(f->err, f->errlen, &w, "%s", jerr.text);
-	}
-	if (!json_is_object(root)) {
-		rc = fail_syntax(f->err, f->errlen, &w, "the top level must be an object");
-		goto out;
-	}
-	json_object_foreach(root, key, val)
-	{
-		const char *items[ITEMS_MAX];
-		struct cval v = { .type = CVAL_OTHER };
-		size_t i;
-		json_t *it;
-
-		if (json_is_null(val))
-			continue; /* null means not set */
-		if (json_is_string(val)) {
-			v.type = CVAL_STR;
-			v.str = json_string_value(val);
-		} else if (json_is_integer(val)) {
-			v.type = CVAL_INT;
-			v.i = (long long)json_integer_value(val);
-		} else if (json_is_boolean(val)) {
-			v.type = CVAL_BOOL;
-			v.b = json_is_true(val);
-		} else if (json_is_array(val) && json_array_size(val) <= ITEMS_MAX) {
-			v.type = CVAL_LIST;
-			json_array_foreach(val, i, it)
-			{
-				if (!json_is_string(it)) {
-					v.type = CVAL_OTHER;
-					break;
-				}
-				items[i] = json_string_value(it);
-			}
-			v.items = items;
-			v.n_items = json_array_size(val);
-		} else if (json_is_array(val)) {
-			/* Longer than any key allows. */
-			rc = fail_syntax(f->err, f->errlen, &w, "%s: too many items", key);
-			break;
-		}
-		rc = file_apply(f, key, 0, &v);
-		if (rc)
-			break;
-	}
-out:
-	json_decref(root);
-	return rc;
-}
-
-/* The flat TOML subset: key = "string" | 'literal' | integer | true | false |
- * ["array", "of", "strings"] (which may span lines), comments and blank
- * lines. Anything else is an error with its line number. */
-struct toml {
-	const char *p, *end;
-	unsigned line;
-	char buf[VALUE_MAX]; /* unescaped strings, NUL-separated */
-	size_t used;
-	const char *items[ITEMS_MAX];
-};
-
-static void toml_skip_blank(struct toml *t)
-{
-	while (t->p < t->end && (*t->p == ' ' || *t->p == '\t'))
-		t->p++;
-}
-
-static void toml_skip_comment(struct toml *t)
-{
-	if (t->p < t->end && *t->p == '#')
-		while (t->p < t->end && *t->p != '\n')
-			t->p++;
-}
-
-/* Blanks, comments and newlines (between entries, inside arrays). */
-static void toml_skip_space(struct toml *t)
-{
-	for (;;) {
-		toml_skip_blank(t);
-		toml_skip_comment(t);
-		if (t->p < t->end && *t->p == '\r' && t->p + 1 < t->end && t->p[1] == '\n')
-			t->p++;
-		if (t->p < t->end && *t->p == '\n') {
-			t->p++;
-			t->line++;
-			continue;
-		}
-		return;
-	}
-}
-
-static int toml_put(struct toml *t, const char *bytes, size_t n)
-{
-	if (t->used + n + 1 > sizeof(t->buf))
-		return -1;
-	memcpy(t->buf + t->used, bytes, n);
-	t->used += n;
-	return 0;
-}
-
-static size_t utf8_encode(char *out, unsigned long cp)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | cp >> 6);
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | cp >> 12);
-		out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | cp >> 18);
-	out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-	out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-/* A basic "..." or literal '...' string on one line; the result is appended
- * to t->buf, NUL-terminated, and returned in *out. NULL reason on success. */
-static const char *toml_string(struct toml *t, const char **out)
-{
-	char quote_ch = *t->p++, tmp[4];
-	size_t start = t->used;
-
-	if (t->end - t->p >= 2 && t->p[0] == quote_ch && t->p[1] == quote_ch)
-		return "multi-line strings are not supported";
-	for (;;) {
-		unsigned char ch;
-		if (t->p >= t->end || *t->p == '\n' || *t->p == '\r')
-			return "unterminated string";
-		ch = (unsigned char)*t->p++;
-		if (ch == (unsigned char)quote_ch)
-			break;
-		if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-			return "control character in string";
-		if (ch != '\\' || quote_ch == '\'') {
-			if (toml_put(t, (const char *)&ch, 1))
-				return "value too long";
-			continue;
-		}
-		if (t->p >= t->end)
-			return "unterminated string";
-		ch = (unsigned char)*t->p++;
-		const char *simple = strchr("btnfr\"\\", ch);
-		if (ch && simple) {
-			static const char repl[] = "\b\t\n\f\r\"\\";
-			if (toml_put(t, &repl[simple - "btnfr\"\\"], 1))
-				return "value too long";
-		} else if (ch == 'u' || ch == 'U') {
-			size_t nd = ch == 'u' ? 4 : 8;
-			unsigned long cp = 0;
-			if ((size_t)(t->end - t->p) < nd || !is_hex(t->p, nd))
-				return "bad \\u escape";
-			for (size_t i = 0; i < nd; i++)
-				cp = cp << 4 | (unsigned long)hex_nibble(t->p[i]);
-			t->p += nd;
-			if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-				return "bad \\u escape";
-			if (toml_put(t, tmp, utf8_encode(tmp, cp)))
-				return "value too long";
-		} else {
-			return "unknown escape in string";
-		}
-	}
-	if (toml_put(t, "", 0))
-		return "value too long";
-	t->buf[t->used++] = '\0';
-	*out = t->buf + start;
-	return NULL;
-}
-
-static const char *toml_value(struct toml *t, struct cval *v)
-{
-	const char *why;
-
-	if (t->p >= t->end || *t->p == '\n' || *t->p == '#')
-		return "missing value after '='";
-	if (*t->p == '"' || *t->p == '\'') {
-		v->type = CVAL_STR;
-		return toml_string(t, &v->str);
-	}
-	if (*t->p == '[') {
-		v->type = CVAL_LIST;
-		v->items = t->items;
-		v->n_items = 0;
-		t->p++;
-		for (;;) {
-			toml_skip_space(t);
-			if (t->p >= t->end)
-				return "unterminated array";
-			if (*t->p == ']') {
-				t->p++;
-				return NULL;
-			}
-			if (*t->p != '"' && *t->p != '\'')
-				return "arrays may hold only strings";
-			if (v->n_items == ITEMS_MAX)
-				return "array too long";
-			why = toml_string(t, &t->items[v->n_items]);
-			if (why)
-				return why;
-			v->n_items++;
-			toml_skip_space(t);
-			if (t->p < t->end && *t->p == ',')
-				t->p++;
-			else if (t->p < t->end && *t->p != ']')
-				return "expected ',' or ']' in array";
-		}
-	}
-	const char *s = t->p;
-	while (t->p < t->end && (isalnum((unsigned char)*t->p) || strchr("+-_.:", *t->p)))
-		t->p++;
-	size_t n = (size_t)(t->p - s);
-	if ((n == 4 && !strncmp(s, "true", 4)) || (n == 5 && !strncmp(s, "false", 5))) {
-		v->type = CVAL_BOOL;
-		v->b = n == 4;
-		return NULL;
-	}
-	char num[24];
-	if (n > 0 && n < sizeof(num)) {
-		memcpy(num, s, n);
-		num[n] = '\0';
-		if (parse_int_text(num, &v->i) == 0) {
-			v->type = CVAL_INT;
-			return NULL;
-		}
-	}
-	return "not a supported value (strings, integers, booleans, arrays of strings)";
-}
-
-static int apply_toml(struct file_ctx *f, const char *text, size_t len)
-{
-	struct toml *t = malloc(sizeof(*t)); /* 9 KiB: keep it off small stacks */
-	struct where w = { .src = CONFIG_SRC_FILE, .path = f->path };
-	int rc = 0;
-
-	if (!t)
-		return fail_syntax(f->err, f->errlen, &w, "out of memory");
-	t->p = text;
-	t->end = text + len;
-	t->line = 1;
-	for (;;) {
-		char key[64];
-		const char *ks, *why;
-		struct cval v = { 0 };
-		unsigned key_line;
-
-		toml_skip_space(t);
-		if (t->p >= t->end)
-			break;
-		w.line = key_line = t->line;
-		if (*t->p == '[') {
-			rc = fail_syntax(f->err, f->errlen, &w,
-					 "tables are not supported (the file is flat)");
-			break;
-		}
-		ks = t->p;
-		while (t->p < t->end && (isalnum((unsigned char)*t->p) || *t->p == '_' || *t->p == '-'))
-			t->p++;
-		if (t->p == ks || (size_t)(t->p - ks) >= sizeof(key)) {
-			rc = fail_syntax(f->err, f->errlen, &w, "expected a key");
-			break;
-		}
-		memcpy(key, ks, (size_t)(t->p - ks));
-		key[t->p - ks] = '\0';
-		toml_skip_blank(t);
-		if (t->p < t->end && *t->p == '.') {
-			rc = fail_syntax(f->err, f->errlen, &w, "dotted keys are not supported");
-			break;
-		}
-		if (t->p >= t->end || *t->p != '=') {
-			rc = fail_syntax(f->err, f->errlen, &w, "expected '=' after %s", key);
-			break;
-		}
-		t->p++;
-		toml_skip_blank(t);
-		t->used = 0;
-		why = toml_value(t, &v);
-		if (!why) {
-			toml_skip_blank(t);
-			toml_skip_comment(t);
-			if (t->p < t->end && *t->p == '\r')
-				t->p++;
-			if (t->p < t->end && *t->p != '\n')
-				why = "unexpected text after the value";
-		}
-		if (why) {
-			w.line = t->line;
-			rc = fail_syntax(f->err, f->errlen, &w, "%s: %s", key, why);
-			break;
-		}
-		rc = file_apply(f, key, key_line, &v);
-		if (rc)
-			break;
-	}
-	free(t);
-	return rc;
-}
-
-int config_apply_file(struct glued_config *c, const char *text, size_t len, enum config_format fmt,
-		      const char *path, char *err, size_t errlen)
-{
-	struct file_ctx f = { .c = c, .path = path ? path : "config file", .err = err,
-			      .errlen = errlen };
-	int rc;
-
-	if (fmt == CONFIG_FMT_UNKNOWN) {
-		/* No telling extension: a JSON file is an object. */
-		size_t i = 0;
-		while (i < len && isspace((unsigned char)text[i]))
-			i++;
-		fmt = i < len && text[i] == '{' ? CONFIG_FMT_JSON : CONFIG_FMT_TOML;
-	}
-	if (memchr(text, '\0', len)) {
-		struct where w = { .src = CONFIG_SRC_FILE, .path = f.path };
-		return fail_syntax(err, errlen, &w, "file contains a NUL byte");
-	}
-	rc = fmt == CONFIG_FMT_JSON ? apply_json(&f, text, len) : apply_toml(&f, text, len);
-	derive(c);
-	return rc;
 }
 
 int config_load(struct glued_config *c, char **envp, const char *text, size_t len,
@@ -1323,15 +908,26 @@ int config_load(struct glued_config *c, char **envp, const char *text, size_t le
 	return config_apply_env(c, envp, err, errlen);
 }
 
-enum config_format config_format_from_path(const char *path)
-{
-	size_t n = strlen(path);
+/* --- file keys ---------------------------------------------------------------- */
 
-	if (n >= 5 && !strcasecmp(path + n - 5, ".json"))
-		return CONFIG_FMT_JSON;
-	if (n >= 5 && !strcasecmp(path + n - 5, ".toml"))
-		return CONFIG_FMT_TOML;
-	return CONFIG_FMT_UNKNOWN;
+/* File keys: the environment names and aliases in lower case, with or without
+ * the glued_ prefix. Matched case-insensitively. */
+static bool file_key_matches(const char *name, const char *key)
+{
+	if (!name)
+		return false;
+	if (!strcasecmp(key, name))
+		return true;
+	return !strncasecmp(name, "GLUED_", 6) && !strcasecmp(key, name + 6);
+}
+
+int config_file_key_lookup(const char *key)
+{
+	for (int id = 0; id < CONFIG_KEY_COUNT; id++)
+		if (file_key_matches(keys[id].info.env, key) ||
+		    file_key_matches(keys[id].info.alias, key))
+			return id;
+	return -1;
 }
 
 /* --- help ------------------------------------------------------------------- */
@@ -1369,7 +965,7 @@ static void file_key_of(char *dst, size_t cap, const char *env)
 
 size_t config_help(char *buf, size_t len, enum config_help_style style)
 {
-	struct sbuf b = { .p = buf, .cap = len };
+	struct sbuf b = {.p = buf, .cap = len};
 
 	if (len)
 		buf[0] = '\0';

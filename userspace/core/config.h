@@ -24,9 +24,9 @@
 #define CONFIG_PATH_MAX 255
 #define CONFIG_SUN_PATH_MAX 107 /* sizeof(sockaddr_un.sun_path) - 1 */
 #define CONFIG_SECRET_MAX 255
-#define CONFIG_TOPIC_ID_LEN 32	 /* bytes; 64 hex characters in text */
-#define CONFIG_NODE_ID_HEX 64	 /* Ed25519 public key in hex */
-#define CONFIG_HOST_MAX 253	 /* DNS name or IP literal */
+#define CONFIG_TOPIC_ID_LEN 32 /* bytes; 64 hex characters in text */
+#define CONFIG_NODE_ID_HEX 64  /* Ed25519 public key in hex */
+#define CONFIG_HOST_MAX 253    /* DNS name or IP literal */
 #define CONFIG_PEERS_MAX 32
 #define CONFIG_UPSTREAMS_MAX 8
 #define CONFIG_ALLOW_MAX 64
@@ -89,8 +89,9 @@ enum config_xdp {
  * or a bare "nodeid" (found by the LAN beacon). Names are not resolved here. */
 struct config_peer {
 	char node_id[CONFIG_NODE_ID_HEX + 1]; /* lowercase hex, "" when not given */
-	char host[CONFIG_HOST_MAX + 1];	      /* IP literal without brackets or DNS name; "" for a bare node ID */
-	uint16_t port;			      /* host order; CONFIG_GOSSIP_PORT when not given */
+	char host[CONFIG_HOST_MAX +
+		  1];  /* IP literal without brackets or DNS name; "" for a bare node ID */
+	uint16_t port; /* host order; CONFIG_GOSSIP_PORT when not given */
 };
 
 struct glued_config {
@@ -170,12 +171,14 @@ int config_apply_file(struct glued_config *c, const char *text, size_t len, enum
 /* Apply the environment (NULL-terminated "NAME=value" array). Empty values
  * count as unset. Unknown GLUED_* names become warnings. Returns 0 or
  * GLUED_ECONFIG with one line in err. */
-int config_apply_env(struct glued_config *c, char **envp, char *err, size_t errlen) GLUED_MUST_CHECK;
+int config_apply_env(struct glued_config *c, char **envp, char *err,
+		     size_t errlen) GLUED_MUST_CHECK;
 
 /* The whole sequence main.c wants: defaults, then the file (when text is
  * not NULL), then the environment, so the environment wins. */
 int config_load(struct glued_config *c, char **envp, const char *text, size_t len,
-		enum config_format fmt, const char *path, char *err, size_t errlen) GLUED_MUST_CHECK;
+		enum config_format fmt, const char *path, char *err,
+		size_t errlen) GLUED_MUST_CHECK;
 
 /* ".json" → JSON, ".toml" → TOML, anything else CONFIG_FMT_UNKNOWN. */
 enum config_format config_format_from_path(const char *path);

@@ -23,7 +23,8 @@ static bool is_space(char ch)
 	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' || ch == '\f';
 }
 
-static void problem(struct hosts_parser *hp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct hosts_parser *hp, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void problem(struct hosts_parser *hp, const char *fmt, ...)
 {
 	struct hosts_result *r = hp->out;
@@ -192,11 +193,13 @@ static void parse_line(struct hosts_parser *hp, const char *p, const char *end)
 			add_name(hp, &a, tok, n);
 			break;
 		case NAME_MULTI:
-			problem(hp, "multi-label name \"%s\" skipped: only single labels are published",
+			problem(hp,
+				"multi-label name \"%s\" skipped: only single labels are published",
 				shown(show, sizeof(show), tok, n));
 			break;
 		case NAME_BAD:
-			problem(hp, "invalid name \"%s\" skipped", shown(show, sizeof(show), tok, n));
+			problem(hp, "invalid name \"%s\" skipped",
+				shown(show, sizeof(show), tok, n));
 			break;
 		}
 		if (hp->err)
@@ -208,7 +211,7 @@ static void parse_line(struct hosts_parser *hp, const char *p, const char *end)
 
 int hosts_parse(const char *text, size_t len, struct hosts_result *out)
 {
-	struct hosts_parser hp = { .out = out };
+	struct hosts_parser hp = {.out = out};
 	const char *p = text, *end = text + len;
 
 	memset(out, 0, sizeof(*out));

@@ -15,7 +15,7 @@ static bool is_blank(char ch)
 
 bool resolv_is_systemd_stub(const struct glued_addr *a)
 {
-	static const uint8_t stub[4] = { 127, 0, 0, 53 };
+	static const uint8_t stub[4] = {127, 0, 0, 53};
 
 	return a->family == AF_INET && memcmp(a->b, stub, 4) == 0;
 }

@@ -21,10 +21,10 @@
 struct resolv_conf {
 	size_t n_servers;
 	struct glued_endpoint servers[RESOLV_SERVERS_MAX]; /* in file order, port 53 */
-	bool systemd_stub;   /* names 127.0.0.53: read /run/systemd/resolve/resolv.conf */
-	size_t n_skipped;    /* nameserver lines with a bad or scoped address */
+	bool systemd_stub;	     /* names 127.0.0.53: read /run/systemd/resolve/resolv.conf */
+	size_t n_skipped;	     /* nameserver lines with a bad or scoped address */
 	unsigned first_skipped_line; /* 1-based line of the first of them, 0 if none */
-	size_t n_dropped;    /* valid servers beyond RESOLV_SERVERS_MAX */
+	size_t n_dropped;	     /* valid servers beyond RESOLV_SERVERS_MAX */
 };
 
 /* Parse `len` bytes (need not be NUL-terminated). Never fails: a file
