@@ -22,7 +22,7 @@ static struct table *tbl;
 
 static void put(const char *owner, const char *name, const char *const *addrs, size_t n)
 {
-	struct table_entry e = { .origin = 0, .n_names = 1 };
+	struct table_entry e = {.origin = 0, .n_names = 1};
 
 	snprintf(e.owner, sizeof(e.owner), "%s", owner);
 	snprintf(e.names[0], sizeof(e.names[0]), "%s", name);
@@ -35,8 +35,8 @@ static void put(const char *owner, const char *name, const char *const *addrs, s
 
 static void setup(void)
 {
-	static const char *web[] = { "10.0.0.1", "10.0.0.2", "fd00::1" };
-	static const char *db[] = { "10.0.0.9" };
+	static const char *web[] = {"10.0.0.1", "10.0.0.2", "fd00::1"};
+	static const char *db[] = {"10.0.0.9"};
 
 	tbl = table_new();
 	CHECK(tbl);
@@ -95,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t out[DNS_TCP_MAX];
 	static struct dns_answer_stats st;
-	static const struct dns_answer_cfg cfg = { .ttl_s = 5 };
+	static const struct dns_answer_cfg cfg = {.ttl_s = 5};
 	struct dns_query q;
 	size_t out_len = 0;
 

@@ -26,8 +26,7 @@ static void u16(struct msg *m, uint16_t v)
 	u8(m, (uint8_t)v);
 }
 
-static void hdr(struct msg *m, uint16_t flags, uint16_t qd, uint16_t an, uint16_t ns,
-		uint16_t ar)
+static void hdr(struct msg *m, uint16_t flags, uint16_t qd, uint16_t an, uint16_t ns, uint16_t ar)
 {
 	m->n = 0;
 	u16(m, 0x5a5a);
@@ -99,33 +98,32 @@ int main(int argc, char **argv)
 		uint16_t type, cls, flags;
 		int edns;
 	} shapes[] = {
-		{ "a-web", "web", 1, 1, 0x0100, 0 },
-		{ "aaaa-web", "web", 28, 1, 0x0100, 0 },
-		{ "a-web-edns", "web", 1, 1, 0x0100, 1232 },
-		{ "a-web-edns-do", "web", 1, 1, 0x0110, 4097 },
-		{ "a-case", "WeB", 1, 1, 0x0100, 0 },
-		{ "aaaa-db-nodata", "db", 28, 1, 0x0100, 0 },
-		{ "mx-db-nodata", "db", 15, 1, 0x0100, 0 },
-		{ "any-web", "web", 255, 1, 0x0100, 0 },
-		{ "a-unknown", "nosuch", 1, 1, 0x0100, 0 },
-		{ "mx-unknown", "nosuch", 15, 1, 0x0100, 0 },
-		{ "a-big", "big", 1, 1, 0x0100, 0 },
-		{ "a-big-edns", "big", 1, 1, 0x0100, 1232 },
-		{ "aaaa-big-edns600", "big", 28, 1, 0x0100, 600 },
-		{ "a-fqdn", "www.example.com", 1, 1, 0x0100, 1232 },
-		{ "ns-root", ".", 2, 1, 0x0100, 0 },
-		{ "a-chaos", "version.bind", 16, 3, 0x0000, 0 },
-		{ "a-class-ch-web", "web", 1, 3, 0x0000, 0 },
-		{ "ptr-v4", "9.0.0.10.in-addr.arpa", 12, 1, 0x0100, 0 },
-		{ "ptr-v4-miss", "8.0.0.10.in-addr.arpa", 12, 1, 0x0100, 0 },
-		{ "ptr-v4-leading-zero", "09.0.0.10.in-addr.arpa", 12, 1, 0x0100, 0 },
-		{ "ptr-v6",
-		  "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa", 12, 1,
-		  0x0100, 1232 },
-		{ "opcode-status", "web", 1, 1, 0x1000, 0 },
-		{ "opcode-notify", "web", 6, 1, 0x2000, 1232 },
-		{ "z-ad-cd", "web", 1, 1, 0x0170, 0 },
-		{ "qr-response", "web", 1, 1, 0x8180, 0 },
+	    {"a-web", "web", 1, 1, 0x0100, 0},
+	    {"aaaa-web", "web", 28, 1, 0x0100, 0},
+	    {"a-web-edns", "web", 1, 1, 0x0100, 1232},
+	    {"a-web-edns-do", "web", 1, 1, 0x0110, 4097},
+	    {"a-case", "WeB", 1, 1, 0x0100, 0},
+	    {"aaaa-db-nodata", "db", 28, 1, 0x0100, 0},
+	    {"mx-db-nodata", "db", 15, 1, 0x0100, 0},
+	    {"any-web", "web", 255, 1, 0x0100, 0},
+	    {"a-unknown", "nosuch", 1, 1, 0x0100, 0},
+	    {"mx-unknown", "nosuch", 15, 1, 0x0100, 0},
+	    {"a-big", "big", 1, 1, 0x0100, 0},
+	    {"a-big-edns", "big", 1, 1, 0x0100, 1232},
+	    {"aaaa-big-edns600", "big", 28, 1, 0x0100, 600},
+	    {"a-fqdn", "www.example.com", 1, 1, 0x0100, 1232},
+	    {"ns-root", ".", 2, 1, 0x0100, 0},
+	    {"a-chaos", "version.bind", 16, 3, 0x0000, 0},
+	    {"a-class-ch-web", "web", 1, 3, 0x0000, 0},
+	    {"ptr-v4", "9.0.0.10.in-addr.arpa", 12, 1, 0x0100, 0},
+	    {"ptr-v4-miss", "8.0.0.10.in-addr.arpa", 12, 1, 0x0100, 0},
+	    {"ptr-v4-leading-zero", "09.0.0.10.in-addr.arpa", 12, 1, 0x0100, 0},
+	    {"ptr-v6", "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa",
+	     12, 1, 0x0100, 1232},
+	    {"opcode-status", "web", 1, 1, 0x1000, 0},
+	    {"opcode-notify", "web", 6, 1, 0x2000, 1232},
+	    {"z-ad-cd", "web", 1, 1, 0x0170, 0},
+	    {"qr-response", "web", 1, 1, 0x8180, 0},
 	};
 	struct msg m;
 

@@ -21,7 +21,7 @@ struct qspec {
 	const char *name; /* presentation form, "." for the root */
 	uint16_t qtype, qclass;
 	uint16_t flags;
-	uint16_t edns;	  /* advertised size; 0 = no OPT */
+	uint16_t edns; /* advertised size; 0 = no OPT */
 	uint8_t version;
 	bool dnssec_ok;
 };
@@ -53,8 +53,17 @@ static size_t build_query(uint8_t *m, uint16_t id, const struct qspec *s)
 	m[n++] = (uint8_t)(s->qclass >> 8);
 	m[n++] = (uint8_t)s->qclass;
 	if (s->edns) {
-		uint8_t opt[11] = { 0, 0, 41, (uint8_t)(s->edns >> 8), (uint8_t)s->edns, 0,
-				    s->version, s->dnssec_ok ? 0x80 : 0, 0, 0, 0 };
+		uint8_t opt[11] = {0,
+				   0,
+				   41,
+				   (uint8_t)(s->edns >> 8),
+				   (uint8_t)s->edns,
+				   0,
+				   s->version,
+				   s->dnssec_ok ? 0x80 : 0,
+				   0,
+				   0,
+				   0};
 		memcpy(m + n, opt, 11);
 		n += 11;
 	}
@@ -152,12 +161,12 @@ static void parse_reply(const uint8_t *m, size_t len, struct parsed *r)
 /* --- the table ---------------------------------------------------------------------- */
 
 static struct table *tbl;
-static const struct dns_answer_cfg cfg = { .ttl_s = 5 };
+static const struct dns_answer_cfg cfg = {.ttl_s = 5};
 static struct dns_answer_stats st;
 
 static void put_entry(const char *owner, const char *const *names, const char *const *addrs)
 {
-	struct table_entry e = { .origin = 0 };
+	struct table_entry e = {.origin = 0};
 
 	snprintf(e.owner, sizeof(e.owner), "%s", owner);
 	for (; *names; names++)
@@ -169,7 +178,7 @@ static void put_entry(const char *owner, const char *const *names, const char *c
 		abort();
 }
 
-#define L(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define L(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 static void fill_table(void)
 {
@@ -181,7 +190,7 @@ static void fill_table(void)
 	/* big: 40 IPv4 addresses; big6: 48 IPv6 addresses */
 	for (int i = 0; i < 6; i++) {
 		char owner[16], a[8][48];
-		const char *v4[9] = { 0 }, *v6[9] = { 0 };
+		const char *v4[9] = {0}, *v6[9] = {0};
 
 		for (int k = 0; k < 8; k++) {
 			snprintf(a[k], sizeof(a[k]), "10.1.%d.%d", i, k);
@@ -220,6 +229,8 @@ struct acase {
 #define IN_ DNS_CLASS_IN
 #define RD_ DNS_RD
 
+/* One row per case reads better than one field per line. */
+/* clang-format off */
 static const struct acase cases[] = {
 	{ "A for a name on two entries: the union, sorted", { "web", A_, IN_, RD_ }, 0, 0,
 	  DNS_ACT_REPLY, 0, 3, false, "10.0.0.1,10.0.0.2,10.0.0.3" },
@@ -304,6 +315,7 @@ static const struct acase cases[] = {
 	{ "QR=1 NXDOMAIN-looking response is dropped", { "nosuch", A_, IN_, DNS_QR | 3 }, 0, 0,
 	  DNS_ACT_DROP, NONE, 0, false, NULL },
 };
+/* clang-format on */
 
 static void rule_cases(void)
 {
@@ -316,7 +328,8 @@ static void rule_cases(void)
 		size_t len = build_query(m, (uint16_t)(0x4000 + i), &c->q), out_len = 0;
 		enum dns_action act;
 
-		T_CASE(c->what) {
+		T_CASE(c->what)
+		{
 			act = dns_answer(&cfg, tbl, m, len, c->limit, c->rot, &q, out, sizeof(out),
 					 &out_len, &st);
 			T_ASSERT(act == c->act, "%s: action %d, want %d", c->what, act, c->act);
@@ -338,7 +351,7 @@ static void rule_cases(void)
 			T_EQ_INT(r.ar, c->q.edns ? 1 : 0);
 			T_EQ_INT(r.opt, c->q.edns != 0);
 			T_ASSERT(r.qname_len == q.qname_len &&
-					 !memcmp(r.qname, q.qname, q.qname_len),
+				     !memcmp(r.qname, q.qname, q.qname_len),
 				 "question echoed byte for byte");
 			T_EQ_INT(r.qtype, c->q.qtype);
 			T_EQ_INT(r.qclass, c->q.qclass);
@@ -366,7 +379,7 @@ static enum dns_action run(const struct qspec *s, size_t limit, uint32_t rot, ui
 	struct dns_query q;
 	size_t len = build_query(m, 0xbeef, s);
 	enum dns_action act =
-		dns_answer(&cfg, tbl, m, len, limit, rot, &q, out, 65535, out_len, &st);
+	    dns_answer(&cfg, tbl, m, len, limit, rot, &q, out, 65535, out_len, &st);
 
 	if (act == DNS_ACT_REPLY)
 		parse_reply(out, *out_len, r);
@@ -379,34 +392,38 @@ static void detail_cases(void)
 	struct parsed r;
 	size_t n;
 
-	T_CASE("exact bytes of an A answer with EDNS (the BPF program's reference)") {
+	T_CASE("exact bytes of an A answer with EDNS (the BPF program's reference)")
+	{
 		const uint8_t want[] = {
-			0xbe, 0xef, 0x85, 0x90, 0, 1, 0, 1, 0, 0, 0, 1,	    /* header */
-			2, 'D', 'b', 0, 0, 1, 0, 1,			    /* question */
-			0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 5, 0, 4, 10, 0, 0, 9, /* answer */
-			0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0, 0, 0,	     /* OPT */
+		    0xbe, 0xef, 0x85, 0x90, 0,	  1, 0, 1,    0, 0, 0, 1, /* header */
+		    2,	  'D',	'b',  0,    0,	  1, 0, 1,		  /* question */
+		    0xc0, 0x0c, 0,    1,    0,	  1, 0, 0,    0, 5, 0, 4, 10, 0, 0, 9, /* answer */
+		    0,	  0,	41,   0x04, 0xd0, 0, 0, 0x80, 0, 0, 0,		       /* OPT */
 		};
-		struct qspec s = { "Db", A_, IN_, RD_ | DNS_CD | DNS_Z | DNS_AD, 512, 0, true };
+		struct qspec s = {"Db", A_, IN_, RD_ | DNS_CD | DNS_Z | DNS_AD, 512, 0, true};
 
 		T_EQ_INT(run(&s, 0, 0, out, &n, &r), DNS_ACT_REPLY);
 		T_EQ_INT(n, sizeof(want));
 		T_EQ_MEM(out, want, sizeof(want));
 	}
-	T_CASE("the answer case echo keeps every byte of the question name") {
-		struct qspec s = { "wEB", A_, IN_, 0 };
+	T_CASE("the answer case echo keeps every byte of the question name")
+	{
+		struct qspec s = {"wEB", A_, IN_, 0};
 
 		T_EQ_INT(run(&s, 0, 0, out, &n, &r), DNS_ACT_REPLY);
 		T_EQ_MEM(out + 12, "\3wEB\0", 5);
 	}
-	T_CASE("truncation keeps the OPT and the question, drops answers") {
-		struct qspec s = { "big", A_, IN_, RD_, 600, 0, true };
+	T_CASE("truncation keeps the OPT and the question, drops answers")
+	{
+		struct qspec s = {"big", A_, IN_, RD_, 600, 0, true};
 
 		T_EQ_INT(run(&s, 0, 0, out, &n, &r), DNS_ACT_REPLY);
 		T_EQ_INT(n, 12 + 5 + 4 + 11);
 		T_ASSERT(r.opt && (r.opt_ttl & 0x8000), "OPT with DO");
 	}
-	T_CASE("a full A answer at exactly the limit is not truncated") {
-		struct qspec s = { "big", A_, IN_, RD_, 0 };
+	T_CASE("a full A answer at exactly the limit is not truncated")
+	{
+		struct qspec s = {"big", A_, IN_, RD_, 0};
 		size_t full = 12 + 5 + 4 + 40 * 16;
 
 		T_EQ_INT(run(&s, full, 0, out, &n, &r), DNS_ACT_REPLY);
@@ -415,8 +432,9 @@ static void detail_cases(void)
 		T_EQ_INT(run(&s, full - 1, 0, out, &n, &r), DNS_ACT_REPLY);
 		T_ASSERT(r.flags & DNS_TC, "one byte less truncates");
 	}
-	T_CASE("rotation walks all 40 addresses in order") {
-		struct qspec s = { "big", A_, IN_, 0 };
+	T_CASE("rotation walks all 40 addresses in order")
+	{
+		struct qspec s = {"big", A_, IN_, 0};
 		char first[64];
 
 		T_EQ_INT(run(&s, DNS_TCP_MAX, 41, out, &n, &r), DNS_ACT_REPLY);
@@ -425,18 +443,20 @@ static void detail_cases(void)
 		T_EQ_STR(first, "10.1.0.1,10.1.0.2");
 		T_ASSERT(strstr(r.answers, "10.1.4.7,10.1.0.0") != NULL, "wraps: %s", r.answers);
 	}
-	T_CASE("BADVERS: header RCODE 0, extended RCODE 1 in the OPT, version 0") {
-		struct qspec s = { "web", A_, IN_, RD_, 1232, 3, true };
+	T_CASE("BADVERS: header RCODE 0, extended RCODE 1 in the OPT, version 0")
+	{
+		struct qspec s = {"web", A_, IN_, RD_, 1232, 3, true};
 
 		T_EQ_INT(run(&s, 0, 0, out, &n, &r), DNS_ACT_REPLY);
 		T_EQ_INT(r.flags & 0xf, 0);
 		T_EQ_INT(r.opt_ttl, 1u << 24 | 0x8000);
 		T_EQ_INT(r.an, 0);
 	}
-	T_CASE("FORMERR for QDCOUNT 2: no question in the reply") {
+	T_CASE("FORMERR for QDCOUNT 2: no question in the reply")
+	{
 		uint8_t m[64];
 		struct dns_query q;
-		struct qspec s = { "web", A_, IN_, RD_ };
+		struct qspec s = {"web", A_, IN_, RD_};
 		size_t len = build_query(m, 0x7777, &s);
 
 		m[5] = 2;
@@ -449,10 +469,11 @@ static void detail_cases(void)
 		T_EQ_INT(r.id, 0x7777);
 		T_EQ_INT(n, 12);
 	}
-	T_CASE("FORMERR for two OPTs keeps the question, has no OPT") {
+	T_CASE("FORMERR for two OPTs keeps the question, has no OPT")
+	{
 		uint8_t m[64];
 		struct dns_query q;
-		struct qspec s = { "web", A_, IN_, RD_, 1232 };
+		struct qspec s = {"web", A_, IN_, RD_, 1232};
 		size_t len = build_query(m, 0x7778, &s);
 
 		memcpy(m + len, m + len - 11, 11);
@@ -466,8 +487,9 @@ static void detail_cases(void)
 		T_EQ_INT(r.qd, 1);
 		T_ASSERT(!r.opt, "no OPT");
 	}
-	T_CASE("FORMERR for a name with a pointer loop") {
-		uint8_t m[] = { 0, 9, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0xc0, 12, 0, 1, 0, 1 };
+	T_CASE("FORMERR for a name with a pointer loop")
+	{
+		uint8_t m[] = {0, 9, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0xc0, 12, 0, 1, 0, 1};
 		struct dns_query q;
 
 		T_EQ_INT(dns_answer(&cfg, tbl, m, sizeof(m), 0, 0, &q, out, sizeof(out), &n, &st),
@@ -476,8 +498,9 @@ static void detail_cases(void)
 		T_EQ_INT(r.rcode, DNS_RCODE_FORMERR);
 		T_EQ_INT(r.qd, 0);
 	}
-	T_CASE("short headers are dropped; a bare header is FORMERR") {
-		uint8_t m[12] = { 0, 9, 1, 0, 0, 1 };
+	T_CASE("short headers are dropped; a bare header is FORMERR")
+	{
+		uint8_t m[12] = {0, 9, 1, 0, 0, 1};
 		struct dns_query q;
 
 		for (size_t len = 0; len < 12; len++)
@@ -486,18 +509,20 @@ static void detail_cases(void)
 		T_EQ_INT(dns_answer(&cfg, tbl, m, 12, 0, 0, &q, out, sizeof(out), &n, &st),
 			 DNS_ACT_REPLY);
 	}
-	T_CASE("NOTIMP echoes the opcode and the OPT") {
-		struct qspec s = { "web", A_, IN_, 5 << DNS_OPCODE_SHIFT, 1232 };
+	T_CASE("NOTIMP echoes the opcode and the OPT")
+	{
+		struct qspec s = {"web", A_, IN_, 5 << DNS_OPCODE_SHIFT, 1232};
 
 		T_EQ_INT(run(&s, 0, 0, out, &n, &r), DNS_ACT_REPLY);
 		T_EQ_INT(r.rcode, DNS_RCODE_NOTIMP);
 		T_EQ_INT((r.flags & DNS_OPCODE_MASK) >> DNS_OPCODE_SHIFT, 5);
 		T_ASSERT(r.opt, "OPT");
 	}
-	T_CASE("a cap too small for even the truncated reply drops") {
+	T_CASE("a cap too small for even the truncated reply drops")
+	{
 		uint8_t m[64], small[20];
 		struct dns_query q;
-		struct qspec s = { "web", A_, IN_, 0 };
+		struct qspec s = {"web", A_, IN_, 0};
 		size_t len = build_query(m, 1, &s);
 
 		T_EQ_INT(dns_answer(&cfg, tbl, m, len, 0, 0, &q, small, sizeof(small), &n, &st),
@@ -512,8 +537,9 @@ static void build_rcode_cases(void)
 	struct parsed r;
 	size_t len, n;
 
-	T_CASE("REFUSED: question and OPT, AA clear, RA and RD set") {
-		struct qspec s = { "example.com", A_, IN_, RD_, 4096, 0, true };
+	T_CASE("REFUSED: question and OPT, AA clear, RA and RD set")
+	{
+		struct qspec s = {"example.com", A_, IN_, RD_, 4096, 0, true};
 
 		len = build_query(m, 0x1111, &s);
 		T_EQ_INT(dns_answer(&cfg, tbl, m, len, 0, 0, &q, out, sizeof(out), &n, &st),
@@ -528,8 +554,9 @@ static void build_rcode_cases(void)
 		T_ASSERT(r.opt && r.opt_class == DNS_UDP_MAX && r.opt_ttl == 0x8000, "OPT, DO");
 		T_EQ_INT(n, 12 + 13 + 4 + 11);
 	}
-	T_CASE("SERVFAIL without EDNS: no OPT") {
-		struct qspec s = { "example.com", DNS_TYPE_MX, IN_, 0 };
+	T_CASE("SERVFAIL without EDNS: no OPT")
+	{
+		struct qspec s = {"example.com", DNS_TYPE_MX, IN_, 0};
 
 		len = build_query(m, 0x2222, &s);
 		T_EQ_INT(dns_answer(&cfg, tbl, m, len, 0, 0, &q, out, sizeof(out), &n, &st),
@@ -541,8 +568,9 @@ static void build_rcode_cases(void)
 		T_EQ_INT(r.ar, 0);
 		T_EQ_INT(r.qtype, DNS_TYPE_MX);
 	}
-	T_CASE("from a header-only parse the question is omitted") {
-		uint8_t h[12] = { 0x33, 0x33, 0x01, 0x00, 0, 2 };
+	T_CASE("from a header-only parse the question is omitted")
+	{
+		uint8_t h[12] = {0x33, 0x33, 0x01, 0x00, 0, 2};
 
 		T_EQ_INT(dns_parse_query(&q, h, 12), GLUED_EFORMERR);
 		T_EQ_INT(dns_build_rcode(&q, h, 12, DNS_RCODE_SERVFAIL, out, sizeof(out), &n), 0);
@@ -551,8 +579,9 @@ static void build_rcode_cases(void)
 		T_EQ_INT(r.qd, 0);
 		T_EQ_INT(r.rcode, DNS_RCODE_SERVFAIL);
 	}
-	T_CASE("no room is GLUED_ESPACE") {
-		struct qspec s = { "example.com", A_, IN_, 0 };
+	T_CASE("no room is GLUED_ESPACE")
+	{
+		struct qspec s = {"example.com", A_, IN_, 0};
 
 		len = build_query(m, 0x2222, &s);
 		T_EQ_INT(dns_parse_query(&q, m, len), 0);
@@ -568,16 +597,17 @@ static void stats_cases(void)
 	struct parsed r;
 	size_t n;
 
-	T_CASE("counters follow the decisions") {
-		run(&(struct qspec){ "web", A_, IN_, 0 }, 0, 0, out, &n, &r);
-		run(&(struct qspec){ "db", AAAA_, IN_, 0 }, 0, 0, out, &n, &r);
-		run(&(struct qspec){ "nosuch", A_, IN_, 0 }, 0, 0, out, &n, &r);
-		run(&(struct qspec){ "a.b", A_, IN_, 0 }, 0, 0, out, &n, &r);
-		run(&(struct qspec){ "web", A_, IN_, DNS_QR }, 0, 0, out, &n, &r);
-		run(&(struct qspec){ "big", A_, IN_, 0 }, 0, 0, out, &n, &r);
-		run(&(struct qspec){ "9.0.0.10.in-addr.arpa", DNS_TYPE_PTR, IN_, 0 }, 0, 0, out, &n,
+	T_CASE("counters follow the decisions")
+	{
+		run(&(struct qspec){"web", A_, IN_, 0}, 0, 0, out, &n, &r);
+		run(&(struct qspec){"db", AAAA_, IN_, 0}, 0, 0, out, &n, &r);
+		run(&(struct qspec){"nosuch", A_, IN_, 0}, 0, 0, out, &n, &r);
+		run(&(struct qspec){"a.b", A_, IN_, 0}, 0, 0, out, &n, &r);
+		run(&(struct qspec){"web", A_, IN_, DNS_QR}, 0, 0, out, &n, &r);
+		run(&(struct qspec){"big", A_, IN_, 0}, 0, 0, out, &n, &r);
+		run(&(struct qspec){"9.0.0.10.in-addr.arpa", DNS_TYPE_PTR, IN_, 0}, 0, 0, out, &n,
 		    &r);
-		run(&(struct qspec){ "web", A_, IN_, 0, 1232, 1 }, 0, 0, out, &n, &r);
+		run(&(struct qspec){"web", A_, IN_, 0, 1232, 1}, 0, 0, out, &n, &r);
 		T_EQ_INT(st.queries - s0.queries, 8);
 		T_EQ_INT(st.rcode[0] - s0.rcode[0], 4); /* web, db, big, ptr */
 		T_EQ_INT(st.rcode[3] - s0.rcode[3], 1);

@@ -20,81 +20,80 @@ struct wcase {
 	int want;
 };
 
-#define C(what_, want_, ...)                                                                      \
+#define C(what_, want_, ...)                                                                       \
 	{                                                                                          \
-		.what = what_, .msg = { __VA_ARGS__ }, .len = sizeof((uint8_t[]){ __VA_ARGS__ }),   \
+		.what = what_, .msg = {__VA_ARGS__}, .len = sizeof((uint8_t[]){__VA_ARGS__}),      \
 		.want = want_                                                                      \
 	}
 
 static const struct wcase catalogue[] = {
-	/* well-formed */
-	C("plain A query", 0, HDR(0x01, 0x00, 1, 0, 0, 0), Q_WEB),
-	C("EDNS query", 0, HDR(0x01, 0x00, 1, 0, 0, 1), Q_WEB, OPT(0x04, 0xd0, 0, 0x80)),
-	C("EDNS version 1 parses (the answerer says BADVERS)", 0, HDR(0x01, 0x00, 1, 0, 0, 1),
-	  Q_WEB, OPT(0x10, 0x00, 1, 0)),
-	C("Z bit set is ignored", 0, HDR(0x01, 0x40, 1, 0, 0, 0), Q_WEB),
-	C("other opcodes parse (the answerer says NOTIMP)", 0, HDR(0x28, 0x00, 1, 0, 0, 0), Q_WEB),
-	C("trailing bytes are ignored", 0, HDR(0x00, 0x00, 1, 0, 0, 0), Q_WEB, 1, 2, 3),
-	C("mixed case multi-label name", 0, HDR(0x00, 0x00, 1, 0, 0, 0), 3, 'W', 'w', 'W', 7, 'e',
-	  'X', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'O', 'm', 0, 0, 28, 0, 1),
-	C("root name", 0, HDR(0x00, 0x00, 1, 0, 0, 0), 0, 0, 2, 0, 1),
-	C("question name is a pointer into the header (to QDCOUNT's 00)", 0,
-	  HDR(0x00, 0x00, 1, 0, 0, 0), 0xc0, 4, 0, 1, 0, 1),
-	C("pointer into the header reads labels there", 0, HDR(0x01, 0x00, 1, 0, 0, 0), 0xc0, 2, 0,
-	  1, 0, 1),
-	C("OPT owner may be a pointer to a root label", 0, HDR(0x00, 0x00, 1, 0, 0, 1), Q_WEB, 0xc0,
-	  16, 0, 41, 2, 0, 0, 0, 0, 0, 0, 0),
-	C("non-OPT additional records are skipped", 0, HDR(0x00, 0x00, 1, 0, 0, 2), Q_WEB, 0xc0, 12,
-	  0, 99, 0, 1, 0, 0, 0, 0, 0, 3, 1, 2, 3, OPT(0x02, 0x00, 0, 0)),
-	C("OPT with a well-formed option (cookie)", 0, HDR(0x00, 0x00, 1, 0, 0, 1), Q_WEB, 0, 0, 41,
-	  0x04, 0xd0, 0, 0, 0, 0, 0, 12, 0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8),
-	/* the header */
-	C("QR=1 is a response", GLUED_EPROTO, HDR(0x81, 0x00, 1, 0, 0, 0), Q_WEB),
-	C("QR=1 even with garbage after", GLUED_EPROTO, HDR(0x80, 0x00, 0, 9, 9, 9)),
-	C("QDCOUNT 0", GLUED_EFORMERR, HDR(0x01, 0x00, 0, 0, 0, 0), Q_WEB),
-	C("QDCOUNT 2", GLUED_EFORMERR, HDR(0x01, 0x00, 2, 0, 0, 0), Q_WEB, Q_WEB),
-	C("ANCOUNT 1 in a query", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 1, 0, 0), Q_WEB, 0xc0, 12, 0,
-	  1, 0, 1, 0, 0, 0, 5, 0, 4, 1, 2, 3, 4),
-	C("NSCOUNT 1 in a query", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 1, 0), Q_WEB),
-	C("ARCOUNT larger than the packet", GLUED_EFORMERR, 0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0xff,
-	  0xff, Q_WEB, OPT(0x04, 0xd0, 0, 0)),
-	C("ARCOUNT 2 with one record", GLUED_EFORMERR, HDR(0x00, 0x00, 1, 0, 0, 2), Q_WEB,
-	  OPT(0x04, 0xd0, 0, 0)),
-	/* the question */
-	C("no question at all", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0)),
-	C("question name cut", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0), 3, 'w', 'e'),
-	C("question name without its root", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0), 3, 'w', 'e',
-	  'b'),
-	C("QTYPE cut", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0), 3, 'w', 'e', 'b', 0, 0),
-	C("QCLASS cut", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0), 3, 'w', 'e', 'b', 0, 0, 1, 0),
-	C("pointer to itself", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0), 0xc0, 12, 0, 1, 0, 1),
-	C("forward pointer", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0), 0xc0, 18, 0, 1, 0, 1, 0),
-	C("pointer loop: label then pointer back to it", GLUED_EFORMERR,
-	  HDR(0x01, 0x00, 1, 0, 0, 0), 1, 'a', 0xc0, 12, 0, 1, 0, 1),
-	C("pointer cut after its first byte", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0), 0xc0),
-	C("label type 0x40", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0), 0x41, 'a', 0, 0, 1, 0, 1),
-	C("label type 0x80", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0), 0x81, 'a', 0, 0, 1, 0, 1),
-	C("label of 64 bytes (its length byte is 0x40)", GLUED_EFORMERR,
-	  HDR(0x01, 0x00, 1, 0, 0, 0), 64, 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a',
-	  'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a',
-	  'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a',
-	  'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 0, 0,
-	  1, 0, 1),
-	/* the additional section */
-	C("two OPT records", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 2), Q_WEB,
-	  OPT(0x04, 0xd0, 0, 0), OPT(0x04, 0xd0, 0, 0)),
-	C("OPT with a non-root owner", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 1), Q_WEB, 0xc0, 12,
-	  0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0),
-	C("OPT RDLENGTH past the end", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 1), Q_WEB, 0, 0, 41,
-	  0x04, 0xd0, 0, 0, 0, 0, 0, 4, 0, 10),
-	C("OPT option longer than RDATA", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 1), Q_WEB, 0, 0,
-	  41, 0x04, 0xd0, 0, 0, 0, 0, 0, 6, 0, 10, 0, 9, 1, 2),
-	C("OPT RDATA with a stray byte", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 1), Q_WEB, 0, 0,
-	  41, 0x04, 0xd0, 0, 0, 0, 0, 0, 5, 0, 10, 0, 0, 7),
-	C("additional record cut in its fixed fields", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 1),
-	  Q_WEB, 0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0),
-	C("additional record with a forward pointer", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 1),
-	  Q_WEB, 0xc0, 40, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0),
+    /* well-formed */
+    C("plain A query", 0, HDR(0x01, 0x00, 1, 0, 0, 0), Q_WEB),
+    C("EDNS query", 0, HDR(0x01, 0x00, 1, 0, 0, 1), Q_WEB, OPT(0x04, 0xd0, 0, 0x80)),
+    C("EDNS version 1 parses (the answerer says BADVERS)", 0, HDR(0x01, 0x00, 1, 0, 0, 1), Q_WEB,
+      OPT(0x10, 0x00, 1, 0)),
+    C("Z bit set is ignored", 0, HDR(0x01, 0x40, 1, 0, 0, 0), Q_WEB),
+    C("other opcodes parse (the answerer says NOTIMP)", 0, HDR(0x28, 0x00, 1, 0, 0, 0), Q_WEB),
+    C("trailing bytes are ignored", 0, HDR(0x00, 0x00, 1, 0, 0, 0), Q_WEB, 1, 2, 3),
+    C("mixed case multi-label name", 0, HDR(0x00, 0x00, 1, 0, 0, 0), 3, 'W', 'w', 'W', 7, 'e', 'X',
+      'a', 'm', 'p', 'l', 'e', 3, 'c', 'O', 'm', 0, 0, 28, 0, 1),
+    C("root name", 0, HDR(0x00, 0x00, 1, 0, 0, 0), 0, 0, 2, 0, 1),
+    C("question name is a pointer into the header (to QDCOUNT's 00)", 0,
+      HDR(0x00, 0x00, 1, 0, 0, 0), 0xc0, 4, 0, 1, 0, 1),
+    C("pointer into the header reads labels there", 0, HDR(0x01, 0x00, 1, 0, 0, 0), 0xc0, 2, 0, 1,
+      0, 1),
+    C("OPT owner may be a pointer to a root label", 0, HDR(0x00, 0x00, 1, 0, 0, 1), Q_WEB, 0xc0, 16,
+      0, 41, 2, 0, 0, 0, 0, 0, 0, 0),
+    C("non-OPT additional records are skipped", 0, HDR(0x00, 0x00, 1, 0, 0, 2), Q_WEB, 0xc0, 12, 0,
+      99, 0, 1, 0, 0, 0, 0, 0, 3, 1, 2, 3, OPT(0x02, 0x00, 0, 0)),
+    C("OPT with a well-formed option (cookie)", 0, HDR(0x00, 0x00, 1, 0, 0, 1), Q_WEB, 0, 0, 41,
+      0x04, 0xd0, 0, 0, 0, 0, 0, 12, 0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8),
+    /* the header */
+    C("QR=1 is a response", GLUED_EPROTO, HDR(0x81, 0x00, 1, 0, 0, 0), Q_WEB),
+    C("QR=1 even with garbage after", GLUED_EPROTO, HDR(0x80, 0x00, 0, 9, 9, 9)),
+    C("QDCOUNT 0", GLUED_EFORMERR, HDR(0x01, 0x00, 0, 0, 0, 0), Q_WEB),
+    C("QDCOUNT 2", GLUED_EFORMERR, HDR(0x01, 0x00, 2, 0, 0, 0), Q_WEB, Q_WEB),
+    C("ANCOUNT 1 in a query", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 1, 0, 0), Q_WEB, 0xc0, 12, 0, 1, 0,
+      1, 0, 0, 0, 5, 0, 4, 1, 2, 3, 4),
+    C("NSCOUNT 1 in a query", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 1, 0), Q_WEB),
+    C("ARCOUNT larger than the packet", GLUED_EFORMERR, 0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0xff,
+      0xff, Q_WEB, OPT(0x04, 0xd0, 0, 0)),
+    C("ARCOUNT 2 with one record", GLUED_EFORMERR, HDR(0x00, 0x00, 1, 0, 0, 2), Q_WEB,
+      OPT(0x04, 0xd0, 0, 0)),
+    /* the question */
+    C("no question at all", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0)),
+    C("question name cut", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0), 3, 'w', 'e'),
+    C("question name without its root", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0), 3, 'w', 'e',
+      'b'),
+    C("QTYPE cut", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0), 3, 'w', 'e', 'b', 0, 0),
+    C("QCLASS cut", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0), 3, 'w', 'e', 'b', 0, 0, 1, 0),
+    C("pointer to itself", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0), 0xc0, 12, 0, 1, 0, 1),
+    C("forward pointer", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0), 0xc0, 18, 0, 1, 0, 1, 0),
+    C("pointer loop: label then pointer back to it", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0), 1,
+      'a', 0xc0, 12, 0, 1, 0, 1),
+    C("pointer cut after its first byte", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0), 0xc0),
+    C("label type 0x40", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0), 0x41, 'a', 0, 0, 1, 0, 1),
+    C("label type 0x80", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0), 0x81, 'a', 0, 0, 1, 0, 1),
+    C("label of 64 bytes (its length byte is 0x40)", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 0),
+      64, 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a',
+      'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a',
+      'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a',
+      'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 0, 0, 1, 0, 1),
+    /* the additional section */
+    C("two OPT records", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 2), Q_WEB, OPT(0x04, 0xd0, 0, 0),
+      OPT(0x04, 0xd0, 0, 0)),
+    C("OPT with a non-root owner", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 1), Q_WEB, 0xc0, 12, 0,
+      41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0),
+    C("OPT RDLENGTH past the end", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 1), Q_WEB, 0, 0, 41,
+      0x04, 0xd0, 0, 0, 0, 0, 0, 4, 0, 10),
+    C("OPT option longer than RDATA", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 1), Q_WEB, 0, 0, 41,
+      0x04, 0xd0, 0, 0, 0, 0, 0, 6, 0, 10, 0, 9, 1, 2),
+    C("OPT RDATA with a stray byte", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 1), Q_WEB, 0, 0, 41,
+      0x04, 0xd0, 0, 0, 0, 0, 0, 5, 0, 10, 0, 0, 7),
+    C("additional record cut in its fixed fields", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 1),
+      Q_WEB, 0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0),
+    C("additional record with a forward pointer", GLUED_EFORMERR, HDR(0x01, 0x00, 1, 0, 0, 1),
+      Q_WEB, 0xc0, 40, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0),
 };
 
 static void catalogue_cases(void)
@@ -103,7 +102,8 @@ static void catalogue_cases(void)
 		const struct wcase *c = &catalogue[i];
 		struct dns_query q;
 
-		T_CASE(c->what) {
+		T_CASE(c->what)
+		{
 			int rc = dns_parse_query(&q, c->msg, c->len);
 
 			T_ASSERT(rc == c->want, "%s: got %d (%s), want %d (%s)", c->what, rc,
@@ -175,7 +175,7 @@ static int pointer_chain(size_t n)
 	size_t first;
 
 	hdr(&b, 0, 1, 2);
-	put(&b, (uint8_t[]){ Q_WEB }, 9);
+	put(&b, (uint8_t[]){Q_WEB}, 9);
 	put8(&b, 0);
 	put16(&b, 99);
 	put16(&b, 1);
@@ -199,8 +199,9 @@ static void builder_cases(void)
 	struct buf b;
 	struct dns_query q;
 
-	T_CASE("truncated headers of 0..11 bytes are GLUED_ETRUNC without a header") {
-		uint8_t m[12] = { 0x12, 0x34, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0 };
+	T_CASE("truncated headers of 0..11 bytes are GLUED_ETRUNC without a header")
+	{
+		uint8_t m[12] = {0x12, 0x34, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0};
 
 		for (size_t n = 0; n < 12; n++) {
 			T_EQ_INT(dns_parse_query(&q, m, n), GLUED_ETRUNC);
@@ -210,8 +211,9 @@ static void builder_cases(void)
 		T_ASSERT(q.header_ok, "header at 12 bytes");
 		T_ASSERT(!q.question_ok, "no question");
 	}
-	T_CASE("a name of exactly 255 bytes parses; 256 is FORMERR") {
-		size_t ok[] = { 63, 63, 63, 61 }, over[] = { 63, 63, 63, 62 };
+	T_CASE("a name of exactly 255 bytes parses; 256 is FORMERR")
+	{
+		size_t ok[] = {63, 63, 63, 61}, over[] = {63, 63, 63, 62};
 
 		hdr(&b, 0, 1, 0);
 		name_of(&b, ok, 4);
@@ -226,9 +228,10 @@ static void builder_cases(void)
 		put16(&b, 1);
 		T_EQ_INT(parse(&b, &q), GLUED_EFORMERR);
 	}
-	T_CASE("a name longer than 255 through pointers is FORMERR") {
+	T_CASE("a name longer than 255 through pointers is FORMERR")
+	{
 		/* additional owner: 2 labels of 63 then a pointer to a 2x63 name */
-		size_t two[] = { 63, 63 };
+		size_t two[] = {63, 63};
 
 		hdr(&b, 0, 1, 1);
 		name_of(&b, two, 2); /* 129 bytes at 12 */
@@ -247,13 +250,15 @@ static void builder_cases(void)
 		put16(&b, 0);
 		T_EQ_INT(parse(&b, &q), GLUED_EFORMERR);
 	}
-	T_CASE("DNS_MAX_PTRS pointers in one name are followed; one more is FORMERR") {
+	T_CASE("DNS_MAX_PTRS pointers in one name are followed; one more is FORMERR")
+	{
 		T_EQ_INT(pointer_chain(DNS_MAX_PTRS - 1), 1);
 		T_EQ_INT(pointer_chain(DNS_MAX_PTRS), -1);
 	}
-	T_CASE("a message longer than 65535 bytes is FORMERR") {
+	T_CASE("a message longer than 65535 bytes is FORMERR")
+	{
 		hdr(&b, 0, 1, 0);
-		put(&b, (uint8_t[]){ Q_WEB }, 9);
+		put(&b, (uint8_t[]){Q_WEB}, 9);
 		b.n = 65536;
 		T_EQ_INT(parse(&b, &q), GLUED_EFORMERR);
 		b.n = 65535;
@@ -266,9 +271,10 @@ static void field_cases(void)
 	struct dns_query q;
 	char label[64];
 
-	T_CASE("fields of an EDNS query") {
-		const uint8_t m[] = { HDR(0x01, 0x10, 1, 0, 0, 1), 3, 'W', 'e', 'B', 0, 0, 28, 0, 1,
-				      OPT(0x10, 0x00, 0, 0x80) };
+	T_CASE("fields of an EDNS query")
+	{
+		const uint8_t m[] = {HDR(0x01, 0x10, 1, 0, 0, 1), 3, 'W', 'e', 'B', 0, 0, 28, 0, 1,
+				     OPT(0x10, 0x00, 0, 0x80)};
 		T_EQ_INT(dns_parse_query(&q, m, sizeof(m)), 0);
 		T_EQ_INT(q.flags, 0x0110);
 		T_EQ_INT(q.qdcount, 1);
@@ -290,34 +296,54 @@ static void field_cases(void)
 		T_EQ_INT(dns_query_first_label(&q, label), 3);
 		T_EQ_STR(label, "web");
 	}
-	T_CASE("EDNS version and DO=0 are recorded") {
-		const uint8_t m[] = { HDR(0x01, 0x00, 1, 0, 0, 1), Q_WEB, OPT(0x01, 0x00, 1, 0) };
+	T_CASE("EDNS version and DO=0 are recorded")
+	{
+		const uint8_t m[] = {HDR(0x01, 0x00, 1, 0, 0, 1), Q_WEB, OPT(0x01, 0x00, 1, 0)};
 		T_EQ_INT(dns_parse_query(&q, m, sizeof(m)), 0);
 		T_EQ_INT(q.edns_version, 1);
 		T_ASSERT(!q.edns_do, "no DO");
 		T_EQ_INT(q.edns_udp_size, 256);
 		T_EQ_INT(dns_query_udp_limit(&q), DNS_UDP_MIN); /* below 512: 512 */
 	}
-	T_CASE("UDP limit: 512 without EDNS, the advertised size within [512, 1232]") {
-		const uint8_t m[] = { HDR(0x01, 0x00, 1, 0, 0, 0), Q_WEB };
-		const uint8_t e[] = { HDR(0x01, 0x00, 1, 0, 0, 1), Q_WEB, OPT(0x03, 0xe8, 0, 0) };
+	T_CASE("UDP limit: 512 without EDNS, the advertised size within [512, 1232]")
+	{
+		const uint8_t m[] = {HDR(0x01, 0x00, 1, 0, 0, 0), Q_WEB};
+		const uint8_t e[] = {HDR(0x01, 0x00, 1, 0, 0, 1), Q_WEB, OPT(0x03, 0xe8, 0, 0)};
 		T_EQ_INT(dns_parse_query(&q, m, sizeof(m)), 0);
 		T_ASSERT(!q.edns, "no edns");
 		T_EQ_INT(dns_query_udp_limit(&q), 512);
 		T_EQ_INT(dns_parse_query(&q, e, sizeof(e)), 0);
 		T_EQ_INT(dns_query_udp_limit(&q), 1000);
 	}
-	T_CASE("a FORMERR after the question keeps the question for the error reply") {
-		const uint8_t m[] = { HDR(0x01, 0x00, 1, 0, 0, 2), Q_WEB, OPT(0x04, 0xd0, 0, 0),
-				      OPT(0x04, 0xd0, 0, 0) };
+	T_CASE("a FORMERR after the question keeps the question for the error reply")
+	{
+		const uint8_t m[] = {HDR(0x01, 0x00, 1, 0, 0, 2), Q_WEB, OPT(0x04, 0xd0, 0, 0),
+				     OPT(0x04, 0xd0, 0, 0)};
 		T_EQ_INT(dns_parse_query(&q, m, sizeof(m)), GLUED_EFORMERR);
 		T_ASSERT(q.question_ok, "question kept");
 		T_EQ_INT(q.qtype, 1);
 		T_EQ_INT(q.question_end, 21);
 	}
-	T_CASE("compression in an additional owner: next offset after the pointer") {
-		const uint8_t m[] = { HDR(0, 0, 1, 0, 0, 0), 3, 'w', 'w', 'w', 3, 'f', 'o', 'o', 0,
-				      0, 1, 0, 1, 1, 'x', 0xc0, 16 };
+	T_CASE("compression in an additional owner: next offset after the pointer")
+	{
+		const uint8_t m[] = {HDR(0, 0, 1, 0, 0, 0),
+				     3,
+				     'w',
+				     'w',
+				     'w',
+				     3,
+				     'f',
+				     'o',
+				     'o',
+				     0,
+				     0,
+				     1,
+				     0,
+				     1,
+				     1,
+				     'x',
+				     0xc0,
+				     16};
 		uint8_t out[DNS_NAME_MAX], n;
 		size_t next;
 		char text[DNS_NAME_MAX * 4];
@@ -331,7 +357,8 @@ static void field_cases(void)
 		T_EQ_INT(dns_name_parse(m, sizeof(m) - 1, 25, out, &n, &next), GLUED_ETRUNC);
 		T_EQ_INT(dns_name_parse(m, sizeof(m), sizeof(m), out, &n, &next), GLUED_ETRUNC);
 	}
-	T_CASE("name to text: lowercase, escapes, root") {
+	T_CASE("name to text: lowercase, escapes, root")
+	{
 		char text[DNS_NAME_MAX * 4];
 		T_EQ_INT(dns_name_to_text((const uint8_t *)"\3WeB\0", 5, text, sizeof(text)), 3);
 		T_EQ_STR(text, "web");
@@ -342,7 +369,8 @@ static void field_cases(void)
 		T_EQ_INT(dns_name_to_text((const uint8_t *)"\3abc\0", 5, text, 3), 2);
 		T_EQ_STR(text, "ab");
 	}
-	T_CASE("name equality ignores ASCII case only") {
+	T_CASE("name equality ignores ASCII case only")
+	{
 		T_ASSERT(dns_name_eq((const uint8_t *)"\3WeB\0", 5, (const uint8_t *)"\3wEb\0", 5),
 			 "case-insensitive");
 		T_ASSERT(!dns_name_eq((const uint8_t *)"\3web\0", 5, (const uint8_t *)"\3wec\0", 5),

@@ -14,8 +14,7 @@
 #include "core/table.h"
 #include "t.h"
 
-static struct glued_addr A(const char *s)
-{
+static struct glued_addr A(const char *s) {
 	struct glued_addr a;
 
 	if (addr_parse(&a, s)) {
@@ -26,8 +25,8 @@ static struct glued_addr A(const char *s)
 }
 
 /* names and addrs as NULL-terminated lists of strings */
-static struct table_entry *mk(uint32_t origin, const char *owner, const char *const *names,
-			      const char *const *addrs)
+static struct table_entry *
+mk(uint32_t origin, const char *owner, const char *const *names, const char *const *addrs)
 {
 	static struct table_entry e;
 
@@ -41,7 +40,7 @@ static struct table_entry *mk(uint32_t origin, const char *owner, const char *co
 	return &e;
 }
 
-#define L(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define L(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 /* Observer that records every name it is told about. */
 struct seen {
@@ -115,21 +114,23 @@ static const char *ptr(const struct table *t, const char *ip)
 static void basic_cases(void)
 {
 	struct table *t = table_new();
-	struct seen seen = { 0 };
+	struct seen seen = {0};
 	struct table_stats st;
 
 	T_ASSERT(t != NULL, "table_new");
 	T_EQ_INT(table_observe(t, observe, &seen), 0);
 
-	T_CASE("put makes every name resolve to every address") {
-		T_EQ_INT(table_put(t, mk(0, "c1", L("web", "Web-Alias"),
-					 L("10.0.0.2", "fd00::2"))), 0);
+	T_CASE("put makes every name resolve to every address")
+	{
+		T_EQ_INT(table_put(t, mk(0, "c1", L("web", "Web-Alias"), L("10.0.0.2", "fd00::2"))),
+			 0);
 		T_EQ_STR(look(t, "web"), "10.0.0.2|fd00::2");
 		T_EQ_STR(look(t, "web-alias"), "10.0.0.2|fd00::2");
 		T_EQ_STR(look(t, "db"), "-");
 		T_EQ_STR(seen_take(&seen), "web,web-alias");
 	}
-	T_CASE("lookups ignore case and use exactly len bytes") {
+	T_CASE("lookups ignore case and use exactly len bytes")
+	{
 		T_EQ_STR(look(t, "WEB"), "10.0.0.2|fd00::2");
 		T_EQ_STR(look(t, "wEb-AlIaS"), "10.0.0.2|fd00::2");
 		struct table_answer ans;
@@ -137,7 +138,8 @@ static void basic_cases(void)
 		T_ASSERT(!table_lookup(t, "we", 2, &ans), "we is unknown");
 		T_ASSERT(!table_lookup(t, "", 0, &ans), "empty is unknown");
 	}
-	T_CASE("a shared name is the union of its entries, each address once, sorted") {
+	T_CASE("a shared name is the union of its entries, each address once, sorted")
+	{
 		T_EQ_INT(table_put(t, mk(0, "c2", L("WEB", "db"), L("10.0.0.1", "10.0.0.2"))), 0);
 		T_EQ_STR(look(t, "web"), "10.0.0.1,10.0.0.2|fd00::2");
 		T_EQ_STR(look(t, "db"), "10.0.0.1,10.0.0.2|");
@@ -146,31 +148,34 @@ static void basic_cases(void)
 		T_EQ_STR(look(t, "web"), "10.0.0.1,10.0.0.2,10.0.0.3|fd00::2");
 		T_EQ_STR(seen_take(&seen), "web");
 	}
-	T_CASE("a known name without v6 is NODATA-shaped: known, zero v6") {
+	T_CASE("a known name without v6 is NODATA-shaped: known, zero v6")
+	{
 		struct table_answer ans;
 		T_ASSERT(table_lookup(t, "db", 2, &ans), "db known");
 		T_EQ_INT(ans.n_v4, 2);
 		T_EQ_INT(ans.n_v6, 0);
 	}
-	T_CASE("an identical put changes nothing and tells nobody") {
+	T_CASE("an identical put changes nothing and tells nobody")
+	{
 		T_EQ_INT(table_put(t, mk(0, "c2", L("web", "DB"), L("10.0.0.1", "10.0.0.2"))), 0);
 		T_EQ_STR(seen_take(&seen), "");
 		T_EQ_INT(table_put(t, mk(0, "c2", L("db", "web"), L("10.0.0.2", "10.0.0.1"))), 0);
 		T_EQ_STR(seen_take(&seen), "");
 	}
-	T_CASE("replace: old names are told too, unchanged shared ones are not") {
+	T_CASE("replace: old names are told too, unchanged shared ones are not")
+	{
 		/* c2 drops db and 10.0.0.1, keeps web with 10.0.0.2 (also in c1) */
 		T_EQ_INT(table_put(t, mk(0, "c2", L("web", "cache"), L("10.0.0.2"))), 0);
 		T_EQ_STR(look(t, "db"), "-");
 		T_EQ_STR(look(t, "cache"), "10.0.0.2|");
 		T_EQ_STR(look(t, "web"), "10.0.0.2,10.0.0.3|fd00::2");
 		T_EQ_STR(seen_take(&seen), "cache,db,web");
-		T_EQ_INT(table_put(t, mk(0, "c2", L("web", "cache"), L("10.0.0.2", "fd00::2"))),
-			 0);
+		T_EQ_INT(table_put(t, mk(0, "c2", L("web", "cache"), L("10.0.0.2", "fd00::2"))), 0);
 		T_EQ_STR(seen_take(&seen), "cache"); /* web already had both */
 		T_ASSERT(!seen.dup, "each name told once");
 	}
-	T_CASE("table_get returns the stored entry, lowercased") {
+	T_CASE("table_get returns the stored entry, lowercased")
+	{
 		const struct table_entry *e = table_get(t, 0, "c2");
 		T_ASSERT(e != NULL, "c2 exists");
 		if (e) {
@@ -183,20 +188,21 @@ static void basic_cases(void)
 		T_ASSERT(table_get(t, 1, "c2") == NULL, "origin matters");
 		T_ASSERT(table_get(t, 0, "c3") == NULL, "unknown owner");
 	}
-	T_CASE("PTR: first name of the first entry carrying the address") {
+	T_CASE("PTR: first name of the first entry carrying the address")
+	{
 		T_EQ_STR(ptr(t, "10.0.0.2"), "web"); /* c1 was first */
 		T_EQ_STR(ptr(t, "fd00::2"), "web");
 		T_EQ_STR(ptr(t, "10.0.0.3"), "web");
 		T_EQ_STR(ptr(t, "10.0.0.9"), "-");
 		/* replacing c1 keeps its place for the addresses it keeps */
-		T_EQ_INT(table_put(t, mk(0, "c1", L("front", "web"), L("10.0.0.2", "fd00::2"))),
-			 0);
+		T_EQ_INT(table_put(t, mk(0, "c1", L("front", "web"), L("10.0.0.2", "fd00::2"))), 0);
 		T_EQ_STR(ptr(t, "10.0.0.2"), "front");
 		T_EQ_INT(table_del(t, 0, "c1"), 0);
 		T_EQ_STR(ptr(t, "10.0.0.2"), "web"); /* now c2's */
 		seen_take(&seen);
 	}
-	T_CASE("del removes an entry; a second del is ENOTFOUND") {
+	T_CASE("del removes an entry; a second del is ENOTFOUND")
+	{
 		T_EQ_INT(table_del(t, 0, "c2"), 0);
 		T_EQ_STR(look(t, "cache"), "-");
 		T_EQ_STR(look(t, "web"), "10.0.0.3|");
@@ -204,7 +210,8 @@ static void basic_cases(void)
 		T_EQ_INT(table_del(t, 0, "c2"), GLUED_ENOTFOUND);
 		T_EQ_STR(seen_take(&seen), "");
 	}
-	T_CASE("invalid names are skipped and counted; no valid name is a removal") {
+	T_CASE("invalid names are skipped and counted; no valid name is a removal")
+	{
 		table_get_stats(t, &st);
 		uint64_t skipped = st.skipped_names;
 		char long64[65];
@@ -225,7 +232,8 @@ static void basic_cases(void)
 		T_EQ_INT(table_put(t, mk(0, "c4", L("ok"), NULL)), 0);
 		T_ASSERT(table_get(t, 0, "c4") == NULL, "no addresses: nothing stored");
 	}
-	T_CASE("del_origin removes only that origin, each name told once") {
+	T_CASE("del_origin removes only that origin, each name told once")
+	{
 		T_EQ_INT(table_put(t, mk(2, "x1", L("a", "b"), L("10.1.0.1"))), 0);
 		T_EQ_INT(table_put(t, mk(2, "x2", L("b", "c"), L("10.1.0.2"))), 0);
 		T_EQ_INT(table_put(t, mk(3, "y1", L("c"), L("10.1.0.3"))), 0);
@@ -236,7 +244,8 @@ static void basic_cases(void)
 		T_EQ_STR(look(t, "c"), "10.1.0.3|");
 		T_EQ_INT(table_del_origin(t, 2), 0);
 	}
-	T_CASE("bad arguments are EINVAL and change nothing") {
+	T_CASE("bad arguments are EINVAL and change nothing")
+	{
 		struct table_entry *e = mk(0, "z", L("zz"), L("10.9.9.9"));
 		e->n_names = TABLE_ENTRY_NAMES_MAX + 1;
 		T_EQ_INT(table_put(t, e), -EINVAL);
@@ -245,14 +254,16 @@ static void basic_cases(void)
 		T_EQ_INT(table_put(t, e), -EINVAL);
 		T_EQ_STR(look(t, "zz"), "-");
 	}
-	T_CASE("stats count entries, names and distinct records") {
+	T_CASE("stats count entries, names and distinct records")
+	{
 		table_get_stats(t, &st);
-		T_EQ_INT(st.entries, 2);     /* (1,c1) and (3,y1) */
-		T_EQ_INT(st.names, 2);	     /* web, c */
+		T_EQ_INT(st.entries, 2); /* (1,c1) and (3,y1) */
+		T_EQ_INT(st.names, 2);	 /* web, c */
 		T_EQ_INT(st.records, 2);
 	}
-	T_CASE("at most four observers") {
-		struct seen more = { 0 };
+	T_CASE("at most four observers")
+	{
+		struct seen more = {0};
 		T_EQ_INT(table_observe(t, observe, &more), 0);
 		T_EQ_INT(table_observe(t, observe, &more), 0);
 		T_EQ_INT(table_observe(t, observe, &more), 0);
@@ -291,7 +302,8 @@ static void limit_and_memory_cases(void)
 		err = table_put(t, mk(0, owner, L(name), L(ip)));
 	}
 	used = __sanitizer_get_current_allocated_bytes() - before;
-	T_CASE("10,000 names fit in well under 10 MB") {
+	T_CASE("10,000 names fit in well under 10 MB")
+	{
 		T_EQ_INT(err, 0);
 		T_ASSERT(used < 4u << 20, "%zu bytes for 10,000 entries", used);
 		T_EQ_STR(look(t, "NAME-9999"), "10.39.15.1|");
@@ -309,13 +321,15 @@ static void limit_and_memory_cases(void)
 		snprintf(owner, sizeof(owner), "o%u", i);
 		err = table_put(t, mk(1, owner, L("many"), L("10.200.0.1")));
 	}
-	T_CASE("TABLE_ENTRIES_MAX entries, then GLUED_ELIMIT; replacing still works") {
+	T_CASE("TABLE_ENTRIES_MAX entries, then GLUED_ELIMIT; replacing still works")
+	{
 		T_EQ_INT(err, 0);
 		e = mk(1, "one-too-many", L("x"), L("10.0.0.1"));
 		T_EQ_INT(table_put(t, e), GLUED_ELIMIT);
 		T_EQ_STR(look(t, "x"), "-");
-		T_EQ_INT(table_put(t, mk(0, "00000000000000000000000000000000000000000000000000000"
-					    "00000000000",
+		T_EQ_INT(table_put(t, mk(0,
+					 "00000000000000000000000000000000000000000000000000000"
+					 "00000000000",
 					 L("renamed"), L("10.0.0.1"))),
 			 0);
 		T_EQ_STR(look(t, "renamed"), "10.0.0.1|");
@@ -345,8 +359,8 @@ struct m_entry {
 static struct m_entry model[M_ENTRIES];
 static uint64_t m_seq;
 static const char *pool_names[POOL_NAMES] = {
-	"a",  "b",  "c",  "web", "db", "cache", "x1", "x2",  "x3",   "x4",	"x5", "x6",
-	"x7", "x8", "x9", "y1",	 "y2", "y3",	"y4", "bad.", "a b", "zzzz", "q",  "r",
+    "a",  "b",	"c",  "web", "db", "cache", "x1", "x2",	  "x3",	 "x4",	 "x5", "x6",
+    "x7", "x8", "x9", "y1",  "y2", "y3",    "y4", "bad.", "a b", "zzzz", "q",  "r",
 };
 static struct glued_addr pool_addrs[POOL_ADDRS];
 
@@ -436,7 +450,7 @@ static struct m_entry *m_find(uint32_t origin, const char *owner)
 static void model_check(uint64_t seed, int ops)
 {
 	struct table *t = table_new();
-	struct seen seen = { 0 };
+	struct seen seen = {0};
 	char before[POOL_NAMES][512], after[512];
 	int failures = 0;
 
@@ -463,8 +477,8 @@ static void model_check(uint64_t seed, int ops)
 		for (int i = 0; i < POOL_NAMES; i++)
 			m_answer(pool_names[i], before[i], sizeof(before[i]));
 		if (kind < 70) {
-			struct table_entry e = { .origin = origin };
-			struct m_entry m = { .origin = origin };
+			struct table_entry e = {.origin = origin};
+			struct m_entry m = {.origin = origin};
 			size_t nn = rnd(5), na = rnd(4);
 
 			snprintf(e.owner, sizeof(e.owner), "%s", owner);
@@ -476,7 +490,7 @@ static void model_check(uint64_t seed, int ops)
 				snprintf(e.names[e.n_names], sizeof(e.names[0]), "%s", n);
 				if (rnd(2))
 					e.names[e.n_names][0] =
-						(char)toupper((unsigned char)e.names[e.n_names][0]);
+					    (char)toupper((unsigned char)e.names[e.n_names][0]);
 				e.n_names++;
 				if (!table_name_valid(n, strlen(n)))
 					continue;
@@ -600,10 +614,12 @@ int main(void)
 {
 	basic_cases();
 	limit_and_memory_cases();
-	T_CASE("model check: 3000 random operations agree with a naive table (seed 1)") {
+	T_CASE("model check: 3000 random operations agree with a naive table (seed 1)")
+	{
 		model_check(1, 3000);
 	}
-	T_CASE("model check: 3000 random operations agree with a naive table (seed 42)") {
+	T_CASE("model check: 3000 random operations agree with a naive table (seed 42)")
+	{
 		model_check(42, 3000);
 	}
 	return t_summary();

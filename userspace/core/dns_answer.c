@@ -279,9 +279,9 @@ int dns_build_rcode(const struct dns_query *q, const uint8_t *msg, size_t len, u
 		    uint8_t *out, size_t cap, size_t *out_len)
 {
 	struct reply r = {
-		.rcode = rcode,
-		.question = q->question_ok,
-		.opt = q->edns,
+	    .rcode = rcode,
+	    .question = q->question_ok,
+	    .opt = q->edns,
 	};
 	int err;
 

@@ -51,7 +51,7 @@ static void map_put_slot(struct slot *slots, size_t cap, uint32_t hash, void *p)
 
 	while (slots[i].p)
 		i = (i + 1) & (cap - 1);
-	slots[i] = (struct slot){ .hash = hash, .p = p };
+	slots[i] = (struct slot){.hash = hash, .p = p};
 }
 
 /* Make room for `extra` more insertions without failing. */
@@ -148,7 +148,7 @@ struct tentry {
 	uint64_t seq;		    /* insertion order; a replacement keeps it */
 	struct tentry *prev, *next; /* in seq order */
 	uint16_t n_names, n_addrs;
-	char *owner;	    /* inside this block, after refs */
+	char *owner;	   /* inside this block, after refs */
 	union tref refs[]; /* n_names names, then n_addrs addresses */
 };
 
@@ -207,8 +207,8 @@ static uint32_t hash_name(const char *s, size_t len)
 
 static uint32_t hash_entry(uint32_t origin, const char *owner, size_t len)
 {
-	uint8_t o[4] = { (uint8_t)(origin >> 24), (uint8_t)(origin >> 16), (uint8_t)(origin >> 8),
-			 (uint8_t)origin };
+	uint8_t o[4] = {(uint8_t)(origin >> 24), (uint8_t)(origin >> 16), (uint8_t)(origin >> 8),
+			(uint8_t)origin};
 
 	return hash_mix(fnv(fnv(2166136261u, o, 4), owner, len));
 }
@@ -256,7 +256,7 @@ static bool taddr_eq(const void *node, const void *key)
 
 static struct tname *name_find(const struct table *t, const char *s, size_t len, uint32_t hash)
 {
-	struct name_key k = { s, len };
+	struct name_key k = {s, len};
 	size_t i = map_find(&t->names, hash, name_eq, &k);
 
 	return i == SIZE_MAX ? NULL : t->names.slots[i].p;
@@ -271,7 +271,7 @@ static struct taddr *addr_find(const struct table *t, const struct glued_addr *a
 
 static size_t entry_slot(const struct table *t, uint32_t origin, const char *owner)
 {
-	struct entry_key k = { origin, owner };
+	struct entry_key k = {origin, owner};
 
 	return map_find(&t->entries, hash_entry(origin, owner, strlen(owner)), entry_eq, &k);
 }
@@ -451,7 +451,7 @@ int table_observe(struct table *t, table_observer_fn fn, void *ctx)
 {
 	if (t->n_obs == TABLE_OBSERVERS_MAX)
 		return GLUED_ELIMIT;
-	t->obs[t->n_obs++] = (struct observer){ fn, ctx };
+	t->obs[t->n_obs++] = (struct observer){fn, ctx};
 	return 0;
 }
 
@@ -525,7 +525,7 @@ static void flush_dirty(struct table *t)
 
 	for (n = t->dirty; n; n = n->dirty_next) {
 		if (n->n_entries == 0) {
-			struct name_key k = { n->name, n->len };
+			struct name_key k = {n->name, n->len};
 
 			map_remove_at(&t->names, map_find(&t->names, n->hash, name_eq, &k));
 		}
@@ -575,7 +575,7 @@ static void normalise(struct table *t, const struct table_entry *e, struct norm 
 			nm->len[nm->n_names++] = (uint8_t)len;
 	}
 	for (size_t i = 0; i < e->n_addrs; i++) {
-		struct glued_addr a = { .family = e->addrs[i].family };
+		struct glued_addr a = {.family = e->addrs[i].family};
 		size_t k;
 
 		if (a.family != AF_INET && a.family != AF_INET6)
@@ -884,7 +884,7 @@ bool table_lookup(const struct table *t, const char *name, size_t len, struct ta
 
 const char *table_lookup_addr(const struct table *t, const struct glued_addr *a)
 {
-	struct glued_addr k = { .family = a->family };
+	struct glued_addr k = {.family = a->family};
 	const struct taddr *n;
 
 	if (a->family != AF_INET && a->family != AF_INET6)
