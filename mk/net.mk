@@ -1,0 +1,16 @@
+# Loopback integration tests of the I/O edges (tests/net/test_*.c), built
+# like the unit tests (ASan+UBSan, tests/unit/t.h) and linked with lib +
+# core plus the io objects each test names below (not all of io/: that
+# would drag in every edge and its dependencies). tests/suites.d/20-net.sh
+# builds and runs them.
+
+NET_SRC := $(wildcard tests/net/test_*.c)
+NET_BINS := $(patsubst tests/net/%.c,$(ASAN)/tests/net/%,$(NET_SRC))
+
+$(ASAN)/tests/net/%: $(ASAN)/tests/net/%.o $(call lib_objs,$(ASAN))
+	$(CC) $(SAN) $^ $(LDLIBS) -o $@
+
+$(ASAN)/tests/net/test_forwarder: $(ASAN)/userspace/io/loop.o $(ASAN)/userspace/io/forwarder.o
+
+.PHONY: net-build
+net-build: $(NET_BINS)
