@@ -491,6 +491,27 @@ static void test_env_bad(void)
 			 GLUED_ECONFIG);
 		T_EQ_STR(err, "config: GLUED_XDP=\"o\\\"n\\x0ax\": must be auto, on or off");
 	}
+	T_CASE("a list item with a control character is escaped in the reason too")
+	{
+		struct glued_config c;
+		T_EQ_INT(env_load(&c, (const char *const[]){"GLUED_UPSTREAMS=1.1.1.1,a\nb", NULL}),
+			 GLUED_ECONFIG);
+		T_EQ_STR(err,
+			 "config: GLUED_UPSTREAMS=\"1.1.1.1,a\\x0ab\": a\\x0ab: not an IP address");
+	}
+	T_CASE("control bytes in a scheme or a path never break the line")
+	{
+		struct glued_config c;
+		T_EQ_INT(env_load(&c, (const char *const[]){"DOCKER_HOST=a\tb://x", NULL}),
+			 GLUED_ECONFIG);
+		T_EQ_STR(err,
+			 "config: DOCKER_HOST=\"a\\x09b://x\": scheme a?b:// is not supported, "
+			 "only unix:///path");
+		T_EQ_INT(config_load(&c, (char **)(const char *const[]){NULL}, "x = 1", 5,
+				     CONFIG_FMT_TOML, "/etc/a\nb.toml", err, sizeof(err)),
+			 GLUED_ECONFIG);
+		T_EQ_STR(err, "config: /etc/a?b.toml:1: unknown key \"x\"");
+	}
 	T_CASE("a small err buffer is truncated, not overrun")
 	{
 		struct glued_config c;

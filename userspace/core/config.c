@@ -53,9 +53,21 @@ static int why_set(char *why, size_t n, const char *fmt, ...)
  * so "GLUED_UPSTREAMS="x": not an IP address" stays short. */
 static int item_why(char *why, size_t n, size_t n_items, const char *item, const char *reason)
 {
-	if (n_items > 1)
-		return why_set(why, n, "%.64s: %s", item, reason);
-	return why_set(why, n, "%s", reason);
+	char shown[72];
+	size_t o = 0;
+
+	if (n_items <= 1)
+		return why_set(why, n, "%s", reason);
+	/* The item is user text inside the one-line error: escape it. */
+	for (; *item && o + 5 < sizeof(shown); item++) {
+		unsigned char ch = (unsigned char)*item;
+		if (ch < 0x20 || ch == 0x7f || ch == '\\')
+			o += (size_t)snprintf(shown + o, sizeof(shown) - o, "\\x%02x", ch);
+		else
+			shown[o++] = (char)ch;
+	}
+	shown[o] = '\0';
+	return why_set(why, n, "%s%s: %s", shown, *item ? "..." : "", reason);
 }
 
 bool config_is_hex(const char *s, size_t len)
@@ -625,6 +637,17 @@ static void where_prefix(char *dst, size_t cap, const struct where *w)
 		snprintf(dst, cap, "config: %s: ", w->path);
 }
 
+/* Last guard for "exactly one line": values are escaped where they are
+ * shown, but a path, a jansson message or a reason may still carry a control
+ * byte. */
+static int one_line(char *err, size_t errlen)
+{
+	for (size_t i = 0; i < errlen && err[i]; i++)
+		if ((unsigned char)err[i] < 0x20 || err[i] == 0x7f)
+			err[i] = '?';
+	return GLUED_ECONFIG;
+}
+
 static int fail_value(char *err, size_t errlen, const struct where *w, const struct config_key *k,
 		      const struct cval *v, const char *why)
 {
@@ -634,7 +657,7 @@ static int fail_value(char *err, size_t errlen, const struct where *w, const str
 	show_value(val, sizeof(val), k, v);
 	if (errlen)
 		snprintf(err, errlen, "%s%s%s: %s", pre, w->key, val, why);
-	return GLUED_ECONFIG;
+	return one_line(err, errlen);
 }
 
 int config_fail(char *err, size_t errlen, const struct where *w, const char *fmt, ...)
@@ -648,7 +671,7 @@ int config_fail(char *err, size_t errlen, const struct where *w, const char *fmt
 	where_prefix(pre, sizeof(pre), w);
 	if (errlen)
 		snprintf(err, errlen, "%s%s", pre, why);
-	return GLUED_ECONFIG;
+	return one_line(err, errlen);
 }
 
 /* Split a comma list in place: items trimmed, empty items dropped. */

@@ -235,7 +235,7 @@ static const char *toml_value(struct toml *t, struct cval *v)
 {
 	const char *why;
 
-	if (t->p >= t->end || *t->p == '\n' || *t->p == '#')
+	if (t->p >= t->end || *t->p == '\n' || *t->p == '\r' || *t->p == '#')
 		return "missing value after '='";
 	if (*t->p == '"' || *t->p == '\'') {
 		v->type = CVAL_STR;
