@@ -153,8 +153,8 @@ static bool lower_eq(const uint8_t *a, const uint8_t *b, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct fwd_io io = { .send = on_send, .done = on_done, .reply = on_reply };
-	struct glued_rng r = { .next = rng };
+	struct fwd_io io = {.send = on_send, .done = on_done, .reply = on_reply};
+	struct glued_rng r = {.next = rng};
 	struct glued_endpoint up, wrong;
 	struct fwd_cfg cfg;
 	struct dns_query q;
@@ -194,7 +194,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		st.client_id[1] = 0x1234;
 		st.limit[1] = 1232;
 		mkquery(&q, st.client_id[1], st.edns);
-		CHECK(fwd_query(f, &q, st.limit[1], 1000, &w, &out, &out_len) == FWD_WAIT && w == 1);
+		CHECK(fwd_query(f, &q, st.limit[1], 1000, &w, &out, &out_len) == FWD_WAIT &&
+		      w == 1);
 	}
 	CHECK(st.sent);
 

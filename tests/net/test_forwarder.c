@@ -67,7 +67,7 @@ static size_t mkreply(uint8_t *out, const uint8_t *q, size_t qlen, uint16_t id, 
 	out[8] = out[9] = out[10] = out[11] = 0;
 	len = off;
 	for (int i = 0; i < n_a; i++) {
-		static const uint8_t rr[] = { 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4 };
+		static const uint8_t rr[] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4};
 		memcpy(out + len, rr, sizeof(rr));
 		memcpy(out + len + sizeof(rr), addr, 4);
 		out[len + sizeof(rr) + 3] = (uint8_t)(addr[3] + i);
@@ -76,8 +76,8 @@ static size_t mkreply(uint8_t *out, const uint8_t *q, size_t qlen, uint16_t id, 
 	return len;
 }
 
-static const uint8_t good_addr[4] = { 192, 0, 2, 1 };
-static const uint8_t evil_addr[4] = { 6, 6, 6, 6 };
+static const uint8_t good_addr[4] = {192, 0, 2, 1};
+static const uint8_t evil_addr[4] = {6, 6, 6, 6};
 
 static void up_udp(struct upstream *u)
 {
@@ -119,7 +119,7 @@ static void up_udp(struct upstream *u)
 static bool read_full(int fd, uint8_t *buf, size_t n)
 {
 	while (n > 0) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		ssize_t r;
 
 		if (poll(&p, 1, 1000) <= 0)
@@ -160,8 +160,8 @@ static void *up_main(void *arg)
 	struct upstream *u = arg;
 
 	while (!atomic_load(&u->stop)) {
-		struct pollfd p[2] = { { .fd = u->udp, .events = POLLIN },
-				       { .fd = u->tcp, .events = POLLIN } };
+		struct pollfd p[2] = {{.fd = u->udp, .events = POLLIN},
+				      {.fd = u->tcp, .events = POLLIN}};
 		if (poll(p, 2, 20) <= 0)
 			continue;
 		if (p[0].revents & POLLIN)
@@ -174,7 +174,7 @@ static void *up_main(void *arg)
 
 static int bind_lo(int type, uint16_t port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
 	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0), one = 1;
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -317,7 +317,7 @@ static void env_run(struct env *e, int want, uint64_t guard_ms)
 static void env_free(struct env *e)
 {
 	struct io_uring *r = loop_ring(e->l);
-	struct __kernel_timespec ts = { .tv_nsec = 100 * 1000 * 1000 };
+	struct __kernel_timespec ts = {.tv_nsec = 100 * 1000 * 1000};
 	struct io_uring_cqe *cqe;
 
 	forwarder_free(e->f);
@@ -355,8 +355,8 @@ static uint8_t name_wire(uint8_t *out, const char *text)
 
 static void ask(struct env *e, const char *name, uint16_t id, enum dns_transport tr)
 {
-	struct dns_client c = { .transport = tr, .fd = -1, .limit = tr == DNS_TCP ? 65535 : 512 };
-	struct dns_query q = { .id = id, .flags = DNS_RD, .qdcount = 1, .header_ok = true };
+	struct dns_client c = {.transport = tr, .fd = -1, .limit = tr == DNS_TCP ? 65535 : 512};
+	struct dns_query q = {.id = id, .flags = DNS_RD, .qdcount = 1, .header_ok = true};
 
 	q.qname_len = name_wire(q.qname, name);
 	q.labels = 3;
@@ -596,7 +596,7 @@ static void test_self_and_probe(void)
 	struct upstream u;
 	struct env e;
 	struct glued_endpoint ep[2];
-	struct dns_query q = { 0 };
+	struct dns_query q = {0};
 	size_t qlen;
 
 	T_CASE("glued's own address is never an upstream; a probe that comes back disables one")

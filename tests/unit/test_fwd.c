@@ -69,12 +69,12 @@ static uint32_t seq_rng(void *ctx)
 }
 
 static uint32_t rng_state = 0x12345678;
-static const struct glued_rng test_rng = { .next = seq_rng, .ctx = &rng_state };
+static const struct glued_rng test_rng = {.next = seq_rng, .ctx = &rng_state};
 
 static struct fwd *mkfwd(struct fake *fk, const struct fwd_cfg *cfg_in, const char *const *ups,
 			 size_t n)
 {
-	struct fwd_io io = { .ctx = fk, .send = fake_send, .done = fake_done, .reply = fake_reply };
+	struct fwd_io io = {.ctx = fk, .send = fake_send, .done = fake_done, .reply = fake_reply};
 	struct glued_endpoint eps[FWD_MAX_UPSTREAMS];
 	struct fwd_cfg cfg;
 	struct fwd *f;
@@ -221,8 +221,8 @@ static uint32_t first_ttl(const uint8_t *m, const char *name)
 	return rd32(m + off + 2 + 2 + 2);
 }
 
-static const char *const one_up[] = { "10.0.0.1" };
-static const char *const three_up[] = { "10.0.0.1", "10.0.0.2:5353", "[fd00::3]:53" };
+static const char *const one_up[] = {"10.0.0.1"};
+static const char *const three_up[] = {"10.0.0.1", "10.0.0.2:5353", "[fd00::3]:53"};
 
 /* --- cases ----------------------------------------------------------------- */
 
@@ -238,19 +238,18 @@ static void test_matching(void)
 		size_t cut;
 		bool accepted;
 	} rows[] = {
-		{ "wrong source address", "10.0.0.9", 0, "www.example.com", 0, 0, 0, 0, 0, false },
-		{ "wrong source port", "10.0.0.1:5353", 0, "www.example.com", 0, 0, 0, 0, 0, false },
-		{ "wrong ID", "10.0.0.1", 1, "www.example.com", 0, 0, 0, 0, 0, false },
-		{ "different name", "10.0.0.1", 0, "www.example.org", 0, 0, 0, 0, 0, false },
-		{ "longer name", "10.0.0.1", 0, "www.example.com.evil", 0, 0, 0, 0, 0, false },
-		{ "different type", "10.0.0.1", 0, "www.example.com", DNS_TYPE_AAAA, 0, 0, 0, 0,
-		  false },
-		{ "different class", "10.0.0.1", 0, "www.example.com", 0, 3, 0, 0, 0, false },
-		{ "QR=0 (a query)", "10.0.0.1", 0, "www.example.com", 0, 0, DNS_RD, 0, 0, false },
-		{ "no question", "10.0.0.1", 0, "www.example.com", 0, 0, 0, 0xff, 0, false },
-		{ "truncated header", "10.0.0.1", 0, "www.example.com", 0, 0, 0, 0, 11, false },
-		{ "truncated question", "10.0.0.1", 0, "www.example.com", 0, 0, 0, 0, 20, false },
-		{ "name in another case", "10.0.0.1", 0, "WwW.ExAmPlE.CoM", 0, 0, 0, 0, 0, true },
+	    {"wrong source address", "10.0.0.9", 0, "www.example.com", 0, 0, 0, 0, 0, false},
+	    {"wrong source port", "10.0.0.1:5353", 0, "www.example.com", 0, 0, 0, 0, 0, false},
+	    {"wrong ID", "10.0.0.1", 1, "www.example.com", 0, 0, 0, 0, 0, false},
+	    {"different name", "10.0.0.1", 0, "www.example.org", 0, 0, 0, 0, 0, false},
+	    {"longer name", "10.0.0.1", 0, "www.example.com.evil", 0, 0, 0, 0, 0, false},
+	    {"different type", "10.0.0.1", 0, "www.example.com", DNS_TYPE_AAAA, 0, 0, 0, 0, false},
+	    {"different class", "10.0.0.1", 0, "www.example.com", 0, 3, 0, 0, 0, false},
+	    {"QR=0 (a query)", "10.0.0.1", 0, "www.example.com", 0, 0, DNS_RD, 0, 0, false},
+	    {"no question", "10.0.0.1", 0, "www.example.com", 0, 0, 0, 0xff, 0, false},
+	    {"truncated header", "10.0.0.1", 0, "www.example.com", 0, 0, 0, 0, 11, false},
+	    {"truncated question", "10.0.0.1", 0, "www.example.com", 0, 0, 0, 0, 20, false},
+	    {"name in another case", "10.0.0.1", 0, "WwW.ExAmPlE.CoM", 0, 0, 0, 0, 0, true},
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -271,14 +270,14 @@ static void test_matching(void)
 			T_EQ_INT(fwd_query(f, &q, 512, 1000, &w, &out, &out_len), FWD_WAIT);
 			T_EQ_INT(fk.sends, 1);
 			len = mkans(buf, sizeof(buf),
-				    &(struct ans){ .id = (uint16_t)(sent_id(&fk) + rows[i].id_delta),
-						   .flags = rows[i].flags,
-						   .qname = rows[i].qname,
-						   .qtype = rows[i].qtype,
-						   .qclass = rows[i].qclass,
-						   .qd = rows[i].qd,
-						   .n_a = 1,
-						   .ttl = 60 });
+				    &(struct ans){.id = (uint16_t)(sent_id(&fk) + rows[i].id_delta),
+						  .flags = rows[i].flags,
+						  .qname = rows[i].qname,
+						  .qtype = rows[i].qtype,
+						  .qclass = rows[i].qclass,
+						  .qd = rows[i].qd,
+						  .n_a = 1,
+						  .ttl = 60});
 			if (rows[i].cut)
 				len = rows[i].cut;
 			m = fwd_on_reply(f, fk.slot, &from, buf, len, 1010);
@@ -290,10 +289,10 @@ static void test_matching(void)
 				/* Still waiting: the right reply is taken afterwards. */
 				from = ep("10.0.0.1");
 				len = mkans(buf, sizeof(buf),
-					    &(struct ans){ .id = sent_id(&fk),
-							   .qname = "www.example.com",
-							   .n_a = 1,
-							   .ttl = 60 });
+					    &(struct ans){.id = sent_id(&fk),
+							  .qname = "www.example.com",
+							  .n_a = 1,
+							  .ttl = 60});
 				T_EQ_INT(fwd_on_reply(f, fk.slot, &from, buf, len, 1020),
 					 FWD_ACCEPTED);
 				T_EQ_INT(fk.replies, 1);
@@ -363,8 +362,11 @@ static void test_coalescing(void)
 		T_EQ_INT(st.coalesced, 1);
 
 		len = mkans(buf, sizeof(buf),
-			    &(struct ans){ .id = sent_id(&fk), .qname = "www.example.com",
-					   .n_a = 2, .ttl = 60, .opt = true });
+			    &(struct ans){.id = sent_id(&fk),
+					  .qname = "www.example.com",
+					  .n_a = 2,
+					  .ttl = 60,
+					  .opt = true});
 		T_EQ_INT(fwd_on_reply(f, slot1, &from, buf, len, 20), FWD_ACCEPTED);
 		T_EQ_INT(fk.replies, 2);
 		T_EQ_INT(fk.reply_w[0], w1);
@@ -445,10 +447,10 @@ static void test_cache(void)
 
 	T_CASE("cache hit: own ID and case, TTLs lowered by the age, no upstream query")
 	{
-		ask_answer(f, &fk, "www.example.com", 1, (struct ans){ .n_a = 1, .ttl = 300 },
-			   1000);
+		ask_answer(f, &fk, "www.example.com", 1, (struct ans){.n_a = 1, .ttl = 300}, 1000);
 		sends = fk.sends;
-		T_EQ_INT(ask(f, "WWW.example.com", 0x7777, 1000 + 10500, &out, &out_len), FWD_REPLY);
+		T_EQ_INT(ask(f, "WWW.example.com", 0x7777, 1000 + 10500, &out, &out_len),
+			 FWD_REPLY);
 		T_EQ_INT(fk.sends, sends);
 		T_EQ_INT(rd16(out), 0x7777);
 		T_EQ_INT(out[13], 'W');
@@ -471,8 +473,10 @@ static void test_cache(void)
 	T_CASE("negative answer cached for min(SOA TTL, SOA MINIMUM)")
 	{
 		ask_answer(f, &fk, "nx.example.com", 1,
-			   (struct ans){ .flags = DNS_QR | DNS_RA | DNS_RCODE_NXDOMAIN, .soa = true,
-					 .soa_ttl = 600, .soa_min = 60 },
+			   (struct ans){.flags = DNS_QR | DNS_RA | DNS_RCODE_NXDOMAIN,
+					.soa = true,
+					.soa_ttl = 600,
+					.soa_min = 60},
 			   0);
 		T_EQ_INT(ask(f, "nx.example.com", 2, 59999, &out, &out_len), FWD_REPLY);
 		T_EQ_INT(rd16(out + 2) & DNS_RCODE_MASK, DNS_RCODE_NXDOMAIN);
@@ -482,33 +486,32 @@ static void test_cache(void)
 	T_CASE("NODATA with SOA TTL below MINIMUM uses the SOA TTL")
 	{
 		ask_answer(f, &fk, "nodata.example.com", 1,
-			   (struct ans){ .soa = true, .soa_ttl = 30, .soa_min = 900 }, 0);
+			   (struct ans){.soa = true, .soa_ttl = 30, .soa_min = 900}, 0);
 		T_EQ_INT(ask(f, "nodata.example.com", 2, 29999, &out, &out_len), FWD_REPLY);
 		T_EQ_INT(ask(f, "nodata.example.com", 3, 30000, &out, &out_len), FWD_WAIT);
 	}
 	T_CASE("negative answer without SOA: the short default (5 s)")
 	{
 		ask_answer(f, &fk, "nosoa.example.com", 1,
-			   (struct ans){ .flags = DNS_QR | DNS_RA | DNS_RCODE_NXDOMAIN }, 0);
+			   (struct ans){.flags = DNS_QR | DNS_RA | DNS_RCODE_NXDOMAIN}, 0);
 		T_EQ_INT(ask(f, "nosoa.example.com", 2, 4999, &out, &out_len), FWD_REPLY);
 		T_EQ_INT(ask(f, "nosoa.example.com", 3, 5000, &out, &out_len), FWD_WAIT);
 	}
 	T_CASE("TTL capped at one hour; TTL 0 not cached")
 	{
-		ask_answer(f, &fk, "long.example.com", 1, (struct ans){ .n_a = 1, .ttl = 86400 },
-			   0);
+		ask_answer(f, &fk, "long.example.com", 1, (struct ans){.n_a = 1, .ttl = 86400}, 0);
 		T_EQ_INT(ask(f, "long.example.com", 2, 3599999, &out, &out_len), FWD_REPLY);
 		T_EQ_INT(ask(f, "long.example.com", 3, 3600000, &out, &out_len), FWD_WAIT);
-		ask_answer(f, &fk, "zero.example.com", 1, (struct ans){ .n_a = 1, .ttl = 0 }, 0);
+		ask_answer(f, &fk, "zero.example.com", 1, (struct ans){.n_a = 1, .ttl = 0}, 0);
 		T_EQ_INT(ask(f, "zero.example.com", 2, 0, &out, &out_len), FWD_WAIT);
 	}
 	fwd_free(f);
 
-	f = mkfwd(&fk, NULL, (const char *const[]){ "10.0.0.1" }, 1);
+	f = mkfwd(&fk, NULL, (const char *const[]){"10.0.0.1"}, 1);
 	T_CASE("SERVFAIL is passed on but not cached")
 	{
 		ask_answer(f, &fk, "sf.example.com", 1,
-			   (struct ans){ .flags = DNS_QR | DNS_RA | DNS_RCODE_SERVFAIL }, 0);
+			   (struct ans){.flags = DNS_QR | DNS_RA | DNS_RCODE_SERVFAIL}, 0);
 		T_EQ_INT(fk.replies, 1);
 		T_EQ_INT(rd16(fk.reply[0] + 2) & DNS_RCODE_MASK, DNS_RCODE_SERVFAIL);
 		T_EQ_INT(ask(f, "sf.example.com", 2, 10, &out, &out_len), FWD_WAIT);
@@ -529,7 +532,7 @@ static void test_lru(void)
 	/* What one entry costs, then room for three and a half of them (all
 	 * names below have the same length). */
 	f = mkfwd(&fk, NULL, one_up, 1);
-	ask_answer(f, &fk, "z.example.com", 1, (struct ans){ .n_a = 1, .ttl = 600 }, 0);
+	ask_answer(f, &fk, "z.example.com", 1, (struct ans){.n_a = 1, .ttl = 600}, 0);
 	fwd_get_stats(f, &st);
 	one = st.cache_bytes;
 	fwd_free(f);
@@ -538,14 +541,14 @@ static void test_lru(void)
 	f = mkfwd(&fk, &cfg, one_up, 1);
 	T_CASE("the byte bound evicts the least recently used entry")
 	{
-		ask_answer(f, &fk, "a.example.com", 1, (struct ans){ .n_a = 1, .ttl = 600 }, 0);
-		ask_answer(f, &fk, "b.example.com", 1, (struct ans){ .n_a = 1, .ttl = 600 }, 0);
-		ask_answer(f, &fk, "c.example.com", 1, (struct ans){ .n_a = 1, .ttl = 600 }, 0);
+		ask_answer(f, &fk, "a.example.com", 1, (struct ans){.n_a = 1, .ttl = 600}, 0);
+		ask_answer(f, &fk, "b.example.com", 1, (struct ans){.n_a = 1, .ttl = 600}, 0);
+		ask_answer(f, &fk, "c.example.com", 1, (struct ans){.n_a = 1, .ttl = 600}, 0);
 		fwd_get_stats(f, &st);
 		T_EQ_INT(st.cache_entries, 3);
 		/* Touch a: b is now the least recently used. */
 		T_EQ_INT(ask(f, "a.example.com", 2, 1, &out, &out_len), FWD_REPLY);
-		ask_answer(f, &fk, "d.example.com", 1, (struct ans){ .n_a = 1, .ttl = 600 }, 2);
+		ask_answer(f, &fk, "d.example.com", 1, (struct ans){.n_a = 1, .ttl = 600}, 2);
 		fwd_get_stats(f, &st);
 		T_EQ_INT(st.cache_entries, 3);
 		T_ASSERT(st.cache_bytes <= cfg.cache_max_bytes, "%llu bytes",
@@ -579,9 +582,10 @@ static void test_truncation(void)
 		mkq(&q, "big.example.com", DNS_TYPE_A, 3, false, false, DNS_RD);
 		T_EQ_INT(fwd_query(f, &q, DNS_TCP_MAX, 0, &w3, &out, &out_len), FWD_WAIT);
 		/* 40 A records: 12 + 21 + 40 * 16 = 673 bytes. */
-		len = mkans(buf, sizeof(buf),
-			    &(struct ans){ .id = sent_id(&fk), .qname = "big.example.com",
-					   .n_a = 40, .ttl = 60 });
+		len = mkans(
+		    buf, sizeof(buf),
+		    &(struct ans){
+			.id = sent_id(&fk), .qname = "big.example.com", .n_a = 40, .ttl = 60});
 		T_EQ_INT(fwd_on_reply(f, fk.slot, &from, buf, len, 1), FWD_ACCEPTED);
 		T_EQ_INT(fk.replies, 3);
 		/* UDP without EDNS (512): truncated. */
@@ -606,8 +610,11 @@ static void test_truncation(void)
 		/* Cached, but DO differs: a new question; answer it big. */
 		T_EQ_INT(fwd_query(f, &q, 512, 10, &w1, &out, &out_len), FWD_WAIT);
 		len = mkans(buf, sizeof(buf),
-			    &(struct ans){ .id = sent_id(&fk), .qname = "big.example.com",
-					   .n_a = 40, .ttl = 60, .opt = true });
+			    &(struct ans){.id = sent_id(&fk),
+					  .qname = "big.example.com",
+					  .n_a = 40,
+					  .ttl = 60,
+					  .opt = true});
 		T_EQ_INT(fwd_on_reply(f, fk.slot, &from, buf, len, 11), FWD_ACCEPTED);
 		T_EQ_INT(fk.reply_len[3], 12 + nl + 4 + 11);
 		T_ASSERT(rd16(fk.reply[3] + 2) & DNS_TC, "TC set");
@@ -662,7 +669,7 @@ static void test_failover(void)
 	T_CASE("REFUSED and SERVFAIL fail over at once; the last one is passed on")
 	{
 		struct glued_endpoint from;
-		uint16_t rcodes[] = { DNS_RCODE_REFUSED, DNS_RCODE_SERVFAIL, DNS_RCODE_REFUSED };
+		uint16_t rcodes[] = {DNS_RCODE_REFUSED, DNS_RCODE_SERVFAIL, DNS_RCODE_REFUSED};
 
 		memset(&fk, 0, sizeof(fk));
 		mkq(&q, "bad.example.com", DNS_TYPE_A, 0x6161, false, false, DNS_RD);
@@ -670,8 +677,9 @@ static void test_failover(void)
 		for (int i = 0; i < 3; i++) {
 			from = fk.to;
 			len = mkans(buf, sizeof(buf),
-				    &(struct ans){ .id = sent_id(&fk), .qname = "bad.example.com",
-						   .flags = (uint16_t)(DNS_QR | rcodes[i]) });
+				    &(struct ans){.id = sent_id(&fk),
+						  .qname = "bad.example.com",
+						  .flags = (uint16_t)(DNS_QR | rcodes[i])});
 			T_EQ_INT(fwd_on_reply(f, fk.slot, &from, buf, len, 20010 + i),
 				 FWD_ACCEPTED);
 		}
@@ -690,9 +698,10 @@ static void test_failover(void)
 		fwd_on_error(f, fk.slot, 30001); /* e.g. ICMP port unreachable */
 		T_EQ_STR(endpoint_str(&fk.to, tmp, sizeof(tmp)), "10.0.0.2:5353");
 		from = fk.to;
-		len = mkans(buf, sizeof(buf),
-			    &(struct ans){ .id = sent_id(&fk), .qname = "pref.example.com",
-					   .n_a = 1, .ttl = 5 });
+		len =
+		    mkans(buf, sizeof(buf),
+			  &(struct ans){
+			      .id = sent_id(&fk), .qname = "pref.example.com", .n_a = 1, .ttl = 5});
 		T_EQ_INT(fwd_on_reply(f, fk.slot, &from, buf, len, 30002), FWD_ACCEPTED);
 		mkq(&q, "next.example.com", DNS_TYPE_A, 1, false, false, DNS_RD);
 		T_EQ_INT(fwd_query(f, &q, 512, 30003, &w, &out, &out_len), FWD_WAIT);
@@ -732,22 +741,25 @@ static void test_tcp_retry(void)
 		T_EQ_INT(fwd_query(f, &q, DNS_TCP_MAX, 0, &w, &out, &out_len), FWD_WAIT);
 		udp_id = sent_id(&fk);
 		len = mkans(buf, sizeof(buf),
-			    &(struct ans){ .id = sent_id(&fk), .qname = "tc.example.com",
-					   .flags = DNS_QR | DNS_TC });
+			    &(struct ans){.id = sent_id(&fk),
+					  .qname = "tc.example.com",
+					  .flags = DNS_QR | DNS_TC});
 		T_EQ_INT(fwd_on_reply(f, fk.slot, &from, buf, len, 5), FWD_ACCEPTED);
 		T_EQ_INT(fk.sends, 2);
 		T_ASSERT(fk.tcp, "second attempt over TCP");
 		T_EQ_INT(fk.deadline, 5 + 2000);
 		T_EQ_INT(fk.replies, 0);
 		/* A late UDP reply with the old ID no longer matches. */
-		len = mkans(buf, sizeof(buf),
-			    &(struct ans){ .id = (uint16_t)udp_id, .qname = "tc.example.com",
-					   .n_a = 1, .ttl = 60 });
+		len = mkans(
+		    buf, sizeof(buf),
+		    &(struct ans){
+			.id = (uint16_t)udp_id, .qname = "tc.example.com", .n_a = 1, .ttl = 60});
 		if (udp_id != sent_id(&fk))
 			T_EQ_INT(fwd_on_reply(f, fk.slot, &from, buf, len, 6), FWD_DROPPED);
-		len = mkans(buf, sizeof(buf),
-			    &(struct ans){ .id = sent_id(&fk), .qname = "tc.example.com",
-					   .n_a = 50, .ttl = 60 });
+		len =
+		    mkans(buf, sizeof(buf),
+			  &(struct ans){
+			      .id = sent_id(&fk), .qname = "tc.example.com", .n_a = 50, .ttl = 60});
 		T_EQ_INT(fwd_on_reply(f, fk.slot, &from, buf, len, 7), FWD_ACCEPTED);
 		T_EQ_INT(fk.replies, 1);
 		T_EQ_INT(fk.reply_len[0], len);
@@ -764,11 +776,11 @@ static void test_self(void)
 		const char *up;
 		bool self;
 	} rows[] = {
-		{ "127.0.0.1:53", true },  { "127.0.0.53:53", true }, { "192.168.1.5:53", true },
-		{ "0.0.0.0:53", true },	   { "[::1]:53", true },      { "127.0.0.1:5353", false },
-		{ "10.9.9.9:53", false },  { "10.0.0.7:5300", true }, { "10.0.0.8:5300", false },
+	    {"127.0.0.1:53", true}, {"127.0.0.53:53", true}, {"192.168.1.5:53", true},
+	    {"0.0.0.0:53", true},   {"[::1]:53", true},	     {"127.0.0.1:5353", false},
+	    {"10.9.9.9:53", false}, {"10.0.0.7:5300", true}, {"10.0.0.8:5300", false},
 	};
-	struct glued_endpoint self[2] = { ep("0.0.0.0:53"), ep("10.0.0.7:5300") };
+	struct glued_endpoint self[2] = {ep("0.0.0.0:53"), ep("10.0.0.7:5300")};
 	struct glued_addr local[1];
 
 	T_CASE("upstreams equal to our own listening endpoints are recognised")
@@ -786,7 +798,7 @@ static void test_self(void)
 static void test_probe(void)
 {
 	struct fake fk;
-	struct fwd *f = mkfwd(&fk, NULL, (const char *const[]){ "10.0.0.1", "10.0.0.2" }, 2);
+	struct fwd *f = mkfwd(&fk, NULL, (const char *const[]){"10.0.0.1", "10.0.0.2"}, 2);
 	struct glued_endpoint from;
 	struct dns_query q;
 	const uint8_t *out;
@@ -840,8 +852,7 @@ static void test_probe(void)
 		T_EQ_STR(endpoint_str(&fk.to, tmp, sizeof(tmp)), "10.0.0.1:53");
 
 		/* The list is re-read: the looping upstream stays disabled. */
-		fwd_set_upstreams(f, (struct glued_endpoint[]){ ep("10.0.0.2"), ep("10.0.0.3") },
-				  2);
+		fwd_set_upstreams(f, (struct glued_endpoint[]){ep("10.0.0.2"), ep("10.0.0.3")}, 2);
 		fwd_upstream(f, 0, &dis);
 		T_ASSERT(dis, "10.0.0.2 still disabled after re-read");
 		fwd_upstream(f, 1, &dis);
@@ -854,6 +865,10 @@ static void test_probe(void)
 	{
 		T_EQ_INT(fwd_probe(f, 0), 1);
 		memcpy(probe0, fk.q + 12, 51);
+		/* Probed again (the list was re-read): the first name, maybe
+		 * still going round the loop, is recognised too. */
+		T_EQ_INT(fwd_probe(f, 1), 1);
+		T_ASSERT(memcmp(probe0, fk.q + 12, 51) != 0, "a new name");
 		T_EQ_INT(fwd_is_probe(f, probe0, 51, &newly), 0);
 		mkq(&q, "www.example.com", DNS_TYPE_A, 0x99, false, false, DNS_RD);
 		T_EQ_INT(fwd_query(f, &q, 512, 1, &w, &out, &out_len), FWD_REPLY);

@@ -40,9 +40,9 @@ struct fwd_slot {
 	uint32_t hash, hnext; /* coalescing chain; free-list link when unused */
 	uint16_t id;	      /* of the current attempt */
 	struct glued_endpoint to;
-	uint32_t ups;	  /* index of the current attempt's upstream */
-	uint32_t tried;	  /* bitmask of upstreams asked */
-	int last_rcode;	  /* SERVFAIL/REFUSED seen, or -1 */
+	uint32_t ups;	/* index of the current attempt's upstream */
+	uint32_t tried; /* bitmask of upstreams asked */
+	int last_rcode; /* SERVFAIL/REFUSED seen, or -1 */
 	uint64_t start_ms, deadline_ms;
 	uint32_t w_head, w_tail;
 };
@@ -60,8 +60,10 @@ struct fwd_centry {
 struct fwd_ups {
 	struct glued_endpoint ep;
 	bool disabled;
-	uint8_t probe[DNS_NAME_MAX];
-	uint8_t probe_len; /* 0: no probe sent */
+	/* The probe name sent last and the one before: a probe still on its
+	 * way round a loop when the list is set again is recognised too. */
+	uint8_t probe[2][DNS_NAME_MAX];
+	uint8_t probe_len[2]; /* 0: no probe sent */
 };
 
 struct fwd {
@@ -82,20 +84,20 @@ struct fwd {
 	struct fwd_centry *lru_head, *lru_tail; /* head: most recently used */
 
 	struct fwd_stats st;
-	uint8_t out[FWD_MSG_MAX + OPT_RR_LEN];	/* what we hand out */
-	uint8_t norm[FWD_MSG_MAX];		/* the current answer, normalised */
+	uint8_t out[FWD_MSG_MAX + OPT_RR_LEN]; /* what we hand out */
+	uint8_t norm[FWD_MSG_MAX];	       /* the current answer, normalised */
 };
 
 void fwd_cfg_default(struct fwd_cfg *cfg)
 {
 	*cfg = (struct fwd_cfg){
-		.cache_max_bytes = 4u << 20,
-		.attempt_ms = 1000,
-		.total_ms = 3500,
-		.max_inflight = 1024,
-		.max_waiters = 4096,
-		.neg_ttl_s = 5,
-		.max_ttl_s = 3600,
+	    .cache_max_bytes = 4u << 20,
+	    .attempt_ms = 1000,
+	    .total_ms = 3500,
+	    .max_inflight = 1024,
+	    .max_waiters = 4096,
+	    .neg_ttl_s = 5,
+	    .max_ttl_s = 3600,
 	};
 }
 
@@ -219,12 +221,12 @@ static size_t skip_name(const uint8_t *m, size_t len, size_t off)
 
 struct msg_info {
 	uint16_t flags, an, ns, ar;
-	size_t end;		  /* just past the last record */
-	size_t opt_off, opt_len;  /* opt_len 0: none */
-	uint16_t ar_before_opt;	  /* additional records before the OPT */
-	uint32_t min_ttl;	  /* over answer + authority; UINT32_MAX if none */
+	size_t end;		 /* just past the last record */
+	size_t opt_off, opt_len; /* opt_len 0: none */
+	uint16_t ar_before_opt;	 /* additional records before the OPT */
+	uint32_t min_ttl;	 /* over answer + authority; UINT32_MAX if none */
 	bool has_soa;
-	uint32_t soa_ttl;	  /* min(SOA TTL, SOA MINIMUM) per RFC 2308 */
+	uint32_t soa_ttl; /* min(SOA TTL, SOA MINIMUM) per RFC 2308 */
 };
 
 static uint32_t ttl_clean(uint32_t ttl)
@@ -509,9 +511,14 @@ static void cache_insert(struct fwd *f, const struct fwd_key *k, uint32_t h, con
 	e = malloc(cost);
 	if (!e)
 		return; /* not caching is always correct */
-	*e = (struct fwd_centry){ .hash = h, .name_len = k->name_len, .bits = k->bits,
-				  .qtype = k->qtype, .qclass = k->qclass, .stored_ms = now_ms,
-				  .expires_ms = now_ms + (uint64_t)ttl_s * 1000, .len = len };
+	*e = (struct fwd_centry){.hash = h,
+				 .name_len = k->name_len,
+				 .bits = k->bits,
+				 .qtype = k->qtype,
+				 .qclass = k->qclass,
+				 .stored_ms = now_ms,
+				 .expires_ms = now_ms + (uint64_t)ttl_s * 1000,
+				 .len = len};
 	memcpy(e->msg, msg, len);
 	e->hnext = f->cbuckets[h & f->cmask];
 	f->cbuckets[h & f->cmask] = e;
@@ -604,8 +611,7 @@ static uint32_t pow2_at_least(uint32_t n)
 	return p;
 }
 
-struct fwd *fwd_new(const struct fwd_cfg *cfg, const struct fwd_io *io,
-		    const struct glued_rng *rng)
+struct fwd *fwd_new(const struct fwd_cfg *cfg, const struct fwd_io *io, const struct glued_rng *rng)
 {
 	struct fwd *f = calloc(1, sizeof(*f));
 	uint32_t nb;
@@ -628,8 +634,8 @@ struct fwd *fwd_new(const struct fwd_cfg *cfg, const struct fwd_io *io,
 	if (f->cfg.cache_max_bytes) {
 		/* About one bucket per 512 bytes of cache: short chains. */
 		nb = pow2_at_least((uint32_t)(f->cfg.cache_max_bytes / 512 < (1u << 20)
-						      ? f->cfg.cache_max_bytes / 512
-						      : (1u << 20)));
+						  ? f->cfg.cache_max_bytes / 512
+						  : (1u << 20)));
 		f->cbuckets = calloc(nb, sizeof(*f->cbuckets));
 		if (!f->cbuckets)
 			goto err_free;
@@ -991,11 +997,13 @@ size_t fwd_probe(struct fwd *f, uint64_t now_ms)
 	for (uint32_t i = 0; i < f->n_ups; i++) {
 		struct fwd_ups *u = &f->ups[i];
 		struct fwd_slot *s;
-		uint8_t *n = u->probe;
+		uint8_t *n = u->probe[0];
 		size_t off = 0;
 
 		if (u->disabled || !(s = slot_get(f)))
 			continue;
+		memcpy(u->probe[1], u->probe[0], u->probe_len[0]);
+		u->probe_len[1] = u->probe_len[0];
 		n[off++] = 32;
 		for (int j = 0; j < 4; j++) {
 			uint32_t r = f->rng.next(f->rng.ctx);
@@ -1006,7 +1014,7 @@ size_t fwd_probe(struct fwd *f, uint64_t now_ms)
 		memcpy(n + off, label, sizeof(label) - 1);
 		off += sizeof(label) - 1;
 		n[off++] = 0;
-		u->probe_len = (uint8_t)off;
+		u->probe_len[0] = (uint8_t)off;
 
 		/* Not hashed: nothing may coalesce onto a probe. */
 		s->probe = true;
@@ -1023,16 +1031,18 @@ size_t fwd_probe(struct fwd *f, uint64_t now_ms)
 
 int fwd_is_probe(struct fwd *f, const uint8_t *qname, size_t qname_len, bool *newly)
 {
-	for (uint32_t i = 0; i < f->n_ups; i++) {
-		struct fwd_ups *u = &f->ups[i];
+	for (uint32_t i = 0; i < 2 * f->n_ups; i++) {
+		struct fwd_ups *u = &f->ups[i / 2];
+		const uint8_t *name = u->probe[i % 2];
 		size_t j;
 
-		if (u->probe_len == 0 || u->probe_len != qname_len)
+		if (u->probe_len[i % 2] == 0 || u->probe_len[i % 2] != qname_len)
 			continue;
-		for (j = 0; j < qname_len && lower(qname[j]) == u->probe[j]; j++)
+		for (j = 0; j < qname_len && lower(qname[j]) == name[j]; j++)
 			;
 		if (j != qname_len)
 			continue;
+		i /= 2;
 		if (newly)
 			*newly = !u->disabled;
 		u->disabled = true;

@@ -28,12 +28,12 @@
 #include "lib/rand.h"
 
 #define FWD_MAX_UPSTREAMS 8
-#define FWD_EDNS_SIZE 1232   /* UDP size we advertise upstream and to clients */
-#define FWD_MSG_MAX 65535    /* largest DNS message (TCP) */
+#define FWD_EDNS_SIZE 1232 /* UDP size we advertise upstream and to clients */
+#define FWD_MSG_MAX 65535  /* largest DNS message (TCP) */
 #define FWD_PROBE_LABEL "glued-loop-probe"
 
 struct fwd_cfg {
-	size_t cache_max_bytes;	/* entries + their bytes; 0 disables the cache */
+	size_t cache_max_bytes; /* entries + their bytes; 0 disables the cache */
 	uint32_t attempt_ms;	/* UDP attempt before failover (TCP gets twice this) */
 	uint32_t total_ms;	/* budget per question; then SERVFAIL */
 	uint32_t max_inflight;	/* slots */
@@ -63,8 +63,7 @@ struct fwd_io {
 
 struct fwd_stats {
 	uint64_t queries, cache_hits, coalesced, upstream_sent, upstream_answers, timeouts,
-		servfail, tcp_retries, mismatched, cache_entries, cache_bytes, bad_answers,
-		errors;
+	    servfail, tcp_retries, mismatched, cache_entries, cache_bytes, bad_answers, errors;
 };
 
 struct fwd;

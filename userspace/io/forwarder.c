@@ -158,8 +158,9 @@ static void att_error(struct fwd_attempt *a, int err)
 	if (a->retired)
 		return;
 	if (log_ratelimit_ok(&f->rl, loop_now_ms(f->l)))
-		log_debug("forwarder: upstream %s over %s: %s", endpoint_str(&a->to, ep, sizeof(ep)),
-			  a->tcp ? "tcp" : "udp", glued_strerror(err));
+		log_debug("forwarder: upstream %s over %s: %s",
+			  endpoint_str(&a->to, ep, sizeof(ep)), a->tcp ? "tcp" : "udp",
+			  glued_strerror(err));
 	fwd_on_error(f->core, a->slot, loop_now_ms(f->l));
 }
 
@@ -259,7 +260,7 @@ static void tcp_recv_done(struct loop *l, struct loop_op *op, int res, uint32_t 
 
 static int udp_socket(const struct glued_endpoint *to, const struct sockaddr *sa, socklen_t salen)
 {
-	struct glued_endpoint local = { .addr = { .family = to->addr.family } };
+	struct glued_endpoint local = {.addr = {.family = to->addr.family}};
 	struct sockaddr_storage ss;
 	int fd, err = -EADDRINUSE;
 
@@ -299,9 +300,9 @@ static struct fwd_attempt *att_new(struct forwarder *f, uint32_t slot,
 	a->tcp = tcp;
 	a->to = *to;
 	a->to_len = endpoint_to_sockaddr(to, &a->to_ss);
-	a->op_send = (struct loop_op){ .fn = send_done, .ctx = a };
-	a->op_recv = (struct loop_op){ .fn = tcp ? tcp_recv_done : udp_recv_done, .ctx = a };
-	a->op_conn = (struct loop_op){ .fn = tcp_conn_done, .ctx = a };
+	a->op_send = (struct loop_op){.fn = send_done, .ctx = a};
+	a->op_recv = (struct loop_op){.fn = tcp ? tcp_recv_done : udp_recv_done, .ctx = a};
+	a->op_conn = (struct loop_op){.fn = tcp_conn_done, .ctx = a};
 	if (tcp) {
 		a->q[0] = (uint8_t)(len >> 8);
 		a->q[1] = (uint8_t)len;
@@ -403,7 +404,7 @@ struct forwarder *forwarder_new(struct loop *l, const struct forwarder_cfg *cfg,
 				void *reply_ctx)
 {
 	struct forwarder *f = calloc(1, sizeof(*f));
-	struct fwd_io io = { .send = io_send, .done = io_done, .reply = io_reply };
+	struct fwd_io io = {.send = io_send, .done = io_done, .reply = io_reply};
 	struct fwd_cfg ccfg;
 
 	if (!f)
@@ -466,13 +467,13 @@ static size_t local_addrs(struct glued_addr *out, size_t cap)
 		return 0;
 	for (i = ifa; i && n < cap; i = i->ifa_next) {
 		struct glued_endpoint e;
-		if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET &&
-				     i->ifa_addr->sa_family != AF_INET6))
+		if (!i->ifa_addr ||
+		    (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
 			continue;
 		if (endpoint_from_sockaddr(&e, i->ifa_addr,
 					   i->ifa_addr->sa_family == AF_INET
-						   ? sizeof(struct sockaddr_in)
-						   : sizeof(struct sockaddr_in6)) == 0)
+					       ? sizeof(struct sockaddr_in)
+					       : sizeof(struct sockaddr_in6)) == 0)
 			out[n++] = e.addr;
 	}
 	freeifaddrs(ifa);
@@ -490,8 +491,8 @@ void forwarder_set_upstreams(struct forwarder *f, const struct glued_endpoint *u
 	for (size_t i = 0; i < n; i++) {
 		endpoint_str(&ups[i], ep, sizeof(ep));
 		if (fwd_upstream_is_self(&ups[i], self, n_self, local, n_local)) {
-			log_warnx("forwarder: upstream %s is glued's own listening address; skipped",
-				  ep);
+			log_warnx(
+			    "forwarder: upstream %s is glued's own listening address; skipped", ep);
 			continue;
 		}
 		if (k == FWD_UPSTREAMS_MAX) {
@@ -554,16 +555,16 @@ void forwarder_get_stats(const struct forwarder *f, struct forwarder_stats *st)
 
 	fwd_get_stats(f->core, &c);
 	*st = (struct forwarder_stats){
-		.queries = c.queries,
-		.cache_hits = c.cache_hits,
-		.coalesced = c.coalesced,
-		.upstream_sent = c.upstream_sent,
-		.upstream_answers = c.upstream_answers,
-		.timeouts = c.timeouts,
-		.servfail = c.servfail,
-		.tcp_retries = c.tcp_retries,
-		.mismatched = c.mismatched,
-		.cache_entries = c.cache_entries,
-		.cache_bytes = c.cache_bytes,
+	    .queries = c.queries,
+	    .cache_hits = c.cache_hits,
+	    .coalesced = c.coalesced,
+	    .upstream_sent = c.upstream_sent,
+	    .upstream_answers = c.upstream_answers,
+	    .timeouts = c.timeouts,
+	    .servfail = c.servfail,
+	    .tcp_retries = c.tcp_retries,
+	    .mismatched = c.mismatched,
+	    .cache_entries = c.cache_entries,
+	    .cache_bytes = c.cache_bytes,
 	};
 }
