@@ -178,6 +178,8 @@ int main(int argc, char **argv)
 	log_init(d.cfg.log_level, d.cfg.log_json);
 	for (size_t i = 0; i < d.cfg.n_warnings; i++)
 		log_warnx("%s", d.cfg.warnings[i]);
+	if (d.cfg.n_warnings_dropped)
+		log_warnx("config: %zu more warnings not shown", d.cfg.n_warnings_dropped);
 	log_info("glued %s (%s) starting", GLUED_VERSION, GLUED_GIT_REV);
 
 	d.table = table_new();

@@ -45,8 +45,9 @@ struct sources {
 
 /* --- allow list -------------------------------------------------------------- */
 
-/* The configured list, plus the watched network's subnets when the operator
- * left GLUED_ALLOW at its default. */
+/* The configured list (GLUED_ALLOW or its defaults) plus, always, the
+ * watched network's subnets: its containers must be able to resolve
+ * everything, whatever else the operator restricts. */
 static void push_allow(struct sources *s)
 {
 	struct glued_cidr allow[DNS_SERVER_ALLOW_MAX];
@@ -54,8 +55,7 @@ static void push_allow(struct sources *s)
 
 	for (size_t i = 0; i < s->cfg->n_allow && n < DNS_SERVER_ALLOW_MAX; i++)
 		allow[n++] = s->cfg->allow[i];
-	if (!s->cfg->allow_set)
-		for (size_t i = 0; i < s->network.n_subnets && n < DNS_SERVER_ALLOW_MAX; i++)
+	for (size_t i = 0; i < s->network.n_subnets && n < DNS_SERVER_ALLOW_MAX; i++)
 			allow[n++] = s->network.subnets[i].cidr;
 	dns_server_set_allow(s->dns, allow, n);
 }
