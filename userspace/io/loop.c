@@ -244,6 +244,7 @@ int loop_run(struct loop *l)
 {
 	struct io_uring_cqe *cqes[256];
 
+	l->stop = false;
 	while (!l->stop) {
 		struct __kernel_timespec ts, *tsp = NULL;
 		unsigned n;
