@@ -11,6 +11,7 @@ $(ASAN)/tests/net/%: $(ASAN)/tests/net/%.o $(call lib_objs,$(ASAN))
 	$(CC) $(SAN) $^ $(LDLIBS) -o $@
 
 $(ASAN)/tests/net/test_forwarder: $(ASAN)/userspace/io/loop.o $(ASAN)/userspace/io/forwarder.o
+$(ASAN)/tests/net/test_dns_server: $(ASAN)/userspace/io/loop.o $(ASAN)/userspace/io/dns_server.o $(ASAN)/userspace/io/forwarder.o
 
 .PHONY: net-build
 net-build: $(NET_BINS)

@@ -1,0 +1,357 @@
+/* Loopback integration test of io/dns_server.c: a real loop and a real
+ * server on 127.0.0.1 / 0.0.0.0, queried over real sockets from a client
+ * thread. The loop runs on the main thread; the client thread stops it
+ * through a pipe the loop polls.
+ *
+ * Covers what the unit tests cannot: replies leave from the address that
+ * was asked (pktinfo), TCP pipelining, the idle timeout, the connection
+ * cap, silence for QR=1, survival of garbage, REFUSED for forwarding when
+ * the client is not allowed. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "core/table.h"
+#include "io/dns_server.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "t.h"
+
+#define IDLE_MS 300
+#define MAX_CONNS 4
+
+static uint16_t port;
+static int stop_pipe[2];
+
+/* --- a small DNS client ------------------------------------------------------- */
+
+static size_t mkquery(uint8_t *out, uint16_t id, const char *label, uint16_t qtype, uint16_t flags)
+{
+	size_t n = strlen(label), off = 12;
+
+	memset(out, 0, 12);
+	out[0] = (uint8_t)(id >> 8);
+	out[1] = (uint8_t)id;
+	out[2] = (uint8_t)(flags >> 8);
+	out[3] = (uint8_t)flags;
+	out[5] = 1;
+	/* dotted name to labels */
+	const char *p = label;
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		size_t l = dot ? (size_t)(dot - p) : strlen(p);
+		out[off++] = (uint8_t)l;
+		memcpy(out + off, p, l);
+		off += l;
+		p += l + (dot ? 1 : 0);
+	}
+	(void)n;
+	out[off++] = 0;
+	out[off++] = (uint8_t)(qtype >> 8);
+	out[off++] = (uint8_t)qtype;
+	out[off++] = 0;
+	out[off++] = 1;
+	return off;
+}
+
+static int udp_client(const char *dst, int timeout_ms)
+{
+	struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	inet_pton(AF_INET, dst, &sin.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int tcp_client(int timeout_ms)
+{
+	struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static ssize_t read_full(int fd, uint8_t *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = recv(fd, buf + got, n - got, 0);
+		if (r <= 0)
+			return r;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+/* One framed TCP message; returns its length, 0 on EOF, -1 on timeout. */
+static ssize_t tcp_read_msg(int fd, uint8_t *buf, size_t cap)
+{
+	uint8_t lenb[2];
+	size_t len;
+	ssize_t r = read_full(fd, lenb, 2);
+
+	if (r <= 0)
+		return r < 0 ? -1 : 0;
+	len = (size_t)lenb[0] << 8 | lenb[1];
+	if (len > cap)
+		return -1;
+	return read_full(fd, buf, len);
+}
+
+static uint16_t rcode(const uint8_t *m)
+{
+	return m[3] & 0xf;
+}
+
+static uint16_t ancount(const uint8_t *m)
+{
+	return (uint16_t)(m[6] << 8 | m[7]);
+}
+
+static uint16_t msg_id(const uint8_t *m)
+{
+	return (uint16_t)(m[0] << 8 | m[1]);
+}
+
+/* --- the client scenarios ------------------------------------------------------ */
+
+static void *client(void *arg)
+{
+	uint8_t q[512], r[4096];
+	ssize_t n;
+	int fd;
+
+	(void)arg;
+	T_CASE("UDP: A for a known name answers both addresses")
+	{
+		fd = udp_client("127.0.0.1", 1000);
+		n = (ssize_t)mkquery(q, 0x1234, "web", 1, 0x0100);
+		send(fd, q, (size_t)n, 0);
+		n = recv(fd, r, sizeof(r), 0);
+		T_ASSERT(n > 12, "reply received (%zd)", n);
+		if (n > 12) {
+			T_EQ_INT(msg_id(r), 0x1234);
+			T_EQ_INT(rcode(r), 0);
+			T_EQ_INT(ancount(r), 2);
+		}
+		close(fd);
+	}
+
+	T_CASE("UDP: the reply leaves from the address the client asked (127.0.0.2)")
+	{
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		struct timeval tv = { .tv_sec = 1 };
+		struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(port) };
+		int ufd = socket(AF_INET, SOCK_DGRAM, 0);
+		char a[INET_ADDRSTRLEN];
+
+		setsockopt(ufd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		inet_pton(AF_INET, "127.0.0.2", &dst.sin_addr);
+		n = (ssize_t)mkquery(q, 7, "web", 1, 0);
+		sendto(ufd, q, (size_t)n, 0, (struct sockaddr *)&dst, sizeof(dst));
+		n = recvfrom(ufd, r, sizeof(r), 0, (struct sockaddr *)&from, &fl);
+		T_ASSERT(n > 12, "reply received (%zd)", n);
+		inet_ntop(AF_INET, &from.sin_addr, a, sizeof(a));
+		T_EQ_STR(a, "127.0.0.2");
+		close(ufd);
+	}
+
+	T_CASE("UDP: a message with QR=1 gets no reply")
+	{
+		fd = udp_client("127.0.0.1", 300);
+		n = (ssize_t)mkquery(q, 9, "web", 1, 0x8000);
+		send(fd, q, (size_t)n, 0);
+		n = recv(fd, r, sizeof(r), 0);
+		T_ASSERT(n < 0, "no reply expected, got %zd bytes", n);
+		close(fd);
+	}
+
+	T_CASE("UDP: garbage and runts are survived; the next query is answered")
+	{
+		fd = udp_client("127.0.0.1", 1000);
+		for (int i = 0; i < 200; i++) {
+			uint8_t junk[64];
+			for (size_t k = 0; k < sizeof(junk); k++)
+				junk[k] = (uint8_t)(i * 31 + k * 7);
+			send(fd, junk, (size_t)(i % 64), 0);
+		}
+		/* drain whatever FORMERRs came back */
+		struct timeval tv = { .tv_usec = 200000 };
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		while (recv(fd, r, sizeof(r), 0) > 0)
+			;
+		tv.tv_sec = 1;
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		n = (ssize_t)mkquery(q, 0x4242, "web", 1, 0);
+		send(fd, q, (size_t)n, 0);
+		n = recv(fd, r, sizeof(r), 0);
+		T_ASSERT(n > 12 && msg_id(r) == 0x4242, "answered after garbage (%zd)", n);
+		close(fd);
+	}
+
+	T_CASE("UDP: forwarding without a forwarder or permission is REFUSED")
+	{
+		fd = udp_client("127.0.0.1", 1000);
+		n = (ssize_t)mkquery(q, 0x5151, "example.com", 1, 0x0100);
+		send(fd, q, (size_t)n, 0);
+		n = recv(fd, r, sizeof(r), 0);
+		T_ASSERT(n >= 12, "reply received (%zd)", n);
+		if (n >= 12)
+			T_EQ_INT(rcode(r), 5);
+		close(fd);
+	}
+
+	T_CASE("TCP: three pipelined queries in one write get three answers")
+	{
+		uint8_t buf[3 * 600];
+		size_t off = 0;
+		int seen = 0;
+
+		fd = tcp_client(1000);
+		T_ASSERT(fd >= 0, "connected");
+		for (int i = 0; i < 3; i++) {
+			size_t ql = mkquery(buf + off + 2, (uint16_t)(100 + i), i == 1 ? "db" : "web", 1, 0);
+			buf[off] = (uint8_t)(ql >> 8);
+			buf[off + 1] = (uint8_t)ql;
+			off += 2 + ql;
+		}
+		T_EQ_INT(send(fd, buf, off, 0), (ssize_t)off);
+		for (int i = 0; i < 3; i++) {
+			n = tcp_read_msg(fd, r, sizeof(r));
+			T_ASSERT(n > 12, "answer %d received (%zd)", i, n);
+			if (n > 12 && msg_id(r) >= 100 && msg_id(r) < 103)
+				seen |= 1 << (msg_id(r) - 100);
+		}
+		T_EQ_INT(seen, 7);
+		close(fd);
+	}
+
+	T_CASE("TCP: a query split across two writes is answered")
+	{
+		size_t ql = mkquery(q + 2, 77, "web", 1, 0);
+		q[0] = (uint8_t)(ql >> 8);
+		q[1] = (uint8_t)ql;
+		fd = tcp_client(1000);
+		send(fd, q, 5, 0);
+		usleep(50000);
+		send(fd, q + 5, ql + 2 - 5, 0);
+		n = tcp_read_msg(fd, r, sizeof(r));
+		T_ASSERT(n > 12 && msg_id(r) == 77, "answered (%zd)", n);
+		close(fd);
+	}
+
+	T_CASE("TCP: an idle connection is closed after the idle timeout")
+	{
+		uint64_t t0 = clock_now_ms(), dt;
+
+		fd = tcp_client(3000);
+		n = recv(fd, r, sizeof(r), 0);
+		dt = clock_now_ms() - t0;
+		T_EQ_INT(n, 0);
+		T_ASSERT(dt >= IDLE_MS - 50 && dt < IDLE_MS + 1500, "closed after %llu ms",
+			 (unsigned long long)dt);
+		close(fd);
+	}
+
+	T_CASE("TCP: connections beyond the cap are closed at once; the others still work")
+	{
+		int fds[MAX_CONNS + 1];
+		uint64_t t0;
+
+		for (int i = 0; i < MAX_CONNS; i++)
+			fds[i] = tcp_client(2000);
+		usleep(100000);
+		t0 = clock_now_ms();
+		fds[MAX_CONNS] = tcp_client(2000);
+		n = recv(fds[MAX_CONNS], r, sizeof(r), 0);
+		T_ASSERT(n <= 0 && clock_now_ms() - t0 < IDLE_MS,
+			 "the extra connection is closed before the idle timeout (n=%zd)", n);
+		size_t ql = mkquery(q + 2, 88, "web", 1, 0);
+		q[0] = (uint8_t)(ql >> 8);
+		q[1] = (uint8_t)ql;
+		send(fds[0], q, ql + 2, 0);
+		n = tcp_read_msg(fds[0], r, sizeof(r));
+		T_ASSERT(n > 12 && msg_id(r) == 88, "a capped-in connection still answers (%zd)", n);
+		for (int i = 0; i <= MAX_CONNS; i++)
+			close(fds[i]);
+	}
+
+	if (write(stop_pipe[1], "x", 1) != 1)
+		perror("write");
+	return NULL;
+}
+
+static void on_stop(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+{
+	loop_stop(l);
+}
+
+static void put(struct table *t, const char *owner, const char *name, const char *addr)
+{
+	struct table_entry e = { .origin = 0, .n_names = 1, .n_addrs = 1 };
+
+	snprintf(e.owner, sizeof(e.owner), "%s", owner);
+	snprintf(e.names[0], sizeof(e.names[0]), "%s", name);
+	if (addr_parse(&e.addrs[0], addr) != 0 || table_put(t, &e) != 0)
+		abort();
+}
+
+int main(void)
+{
+	struct loop_op stop_op = { .fn = on_stop };
+	struct dns_server_cfg cfg = { .ttl_s = 5, .tcp_max_conns = MAX_CONNS, .tcp_idle_ms = IDLE_MS };
+	struct dns_server *s = NULL;
+	struct table *t = table_new();
+	struct loop *l = loop_new(256);
+	pthread_t th;
+	int ret = -1;
+
+	log_init(LOG_LVL_ERROR, false);
+	put(t, "c1", "web", "10.0.0.1");
+	put(t, "c2", "web", "10.0.0.2");
+	put(t, "c3", "db", "10.0.0.3");
+	/* 0.0.0.0 so that 127.0.0.2 reaches it too; retry ports in use. */
+	for (int i = 0; i < 20 && ret != 0; i++) {
+		cfg.bind.addr.family = AF_INET;
+		cfg.bind.port = port = (uint16_t)(20000 + (getpid() * 7 + i * 977) % 40000);
+		dns_server_free(s);
+		s = dns_server_new(l, &cfg, t);
+		ret = dns_server_start(s);
+	}
+	T_ASSERT(ret == 0, "server started: %s", glued_strerror(ret));
+	if (ret != 0)
+		return t_summary();
+	if (pipe(stop_pipe) < 0)
+		return 1;
+	loop_poll(l, &stop_op, stop_pipe[0], POLLIN);
+	pthread_create(&th, NULL, client, NULL);
+	if (loop_run(l) != 0)
+		T_ASSERT(0, "loop failed");
+	pthread_join(th, NULL);
+	dns_server_free(s);
+	loop_free(l);
+	table_free(t);
+	return t_summary();
+}
