@@ -1,0 +1,164 @@
+/* The ABI between the BPF fast path (bpf/glued_dns.bpf.c) and userspace: the
+ * keys and values of every glued_* map, their sizes and the constants both
+ * sides agree on. One definition, included by both; never mirrored by hand.
+ *
+ * Rules for everything here: <linux/types.h> types only; every hole is an
+ * explicit _pad field that userspace always zeroes (hash maps compare raw
+ * key bytes); sizes and offsets pinned by _Static_assert; byte order in the
+ * name when it is not host order. Changing a layout bumps GLUED_ABI_VERSION,
+ * which the program checks against glued_config on every packet (a mismatch
+ * passes everything to userspace) and the loader checks at load.
+ */
+#ifndef GLUED_ABI_H
+#define GLUED_ABI_H
+
+#include <linux/types.h>
+
+#define GLUED_ABI_VERSION 1
+
+/* A name: one DNS label of 1..63 bytes, lowercase ASCII, zero-padded to
+ * GLUED_NAME_LEN so that the key is a C string (bpftool shows it as one)
+ * and every byte of the key is defined. */
+#define GLUED_NAME_LEN 64
+/* Addresses one map value carries per family. A reply with all of them
+ * still fits 512 bytes with the longest label and an OPT record
+ * (12 + 65 + 4 + 16 * 16 + 11 = 348; 12 + 65 + 4 + 8 * 28 + 11 = 316), so
+ * the kernel never has to truncate. Names with more set an overflow flag
+ * and are answered by userspace. */
+#define GLUED_V4_MAX 16
+#define GLUED_V6_MAX 8
+
+/* Limits of the program, exported for tests and docs. */
+#define GLUED_QUERY_MAX 512 /* UDP payload of a query the kernel considers */
+#define GLUED_IP_TTL 64	    /* TTL / hop limit of replies */
+
+/* --- glued_names: hash, key = struct glued_name_key ------------------------------------- */
+
+struct glued_name_key {
+	char name[GLUED_NAME_LEN]; /* lowercase label, NUL-padded; name[63] is always 0 */
+};
+
+enum glued_name_flags {
+	GLUED_NAME_V4_OVERFLOW = 1 << 0, /* more than GLUED_V4_MAX: A goes to userspace */
+	GLUED_NAME_V6_OVERFLOW = 1 << 1, /* more than GLUED_V6_MAX: AAAA goes to userspace */
+};
+
+/* Everything the kernel answers for one name, written whole by one
+ * bpf_map_update_elem() so a reader never sees half an update. Addresses
+ * in network byte order, in the order userspace's table_lookup() returns
+ * them (sorted by bytes); the program rotates them exactly as dns_answer()
+ * does. Unused slots are zero. n_v4 == n_v6 == 0 is a known name with no
+ * address (NODATA for both). */
+struct glued_name_val {
+	__u8 n_v4;  /* valid entries in v4[], 0..GLUED_V4_MAX */
+	__u8 n_v6;  /* valid entries in v6[], 0..GLUED_V6_MAX */
+	__u8 flags; /* enum glued_name_flags */
+	__u8 _pad[5];
+	__u8 v4[GLUED_V4_MAX][4];
+	__u8 v6[GLUED_V6_MAX][16];
+};
+
+/* --- glued_local_addrs: hash, the destinations glued serves ---------------------------- */
+
+/* A query is considered only if its destination address is a key here
+ * (and its port is glued_config.port_be). The loader lists every address
+ * glued listens on; for a wildcard listener, the addresses of the
+ * interfaces the program is attached to — never "any": a query crossing the
+ * interface towards another server must pass untouched. */
+struct glued_local_key {
+	__u8 family; /* 4 or 6 (not AF_*: the same on every side) */
+	__u8 _pad[3];
+	__u8 addr[16]; /* network order; IPv4 in addr[0..3], the rest zero */
+};
+
+struct glued_local_val {
+	__u32 flags; /* reserved, 0 */
+};
+
+#define GLUED_FAMILY_V4 4
+#define GLUED_FAMILY_V6 6
+
+/* --- glued_config: array[1] ------------------------------------------------------------ */
+
+enum glued_config_flags {
+	GLUED_CFG_ENABLED = 1 << 0, /* clear: the program passes everything */
+};
+
+struct glued_config {
+	__u32 abi_version; /* GLUED_ABI_VERSION, else everything passes */
+	__u32 ttl_s;	   /* TTL of answers (dns_answer_cfg.ttl_s) */
+	__be16 port_be;	   /* UDP port glued serves, network order */
+	__u16 _pad0;
+	__u32 flags; /* enum glued_config_flags */
+};
+
+/* --- glued_stats: percpu array[1] of struct glued_stats -------------------------------- */
+
+/* Every decision the program takes, one counter each. The X-list makes the
+ * enum (used by the program as an index) and the struct (named fields, so
+ * bpftool shows names) from one list. */
+#define GLUED_STATS(X)                                                                             \
+	X(answered)	    /* NOERROR with addresses, sent back */                                \
+	X(nodata)	    /* NOERROR, no answer (known name, other family), sent back */        \
+	X(disabled)	    /* config missing, wrong ABI version or not enabled */                \
+	X(not_ip)	    /* not IPv4/IPv6 (after at most one 802.1Q tag), or runt frame */     \
+	X(not_udp)	    /* IP but not UDP (TCP/53 lands here) */                              \
+	X(ip_options)	    /* IPv4 IHL != 5, or an IPv6 extension header */                      \
+	X(fragment)	    /* IPv4 fragment */                                                   \
+	X(bad_ip)	    /* IPv4 header checksum or lengths inconsistent */                    \
+	X(not_port)	    /* UDP destination port is not glued's */                             \
+	X(not_ours)	    /* destination address glued does not serve */                        \
+	X(truncated)	    /* headers or DNS message cut short by the frame */                   \
+	X(malformed)	    /* UDP length, zero IPv6 checksum, DNS header < 12 bytes */           \
+	X(qr_set)	    /* a response */                                                      \
+	X(opcode)	    /* opcode != QUERY */                                                 \
+	X(counts)	    /* QDCOUNT != 1, ANCOUNT/NSCOUNT != 0 or ARCOUNT > 1 */               \
+	X(not_single_label) /* root name or more than one label */                                \
+	X(compression)	    /* compression pointer in the question */                             \
+	X(label_too_long)   /* label length byte 64..191 (extended/reserved types) */            \
+	X(label_bad)	    /* label holds a NUL byte: no table name can match */                \
+	X(class)	    /* QCLASS != IN */                                                    \
+	X(type)		    /* QTYPE not A or AAAA */                                             \
+	X(edns_unsupported) /* ARCOUNT 1 but not a plain OPT we can echo (see docs) */            \
+	X(miss)		    /* name not in glued_names: userspace says NXDOMAIN */               \
+	X(overflow)	    /* the name has more addresses than the map value holds */            \
+	X(too_big)	    /* query > GLUED_QUERY_MAX or reply > client's UDP limit */           \
+	X(resize_failed)    /* adjust_tail / change_tail refused */                               \
+	X(error)	    /* a bounds check failed after resizing (dropped; not expected) */
+
+#define GLUED_STAT_ENUM_(n) GLUED_STAT_##n,
+enum glued_stat { GLUED_STATS(GLUED_STAT_ENUM_) GLUED_STAT_MAX };
+#undef GLUED_STAT_ENUM_
+
+#define GLUED_STAT_FIELD_(n) __u64 n;
+struct glued_stats {
+	GLUED_STATS(GLUED_STAT_FIELD_)
+};
+#undef GLUED_STAT_FIELD_
+
+/* --- glued_rot: percpu array[1] of __u32 ----------------------------------------------- */
+
+/* The rotation counter: a reply with n addresses starts at address
+ * rot % n (dns_answer()'s `rot`); the program reads it, then stores
+ * rot + 1, on every answered or NODATA reply. */
+
+/* --- layout pins ----------------------------------------------------------------------- */
+
+#define GLUED_ABI_ASSERT_(c) _Static_assert(c, #c)
+GLUED_ABI_ASSERT_(sizeof(struct glued_name_key) == 64);
+GLUED_ABI_ASSERT_(sizeof(struct glued_name_val) == 8 + 4 * GLUED_V4_MAX + 16 * GLUED_V6_MAX);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_name_val, flags) == 2);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_name_val, v4) == 8);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_name_val, v6) == 8 + 4 * GLUED_V4_MAX);
+GLUED_ABI_ASSERT_(sizeof(struct glued_local_key) == 20);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_local_key, addr) == 4);
+GLUED_ABI_ASSERT_(sizeof(struct glued_local_val) == 4);
+GLUED_ABI_ASSERT_(sizeof(struct glued_config) == 16);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_config, port_be) == 8);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_config, flags) == 12);
+GLUED_ABI_ASSERT_(sizeof(struct glued_stats) == GLUED_STAT_MAX * sizeof(__u64));
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_stats, error) ==
+		  GLUED_STAT_error * sizeof(__u64));
+#undef GLUED_ABI_ASSERT_
+
+#endif

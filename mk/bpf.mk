@@ -1,0 +1,43 @@
+# BPF programs: bpf/*.bpf.c -> build/bpf/*.bpf.o (clang -target bpf) ->
+# build/<name>.skel.h (bpftool gen skeleton). The skeleton embeds the
+# object, so glued carries its programs; nothing compiled is committed.
+# A userspace object that includes a skeleton depends on it through its .d
+# file once built; the explicit lines below cover the first build.
+
+BPF_SRC := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC))
+BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRC))
+# <linux/types.h> pulls <asm/types.h> from the multiarch include dir.
+BPF_ARCH_INC := /usr/include/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -dumpmachine)
+BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Wno-unused-parameter \
+	-D__TARGET_ARCH_x86 -Iinclude -Ibpf -I$(BPF_ARCH_INC)
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/glued/abi.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
+
+bpf: $(BPF_SKELS)
+.PHONY: bpf
+
+# BPF_PROG_TEST_RUN tests and the cost benchmark (root to run): linked
+# against lib + core (the differential test calls dns_answer()) and
+# userspace/io/bpf_names.c (the map encoding the daemon's mirror uses).
+BPF_TEST_SRC := $(wildcard tests/bpf/test_*.c)
+BPF_TEST_BINS := $(patsubst tests/bpf/%.c,$(BUILD)/tests/bpf/%,$(BPF_TEST_SRC))
+BPF_TEST_CFLAGS := $(CPPFLAGS) -Itests/unit -Itests/bpf $(CFLAGS_BASE) -O1
+
+$(BUILD)/tests/bpf/%: tests/bpf/%.c $(wildcard tests/bpf/*.h) userspace/io/bpf_names.c \
+		$(BPF_SKELS) $(LIB_SRC) $(CORE_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(BPF_TEST_CFLAGS) $(SAN) $< userspace/io/bpf_names.c $(LIB_SRC) $(CORE_SRC) \
+		$(LDLIBS) -o $@
+
+$(BUILD)/tools/bpf-bench: tools/bpf-bench.c $(BPF_SKELS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS_BASE) -O2 $< $(LDLIBS) -o $@
+
+bpf-test-build: $(BPF_TEST_BINS) $(BUILD)/tools/bpf-bench
+.PHONY: bpf-test-build
