@@ -3,7 +3,8 @@
 # things named with the harness's run prefix "ge2e" + 4 hex digits:
 #   processes recorded in /tmp/ge2eXXXX/pids (killed by PID, and only if
 #   their start time still matches), processes in the cgroups
-#   /sys/fs/cgroup/*/ge2eXXXX-* or in a recorded anchor's mount namespace,
+#   /sys/fs/cgroup/*/ge2eXXXX-*, in a recorded anchor's mount namespace or
+#   with /tmp/ge2eXXXX/ on their command line (containerd shims),
 #   network namespaces ge2eXXXX-*, those cgroups, and the /tmp/ge2eXXXX
 #   directories (with their kept logs).
 #   tools/e2e-clean.sh [-n] [PREFIX...]   -n: only print what would go
@@ -55,6 +56,14 @@ for p in "${prefixes[@]}"; do
 			[ "$(readlink "$pr/ns/mnt" 2>/dev/null)" = "$mntns" ] &&
 				run kill -KILL "$pid" 2>/dev/null
 		done
+	done
+	# Engines and shims name the run directory on their command line
+	# (containerd-shim-runc-v2 ... -address /tmp/ge2eXXXX/h1/ctd.sock).
+	for pr in /proc/[0-9]*; do
+		tr '\0' ' ' 2>/dev/null <"$pr/cmdline" | grep -q -- "$dir/" || continue
+		[ "${pr#/proc/}" = $$ ] && continue
+		say "kill $(tr '\0' ' ' 2>/dev/null <"$pr/cmdline" | cut -c1-80) (${pr#/proc/})"
+		run kill -KILL "${pr#/proc/}" 2>/dev/null
 	done
 	for cgp in /sys/fs/cgroup/*/"$p"-*; do
 		[ -d "$cgp" ] || continue

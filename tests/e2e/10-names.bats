@@ -245,6 +245,22 @@ teardown() { e2e_teardown_test; }
 	! grep -qi 'nosuchcontainer' "$E2E_DIR/dnsmasq.log" || fail "the single label reached the upstream"
 }
 
+@test "IPv6 transport: with GLUED_DNS_BIND=[::]:53 glued answers over IPv6, UDP and TCP" {
+	E2E_RESTORE_GLUED=1
+	ctr_run h1 six1
+	ip=$(ctr_ip h1 six1)
+	ip6=$(ctr_ip6 h1 six1)
+	glued_restart h1 'GLUED_DNS_BIND=[::]:53'
+	server=@$(host_var h1 ip6)
+	expect_dns 10 AAAA six1 "NOERROR $ip6" "$server"
+	grep -q "^;; SERVER: $(host_var h1 ip6)#53" <<<"$DQ" || fail "reply not from the IPv6 address"
+	dq "$server" +tcp six1 A
+	assert_eq "$(dq_rcode)" NOERROR "rcode over IPv6 TCP"
+	assert_eq "$(dq_answers A)" "$ip" "A over IPv6 TCP"
+	dq "$server" host.example.test A
+	assert_eq "$(dq_answers A)" 192.0.2.10 "forwarded over IPv6 (client in ULA space)"
+}
+
 @test "glued on its own host answers on 127.0.0.1" {
 	ctr_run h1 local1
 	ip=$(ctr_ip h1 local1)

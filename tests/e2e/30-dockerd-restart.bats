@@ -54,7 +54,7 @@ answers_match_docker_ps() {
 	echo "# dockerd back after $(($(e2e_now_ms) - t0)) ms" >&3
 	# Without live-restore the engine stops the containers it finds running
 	# when it starts; whatever it did, glued must follow `docker ps`.
-	echo "after restart: $(hdocker h1 ps -a --format '{{.Names}}={{.Status}}' | tr '\n' ' ')"
+	echo "# after the restart: $(hdocker h1 ps -a --format "{{.Names}}={{.Status}}" | tr "\n" " ")" >&3
 
 	# A container started right after the restart appears (glued reconnected).
 	t0=$(e2e_now_ms)

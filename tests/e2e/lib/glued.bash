@@ -33,7 +33,16 @@ glued_start() {
 	e2e_spawn "glued-$h" "$dir/glued.log" env -i "${envs[@]}" \
 		nsenter -t "$(host_var "$h" anchor)" -n -m -- "$E2E_GLUED"
 	host_set "$h" glued_env "${envs[*]:1}"
-	wait_until 10 glued_answers "$h" || {
+	# Probe the family it listens on: the last GLUED_DNS_BIND given wins.
+	local probe a
+	probe=$(host_var "$h" ip)
+	for a in "${envs[@]}"; do
+		case $a in
+		GLUED_DNS_BIND=\[*) probe=$(host_var "$h" ip6) ;;
+		GLUED_DNS_BIND=*) probe=$(host_var "$h" ip) ;;
+		esac
+	done
+	wait_until 10 glued_answers "$h" "$probe" || {
 		echo "glued_start: glued on $h does not answer after 10 s" >&2
 		glued_alive "$h" || echo "glued_start: glued on $h exited" >&2
 		tail -n 40 "$dir/glued.log" >&2
@@ -41,10 +50,11 @@ glued_start() {
 	}
 }
 
-# glued_answers HOST: any DNS reply (whatever the rcode) from HOST's glued.
+# glued_answers HOST [SERVER]: any DNS reply (whatever the rcode) from HOST's
+# glued, asked on its LAN address (or SERVER).
 glued_answers() {
 	glued_alive "$1" || return 1
-	cx dig +time=1 +tries=1 @"$(host_var "$1" ip)" glued-e2e-probe A 2>/dev/null |
+	cx dig +time=1 +tries=1 @"${2:-$(host_var "$1" ip)}" glued-e2e-probe A 2>/dev/null |
 		grep -q 'status: '
 }
 

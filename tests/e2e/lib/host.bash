@@ -7,7 +7,7 @@
 # glued_net. See /work/shared/E2E-HOSTS.md for why each piece is there.
 #
 # Host N is named hN; its variables are read with host_var hN FIELD:
-#   ns, dir, anchor, ip (LAN), subnet4, gw4, subnet6, gw6, cgroup.
+#   ns, dir, anchor, ip and ip6 (LAN), subnet4, gw4, subnet6, gw6, cgroup.
 
 # host_var HOST FIELD
 host_var() {
@@ -41,6 +41,7 @@ host_create() {
 	host_set "$h" ns "$ns"
 	host_set "$h" dir "$dir"
 	host_set "$h" ip "$E2E_LAN_NET.$((10 + n))"
+	host_set "$h" ip6 "$E2E_LAN_NET6:$((10 + n))"
 	host_set "$h" subnet4 "10.213.$n.0/24"
 	host_set "$h" gw4 "10.213.$n.1"
 	host_set "$h" subnet6 "fd00:e2e:$n::/64"
@@ -216,6 +217,11 @@ host_destroy() {
 					victims+=("$pid")
 			done
 		fi
+		# Shims outlive a dead anchor; they name the host's directory.
+		for pid in /proc/[0-9]*; do
+			tr '\0' ' ' 2>/dev/null <"$pid/cmdline" | grep -q -- "-address $dir/" &&
+				victims+=("${pid#/proc/}")
+		done
 		[ ${#victims[@]} -eq 0 ] && break
 		e2e_log "teardown: $h leftover processes: ${victims[*]}"
 		kill -KILL "${victims[@]}" 2>/dev/null

@@ -5,13 +5,15 @@
 # root namespace. Addressing (all RFC 1918, so glued's default GLUED_ALLOW
 # covers the client):
 #   LAN 10.231.0.0/24: host N .(10+N), client .100, upstream .53,
-#   silent upstream .99 (a static neighbour entry to a MAC nobody owns)
+#   silent upstream .99 (a static neighbour entry to a MAC nobody owns);
+#   the same last byte in fd00:e2e:ff::/64 (ULA, also in the default allow)
 #   glued_net on host N: 10.213.N.0/24 (gateway .1), fd00:e2e:N::/64
 
 E2E_LAN_NET=10.231.0
 E2E_UPSTREAM_IP=$E2E_LAN_NET.53
 E2E_SILENT_IP=$E2E_LAN_NET.99
 E2E_CLIENT_IP=$E2E_LAN_NET.100
+E2E_LAN_NET6=fd00:e2e:ff:
 
 e2e_ns() { echo "$E2E_PREFIX-$1"; } # namespace name of a role
 
@@ -26,7 +28,8 @@ lan_create() {
 	ip -n "$lan" link set br0 up
 }
 
-# lan_attach NS IP: a veth from the LAN bridge to namespace NS as eth0.
+# lan_attach NS IP: a veth from the LAN bridge to namespace NS as eth0, with
+# IP/24 and the IPv6 address of the same last byte (no DAD: usable at once).
 lan_attach() {
 	local ns=$1 ip4=$2 lan port
 	lan=$(e2e_ns lan)
@@ -34,6 +37,7 @@ lan_attach() {
 	ip -n "$lan" link add "$port" type veth peer name eth0 netns "$ns" || return 1
 	ip -n "$lan" link set "$port" master br0 up
 	ip -n "$ns" addr add "$ip4/24" dev eth0
+	ip -n "$ns" addr add "$E2E_LAN_NET6:${ip4##*.}/64" dev eth0 nodad
 	ip -n "$ns" link set eth0 up
 	ip -n "$ns" link set lo up
 }
