@@ -90,6 +90,7 @@ e2e_pid_alive() {
 }
 
 # e2e_kill_pid PID [TIMEOUT_S] [SIGNAL]: SIGNAL (TERM), wait, then KILL.
+# Returns 0 when it stopped on SIGNAL, 3 when it took a SIGKILL, 1 on failure.
 e2e_kill_pid() {
 	local pid=$1 timeout=${2:-5} sig=${3:-TERM} st i
 	st=$(e2e_starttime "$pid") || return 0
@@ -106,7 +107,7 @@ e2e_kill_pid() {
 	e2e_log "pid $pid did not stop on $sig in ${timeout}s: SIGKILL"
 	kill -KILL "$pid" 2>/dev/null
 	for ((i = 0; i < 40; i++)); do
-		e2e_pid_alive "$pid" "$st" || return 0
+		e2e_pid_alive "$pid" "$st" || return 3
 		sleep 0.05
 	done
 	return 1
@@ -127,7 +128,7 @@ e2e_kill_all_recorded() {
 	while read -r pid st name; do
 		e2e_pid_alive "$pid" "$st" || continue
 		e2e_log "teardown: stopping $name ($pid)"
-		e2e_kill_pid "$pid" 5
+		e2e_kill_pid "$pid" 5 || true
 	done < <(tac "$E2E_DIR/pids")
 }
 

@@ -68,9 +68,13 @@ glued_alive() {
 	[ -n "$pid" ] && e2e_pid_alive "$pid"
 }
 
-# glued_stop HOST [SIGNAL]: stop it by PID (SIGTERM, then SIGKILL after 5 s).
+# glued_stop HOST [SIGNAL]: stop it by PID (SIGTERM, then SIGKILL after 5 s);
+# fails if SIGTERM did not stop it within 5 s.
 glued_stop() {
-	e2e_kill "glued-$1" 5 "${2:-TERM}"
+	local rc=0
+	e2e_kill "glued-$1" 5 "${2:-TERM}" || rc=$?
+	[ $rc -eq 3 ] && echo "glued_stop: glued on $1 ignored SIG${2:-TERM} for 5 s" >&2
+	return $rc
 }
 
 # glued_restart HOST [VAR=VALUE...]: stop, then start with new overrides.

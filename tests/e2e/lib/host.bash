@@ -231,6 +231,6 @@ host_destroy() {
 	if [ -n "$cg" ]; then
 		# Deepest first; a cgroup with no process left can be removed.
 		find /sys/fs/cgroup/ -mindepth 2 -maxdepth 3 -type d -path "*/$cg*" 2>/dev/null |
-			sort -r | while read -r d; do rmdir "$d" 2>/dev/null; done
+			sort -r | while read -r d; do rmdir "$d" 2>/dev/null || true; done
 	fi
 }
