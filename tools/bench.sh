@@ -1,0 +1,688 @@
+#!/usr/bin/env bash
+# glued's benchmark (issue 2, "Performance"): dnsperf from a client network
+# namespace over a veth pair against glued's userspace path, dnsmasq and
+# unbound serving the same names on the same address and port, one after
+# another; then glued and dnsmasq forwarding to the same upstream (cache cold
+# and warm); then glued's resident memory idle and with 10,000 names.
+# It prints the environment, the exact commands and a table of qps, latency,
+# losses and the server's CPU use, and keeps raw outputs in BENCH_OUT.
+#
+# It owns only what it creates: two namespaces with per-run names, the
+# processes it starts (recorded by PID, killed by PID) and a temp dir; a trap
+# removes all of them on exit, failure or Ctrl-C. Traffic never leaves the
+# namespaces. It never touches the host's own network or other processes.
+#
+# Run as root: `make bench` or tools/bench.sh. Knobs (environment):
+#   BENCH_SECONDS=10 BENCH_WARMUP=2     measured / warm-up seconds per run
+#   BENCH_ROUNDS=3 BENCH_FWD_ROUNDS=2   rounds (servers interleaved, each restarted);
+#                                       the table shows the best round and lists all
+#   BENCH_CLIENTS=8 BENCH_THREADS=1     dnsperf -c / -T
+#   BENCH_OUTSTANDING=200               dnsperf -q (queries in flight)
+#   BENCH_QPS=                          dnsperf -Q (empty: unlimited)
+#   BENCH_TIMEOUT=2                     dnsperf -t: a later answer counts as lost
+#   BENCH_PIN=1                         client (+ upstream) on CPU 0, server on CPU 1
+#   BENCH_UNBOUND_THREADS=1             unbound num-threads
+#   BENCH_NAMES=1000 BENCH_MEM_NAMES=10000
+#   BENCH_COLD_NAMES=200000 BENCH_WARM_NAMES=100
+#   BENCH_PARTS="auth fwd mem"          which parts to run
+#   BENCH_SERVERS="glued dnsmasq unbound"
+#   BENCH_PERF=0                        1: perf record glued during its runs
+#   BENCH_STRACE=0                      1: strace -c glued for 3 s during its runs
+#   BENCH_OUT=build/bench/<date>        where raw outputs and summary go
+#   GLUED=build/glued
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+SECONDS_RUN=${BENCH_SECONDS:-10}
+WARMUP=${BENCH_WARMUP:-2}
+CLIENTS=${BENCH_CLIENTS:-8}
+THREADS=${BENCH_THREADS:-1}
+OUTSTANDING=${BENCH_OUTSTANDING:-200}
+MAXQPS=${BENCH_QPS:-}
+TIMEOUT=${BENCH_TIMEOUT:-2}
+PIN=${BENCH_PIN:-1}
+UNBOUND_THREADS=${BENCH_UNBOUND_THREADS:-1}
+NAMES=${BENCH_NAMES:-1000}
+MEM_NAMES=${BENCH_MEM_NAMES:-10000}
+COLD_NAMES=${BENCH_COLD_NAMES:-200000}
+WARM_NAMES=${BENCH_WARM_NAMES:-100}
+ROUNDS=${BENCH_ROUNDS:-3}
+FWD_ROUNDS=${BENCH_FWD_ROUNDS:-2}
+PARTS=${BENCH_PARTS:-auth fwd mem}
+SERVERS=${BENCH_SERVERS:-glued dnsmasq unbound}
+PERF=${BENCH_PERF:-0}
+STRACE=${BENCH_STRACE:-0}
+GLUED=${GLUED:-$ROOT/build/glued}
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+OUT=${BENCH_OUT:-$ROOT/build/bench/$STAMP}
+
+# Addresses live only inside the two namespaces, so fixed values are safe.
+CLI_IP=10.99.0.1
+SRV_IP=10.99.0.2
+UP_IP=10.99.1.1		# the forwarding upstream, on the server namespace's lo
+NET=10.99.0.0/24
+TTL=5			# the same answer TTL for every server
+
+NS_C=gbench-$$-c
+NS_S=gbench-$$-s
+VETH_C=gbc$$
+VETH_S=gbs$$
+TMP=
+PIDS=()
+CMDS=()
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+# --- cleanup: every PID we started, both namespaces, the temp dir ---------------
+cleanup() {
+	local rc=$? pid i
+	trap - EXIT INT TERM
+	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+		pid=${PIDS[i]}
+		kill -0 "$pid" 2>/dev/null || continue
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for pid in "${PIDS[@]}"; do
+		for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	ip netns del "$NS_C" 2>/dev/null || true
+	ip netns del "$NS_S" 2>/dev/null || true
+	[ -n "$TMP" ] && rm -rf "$TMP"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'say "interrupted"; exit 130' INT TERM
+
+# Start "$@" in the background with stdout+stderr to $1's log; sets $BGPID.
+# The command line is recorded for the report.
+bg_start() {
+	local log=$1
+	shift
+	CMDS+=("$*")
+	"$@" >"$log" 2>&1 &
+	BGPID=$!
+	PIDS+=("$BGPID")
+}
+
+# Stop one PID we started: TERM, wait up to 3 s, then KILL. Returns its status.
+bg_stop() {
+	local pid=$1 rc=0
+	kill -TERM "$pid" 2>/dev/null || true
+	for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || rc=$?
+	return "$rc"
+}
+
+in_c() { ip netns exec "$NS_C" "$@"; }
+in_s() { ip netns exec "$NS_S" "$@"; }
+
+cpu_client=() cpu_server=()
+if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+	cpu_client=(taskset -c 0)
+	cpu_server=(taskset -c 1)
+fi
+
+# --- preflight ----------------------------------------------------------------
+[ "$(id -u)" = 0 ] || die "must run as root (network namespaces)"
+for c in ip dnsperf dnsmasq unbound dig taskset awk; do
+	command -v "$c" >/dev/null 2>&1 || [ -x "/usr/sbin/$c" ] || die "missing $c (make deps)"
+done
+export PATH=$PATH:/usr/sbin:/sbin
+
+mkdir -p "$OUT"
+TMP=$(mktemp -d /tmp/glued-bench.XXXXXX)
+chmod 755 "$TMP"
+
+# --- namespaces ---------------------------------------------------------------
+ip netns add "$NS_C"
+ip netns add "$NS_S"
+ip link add "$VETH_C" type veth peer name "$VETH_S"
+ip link set "$VETH_C" netns "$NS_C"
+ip link set "$VETH_S" netns "$NS_S"
+in_c ip link set lo up
+in_s ip link set lo up
+in_c ip addr add "$CLI_IP/24" dev "$VETH_C"
+in_s ip addr add "$SRV_IP/24" dev "$VETH_S"
+in_s ip addr add "$UP_IP/32" dev lo
+in_c ip link set "$VETH_C" up
+in_s ip link set "$VETH_S" up
+for _ in $(seq 50); do in_c ping -c1 -W1 "$SRV_IP" >/dev/null 2>&1 && break; sleep 0.1; done
+
+# --- data ---------------------------------------------------------------------
+# Name i gets 10.64.(i/250).(i%250+1): distinct, never .0 or .255.
+gen_hosts() { awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++)
+	printf "10.%d.%d.%d name%d\n", 64 + int(i / 62500), int(i / 250) % 250, i % 250 + 1, i }'; }
+# "$prefix<i><suffix> A" for i < n, shuffled with a fixed seed.
+gen_queries() { awk -v n="$1" -v p="$2" -v s="$3" -v seed="$4" 'BEGIN { srand(seed);
+	for (i = 0; i < n; i++) printf "%.9f %s%d%s A\n", rand(), p, i, s }' |
+	sort -k1,1 | cut -d' ' -f2-; }
+
+HOSTS=$TMP/hosts
+HOSTS_MEM=$TMP/hosts-mem
+gen_hosts "$NAMES" >"$HOSTS"
+gen_hosts "$MEM_NAMES" >"$HOSTS_MEM"
+gen_queries "$NAMES" name "" 1 >"$TMP/q-auth"
+gen_queries "$COLD_NAMES" c ".fwd.test" 2 >"$TMP/q-cold"
+gen_queries 20000 w ".fwd.test" 3 >"$TMP/q-cold-warmup"
+gen_queries "$WARM_NAMES" h ".fwd.test" 4 >"$TMP/q-warm"
+chmod 644 "$TMP"/*
+
+# --- servers ------------------------------------------------------------------
+# Each start_* launches one server in the server namespace, logging to $1, and
+# sets BGPID. Servers under test get CPU 1, client and upstream CPU 0 (BENCH_PIN).
+start_glued() {		# <log> <hosts file or ""> <upstream ip:port>
+	local envs=(GLUED_DNS_BIND="$SRV_IP:53" GLUED_XDP=off GLUED_TTL=$TTL
+		GLUED_UPSTREAMS="$3" GLUED_STATE_DIR="$TMP/glued-state"
+		GLUED_CTL_SOCKET="$TMP/glued.sock" DOCKER_HOST="unix://$TMP/no-docker.sock"
+		GLUED_LOG="${BENCH_GLUED_LOG:-info}")
+	[ -n "$2" ] && envs+=(GLUED_HOSTS_FILE="$2")
+	rm -rf "$TMP/glued-state" "$TMP/glued.sock"
+	mkdir -p "$TMP/glued-state"
+	# ip netns exec, taskset and env all exec: BGPID is glued's own PID.
+	bg_start "$1" ip netns exec "$NS_S" "${cpu_server[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "${envs[@]}" "$GLUED"
+}
+
+DNSMASQ_COMMON=(-k --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces --port=53
+	--user=root --group=root --pid-file= --log-facility=-)
+
+start_dnsmasq_auth() {	# <log>
+	bg_start "$1" ip netns exec "$NS_S" "${cpu_server[@]}" dnsmasq "${DNSMASQ_COMMON[@]}" \
+		--listen-address="$SRV_IP" --addn-hosts="$HOSTS" --local-ttl=$TTL
+}
+
+start_dnsmasq_fwd() {	# <log>
+	bg_start "$1" ip netns exec "$NS_S" "${cpu_server[@]}" dnsmasq "${DNSMASQ_COMMON[@]}" \
+		--listen-address="$SRV_IP" --server="$UP_IP" --cache-size=10000 --dns-forward-max=1000
+}
+
+# The upstream: any name under fwd.test answers 192.0.2.1 with TTL 300, so a
+# forwarder may cache it; it shares CPU 0 with dnsperf.
+start_upstream() {	# <log>
+	bg_start "$1" ip netns exec "$NS_S" "${cpu_client[@]}" dnsmasq "${DNSMASQ_COMMON[@]}" \
+		--listen-address="$UP_IP" --address=/fwd.test/192.0.2.1 --local-ttl=300 \
+		--cache-size=0
+}
+
+start_unbound() {	# <log>
+	local conf=$TMP/unbound.conf
+	{
+		cat <<-CONF
+		server:
+		  interface: $SRV_IP
+		  port: 53
+		  do-ip6: no
+		  do-daemonize: no
+		  use-syslog: no
+		  logfile: ""
+		  verbosity: 1
+		  chroot: ""
+		  username: ""
+		  directory: "$TMP"
+		  pidfile: ""
+		  num-threads: $UNBOUND_THREADS
+		  access-control: $NET allow
+		  module-config: "iterator"
+		  local-zone: "." static
+		CONF
+		awk -v ttl=$TTL '{ printf "  local-data: \"%s. %d IN A %s\"\n", $2, ttl, $1 }' "$HOSTS"
+		printf 'remote-control:\n  control-enable: no\n'
+	} >"$conf"
+	cp "$conf" "$OUT/unbound.conf"
+	bg_start "$1" ip netns exec "$NS_S" "${cpu_server[@]}" unbound -d -c "$conf"
+}
+
+# Forget a PID once reaped, so cleanup can never signal a recycled PID.
+forget_pid() {
+	local p keep=()
+	for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+	PIDS=("${keep[@]}")
+}
+
+# Sockets can outlive their process for a moment (io_uring tears a ring down
+# asynchronously, holding its files), so wait until nothing holds the port
+# before the next server binds it; record how long that took.
+PORT_WAITS=()
+stop_server() {		# <pid> <name>: sets STOP_RC
+	local i
+	STOP_RC=0
+	bg_stop "$1" || STOP_RC=$?
+	forget_pid "$1"
+	for ((i = 0; i < 100; i++)); do
+		in_s ss -Hlnut "( sport = :53 )" 2>/dev/null | grep -qF "$SRV_IP:53" || break
+		sleep 0.05
+	done
+	[ "$i" -gt 0 ] && PORT_WAITS+=("$2: ~$((i * 50)) ms")
+	return 0
+}
+
+# verify <pid> <ns> <server ip> <name> <regex on dig's full output>: the
+# server answers as expected within 5 s. The last dig output goes to $VLAST.
+VLAST=
+verify() {
+	local pid=$1 ns=$2 ip=$3 name=$4 want=$5
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || { VLAST="process exited"; return 1; }
+		VLAST=$(ip netns exec "$ns" dig +time=1 +tries=1 @"$ip" "$name" A 2>&1 || true)
+		grep -qE "$want" <<<"$VLAST" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+ans_re() { printf 'IN[[:space:]]+A[[:space:]]+%s' "${1//./\\.}"; }
+
+# "busy0 idle0 busy1 idle1" in ticks from /proc/stat (idle includes iowait).
+cpus_stat() {
+	awk '$1 == "cpu0" || $1 == "cpu1" {
+		t = 0; for (i = 2; i <= NF; i++) t += $i
+		printf "%d %d ", t - $5 - $6, $5 + $6 }' /proc/stat
+}
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
+CLK_TCK=$(getconf CLK_TCK)
+
+# --- dnsperf ------------------------------------------------------------------
+RESULTS=$OUT/results.tsv
+printf 'key\tstatus\tqps\tlat_ms\tsd_ms\tsent\tlost\trcodes\tresp_bytes\tcpu_pct\tcpu_us_per_q\tload1\trounds\tcpu0_busy\tcpu1_busy\n' >"$RESULTS"
+
+record_fail() {	# <key> <why>
+	printf '%s\t%s\t\t\t\t\t\t\t\t\t\t\t\n' "$1" "$2" >>"$RESULTS"
+	say "$1: $2"
+}
+
+# dnsperf_run <out file> <query file> <seconds> [extra dnsperf args]: sets DP_RC
+dnsperf_run() {
+	local out=$1 q=$2 secs=$3
+	shift 3
+	local args=(-s "$SRV_IP" -d "$q" -l "$secs" -c "$CLIENTS" -T "$THREADS" -q "$OUTSTANDING"
+		-t "$TIMEOUT" "$@")
+	[ -n "$MAXQPS" ] && args+=(-Q "$MAXQPS")
+	DP_RC=0
+	bg_start "$out" ip netns exec "$NS_C" "${cpu_client[@]}" dnsperf "${args[@]}"
+	wait "$BGPID" || DP_RC=$?
+	forget_pid "$BGPID"
+}
+
+# measure <key> <round> <server pid> <query file> <warm-up query file> [extra
+# dnsperf args]: warm-up, then the measured run; appends row "<key>#<round>".
+measure() {
+	local key=$1 r=$2 pid=$3 q=$4 warmq=$5
+	shift 5
+	local f=$OUT/${key//\//-}.r$r c0 c1 t0 t1 s0 s1
+	if [ "$WARMUP" != 0 ]; then
+		dnsperf_run "$f.warmup.txt" "$warmq" "$WARMUP"
+	fi
+	if ! kill -0 "$pid" 2>/dev/null; then
+		record_fail "$key#$r" "server DIED during the warm-up (see $f.warmup.txt and the server log)"
+		return 1
+	fi
+	c0=$(cpu_ticks "$pid")
+	s0=$(cpus_stat)
+	t0=$(date +%s.%N)
+	dnsperf_run "$f.txt" "$q" "$SECONDS_RUN" "$@"
+	t1=$(date +%s.%N)
+	c1=$(cpu_ticks "$pid")
+	s1=$(cpus_stat)
+	if ! kill -0 "$pid" 2>/dev/null; then
+		record_fail "$key#$r" "server DIED during the measured run (see $f.txt and the server log)"
+		return 1
+	fi
+	if [ "$DP_RC" != 0 ]; then
+		record_fail "$key#$r" "dnsperf exited $DP_RC (see $f.txt)"
+		return 1
+	fi
+	awk -v key="$key#$r" -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v hz="$CLK_TCK" \
+		-v load="$(cut -d' ' -f1 /proc/loadavg)" -v s0="$s0" -v s1="$s1" '
+		/Queries sent:/ { sent = $3 }
+		/Queries lost:/ { lost = $3 }
+		/Response codes:/ { sub(/.*Response codes: */, ""); rc = $0 }
+		/Average packet size:/ { resp = $NF }
+		/Queries per second:/ { qps = $4 }
+		/Average Latency/ { lat = $4 * 1000 }
+		/Latency StdDev/ { sd = $4 * 1000 }
+		/Run time/ { rt = $4 }
+		END {
+			gsub(/\t/, " ", rc)
+			# CPU is sampled around the whole dnsperf process, which may
+			# wait for timeouts after the run; divide by the run time.
+			cpu_s = (c1 - c0) / hz
+			if (rt <= 0) rt = t1 - t0
+			cpu = (rt > 0) ? cpu_s / rt * 100 : 0
+			us = (sent > lost) ? cpu_s * 1e6 / (sent - lost) : 0
+			# Busy share of CPU 0 and CPU 1 over the whole dnsperf process.
+			n0 = split(s0, a, " "); split(s1, b, " ")
+			for (i = 1; i <= n0; i++) d[i] = b[i] - a[i]
+			busy0 = (d[1] + d[2] > 0) ? 100 * d[1] / (d[1] + d[2]) : 0
+			busy1 = (d[3] + d[4] > 0) ? 100 * d[3] / (d[3] + d[4]) : 0
+			printf "%s\tok\t%.0f\t%.3f\t%.3f\t%d\t%d\t%s\t%s\t%.0f\t%.1f\t%s\t\t%.0f\t%.0f\n",
+				key, qps, lat, sd, sent, lost, rc, resp, cpu, us, load, busy0, busy1
+		}' "$f.txt" >>"$RESULTS"
+	say "$key round $r: $(tail -1 "$RESULTS" | cut -f3) qps, server cpu $(tail -1 "$RESULTS" | cut -f10)%"
+}
+
+# aggregate <key>: one row "<key>" from its rounds: the best round's figures
+# and every round's qps; a round that failed makes the whole row a failure.
+aggregate() {
+	awk -F'\t' -v OFS='\t' -v k="$1" '
+		index($1, k "#") == 1 {
+			n++
+			if ($2 != "ok") {
+				if (fail == "") fail = "round " substr($1, length(k) + 2) ": " $2
+				next
+			}
+			list = list (list == "" ? "" : " ") $3
+			if (best == "" || $3 + 0 > best + 0) { best = $3; row = $0 }
+		}
+		END {
+			if (n == 0) exit
+			if (fail != "") {
+				printf "%s\t%s%s\t\t\t\t\t\t\t\t\t\t\t%s\n", k, fail,
+					(row != "" ? " (other rounds: " list " qps)" : ""), list
+				exit
+			}
+			$0 = row; $1 = k; $13 = list; print
+		}' "$RESULTS" >"$RESULTS.tmp"
+	cat "$RESULTS.tmp" >>"$RESULTS"
+	rm -f "$RESULTS.tmp"
+}
+
+# Optional: profile glued in an extra, unmeasured run (perf and strace slow it).
+profile_glued() {	# <key> <pid> <query file>
+	local key=$1 pid=$2 q=$3 f=$OUT/${1//\//-} spid
+	if [ "$PERF" = 1 ] && command -v perf >/dev/null; then
+		bg_start "$f.perf.log" perf record -F 999 -g -p "$pid" -o "$f.perf.data" -- sleep 4
+		spid=$BGPID
+		dnsperf_run "$f.perf-dnsperf.txt" "$q" 4
+		wait "$spid" || true
+		forget_pid "$spid"
+		perf report -i "$f.perf.data" --stdio --no-children --percent-limit 1 2>/dev/null |
+			head -200 >"$f.perf.txt" || true
+		say "$key: perf profile in $f.perf.txt"
+	fi
+	if [ "$STRACE" = 1 ] && command -v strace >/dev/null; then
+		bg_start "$f.strace.txt" timeout -s INT 3 strace -c -f -p "$pid"
+		spid=$BGPID
+		dnsperf_run "$f.strace-dnsperf.txt" "$q" 4
+		wait "$spid" || true
+		forget_pid "$spid"
+		say "$key: syscall counts in $f.strace.txt"
+	fi
+}
+
+vm_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
+oneline() { tail -n "$2" "$1" 2>/dev/null | tr '\n\t' '  ' | cut -c1-300; }
+
+glued_ok() {	# <key>: glued is built, else the row says so
+	[ -x "$GLUED" ] && return 0
+	record_fail "$1" "NOT RUN: $GLUED is not built"
+	return 1
+}
+want() { [[ " $SERVERS " == *" $1 "* ]]; }
+
+# --- part 1: authoritative-style, the same names from every server --------------
+LOAD_RSS=
+part_auth() {
+	local r s key pid log last=$((NAMES - 1)) last_ip servers=()
+	last_ip=$(awk -v n="name$last" '$2 == n { print $1 }' "$HOSTS")
+	for s in $SERVERS; do
+		if [ "$s" = glued ] && ! glued_ok auth/glued; then continue; fi
+		servers+=("$s")
+	done
+	for ((r = 1; r <= ROUNDS; r++)); do
+		for s in "${servers[@]}"; do
+			key=auth/$s
+			log=$OUT/auth-$s.r$r.log
+			case $s in
+			glued) start_glued "$log" "$HOSTS" "$UP_IP:53" ;;
+			dnsmasq) start_dnsmasq_auth "$log" ;;
+			unbound) start_unbound "$log" ;;
+			*) record_fail "$key#$r" "unknown server"; continue ;;
+			esac
+			pid=$BGPID
+			say "$key round $r: started (pid $pid), verifying"
+			if ! verify "$pid" "$NS_C" "$SRV_IP" name0 "$(ans_re 10.64.0.1)" ||
+				! verify "$pid" "$NS_C" "$SRV_IP" "name$last" "$(ans_re "$last_ip")"; then
+				printf '%s\n' "$VLAST" >"$log.verify"
+				record_fail "$key#$r" "FAILED TO START/ANSWER: $(oneline "$log" 2) [dig: $(oneline "$log.verify" 4)]"
+				stop_server "$pid" "$s"
+				continue
+			fi
+			if measure "$key" "$r" "$pid" "$TMP/q-auth" "$TMP/q-auth" && [ "$s" = glued ]; then
+				LOAD_RSS="$(vm_kb "$pid" VmRSS) $(vm_kb "$pid" VmHWM)"
+				[ "$r" = 1 ] && profile_glued "$key" "$pid" "$TMP/q-auth"
+			fi
+			stop_server "$pid" "$s"
+			if [ "$s" = glued ] && [ "$STOP_RC" != 0 ] && [ "$STOP_RC" != 143 ]; then
+				say "$key round $r: glued exited with status $STOP_RC on SIGTERM"
+			fi
+		done
+	done
+	for s in "${servers[@]}"; do aggregate "auth/$s"; done
+	return 0
+}
+
+# --- part 2: forwarding to one upstream, cache cold and warm ---------------------
+part_fwd() {
+	local up r s phase key pid log servers=()
+	for s in glued dnsmasq; do
+		want "$s" || continue
+		if [ "$s" = glued ] && [ ! -x "$GLUED" ]; then
+			glued_ok fwd/cold/glued || glued_ok fwd/warm/glued || continue
+		fi
+		servers+=("$s")
+	done
+	start_upstream "$OUT/fwd-upstream.log"
+	up=$BGPID
+	if ! verify "$up" "$NS_S" "$UP_IP" probe.fwd.test "$(ans_re 192.0.2.1)"; then
+		record_fail fwd/upstream "UPSTREAM FAILED TO START: $(oneline "$OUT/fwd-upstream.log" 2)"
+		stop_server "$up" upstream
+		return 0
+	fi
+	for ((r = 1; r <= FWD_ROUNDS; r++)); do
+		for phase in cold warm; do
+			for s in "${servers[@]}"; do
+				key=fwd/$phase/$s
+				log=$OUT/fwd-$phase-$s.r$r.log
+				if [ "$s" = glued ]; then
+					start_glued "$log" "" "$UP_IP:53"
+				else
+					start_dnsmasq_fwd "$log"
+				fi
+				pid=$BGPID
+				say "$key round $r: started (pid $pid), verifying"
+				if ! verify "$pid" "$NS_C" "$SRV_IP" verify.fwd.test "$(ans_re 192.0.2.1)"; then
+					printf '%s\n' "$VLAST" >"$log.verify"
+					record_fail "$key#$r" "FAILED TO START/FORWARD: $(oneline "$log" 2) [dig: $(oneline "$log.verify" 4)]"
+					stop_server "$pid" "$s"
+					continue
+				fi
+				if [ "$phase" = cold ]; then
+					# -n 1: one pass over the unique names, so none repeats;
+					# the warm-up uses other names.
+					measure "$key" "$r" "$pid" "$TMP/q-cold" "$TMP/q-cold-warmup" -n 1 || true
+				else
+					measure "$key" "$r" "$pid" "$TMP/q-warm" "$TMP/q-warm" || true
+				fi
+				stop_server "$pid" "$s"
+			done
+		done
+	done
+	stop_server "$up" upstream
+	for s in "${servers[@]}"; do
+		aggregate "fwd/cold/$s"
+		aggregate "fwd/warm/$s"
+	done
+	return 0
+}
+
+# --- part 3: glued's resident memory --------------------------------------------
+MEM_IDLE= MEM_FULL= MEM_NOTE=
+part_mem() {
+	local pid last=$((MEM_NAMES - 1)) last_ip
+	local s=glued
+	glued_ok mem/glued || return 0
+	last_ip=$(awk -v n="name$last" '$2 == n { print $1 }' "$HOSTS_MEM")
+	start_glued "$OUT/mem-idle.log" "" "$UP_IP:53"
+	pid=$BGPID
+	if verify "$pid" "$NS_C" "$SRV_IP" nosuchname 'status: NXDOMAIN'; then
+		sleep 1
+		MEM_IDLE="$(vm_kb "$pid" VmRSS) $(vm_kb "$pid" VmHWM)"
+	else
+		record_fail mem/idle "FAILED TO START/ANSWER: $(oneline "$OUT/mem-idle.log" 2)"
+	fi
+	stop_server "$pid" "$s"
+	start_glued "$OUT/mem-full.log" "$HOSTS_MEM" "$UP_IP:53"
+	pid=$BGPID
+	if ! verify "$pid" "$NS_C" "$SRV_IP" name0 "$(ans_re 10.64.0.1)"; then
+		record_fail mem/full "FAILED TO START/ANSWER: $(oneline "$OUT/mem-full.log" 2)"
+	else
+		if ! verify "$pid" "$NS_C" "$SRV_IP" "name$last" "$(ans_re "$last_ip")"; then
+			MEM_NOTE="name$last NOT answered: glued did not load all $MEM_NAMES names"
+			MEM_NOTE+=" (its log: $(grep -m1 -E 'hosts|warn' "$OUT/mem-full.log" |
+				sed 's/^[^ ]* //' | cut -c1-160))"
+			say "mem: $MEM_NOTE"
+		fi
+		sleep 1
+		MEM_FULL="$(vm_kb "$pid" VmRSS) $(vm_kb "$pid" VmHWM)"
+	fi
+	stop_server "$pid" "$s"
+	return 0
+}
+
+# --- environment ----------------------------------------------------------------
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+environment() {
+	local rev
+	rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+	git diff --quiet HEAD -- userspace include 2>/dev/null || rev="$rev (+uncommitted changes)"
+	echo "date:      $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+	echo "kernel:    $(uname -sr)"
+	echo "cpu:       $(nproc) x $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
+	echo "memory:    $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+	echo "load:      at start $LOAD_START, now $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews figures)"
+	echo "dnsperf:   $(dnsperf -h 2>&1 | awk '/^Version/ { print $2 }')"
+	echo "dnsmasq:   $(dnsmasq --version | awk 'NR == 1 { print $3 }')"
+	echo "unbound:   $(unbound -V 2>&1 | awk '/^Version/ { print $2 }')"
+	if [ -x "$GLUED" ]; then
+		echo "glued:     $("$GLUED" --version 2>&1 | head -1), tree at $rev"
+	else
+		echo "glued:     not built (tree at $rev)"
+	fi
+	echo "knobs:     BENCH_SECONDS=$SECONDS_RUN BENCH_WARMUP=$WARMUP BENCH_ROUNDS=$ROUNDS" \
+		"BENCH_FWD_ROUNDS=$FWD_ROUNDS BENCH_CLIENTS=$CLIENTS BENCH_THREADS=$THREADS"
+	echo "           BENCH_OUTSTANDING=$OUTSTANDING BENCH_QPS=${MAXQPS:-unlimited} BENCH_PIN=$PIN" \
+		"(client+upstream: ${cpu_client[*]:-unpinned}; server: ${cpu_server[*]:-unpinned})" \
+		"BENCH_UNBOUND_THREADS=$UNBOUND_THREADS"
+	echo "           BENCH_NAMES=$NAMES BENCH_COLD_NAMES=$COLD_NAMES" \
+		"BENCH_WARM_NAMES=$WARM_NAMES BENCH_MEM_NAMES=$MEM_NAMES"
+	echo "path:      dnsperf in netns $NS_C ($CLI_IP) -> veth -> netns $NS_S ($SRV_IP:53);" \
+		"upstream $UP_IP:53 on the server netns' lo"
+}
+
+# --- report ---------------------------------------------------------------------
+col() { awk -F'\t' -v k="$1" -v c="$2" '$1 == k { v = $c } END { print v }' "$RESULTS"; }
+
+hdr() {
+	printf '  %-14s %8s %7s %7s %6s %5s %7s %7s  %-22s %s\n' server "qps" "lat ms" "sd ms" lost \
+		cpu "cpu/q" "cpu0/1" "qps of every round" "rcodes (best round)"
+}
+row() {	# <label> <key>
+	local st
+	st=$(col "$2" 2)
+	if [ -z "$st" ]; then
+		printf '  %-14s %s\n' "$1" "not run"
+	elif [ "$st" != ok ]; then
+		printf '  %-14s %s\n' "$1" "$st"
+	else
+		printf '  %-14s %8s %7s %7s %6s %4s%% %5sus %3s/%3s  %-22s %s\n' "$1" "$(col "$2" 3)" \
+			"$(col "$2" 4)" "$(col "$2" 5)" "$(col "$2" 7)" "$(col "$2" 10)" "$(col "$2" 11)" \
+			"$(col "$2" 14)" "$(col "$2" 15)" "$(col "$2" 13)" "$(col "$2" 8)"
+	fi
+}
+
+ratio() {	# <key a> <key b> <column>: a/b or "n/a"
+	local a b
+	a=$(col "$1" "$3") b=$(col "$2" "$3")
+	[ "$(col "$1" 2)" = ok ] && [ "$(col "$2" 2)" = ok ] || { echo n/a; return; }
+	awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'
+}
+
+mb() { if [ -n "$1" ]; then awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }'; else echo n/a; fi; }
+
+report() {
+	local s best= bestq=0 q
+	echo "=== glued benchmark ($STAMP) ==="
+	environment
+	echo
+	echo "qps: best round; lat/sd: dnsperf's average latency and its standard deviation in that"
+	echo "round; lost: dnsperf's lost queries; cpu: the server process's CPU (user+sys, one core ="
+	echo "100%); cpu/q: its CPU time per answered query (softirq work of the veth is not included);"
+	echo "cpu0/1: how busy CPU 0 (dnsperf, upstream) and CPU 1 (server) were, anything included."
+	if [[ " $PARTS " == *" auth "* ]]; then
+		echo
+		echo "--- authoritative: $NAMES names (name0..name$((NAMES - 1)) A), random order," \
+			"${SECONDS_RUN}s after ${WARMUP}s warm-up, $ROUNDS rounds ---"
+		hdr
+		for s in $SERVERS; do row "$s" "auth/$s"; done
+		for s in $SERVERS; do
+			[ "$s" = glued ] && continue
+			q=$(col "auth/$s" 3)
+			if [ "$(col "auth/$s" 2)" = ok ] &&
+				awk -v a="$q" -v b="$bestq" 'BEGIN { exit !(a > b) }'; then
+				best=$s bestq=$q
+			fi
+			echo "  glued / $s: $(ratio auth/glued "auth/$s" 3) qps," \
+				"$(ratio auth/glued "auth/$s" 11) CPU per query"
+		done
+		[ -n "$best" ] &&
+			echo "  glued / best ($best): $(ratio auth/glued "auth/$best" 3) qps  (goal >= 1.00x)"
+	fi
+	if [[ " $PARTS " == *" fwd "* ]]; then
+		echo
+		echo "--- forwarding to one upstream (dnsmasq --address=/fwd.test/, TTL 300), $FWD_ROUNDS rounds;"
+		echo "    cold: $COLD_NAMES unique names, one pass (-n 1), fresh server; warm: $WARM_NAMES names repeated ---"
+		hdr
+		row "glued cold" fwd/cold/glued
+		row "dnsmasq cold" fwd/cold/dnsmasq
+		row "glued warm" fwd/warm/glued
+		row "dnsmasq warm" fwd/warm/dnsmasq
+		[ -n "$(col fwd/upstream 2)" ] && echo "  upstream: $(col fwd/upstream 2)"
+		echo "  glued / dnsmasq: cold $(ratio fwd/cold/glued fwd/cold/dnsmasq 3) qps," \
+			"warm $(ratio fwd/warm/glued fwd/warm/dnsmasq 3) qps"
+	fi
+	if [[ " $PARTS " == *" mem "* ]]; then
+		echo
+		echo "--- glued resident memory (VmRSS / VmHWM peak), goal <= 20 MB ---"
+		echo "  idle, no names:           $(mb "${MEM_IDLE% *}") / $(mb "${MEM_IDLE#* }")"
+		echo "  $MEM_NAMES names (hosts file): $(mb "${MEM_FULL% *}") / $(mb "${MEM_FULL#* }")"
+		[ -n "$MEM_NOTE" ] && echo "    WARNING: $MEM_NOTE"
+		[ -n "$LOAD_RSS" ] &&
+			echo "  $NAMES names after an auth run: $(mb "${LOAD_RSS% *}") / $(mb "${LOAD_RSS#* }")"
+		awk -F'\t' '$1 ~ /^mem\// { print "  " $1 ": " $2 }' "$RESULTS"
+	fi
+	if [ "${#PORT_WAITS[@]}" -gt 0 ]; then
+		echo
+		echo "note: port 53 was still bound after the server process had exited" \
+			"(waited before the next start): ${PORT_WAITS[*]}"
+	fi
+	echo
+	echo "--- commands (each distinct one once; \$TMP = a per-run temp dir) ---"
+	local c
+	for c in "${CMDS[@]}"; do
+		printf '  %s\n' "${c//$TMP/\$TMP}"
+	done | awk '!seen[$0]++'
+	echo
+	echo "raw outputs: $OUT"
+}
+
+# --- main -----------------------------------------------------------------------
+say "output in $OUT; parts: $PARTS; servers: $SERVERS"
+environment >&2
+if [[ " $PARTS " == *" auth "* ]]; then part_auth; fi
+if [[ " $PARTS " == *" fwd "* ]]; then part_fwd; fi
+if [[ " $PARTS " == *" mem "* ]]; then part_mem; fi
+report | tee "$OUT/summary.txt"
