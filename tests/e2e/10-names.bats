@@ -245,6 +245,24 @@ teardown() { e2e_teardown_test; }
 	! grep -qi 'nosuchcontainer' "$E2E_DIR/dnsmasq.log" || fail "the single label reached the upstream"
 }
 
+@test "GLUED_HOSTS_FILE: static records answered, edits followed, bad lines reported by number" {
+	E2E_RESTORE_GLUED=1
+	f=$E2E_DIR/h1/hosts
+	printf '# static\n192.0.2.50 static1 static1-alias\n2001:db8::50 static1\nnot-an-address bad1\n' >"$f"
+	glued_restart h1 GLUED_HOSTS_FILE="$f"
+	expect_dns 5 A static1 "NOERROR 192.0.2.50"
+	expect_dns 5 AAAA static1 "NOERROR 2001:db8::50"
+	expect_dns 5 A StAtIc1-AlIaS "NOERROR 192.0.2.50"
+	dq -x 192.0.2.50
+	grep -qx 'static1\.' < <(dq_answers PTR) || fail "PTR for a hosts-file address: $(dq_answers PTR)"
+	grep -q "hosts: $f:4: .*line skipped" "$E2E_DIR/h1/glued.log" || fail "bad line 4 not reported"
+	# Replaced as editors and config tools do (write aside, rename).
+	printf '192.0.2.51 static2\n' >"$f.new"
+	mv "$f.new" "$f"
+	expect_dns 10 A static2 "NOERROR 192.0.2.51"
+	expect_dns 5 A static1 NXDOMAIN
+}
+
 @test "IPv6 transport: with GLUED_DNS_BIND=[::]:53 glued answers over IPv6, UDP and TCP" {
 	E2E_RESTORE_GLUED=1
 	ctr_run h1 six1
