@@ -20,27 +20,26 @@ static __always_inline __u16 csum_fold(__u64 s)
 	return (__u16)s;
 }
 
-/* Sum of len bytes of a map value (scratch) starting at m, len <= max_len
- * (a constant: it bounds the loop). A trailing odd byte is the high half of
- * a network-order word. Branch-free, so the verifier walks it once. */
-static __always_inline __u64 csum_bytes(const __u8 *m, __u32 len, const __u32 max_len)
+/* Sum of the first len bytes (len <= 512) of a map value buffer of at
+ * least len + 3 bytes (the scratch), as the UDP checksum counts them. One
+ * bpf_csum_diff() call (csum_partial in the kernel) instead of a loop: no
+ * per-word instructions and nothing for the verifier to walk. It wants a
+ * multiple of 4, so up to three zero bytes are written after the data
+ * (zeros do not change the sum). */
+static __always_inline __u64 csum_buf(__u8 *m, __u32 len)
 {
-	__u64 s = 0;
+	__s64 s;
 
-	if (len > max_len)
+	barrier_var(len); /* verifier: check and use the same register */
+	if (len > 512)
 		return CSUM_BAD;
-	for (__u32 i = 0; i < max_len / 4; i++) {
-		__u32 w = *(const __u32 *)(m + i * 4);
-		__u32 in = (i * 4 + 3 - len) >> 31; /* 1 if the word is inside */
-
-		/* verifier: a branch here would split len's range per word */
-		s += w & -in;
-	}
-	if (len & 2)
-		s += *(const __u16 *)(m + (len & ~3u));
-	if (len & 1)
-		s += bpf_htons((__u16)m[len & ~1u] << 8);
-	return s;
+	m[len] = 0;
+	m[len + 1] = 0;
+	m[len + 2] = 0;
+	s = bpf_csum_diff(NULL, 0, (__be32 *)m, (len + 3) & ~3u, 0);
+	if (s < 0)
+		return CSUM_BAD;
+	return (__u32)s;
 }
 
 /* Sum of a 20-byte IPv4 header (checked by the caller). */

@@ -188,7 +188,8 @@ static __always_inline __u32 plan_dns(const __u8 *m, __u32 mlen, const struct gl
 	struct glued_name_key key = {};
 	const struct glued_name_val *val;
 	__u16 flags, qtype, arcount, limit = DNS_UDP_MIN;
-	__u32 len, alen, n, q, zero = 0, *rot, bad = 0;
+	__u32 len, alen, n, q, zero = 0, *rot;
+	__u64 bad = 0;
 
 	flags = rd16(m, 2);
 	if (flags & DNS_QR)
@@ -211,17 +212,25 @@ static __always_inline __u32 plan_dns(const __u8 *m, __u32 mlen, const struct gl
 		return GLUED_STAT_label_too_long;
 	if (DNS_HDR + 1 + len + 5 > mlen)
 		return GLUED_STAT_truncated;
-	/* Lowercase into the zero-padded key. Branch-free on purpose: a
-	 * branch on i < len would split len's range at every step and the
-	 * verifier would walk the rest of the program once per length. */
-	for (__u32 i = 0; i < LABEL_MAX; i++) {
-		__u32 b = m[DNS_HDR + 1 + i];
-		__u32 in = (i - len) >> 31;	     /* 1 if i < len */
-		__s32 x = (__s32)b - 'A';
-		__u32 up = ~((__u32)(x | (25 - x)) >> 31) & 1; /* 'A'..'Z' */
+	/* Lowercase into the zero-padded key, eight bytes at a time (SWAR):
+	 * branch-free, because a branch on the length would split its range
+	 * and the verifier would walk the rest once per length. Bytes past
+	 * the label are masked to zero in the key and to non-zero for the
+	 * NUL test. Little-endian: byte k of a word is bits 8k..8k+7. */
+	for (__u32 w = 0; w < GLUED_NAME_LEN / 8; w++) {
+		__u64 x = *(const __u64 *)(m + DNS_HDR + 1 + w * 8);
+		__s64 t = (__s64)len - (__s64)(w * 8);
+		__u64 mask, h, up;
 
-		bad |= in & ((b - 1) >> 31); /* a NUL inside the label */
-		key.name[i] = (__u8)((b + (up << 5)) & -in);
+		t &= ~(t >> 63);		   /* max(t, 0) */
+		t = 8 + ((t - 8) & ((t - 8) >> 63)); /* min(t, 8) */
+		mask = ((1ULL << (4 * t)) << (4 * t)) - 1;
+		h = x & 0x7f7f7f7f7f7f7f7fULL;
+		up = ~x & ((h + 0x3f3f3f3f3f3f3f3fULL) ^ (h + 0x2525252525252525ULL)) &
+		     0x8080808080808080ULL; /* ASCII and 'A' <= b <= 'Z' */
+		*(__u64 *)&key.name[w * 8] = (x | up >> 2) & mask;
+		x |= ~mask;
+		bad |= (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
 	}
 	if (bad)
 		return GLUED_STAT_label_bad; /* no table name holds a NUL */
@@ -419,21 +428,31 @@ static __always_inline __u32 plan(void *ctx, const void *data, const void *data_
 		return stat;
 	p->total = (__u32)((const void *)(udp + 1) - data) + p->dns_len;
 	if (tc)
-		p->old_sum = csum_bytes(p->s->msg, mlen, GLUED_QUERY_MAX);
+		p->old_sum = csum_buf(p->s->msg, mlen);
 	return stat;
 }
 
 /* --- reply ----------------------------------------------------------------------------------- */
 
+/* idx + 1, wrapping to 0 at n; branch-free (see build_dns()), no division. */
+static __always_inline __u32 next_idx(__u32 idx, __u32 n)
+{
+	__u32 ge;
+
+	idx += 1;
+	ge = ((idx - n) >> 31) ^ 1; /* idx >= n; both are < 2^31 */
+	return idx - (n & -ge);
+}
+
 /* Answers and OPT into scratch after the question; the header too.
  * verifier: every slot is written, used or not (slots past n hold junk
  * that is never stored: the reply is dns_len bytes and the OPT lands on
- * its own offset). An early exit at k == n would split n's range at each
- * step and multiply the states of everything after. */
+ * its own offset). An early exit at k == n split n's range at each step
+ * and multiplied the states of everything after past the limit. */
 static __always_inline void build_dns(const struct plan *p)
 {
 	__u8 *m = p->s->msg, *a;
-	__u32 o = p->qend & 0x7f, n = p->n;
+	__u32 o = p->qend & 0x7f, n = p->n, idx = p->start;
 	__u16 flags = rd16(m, 2);
 
 	wr16(m, 2, DNS_QR | DNS_AA | DNS_RA | (flags & (DNS_RD | DNS_CD)));
@@ -442,8 +461,6 @@ static __always_inline void build_dns(const struct plan *p)
 	wr16(m, 10, p->opt);
 	if (p->aaaa) {
 		for (__u32 k = 0; k < GLUED_V6_MAX; k++) {
-			__u32 idx = (p->start + k) % n; /* BPF: x % 0 == x */
-
 			a = m + o;
 			a[0] = 0xc0;
 			a[1] = DNS_HDR;
@@ -456,11 +473,10 @@ static __always_inline void build_dns(const struct plan *p)
 			a[11] = 16;
 			__builtin_memcpy(a + ANSWER_FIXED, p->val->v6[idx & (GLUED_V6_MAX - 1)], 16);
 			o += ANSWER_FIXED + 16;
+			idx = next_idx(idx, n);
 		}
 	} else {
 		for (__u32 k = 0; k < GLUED_V4_MAX; k++) {
-			__u32 idx = (p->start + k) % n;
-
 			a = m + o;
 			a[0] = 0xc0;
 			a[1] = DNS_HDR;
@@ -473,6 +489,7 @@ static __always_inline void build_dns(const struct plan *p)
 			a[11] = 4;
 			__builtin_memcpy(a + ANSWER_FIXED, p->val->v4[idx & (GLUED_V4_MAX - 1)], 4);
 			o += ANSWER_FIXED + 4;
+			idx = next_idx(idx, n);
 		}
 	}
 	if (p->opt) {
@@ -595,7 +612,7 @@ int glued_xdp_dns(struct xdp_md *ctx)
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
 	hdr = build(ctx, data, data_end, &p, 0);
-	dns = csum_bytes(p.s->msg, p.dns_len, GLUED_QUERY_MAX);
+	dns = csum_buf(p.s->msg, p.dns_len);
 	data = (void *)(long)ctx->data; /* store_bytes may move nothing, but re-read */
 	data_end = (void *)(long)ctx->data_end;
 	check = udp_check(data, data_end, &p);
@@ -641,7 +658,7 @@ int glued_tc_dns(struct __sk_buff *skb)
 		goto err;
 	old_check = *check;
 	hdr = build(skb, data, data_end, &p, 1);
-	dns = csum_bytes(p.s->msg, p.dns_len, GLUED_QUERY_MAX);
+	dns = csum_buf(p.s->msg, p.dns_len);
 	if (hdr == CSUM_BAD || dns == CSUM_BAD || p.old_sum == CSUM_BAD)
 		goto err;
 	csum_off = p.l3_off + (p.v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr)) +

@@ -1,0 +1,76 @@
+/* Table → BPF map encoding (see bpf_names.h). Pure: no syscalls, no
+ * logging, no allocation; the caller does the bpf_map_* calls.
+ */
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "io/bpf_names.h"
+
+int bpf_names_key(const char *name, size_t len, struct glued_name_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	if (len >= GLUED_NAME_LEN || !table_name_valid(name, len))
+		return GLUED_EMALF;
+	table_lower(key->name, name, len);
+	return 0;
+}
+
+int bpf_names_encode(const char *name, size_t len, const struct table_answer *ans,
+		     struct glued_name_key *key, struct glued_name_val *val)
+{
+	int err = bpf_names_key(name, len, key);
+
+	memset(val, 0, sizeof(*val));
+	if (err)
+		return err;
+	if (ans->n_v4 > GLUED_V4_MAX) {
+		val->flags |= GLUED_NAME_V4_OVERFLOW;
+	} else {
+		for (size_t i = 0; i < ans->n_v4; i++)
+			memcpy(val->v4[i], ans->v4[i].b, 4);
+		val->n_v4 = (uint8_t)ans->n_v4;
+	}
+	if (ans->n_v6 > GLUED_V6_MAX) {
+		val->flags |= GLUED_NAME_V6_OVERFLOW;
+	} else {
+		for (size_t i = 0; i < ans->n_v6; i++)
+			memcpy(val->v6[i], ans->v6[i].b, 16);
+		val->n_v6 = (uint8_t)ans->n_v6;
+	}
+	return 0;
+}
+
+void bpf_config_init(struct glued_config *c, uint32_t ttl_s, uint16_t port)
+{
+	memset(c, 0, sizeof(*c));
+	c->abi_version = GLUED_ABI_VERSION;
+	c->ttl_s = ttl_s;
+	c->port_be = htons(port);
+	c->flags = GLUED_CFG_ENABLED;
+}
+
+int bpf_local_key(const struct glued_addr *a, struct glued_local_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (addr_is_any(a))
+		return GLUED_EMALF;
+	if (a->family == AF_INET) {
+		k->family = GLUED_FAMILY_V4;
+		memcpy(k->addr, a->b, 4);
+	} else if (a->family == AF_INET6) {
+		k->family = GLUED_FAMILY_V6;
+		memcpy(k->addr, a->b, 16);
+	} else {
+		return GLUED_EMALF;
+	}
+	return 0;
+}
+
+#define STAT_NAME_(n) #n,
+static const char *const stat_names[GLUED_STAT_MAX] = {GLUED_STATS(STAT_NAME_)};
+#undef STAT_NAME_
+
+const char *bpf_stat_name(unsigned stat)
+{
+	return stat < GLUED_STAT_MAX ? stat_names[stat] : NULL;
+}

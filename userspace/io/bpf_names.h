@@ -1,0 +1,46 @@
+/* Encoding of glued's name table into the BPF maps' keys and values
+ * (include/glued/abi.h): one name and its table_answer in, one
+ * glued_names key and value out; also the config value, local-address
+ * keys and counter names. Pure functions, no syscalls: the daemon's
+ * mirror (io/fastpath.c) and the BPF tests share them so that what the
+ * tests check is what the daemon writes.
+ *
+ * Writing a name: bpf_map_update_elem(names_fd, &key, &val, BPF_ANY) with
+ * the whole value; the program never sees half of it. Removing one:
+ * bpf_map_delete_elem(names_fd, &key).
+ */
+#ifndef GLUED_IO_BPF_NAMES_H
+#define GLUED_IO_BPF_NAMES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "glued/abi.h"
+#include "core/table.h"
+#include "lib/addr.h"
+#include "lib/err.h"
+
+/* The key of a name: lowercased, zero-padded. GLUED_EMALF if name[0..len)
+ * is not a valid table label (table_name_valid()). */
+int bpf_names_key(const char *name, size_t len, struct glued_name_key *key) GLUED_MUST_CHECK;
+
+/* Key and value for a name as table_lookup() answers it: addresses copied
+ * in table order (the program rotates them like dns_answer()); a family
+ * with more than GLUED_V4_MAX / GLUED_V6_MAX addresses sets its overflow
+ * flag and stores none (userspace answers it). Every byte of *key and *val
+ * is written (pads zero). Errors as bpf_names_key(). */
+int bpf_names_encode(const char *name, size_t len, const struct table_answer *ans,
+		     struct glued_name_key *key, struct glued_name_val *val) GLUED_MUST_CHECK;
+
+/* glued_config value: ABI version, TTL, port (host order in, stored network
+ * order), enabled. */
+void bpf_config_init(struct glued_config *c, uint32_t ttl_s, uint16_t port);
+
+/* glued_addrs key for a local address. GLUED_EMALF for a family other than
+ * AF_INET/AF_INET6 or the wildcard address (never a valid destination). */
+int bpf_local_key(const struct glued_addr *a, struct glued_local_key *k) GLUED_MUST_CHECK;
+
+/* "answered", "miss", ... for a counter index; NULL past GLUED_STAT_MAX. */
+const char *bpf_stat_name(unsigned stat);
+
+#endif
