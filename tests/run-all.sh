@@ -11,7 +11,8 @@ run() { # name, command...
 	local name=$1; shift
 	local t0=$(date +%s) out line
 	echo "== $name"
-	out=$("$@" 2>&1 | tee /dev/stderr | tail -n 1)
+	"$@" 2>&1 | tee "build/test-logs/$name.out"
+	out=$(tail -n 1 "build/test-logs/$name.out")
 	line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" <<<"$out")
 	if [ -z "$line" ]; then
 		echo "== $name: no summary line; counted as one failure"
