@@ -62,7 +62,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct glued_config);
+	__type(value, struct glued_bpf_config);
 } glued_config SEC(".maps");
 
 struct {
@@ -182,7 +182,7 @@ static __always_inline long store_bytes(void *ctx, __u32 off, void *buf, __u32 l
 
 /* The DNS message m[0..mlen) (mlen in [12, GLUED_QUERY_MAX]). Returns a
  * glued_stat: answered or nodata with *p filled, or the reason to pass. */
-static __always_inline __u32 plan_dns(const __u8 *m, __u32 mlen, const struct glued_config *cfg,
+static __always_inline __u32 plan_dns(const __u8 *m, __u32 mlen, const struct glued_bpf_config *cfg,
 				      struct plan *p)
 {
 	struct glued_name_key key = {};
@@ -312,7 +312,7 @@ static __always_inline __u32 plan(void *ctx, const void *data, const void *data_
 				  struct plan *p, const int tc)
 {
 	const struct ethhdr *eth = data;
-	const struct glued_config *cfg;
+	const struct glued_bpf_config *cfg;
 	struct glued_local_key lk = {};
 	const struct udphdr *udp;
 	__u32 zero = 0, ulen, mlen, stat;

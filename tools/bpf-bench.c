@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS},
 		{.code = BPF_JMP | BPF_EXIT},
 	};
-	struct glued_config cfg = {.abi_version = GLUED_ABI_VERSION, .ttl_s = 5,
+	struct glued_bpf_config cfg = {.abi_version = GLUED_ABI_VERSION, .ttl_s = 5,
 				   .port_be = htons(53), .flags = GLUED_CFG_ENABLED};
 	struct glued_local_key lk = {.family = GLUED_FAMILY_V4, .addr = {10, 0, 0, 1}};
 	struct glued_local_val lv = {0};

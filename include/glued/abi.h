@@ -84,7 +84,7 @@ enum glued_config_flags {
 	GLUED_CFG_ENABLED = 1 << 0, /* clear: the program passes everything */
 };
 
-struct glued_config {
+struct glued_bpf_config {
 	__u32 abi_version; /* GLUED_ABI_VERSION, else everything passes */
 	__u32 ttl_s;	   /* TTL of answers (dns_answer_cfg.ttl_s) */
 	__be16 port_be;	   /* UDP port glued serves, network order */
@@ -153,9 +153,9 @@ GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_name_val, v6) == 8 + 4 * GLUED
 GLUED_ABI_ASSERT_(sizeof(struct glued_local_key) == 20);
 GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_local_key, addr) == 4);
 GLUED_ABI_ASSERT_(sizeof(struct glued_local_val) == 4);
-GLUED_ABI_ASSERT_(sizeof(struct glued_config) == 16);
-GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_config, port_be) == 8);
-GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_config, flags) == 12);
+GLUED_ABI_ASSERT_(sizeof(struct glued_bpf_config) == 16);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_bpf_config, port_be) == 8);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_bpf_config, flags) == 12);
 GLUED_ABI_ASSERT_(sizeof(struct glued_stats) == GLUED_STAT_MAX * sizeof(__u64));
 GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_stats, error) ==
 		  GLUED_STAT_error * sizeof(__u64));

@@ -117,7 +117,7 @@ static void setup_table(void)
 
 static int set_config(uint32_t flags)
 {
-	struct glued_config c;
+	struct glued_bpf_config c;
 	uint32_t k = 0;
 
 	bpf_config_init(&c, TTL_S, 53);

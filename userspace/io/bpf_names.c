@@ -40,7 +40,7 @@ int bpf_names_encode(const char *name, size_t len, const struct table_answer *an
 	return 0;
 }
 
-void bpf_config_init(struct glued_config *c, uint32_t ttl_s, uint16_t port)
+void bpf_config_init(struct glued_bpf_config *c, uint32_t ttl_s, uint16_t port)
 {
 	memset(c, 0, sizeof(*c));
 	c->abi_version = GLUED_ABI_VERSION;

@@ -34,7 +34,7 @@ int bpf_names_encode(const char *name, size_t len, const struct table_answer *an
 
 /* glued_config value: ABI version, TTL, port (host order in, stored network
  * order), enabled. */
-void bpf_config_init(struct glued_config *c, uint32_t ttl_s, uint16_t port);
+void bpf_config_init(struct glued_bpf_config *c, uint32_t ttl_s, uint16_t port);
 
 /* glued_addrs key for a local address. GLUED_EMALF for a family other than
  * AF_INET/AF_INET6 or the wildcard address (never a valid destination). */
