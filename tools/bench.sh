@@ -22,12 +22,14 @@
 #   BENCH_TIMEOUT=2                     dnsperf -t: a later answer counts as lost
 #   BENCH_PIN=1                         client (+ upstream) on CPU 0, server on CPU 1
 #   BENCH_UNBOUND_THREADS=1             unbound num-threads
+#   BENCH_DNSMASQ_FWD_MAX=1000          dnsmasq --dns-forward-max (its default 150 REFUSEs
+#                                       part of a cold run)
 #   BENCH_NAMES=1000 BENCH_MEM_NAMES=10000
 #   BENCH_COLD_NAMES=200000 BENCH_WARM_NAMES=100
 #   BENCH_PARTS="auth fwd mem"          which parts to run
 #   BENCH_SERVERS="glued dnsmasq unbound"
-#   BENCH_PERF=0                        1: perf record glued during its runs
-#   BENCH_STRACE=0                      1: strace -c glued for 3 s during its runs
+#   BENCH_PERF=0                        1: perf record glued (extra 4 s run after round 1)
+#   BENCH_STRACE=0                      1: strace -c glued (extra run after round 1)
 #   BENCH_OUT=build/bench/<date>        where raw outputs and summary go
 #   GLUED=build/glued
 set -euo pipefail
@@ -44,6 +46,7 @@ MAXQPS=${BENCH_QPS:-}
 TIMEOUT=${BENCH_TIMEOUT:-2}
 PIN=${BENCH_PIN:-1}
 UNBOUND_THREADS=${BENCH_UNBOUND_THREADS:-1}
+DNSMASQ_FWD_MAX=${BENCH_DNSMASQ_FWD_MAX:-1000}
 NAMES=${BENCH_NAMES:-1000}
 MEM_NAMES=${BENCH_MEM_NAMES:-10000}
 COLD_NAMES=${BENCH_COLD_NAMES:-200000}
@@ -198,7 +201,7 @@ start_dnsmasq_auth() {	# <log>
 
 start_dnsmasq_fwd() {	# <log>
 	bg_start "$1" ip netns exec "$NS_S" "${cpu_server[@]}" dnsmasq "${DNSMASQ_COMMON[@]}" \
-		--listen-address="$SRV_IP" --server="$UP_IP" --cache-size=10000 --dns-forward-max=1000
+		--listen-address="$SRV_IP" --server="$UP_IP" --cache-size=10000 ${DNSMASQ_FWD_MAX:+--dns-forward-max=$DNSMASQ_FWD_MAX}
 }
 
 # The upstream: any name under fwd.test answers 192.0.2.1 with TTL 300, so a
@@ -285,9 +288,24 @@ cpus_stat() {
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
 CLK_TCK=$(getconf CLK_TCK)
 
+# Queries the upstream has answered so far (dnsmasq logs its counters on
+# SIGUSR1), or nothing when no upstream runs.
+UPSTREAM_PID= UPSTREAM_LOG=
+upstream_count() {
+	[ -n "$UPSTREAM_PID" ] || return 0
+	local n i
+	n=$(grep -c 'queries answered locally' "$UPSTREAM_LOG" || true)
+	kill -USR1 "$UPSTREAM_PID" 2>/dev/null || return 0
+	for ((i = 0; i < 40; i++)); do
+		[ "$(grep -c 'queries answered locally' "$UPSTREAM_LOG" || true)" -gt "$n" ] && break
+		sleep 0.05
+	done
+	grep -o 'queries answered locally [0-9]*' "$UPSTREAM_LOG" | tail -1 | awk '{ print $4 }'
+}
+
 # --- dnsperf ------------------------------------------------------------------
 RESULTS=$OUT/results.tsv
-printf 'key\tstatus\tqps\tlat_ms\tsd_ms\tsent\tlost\trcodes\tresp_bytes\tcpu_pct\tcpu_us_per_q\tload1\trounds\tcpu0_busy\tcpu1_busy\n' >"$RESULTS"
+printf 'key\tstatus\tqps\tlat_ms\tsd_ms\tsent\tlost\trcodes\tresp_bytes\tcpu_pct\tcpu_us_per_q\tload1\trounds\tcpu0_busy\tcpu1_busy\tupstream_queries\n' >"$RESULTS"
 
 record_fail() {	# <key> <why>
 	printf '%s\t%s\t\t\t\t\t\t\t\t\t\t\t\n' "$1" "$2" >>"$RESULTS"
@@ -312,7 +330,7 @@ dnsperf_run() {
 measure() {
 	local key=$1 r=$2 pid=$3 q=$4 warmq=$5
 	shift 5
-	local f=$OUT/${key//\//-}.r$r c0 c1 t0 t1 s0 s1
+	local f=$OUT/${key//\//-}.r$r c0 c1 t0 t1 s0 s1 u0 u1
 	if [ "$WARMUP" != 0 ]; then
 		dnsperf_run "$f.warmup.txt" "$warmq" "$WARMUP"
 	fi
@@ -322,11 +340,13 @@ measure() {
 	fi
 	c0=$(cpu_ticks "$pid")
 	s0=$(cpus_stat)
+	u0=$(upstream_count)
 	t0=$(date +%s.%N)
 	dnsperf_run "$f.txt" "$q" "$SECONDS_RUN" "$@"
 	t1=$(date +%s.%N)
 	c1=$(cpu_ticks "$pid")
 	s1=$(cpus_stat)
+	u1=$(upstream_count)
 	if ! kill -0 "$pid" 2>/dev/null; then
 		record_fail "$key#$r" "server DIED during the measured run (see $f.txt and the server log)"
 		return 1
@@ -336,7 +356,8 @@ measure() {
 		return 1
 	fi
 	awk -v key="$key#$r" -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" -v hz="$CLK_TCK" \
-		-v load="$(cut -d' ' -f1 /proc/loadavg)" -v s0="$s0" -v s1="$s1" '
+		-v load="$(cut -d' ' -f1 /proc/loadavg)" -v s0="$s0" -v s1="$s1" \
+		-v up="$([ -n "$u0" ] && [ -n "$u1" ] && echo $((u1 - u0)))" '
 		/Queries sent:/ { sent = $3 }
 		/Queries lost:/ { lost = $3 }
 		/Response codes:/ { sub(/.*Response codes: */, ""); rc = $0 }
@@ -358,8 +379,8 @@ measure() {
 			for (i = 1; i <= n0; i++) d[i] = b[i] - a[i]
 			busy0 = (d[1] + d[2] > 0) ? 100 * d[1] / (d[1] + d[2]) : 0
 			busy1 = (d[3] + d[4] > 0) ? 100 * d[3] / (d[3] + d[4]) : 0
-			printf "%s\tok\t%.0f\t%.3f\t%.3f\t%d\t%d\t%s\t%s\t%.0f\t%.1f\t%s\t\t%.0f\t%.0f\n",
-				key, qps, lat, sd, sent, lost, rc, resp, cpu, us, load, busy0, busy1
+			printf "%s\tok\t%.0f\t%.3f\t%.3f\t%d\t%d\t%s\t%s\t%.0f\t%.1f\t%s\t\t%.0f\t%.0f\t%s\n",
+				key, qps, lat, sd, sent, lost, rc, resp, cpu, us, load, busy0, busy1, up
 		}' "$f.txt" >>"$RESULTS"
 	say "$key round $r: $(tail -1 "$RESULTS" | cut -f3) qps, server cpu $(tail -1 "$RESULTS" | cut -f10)%"
 }
@@ -399,8 +420,11 @@ profile_glued() {	# <key> <pid> <query file>
 		dnsperf_run "$f.perf-dnsperf.txt" "$q" 4
 		wait "$spid" || true
 		forget_pid "$spid"
-		perf report -i "$f.perf.data" --stdio --no-children --percent-limit 1 2>/dev/null |
-			head -200 >"$f.perf.txt" || true
+		{
+			perf report -i "$f.perf.data" --stdio --no-children -g none --sort dso
+			perf report -i "$f.perf.data" --stdio --no-children -g none --sort dso,sym \
+				--percent-limit 0.5
+		} 2>/dev/null | grep -v '^#' | grep -v '^$' >"$f.perf.txt" || true
 		say "$key: perf profile in $f.perf.txt"
 	fi
 	if [ "$STRACE" = 1 ] && command -v strace >/dev/null; then
@@ -414,6 +438,7 @@ profile_glued() {	# <key> <pid> <query file>
 }
 
 vm_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
+mem_of() { echo "$(vm_kb "$1" VmRSS) $(vm_kb "$1" VmHWM) $(vm_kb "$1" RssAnon) $(vm_kb "$1" RssFile)"; }
 oneline() { tail -n "$2" "$1" 2>/dev/null | tr '\n\t' '  ' | cut -c1-300; }
 
 glued_ok() {	# <key>: glued is built, else the row says so
@@ -452,7 +477,7 @@ part_auth() {
 				continue
 			fi
 			if measure "$key" "$r" "$pid" "$TMP/q-auth" "$TMP/q-auth" && [ "$s" = glued ]; then
-				LOAD_RSS="$(vm_kb "$pid" VmRSS) $(vm_kb "$pid" VmHWM)"
+				LOAD_RSS=$(mem_of "$pid")
 				[ "$r" = 1 ] && profile_glued "$key" "$pid" "$TMP/q-auth"
 			fi
 			stop_server "$pid" "$s"
@@ -482,6 +507,7 @@ part_fwd() {
 		stop_server "$up" upstream
 		return 0
 	fi
+	UPSTREAM_PID=$up UPSTREAM_LOG=$OUT/fwd-upstream.log
 	for ((r = 1; r <= FWD_ROUNDS; r++)); do
 		for phase in cold warm; do
 			for s in "${servers[@]}"; do
@@ -512,6 +538,7 @@ part_fwd() {
 		done
 	done
 	stop_server "$up" upstream
+	UPSTREAM_PID=
 	for s in "${servers[@]}"; do
 		aggregate "fwd/cold/$s"
 		aggregate "fwd/warm/$s"
@@ -530,7 +557,7 @@ part_mem() {
 	pid=$BGPID
 	if verify "$pid" "$NS_C" "$SRV_IP" nosuchname 'status: NXDOMAIN'; then
 		sleep 1
-		MEM_IDLE="$(vm_kb "$pid" VmRSS) $(vm_kb "$pid" VmHWM)"
+		MEM_IDLE=$(mem_of "$pid")
 	else
 		record_fail mem/idle "FAILED TO START/ANSWER: $(oneline "$OUT/mem-idle.log" 2)"
 	fi
@@ -547,7 +574,7 @@ part_mem() {
 			say "mem: $MEM_NOTE"
 		fi
 		sleep 1
-		MEM_FULL="$(vm_kb "$pid" VmRSS) $(vm_kb "$pid" VmHWM)"
+		MEM_FULL=$(mem_of "$pid")
 	fi
 	stop_server "$pid" "$s"
 	return 0
@@ -611,7 +638,13 @@ ratio() {	# <key a> <key b> <column>: a/b or "n/a"
 	awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'
 }
 
-mb() { if [ -n "$1" ]; then awk -v k="$1" 'BEGIN { printf "%.1f MB", k / 1024 }'; else echo n/a; fi; }
+# "<rss> <hwm> <anon> <file>" in kB -> one line
+memline() {
+	if [ -z "$1" ]; then echo n/a; return; fi
+	awk -v l="$1" 'BEGIN { split(l, v, " ")
+		printf "VmRSS %.1f MB (anon %.1f, file %.1f), peak VmHWM %.1f MB",
+			v[1] / 1024, v[3] / 1024, v[4] / 1024, v[2] / 1024 }'
+}
 
 report() {
 	local s best= bestq=0 q
@@ -653,15 +686,23 @@ report() {
 		[ -n "$(col fwd/upstream 2)" ] && echo "  upstream: $(col fwd/upstream 2)"
 		echo "  glued / dnsmasq: cold $(ratio fwd/cold/glued fwd/cold/dnsmasq 3) qps," \
 			"warm $(ratio fwd/warm/glued fwd/warm/dnsmasq 3) qps"
+		local k n
+		for k in fwd/cold/glued fwd/cold/dnsmasq fwd/warm/glued fwd/warm/dnsmasq; do
+			n=$(col "$k" 16)
+			[ -n "$n" ] || continue
+			echo "  queries that reached the upstream during $k's best round: $n" \
+				"($(awk -v n="$n" -v s="$(col "$k" 6)" 'BEGIN { printf "%.3f", s ? n / s : 0 }')" \
+				"per query sent)"
+		done
 	fi
 	if [[ " $PARTS " == *" mem "* ]]; then
 		echo
-		echo "--- glued resident memory (VmRSS / VmHWM peak), goal <= 20 MB ---"
-		echo "  idle, no names:           $(mb "${MEM_IDLE% *}") / $(mb "${MEM_IDLE#* }")"
-		echo "  $MEM_NAMES names (hosts file): $(mb "${MEM_FULL% *}") / $(mb "${MEM_FULL#* }")"
+		echo "--- glued resident memory, goal <= 20 MB (file = shared library pages) ---"
+		printf '  %-28s %s\n' "idle, no names:" "$(memline "$MEM_IDLE")"
+		printf '  %-28s %s\n' "$MEM_NAMES names (hosts file):" "$(memline "$MEM_FULL")"
 		[ -n "$MEM_NOTE" ] && echo "    WARNING: $MEM_NOTE"
 		[ -n "$LOAD_RSS" ] &&
-			echo "  $NAMES names after an auth run: $(mb "${LOAD_RSS% *}") / $(mb "${LOAD_RSS#* }")"
+			printf '  %-28s %s\n' "$NAMES names, after auth run:" "$(memline "$LOAD_RSS")"
 		awk -F'\t' '$1 ~ /^mem\// { print "  " $1 ": " $2 }' "$RESULTS"
 	fi
 	if [ "${#PORT_WAITS[@]}" -gt 0 ]; then
