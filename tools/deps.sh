@@ -9,7 +9,8 @@ BUILD_PKGS="make pkg-config clang llvm libclang-rt-14-dev libbpf-dev bpftool lin
   liburing-dev libcurl4-openssl-dev libjansson-dev libsodium-dev libmicrohttpd-dev"
 # Tests and benchmarks: bats, DNS clients and servers, Docker, busybox image.
 TEST_PKGS="bats dnsutils knot-dnsutils dnsperf dnsmasq-base unbound docker.io containerd
-  busybox-static iproute2 jq procps psmisc util-linux iputils-ping ca-certificates tcpdump"
+  busybox-static iproute2 jq procps psmisc util-linux iputils-ping ca-certificates tcpdump
+  curl debootstrap ethtool"
 
 check() {
 	local p
@@ -17,7 +18,7 @@ check() {
 		pkg-config --exists "$p" 2>/dev/null || return 1
 	done
 	for c in clang llvm-strip bpftool bats dig kdig dnsperf dnsmasq unbound dockerd containerd \
-		 busybox jq; do
+		 busybox jq curl debootstrap ethtool; do
 		command -v "$c" >/dev/null 2>&1 || [ -x "/usr/sbin/$c" ] || [ -x /bin/"$c" ] || return 1
 	done
 	return 0
