@@ -157,12 +157,19 @@ struct observer {
 	void *ctx;
 };
 
+struct entry_observer {
+	table_entry_observer_fn fn;
+	void *ctx;
+};
+
 struct table {
 	struct map entries, names, addrs;
 	struct tentry *head, *tail;
 	struct tname *dirty; /* names to tell observers about */
 	struct observer obs[TABLE_OBSERVERS_MAX];
 	size_t n_obs;
+	struct entry_observer eobs[TABLE_OBSERVERS_MAX];
+	size_t n_eobs;
 	size_t records;
 	uint64_t next_seq;
 	uint64_t puts, dels, skipped_names;
@@ -453,6 +460,20 @@ int table_observe(struct table *t, table_observer_fn fn, void *ctx)
 		return GLUED_ELIMIT;
 	t->obs[t->n_obs++] = (struct observer){fn, ctx};
 	return 0;
+}
+
+int table_observe_entries(struct table *t, table_entry_observer_fn fn, void *ctx)
+{
+	if (t->n_eobs == TABLE_OBSERVERS_MAX)
+		return GLUED_ELIMIT;
+	t->eobs[t->n_eobs++] = (struct entry_observer){fn, ctx};
+	return 0;
+}
+
+static void tell_entry(const struct table *t, uint32_t origin, const char *owner)
+{
+	for (size_t i = 0; i < t->n_eobs; i++)
+		t->eobs[i].fn(t->eobs[i].ctx, origin, owner);
 }
 
 /* --- mutation helpers ------------------------------------------------------ */
@@ -812,6 +833,7 @@ int table_put(struct table *t, const struct table_entry *e)
 		if (old) {
 			entry_remove(t, old);
 			flush_dirty(t);
+			tell_entry(t, e->origin, e->owner);
 		}
 		t->puts++;
 		return 0;
@@ -829,6 +851,7 @@ int table_put(struct table *t, const struct table_entry *e)
 	plan_commit(t, &p, &nm, old);
 	flush_dirty(t);
 	t->puts++;
+	tell_entry(t, e->origin, e->owner);
 	return 0;
 }
 
@@ -840,6 +863,7 @@ int table_del(struct table *t, uint32_t origin, const char *owner)
 		return GLUED_ENOTFOUND;
 	entry_remove(t, t->entries.slots[slot].p);
 	flush_dirty(t);
+	tell_entry(t, origin, owner);
 	return 0;
 }
 
@@ -856,6 +880,26 @@ size_t table_del_origin(struct table *t, uint32_t origin)
 		}
 	}
 	flush_dirty(t);
+	if (n)
+		tell_entry(t, origin, NULL);
+	return n;
+}
+
+size_t table_del_origin_except(struct table *t, uint32_t origin, table_keep_fn keep, void *ctx)
+{
+	struct tentry *e, *next;
+	size_t n = 0;
+
+	for (e = t->head; e; e = next) {
+		next = e->next;
+		if (e->origin == origin && !keep(ctx, e->owner)) {
+			entry_remove(t, e);
+			n++;
+		}
+	}
+	flush_dirty(t);
+	if (n)
+		tell_entry(t, origin, NULL);
 	return n;
 }
 

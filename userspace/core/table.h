@@ -109,6 +109,21 @@ const struct table_entry *table_get(const struct table *t, uint32_t origin, cons
 /* Register an observer (at most 4). */
 int table_observe(struct table *t, table_observer_fn fn, void *ctx) GLUED_MUST_CHECK;
 
+/* Entry observers (at most 4), for a replica such as gossip: called after a
+ * put that changed an entry (created it, replaced its names or addresses,
+ * or emptied it: a put equal to the current entry calls nothing) and after
+ * a table_del, with that entry's (origin, owner); after table_del_origin or
+ * table_del_origin_except removed anything, once with owner NULL ("entries
+ * of this origin went"). The table is already in its new state; observers
+ * must not mutate it. */
+typedef void (*table_entry_observer_fn)(void *ctx, uint32_t origin, const char *owner);
+int table_observe_entries(struct table *t, table_entry_observer_fn fn, void *ctx) GLUED_MUST_CHECK;
+
+/* Remove every entry of an origin for which keep(ctx, owner) returns false;
+ * returns how many were removed. keep must not mutate the table. */
+typedef bool (*table_keep_fn)(void *ctx, const char *owner);
+size_t table_del_origin_except(struct table *t, uint32_t origin, table_keep_fn keep, void *ctx);
+
 struct table_stats {
 	size_t entries, names;
 	size_t records; /* distinct (name, address) pairs answered */
