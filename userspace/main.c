@@ -16,6 +16,7 @@
 #include "core/config.h"
 #include "core/table.h"
 #include "io/dns_server.h"
+#include "io/fastpath.h"
 #include "io/file_watch.h"
 #include "io/forwarder.h"
 #include "io/loop.h"
@@ -36,6 +37,7 @@ struct daemon {
 	struct dns_server *dns;
 	struct forwarder *fwd;
 	struct sources *sources;
+	struct fastpath *fastpath;
 	int sig_fd;
 	struct signalfd_siginfo si;
 	struct loop_op sig_op;
@@ -46,13 +48,15 @@ static void usage(FILE *f)
 	size_t need = config_help(NULL, 0, CONFIG_HELP_TEXT);
 	char *help = malloc(need + 1);
 
-	fprintf(f, "usage: glued [--config PATH] [--help] [--version]\n\n"
+	fprintf(f, "usage: glued [--config PATH] [--detach] [--help] [--version]\n\n"
 		   "glued gives Docker containers on many hosts DNS names for each other.\n"
 		   "It watches one Docker network, answers single-label names from the\n"
 		   "cluster-wide table and forwards everything else upstream.\n\n"
 		   "options:\n"
 		   "  -c, --config PATH  read settings from PATH (.json or .toml); default\n"
 		   "                     /etc/glued/glued.json or /etc/glued/glued.toml if present\n"
+		   "      --detach       remove the kernel fast path (every hook and pin under\n"
+		   "                     GLUED_BPF_PIN) and exit\n"
 		   "  -h, --help         this text\n"
 		   "  -V, --version      print the version\n\n"
 		   "environment (wins over the config file):\n");
@@ -144,6 +148,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "detach", no_argument, NULL, 'D' },
 		{ 0 },
 	};
 	struct daemon d = { .sig_fd = -1 };
@@ -151,6 +156,7 @@ int main(int argc, char **argv)
 	struct forwarder_cfg fcfg;
 	const char *config_path = NULL;
 	char ep[ENDPOINT_STRLEN];
+	bool detach = false;
 	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
@@ -161,6 +167,9 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'D':
+			detach = true;
+			break;
 		case 'V':
 			printf("glued %s (%s)\n", GLUED_VERSION, GLUED_GIT_REV);
 			return 0;
@@ -180,6 +189,13 @@ int main(int argc, char **argv)
 		log_warnx("%s", d.cfg.warnings[i]);
 	if (d.cfg.n_warnings_dropped)
 		log_warnx("config: %zu more warnings not shown", d.cfg.n_warnings_dropped);
+	if (detach) {
+		ret = fastpath_remove_pins(d.cfg.bpf_pin);
+		if (ret < 0)
+			fatalx("glued --detach: %s: %s", d.cfg.bpf_pin, glued_strerror(ret));
+		log_info("glued --detach: %d hooks and pins removed under %s", ret, d.cfg.bpf_pin);
+		return 0;
+	}
 	log_info("glued %s (%s) starting", GLUED_VERSION, GLUED_GIT_REV);
 
 	d.table = table_new();
@@ -204,9 +220,16 @@ int main(int argc, char **argv)
 		fatal("glued: forwarder");
 	dns_server_set_forwarder(d.dns, d.fwd);
 
+	d.fastpath = fastpath_new(d.loop, &d.cfg, d.table);
+	if (!d.fastpath)
+		fatal("glued: fastpath");
+	if (fastpath_start(d.fastpath))
+		fatalx("fastpath: GLUED_XDP=on: %s", fastpath_why(d.fastpath));
+
 	d.sources = sources_new(d.loop, &d.cfg, d.table, d.dns, d.fwd);
 	if (!d.sources)
 		fatal("glued: sources");
+	sources_set_fastpath(d.sources, d.fastpath);
 	ret = sources_start(d.sources);
 	if (ret)
 		fatalx("glued: start sources: %s", glued_strerror(ret));
@@ -217,6 +240,7 @@ int main(int argc, char **argv)
 		log_errorx("glued: event loop: %s", glued_strerror(ret));
 
 	sources_free(d.sources);
+	fastpath_free(d.fastpath); /* hooks stay attached: see docs/fastpath-loader.md */
 	forwarder_free(d.fwd);
 	dns_server_free(d.dns);
 	table_free(d.table);

@@ -9,6 +9,7 @@
 #include "core/hosts.h"
 #include "core/resolv.h"
 #include "io/docker.h"
+#include "io/fastpath.h"
 #include "io/file_watch.h"
 #include "io/sources.h"
 #include "lib/clock.h"
@@ -41,6 +42,7 @@ struct sources {
 	struct docker_watch *docker;
 	struct loop_op docker_op;
 	struct docker_network network;
+	struct fastpath *fastpath; /* NULL: none; told the bridge and when synced */
 };
 
 /* --- allow list -------------------------------------------------------------- */
@@ -221,8 +223,12 @@ static void docker_apply(void *ctx, const struct docker_update *u)
 	case DOCKER_UPDATE_NETWORK:
 		s->network = u->network;
 		push_allow(s);
+		fastpath_set_network(s->fastpath, &s->network);
 		break;
 	case DOCKER_UPDATE_STATE:
+		/* connected comes after the first list: the table is in sync */
+		if (u->state.connected)
+			fastpath_table_synced(s->fastpath);
 		break; /* the watcher logs its own state changes */
 	}
 }
@@ -298,6 +304,11 @@ void sources_reload(struct sources *s)
 		file_watch_start(&s->resolv_watch, s->loop, RESOLV_CONF, WATCH_PERIOD_MS,
 				 resolv_changed, s);
 	}
+}
+
+void sources_set_fastpath(struct sources *s, struct fastpath *fp)
+{
+	s->fastpath = fp;
 }
 
 void sources_free(struct sources *s)

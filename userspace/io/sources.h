@@ -24,5 +24,9 @@ int sources_start(struct sources *s) GLUED_MUST_CHECK;
 /* Re-read the hosts file and resolv.conf now (SIGHUP). */
 void sources_reload(struct sources *s);
 void sources_free(struct sources *s);
+/* The fast path to tell about the watched network (bridge, gateways) and
+ * about the table being in sync with Docker; NULL for none. */
+struct fastpath;
+void sources_set_fastpath(struct sources *s, struct fastpath *fp);
 
 #endif

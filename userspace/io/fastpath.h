@@ -1,0 +1,79 @@
+/* The kernel fast path, daemon side: loads the BPF answer program
+ * (bpf/glued_dns.bpf.c, embedded as a libbpf skeleton), pins its maps and
+ * links under GLUED_BPF_PIN, keeps glued_names an exact mirror of the name
+ * table, keeps glued_addrs equal to the addresses glued serves on the hooked
+ * interfaces, attaches and follows the hooks (TC ingress on the watched
+ * network's bridge and on lo, native XDP on GLUED_XDP_IFACES), and hands
+ * the hooks over to a restarted glued with bpf_link_update. It makes no DNS
+ * decision (the program and core/dns_answer do) and never blocks the loop
+ * for long: every call is a handful of bpf() syscalls.
+ *
+ * Lifetime of what it creates: links and maps stay pinned when glued exits
+ * (SIGTERM, SIGINT, SIGKILL alike), so the kernel keeps answering known
+ * names while glued restarts; fastpath_remove_pins() (glued --detach, or
+ * GLUED_XDP=off at start) is the explicit removal. docs/fastpath-loader.md
+ * explains why.
+ */
+#ifndef GLUED_IO_FASTPATH_H
+#define GLUED_IO_FASTPATH_H
+
+#include <stdbool.h>
+
+#include "glued/abi.h"
+#include "core/config.h"
+#include "core/docker_json.h"
+#include "core/table.h"
+#include "io/loop.h"
+#include "lib/err.h"
+
+struct fastpath;
+
+/* Allocation only; nothing touches the kernel yet. cfg and t must outlive
+ * the fast path. NULL on ENOMEM. */
+struct fastpath *fastpath_new(struct loop *l, const struct glued_config *cfg,
+			      struct table *t) GLUED_MUST_CHECK_PTR;
+
+/* Act on cfg->xdp:
+ *   off:  remove a previous glued's links and pins (fastpath_remove_pins),
+ *         return 0;
+ *   auto: mount bpffs if needed, load (adopting pinned maps), update pinned
+ *         links, attach lo and GLUED_XDP_IFACES, register the table
+ *         observer; on any failure log why once, leave the fast path
+ *         inactive and return 0 (userspace serves everything);
+ *   on:   the same, but a failure is returned (the caller exits).
+ * Call after the DNS server listens and before the sources fill the table. */
+int fastpath_start(struct fastpath *fp) GLUED_MUST_CHECK;
+
+/* The watched network changed (DOCKER_UPDATE_NETWORK): follow its bridge
+ * (attach, re-attach on a new ifindex, detach when net->bridge is "") and
+ * its gateway addresses. NULL fp or an inactive fast path: no-op. */
+void fastpath_set_network(struct fastpath *fp, const struct docker_network *net);
+
+/* The table now holds what the sources say (Docker listed and connected):
+ * reconcile glued_names with it (delete keys the table lacks, write every
+ * name that differs). Also run once by a timer if this never comes. NULL
+ * fp or inactive: no-op. */
+void fastpath_table_synced(struct fastpath *fp);
+
+bool fastpath_active(const struct fastpath *fp);
+/* Why the fast path is inactive ("GLUED_XDP=off", "no rights to load BPF
+ * programs (...)", ...); "" when active. */
+const char *fastpath_why(const struct fastpath *fp);
+
+/* The program's per-CPU counters summed over CPUs. -ENODEV when inactive. */
+int fastpath_stats(const struct fastpath *fp, struct glued_stats *out) GLUED_MUST_CHECK;
+/* The same from the pinned map under pin_dir (another process, gluedctl). */
+int fastpath_pinned_stats(const char *pin_dir, struct glued_stats *out) GLUED_MUST_CHECK;
+
+/* Stop refreshing and close every fd. Links and maps stay pinned and
+ * attached; the program stops answering by itself once the liveness
+ * deadline written last passes (docs/fastpath-loader.md). */
+void fastpath_free(struct fastpath *fp);
+
+/* Remove every glued link and pin under pin_dir (links are detached when
+ * their pin goes), classic clsact filters a fallback attach left, and the
+ * directory. Returns the number of objects removed (0: nothing was there)
+ * or a negative code; logs what it removed. */
+int fastpath_remove_pins(const char *pin_dir) GLUED_MUST_CHECK;
+
+#endif
