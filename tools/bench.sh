@@ -141,6 +141,13 @@ export PATH=$PATH:/usr/sbin:/sbin
 mkdir -p "$OUT"
 TMP=$(mktemp -d /tmp/glued-bench.XXXXXX)
 chmod 755 "$TMP"
+# Run a private copy: a rebuild of build/glued during the run must not change
+# (or remove) the binary being measured.
+GLUED_SRC=$GLUED
+if [ -x "$GLUED" ]; then
+	cp "$GLUED" "$TMP/glued"
+	GLUED=$TMP/glued
+fi
 
 # --- namespaces ---------------------------------------------------------------
 ip netns add "$NS_C"
@@ -443,7 +450,7 @@ oneline() { tail -n "$2" "$1" 2>/dev/null | tr '\n\t' '  ' | cut -c1-300; }
 
 glued_ok() {	# <key>: glued is built, else the row says so
 	[ -x "$GLUED" ] && return 0
-	record_fail "$1" "NOT RUN: $GLUED is not built"
+	record_fail "$1" "NOT RUN: $GLUED_SRC is not built"
 	return 1
 }
 want() { [[ " $SERVERS " == *" $1 "* ]]; }
@@ -595,7 +602,7 @@ environment() {
 	echo "dnsmasq:   $(dnsmasq --version | awk 'NR == 1 { print $3 }')"
 	echo "unbound:   $(unbound -V 2>&1 | awk '/^Version/ { print $2 }')"
 	if [ -x "$GLUED" ]; then
-		echo "glued:     $("$GLUED" --version 2>&1 | head -1), tree at $rev"
+		echo "glued:     $("$GLUED" --version 2>&1 | head -1) (copy of $GLUED_SRC), tree at $rev"
 	else
 		echo "glued:     not built (tree at $rev)"
 	fi
