@@ -11,16 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/config.h"
 #include "core/table.h"
+#include "io/ctl.h"
 #include "io/dns_server.h"
 #include "io/fastpath.h"
 #include "io/file_watch.h"
 #include "io/forwarder.h"
 #include "io/loop.h"
+#include "io/metrics.h"
 #include "io/sources.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 
 extern char **environ;
@@ -38,6 +42,10 @@ struct daemon {
 	struct forwarder *fwd;
 	struct sources *sources;
 	struct fastpath *fastpath;
+	struct ctl_parts parts; /* what ctl and metrics read; optional parts plug in here */
+	struct ctl_fastpath *ctl_fp;
+	struct ctl *ctl;
+	struct metrics *metrics;
 	int sig_fd;
 	struct signalfd_siginfo si;
 	struct loop_op sig_op;
@@ -202,6 +210,10 @@ int main(int argc, char **argv)
 	d.loop = loop_new(4096);
 	if (!d.table || !d.loop)
 		fatal("glued: start");
+	/* Before any thread starts (the Docker watcher): threads inherit the
+	 * blocked mask, so SIGTERM reaches the signalfd, not a default action
+	 * in another thread (which killed glued without its cleanup). */
+	setup_signals(&d);
 
 	dcfg.bind = d.cfg.dns_bind;
 	dcfg.ttl_s = d.cfg.ttl_s;
@@ -234,11 +246,37 @@ int main(int argc, char **argv)
 	if (ret)
 		fatalx("glued: start sources: %s", glued_strerror(ret));
 
-	setup_signals(&d);
+	d.parts = (struct ctl_parts){
+		.cfg = &d.cfg,
+		.table = d.table,
+		.dns = d.dns,
+		.fwd = d.fwd,
+		.sources = d.sources,
+		.start_ms = clock_now_ms(),
+		.start_unix_s = (int64_t)time(NULL),
+	};
+	d.ctl_fp = ctl_fastpath_adapter_new(d.fastpath, &d.cfg);
+	d.parts.fastpath = d.ctl_fp;
+	ret = ctl_new(d.loop, &d.parts, &d.ctl);
+	if (ret)
+		fatalx("ctl: %s: %s", d.cfg.ctl_socket, glued_strerror(ret));
+	log_info("ctl: listening on %s", d.cfg.ctl_socket);
+	if (d.cfg.metrics_enabled) {
+		ret = metrics_new(d.loop, &d.parts, &d.metrics);
+		if (ret)
+			fatalx("metrics: listen on %s: %s",
+			       endpoint_str(&d.cfg.metrics_bind, ep, sizeof(ep)), glued_strerror(ret));
+		log_info("metrics: listening on http://%s/metrics",
+			 endpoint_str(&d.cfg.metrics_bind, ep, sizeof(ep)));
+	}
+
 	ret = loop_run(d.loop);
 	if (ret)
 		log_errorx("glued: event loop: %s", glued_strerror(ret));
 
+	metrics_free(d.metrics);
+	ctl_free(d.ctl);
+	ctl_fastpath_adapter_free(d.ctl_fp);
 	sources_free(d.sources);
 	fastpath_free(d.fastpath); /* hooks stay attached: see docs/fastpath-loader.md */
 	forwarder_free(d.fwd);

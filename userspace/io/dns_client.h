@@ -19,6 +19,7 @@ struct dns_client {
 	int fd;			     /* UDP: listening socket; TCP: unused */
 	uint64_t conn_id;	     /* TCP: connection; 0 for UDP */
 	uint16_t limit;		     /* largest reply it takes */
+	uint64_t fwd_start_us;	     /* DNS server: monotonic µs when forwarded (latency) */
 };
 
 /* Send msg[0..len) to c. The sink drops it if the TCP connection is gone.

@@ -95,6 +95,15 @@ struct dns_server {
 };
 
 static void udp_arm(struct udp_sock *u);
+
+/* Monotonic µs, for the forwarding latency histogram only. */
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 static void tcp_conn_close(struct tcp_conn *c);
 
 /* --- configuration ---------------------------------------------------------- */
@@ -471,6 +480,7 @@ static size_t handle_query(struct dns_server *s, const struct dns_client *c, con
 	{
 		struct dns_client fc = *c;
 		fc.limit = c->transport == DNS_TCP ? DNS_TCP_MAX : dns_query_udp_limit(&q);
+		fc.fwd_start_us = now_us();
 		forwarder_query(s->fwd, &fc, &q, msg, len);
 	}
 	return 0;
@@ -750,9 +760,28 @@ static void accept_done(struct loop *l, struct loop_op *op, int res, uint32_t fl
 
 /* --- replies from the forwarder --------------------------------------------- */
 
+const uint32_t dns_server_lat_bounds_us[DNS_SERVER_LAT_BUCKETS] = {
+	250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
+	2500000, 5000000,
+};
+
+static void lat_observe(struct dns_server_latency *h, uint64_t us)
+{
+	size_t i = 0;
+
+	while (i < DNS_SERVER_LAT_BUCKETS && us > dns_server_lat_bounds_us[i])
+		i++;
+	h->bucket[i]++;
+	h->count++;
+	h->sum_us += us;
+}
+
 void dns_server_reply(void *ctx, const struct dns_client *c, const uint8_t *msg, size_t len)
 {
 	struct dns_server *s = ctx;
+
+	if (c->fwd_start_us)
+		lat_observe(&s->st.fwd_latency, now_us() - c->fwd_start_us);
 
 	if (c->transport == DNS_TCP) {
 		struct tcp_conn *conn = conn_by_id(s, c->conn_id);

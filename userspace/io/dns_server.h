@@ -32,11 +32,23 @@ struct dns_server_cfg {
 	uint32_t tcp_idle_ms;	 /* default 10000 */
 };
 
+/* Latency of forwarded queries, from handing the query to the forwarder to
+ * handing its reply to the socket (cache hits included). bucket[i] counts
+ * observations in (bound[i-1], bound[i]] µs; bucket[DNS_SERVER_LAT_BUCKETS]
+ * those above the last bound. */
+#define DNS_SERVER_LAT_BUCKETS 14
+extern const uint32_t dns_server_lat_bounds_us[DNS_SERVER_LAT_BUCKETS];
+struct dns_server_latency {
+	uint64_t bucket[DNS_SERVER_LAT_BUCKETS + 1];
+	uint64_t count, sum_us;
+};
+
 struct dns_server_stats {
 	struct dns_answer_stats answer;
 	uint64_t udp_rx, udp_tx, udp_tx_errors, udp_truncated_rx;
 	uint64_t tcp_accepted, tcp_rejected, tcp_rx, tcp_tx, tcp_idle_closed;
 	uint64_t refused, probes_dropped;
+	struct dns_server_latency fwd_latency;
 };
 
 struct dns_server *dns_server_new(struct loop *l, const struct dns_server_cfg *cfg,

@@ -568,3 +568,15 @@ void forwarder_get_stats(const struct forwarder *f, struct forwarder_stats *st)
 	    .cache_bytes = c.cache_bytes,
 	};
 }
+
+size_t forwarder_get_upstreams(const struct forwarder *f, struct forwarder_upstream *out,
+			       size_t max)
+{
+	size_t n = fwd_upstream_count(f->core);
+
+	if (n > max)
+		n = max;
+	for (size_t i = 0; i < n; i++)
+		out[i].ep = *fwd_upstream(f->core, i, &out[i].disabled);
+	return n;
+}

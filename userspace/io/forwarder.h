@@ -58,4 +58,13 @@ struct forwarder_stats {
 };
 void forwarder_get_stats(const struct forwarder *f, struct forwarder_stats *st);
 
+/* The upstreams in use (after the self check), for the control API: the
+ * endpoint and whether loop detection disabled it. Returns how many. */
+struct forwarder_upstream {
+	struct glued_endpoint ep;
+	bool disabled;
+};
+size_t forwarder_get_upstreams(const struct forwarder *f, struct forwarder_upstream *out,
+			       size_t max);
+
 #endif

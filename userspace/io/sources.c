@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,8 @@ struct sources {
 	struct loop_op docker_op;
 	struct docker_network network;
 	struct fastpath *fastpath; /* NULL: none; told the bridge and when synced */
+	struct sources_docker_state docker_state; /* for sources_get_docker() */
+	char upstreams_from[CONFIG_PATH_MAX + 1];
 };
 
 /* --- allow list -------------------------------------------------------------- */
@@ -161,6 +164,7 @@ static void apply_upstreams(struct sources *s, const struct glued_endpoint *ups,
 	memcpy(s->upstreams, ups, n * sizeof(*ups));
 	s->n_upstreams = n;
 	s->upstreams_known = true;
+	snprintf(s->upstreams_from, sizeof(s->upstreams_from), "%s", from);
 	forwarder_set_upstreams(s->fwd, ups, n, self, n_self);
 	if (n == 0) {
 		log_warnx("forwarder: no upstreams in %s: forwarded queries get SERVFAIL", from);
@@ -229,7 +233,14 @@ static void docker_apply(void *ctx, const struct docker_update *u)
 		/* connected comes after the first list: the table is in sync */
 		if (u->state.connected)
 			fastpath_table_synced(s->fastpath);
-		break; /* the watcher logs its own state changes */
+		/* the watcher logs its own state changes; keep the last for ctl */
+		s->docker_state.connected = u->state.connected;
+		s->docker_state.api_major = u->state.api_major;
+		s->docker_state.api_minor = u->state.api_minor;
+		snprintf(s->docker_state.reason, sizeof(s->docker_state.reason), "%s",
+			 u->state.connected ? "" : u->state.reason);
+		s->docker_state.since_ms = clock_now_ms();
+		break;
 	}
 }
 
@@ -320,4 +331,28 @@ void sources_free(struct sources *s)
 	docker_watch_free(s->docker);
 	free(s->hosts_owners);
 	free(s);
+}
+
+/* --- control API getters ------------------------------------------------------------ */
+
+void sources_get_docker(const struct sources *s, struct sources_docker_state *st)
+{
+	*st = s->docker_state;
+	st->started = s->docker != NULL;
+	st->network = s->network;
+	if (s->docker)
+		docker_watch_get_stats(s->docker, &st->stats);
+	else
+		memset(&st->stats, 0, sizeof(st->stats));
+}
+
+size_t sources_get_upstreams(const struct sources *s, struct glued_endpoint *out, size_t max,
+			     const char **from)
+{
+	size_t n = s->n_upstreams < max ? s->n_upstreams : max;
+
+	memcpy(out, s->upstreams, n * sizeof(*out));
+	if (from)
+		*from = s->upstreams_from;
+	return n;
 }

@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/table.h"
 #include "io/dns_server.h"
+#include "io/docker.h"
 #include "io/forwarder.h"
 #include "io/loop.h"
 
@@ -28,5 +29,21 @@ void sources_free(struct sources *s);
  * about the table being in sync with Docker; NULL for none. */
 struct fastpath;
 void sources_set_fastpath(struct sources *s, struct fastpath *fp);
+
+/* For the control API and metrics (loop thread). */
+struct sources_docker_state {
+	bool started;	     /* the watcher exists */
+	bool connected;	     /* last state the watcher reported */
+	unsigned api_major, api_minor;
+	char reason[160];    /* why not connected ("" when connected or not yet known) */
+	uint64_t since_ms;   /* clock_now_ms() of the last state change; 0 = none yet */
+	struct docker_watch_stats stats;
+	struct docker_network network; /* id "" while the network does not exist */
+};
+void sources_get_docker(const struct sources *s, struct sources_docker_state *st);
+/* The upstreams last handed to the forwarder and where they came from
+ * ("GLUED_UPSTREAMS" or a resolv.conf path). Returns how many (<= max). */
+size_t sources_get_upstreams(const struct sources *s, struct glued_endpoint *out, size_t max,
+			     const char **from);
 
 #endif

@@ -1,0 +1,12 @@
+# Operator tools: gluedctl (the control API client) and the libraries the
+# daemon's control API and metrics server need.
+
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+LDLIBS += $(MHD_LIBS)
+
+GLUEDCTL_LIBS := $(shell pkg-config --libs libcurl jansson 2>/dev/null)
+
+$(BUILD)/gluedctl: $(OBJ)/tools/gluedctl.o
+	$(CC) $(CFLAGS) $^ $(GLUEDCTL_LIBS) -o $@
+
+all: $(BUILD)/gluedctl

@@ -1,0 +1,1018 @@
+/* The control API server (see ctl.h): the unix socket, HTTP through
+ * libmicrohttpd driven from the io_uring loop, and the JSON documents.
+ *
+ * Threading: MHD runs with no thread of its own. It is started in "external
+ * polling" epoll mode, which gives one epoll fd standing for the listening
+ * socket and every connection; the loop polls that fd (one-shot poll op,
+ * re-armed) and arms a loop timer for MHD_get_timeout(), and both call
+ * MHD_run(), which never blocks. Request handlers therefore run on the loop
+ * thread and read the table, the DNS server and the forwarder directly,
+ * with no lock and no copy, and always see a consistent state (nothing
+ * mutates while a handler runs). The price is that rendering a large
+ * /v1/names holds the loop for its duration (about 1 µs per record); the
+ * alternative, an MHD thread with a snapshot published by the loop, would
+ * copy the whole table on every change or every request instead.
+ * It never mutates a part: every endpoint is a read.
+ */
+#include <bpf/bpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/dns_answer.h"
+#include "core/dns_wire.h"
+#include "io/bpf_names.h"
+#include "io/ctl.h"
+#include "io/fastpath.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+
+#define CTL_BACKLOG 64
+#define CTL_MAX_CONNS 64
+#define CTL_CONN_TIMEOUT_S 10
+#define CTL_ATTACH_MAX 32
+#define CTL_MEMBERS_MAX 1024
+#define CTL_COUNTERS_MAX 128
+
+/* --- HTTP on the loop ----------------------------------------------------------------- */
+
+struct ctl_http {
+	struct loop *loop;
+	struct MHD_Daemon *mhd;
+	int epfd;
+	ctl_http_fn fn;
+	void *ctx;
+	struct loop_op poll_op;
+	struct loop_timer timer;
+};
+
+static void http_run(struct ctl_http *h)
+{
+	MHD_UNSIGNED_LONG_LONG to;
+
+	(void)MHD_run(h->mhd);
+	if (MHD_get_timeout(h->mhd, &to) == MHD_YES)
+		loop_timer_arm_in(h->loop, &h->timer, to);
+	else
+		loop_timer_disarm(h->loop, &h->timer);
+}
+
+static void http_readable(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+{
+	struct ctl_http *h = op->ctx;
+
+	if (res == -ECANCELED)
+		return;
+	http_run(h);
+	loop_poll(l, &h->poll_op, h->epfd, POLLIN);
+}
+
+static void http_timer(struct loop *l, struct loop_timer *t, uint64_t now_ms)
+{
+	http_run(t->ctx);
+}
+
+static enum MHD_Result http_request(void *cls, struct MHD_Connection *conn, const char *url,
+				    const char *method, const char *version, const char *upload,
+				    size_t *upload_size, void **con_cls)
+{
+	static char oom[] = "{\"error\":\"out of memory\"}\n";
+	struct ctl_http *h = cls;
+	struct ctl_http_req req = { .method = method, .path = url, .conn = conn };
+	struct ctl_http_resp resp = { .status = 500, .content_type = "application/json" };
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	h->fn(h->ctx, &req, &resp);
+	if (resp.body)
+		r = MHD_create_response_from_buffer(resp.len, resp.body, MHD_RESPMEM_MUST_FREE);
+	else
+		r = MHD_create_response_from_buffer(sizeof(oom) - 1, oom, MHD_RESPMEM_PERSISTENT);
+	if (!r) {
+		free(resp.body);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp.content_type);
+	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = MHD_queue_response(conn, resp.body ? resp.status : 500, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static void http_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[256];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_debug("http: %s", msg);
+}
+
+struct ctl_http *ctl_http_new(struct loop *l, int listen_fd, ctl_http_fn fn, void *ctx)
+{
+	struct ctl_http *h = calloc(1, sizeof(*h));
+	const union MHD_DaemonInfo *info;
+
+	if (!h) {
+		close(listen_fd);
+		return NULL;
+	}
+	h->loop = l;
+	h->fn = fn;
+	h->ctx = ctx;
+	/* No MHD_USE_INTERNAL_POLLING_THREAD: the loop drives it (file comment). */
+	h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, http_request, h,
+				  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)CTL_MAX_CONNS,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CTL_CONN_TIMEOUT_S,
+				  MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL, MHD_OPTION_END);
+	if (!h->mhd) {
+		/* Whether MHD closed listen_fd is not documented: leak it
+		 * rather than risk closing a reused number (startup fails). */
+		free(h);
+		errno = EINVAL;
+		return NULL;
+	}
+	info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	if (!info || info->epoll_fd < 0) {
+		MHD_stop_daemon(h->mhd);
+		free(h);
+		errno = ENOTSUP;
+		return NULL;
+	}
+	h->epfd = info->epoll_fd;
+	h->poll_op.fn = http_readable;
+	h->poll_op.ctx = h;
+	loop_timer_init(&h->timer, http_timer, h);
+	loop_poll(l, &h->poll_op, h->epfd, POLLIN);
+	return h;
+}
+
+/* After the loop stopped: the poll op is never completed again. */
+void ctl_http_free(struct ctl_http *h)
+{
+	if (!h)
+		return;
+	loop_timer_disarm(h->loop, &h->timer);
+	/* MHD closes the listening socket it was given (MHD_quiesce_daemon not used). */
+	MHD_stop_daemon(h->mhd);
+	free(h);
+}
+
+const char *ctl_http_arg(const struct ctl_http_req *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+/* --- JSON helpers ------------------------------------------------------------------------ */
+
+static void set_u64(json_t *o, const char *k, uint64_t v)
+{
+	json_object_set_new(o, k, json_integer((json_int_t)v));
+}
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+	json_object_set_new(o, k, v ? json_string(v) : json_null());
+}
+
+static json_t *addr_json(const struct glued_addr *a)
+{
+	char buf[ADDR_STRLEN];
+
+	return json_string(addr_str(a, buf, sizeof(buf)));
+}
+
+static json_t *endpoint_json(const struct glued_endpoint *e)
+{
+	char buf[ENDPOINT_STRLEN];
+
+	return json_string(endpoint_str(e, buf, sizeof(buf)));
+}
+
+static char *dump(json_t *root)
+{
+	char *s;
+
+	if (!root)
+		return NULL;
+	s = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	return s;
+}
+
+const char *ctl_rcode_name(unsigned rcode, char *buf, size_t len)
+{
+	static const char *const names[] = {
+		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",	  "REFUSED",
+		"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE",	  "DSOTYPENI",
+	};
+
+	if (rcode < sizeof(names) / sizeof(names[0]))
+		return names[rcode];
+	if (rcode == DNS_RCODE_BADVERS)
+		return "BADVERS";
+	snprintf(buf, len, "RCODE%u", rcode);
+	return buf;
+}
+
+static const char *node_of(const struct ctl_parts *p, uint32_t origin)
+{
+	const char *id = NULL;
+
+	if (p->gossip && p->gossip->origin_node)
+		id = p->gossip->origin_node(p->gossip->ctx, origin);
+	if (!id && origin == 0)
+		id = "local";
+	return id;
+}
+
+/* A container owner is 64 hex digits (the full container ID). */
+static bool owner_is_container(const char *owner)
+{
+	size_t n = strspn(owner, "0123456789abcdef");
+
+	return n == 64 && owner[n] == '\0';
+}
+
+/* --- /v1/status ------------------------------------------------------------------------ */
+
+static json_t *fastpath_json(const struct ctl_parts *p)
+{
+	const struct ctl_fastpath *fp = p->fastpath;
+	struct ctl_attach at[CTL_ATTACH_MAX];
+	json_t *o = json_object(), *a = json_array();
+	size_t n = 0;
+
+	if (!fp) {
+		set_str(o, "state", p->cfg->xdp == CONFIG_XDP_OFF ? "off (GLUED_XDP=off)"
+								  : "absent (not in this build)");
+	} else {
+		set_str(o, "state", fp->state ? fp->state(fp->ctx) : "active");
+		if (fp->attach_points)
+			n = fp->attach_points(fp->ctx, at, CTL_ATTACH_MAX);
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = json_object();
+		set_str(e, "ifname", at[i].ifname);
+		set_str(e, "hook", at[i].hook);
+		set_str(e, "mode", at[i].mode);
+		json_array_append_new(a, e);
+	}
+	json_object_set_new(o, "attach", a);
+	return o;
+}
+
+static json_t *upstreams_json(const struct ctl_parts *p)
+{
+	struct forwarder_upstream ups[FWD_UPSTREAMS_MAX];
+	size_t n = forwarder_get_upstreams(p->fwd, ups, FWD_UPSTREAMS_MAX);
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = json_object();
+		json_object_set_new(e, "address", endpoint_json(&ups[i].ep));
+		set_str(e, "state", ups[i].disabled ? "disabled" : "enabled");
+		set_str(e, "reason", ups[i].disabled ? "loops back to glued" : "");
+		json_array_append_new(a, e);
+	}
+	return a;
+}
+
+static json_t *docker_json(const struct ctl_parts *p, uint64_t now)
+{
+	struct sources_docker_state ds;
+	json_t *o = json_object(), *subnets = json_array(), *net = json_object();
+	char api[32], buf[ADDR_STRLEN + 8];
+
+	sources_get_docker(p->sources, &ds);
+	set_str(o, "socket", p->cfg->docker_socket);
+	json_object_set_new(o, "connected", json_boolean(ds.stats.connected));
+	snprintf(api, sizeof(api), "%u.%u", ds.api_major, ds.api_minor);
+	set_str(o, "api", ds.stats.connected && ds.api_major ? api : NULL);
+	set_str(o, "reason", ds.reason);
+	if (ds.since_ms)
+		set_u64(o, "since_s", (now - ds.since_ms) / 1000);
+	else
+		json_object_set_new(o, "since_s", json_null());
+	set_u64(o, "containers", ds.stats.published);
+	set_u64(o, "events", ds.stats.events);
+	set_u64(o, "reconnects", ds.stats.reconnects);
+
+	set_str(net, "name", p->cfg->network_name);
+	set_str(net, "id", ds.network.id[0] ? ds.network.id : NULL);
+	set_str(net, "bridge", ds.network.bridge[0] ? ds.network.bridge : NULL);
+	for (size_t i = 0; i < ds.network.n_subnets; i++) {
+		const struct glued_cidr *c = &ds.network.subnets[i].cidr;
+		size_t l;
+		addr_str(&c->addr, buf, sizeof(buf));
+		l = strlen(buf);
+		snprintf(buf + l, sizeof(buf) - l, "/%u", c->prefix);
+		json_array_append_new(subnets, json_string(buf));
+	}
+	json_object_set_new(net, "subnets", subnets);
+	json_object_set_new(o, "network", net);
+	return o;
+}
+
+char *ctl_render_status(const struct ctl_parts *p)
+{
+	json_t *o = json_object(), *t = json_object(), *cl;
+	uint64_t now = clock_now_ms();
+	struct table_stats ts;
+	const char *from = "";
+	struct glued_endpoint ups[CONFIG_UPSTREAMS_MAX];
+	struct tm tm;
+	time_t start = (time_t)p->start_unix_s;
+	char when[32];
+
+	set_str(o, "version", GLUED_VERSION);
+	set_str(o, "git_rev", GLUED_GIT_REV);
+	set_str(o, "node_id", p->gossip ? p->gossip->node_id(p->gossip->ctx) : NULL);
+	set_u64(o, "pid", (uint64_t)getpid());
+	set_u64(o, "uptime_s", (now - p->start_ms) / 1000);
+	gmtime_r(&start, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	set_str(o, "started_at", when);
+	json_object_set_new(o, "dns_bind", endpoint_json(&p->cfg->dns_bind));
+	set_str(o, "ctl_socket", p->cfg->ctl_socket);
+	json_object_set_new(o, "docker", docker_json(p, now));
+	json_object_set_new(o, "fastpath", fastpath_json(p));
+	json_object_set_new(o, "upstreams", upstreams_json(p));
+	(void)sources_get_upstreams(p->sources, ups, CONFIG_UPSTREAMS_MAX, &from);
+	set_str(o, "upstreams_from", from);
+
+	table_get_stats(p->table, &ts);
+	set_u64(t, "entries", ts.entries);
+	set_u64(t, "names", ts.names);
+	set_u64(t, "records", ts.records);
+	json_object_set_new(o, "table", t);
+
+	if (p->gossip) {
+		struct ctl_member *m = calloc(CTL_MEMBERS_MAX, sizeof(*m));
+		size_t n = m ? p->gossip->members(p->gossip->ctx, m, CTL_MEMBERS_MAX) : 0, alive = 0;
+		for (size_t i = 0; i < n; i++)
+			alive += strcmp(m[i].state, "alive") == 0;
+		free(m);
+		cl = json_object();
+		set_u64(cl, "members", n);
+		set_u64(cl, "alive", alive);
+	} else {
+		cl = json_null();
+	}
+	json_object_set_new(o, "cluster", cl);
+	return dump(o);
+}
+
+/* --- /v1/names --------------------------------------------------------------------------- */
+
+struct names_walk {
+	const struct ctl_parts *p;
+	json_t *list;
+	uint64_t now;
+};
+
+static int names_entry(void *ctx, const struct table_entry *e)
+{
+	struct names_walk *w = ctx;
+	json_t *addrs = json_array();
+	bool ctr = owner_is_container(e->owner);
+	char short_id[13];
+
+	for (size_t i = 0; i < e->n_addrs; i++)
+		json_array_append_new(addrs, addr_json(&e->addrs[i]));
+	snprintf(short_id, sizeof(short_id), "%.12s", e->owner);
+	for (size_t i = 0; i < e->n_names; i++) {
+		json_t *o = json_object();
+		set_str(o, "name", e->names[i]);
+		json_object_set(o, "addresses", addrs);
+		set_u64(o, "origin", e->origin);
+		set_str(o, "node", node_of(w->p, e->origin));
+		set_str(o, "owner", e->owner);
+		set_str(o, "container", ctr ? short_id : NULL);
+		set_u64(o, "age_ms", w->now > e->updated_ms ? w->now - e->updated_ms : 0);
+		json_array_append_new(w->list, o);
+	}
+	json_decref(addrs);
+	return 0;
+}
+
+char *ctl_render_names(const struct ctl_parts *p)
+{
+	struct names_walk w = { .p = p, .list = json_array(), .now = clock_now_ms() };
+	json_t *o = json_object();
+
+	(void)table_foreach_entry(p->table, names_entry, &w);
+	json_object_set_new(o, "names", w.list);
+	return dump(o);
+}
+
+/* --- /v1/peers ------------------------------------------------------------------------------ */
+
+char *ctl_render_peers(const struct ctl_parts *p)
+{
+	json_t *o = json_object(), *a = json_array();
+	uint64_t now = clock_now_ms();
+
+	json_object_set_new(o, "cluster", json_boolean(p->gossip != NULL));
+	if (p->gossip) {
+		struct ctl_member *m = calloc(CTL_MEMBERS_MAX, sizeof(*m));
+		size_t n = m ? p->gossip->members(p->gossip->ctx, m, CTL_MEMBERS_MAX) : 0;
+		for (size_t i = 0; i < n; i++) {
+			json_t *e = json_object();
+			set_str(e, "node_id", m[i].node_id);
+			set_str(e, "state", m[i].state);
+			set_u64(e, "incarnation", m[i].incarnation);
+			json_object_set_new(e, "address", endpoint_json(&m[i].addr));
+			if (m[i].last_contact_ms)
+				set_u64(e, "last_contact_ms",
+					now > m[i].last_contact_ms ? now - m[i].last_contact_ms : 0);
+			else
+				json_object_set_new(e, "last_contact_ms", json_null());
+			set_u64(e, "origin", m[i].origin);
+			json_object_set_new(e, "self", json_boolean(m[i].self));
+			json_array_append_new(a, e);
+		}
+		free(m);
+	}
+	json_object_set_new(o, "peers", a);
+	return dump(o);
+}
+
+/* --- /v1/stats ------------------------------------------------------------------------------- */
+
+static json_t *latency_json(const struct dns_server_latency *h)
+{
+	json_t *o = json_object(), *b = json_array();
+	uint64_t cum = 0;
+
+	for (size_t i = 0; i <= DNS_SERVER_LAT_BUCKETS; i++) {
+		json_t *e = json_object();
+		cum += h->bucket[i];
+		if (i < DNS_SERVER_LAT_BUCKETS)
+			json_object_set_new(e, "le_us", json_integer(dns_server_lat_bounds_us[i]));
+		else
+			set_str(e, "le_us", "+Inf");
+		set_u64(e, "count", cum);
+		json_array_append_new(b, e);
+	}
+	set_u64(o, "count", h->count);
+	set_u64(o, "sum_us", h->sum_us);
+	json_object_set_new(o, "buckets", b);
+	return o;
+}
+
+char *ctl_render_stats(const struct ctl_parts *p)
+{
+	json_t *o = json_object(), *dns = json_object(), *rc = json_object(), *fw = json_object(),
+	       *dk = json_object(), *tb = json_object(), *k, *g;
+	struct dns_server_stats ds;
+	struct forwarder_stats fs;
+	struct sources_docker_state dst;
+	struct table_stats ts;
+	char buf[16];
+
+	dns_server_get_stats(p->dns, &ds);
+	set_u64(dns, "queries", ds.answer.queries);
+	for (unsigned i = 0; i < 17; i++)
+		if (ds.answer.rcode[i] || i == 0 || i == 3)
+			set_u64(rc, ctl_rcode_name(i, buf, sizeof(buf)), ds.answer.rcode[i]);
+	json_object_set_new(dns, "rcode", rc);
+	set_u64(dns, "nodata", ds.answer.nodata);
+	set_u64(dns, "truncated", ds.answer.truncated);
+	set_u64(dns, "forwarded", ds.answer.forwarded);
+	set_u64(dns, "dropped", ds.answer.dropped);
+	set_u64(dns, "ptr", ds.answer.ptr);
+	set_u64(dns, "refused", ds.refused);
+	set_u64(dns, "probes_dropped", ds.probes_dropped);
+	set_u64(dns, "udp_rx", ds.udp_rx);
+	set_u64(dns, "udp_tx", ds.udp_tx);
+	set_u64(dns, "udp_tx_errors", ds.udp_tx_errors);
+	set_u64(dns, "udp_truncated_rx", ds.udp_truncated_rx);
+	set_u64(dns, "tcp_accepted", ds.tcp_accepted);
+	set_u64(dns, "tcp_rejected", ds.tcp_rejected);
+	set_u64(dns, "tcp_rx", ds.tcp_rx);
+	set_u64(dns, "tcp_tx", ds.tcp_tx);
+	set_u64(dns, "tcp_idle_closed", ds.tcp_idle_closed);
+	json_object_set_new(o, "dns", dns);
+
+	forwarder_get_stats(p->fwd, &fs);
+	set_u64(fw, "queries", fs.queries);
+	set_u64(fw, "cache_hits", fs.cache_hits);
+	set_u64(fw, "coalesced", fs.coalesced);
+	set_u64(fw, "upstream_sent", fs.upstream_sent);
+	set_u64(fw, "upstream_answers", fs.upstream_answers);
+	set_u64(fw, "timeouts", fs.timeouts);
+	set_u64(fw, "servfail", fs.servfail);
+	set_u64(fw, "tcp_retries", fs.tcp_retries);
+	set_u64(fw, "mismatched", fs.mismatched);
+	set_u64(fw, "cache_entries", fs.cache_entries);
+	set_u64(fw, "cache_bytes", fs.cache_bytes);
+	json_object_set_new(fw, "latency", latency_json(&ds.fwd_latency));
+	json_object_set_new(o, "forwarder", fw);
+
+	sources_get_docker(p->sources, &dst);
+	json_object_set_new(dk, "connected", json_boolean(dst.stats.connected));
+	set_u64(dk, "events", dst.stats.events);
+	set_u64(dk, "event_errors", dst.stats.event_errors);
+	set_u64(dk, "inspects", dst.stats.inspects);
+	set_u64(dk, "reconnects", dst.stats.reconnects);
+	set_u64(dk, "resyncs", dst.stats.resyncs);
+	set_u64(dk, "stalls", dst.stats.stalls);
+	set_u64(dk, "published", dst.stats.published);
+	json_object_set_new(o, "docker", dk);
+
+	table_get_stats(p->table, &ts);
+	set_u64(tb, "entries", ts.entries);
+	set_u64(tb, "names", ts.names);
+	set_u64(tb, "records", ts.records);
+	set_u64(tb, "puts", ts.puts);
+	set_u64(tb, "dels", ts.dels);
+	set_u64(tb, "skipped_names", ts.skipped_names);
+	json_object_set_new(o, "table", tb);
+
+	k = json_null();
+	if (p->fastpath && p->fastpath->counters) {
+		uint64_t c[GLUED_STAT_MAX];
+		if (p->fastpath->counters(p->fastpath->ctx, c) == 0) {
+			k = json_object();
+			for (unsigned i = 0; i < GLUED_STAT_MAX; i++)
+				set_u64(k, bpf_stat_name(i), c[i]);
+		}
+	}
+	json_object_set_new(o, "kernel", k);
+
+	g = json_null();
+	if (p->gossip && p->gossip->counters) {
+		struct ctl_counter c[CTL_COUNTERS_MAX];
+		size_t n = p->gossip->counters(p->gossip->ctx, c, CTL_COUNTERS_MAX);
+		g = json_object();
+		for (size_t i = 0; i < n; i++)
+			set_u64(g, c[i].name, c[i].value);
+	}
+	json_object_set_new(o, "gossip", g);
+	return dump(o);
+}
+
+/* --- /v1/lookup ------------------------------------------------------------------------------ */
+
+/* Text name → wire name. 0 or GLUED_EMALF. */
+static int name_to_wire(const char *name, uint8_t *out, size_t cap, size_t *len)
+{
+	size_t n = strlen(name), o = 0, i = 0;
+
+	if (n && name[n - 1] == '.')
+		n--;
+	if (n == 0 || n > 253)
+		return GLUED_EMALF;
+	while (i < n) {
+		size_t l = 0;
+		while (i + l < n && name[i + l] != '.')
+			l++;
+		if (l == 0 || l > 63 || o + 1 + l + 1 > cap)
+			return GLUED_EMALF;
+		out[o++] = (uint8_t)l;
+		memcpy(out + o, name + i, l);
+		o += l;
+		i += l + 1;
+	}
+	out[o++] = 0;
+	*len = o;
+	return 0;
+}
+
+static size_t build_query(const uint8_t *qname, size_t qlen, uint16_t qtype, uint8_t *msg)
+{
+	static const uint8_t hdr[12] = { 0x47, 0x4c, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 };
+
+	memcpy(msg, hdr, sizeof(hdr));
+	memcpy(msg + 12, qname, qlen);
+	msg[12 + qlen] = (uint8_t)(qtype >> 8);
+	msg[13 + qlen] = (uint8_t)qtype;
+	msg[14 + qlen] = 0;
+	msg[15 + qlen] = 1; /* IN */
+	return 16 + qlen;
+}
+
+struct owners_walk {
+	const struct ctl_parts *p;
+	const char *name;
+	json_t *list;
+};
+
+static int owners_entry(void *ctx, const struct table_entry *e)
+{
+	struct owners_walk *w = ctx;
+
+	for (size_t i = 0; i < e->n_names; i++) {
+		if (strcasecmp(e->names[i], w->name) != 0)
+			continue;
+		json_t *o = json_object();
+		set_u64(o, "origin", e->origin);
+		set_str(o, "node", node_of(w->p, e->origin));
+		set_str(o, "owner", e->owner);
+		json_array_append_new(w->list, o);
+		break;
+	}
+	return 0;
+}
+
+char *ctl_render_lookup(const struct ctl_parts *p, const char *name, unsigned *status)
+{
+	static const uint16_t types[] = { DNS_TYPE_A, DNS_TYPE_AAAA };
+	struct dns_answer_cfg acfg = { .ttl_s = p->cfg->ttl_s };
+	uint8_t qname[256], msg[512], out[1232];
+	json_t *o = json_object(), *answers = json_array();
+	size_t qlen, labels = 0, n;
+	char lower[TABLE_NAME_MAX + 1], buf[16];
+	int kmap = -1;
+	bool single;
+
+	*status = 200;
+	if (!name || name_to_wire(name, qname, sizeof(qname), &qlen) != 0) {
+		*status = 400;
+		set_str(o, "error", "name: give a DNS name, e.g. ?name=web");
+		return dump(o);
+	}
+	for (size_t i = 0; qname[i]; i += qname[i] + 1u)
+		labels++;
+	single = labels == 1;
+	set_str(o, "name", name);
+	set_str(o, "kind", single ? "single-label" : "multi-label");
+
+	if (single && p->fastpath && p->fastpath->map_has) {
+		n = qname[0];
+		table_lower(lower, (const char *)qname + 1, n);
+		kmap = p->fastpath->map_has(p->fastpath->ctx, lower, n);
+	}
+	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
+		struct dns_answer_stats scratch = { 0 };
+		struct dns_query q;
+		size_t len = build_query(qname, qlen, types[t], msg), out_len = 0;
+		enum dns_action act;
+		json_t *a = json_object();
+
+		set_str(a, "type", types[t] == DNS_TYPE_A ? "A" : "AAAA");
+		act = dns_answer(&acfg, p->table, msg, len, 0, 0, &q, out, sizeof(out), &out_len,
+				 &scratch);
+		if (act == DNS_ACT_FORWARD) {
+			set_str(a, "result", "forwarded");
+			set_str(a, "path", "upstream");
+		} else if (act == DNS_ACT_DROP || out_len < 12) {
+			set_str(a, "result", "dropped");
+			set_str(a, "path", "userspace");
+		} else {
+			unsigned rcode = out[3] & 0x0f;
+			unsigned ancount = (unsigned)out[6] << 8 | out[7];
+			char rl[16];
+			const char *rn = ctl_rcode_name(rcode, buf, sizeof(buf));
+
+			set_str(a, "rcode", rn);
+			if (rcode == DNS_RCODE_NOERROR)
+				set_str(a, "result", ancount ? "answered" : "nodata");
+			else {
+				size_t i;
+				for (i = 0; rn[i] && i < sizeof(rl) - 1; i++)
+					rl[i] = (char)(rn[i] | 0x20);
+				rl[i] = '\0';
+				set_str(a, "result", rl);
+			}
+			/* The kernel answers what its map holds (answered and
+			 * nodata) for queries reaching an attach point; the rest
+			 * passes up to userspace with the same answer. */
+			set_str(a, "path", kmap == 1 && rcode == DNS_RCODE_NOERROR ? "kernel" : "userspace");
+		}
+		json_array_append_new(answers, a);
+	}
+	json_object_set_new(o, "answers", answers);
+
+	if (single) {
+		struct table_answer ans;
+		json_t *addrs = json_array();
+		struct owners_walk w = { .p = p, .list = json_array() };
+		bool known = table_lookup(p->table, (const char *)qname + 1, qname[0], &ans);
+
+		if (known) {
+			for (size_t i = 0; i < ans.n_v4; i++)
+				json_array_append_new(addrs, addr_json(&ans.v4[i]));
+			for (size_t i = 0; i < ans.n_v6; i++)
+				json_array_append_new(addrs, addr_json(&ans.v6[i]));
+		}
+		json_object_set_new(o, "in_table", json_boolean(known));
+		json_object_set_new(o, "addresses", addrs);
+		n = qname[0];
+		table_lower(lower, (const char *)qname + 1, n);
+		lower[n] = '\0';
+		w.name = lower;
+		(void)table_foreach_entry(p->table, owners_entry, &w);
+		json_object_set_new(o, "records", w.list);
+	}
+	if (!p->fastpath || kmap == -ENODEV)
+		set_str(o, "kernel_map", "no fast path");
+	else if (!single)
+		set_str(o, "kernel_map", "not applicable");
+	else if (kmap < 0)
+		set_str(o, "kernel_map", "error");
+	else
+		set_str(o, "kernel_map", kmap ? "present" : "absent");
+	json_object_set_new(o, "upstreams", upstreams_json(p));
+	return dump(o);
+}
+
+/* --- the fast path loader as a part ----------------------------------------------- */
+
+/* Reads only: fastpath_stats() on the loader, the link pins and the pinned
+ * names map (a second fd of the same map, opened when first asked). */
+struct ctl_fp_adapter {
+	struct ctl_fastpath ops; /* first: the adapter is handed out as &ops */
+	struct fastpath *fp;
+	const struct glued_config *cfg;
+	int names_fd;
+	char state[256];
+};
+
+static const char *fpa_state(void *ctx)
+{
+	struct ctl_fp_adapter *a = ctx;
+
+	if (fastpath_active(a->fp))
+		return "active";
+	snprintf(a->state, sizeof(a->state), "inactive: %s", fastpath_why(a->fp));
+	return a->state;
+}
+
+static int fpa_counters(void *ctx, uint64_t out[GLUED_STAT_MAX])
+{
+	struct ctl_fp_adapter *a = ctx;
+	struct glued_stats st;
+	int ret = fastpath_stats(a->fp, &st);
+
+	if (ret)
+		return ret;
+	_Static_assert(sizeof(st) == GLUED_STAT_MAX * sizeof(uint64_t), "glued_stats is a u64 array");
+	memcpy(out, &st, sizeof(st));
+	return 0;
+}
+
+static size_t fpa_attach_points(void *ctx, struct ctl_attach *out, size_t max)
+{
+	struct ctl_fp_adapter *a = ctx;
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	if (!fastpath_active(a->fp) || !(d = opendir(a->cfg->bpf_pin)))
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		const char *ifname = NULL, *hook = NULL, *mode = NULL;
+
+		if (strncmp(de->d_name, "link_tc_", 8) == 0) {
+			ifname = de->d_name + 8, hook = "tc", mode = "tcx";
+		} else if (strncmp(de->d_name, "link_xdp_", 9) == 0) {
+			ifname = de->d_name + 9, hook = "xdp", mode = "link";
+		} else {
+			continue;
+		}
+		snprintf(out[n].ifname, sizeof(out[n].ifname), "%s", ifname);
+		snprintf(out[n].hook, sizeof(out[n].hook), "%s", hook);
+		snprintf(out[n].mode, sizeof(out[n].mode), "%s", mode);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static int fpa_map_has(void *ctx, const char *name, size_t len)
+{
+	struct ctl_fp_adapter *a = ctx;
+	struct glued_name_key key;
+	struct glued_name_val val;
+	char path[CONFIG_PATH_MAX + 16];
+	int ret;
+
+	if (!fastpath_active(a->fp))
+		return -ENODEV;
+	if (a->names_fd < 0) {
+		snprintf(path, sizeof(path), "%s/names", a->cfg->bpf_pin);
+		a->names_fd = bpf_obj_get(path);
+		if (a->names_fd < 0)
+			return -errno;
+	}
+	ret = bpf_names_key(name, len, &key);
+	if (ret)
+		return ret;
+	if (bpf_map_lookup_elem(a->names_fd, &key, &val) == 0)
+		return 1;
+	return errno == ENOENT ? 0 : -errno;
+}
+
+struct ctl_fastpath *ctl_fastpath_adapter_new(struct fastpath *fp, const struct glued_config *cfg)
+{
+	struct ctl_fp_adapter *a;
+
+	if (!fp || !(a = calloc(1, sizeof(*a))))
+		return NULL;
+	a->fp = fp;
+	a->cfg = cfg;
+	a->names_fd = -1;
+	a->ops = (struct ctl_fastpath){ .ctx = a,
+					.state = fpa_state,
+					.counters = fpa_counters,
+					.attach_points = fpa_attach_points,
+					.map_has = fpa_map_has };
+	return &a->ops;
+}
+
+void ctl_fastpath_adapter_free(struct ctl_fastpath *ops)
+{
+	struct ctl_fp_adapter *a = (struct ctl_fp_adapter *)ops;
+
+	if (!a)
+		return;
+	if (a->names_fd >= 0)
+		close(a->names_fd);
+	free(a);
+}
+
+/* --- the server --------------------------------------------------------------------------- */
+
+struct ctl {
+	const struct ctl_parts *p;
+	struct ctl_http *http;
+	char path[CONFIG_SUN_PATH_MAX + 1];
+};
+
+static char *error_body(const char *msg)
+{
+	json_t *o = json_object();
+
+	set_str(o, "error", msg);
+	return dump(o);
+}
+
+static void ctl_serve(void *ctx, const struct ctl_http_req *req, struct ctl_http_resp *resp)
+{
+	struct ctl *c = ctx;
+	const char *path = req->path;
+
+	resp->status = 200;
+	resp->content_type = "application/json";
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+		resp->status = 405;
+		resp->body = error_body("only GET");
+	} else if (strcmp(path, "/v1/status") == 0) {
+		resp->body = ctl_render_status(c->p);
+	} else if (strcmp(path, "/v1/names") == 0) {
+		resp->body = ctl_render_names(c->p);
+	} else if (strcmp(path, "/v1/peers") == 0) {
+		resp->body = ctl_render_peers(c->p);
+	} else if (strcmp(path, "/v1/stats") == 0) {
+		resp->body = ctl_render_stats(c->p);
+	} else if (strcmp(path, "/v1/lookup") == 0) {
+		resp->body = ctl_render_lookup(c->p, ctl_http_arg(req, "name"), &resp->status);
+	} else {
+		resp->status = 404;
+		resp->body = error_body("no such endpoint; try /v1/status, /v1/names, /v1/peers, "
+					"/v1/stats, /v1/lookup?name=NAME");
+	}
+	if (resp->body) {
+		/* One line per document: a newline for people using curl. */
+		size_t n = strlen(resp->body);
+		char *b = realloc(resp->body, n + 2);
+		if (b) {
+			b[n] = '\n';
+			b[n + 1] = '\0';
+			resp->body = b;
+			n++;
+		}
+		resp->len = n;
+	}
+}
+
+/* mkdir -p of the socket's parent directory (0755: the socket's own mode
+ * is what restricts access). */
+static int make_parent(const char *path)
+{
+	char dir[CONFIG_SUN_PATH_MAX + 1];
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* A socket file left by a glued that died is replaced; one that answers
+ * belongs to a live glued and is not touched. */
+static int clear_stale(const char *path, const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, ret;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	ret = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	close(fd);
+	if (ret == 0)
+		return -EADDRINUSE;
+	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+static int ctl_listen(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, ret;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	ret = make_parent(path);
+	if (ret)
+		return ret;
+	ret = clear_stale(path, &sa);
+	if (ret)
+		return ret;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	/* bind, then chmod, then listen: nobody can connect before the mode
+	 * is 0660, whatever the umask was. */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		goto err_close;
+	if (chmod(path, 0660) < 0 || listen(fd, CTL_BACKLOG) < 0)
+		goto err_unlink;
+	return fd;
+
+err_unlink:
+	ret = -errno;
+	unlink(path);
+	close(fd);
+	return ret;
+err_close:
+	ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int ctl_new(struct loop *l, const struct ctl_parts *parts, struct ctl **out)
+{
+	struct ctl *c = calloc(1, sizeof(*c));
+	int fd;
+
+	if (!c)
+		return -ENOMEM;
+	c->p = parts;
+	snprintf(c->path, sizeof(c->path), "%s", parts->cfg->ctl_socket);
+	fd = ctl_listen(c->path);
+	if (fd < 0) {
+		free(c);
+		return fd;
+	}
+	c->http = ctl_http_new(l, fd, ctl_serve, c);
+	if (!c->http) {
+		int err = -errno;
+		unlink(c->path);
+		free(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
+void ctl_free(struct ctl *c)
+{
+	if (!c)
+		return;
+	ctl_http_free(c->http);
+	unlink(c->path);
+	free(c);
+}

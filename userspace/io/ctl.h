@@ -1,0 +1,158 @@
+/* The control API: HTTP with JSON bodies on a unix socket, for gluedctl and
+ * scripts, served by libmicrohttpd on the event loop's own thread.
+ *
+ * It reads the daemon's parts (table, DNS server, forwarder, sources and,
+ * once they exist, the fast path and the cluster) through struct ctl_parts
+ * and never changes them: every endpoint is a GET. Optional parts are
+ * plugged in by pointer (struct ctl_fastpath, struct ctl_gossip) so the API
+ * grows their sections the moment main.c sets them, and says "absent"
+ * until then. The same parts feed io/metrics. It never decides anything
+ * about DNS: /v1/lookup runs the real answerer on a synthetic query.
+ *
+ *   GET /v1/status           version, node, uptime, Docker, attach points, upstreams
+ *   GET /v1/names            every record: name, addresses, origin node, owner, age
+ *   GET /v1/peers            cluster members (empty until gossip exists)
+ *   GET /v1/stats            every counter
+ *   GET /v1/lookup?name=N    how N would be answered, and by which path
+ */
+#ifndef GLUED_IO_CTL_H
+#define GLUED_IO_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/table.h"
+#include "glued/abi.h"
+#include "io/dns_server.h"
+#include "io/forwarder.h"
+#include "io/loop.h"
+#include "io/sources.h"
+#include "lib/addr.h"
+#include "lib/err.h"
+
+/* --- optional parts --------------------------------------------------------------- */
+
+struct ctl_attach {
+	char ifname[16]; /* "docker0", "lo", "eth0" */
+	char hook[8];	 /* "xdp" or "tc" */
+	char mode[16];	 /* "native", "generic", "tcx", "clsact", ... */
+};
+
+/* The kernel fast path, as the control API sees it. Every callback runs on
+ * the loop thread; ctx is the fast path's own state. */
+struct ctl_fastpath {
+	void *ctx;
+	/* One line for people: "active", "off (GLUED_XDP=off)", "unavailable: why". */
+	const char *(*state)(void *ctx);
+	/* Per-CPU counters summed, indexed by enum glued_stat. 0 or a negative code. */
+	int (*counters)(void *ctx, uint64_t out[GLUED_STAT_MAX]);
+	/* Where the program is attached now; returns how many were written (<= max). */
+	size_t (*attach_points)(void *ctx, struct ctl_attach *out, size_t max);
+	/* Does the kernel names map hold name[0..len)? 1, 0 or a negative code. */
+	int (*map_has)(void *ctx, const char *name, size_t len);
+};
+
+struct ctl_member {
+	char node_id[CONFIG_NODE_ID_HEX + 1];
+	char state[16];		  /* "alive", "suspect", "dead", "left" */
+	uint64_t incarnation;
+	struct glued_endpoint addr;
+	uint64_t last_contact_ms; /* clock_now_ms() of the last datagram from it; 0 = never */
+	uint32_t origin;	  /* table origin of its records */
+	bool self;
+};
+
+/* A named counter of a part without a fixed struct (gossip). `name` is
+ * snake_case and becomes glued_gossip_<name>_total in metrics. */
+struct ctl_counter {
+	const char *name;
+	const char *help;
+	uint64_t value;
+};
+
+/* The cluster, as the control API sees it (loop thread). */
+struct ctl_gossip {
+	void *ctx;
+	/* This node's ID (64 hex). */
+	const char *(*node_id)(void *ctx);
+	/* Members, self included; returns how many were written (<= max). */
+	size_t (*members)(void *ctx, struct ctl_member *out, size_t max);
+	/* Counters; returns how many were written (<= max). */
+	size_t (*counters)(void *ctx, struct ctl_counter *out, size_t max);
+	/* Node ID of a table origin (0 is this node), or NULL when unknown. */
+	const char *(*origin_node)(void *ctx, uint32_t origin);
+};
+
+/* What the control API and metrics read. main.c owns it; fastpath and
+ * gossip may be set (or cleared) at any time on the loop thread. */
+struct ctl_parts {
+	const struct glued_config *cfg;
+	const struct table *table;
+	struct dns_server *dns;
+	struct forwarder *fwd;
+	struct sources *sources;
+	uint64_t start_ms;	  /* clock_now_ms() at start, for uptime */
+	int64_t start_unix_s;	  /* wall clock at start */
+	const struct ctl_fastpath *fastpath; /* NULL: no kernel fast path in this build/run */
+	const struct ctl_gossip *gossip;     /* NULL: no cluster */
+};
+
+/* The fast path loader (io/fastpath.h) seen through struct ctl_fastpath:
+ * counters from fastpath_stats(), attach points from the link pins under
+ * cfg->bpf_pin, map lookups on the pinned names map. NULL when fp is NULL
+ * or on ENOMEM. */
+struct fastpath;
+struct ctl_fastpath *ctl_fastpath_adapter_new(struct fastpath *fp, const struct glued_config *cfg);
+void ctl_fastpath_adapter_free(struct ctl_fastpath *a);
+
+/* --- HTTP on the loop (shared with io/metrics) ------------------------------------ */
+
+struct ctl_http;
+struct ctl_http_req {
+	const char *method, *path;
+	void *conn; /* struct MHD_Connection *, for ctl_http_arg() */
+};
+struct ctl_http_resp {
+	unsigned status;
+	const char *content_type;
+	char *body; /* malloc'ed; the server frees it */
+	size_t len;
+};
+/* Fill resp for req. Runs on the loop thread. */
+typedef void (*ctl_http_fn)(void *ctx, const struct ctl_http_req *req, struct ctl_http_resp *resp);
+
+/* Serve HTTP on an already listening socket (taken over: closed by
+ * ctl_http_free) from the loop. NULL on failure (errno set). */
+struct ctl_http *ctl_http_new(struct loop *l, int listen_fd, ctl_http_fn fn,
+			      void *ctx) GLUED_MUST_CHECK_PTR;
+void ctl_http_free(struct ctl_http *h);
+/* A query-string argument of the request, or NULL. */
+const char *ctl_http_arg(const struct ctl_http_req *req, const char *key);
+
+/* --- the control API ---------------------------------------------------------------- */
+
+struct ctl;
+
+/* Create the socket's parent directory if missing, bind cfg->ctl_socket
+ * with mode 0660 and serve it from the loop. A stale socket file is
+ * replaced; one a live process answers on is -EADDRINUSE, another kind of
+ * file -EEXIST. 0 and *out, or a negative code. */
+int ctl_new(struct loop *l, const struct ctl_parts *parts, struct ctl **out) GLUED_MUST_CHECK;
+/* Stop serving and unlink the socket. Call after the loop stopped. */
+void ctl_free(struct ctl *c);
+
+/* The JSON bodies (malloc'ed, NUL-terminated), also used by tests. NULL on
+ * allocation failure. */
+char *ctl_render_status(const struct ctl_parts *p);
+char *ctl_render_names(const struct ctl_parts *p);
+char *ctl_render_peers(const struct ctl_parts *p);
+char *ctl_render_stats(const struct ctl_parts *p);
+/* *status is 200, or 400 for a name that is not a DNS name. */
+char *ctl_render_lookup(const struct ctl_parts *p, const char *name, unsigned *status);
+
+/* RCODE number → "NOERROR", ...; "RCODE<n>" style for unnamed ones in buf. */
+const char *ctl_rcode_name(unsigned rcode, char *buf, size_t len);
+
+#endif
