@@ -115,6 +115,16 @@ static void test_kdf(void)
 			snprintf(hex + 2 * i, 3, "%02x", a1.k[i]);
 		T_EQ_STR(hex, want);
 	}
+	T_CASE("the default topic is pinned (hashlib.blake2b(b'glued default topic v1', digest_size=32))")
+	{
+		uint8_t t[CRYPTO_TOPIC_LEN];
+		char hex[CRYPTO_TOPIC_LEN * 2 + 1];
+
+		crypto_default_topic(t);
+		for (size_t i = 0; i < CRYPTO_TOPIC_LEN; i++)
+			snprintf(hex + 2 * i, 3, "%02x", t[i]);
+		T_EQ_STR(hex, "75c5b975bbc1869aa6b928411f3ac0354d760c2934bd00dc1a1f0524083d9d81");
+	}
 }
 
 static void test_seal_open(void)

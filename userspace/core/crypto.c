@@ -61,6 +61,14 @@ void crypto_key_derive(struct crypto_key *key, const char *secret, size_t secret
 	sodium_memzero(&st, sizeof(st));
 }
 
+void crypto_default_topic(uint8_t topic[CRYPTO_TOPIC_LEN])
+{
+	static const char text[] = "glued default topic v1";
+
+	crypto_generichash_blake2b(topic, CRYPTO_TOPIC_LEN, (const uint8_t *)text,
+				   sizeof(text) - 1, NULL, 0);
+}
+
 static void hdr_write(uint8_t out[CRYPTO_HDR_LEN], const struct crypto_hdr *h)
 {
 	struct wire_out w = wire_out_init(out, CRYPTO_HDR_LEN);

@@ -76,6 +76,11 @@ int crypto_global_init(void) GLUED_MUST_CHECK;
 void crypto_key_derive(struct crypto_key *key, const char *secret, size_t secret_len,
 		       const uint8_t topic[CRYPTO_TOPIC_LEN]);
 
+/* The topic used when GLUED_TOPIC_ID is not set: BLAKE2b-256 of
+ * "glued default topic v1". Fixed, so nodes that set nothing still find each
+ * other (docs/security.md says why this is not a random topic). */
+void crypto_default_topic(uint8_t topic[CRYPTO_TOPIC_LEN]);
+
 /* Seal `len` plaintext bytes into out (capacity cap, at least
  * len + CRYPTO_OVERHEAD) under key with header h and the caller's random
  * nonce. pt and out must not overlap. Returns the datagram's length (> 0),
