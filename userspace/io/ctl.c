@@ -680,6 +680,17 @@ char *ctl_render_lookup(const struct ctl_parts *p, const char *name, unsigned *s
 			const char *rn = ctl_rcode_name(rcode, buf, sizeof(buf));
 
 			set_str(a, "rcode", rn);
+			if (rcode == DNS_RCODE_NOERROR && ancount && single) {
+				struct table_answer ta;
+				json_t *fam = json_array();
+				if (table_lookup(p->table, (const char *)qname + 1, qname[0], &ta)) {
+					const struct glued_addr *v = types[t] == DNS_TYPE_A ? ta.v4 : ta.v6;
+					size_t nv = types[t] == DNS_TYPE_A ? ta.n_v4 : ta.n_v6;
+					for (size_t i = 0; i < nv; i++)
+						json_array_append_new(fam, addr_json(&v[i]));
+				}
+				json_object_set_new(a, "addresses", fam);
+			}
 			if (rcode == DNS_RCODE_NOERROR)
 				set_str(a, "result", ancount ? "answered" : "nodata");
 			else {
