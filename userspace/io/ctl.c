@@ -134,10 +134,11 @@ struct ctl_http *ctl_http_new(struct loop *l, int listen_fd, ctl_http_fn fn, voi
 	h->ctx = ctx;
 	/* No MHD_USE_INTERNAL_POLLING_THREAD: the loop drives it (file comment). */
 	h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, http_request, h,
+				  MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
 				  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)CTL_MAX_CONNS,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CTL_CONN_TIMEOUT_S,
-				  MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL, MHD_OPTION_END);
+				  MHD_OPTION_END);
 	if (!h->mhd) {
 		/* Whether MHD closed listen_fd is not documented: leak it
 		 * rather than risk closing a reused number (startup fails). */

@@ -1,0 +1,274 @@
+#!/usr/bin/env bats
+# Operating glued: gluedctl against a running glued (every subcommand, the
+# tables and --json checked for real values), gluedctl with no daemon, the
+# Prometheus endpoint (every line valid exposition, counters that move),
+# JSON logs, the systemd unit, and `make demo` in CI mode.
+
+load lib/load
+
+GLUEDCTL=${E2E_GLUEDCTL:-$E2E_TOP/build/gluedctl}
+OPS_ENV=(GLUED_METRICS_BIND=0.0.0.0:9153)
+
+setup_file() {
+	e2e_setup_single_host "${OPS_ENV[@]}" || return 1
+}
+
+teardown_file() { e2e_teardown_all; }
+teardown() { e2e_teardown_test; }
+
+# ctl ARGS...: gluedctl against h1's glued; output in $out, status in $rc.
+ctl() {
+	rc=0
+	out=$(GLUED_CTL_SOCKET="$(host_var h1 dir)/ctl.sock" "$GLUEDCTL" "$@" 2>&1) || rc=$?
+	printf '$ gluedctl %s (exit %d)\n%s\n' "$*" "$rc" "$out"
+}
+
+scrape() {
+	cx curl -sf --max-time 5 "http://$(host_var h1 ip):9153/metrics"
+}
+
+# metric NAME_WITH_LABELS: its value in the last scrape ($M).
+metric() {
+	awk -v k="$1" '$1 == k {print $2}' <<<"$M"
+}
+
+@test "gluedctl status: version, Docker connected, network, upstream, fast path state" {
+	ctl status --json
+	[ $rc -eq 0 ] || fail "status --json failed"
+	want=$("$E2E_GLUED" --version | awk '{print $2}')
+	assert_eq "$(jq -r .version <<<"$out")" "$want" "version"
+	assert_eq "$(jq -r .docker.connected <<<"$out")" true "docker.connected"
+	assert_eq "$(jq -r .docker.network.name <<<"$out")" glued_net "network name"
+	assert_match "$(jq -r '.docker.network.subnets | join(" ")' <<<"$out")" "10\.213\.1\.0/24" \
+		"network subnets"
+	assert_match "$(jq -r .docker.network.id <<<"$out")" '^[0-9a-f]{64}$' "network id"
+	assert_eq "$(jq -r '.upstreams[0].address' <<<"$out")" "$E2E_UPSTREAM_IP:53" "upstream"
+	assert_eq "$(jq -r '.upstreams[0].state' <<<"$out")" enabled "upstream state"
+	assert_match "$(jq -r .fastpath.state <<<"$out")" "GLUED_XDP=off" "fast path state"
+	[ "$(jq -r .uptime_s <<<"$out")" -ge 0 ] || fail "uptime"
+	assert_eq "$(jq -r .pid <<<"$out")" "$(glued_pid h1)" "pid"
+	ctl status
+	[ $rc -eq 0 ] || fail "status failed"
+	assert_match "$out" "docker +connected to .*docker.sock \(API 1\.[0-9]+\)" "docker line"
+	assert_match "$out" "upstreams +$E2E_UPSTREAM_IP:53 \(enabled\)" "upstreams line"
+}
+
+@test "gluedctl names: a container's name, alias, address, container ID and node" {
+	ctr_run h1 opsweb --network-alias opsalias
+	ip=$(ctr_ip h1 opsweb)
+	ip6=$(ctr_ip6 h1 opsweb)
+	id=$(hdocker h1 inspect -f '{{.Id}}' opsweb)
+	expect_dns 5 A opsweb "NOERROR $ip"
+	ctl names --json
+	[ $rc -eq 0 ] || fail "names --json failed"
+	rec=$(jq -c '.names[] | select(.name == "opsweb")' <<<"$out")
+	assert_eq "$(jq -r '.addresses | sort | join(" ")' <<<"$rec")" \
+		"$(printf '%s\n' "$ip" "$ip6" | sort | tr '\n' ' ' | sed 's/ $//')" "opsweb addresses"
+	assert_eq "$(jq -r .owner <<<"$rec")" "$id" "owner"
+	assert_eq "$(jq -r .container <<<"$rec")" "${id:0:12}" "container"
+	assert_eq "$(jq -r .node <<<"$rec")" local "node"
+	assert_eq "$(jq -r '.names[] | select(.name == "opsalias") | .owner' <<<"$out")" "$id" "alias"
+	[ "$(jq -r .age_ms <<<"$rec")" -lt 60000 ] || fail "age"
+	ctl names
+	assert_match "$out" "NAME +ADDRESSES +NODE +OWNER +AGE" "header"
+	assert_match "$out" "opsweb +[^ ]*$ip[^ ]* +local +${id:0:12} " "opsweb row"
+	# Gone from the table when the container goes.
+	hdocker h1 rm -f opsweb >/dev/null
+	expect_dns 5 A opsweb NXDOMAIN
+	ctl names --json
+	assert_eq "$(jq '[.names[] | select(.name == "opsweb")] | length' <<<"$out")" 0 "removed"
+}
+
+@test "gluedctl lookup: answered with addresses, NODATA, NXDOMAIN, forwarded, bad name" {
+	ctr_run h1 opslk
+	ip=$(ctr_ip h1 opslk)
+	ip6=$(ctr_ip6 h1 opslk)
+	expect_dns 5 A opslk "NOERROR $ip"
+	ctl lookup OpsLk --json
+	[ $rc -eq 0 ] || fail "lookup failed"
+	assert_eq "$(jq -r '.answers[] | select(.type == "A") | .result' <<<"$out")" answered "A"
+	assert_eq "$(jq -r '.answers[] | select(.type == "A") | .addresses[0]' <<<"$out")" "$ip" "A addr"
+	assert_eq "$(jq -r '.answers[] | select(.type == "AAAA") | .addresses[0]' <<<"$out")" "$ip6" \
+		"AAAA addr"
+	assert_eq "$(jq -r '.answers[0].path' <<<"$out")" userspace "path (GLUED_XDP=off)"
+	assert_eq "$(jq -r .kernel_map <<<"$out")" "no fast path" "kernel map"
+	assert_eq "$(jq -r .in_table <<<"$out")" true "in table"
+	ctl lookup nosuch-ops --json
+	assert_eq "$(jq -r '[.answers[].result] | join(" ")' <<<"$out")" "nxdomain nxdomain" "NXDOMAIN"
+	ctl lookup host.example.test --json
+	assert_eq "$(jq -r '[.answers[].result] | join(" ")' <<<"$out")" "forwarded forwarded" "FQDN"
+	assert_eq "$(jq -r '.upstreams[0].address' <<<"$out")" "$E2E_UPSTREAM_IP:53" "forwarded to"
+	ctl lookup 'a..b'
+	[ $rc -eq 1 ] || fail "a bad name must exit 1"
+	assert_match "$out" "give a DNS name" "bad name message"
+	ctl lookup opslk
+	assert_match "$out" "A +answered +NOERROR +userspace +$ip" "people's table"
+}
+
+@test "gluedctl lookup: NODATA for a known name without an address of that family" {
+	local dir
+	dir=$(host_var h1 dir)
+	echo "192.0.2.77 opsv4only" >"$dir/ops-hosts"
+	glued_restart h1 "${OPS_ENV[@]}" GLUED_HOSTS_FILE="$dir/ops-hosts"
+	ctl lookup opsv4only --json
+	assert_eq "$(jq -r '.answers[] | select(.type == "AAAA") | .result' <<<"$out")" nodata "NODATA"
+	assert_eq "$(jq -r '.answers[] | select(.type == "A") | .addresses[0]' <<<"$out")" 192.0.2.77
+	ctl names --json
+	assert_match "$(jq -r '.names[] | select(.name == "opsv4only") | .owner' <<<"$out")" "^hosts:" \
+		"hosts owner"
+	glued_restart h1 "${OPS_ENV[@]}"
+}
+
+@test "gluedctl peers: a list (empty without a cluster), and a sentence for people" {
+	ctl peers --json
+	[ $rc -eq 0 ] || fail "peers failed"
+	assert_eq "$(jq -r '.peers | type' <<<"$out")" array "peers is a list"
+	if [ "$(jq -r .cluster <<<"$out")" = true ]; then
+		[ "$(jq '.peers | length' <<<"$out")" -ge 1 ] || fail "a cluster lists at least itself"
+	else
+		assert_eq "$(jq '.peers | length' <<<"$out")" 0 "no cluster, no peers"
+		ctl peers
+		assert_match "$out" "without a cluster" "people's sentence"
+	fi
+}
+
+@test "gluedctl stats: counters move with queries (answers per RCODE, forwarder, latency)" {
+	ctr_run h1 opsst
+	ip=$(ctr_ip h1 opsst)
+	expect_dns 5 A opsst "NOERROR $ip"
+	ctl stats --json
+	before=$out
+	for i in 1 2 3; do dq opsst A >/dev/null; done
+	dq nosuch-stats A >/dev/null
+	dq host.example.test A >/dev/null
+	assert_eq "$(dq_rcode)" NOERROR "forwarded query answered"
+	ctl stats --json
+	d() { echo $(($(jq -r "$1" <<<"$out") - $(jq -r "$1" <<<"$before"))); }
+	[ "$(d .dns.queries)" -ge 5 ] || fail "dns.queries moved by $(d .dns.queries)"
+	[ "$(d .dns.rcode.NOERROR)" -ge 3 ] || fail "NOERROR moved by $(d .dns.rcode.NOERROR)"
+	[ "$(d .dns.rcode.NXDOMAIN)" -ge 1 ] || fail "NXDOMAIN did not move"
+	[ "$(d .forwarder.queries)" -ge 1 ] || fail "forwarder.queries did not move"
+	[ "$(d .forwarder.latency.count)" -ge 1 ] || fail "latency count did not move"
+	[ "$(jq -r .docker.events <<<"$out")" -gt 0 ] || fail "docker.events"
+	[ "$(jq -r .table.entries <<<"$out")" -ge 1 ] || fail "table.entries"
+	assert_eq "$(jq -r '.forwarder.latency.buckets[-1].count' <<<"$out")" \
+		"$(jq -r .forwarder.latency.count <<<"$out")" "+Inf bucket == count"
+	ctl stats
+	assert_match "$out" "dns\.rcode\.NOERROR +[0-9]+" "people's stats"
+	assert_match "$out" "docker\.reconnects +[0-9]+" "docker reconnects"
+}
+
+@test "gluedctl version: both versions; --json parsed" {
+	ctl version
+	assert_match "$out" "^gluedctl [0-9.]+ " "gluedctl line"
+	assert_match "$out" "glued +[0-9.]+ " "glued line"
+	ctl version --json
+	assert_eq "$(jq -r .glued <<<"$out")" "$("$E2E_GLUED" --version | awk '{print $2}')" "glued"
+}
+
+@test "gluedctl with no glued: clear message and exit 1, for every command" {
+	local sock=/tmp/$E2E_PREFIX/no/such.sock
+	for cmd in status names peers stats "lookup web"; do
+		rc=0
+		out=$(GLUED_CTL_SOCKET=$sock "$GLUEDCTL" $cmd 2>&1) || rc=$?
+		assert_eq "$rc" 1 "exit status of '$cmd'"
+		assert_eq "$out" "gluedctl: glued is not running (no socket at $sock)" "message of '$cmd'"
+	done
+	# --socket wins over the environment; a stopped glued leaves no socket.
+	glued_stop h1
+	rc=0
+	out=$(GLUED_CTL_SOCKET=/elsewhere "$GLUEDCTL" --socket "$(host_var h1 dir)/ctl.sock" status 2>&1) ||
+		rc=$?
+	assert_eq "$rc" 1 "exit status with glued stopped"
+	assert_eq "$out" "gluedctl: glued is not running (no socket at $(host_var h1 dir)/ctl.sock)"
+	glued_start h1 "${OPS_ENV[@]}"
+	ctl status
+	assert_eq "$rc" 0 "back once glued runs"
+}
+
+@test "control socket: mode 0660 srw-rw----, unknown endpoint 404, POST 405" {
+	local sock
+	sock=$(host_var h1 dir)/ctl.sock
+	assert_eq "$(stat -c %A "$sock")" "srw-rw----" "socket mode"
+	code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$sock" http://glued/v1/nope)
+	assert_eq "$code" 404 "unknown endpoint"
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x --unix-socket "$sock" http://glued/v1/status)
+	assert_eq "$code" 405 "POST"
+}
+
+@test "metrics: every line valid exposition format; counters move after queries" {
+	ctr_run h1 opsmet
+	ip=$(ctr_ip h1 opsmet)
+	expect_dns 5 A opsmet "NOERROR $ip"
+	M=$(scrape) || fail "scrape failed"
+	python3 "$E2E_TOP/tests/e2e/promcheck.py" <<<"$M" || fail "exposition format"
+	k='glued_dns_queries_total{path="userspace",result="answered"}'
+	a0=$(metric "$k")
+	f0=$(metric glued_forward_duration_seconds_count)
+	n0=$(metric 'glued_dns_queries_total{path="userspace",result="nxdomain"}')
+	[ -n "$a0" ] && [ -n "$f0" ] && [ -n "$n0" ] || fail "metrics missing"
+	for i in 1 2 3 4; do dq opsmet A >/dev/null; done
+	dq nosuch-metrics A >/dev/null
+	dq txt.example.test TXT >/dev/null
+	M=$(scrape)
+	python3 "$E2E_TOP/tests/e2e/promcheck.py" <<<"$M" || fail "exposition format"
+	[ "$(metric "$k")" -ge $((a0 + 4)) ] || fail "answered: $a0 -> $(metric "$k")"
+	[ "$(metric glued_forward_duration_seconds_count)" -ge $((f0 + 1)) ] || fail "histogram"
+	[ "$(metric 'glued_dns_queries_total{path="userspace",result="nxdomain"}')" -ge $((n0 + 1)) ] ||
+		fail "nxdomain"
+	assert_eq "$(metric glued_docker_connected)" 1 "docker connected gauge"
+	[ "$(metric glued_docker_containers)" -ge 1 ] || fail "containers gauge"
+	assert_match "$M" '# TYPE glued_forward_duration_seconds histogram' "histogram type"
+	code=$(cx curl -s -o /dev/null -w '%{http_code}' "http://$(host_var h1 ip):9153/other")
+	assert_eq "$code" 404 "other paths"
+}
+
+@test "metrics are off by default (GLUED_METRICS_BIND unset)" {
+	glued_restart h1
+	rc=0
+	cx curl -s --max-time 2 "http://$(host_var h1 ip):9153/metrics" >/dev/null || rc=$?
+	[ $rc -ne 0 ] || fail "metrics answered without GLUED_METRICS_BIND"
+	glued_restart h1 "${OPS_ENV[@]}"
+}
+
+@test "GLUED_LOG_FORMAT=json: every log line is one JSON object with ts, level, msg" {
+	local log
+	log=$(host_var h1 dir)/glued.log
+	glued_restart h1 "${OPS_ENV[@]}" GLUED_LOG_FORMAT=json
+	ctr_run h1 opslog
+	expect_dns 5 A opslog "NOERROR $(ctr_ip h1 opslog)"
+	glued_stop h1
+	# The lines since the harness's last start marker.
+	lines=$(awk '/^=== .* glued start:/{buf=""; next} {buf = buf $0 "\n"} END{printf "%s", buf}' "$log")
+	n=$(grep -c . <<<"$lines")
+	[ "$n" -ge 4 ] || fail "only $n log lines"
+	jq -e -c 'select((.ts | test("^[0-9T:.-]+Z$")) and (.level | test("^(error|warn|info|debug|trace)$")) and (.msg | type == "string"))' \
+		<<<"$lines" >/dev/null || fail "not all JSON"
+	assert_eq "$(jq -c . <<<"$lines" | wc -l)" "$n" "one object per line"
+	jq -r .msg <<<"$lines" | grep -q "ctl: listening on" || fail "ctl line"
+	jq -r .msg <<<"$lines" | grep -q "shutting down" || fail "shutdown line"
+	glued_start h1 "${OPS_ENV[@]}"
+}
+
+@test "make install: DESTDIR and PREFIX honoured; systemd-analyze verify passes on the unit" {
+	command -v systemd-analyze >/dev/null || skip "systemd-analyze not installed"
+	local root=/tmp/$E2E_PREFIX/root stage=/tmp/$E2E_PREFIX/stage
+	# Packaging style: DESTDIR staging, PREFIX=/usr.
+	make -s -C "$E2E_TOP" install DESTDIR="$stage" PREFIX=/usr >/dev/null
+	for f in usr/sbin/glued usr/bin/gluedctl usr/lib/systemd/system/glued.service \
+		usr/share/man/man8/glued.8 usr/share/man/man8/gluedctl.8; do
+		[ -f "$stage/$f" ] || fail "make install did not install $f"
+	done
+	grep -q '^ExecStart=/usr/sbin/glued$' "$stage/usr/lib/systemd/system/glued.service" ||
+		fail "ExecStart does not follow PREFIX"
+	# Verify needs ExecStart and the man pages of Documentation= to exist:
+	# install for real under a prefix of our own.
+	make -s -C "$E2E_TOP" install PREFIX="$root/usr" >/dev/null
+	out=$(MANPATH=$root/usr/share/man systemd-analyze verify \
+		"$root/usr/lib/systemd/system/glued.service" 2>&1) || {
+		echo "$out"
+		fail "systemd-analyze verify"
+	}
+	[ -z "$(grep -v '^$' <<<"$out")" ] || fail "systemd-analyze said: $out"
+	rm -rf "$root" "$stage"
+}
