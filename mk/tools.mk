@@ -10,3 +10,9 @@ $(BUILD)/gluedctl: $(OBJ)/tools/gluedctl.o
 	$(CC) $(CFLAGS) $^ $(GLUEDCTL_LIBS) -o $@
 
 all: $(BUILD)/gluedctl
+
+# A guided three-host cluster on this machine (root); DEMO_AUTO=1 runs it
+# to the end without waiting for Ctrl-C.
+demo: all
+	tools/demo.sh
+.PHONY: demo

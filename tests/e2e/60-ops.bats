@@ -272,3 +272,19 @@ metric() {
 	[ -z "$(grep -v '^$' <<<"$out")" ] || fail "systemd-analyze said: $out"
 	rm -rf "$root" "$stage"
 }
+
+@test "make demo runs to completion with DEMO_AUTO=1 and leaves nothing behind" {
+	rc=0
+	out=$(DEMO_AUTO=1 make -s -C "$E2E_TOP" demo 2>&1 3>&-) || rc=$?
+	echo "$out" | tail -n 40
+	assert_eq "$rc" 0 "demo exit status"
+	prefix=$(sed -n 's/.*demo: everything removed (prefix \(ge2e[0-9a-f]*\)).*/\1/p' <<<"$out")
+	[ -n "$prefix" ] || fail "demo did not report its cleanup"
+	[ "$prefix" != "$E2E_PREFIX" ] || fail "demo used the test's own prefix"
+	for c in web db api cache worker; do
+		assert_match "$out" "dig \+short @10\.231\.0\.1[123] $c A"$'\n'" +10\.213\.[123]\.[0-9]+" "$c resolved"
+	done
+	assert_match "$out" "DEMO_CROSS=(none|[1-9][0-9]*/3)" "cross-host line"
+	[ -z "$(ip netns list | grep "^$prefix")" ] || fail "namespaces left: $prefix"
+	[ ! -d "/tmp/$prefix" ] || fail "/tmp/$prefix left"
+}
