@@ -85,7 +85,7 @@ clean:
 	rm -rf $(BUILD)
 
 # Per-area rules (BPF, loopback net tests, ...) live in their own files.
--include mk/bpf.mk mk/net.mk mk/fastpath.mk mk/tools.mk mk/install.mk
+-include mk/bpf.mk mk/net.mk mk/fastpath.mk mk/tools.mk mk/install.mk mk/sim.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
