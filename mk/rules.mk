@@ -87,7 +87,7 @@ clean:
 # Per-area rules (BPF, loopback net tests, ...) live in their own files.
 -include mk/bpf.mk mk/net.mk mk/fastpath.mk mk/tools.mk mk/install.mk mk/sim.mk
 
--include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/image-cache -prune -o -name '*.d' -type f -print 2>/dev/null)
 
 # Build (installing what is missing) and run glued in the foreground with
 # the defaults, or with GLUED_* from the environment.
