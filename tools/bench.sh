@@ -181,15 +181,18 @@ gen_queries "$NAMES" name "" 1 >"$TMP/q-auth"
 gen_queries "$COLD_NAMES" c ".fwd.test" 2 >"$TMP/q-cold"
 gen_queries 20000 w ".fwd.test" 3 >"$TMP/q-cold-warmup"
 gen_queries "$WARM_NAMES" h ".fwd.test" 4 >"$TMP/q-warm"
-chmod 644 "$TMP"/*
+chmod 644 "$TMP"/hosts* "$TMP"/q-*
 
 # --- servers ------------------------------------------------------------------
 # Each start_* launches one server in the server namespace, logging to $1, and
 # sets BGPID. Servers under test get CPU 1, client and upstream CPU 0 (BENCH_PIN).
+# GLUED_XDP=off makes glued remove its pins: point it at a directory of its
+# own so it can never touch the host's /sys/fs/bpf/glued.
 start_glued() {		# <log> <hosts file or ""> <upstream ip:port>
 	local envs=(GLUED_DNS_BIND="$SRV_IP:53" GLUED_XDP=off GLUED_TTL=$TTL
 		GLUED_UPSTREAMS="$3" GLUED_STATE_DIR="$TMP/glued-state"
 		GLUED_CTL_SOCKET="$TMP/glued.sock" DOCKER_HOST="unix://$TMP/no-docker.sock"
+		GLUED_BPF_PIN="$TMP/no-bpf-pins"
 		GLUED_LOG="${BENCH_GLUED_LOG:-info}")
 	[ -n "$2" ] && envs+=(GLUED_HOSTS_FILE="$2")
 	rm -rf "$TMP/glued-state" "$TMP/glued.sock"
