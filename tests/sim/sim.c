@@ -73,7 +73,7 @@ struct node {
 	uint64_t tx_bytes;
 	uint64_t down_at;
 	/* invariant bookkeeping, per (origin node, slot) */
-	uint64_t *removed_at; /* [MAX nodes * K] */
+	uint32_t *floor;      /* highest version seen removed */
 	uint32_t *shown;      /* last version shown */
 };
 
@@ -297,7 +297,9 @@ static void check_shown(struct node *x, int xi, uint32_t origin, int y, int k)
 	owner_of(owner, y, k);
 	e = table_get(x->t, origin, owner);
 	if (!e) {
-		x->removed_at[slot] = S.now ? S.now : 1;
+		/* the removal means x learned that the version it showed ended */
+		if (x->floor[slot] < x->shown[slot])
+			x->floor[slot] = x->shown[slot];
 		return;
 	}
 	{
@@ -308,10 +310,10 @@ static void check_shown(struct node *x, int xi, uint32_t origin, int y, int k)
 			fail("node %d shows unknown version %u of %d/%d", xi, v, y, k);
 			return;
 		}
-		if (S.ver_end[v] && x->removed_at[slot] >= S.ver_end[v])
-			fail("node %d resurrected %d/%d version %u (ended %" PRIu64
-			     ", removed here %" PRIu64 ")",
-			     xi, y, k, v, S.ver_end[v], x->removed_at[slot]);
+		if (S.ver_end[v] && v <= x->floor[slot])
+			fail("node %d resurrected %d/%d version %u (ended at %" PRIu64
+			     ", removed here before)",
+			     xi, y, k, v, S.ver_end[v]);
 		if (v < x->shown[slot] && S.ver_end[v])
 			fail("node %d: version of %d/%d went backwards %u -> %u", xi, y, k,
 			     x->shown[slot], v);
@@ -706,7 +708,7 @@ static void setup(int n, int k)
 		x->ep.addr.b[3] = (uint8_t)i;
 		x->ep.port = GOSSIP_PORT_DEFAULT;
 		if (S.check_records) {
-			x->removed_at = calloc((size_t)n * k, sizeof(uint64_t));
+			x->floor = calloc((size_t)n * k, sizeof(uint32_t));
 			x->shown = calloc((size_t)n * k, sizeof(uint32_t));
 		}
 	}
@@ -915,7 +917,7 @@ static void reset(void)
 
 		if (x->up)
 			node_stop(i, false);
-		free(x->removed_at);
+		free(x->floor);
 		free(x->shown);
 	}
 	while (S.heap_n) {

@@ -517,11 +517,25 @@ static bool dg_open(struct gossip *g, struct dg *d, const struct glued_endpoint 
 	return true;
 }
 
-/* Piggyback (stamp != 0) and queue the datagram if it carries anything. */
+static struct member *member_find(struct gossip *g, const uint8_t *id);
+
+/* Piggyback (stamp != 0) and queue the datagram if it carries anything.
+ * A member we suspect hears it from us first hand, in whatever we send it,
+ * so it can refute long before its suspicion times out. */
 static void dg_close(struct gossip *g, struct dg *d, uint32_t stamp)
 {
 	if (!d->o)
 		return;
+	if (d->o->to_id_known) {
+		struct member *m = member_find(g, d->o->to_id);
+		size_t off = wire_out_len(&d->w);
+
+		if (m && m->state == GOSSIP_SUSPECT) {
+			gw_put_member(&d->w, GW_SUSPECT, m->id, m->epoch, m->inc, g->cfg.self_id);
+			if (d->w.err)
+				gw_rollback(&d->w, off);
+		}
+	}
 	if (stamp)
 		fill_bcast(g, &d->w, stamp);
 	if (d->w.err || wire_out_len(&d->w) <= GW_HDR_LEN)
