@@ -189,7 +189,7 @@ chmod 644 "$TMP"/hosts* "$TMP"/q-*
 # GLUED_XDP=off makes glued remove its pins: point it at a directory of its
 # own so it can never touch the host's /sys/fs/bpf/glued.
 start_glued() {		# <log> <hosts file or ""> <upstream ip:port>
-	local envs=(GLUED_DNS_BIND="$SRV_IP:53" GLUED_XDP=off GLUED_TTL=$TTL
+	local envs=(GLUED_DNS_BIND="$SRV_IP:53" GLUED_XDP=off GLUED_TTL="$TTL"
 		GLUED_UPSTREAMS="$3" GLUED_STATE_DIR="$TMP/glued-state"
 		GLUED_CTL_SOCKET="$TMP/glued.sock" DOCKER_HOST="unix://$TMP/no-docker.sock"
 		GLUED_BPF_PIN="$TMP/no-bpf-pins"
@@ -300,7 +300,7 @@ CLK_TCK=$(getconf CLK_TCK)
 
 # Queries the upstream has answered so far (dnsmasq logs its counters on
 # SIGUSR1), or nothing when no upstream runs.
-UPSTREAM_PID= UPSTREAM_LOG=
+UPSTREAM_PID="" UPSTREAM_LOG=""
 upstream_count() {
 	[ -n "$UPSTREAM_PID" ] || return 0
 	local n i
@@ -557,7 +557,7 @@ part_fwd() {
 }
 
 # --- part 3: glued's resident memory --------------------------------------------
-MEM_IDLE= MEM_FULL= MEM_NOTE=
+MEM_IDLE="" MEM_FULL="" MEM_NOTE=""
 part_mem() {
 	local pid last=$((MEM_NAMES - 1)) last_ip
 	local s=glued
@@ -657,7 +657,7 @@ memline() {
 }
 
 report() {
-	local s best= bestq=0 q
+	local s best="" bestq=0 q
 	echo "=== glued benchmark ($STAMP) ==="
 	environment
 	echo
