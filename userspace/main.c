@@ -21,6 +21,7 @@
 #include "io/fastpath.h"
 #include "io/file_watch.h"
 #include "io/forwarder.h"
+#include "io/gossip.h"
 #include "io/loop.h"
 #include "io/metrics.h"
 #include "io/sources.h"
@@ -41,6 +42,7 @@ struct daemon {
 	struct dns_server *dns;
 	struct forwarder *fwd;
 	struct sources *sources;
+	struct gossip_edge *gossip; /* NULL until started */
 	struct fastpath *fastpath;
 	struct ctl_parts parts; /* what ctl and metrics read; optional parts plug in here */
 	struct ctl_fastpath *ctl_fp;
@@ -120,6 +122,7 @@ static void on_signal(struct loop *l, struct loop_op *op, int res, uint32_t flag
 		case SIGINT:
 		case SIGTERM:
 			log_info("glued: %s: shutting down", strsignal((int)d->si.ssi_signo));
+			gossip_edge_leave(d->gossip); /* tell the cluster before going */
 			loop_stop(l);
 			return;
 		case SIGHUP:
@@ -246,6 +249,16 @@ int main(int argc, char **argv)
 	if (ret)
 		fatalx("glued: start sources: %s", glued_strerror(ret));
 
+	{
+		char gerr[GOSSIP_EDGE_ERR_LEN] = "";
+
+		d.gossip = gossip_edge_new(d.loop, &d.cfg, d.table, gerr, sizeof(gerr));
+		if (!d.gossip)
+			fatalx("%s", gerr);
+		if (gossip_edge_start(d.gossip, gerr, sizeof(gerr)))
+			fatalx("%s", gerr);
+	}
+
 	d.parts = (struct ctl_parts){
 		.cfg = &d.cfg,
 		.table = d.table,
@@ -277,6 +290,7 @@ int main(int argc, char **argv)
 	metrics_free(d.metrics);
 	ctl_free(d.ctl);
 	ctl_fastpath_adapter_free(d.ctl_fp);
+	gossip_edge_free(d.gossip);
 	sources_free(d.sources);
 	fastpath_free(d.fastpath); /* hooks stay attached: see docs/fastpath-loader.md */
 	forwarder_free(d.fwd);

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Cluster propagation benchmark on the e2e 3-host world (tests/e2e/lib):
+# N times, start a container on h1 and measure until glued on h3 answers its
+# name (and, for reference, until h1 itself does); then remove it and
+# measure until h3 says NXDOMAIN. Prints p50/p99/max of each. Root only.
+#
+#   tools/bench-cluster.sh [-n COUNT] [-o RESULT_FILE]
+#
+# Time zero is the moment `docker run -d` (or `docker rm -f`) returns: the
+# engine has started (removed) the container and emitted its events; what
+# follows is glued's part: the Docker event, the local table, gossip to h3,
+# h3's table. Polling is a dig every ~15 ms from the client machine, so the
+# figures carry about that much resolution.
+set -u
+
+COUNT=50
+OUT=
+while getopts n:o: opt; do
+	case $opt in
+	n) COUNT=$OPTARG ;;
+	o) OUT=$OPTARG ;;
+	*) echo "usage: $0 [-n COUNT] [-o FILE]" >&2; exit 2 ;;
+	esac
+done
+[ "$(id -u)" = 0 ] || { echo "bench-cluster: needs root" >&2; exit 1; }
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+export E2E_TOP=$TOP
+BATS_TEST_FILENAME=bench-cluster.sh
+exec 3>&1
+# shellcheck source=/dev/null
+source "$TOP/tests/e2e/lib/load.bash"
+# shellcheck source=/dev/null
+source "$TOP/tests/e2e/lib/cluster.bash"
+
+cleanup() { e2e_teardown_all >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+e2e_setup_cluster_info() {
+	E2E_CLUSTER_ENV_HOOK=bench_env e2e_setup_cluster
+}
+bench_env() {
+	local i
+	for i in 1 2 3; do echo "GLUED_LOG=info" >"$E2E_DIR/h$i/cluster_env"; done
+	echo "GLUED_BOOTSTRAP_PEERS=$(host_var h1 ip)" >>"$E2E_DIR/h3/cluster_env"
+}
+e2e_setup_cluster_info || { echo "bench-cluster: setup failed" >&2; exit 1; }
+
+q() { # HOST NAME: the rcode + first A of HOST's answer
+	cx dig +time=1 +tries=1 +noall +comments +answer @"$(host_var "$1" ip)" "$2" A 2>/dev/null |
+		awk '/status:/{sub(/,.*/, "", $6); r=$6} $4=="A"{a=$5} END{print r, a}'
+}
+until_answer() { # HOST NAME IP
+	local t0=$1
+	shift
+	while [ "$(q "$1" "$2")" != "NOERROR $3" ]; do
+		[ $(($(e2e_now_ms) - t0)) -lt 10000 ] || return 1
+		sleep 0.01
+	done
+	echo $(($(e2e_now_ms) - t0))
+}
+until_gone() { # T0 HOST NAME
+	local t0=$1
+	while [ "$(q "$2" "$3")" != "NXDOMAIN " ]; do
+		[ $(($(e2e_now_ms) - t0)) -lt 10000 ] || return 1
+		sleep 0.01
+	done
+	echo $(($(e2e_now_ms) - t0))
+}
+
+prop=() local1=() rem=() fails=0
+for ((i = 1; i <= COUNT; i++)); do
+	name=bench$i
+	ctr_run h1 "$name" || { fails=$((fails + 1)); continue; }
+	t0=$(e2e_now_ms)
+	ip=$(ctr_ip h1 "$name")
+	ms3=$(until_answer "$t0" h3 "$name" "$ip") || { fails=$((fails + 1)); ms3=; }
+	ms1=$(until_answer "$t0" h1 "$name" "$ip") || ms1=
+	[ -n "$ms3" ] && prop+=("$ms3")
+	[ -n "$ms1" ] && local1+=("$ms1")
+	hdocker h1 rm -f "$name" >/dev/null
+	t0=$(e2e_now_ms)
+	msr=$(until_gone "$t0" h3 "$name") || { fails=$((fails + 1)); msr=; }
+	[ -n "$msr" ] && rem+=("$msr")
+done
+
+pct() { # LABEL VALUES...: n, p50, p99, max
+	local label=$1
+	shift
+	[ $# -gt 0 ] || { echo "$label: no samples"; return; }
+	printf '%s\n' "$@" | sort -n | awk -v l="$label" '{v[NR]=$1} END {
+		p50=v[int((NR-1)*0.50)+1]; p99=v[int((NR-1)*0.99)+1];
+		printf "%s: n=%d p50=%d ms p99=%d ms max=%d ms\n", l, NR, p50, p99, v[NR] }'
+}
+{
+	echo "# cluster bench: 3 emulated hosts, $COUNT containers, $(date -u +%FT%TZ)"
+	pct "propagation h1 start -> h3 answers" "${prop[@]}"
+	pct "local h1 start -> h1 answers" "${local1[@]}"
+	pct "removal h1 rm -> h3 NXDOMAIN" "${rem[@]}"
+	echo "failures (timeouts > 10 s): $fails"
+} | tee ${OUT:+"$OUT"}
+[ "$fails" -eq 0 ]

@@ -1,0 +1,897 @@
+/* The gossip edge; see gossip.h. Owns the gossip socket(s), the send slots,
+ * the identity, the cluster key and replay window, the beacon and the
+ * bootstrap list; hands authenticated plaintext to core/gossip and seals what
+ * it emits. Never decides anything about membership or records.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "io/gossip.h"
+#include "io/identity.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "lib/rand.h"
+#include "lib/wire.h"
+
+#define SEALED_MAX (GOSSIP_DGRAM_MAX + CRYPTO_OVERHEAD)
+#define RX_BUF 2048		/* larger than any datagram we accept */
+#define SEND_SLOTS 256		/* sealed datagrams in flight */
+#define OUT_BATCH 16
+#define BEACON_INTERVAL_MS 2000
+#define BEACON_RECONTACT_MS 10000 /* a beaconing non-member is contacted at most this often */
+#define BEACON_PEERS_MAX 256
+#define BEACON_IFS_MAX 16
+#define BEACON_LEN 20
+#define RESOLVE_RETRY_MS 10000
+#define REPLAY_SENDERS 4096
+#define REPLAY_WINDOWS 1024
+
+struct edge_rx {
+	struct gossip_edge *e;
+	int fd;
+	struct loop_op op;
+	struct msghdr msg;
+	struct iovec iov;
+	struct sockaddr_storage ss;
+	uint8_t buf[RX_BUF];
+};
+
+struct send_slot {
+	struct loop_op op;
+	struct gossip_edge *e;
+	bool busy;
+	struct msghdr msg;
+	struct iovec iov;
+	struct sockaddr_storage ss;
+	union {
+		char buf[64]; /* >= CMSG_SPACE(sizeof(struct in6_pktinfo)) = 40 */
+		uint64_t align; /* cmsghdr alignment */
+	} cmsg;
+	uint8_t buf[SEALED_MAX];
+};
+
+/* A configured peer still waiting: a host name that did not resolve yet, or
+ * a bare node ID waiting for its beacon. */
+struct pending_peer {
+	struct config_peer p;
+	bool has_id;
+	uint8_t id[GOSSIP_ID_LEN];
+	bool done;
+};
+
+struct beacon_peer {
+	uint8_t id[GOSSIP_ID_LEN];
+	uint64_t contacted_ms;
+};
+
+struct gossip_edge {
+	struct loop *loop;
+	const struct glued_config *cfg;
+	struct table *table;
+	struct identity ident;
+	struct crypto_key key;
+	struct crypto_replay replay;
+	uint64_t seq;
+	struct gossip *core;
+
+	int family;
+	struct glued_endpoint bind;
+	struct edge_rx rx;	 /* the gossip socket */
+	struct edge_rx brx;	 /* beacon socket when bound to one address, fd -1 otherwise */
+	uint8_t pt[RX_BUF];	 /* opened plaintext */
+	struct send_slot *slots;
+	size_t next_slot;
+	struct gossip_out out[OUT_BATCH];
+	struct gossip_member_info *members; /* GOSSIP_MEMBERS_MAX, for beacon decisions */
+
+	struct loop_timer core_timer, beacon_timer, resolve_timer;
+	struct glued_addr group;
+	int ifs[BEACON_IFS_MAX];
+	size_t n_ifs;
+	struct beacon_peer bpeers[BEACON_PEERS_MAX];
+	size_t n_bpeers;
+	struct pending_peer pend[CONFIG_PEERS_MAX];
+	size_t n_pend;
+	uint8_t auth_logged[GOSSIP_BOOTSTRAP_MAX][GOSSIP_ID_LEN]; /* "Authenticated with" said once */
+	size_t n_auth_logged;
+
+	struct log_ratelimit drop_rl, tx_rl;
+	struct gossip_edge_stats st;
+	bool started, left;
+};
+
+static void pump(struct gossip_edge *e);
+
+/* --- sending ------------------------------------------------------------------------------- */
+
+static void on_sent(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+{
+	struct send_slot *s = op->ctx;
+	struct gossip_edge *e = s->e;
+	char ep[ENDPOINT_STRLEN];
+	struct glued_endpoint to;
+
+	s->busy = false;
+	if (res >= 0) {
+		e->st.tx_dgrams++;
+		e->st.tx_bytes += (uint64_t)res;
+		return;
+	}
+	e->st.tx_errors++;
+	if (res != -ECANCELED && log_ratelimit_ok(&e->tx_rl, loop_now_ms(l)) &&
+	    endpoint_from_sockaddr(&to, (struct sockaddr *)&s->ss, s->msg.msg_namelen) == 0)
+		log_debug("gossip: send to %s: %s", endpoint_str(&to, ep, sizeof(ep)),
+			  glued_strerror(res));
+}
+
+static struct send_slot *slot_get(struct gossip_edge *e)
+{
+	for (size_t i = 0; i < SEND_SLOTS; i++) {
+		struct send_slot *s = &e->slots[(e->next_slot + i) % SEND_SLOTS];
+
+		if (!s->busy) {
+			e->next_slot = (e->next_slot + i + 1) % SEND_SLOTS;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+/* The destination as a sockaddr for our socket's family (IPv4 peers of an
+ * IPv6 socket as v4-mapped). 0 or -EAFNOSUPPORT. */
+static int dest_sockaddr(const struct gossip_edge *e, const struct glued_endpoint *to,
+			 struct sockaddr_storage *ss, socklen_t *len)
+{
+	if (to->addr.family == e->family) {
+		*len = endpoint_to_sockaddr(to, ss);
+		return *len ? 0 : -EAFNOSUPPORT;
+	}
+	if (e->family == AF_INET6 && to->addr.family == AF_INET) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		memset(ss, 0, sizeof(*ss));
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(to->port);
+		s6->sin6_addr.s6_addr[10] = 0xff;
+		s6->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&s6->sin6_addr.s6_addr[12], to->addr.b, 4);
+		*len = sizeof(*s6);
+		return 0;
+	}
+	return -EAFNOSUPPORT;
+}
+
+/* Seal pt into buf: the header stamps this boot's epoch and the next seq. */
+static int seal(struct gossip_edge *e, uint8_t kind, const uint8_t *pt, size_t len, uint8_t *buf,
+		size_t cap)
+{
+	uint8_t nonce[CRYPTO_NONCE_LEN];
+	struct crypto_hdr h = { .kind = kind, .epoch = e->ident.epoch, .seq = ++e->seq };
+	int ret;
+
+	ret = rand_bytes(nonce, sizeof(nonce));
+	if (ret)
+		return ret;
+	memcpy(h.node_id, e->ident.pk, GOSSIP_ID_LEN);
+	return crypto_seal(&e->key, &h, nonce, pt, len, buf, cap);
+}
+
+/* Seal and queue one datagram; ifindex > 0 picks the outgoing interface
+ * (multicast). Drops and counts when no slot is free. */
+static void send_sealed(struct gossip_edge *e, const struct glued_endpoint *to, uint8_t kind,
+			const uint8_t *pt, size_t len, int fd, int ifindex)
+{
+	struct send_slot *s = slot_get(e);
+	socklen_t salen;
+	int n;
+
+	if (!s) {
+		e->st.tx_queue_full++;
+		return;
+	}
+	if (dest_sockaddr(e, to, &s->ss, &salen) != 0) {
+		e->st.tx_errors++;
+		return;
+	}
+	n = seal(e, kind, pt, len, s->buf, sizeof(s->buf));
+	if (n < 0) {
+		e->st.tx_errors++;
+		return;
+	}
+	s->iov = (struct iovec){ .iov_base = s->buf, .iov_len = (size_t)n };
+	s->msg = (struct msghdr){ .msg_name = &s->ss, .msg_namelen = salen, .msg_iov = &s->iov,
+				  .msg_iovlen = 1 };
+	if (ifindex > 0 && e->family == AF_INET) {
+		struct cmsghdr *c = (struct cmsghdr *)s->cmsg.buf;
+		struct in_pktinfo pi = { .ipi_ifindex = ifindex };
+
+		memset(&s->cmsg, 0, sizeof(s->cmsg));
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		s->msg.msg_control = s->cmsg.buf;
+		s->msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+	} else if (ifindex > 0) {
+		((struct sockaddr_in6 *)&s->ss)->sin6_scope_id = (uint32_t)ifindex;
+	}
+	s->busy = true;
+	s->e = e;
+	s->op.fn = on_sent;
+	s->op.ctx = s;
+	loop_sendmsg(e->loop, &s->op, fd, &s->msg);
+}
+
+/* --- core plumbing ------------------------------------------------------------------------- */
+
+/* The first authenticated contact with a bootstrap peer is logged once per
+ * node ID, whether the core reports it or a bare-ID peer's beacon does. */
+static void log_bootstrap_auth(struct gossip_edge *e, const uint8_t *id)
+{
+	char hex[IDENTITY_ID_HEX + 1];
+
+	for (size_t i = 0; i < e->n_auth_logged; i++)
+		if (memcmp(e->auth_logged[i], id, GOSSIP_ID_LEN) == 0)
+			return;
+	if (e->n_auth_logged < GOSSIP_BOOTSTRAP_MAX)
+		memcpy(e->auth_logged[e->n_auth_logged++], id, GOSSIP_ID_LEN);
+	identity_hex(hex, id);
+	log_info("Authenticated with bootstrap peer %s", hex);
+}
+
+static bool is_alive_member(struct gossip_edge *e, const uint8_t *id);
+
+static void log_event(struct gossip_edge *e, const struct gossip_event *ev)
+{
+	char id[IDENTITY_ID_HEX + 1], ep[ENDPOINT_STRLEN];
+
+	identity_hex(id, ev->id);
+	endpoint_str(&ev->addr, ep, sizeof(ep));
+	switch (ev->type) {
+	case GOSSIP_EV_JOINED:
+		log_info("gossip: member %.16s joined addr=%s epoch=%llu", id, ep,
+			 (unsigned long long)ev->epoch);
+		break;
+	case GOSSIP_EV_SUSPECT:
+		log_debug("gossip: member %.16s suspected addr=%s", id, ep);
+		break;
+	case GOSSIP_EV_DEAD:
+		log_info("gossip: member %.16s dead addr=%s: its records withdrawn", id, ep);
+		break;
+	case GOSSIP_EV_LEFT:
+		log_info("gossip: member %.16s left addr=%s", id, ep);
+		break;
+	case GOSSIP_EV_BOOTSTRAP_AUTH:
+		log_bootstrap_auth(e, ev->id);
+		break;
+	case GOSSIP_EV_REFUTED:
+		log_info("gossip: refuted a suspicion about this node (incarnation %u)",
+			 ev->incarnation);
+		break;
+	}
+}
+
+static void on_core_timer(struct loop *l, struct loop_timer *t, uint64_t now_ms)
+{
+	struct gossip_edge *e = t->ctx;
+
+	gossip_tick(e->core, now_ms);
+	pump(e);
+}
+
+/* Send what the core queued, log its events, arm its next deadline. */
+static void pump(struct gossip_edge *e)
+{
+	struct gossip_event ev;
+	uint64_t deadline;
+	size_t n;
+
+	do {
+		n = gossip_poll_send(e->core, e->out, OUT_BATCH);
+		for (size_t i = 0; i < n; i++)
+			send_sealed(e, &e->out[i].to, CRYPTO_KIND_GOSSIP, e->out[i].buf,
+				    e->out[i].len, e->rx.fd, 0);
+	} while (n == OUT_BATCH);
+	while (gossip_poll_event(e->core, &ev))
+		log_event(e, &ev);
+	if (e->left)
+		return;
+	deadline = gossip_next_deadline(e->core);
+	if (deadline == UINT64_MAX)
+		loop_timer_disarm(e->loop, &e->core_timer);
+	else
+		loop_timer_arm(e->loop, &e->core_timer, deadline);
+}
+
+static int add_peer(struct gossip_edge *e, const struct glued_endpoint *ep, const uint8_t *id,
+		    bool bootstrap)
+{
+	char s[ENDPOINT_STRLEN];
+	int ret = gossip_add_peer(e->core, loop_now_ms(e->loop), ep, id, bootstrap);
+
+	if (ret)
+		log_warnx("gossip: peer %s: %s", endpoint_str(ep, s, sizeof(s)),
+			  glued_strerror(ret));
+	return ret;
+}
+
+/* --- beacon -------------------------------------------------------------------------------- */
+
+static bool beacon_iface_ok(const struct ifaddrs *ifa)
+{
+	static const char *const skip[] = { "docker", "br-", "veth", "virbr", "cni", "flannel" };
+
+	if (!(ifa->ifa_flags & IFF_UP) || !(ifa->ifa_flags & IFF_MULTICAST) ||
+	    (ifa->ifa_flags & IFF_LOOPBACK))
+		return false;
+	for (size_t i = 0; i < sizeof(skip) / sizeof(*skip); i++)
+		if (strncmp(ifa->ifa_name, skip[i], strlen(skip[i])) == 0)
+			return false;
+	return true;
+}
+
+/* The interfaces beacons go out of (and are listened for on): up, multicast,
+ * not loopback or a container bridge, with an address of our family (the
+ * bound one, if the bind address is specific). Joins the group on each one
+ * new since the last scan (interfaces come and go: a link down and up). */
+static void beacon_scan(struct gossip_edge *e)
+{
+	struct ifaddrs *ifas, *ifa;
+	int fd = e->brx.fd >= 0 ? e->brx.fd : e->rx.fd;
+
+	if (getifaddrs(&ifas) < 0)
+		return;
+	e->n_ifs = 0;
+	for (ifa = ifas; ifa; ifa = ifa->ifa_next) {
+		struct glued_endpoint a;
+		int idx;
+		bool dup = false;
+
+		if (!ifa->ifa_addr || ifa->ifa_addr->sa_family != e->family || !beacon_iface_ok(ifa))
+			continue;
+		if (endpoint_from_sockaddr(&a, ifa->ifa_addr,
+					   e->family == AF_INET ? sizeof(struct sockaddr_in)
+								: sizeof(struct sockaddr_in6)))
+			continue;
+		if (!addr_is_any(&e->bind.addr) && !addr_eq(&a.addr, &e->bind.addr))
+			continue;
+		idx = (int)if_nametoindex(ifa->ifa_name);
+		for (size_t i = 0; i < e->n_ifs; i++)
+			dup |= e->ifs[i] == idx;
+		if (idx <= 0 || dup || e->n_ifs == BEACON_IFS_MAX)
+			continue;
+		e->ifs[e->n_ifs++] = idx;
+		if (e->family == AF_INET) {
+			struct ip_mreqn m = { .imr_ifindex = idx };
+
+			memcpy(&m.imr_multiaddr, e->group.b, 4);
+			(void)setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m));
+		} else {
+			struct ipv6_mreq m = { .ipv6mr_interface = (unsigned)idx };
+
+			memcpy(&m.ipv6mr_multiaddr, e->group.b, 16);
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m, sizeof(m));
+		}
+	}
+	freeifaddrs(ifas);
+}
+
+static void beacon_send(struct gossip_edge *e)
+{
+	uint8_t pt[BEACON_LEN];
+	struct wire_out w = wire_out_init(pt, sizeof(pt));
+	struct glued_endpoint to = { .addr = e->group, .port = e->bind.port };
+
+	wire_put_u8(&w, 1);
+	if (addr_is_any(&e->bind.addr)) {
+		wire_put_u8(&w, 0);
+		wire_put_bytes(&w, (const uint8_t[16]){ 0 }, 16);
+	} else {
+		wire_put_u8(&w, e->bind.addr.family == AF_INET ? 4 : 6);
+		wire_put_bytes(&w, e->bind.addr.b, 16);
+	}
+	wire_put_u16(&w, e->bind.port);
+	beacon_scan(e);
+	for (size_t i = 0; i < e->n_ifs; i++) {
+		send_sealed(e, &to, CRYPTO_KIND_BEACON, pt, wire_out_len(&w), e->rx.fd, e->ifs[i]);
+		e->st.beacons_sent++;
+	}
+}
+
+static void on_beacon_timer(struct loop *l, struct loop_timer *t, uint64_t now_ms)
+{
+	struct gossip_edge *e = t->ctx;
+
+	beacon_send(e);
+	loop_timer_arm_in(l, t, BEACON_INTERVAL_MS);
+}
+
+static bool is_alive_member(struct gossip_edge *e, const uint8_t *id)
+{
+	size_t n = gossip_members(e->core, e->members, GOSSIP_MEMBERS_MAX);
+
+	if (n > GOSSIP_MEMBERS_MAX)
+		n = GOSSIP_MEMBERS_MAX;
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(e->members[i].id, id, GOSSIP_ID_LEN) == 0)
+			return e->members[i].state == GOSSIP_ALIVE ||
+			       e->members[i].state == GOSSIP_SUSPECT;
+	return false;
+}
+
+/* An authenticated beacon: the sender's endpoint, then a contact if it is
+ * a bare-ID bootstrap peer or not yet an alive member. */
+static void beacon_recv(struct gossip_edge *e, const struct glued_endpoint *from,
+			const uint8_t *id, const uint8_t *pt, size_t len)
+{
+	struct wire w = wire_init(pt, len);
+	struct glued_endpoint ep = { 0 };
+	uint64_t now = loop_now_ms(e->loop);
+	struct beacon_peer *bp = NULL;
+	uint8_t ver, fam;
+	char hex[IDENTITY_ID_HEX + 1], s[ENDPOINT_STRLEN];
+
+	ver = wire_u8(&w);
+	fam = wire_u8(&w);
+	wire_bytes(&w, ep.addr.b, 16);
+	ep.port = wire_u16(&w);
+	if (w.err || ver != 1 || ep.port == 0 || (fam != 0 && fam != 4 && fam != 6)) {
+		e->st.rx_core_rejected++;
+		return;
+	}
+	e->st.beacons_rcvd++;
+	if (fam == 0)
+		ep.addr = from->addr;
+	else
+		ep.addr.family = fam == 4 ? AF_INET : AF_INET6;
+	if (fam == 4)
+		memset(ep.addr.b + 4, 0, 12);
+
+	for (size_t i = 0; i < e->n_pend; i++) {
+		struct pending_peer *p = &e->pend[i];
+
+		if (p->done || !p->has_id || p->p.host[0] || memcmp(p->id, id, GOSSIP_ID_LEN) != 0)
+			continue;
+		p->done = true;
+		identity_hex(hex, id);
+		log_info("gossip: bootstrap peer %s found at %s by its beacon", hex,
+			 endpoint_str(&ep, s, sizeof(s)));
+		/* Already a member (it contacted us first): this beacon, which
+		 * opened under the cluster key, is the authenticated contact. */
+		if (is_alive_member(e, id))
+			log_bootstrap_auth(e, id);
+		(void)add_peer(e, &ep, id, true);
+		return;
+	}
+	for (size_t i = 0; i < e->n_bpeers; i++)
+		if (memcmp(e->bpeers[i].id, id, GOSSIP_ID_LEN) == 0)
+			bp = &e->bpeers[i];
+	if (!bp) {
+		if (e->n_bpeers < BEACON_PEERS_MAX) {
+			bp = &e->bpeers[e->n_bpeers++];
+		} else { /* the least recently contacted one makes room */
+			bp = &e->bpeers[0];
+			for (size_t i = 1; i < e->n_bpeers; i++)
+				if (e->bpeers[i].contacted_ms < bp->contacted_ms)
+					bp = &e->bpeers[i];
+		}
+		memcpy(bp->id, id, GOSSIP_ID_LEN);
+		bp->contacted_ms = 0;
+	} else if (now - bp->contacted_ms < BEACON_RECONTACT_MS) {
+		return;
+	}
+	bp->contacted_ms = now;
+	if (is_alive_member(e, id))
+		return;
+	identity_hex(hex, id);
+	log_debug("gossip: beacon from %.16s at %s: contacting it", hex,
+		  endpoint_str(&ep, s, sizeof(s)));
+	(void)add_peer(e, &ep, id, false);
+}
+
+/* --- receiving ----------------------------------------------------------------------------- */
+
+static const char *open_reason(int err)
+{
+	switch (err) {
+	case GLUED_EAUTH:
+		return "authentication failed";
+	case GLUED_EREPLAY:
+		return "replayed or too old";
+	case GLUED_ETRUNC:
+		return "too short";
+	case GLUED_EMALF:
+		return "not a glued datagram";
+	case GLUED_EBADVERS:
+		return "unsupported envelope version";
+	case GLUED_ESPACE:
+		return "too long";
+	default:
+		return glued_strerror(err);
+	}
+}
+
+static void drop_log(struct gossip_edge *e, const struct glued_endpoint *from, const char *why)
+{
+	char s[ENDPOINT_STRLEN];
+
+	if (!log_ratelimit_ok(&e->drop_rl, loop_now_ms(e->loop)))
+		return;
+	log_warnx("gossip: drop datagram from %s: %s", endpoint_str(from, s, sizeof(s)), why);
+}
+
+static void rx_arm(struct edge_rx *r)
+{
+	r->iov = (struct iovec){ .iov_base = r->buf, .iov_len = sizeof(r->buf) };
+	r->msg = (struct msghdr){ .msg_name = &r->ss, .msg_namelen = sizeof(r->ss),
+				  .msg_iov = &r->iov, .msg_iovlen = 1 };
+	loop_recvmsg(r->e->loop, &r->op, r->fd, &r->msg);
+}
+
+static void handle_dgram(struct gossip_edge *e, const struct glued_endpoint *from,
+			 const uint8_t *buf, size_t len)
+{
+	struct crypto_hdr h;
+	int n, ret;
+
+	e->st.rx_dgrams++;
+	e->st.rx_bytes += len;
+	n = crypto_open(&e->key, &e->replay, buf, len, e->pt, sizeof(e->pt), &h);
+	if (n < 0) {
+		if (n == GLUED_EAUTH)
+			e->st.rx_auth_failed++;
+		else if (n == GLUED_EREPLAY)
+			e->st.rx_replayed++;
+		else
+			e->st.rx_envelope_bad++;
+		drop_log(e, from, open_reason(n));
+		return;
+	}
+	if (memcmp(h.node_id, e->ident.pk, GOSSIP_ID_LEN) == 0) {
+		e->st.rx_self++;
+		return;
+	}
+	if (h.kind == CRYPTO_KIND_BEACON) {
+		beacon_recv(e, from, h.node_id, e->pt, (size_t)n);
+	} else {
+		ret = gossip_recv(e->core, loop_now_ms(e->loop), from, h.node_id, e->pt, (size_t)n);
+		if (ret) {
+			e->st.rx_core_rejected++;
+			if (ret != GLUED_ELIMIT)
+				drop_log(e, from, glued_strerror(ret));
+		}
+	}
+	pump(e);
+}
+
+static void on_recv(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+{
+	struct edge_rx *r = op->ctx;
+	struct gossip_edge *e = r->e;
+	struct glued_endpoint from;
+
+	if (res == -ECANCELED || e->left)
+		return;
+	if (res < 0) {
+		e->st.rx_errors++;
+	} else if (endpoint_from_sockaddr(&from, (struct sockaddr *)&r->ss, r->msg.msg_namelen) ==
+		   0) {
+		handle_dgram(e, &from, r->buf, (size_t)res);
+	}
+	rx_arm(r);
+}
+
+/* --- bootstrap peers ----------------------------------------------------------------------- */
+
+/* Resolve host (IP literal or DNS name) for our socket's family. */
+static int resolve(const struct gossip_edge *e, const char *host, uint16_t port,
+		   struct glued_endpoint *ep)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL, *ai;
+	int ret;
+
+	if (addr_parse(&ep->addr, host) == 0) {
+		ep->port = port;
+		return 0;
+	}
+	hints.ai_family = e->family == AF_INET ? AF_INET : AF_UNSPEC;
+	ret = getaddrinfo(host, NULL, &hints, &res);
+	if (ret)
+		return GLUED_ENOTFOUND;
+	ret = GLUED_ENOTFOUND;
+	for (ai = res; ai; ai = ai->ai_next) {
+		if (endpoint_from_sockaddr(ep, ai->ai_addr, ai->ai_addrlen) == 0) {
+			ep->port = port;
+			ret = 0;
+			break;
+		}
+	}
+	freeaddrinfo(res);
+	return ret;
+}
+
+/* Try every pending host name; returns how many are still pending. */
+static size_t resolve_pending(struct gossip_edge *e, bool log_failures)
+{
+	size_t left = 0;
+
+	for (size_t i = 0; i < e->n_pend; i++) {
+		struct pending_peer *p = &e->pend[i];
+		struct glued_endpoint ep;
+
+		if (p->done || !p->p.host[0])
+			continue;
+		if (resolve(e, p->p.host, p->p.port, &ep) != 0) {
+			e->st.resolve_failures++;
+			if (log_failures)
+				log_warnx("gossip: bootstrap peer %s: cannot resolve; retrying every %d s",
+					  p->p.host, RESOLVE_RETRY_MS / 1000);
+			left++;
+			continue;
+		}
+		p->done = true;
+		(void)add_peer(e, &ep, p->has_id ? p->id : NULL, true);
+	}
+	return left;
+}
+
+static void on_resolve_timer(struct loop *l, struct loop_timer *t, uint64_t now_ms)
+{
+	struct gossip_edge *e = t->ctx;
+
+	if (resolve_pending(e, false) > 0)
+		loop_timer_arm_in(l, t, RESOLVE_RETRY_MS);
+	pump(e);
+}
+
+/* --- life cycle ---------------------------------------------------------------------------- */
+
+static int open_socket(int family, const struct glued_endpoint *ep, bool reuse)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, one = 1, zero = 0, ret;
+
+	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (reuse)
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (family == AF_INET6) {
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &zero, sizeof(zero));
+	} else {
+		/* Only the groups this socket joined, not every group of the host. */
+		(void)setsockopt(fd, IPPROTO_IP, IP_MULTICAST_ALL, &zero, sizeof(zero));
+		(void)setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &zero, sizeof(zero));
+	}
+	len = endpoint_to_sockaddr(ep, &ss);
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+struct gossip_edge *gossip_edge_new(struct loop *l, const struct glued_config *cfg,
+				    struct table *t, char *err, size_t errlen)
+{
+	struct gossip_edge *e;
+	struct gossip_cfg gc = { 0 };
+	uint8_t topic[CRYPTO_TOPIC_LEN];
+	int ret;
+
+	if (crypto_global_init() != 0) {
+		snprintf(err, errlen, "gossip: libsodium cannot initialise");
+		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		snprintf(err, errlen, "gossip: out of memory");
+		return NULL;
+	}
+	e->loop = l;
+	e->cfg = cfg;
+	e->table = t;
+	e->rx.fd = e->brx.fd = -1;
+	e->drop_rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(1, 5);
+	e->tx_rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(1, 5);
+	e->slots = calloc(SEND_SLOTS, sizeof(*e->slots));
+	e->members = calloc(GOSSIP_MEMBERS_MAX, sizeof(*e->members));
+	if (!e->slots || !e->members) {
+		snprintf(err, errlen, "gossip: out of memory");
+		goto err_alloc;
+	}
+	ret = identity_load(&e->ident, cfg->state_dir, err, errlen);
+	if (ret)
+		goto err_alloc;
+	if (cfg->topic_id_set)
+		memcpy(topic, cfg->topic_id, sizeof(topic));
+	else
+		crypto_default_topic(topic);
+	crypto_key_derive(&e->key, cfg->cluster_secret, strlen(cfg->cluster_secret), topic);
+	if (crypto_replay_init(&e->replay, REPLAY_SENDERS, REPLAY_WINDOWS) != 0) {
+		snprintf(err, errlen, "gossip: out of memory");
+		goto err_ident;
+	}
+	memcpy(gc.self_id, e->ident.pk, GOSSIP_ID_LEN);
+	gc.self_addr = cfg->gossip_bind;
+	gc.epoch = e->ident.epoch;
+	gossip_timing_defaults(&gc.timing);
+	e->core = gossip_new(&gc, t, rand_kernel);
+	if (!e->core) {
+		snprintf(err, errlen, "gossip: cannot create the protocol core (out of memory?)");
+		goto err_replay;
+	}
+	loop_timer_init(&e->core_timer, on_core_timer, e);
+	loop_timer_init(&e->beacon_timer, on_beacon_timer, e);
+	loop_timer_init(&e->resolve_timer, on_resolve_timer, e);
+	return e;
+
+err_replay:
+	crypto_replay_fini(&e->replay);
+err_ident:
+	identity_clear(&e->ident);
+	sodium_memzero(&e->key, sizeof(e->key));
+err_alloc:
+	free(e->members);
+	free(e->slots);
+	free(e);
+	return NULL;
+}
+
+static void warn_config(const struct gossip_edge *e)
+{
+	const struct glued_config *cfg = e->cfg;
+
+	if (cfg->cluster_secret_default)
+		log_warnx("gossip: GLUED_CLUSTER_SECRET is the default: anyone who can reach "
+			  "port %u can join this cluster and read its names; set a random "
+			  "secret (e.g. 32 bytes from /dev/urandom in hex) on every node",
+			  (unsigned)cfg->gossip_bind.port);
+	else if (strlen(cfg->cluster_secret) < 16)
+		log_warnx("gossip: GLUED_CLUSTER_SECRET is shorter than 16 characters: it can "
+			  "be guessed offline from one captured datagram (docs/security.md)");
+	if (!cfg->topic_id_set)
+		log_warnx("gossip: GLUED_TOPIC_ID not set: using the default topic; nodes with "
+			  "different topics never talk to each other");
+}
+
+int gossip_edge_start(struct gossip_edge *e, char *err, size_t errlen)
+{
+	const struct glued_config *cfg = e->cfg;
+	char s[ENDPOINT_STRLEN];
+	struct glued_endpoint gep;
+	int fd;
+
+	e->bind = cfg->gossip_bind;
+	e->family = e->bind.addr.family;
+	warn_config(e);
+	fd = open_socket(e->family, &e->bind, true);
+	if (fd < 0) {
+		snprintf(err, errlen, "gossip: bind %s: %s", endpoint_str(&e->bind, s, sizeof(s)),
+			 glued_strerror(fd));
+		return fd;
+	}
+	e->rx = (struct edge_rx){ .e = e, .fd = fd, .op = { .fn = on_recv, .ctx = &e->rx } };
+	(void)addr_parse(&e->group,
+			 e->family == AF_INET ? GOSSIP_BEACON_GROUP4 : GOSSIP_BEACON_GROUP6);
+	if (!addr_is_any(&e->bind.addr)) {
+		/* A socket bound to one unicast address never sees multicast:
+		 * the beacon gets its own socket on the group address. */
+		gep = (struct glued_endpoint){ .addr = e->group, .port = e->bind.port };
+		fd = open_socket(e->family, &gep, true);
+		if (fd < 0)
+			log_warnx("gossip: beacon socket %s: %s: no zero-config discovery",
+				  endpoint_str(&gep, s, sizeof(s)), glued_strerror(fd));
+		else
+			e->brx = (struct edge_rx){ .e = e, .fd = fd,
+						   .op = { .fn = on_recv, .ctx = &e->brx } };
+	}
+	log_info("Gossip endpoint created node_id=%s addr=%s", e->ident.node_id,
+		 endpoint_str(&e->bind, s, sizeof(s)));
+	log_info("gossip: epoch %llu, state in %s%s", (unsigned long long)e->ident.epoch,
+		 cfg->state_dir, e->ident.created ? " (new identity)" : "");
+	if (e->ident.mode_fixed)
+		log_warnx("gossip: %s/node.key was readable by others: now 0600", cfg->state_dir);
+
+	rx_arm(&e->rx);
+	if (e->brx.fd >= 0)
+		rx_arm(&e->brx);
+
+	for (size_t i = 0; i < cfg->n_peers && e->n_pend < CONFIG_PEERS_MAX; i++) {
+		struct pending_peer *p = &e->pend[e->n_pend++];
+
+		p->p = cfg->peers[i];
+		p->has_id = p->p.node_id[0] && identity_unhex(p->id, p->p.node_id) == 0;
+	}
+	if (resolve_pending(e, true) > 0)
+		loop_timer_arm_in(e->loop, &e->resolve_timer, RESOLVE_RETRY_MS);
+	beacon_send(e);
+	loop_timer_arm_in(e->loop, &e->beacon_timer, BEACON_INTERVAL_MS);
+	e->started = true;
+	pump(e);
+	return 0;
+}
+
+void gossip_edge_leave(struct gossip_edge *e)
+{
+	uint8_t buf[SEALED_MAX];
+	size_t n;
+
+	if (!e || !e->started || e->left)
+		return;
+	gossip_leave(e->core, clock_now_ms());
+	e->left = true;
+	/* The loop is about to stop: send synchronously, now. */
+	do {
+		n = gossip_poll_send(e->core, e->out, OUT_BATCH);
+		for (size_t i = 0; i < n; i++) {
+			struct sockaddr_storage ss;
+			socklen_t salen;
+			int len;
+
+			if (dest_sockaddr(e, &e->out[i].to, &ss, &salen) != 0)
+				continue;
+			len = seal(e, CRYPTO_KIND_GOSSIP, e->out[i].buf, e->out[i].len, buf,
+				   sizeof(buf));
+			if (len > 0 &&
+			    sendto(e->rx.fd, buf, (size_t)len, 0, (struct sockaddr *)&ss, salen) == len)
+				e->st.tx_dgrams++;
+			else
+				e->st.tx_errors++;
+		}
+	} while (n == OUT_BATCH);
+	loop_timer_disarm(e->loop, &e->core_timer);
+	loop_timer_disarm(e->loop, &e->beacon_timer);
+	loop_timer_disarm(e->loop, &e->resolve_timer);
+	log_info("gossip: left the cluster");
+}
+
+void gossip_edge_free(struct gossip_edge *e)
+{
+	if (!e)
+		return;
+	loop_timer_disarm(e->loop, &e->core_timer);
+	loop_timer_disarm(e->loop, &e->beacon_timer);
+	loop_timer_disarm(e->loop, &e->resolve_timer);
+	if (e->rx.fd >= 0)
+		close(e->rx.fd);
+	if (e->brx.fd >= 0)
+		close(e->brx.fd);
+	gossip_free(e->core);
+	crypto_replay_fini(&e->replay);
+	identity_clear(&e->ident);
+	sodium_memzero(&e->key, sizeof(e->key));
+	free(e->members);
+	free(e->slots);
+	free(e);
+}
+
+void gossip_edge_get_stats(const struct gossip_edge *e, struct gossip_edge_stats *st)
+{
+	*st = e->st;
+	st->replay = e->replay.st;
+	gossip_get_stats(e->core, &st->core);
+}
+
+const struct gossip *gossip_edge_core(const struct gossip_edge *e)
+{
+	return e->core;
+}
+
+const char *gossip_edge_node_id(const struct gossip_edge *e)
+{
+	return e->ident.node_id;
+}
