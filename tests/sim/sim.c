@@ -638,12 +638,12 @@ static uint64_t detect_bound(void)
 	double l = 1;
 	int n = S.n;
 
-	while (n >= 10) { /* max(1, log10 n), rounded up */
+	while (n > 10) { /* max(2, log10 n), rounded up */
 		n /= 10;
 		l++;
 	}
-	if (S.n < 10)
-		l = 1;
+	if (l < 2)
+		l = 2;
 	return 2 * S.tm.probe_interval_ms + S.tm.probe_timeout_ms +
 	       (uint64_t)(S.tm.suspicion_max_mult * S.tm.suspicion_mult * l *
 			  S.tm.probe_interval_ms) +

@@ -750,8 +750,11 @@ static uint64_t suspicion_timeout(const struct gossip *g, uint32_t confirmations
 	uint32_t n = cluster_size(g), k = g->tm.indirect_checks;
 	double l = lg2(n) / 3.321928, mn, mx, t;
 
-	if (l < 1)
-		l = 1;
+	/* Floor of 2 (not memberlist's 1): small clusters have no independent
+	 * confirmations, and 2 s of refutation chances keep a node behind a 10%
+	 * lossy link alive (docs/protocol.md, "Timers"). */
+	if (l < 2)
+		l = 2;
 	mn = g->tm.suspicion_mult * l * g->tm.probe_interval_ms;
 	mx = g->tm.suspicion_max_mult * mn;
 	if (n < 3 || k > n - 2)
