@@ -41,8 +41,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(r.n_problems <= HOSTS_PROBLEMS_MAX);
 	CHECK(r.n_problems_dropped == 0 || r.n_problems == HOSTS_PROBLEMS_MAX);
 	for (size_t i = 0; i < r.n_entries; i++) {
-		const struct table_entry *e = &r.entries[i];
+		static struct table_entry ent;
+		const struct table_entry *e = &ent;
 		char want[TABLE_OWNER_MAX + 1] = "hosts:";
+
+		hosts_result_entry(&r, i, &ent);
+		CHECK(r.addrs[i].n_names == e->n_names);
 
 		CHECK(e->origin == 0);
 		CHECK(e->n_addrs == 1);
@@ -57,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				CHECK(strcmp(e->names[j], e->names[k]) != 0);
 		}
 		for (size_t k = 0; k < i; k++)
-			CHECK(!addr_eq(&r.entries[k].addrs[0], &e->addrs[0]));
+			CHECK(!addr_eq(&r.addrs[k].addr, &e->addrs[0]));
 	}
 	for (size_t i = 0; i < r.n_problems; i++) {
 		const struct hosts_problem *p = &r.problems[i];

@@ -13,7 +13,6 @@
 
 struct hosts_parser {
 	struct hosts_result *out;
-	size_t cap_entries;
 	unsigned line;
 	int err; /* sticky -ENOMEM */
 };
@@ -90,42 +89,93 @@ static enum name_kind name_kind(const char *s, size_t n)
 	return NAME_OK;
 }
 
-static struct table_entry *entry_for(struct hosts_parser *hp, const struct glued_addr *a)
+static uint32_t addr_hash(const struct glued_addr *a)
+{
+	uint32_t h = 2166136261u ^ a->family;
+
+	for (size_t i = 0; i < 16; i++)
+		h = (h ^ a->b[i]) * 16777619u;
+	return h;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t ncap;
+	void *np;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 64;
+	np = realloc(*p, ncap * size);
+	if (!np)
+		return -ENOMEM;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+/* Keep the index at most half full; rebuilt on growth. */
+static int index_grow(struct hosts_result *r)
+{
+	size_t cap = r->index_cap ? r->index_cap * 2 : 256;
+	uint32_t *idx;
+
+	if (r->n_entries * 2 < r->index_cap)
+		return 0;
+	idx = calloc(cap, sizeof(*idx));
+	if (!idx)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->n_entries; i++) {
+		size_t slot = addr_hash(&r->addrs[i].addr) & (cap - 1);
+		while (idx[slot])
+			slot = (slot + 1) & (cap - 1);
+		idx[slot] = (uint32_t)i + 1;
+	}
+	free(r->index);
+	r->index = idx;
+	r->index_cap = cap;
+	return 0;
+}
+
+static struct hosts_addr *entry_for(struct hosts_parser *hp, const struct glued_addr *a)
 {
 	struct hosts_result *r = hp->out;
-	struct table_entry *e;
+	struct hosts_addr *e;
 	char txt[ADDR_STRLEN];
+	size_t slot;
 
-	for (size_t i = 0; i < r->n_entries; i++)
-		if (addr_eq(&r->entries[i].addrs[0], a))
-			return &r->entries[i];
+	if (r->index_cap) {
+		for (slot = addr_hash(a) & (r->index_cap - 1); r->index[slot];
+		     slot = (slot + 1) & (r->index_cap - 1))
+			if (addr_eq(&r->addrs[r->index[slot] - 1].addr, a))
+				return &r->addrs[r->index[slot] - 1];
+	}
 	if (r->n_entries == HOSTS_ENTRIES_MAX) {
 		problem(hp, "too many addresses (max %d): %s skipped", HOSTS_ENTRIES_MAX,
 			addr_str(a, txt, sizeof(txt)));
 		return NULL;
 	}
-	if (r->n_entries == hp->cap_entries) {
-		size_t cap = hp->cap_entries ? hp->cap_entries * 2 : 16;
-		struct table_entry *ne = realloc(r->entries, cap * sizeof(*ne));
-		if (!ne) {
-			hp->err = -ENOMEM;
-			return NULL;
-		}
-		r->entries = ne;
-		hp->cap_entries = cap;
+	if (grow((void **)&r->addrs, &r->cap_addrs, r->n_entries + 1, sizeof(*r->addrs)) ||
+	    index_grow(r)) {
+		hp->err = -ENOMEM;
+		return NULL;
 	}
-	e = &r->entries[r->n_entries++];
+	e = &r->addrs[r->n_entries++];
 	memset(e, 0, sizeof(*e));
-	e->origin = 0;
-	snprintf(e->owner, sizeof(e->owner), "hosts:%s", addr_str(a, txt, sizeof(txt)));
-	e->n_addrs = 1;
-	e->addrs[0] = *a;
+	e->addr = *a;
+	e->first_name = e->last_name = UINT32_MAX;
+	for (slot = addr_hash(a) & (r->index_cap - 1); r->index[slot];
+	     slot = (slot + 1) & (r->index_cap - 1))
+		;
+	r->index[slot] = (uint32_t)r->n_entries;
 	return e;
 }
 
 static void add_name(struct hosts_parser *hp, const struct glued_addr *a, const char *s, size_t n)
 {
-	struct table_entry *e;
+	struct hosts_result *r = hp->out;
+	struct hosts_addr *e;
+	struct hosts_name *nm;
 	char name[TABLE_NAME_MAX + 1], txt[ADDR_STRLEN];
 
 	for (size_t i = 0; i < n; i++)
@@ -134,15 +184,28 @@ static void add_name(struct hosts_parser *hp, const struct glued_addr *a, const 
 	e = entry_for(hp, a);
 	if (!e)
 		return;
-	for (size_t i = 0; i < e->n_names; i++)
-		if (!strcmp(e->names[i], name))
+	for (uint32_t i = e->first_name; i != UINT32_MAX; i = r->names[i].next)
+		if (!strcmp(r->names[i].name, name))
 			return; /* the same name again for the same address: harmless */
 	if (e->n_names == TABLE_ENTRY_NAMES_MAX) {
 		problem(hp, "too many names for %s (max %d): %s skipped",
 			addr_str(a, txt, sizeof(txt)), TABLE_ENTRY_NAMES_MAX, name);
 		return;
 	}
-	memcpy(e->names[e->n_names++], name, n + 1);
+	if (grow((void **)&r->names, &r->cap_names, r->n_names + 1, sizeof(*r->names))) {
+		hp->err = -ENOMEM;
+		return;
+	}
+	nm = &r->names[r->n_names];
+	memcpy(nm->name, name, n + 1);
+	nm->next = UINT32_MAX;
+	if (e->last_name == UINT32_MAX)
+		e->first_name = (uint32_t)r->n_names;
+	else
+		r->names[e->last_name].next = (uint32_t)r->n_names;
+	e->last_name = (uint32_t)r->n_names;
+	e->n_names++;
+	r->n_names++;
 }
 
 static void parse_line(struct hosts_parser *hp, const char *p, const char *end)
@@ -233,9 +296,36 @@ int hosts_parse(const char *text, size_t len, struct hosts_result *out)
 	return 0;
 }
 
+bool hosts_result_has(const struct hosts_result *r, const struct glued_addr *a)
+{
+	if (!r->index_cap)
+		return false;
+	for (size_t slot = addr_hash(a) & (r->index_cap - 1); r->index[slot];
+	     slot = (slot + 1) & (r->index_cap - 1))
+		if (addr_eq(&r->addrs[r->index[slot] - 1].addr, a))
+			return true;
+	return false;
+}
+
+void hosts_result_entry(const struct hosts_result *r, size_t i, struct table_entry *e)
+{
+	const struct hosts_addr *a = &r->addrs[i];
+	char txt[ADDR_STRLEN];
+
+	memset(e, 0, sizeof(*e));
+	snprintf(e->owner, sizeof(e->owner), "hosts:%s", addr_str(&a->addr, txt, sizeof(txt)));
+	e->n_addrs = 1;
+	e->addrs[0] = a->addr;
+	for (uint32_t k = a->first_name; k != UINT32_MAX && e->n_names < TABLE_ENTRY_NAMES_MAX;
+	     k = r->names[k].next)
+		memcpy(e->names[e->n_names++], r->names[k].name, sizeof(e->names[0]));
+}
+
 void hosts_result_free(struct hosts_result *r)
 {
-	free(r->entries);
+	free(r->addrs);
+	free(r->names);
+	free(r->index);
 	free(r->problems);
 	memset(r, 0, sizeof(*r));
 }

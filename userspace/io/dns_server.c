@@ -20,7 +20,8 @@
 #include "lib/log.h"
 
 #define UDP_BGID_BASE 1
-#define UDP_BUFS 1024	      /* receive buffers per socket (power of two) */
+#define UDP_BUFS 512	      /* receive buffers per socket (power of two); each
+			       * is recycled as soon as its query is handled */
 #define UDP_BUF_SIZE 2048     /* recvmsg_out header + name + control + payload */
 #define SEND_SLOTS 1024	      /* replies in flight */
 #define SLOT_BUF DNS_UDP_MAX  /* the largest UDP reply we send */
@@ -87,6 +88,8 @@ struct dns_server {
 	struct loop_op accept_op[2];
 	struct tcp_conn *conns;
 	struct send_slot *slots, *free_slots;
+	size_t slots_used; /* slots[0..slots_used) have been handed out once:
+			    * untouched slots stay untouched pages */
 	struct glued_cidr allow[DNS_SERVER_ALLOW_MAX];
 	size_t n_allow;
 	uint32_t rot;
@@ -132,11 +135,6 @@ struct dns_server *dns_server_new(struct loop *l, const struct dns_server_cfg *c
 		free(s->conns);
 		free(s);
 		return NULL;
-	}
-	for (size_t i = 0; i < SEND_SLOTS; i++) {
-		s->slots[i].srv = s;
-		s->slots[i].next_free = s->free_slots;
-		s->free_slots = &s->slots[i];
 	}
 	return s;
 }
@@ -348,8 +346,14 @@ static struct send_slot *slot_get(struct dns_server *s)
 {
 	struct send_slot *sl = s->free_slots;
 
-	if (sl)
+	if (sl) {
 		s->free_slots = sl->next_free;
+		return sl;
+	}
+	if (s->slots_used == SEND_SLOTS)
+		return NULL;
+	sl = &s->slots[s->slots_used++];
+	sl->srv = s;
 	return sl;
 }
 

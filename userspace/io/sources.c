@@ -2,6 +2,7 @@
  * allow list and the forwarder; see sources.h.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +28,10 @@ struct sources {
 	struct dns_server *dns;
 	struct forwarder *fwd;
 
-	/* hosts file: the owners published by the last successful read */
+	/* hosts file: the addresses published by the last successful read */
 	struct file_watch hosts_watch;
-	char (*hosts_owners)[TABLE_OWNER_MAX + 1];
-	size_t n_hosts_owners;
+	struct glued_addr *hosts_addrs;
+	size_t n_hosts_addrs;
 
 	/* upstreams from resolv.conf (unless GLUED_UPSTREAMS is set) */
 	struct file_watch resolv_watch;
@@ -77,26 +78,35 @@ static bool entry_same(const struct table_entry *a, const struct table_entry *b)
 	return memcmp(a->addrs, b->addrs, a->n_addrs * sizeof(a->addrs[0])) == 0;
 }
 
+static void hosts_del(struct sources *s, const struct glued_addr *a)
+{
+	char owner[TABLE_OWNER_MAX + 1], txt[ADDR_STRLEN];
+
+	snprintf(owner, sizeof(owner), "hosts:%s", addr_str(a, txt, sizeof(txt)));
+	(void)table_del(s->table, 0, owner);
+}
+
 static void hosts_withdraw_all(struct sources *s)
 {
-	for (size_t i = 0; i < s->n_hosts_owners; i++)
-		(void)table_del(s->table, 0, s->hosts_owners[i]);
-	free(s->hosts_owners);
-	s->hosts_owners = NULL;
-	s->n_hosts_owners = 0;
+	for (size_t i = 0; i < s->n_hosts_addrs; i++)
+		hosts_del(s, &s->hosts_addrs[i]);
+	free(s->hosts_addrs);
+	s->hosts_addrs = NULL;
+	s->n_hosts_addrs = 0;
 }
 
 static void hosts_changed(void *ctx, const char *path, const char *text, size_t len, int err)
 {
 	struct sources *s = ctx;
 	struct hosts_result r = { 0 };
-	char (*owners)[TABLE_OWNER_MAX + 1];
+	struct glued_addr *addrs;
+	struct table_entry e;
 	size_t published = 0;
 	int ret;
 
 	if (!text) {
 		log_warnx("hosts: %s: %s; withdrawing its %zu entries", path, glued_strerror(err),
-			  s->n_hosts_owners);
+			  s->n_hosts_addrs);
 		hosts_withdraw_all(s);
 		return;
 	}
@@ -111,42 +121,41 @@ static void hosts_changed(void *ctx, const char *path, const char *text, size_t 
 			  r.problems[i].reason);
 	if (r.n_problems_dropped)
 		log_warnx("hosts: %s: %zu more bad lines skipped", path, r.n_problems_dropped);
-	owners = calloc(r.n_entries ? r.n_entries : 1, sizeof(*owners));
-	if (!owners) {
+	addrs = calloc(r.n_entries ? r.n_entries : 1, sizeof(*addrs));
+	if (!addrs) {
 		log_warnx("hosts: %s: out of memory; keeping the previous records", path);
 		hosts_result_free(&r);
 		return;
 	}
 	for (size_t i = 0; i < r.n_entries; i++) {
-		struct table_entry *e = &r.entries[i];
-		const struct table_entry *old = table_get(s->table, 0, e->owner);
+		const struct table_entry *old;
 
-		memcpy(owners[i], e->owner, sizeof(owners[i]));
-		if (old && entry_same(old, e)) {
+		hosts_result_entry(&r, i, &e);
+		addrs[i] = r.addrs[i].addr;
+		old = table_get(s->table, 0, e.owner);
+		if (old && entry_same(old, &e)) {
 			published++;
 			continue;
 		}
-		e->updated_ms = clock_now_ms();
-		ret = table_put(s->table, e);
+		e.updated_ms = clock_now_ms();
+		ret = table_put(s->table, &e);
 		if (ret)
-			log_warnx("hosts: %s: publish %s: %s", path, e->owner, glued_strerror(ret));
+			log_warnx("hosts: %s: publish %s: %s", path, e.owner, glued_strerror(ret));
 		else
 			published++;
 	}
 	/* Withdraw what the file no longer says. */
-	for (size_t i = 0; i < s->n_hosts_owners; i++) {
-		bool keep = false;
-		for (size_t j = 0; j < r.n_entries && !keep; j++)
-			keep = strcmp(s->hosts_owners[i], owners[j]) == 0;
-		if (!keep)
-			(void)table_del(s->table, 0, s->hosts_owners[i]);
-	}
-	free(s->hosts_owners);
-	s->hosts_owners = owners;
-	s->n_hosts_owners = r.n_entries;
+	for (size_t i = 0; i < s->n_hosts_addrs; i++)
+		if (!hosts_result_has(&r, &s->hosts_addrs[i]))
+			hosts_del(s, &s->hosts_addrs[i]);
+	free(s->hosts_addrs);
+	s->hosts_addrs = addrs;
+	s->n_hosts_addrs = r.n_entries;
 	log_info("hosts: %s: %zu addresses published, %zu lines skipped", path, published,
 		 r.n_problems + r.n_problems_dropped);
 	hosts_result_free(&r);
+	/* A large file's parse is transient: give its pages back now. */
+	malloc_trim(0);
 }
 
 /* --- upstreams ------------------------------------------------------------------ */
@@ -329,7 +338,7 @@ void sources_free(struct sources *s)
 	file_watch_stop(&s->hosts_watch);
 	file_watch_stop(&s->resolv_watch);
 	docker_watch_free(s->docker);
-	free(s->hosts_owners);
+	free(s->hosts_addrs);
 	free(s);
 }
 
