@@ -1,27 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The kernel fast path: single-label A/AAAA queries answered from
  * glued_names before they reach a socket. The answer routine is written
- * once: plan() reads Ethernet/IP/UDP in place (data/data_end), copies the
- * DNS message (at most GLUED_QUERY_MAX bytes) into a per-CPU scratch buffer
- * and decides there, counting every decision, without writing a byte of
- * the packet; build() turns the scratch copy into the reply, rewrites the
- * headers in place once the frame has its new length, and stores the DNS
- * bytes back. The XDP and TC entry points differ only in the load/store
- * and resize helpers, how the UDP checksum is finished (TC must respect a
- * partial checksum) and how the reply leaves (XDP_TX / bpf_redirect to the
- * interface it came in on).
+ * once, over the packet itself: plan() reads Ethernet/IP/UDP/DNS in place
+ * (data/data_end), decides, and counts every decision without writing a
+ * byte; write_reply() resizes nothing itself but, once the entry point has
+ * given the frame its new length, rewrites the headers and writes the
+ * answers after the question, which stays where it is (case echoed for
+ * free). The UDP checksum is built from what the program read and wrote,
+ * never by a second pass over the bytes. The XDP and TC entry points
+ * differ only in the resize helper, how the UDP checksum is finished (TC
+ * must respect a partial checksum) and how the reply leaves (XDP_TX /
+ * bpf_redirect to the interface it came in on).
  *
- * Why a scratch copy: DNS offsets depend on the label length, and bounds
- * checks on variable packet offsets multiply the verifier's states past
- * its limit (one path per label length times every later loop). Offsets
- * into a map value need only a mask.
+ * Cost is the point of this file (docs/fastpath.md has the figures): one
+ * hash lookup with an 8-byte key for the name (the value holds the name,
+ * compared in full), no copy of the message, one helper call to resize.
  *
  * The rule this file lives by: answer only what userspace/core/dns_answer.c
  * would answer, with the same bytes (tests/bpf holds the two to it), and
  * pass everything else untouched, counted by reason in glued_stats. It never
  * says NXDOMAIN (the map may lag the table by microseconds and a false
  * NXDOMAIN is cached by resolvers), never truncates, never answers a query
- * addressed to a server glued is not. See docs/fastpath.md.
+ * addressed to a server glued is not, and stops answering when glued stops
+ * refreshing glued_config.alive_until_ns.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -79,11 +80,10 @@ struct {
 	__type(value, __u32);
 } glued_rot SEC(".maps");
 
-/* The DNS message being answered: private to the program (not ABI). 1024
- * bytes so that any offset masked with SCRATCH_MASK, plus what is read or
- * written there, stays inside. */
+/* TC only, private (not ABI): a copy of the query's DNS message, summed
+ * for the checksum diff a partial checksum needs (see glued_tc_dns). 1024
+ * bytes so that csum_buf() may pad a 512-byte message. */
 #define SCRATCH_LEN 1024
-#define SCRATCH_MASK 0x1ff
 struct scratch {
 	__u8 msg[SCRATCH_LEN];
 };
@@ -115,28 +115,34 @@ struct {
 #define OPT_RR 11
 #define OPT_OPTIONS_MAX 8 /* options walked in a query's OPT; more passes */
 #define LABEL_MAX 63
+#define DNS_OFF_MAX (18 + 40 + 8) /* VLAN + IPv6 + UDP */
 
 struct vlanhdr {
 	__be16 tci, proto;
 };
 
-/* What plan() found and build() needs. Offsets are from data. */
+/* What plan() found and the answer needs. Offsets are from data; DNS
+ * offsets from the DNS header. Sums are ones' complement accumulators in
+ * the convention of csum.h (native loads from an even offset). Passed to
+ * the global answer functions, which trust none of it (see there). */
 struct plan {
-	__u32 l3_off;  /* 14, or 18 behind one 802.1Q tag */
-	__u32 qend;    /* DNS offset just past QCLASS: label length + 18 */
-	__u32 mlen;    /* query length */
-	__u32 dns_len; /* reply length */
-	__u32 total;   /* frame length of the reply */
-	__u64 old_sum; /* TC: sum of the query's DNS bytes */
-	const struct glued_name_val *val;
-	struct scratch *s;
-	__be32 ttl_be;
-	__u8 v6;     /* transport */
-	__u8 aaaa;   /* QTYPE */
-	__u8 n;	     /* answers */
-	__u8 start;  /* rotation: first address index */
-	__u8 opt;    /* the query had an OPT: answer one */
-	__u8 do_bit; /* its DO bit */
+	__u32 l3_off;	/* 14, or 18 behind one 802.1Q tag */
+	__u32 dns_off;	/* l3_off + IP header + 8 */
+	__u32 qend;	/* DNS offset just past QCLASS: label length + 18 */
+	__u32 mlen;	/* query length */
+	__u32 dns_len;	/* reply length */
+	__u32 ttl_be;
+	__u64 qsum;	/* the question, bytes [12, qend) */
+	__u64 hdr_sum;	/* out: pseudo header + UDP header of the reply */
+	__u64 dns_sum;	/* out: the reply's DNS message */
+	__u32 stat;	/* answered or nodata */
+	__u16 flags_be; /* reply flags, network order */
+	__u8 v6;	/* transport */
+	__u8 aaaa;	/* QTYPE */
+	__u8 n;		/* answers */
+	__u8 start;	/* rotation: first address index */
+	__u8 opt;	/* the query had an OPT: answer one */
+	__u8 do_bit;	/* its DO bit */
 };
 
 static __always_inline void count(__u32 stat)
@@ -150,60 +156,48 @@ static __always_inline void count(__u32 stat)
 		st[stat]++; /* per-CPU: no other writer */
 }
 
-/* Big-endian 16 bits at m[off]; off is masked so the verifier sees it in
- * the scratch buffer (callers have checked it against the message). */
-static __always_inline __u16 rd16(const __u8 *m, __u32 off)
+/* Big-endian 16 bits at p (bounds checked by the caller). */
+static __always_inline __u16 ld16(const __u8 *p)
 {
-	off &= SCRATCH_MASK;
-	return (__u16)m[off] << 8 | m[off + 1];
+	return bpf_ntohs(*(const __u16 *)p);
 }
 
-static __always_inline void wr16(__u8 *m, __u32 off, __u16 v)
+static __always_inline __u16 swab16(__u16 v)
 {
-	off &= SCRATCH_MASK;
-	m[off] = v >> 8;
-	m[off + 1] = v & 0xff;
-}
-
-/* The hook's helpers; `tc` is a constant after inlining. */
-static __always_inline long load_bytes(void *ctx, __u32 off, void *buf, __u32 len, const int tc)
-{
-	return tc ? bpf_skb_load_bytes(ctx, off, buf, len)
-		  : bpf_xdp_load_bytes(ctx, off, buf, len);
-}
-
-static __always_inline long store_bytes(void *ctx, __u32 off, void *buf, __u32 len, const int tc)
-{
-	return tc ? bpf_skb_store_bytes(ctx, off, buf, len, BPF_F_RECOMPUTE_CSUM)
-		  : bpf_xdp_store_bytes(ctx, off, buf, len);
+	return (__u16)(v << 8 | v >> 8);
 }
 
 /* --- decide -------------------------------------------------------------------------------- */
 
-/* The DNS message m[0..mlen) (mlen in [12, GLUED_QUERY_MAX]). Returns a
- * glued_stat: answered or nodata with *p filled, or the reason to pass. */
-static __always_inline __u32 plan_dns(const __u8 *m, __u32 mlen, const struct glued_bpf_config *cfg,
-				      struct plan *p)
+/* The DNS message at dns, mlen bytes (mlen in [12, GLUED_QUERY_MAX], all
+ * before data_end). Returns a glued_stat: answered or nodata with *p
+ * filled, or the reason to pass. */
+static __always_inline __u32 plan_dns(void *ctx, const __u8 *dns, const void *data_end,
+				      const struct glued_bpf_config *cfg, struct plan *p,
+				      const struct glued_name_val **valp, const int tc)
 {
-	struct glued_name_key key = {};
+	__u64 key[GLUED_NAME_LEN / 8] = {};
 	const struct glued_name_val *val;
+	const __u8 *lab = dns + DNS_HDR + 1, *q;
+	__u32 len, qend, alen, n, zero = 0, *rot, mlen = p->mlen;
 	__u16 flags, qtype, arcount, limit = DNS_UDP_MIN;
-	__u32 len, alen, n, q, zero = 0, *rot;
-	__u64 bad = 0;
+	__u64 h, lsum = 0, bad = 0, diff = 0;
 
-	flags = rd16(m, 2);
+	if (dns + DNS_HDR > (const __u8 *)data_end)
+		return GLUED_STAT_truncated; /* verifier: mlen >= 12 says it is there */
+	flags = ld16(dns + 2);
 	if (flags & DNS_QR)
 		return GLUED_STAT_qr_set;
 	if (flags & DNS_OPCODE)
 		return GLUED_STAT_opcode;
-	arcount = rd16(m, 10);
-	if (rd16(m, 4) != 1 || rd16(m, 6) || rd16(m, 8) || arcount > 1)
+	arcount = ld16(dns + 10);
+	if (ld16(dns + 4) != 1 || ld16(dns + 6) || ld16(dns + 8) || arcount > 1)
 		return GLUED_STAT_counts;
 
 	/* The question: one label, then the root, QTYPE, QCLASS. */
-	if (mlen < DNS_HDR + 1)
+	if (mlen < DNS_HDR + 1 || lab > (const __u8 *)data_end)
 		return GLUED_STAT_truncated;
-	len = m[DNS_HDR];
+	len = dns[DNS_HDR];
 	if (len == 0)
 		return GLUED_STAT_not_single_label;
 	if ((len & 0xc0) == 0xc0)
@@ -212,38 +206,74 @@ static __always_inline __u32 plan_dns(const __u8 *m, __u32 mlen, const struct gl
 		return GLUED_STAT_label_too_long;
 	if (DNS_HDR + 1 + len + 5 > mlen)
 		return GLUED_STAT_truncated;
-	/* Lowercase into the zero-padded key, eight bytes at a time (SWAR):
-	 * branch-free, because a branch on the length would split its range
-	 * and the verifier would walk the rest once per length. Bytes past
-	 * the label are masked to zero in the key and to non-zero for the
-	 * NUL test. Little-endian: byte k of a word is bits 8k..8k+7. */
-	for (__u32 w = 0; w < GLUED_NAME_LEN / 8; w++) {
-		__u64 x = *(const __u64 *)(m + DNS_HDR + 1 + w * 8);
-		__s64 t = (__s64)len - (__s64)(w * 8);
-		__u64 mask, h, up;
 
-		t &= ~(t >> 63);		   /* max(t, 0) */
-		t = 8 + ((t - 8) & ((t - 8) >> 63)); /* min(t, 8) */
+	/* The label, eight bytes at a time straight from the packet: masked
+	 * to the label, lowercased without branches (SWAR), NUL-checked,
+	 * hashed (abi.h) and kept for the comparison with the map's name.
+	 * Little-endian: byte k of a word is bits 8k..8k+7. A word that
+	 * would run past the frame (the label ends within 2 bytes of it:
+	 * no OPT, no padding) is fetched with the load helper instead. */
+	h = GLUED_NAME_HASH_SEED ^ len;
+#pragma unroll
+	for (__u32 w = 0; w < GLUED_NAME_LEN / 8; w++) {
+		const __u8 *wp = lab + w * 8;
+		__u64 x = 0, mask, hi, up, lw;
+		__s64 t;
+
+		if (w * 8 >= len)
+			break;
+		if (wp + 8 <= (const __u8 *)data_end) {
+			x = *(const __u64 *)wp;
+		} else {
+			/* verifier: byte by byte up to the frame's end, no
+			 * length-dependent size (a helper's size would make
+			 * the length precise, and the walk below would be
+			 * repeated per length). Bytes past the label are
+			 * masked off below. */
+			for (__u32 i = 0; i < 8; i++) {
+				if (wp + i + 1 > (const __u8 *)data_end)
+					break;
+				x |= (__u64)wp[i] << (i * 8);
+			}
+		}
+		t = (__s64)len - (__s64)(w * 8);
+		t = 8 + ((t - 8) & ((t - 8) >> 63)); /* min(t, 8); t >= 1 here */
 		mask = ((1ULL << (4 * t)) << (4 * t)) - 1;
-		h = x & 0x7f7f7f7f7f7f7f7fULL;
-		up = ~x & ((h + 0x3f3f3f3f3f3f3f3fULL) ^ (h + 0x2525252525252525ULL)) &
+		lsum += (x & mask & 0xffffffff) + ((x & mask) >> 32);
+		hi = x & 0x7f7f7f7f7f7f7f7fULL;
+		up = ~x & ((hi + 0x3f3f3f3f3f3f3f3fULL) ^ (hi + 0x2525252525252525ULL)) &
 		     0x8080808080808080ULL; /* ASCII and 'A' <= b <= 'Z' */
-		*(__u64 *)&key.name[w * 8] = (x | up >> 2) & mask;
+		lw = (x | up >> 2) & mask;
+		key[w] = lw;
+		h = glued_name_hash_step(h, lw);
 		x |= ~mask;
 		bad |= (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
 	}
 	if (bad)
 		return GLUED_STAT_label_bad; /* no table name holds a NUL */
-	q = DNS_HDR + 1 + len;
-	if (m[q] != 0)
-		return (m[q] & 0xc0) == 0xc0 ? GLUED_STAT_compression
+	/* verifier: read the length again. The loop's exits left the first
+	 * read with eight different ranges, and everything below would be
+	 * walked once per range. */
+	len = *(volatile const __u8 *)(dns + DNS_HDR) & LABEL_MAX;
+	q = lab + len;
+	if (q + 5 > (const __u8 *)data_end)
+		return GLUED_STAT_truncated; /* verifier: checked against mlen above */
+	if (q[0] != 0)
+		return (q[0] & 0xc0) == 0xc0 ? GLUED_STAT_compression
 					     : GLUED_STAT_not_single_label;
-	qtype = rd16(m, q + 1);
-	if (rd16(m, q + 3) != DNS_CLASS_IN)
+	qtype = ld16(q + 1);
+	if (ld16(q + 3) != DNS_CLASS_IN)
 		return GLUED_STAT_class;
 	if (qtype != DNS_TYPE_A && qtype != DNS_TYPE_AAAA)
 		return GLUED_STAT_type;
-	p->qend = q + 5;
+	qend = DNS_HDR + 1 + len + 5;
+	p->qend = qend;
+	/* The question's bytes in the checksum: the length byte (even
+	 * offset), the label (read from the odd offset 13: swapped), the
+	 * root (0), QTYPE and QCLASS (16-bit values at an odd offset when
+	 * the length is odd, so swapped when it is even). */
+	p->qsum = len + swab16(csum_fold(lsum));
+	p->qsum += len & 1 ? qtype + DNS_CLASS_IN : swab16(qtype + DNS_CLASS_IN);
 
 	/* ARCOUNT 1: a plain OPT (root owner, version 0, options whose TLVs
 	 * fill RDLENGTH exactly, none echoed: dns_answer() echoes none);
@@ -251,33 +281,43 @@ static __always_inline __u32 plan_dns(const __u8 *m, __u32 mlen, const struct gl
 	p->opt = 0;
 	p->do_bit = 0;
 	if (arcount) {
-		__u32 o = p->qend, rdlen, off = 0;
+		const __u8 *o = dns + qend;
+		__u32 rdlen, off = 0;
 
-		if (o + OPT_RR > mlen)
+		if (qend + OPT_RR > mlen || o + OPT_RR > (const __u8 *)data_end)
 			return GLUED_STAT_malformed;
-		if (m[o] != 0 || rd16(m, o + 1) != DNS_TYPE_OPT || m[o + 6] != 0)
+		if (o[0] != 0 || ld16(o + 1) != DNS_TYPE_OPT || o[6] != 0)
 			return GLUED_STAT_edns_unsupported;
-		rdlen = rd16(m, o + 9);
-		if (o + OPT_RR + rdlen > mlen)
+		rdlen = ld16(o + 9);
+		if (qend + OPT_RR + rdlen > mlen)
 			return GLUED_STAT_malformed;
 		for (__u32 i = 0; i < OPT_OPTIONS_MAX; i++) {
+			const __u8 *x;
+
 			if (off >= rdlen)
 				break;
 			if (off + 4 > rdlen)
 				return GLUED_STAT_malformed;
-			off += 4 + rd16(m, o + OPT_RR + off + 2);
+			x = o + OPT_RR + (off & (GLUED_QUERY_MAX - 1));
+			if (x + 4 > (const __u8 *)data_end)
+				return GLUED_STAT_malformed; /* verifier: inside mlen */
+			off += 4 + ld16(x + 2);
 		}
 		if (off != rdlen)
 			return off > rdlen ? GLUED_STAT_malformed : GLUED_STAT_edns_unsupported;
-		limit = rd16(m, o + 3);
+		limit = ld16(o + 3);
 		limit = limit < DNS_UDP_MIN ? DNS_UDP_MIN : limit > DNS_UDP_MAX ? DNS_UDP_MAX : limit;
 		p->opt = 1;
-		p->do_bit = m[o + 7] & 0x80 ? 1 : 0;
+		p->do_bit = o[7] >> 7;
 	}
 
-	val = bpf_map_lookup_elem(&glued_names, &key);
+	val = bpf_map_lookup_elem(&glued_names, &h);
 	if (!val)
 		return GLUED_STAT_miss;
+	for (__u32 w = 0; w < GLUED_NAME_LEN / 8; w++)
+		diff |= *(const __u64 *)&val->name[w * 8] ^ key[w];
+	if (diff)
+		return GLUED_STAT_miss; /* another name with the same hash */
 	p->aaaa = qtype == DNS_TYPE_AAAA;
 	if (p->aaaa) {
 		n = val->n_v6;
@@ -290,12 +330,13 @@ static __always_inline __u32 plan_dns(const __u8 *m, __u32 mlen, const struct gl
 		if ((val->flags & GLUED_NAME_V4_OVERFLOW) || n > GLUED_V4_MAX)
 			return GLUED_STAT_overflow;
 	}
-	p->dns_len = p->qend + n * (ANSWER_FIXED + alen) + (p->opt ? OPT_RR : 0);
+	p->dns_len = qend + n * (ANSWER_FIXED + alen) + (p->opt ? OPT_RR : 0);
 	if (p->dns_len > limit)
 		return GLUED_STAT_too_big; /* userspace sends TC=1 */
-	p->val = val;
+	*valp = val;
 	p->n = (__u8)n;
 	p->ttl_be = bpf_htonl(cfg->ttl_s);
+	p->flags_be = bpf_htons(DNS_QR | DNS_AA | DNS_RA | (flags & (DNS_RD | DNS_CD)));
 	p->start = 0;
 	rot = bpf_map_lookup_elem(&glued_rot, &zero);
 	if (rot) {
@@ -306,21 +347,25 @@ static __always_inline __u32 plan_dns(const __u8 *m, __u32 mlen, const struct gl
 	return n ? GLUED_STAT_answered : GLUED_STAT_nodata;
 }
 
-/* Ethernet, IP, UDP in place, then the DNS message into scratch and
- * plan_dns(). */
+/* Config, Ethernet, IP, UDP, then plan_dns(). */
 static __always_inline __u32 plan(void *ctx, const void *data, const void *data_end,
-				  struct plan *p, const int tc)
+				  struct plan *p, const struct glued_name_val **valp, const int tc)
 {
 	const struct ethhdr *eth = data;
 	const struct glued_bpf_config *cfg;
 	struct glued_local_key lk = {};
 	const struct udphdr *udp;
-	__u32 zero = 0, ulen, mlen, stat;
+	__u32 zero = 0, ulen, mlen;
 	__u16 proto;
 
 	cfg = bpf_map_lookup_elem(&glued_config, &zero);
 	if (!cfg || cfg->abi_version != GLUED_ABI_VERSION || !(cfg->flags & GLUED_CFG_ENABLED))
 		return GLUED_STAT_disabled;
+	/* The coarse clock: CLOCK_MONOTONIC as of the last tick. Exact to a
+	 * jiffy, which a grace of seconds does not notice; bpf_ktime_get_ns()
+	 * cost ~45 ns here, more than the rest of the answer. */
+	if (cfg->alive_until_ns && bpf_ktime_get_coarse_ns() > cfg->alive_until_ns)
+		return GLUED_STAT_stale;
 	if ((const void *)(eth + 1) > data_end)
 		return GLUED_STAT_not_ip;
 	proto = eth->h_proto;
@@ -417,24 +462,14 @@ static __always_inline __u32 plan(void *ctx, const void *data, const void *data_
 		return GLUED_STAT_too_big;
 	if (mlen < DNS_HDR)
 		return GLUED_STAT_malformed;
-	p->s = bpf_map_lookup_elem(&glued_scratch, &zero);
-	if (!p->s)
-		return GLUED_STAT_error;
-	if (load_bytes(ctx, (__u32)((const void *)(udp + 1) - data), p->s->msg, mlen, tc))
-		return GLUED_STAT_truncated;
 	p->mlen = mlen;
-	stat = plan_dns(p->s->msg, mlen, cfg, p);
-	if (stat != GLUED_STAT_answered && stat != GLUED_STAT_nodata)
-		return stat;
-	p->total = (__u32)((const void *)(udp + 1) - data) + p->dns_len;
-	if (tc)
-		p->old_sum = csum_buf(p->s->msg, mlen);
-	return stat;
+	p->dns_off = (__u32)((const void *)(udp + 1) - data);
+	return plan_dns(ctx, (const __u8 *)(udp + 1), data_end, cfg, p, valp, tc);
 }
 
 /* --- reply ----------------------------------------------------------------------------------- */
 
-/* idx + 1, wrapping to 0 at n; branch-free (see build_dns()), no division. */
+/* idx + 1, wrapping to 0 at n; no division. */
 static __always_inline __u32 next_idx(__u32 idx, __u32 n)
 {
 	__u32 ge;
@@ -444,85 +479,25 @@ static __always_inline __u32 next_idx(__u32 idx, __u32 n)
 	return idx - (n & -ge);
 }
 
-/* Answers and OPT into scratch after the question; the header too.
- * verifier: every slot is written, used or not (slots past n hold junk
- * that is never stored: the reply is dns_len bytes and the OPT lands on
- * its own offset). An early exit at k == n split n's range at each step
- * and multiplied the states of everything after past the limit. */
-static __always_inline void build_dns(const struct plan *p)
-{
-	__u8 *m = p->s->msg, *a;
-	__u32 o = p->qend & 0x7f, n = p->n, idx = p->start;
-	__u16 flags = rd16(m, 2);
-
-	wr16(m, 2, DNS_QR | DNS_AA | DNS_RA | (flags & (DNS_RD | DNS_CD)));
-	wr16(m, 6, n);
-	wr16(m, 8, 0);
-	wr16(m, 10, p->opt);
-	if (p->aaaa) {
-		for (__u32 k = 0; k < GLUED_V6_MAX; k++) {
-			a = m + o;
-			a[0] = 0xc0;
-			a[1] = DNS_HDR;
-			a[2] = 0;
-			a[3] = DNS_TYPE_AAAA;
-			a[4] = 0;
-			a[5] = DNS_CLASS_IN;
-			__builtin_memcpy(a + 6, &p->ttl_be, 4);
-			a[10] = 0;
-			a[11] = 16;
-			__builtin_memcpy(a + ANSWER_FIXED, p->val->v6[idx & (GLUED_V6_MAX - 1)], 16);
-			o += ANSWER_FIXED + 16;
-			idx = next_idx(idx, n);
-		}
-	} else {
-		for (__u32 k = 0; k < GLUED_V4_MAX; k++) {
-			a = m + o;
-			a[0] = 0xc0;
-			a[1] = DNS_HDR;
-			a[2] = 0;
-			a[3] = DNS_TYPE_A;
-			a[4] = 0;
-			a[5] = DNS_CLASS_IN;
-			__builtin_memcpy(a + 6, &p->ttl_be, 4);
-			a[10] = 0;
-			a[11] = 4;
-			__builtin_memcpy(a + ANSWER_FIXED, p->val->v4[idx & (GLUED_V4_MAX - 1)], 4);
-			o += ANSWER_FIXED + 4;
-			idx = next_idx(idx, n);
-		}
-	}
-	if (p->opt) {
-		a = m + ((p->dns_len - OPT_RR) & SCRATCH_MASK);
-		a[0] = 0;
-		a[1] = 0;
-		a[2] = DNS_TYPE_OPT;
-		a[3] = DNS_UDP_MAX >> 8;
-		a[4] = DNS_UDP_MAX & 0xff;
-		a[5] = 0; /* extended RCODE */
-		a[6] = 0; /* version */
-		a[7] = p->do_bit ? 0x80 : 0;
-		a[8] = 0;
-		a[9] = 0; /* RDLENGTH */
-		a[10] = 0;
-	}
-}
-
-/* Rewrite the resized frame's headers in place and store the DNS reply.
- * Returns the pseudo-header sum plus the UDP header sum (the check field
- * as found: XDP zeroes it first, TC leaves the query's), or CSUM_BAD if a
- * bounds check fails (not expected: the frame has exactly p->total bytes). */
-static __always_inline __u64 build(void *ctx, void *data, void *data_end, const struct plan *p,
-				   const int tc)
+/* The reply in the resized frame: headers rewritten in place, answers and
+ * OPT written after the question (the question stays as received). Sets
+ * p->dns_sum to the sum of the new DNS message and p->hdr_sum to the
+ * pseudo-header sum plus the UDP header's (its check field as found: XDP
+ * zeroes it first, TC leaves the query's). Returns -1 if a bounds check
+ * fails (not expected: the frame has exactly the reply's length). */
+static __always_inline int write_reply(void *data, void *data_end, struct plan *p,
+				       const struct glued_name_val *val, const int tc)
 {
 	struct ethhdr *eth = data;
 	struct udphdr *udp;
-	__u8 mac[ETH_ALEN];
-	__u32 l3_off = p->l3_off, dlen = p->dns_len, ulen = sizeof(*udp) + dlen;
-	__u64 sum;
+	__u8 mac[ETH_ALEN], *dns, *a;
+	__u32 l3_off = p->l3_off, dns_off = p->dns_off, dlen = p->dns_len;
+	__u32 ulen = sizeof(*udp) + dlen, n = p->n, idx = p->start, rec;
+	__u64 sum, tail, head0, ttl = p->ttl_be;
+	__u32 head1;
 
 	if ((void *)(eth + 1) > data_end || (l3_off != 14 && l3_off != 18))
-		return CSUM_BAD;
+		return -1;
 	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
 	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
@@ -532,7 +507,7 @@ static __always_inline __u64 build(void *ctx, void *data, void *data_end, const 
 		__be32 t;
 
 		if ((void *)(ip + 1) > data_end)
-			return CSUM_BAD;
+			return -1;
 		t = ip->saddr;
 		ip->saddr = ip->daddr;
 		ip->daddr = t;
@@ -548,7 +523,7 @@ static __always_inline __u64 build(void *ctx, void *data, void *data_end, const 
 		struct in6_addr t;
 
 		if ((void *)(ip6 + 1) > data_end)
-			return CSUM_BAD;
+			return -1;
 		t = ip6->saddr;
 		ip6->saddr = ip6->daddr;
 		ip6->daddr = t;
@@ -558,7 +533,7 @@ static __always_inline __u64 build(void *ctx, void *data, void *data_end, const 
 		udp = (void *)(ip6 + 1);
 	}
 	if ((void *)(udp + 1) > data_end)
-		return CSUM_BAD;
+		return -1;
 	{
 		__be16 t = udp->source;
 
@@ -568,12 +543,78 @@ static __always_inline __u64 build(void *ctx, void *data, void *data_end, const 
 	udp->len = bpf_htons(ulen);
 	if (!tc)
 		udp->check = 0;
-	sum += (__u64)((__u32 *)udp)[0] + ((__u32 *)udp)[1];
-	if (dlen < DNS_HDR || dlen > GLUED_QUERY_MAX) /* verifier: a non-zero, bounded size */
-		return CSUM_BAD;
-	if (store_bytes(ctx, (__u32)((void *)(udp + 1) - data), p->s->msg, dlen, tc))
-		return CSUM_BAD;
-	return sum;
+	p->hdr_sum = sum + ((__u32 *)udp)[0] + ((__u32 *)udp)[1];
+
+	/* DNS header: ID, QDCOUNT, NSCOUNT and ARCOUNT stay what the query
+	 * had (1, 0, 1 with an OPT, else 0); flags and ANCOUNT change. */
+	if (dns_off > DNS_OFF_MAX)
+		return -1;
+	dns = data + dns_off;
+	if (dns + DNS_HDR > (__u8 *)data_end)
+		return -1;
+	*(__u16 *)(dns + 2) = p->flags_be;
+	*(__u16 *)(dns + 6) = bpf_htons((__u16)n);
+	sum = (__u64)((__u32 *)dns)[0] + ((__u32 *)dns)[1] + ((__u32 *)dns)[2] + p->qsum;
+
+	/* Answers: c0 0c, TYPE, CLASS IN, TTL, RDLENGTH (12 bytes, stored
+	 * as one 8-byte and one 4-byte word), then the address. Every record
+	 * has an even length, so answers and OPT share the question end's
+	 * parity: summed as if at an even offset, swapped when it is odd. */
+	rec = ANSWER_FIXED + (p->aaaa ? 16 : 4);
+	head0 = 0x0cc0ULL | (__u64)(p->aaaa ? DNS_TYPE_AAAA : DNS_TYPE_A) << 24 |
+		(__u64)DNS_CLASS_IN << 40 | (ttl & 0xffff) << 48;
+	head1 = (__u32)(ttl >> 16) | (__u32)(rec - ANSWER_FIXED) << 24;
+	tail = (__u64)n * csum_fold((head0 & 0xffffffff) + (head0 >> 32) + head1);
+	a = dns + (p->qend & 0x7f); /* verifier: qend <= 81 */
+	if (p->aaaa) {
+		for (__u32 k = 0; k < GLUED_V6_MAX; k++) {
+			const __u32 *v = (const __u32 *)val->v6[idx & (GLUED_V6_MAX - 1)];
+
+			if (k >= n)
+				break;
+			if (a + ANSWER_FIXED + 16 > (__u8 *)data_end)
+				return -1;
+			*(__u64 *)a = head0;
+			*(__u32 *)(a + 8) = head1;
+			*(__u32 *)(a + 12) = v[0];
+			*(__u32 *)(a + 16) = v[1];
+			*(__u32 *)(a + 20) = v[2];
+			*(__u32 *)(a + 24) = v[3];
+			tail += (__u64)v[0] + v[1] + v[2] + v[3];
+			a += ANSWER_FIXED + 16;
+			idx = next_idx(idx, n);
+		}
+	} else {
+		for (__u32 k = 0; k < GLUED_V4_MAX; k++) {
+			__u32 v = *(const __u32 *)val->v4[idx & (GLUED_V4_MAX - 1)];
+
+			if (k >= n)
+				break;
+			if (a + ANSWER_FIXED + 4 > (__u8 *)data_end)
+				return -1;
+			*(__u64 *)a = head0;
+			*(__u32 *)(a + 8) = head1;
+			*(__u32 *)(a + 12) = v;
+			tail += v;
+			a += ANSWER_FIXED + 4;
+			idx = next_idx(idx, n);
+		}
+	}
+	if (p->opt) {
+		/* 00, TYPE 41, size 1232, ext. RCODE 0, version 0, DO, RDLENGTH 0 */
+		__u64 o0 = 0x00d004290000ULL | (__u64)p->do_bit << 63;
+
+		a = dns + ((dlen - OPT_RR) & (GLUED_QUERY_MAX - 1));
+		if (a + OPT_RR > (__u8 *)data_end)
+			return -1;
+		*(__u64 *)a = o0;
+		*(__u16 *)(a + 8) = 0;
+		a[10] = 0;
+		tail += (o0 & 0xffffffff) + (o0 >> 32);
+	}
+	tail = csum_fold(tail);
+	p->dns_sum = sum + (p->qend & 1 ? swab16((__u16)tail) : tail);
+	return 0;
 }
 
 static __always_inline __u16 *udp_check(void *data, void *data_end, const struct plan *p)
@@ -589,39 +630,37 @@ static __always_inline __u16 *udp_check(void *data, void *data_end, const struct
 	return &udp->check;
 }
 
-/* --- entry points ------------------------------------------------------------------------- */
+/* --- answering: global functions -------------------------------------------------------- */
 
-SEC("xdp")
-int glued_xdp_dns(struct xdp_md *ctx)
+/* The verifier checks a global function once, on its own, with arguments
+ * it knows nothing about; a static one is walked again for every state
+ * that reaches the call. plan() leaves a few hundred distinct states
+ * (transport, VLAN, OPT, option count, ...) and the answer loops would be
+ * walked for each, past the verifier's limit: so everything after the
+ * decision lives here, and checks every field of *p it uses (it does).
+ * The cost is one BPF-to-BPF call. */
+
+__noinline int glued_xdp_answer(struct xdp_md *ctx, struct plan *p,
+				const struct glued_name_val *val)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	struct plan p;
-	__u32 stat = plan(ctx, data, data_end, &p, 0);
-	__u64 hdr, dns;
 	__u16 *check;
 
-	if (stat != GLUED_STAT_answered && stat != GLUED_STAT_nodata) {
-		count(stat);
+	if (!p || !val)
 		return XDP_PASS;
-	}
-	build_dns(&p);
-	if (bpf_xdp_adjust_tail(ctx, (int)p.total - (int)(data_end - data))) {
+	if (bpf_xdp_adjust_tail(ctx, (int)(p->dns_off + p->dns_len) - (int)(data_end - data))) {
 		count(GLUED_STAT_resize_failed);
 		return XDP_PASS;
 	}
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
-	hdr = build(ctx, data, data_end, &p, 0);
-	dns = csum_buf(p.s->msg, p.dns_len);
-	data = (void *)(long)ctx->data; /* store_bytes may move nothing, but re-read */
-	data_end = (void *)(long)ctx->data_end;
-	check = udp_check(data, data_end, &p);
-	if (hdr == CSUM_BAD || dns == CSUM_BAD || !check) {
+	check = udp_check(data, data_end, p);
+	if (!check || write_reply(data, data_end, p, val, 0)) {
 		count(GLUED_STAT_error);
 		return XDP_DROP;
 	}
-	*check = csum_udp_field((__u64)csum_fold(hdr) + csum_fold(dns));
-	count(stat);
+	*check = csum_udp_field((__u64)csum_fold(p->hdr_sum) + csum_fold(p->dns_sum));
+	count(p->stat);
 	return XDP_TX;
 }
 
@@ -630,65 +669,122 @@ int glued_xdp_dns(struct xdp_md *ctx)
  * device finishes the rest. bpf_l4_csum_replace() knows which case it is,
  * so the reply's checksum is reached by telling it what changed: the
  * segment (ignored for a partial checksum) and the pseudo header (the
- * length; the swapped addresses do not change the sum). An IPv4 query with
- * no checksum (0) gets a full one. */
-SEC("tc")
-int glued_tc_dns(struct __sk_buff *skb)
+ * length; the swapped addresses do not change the sum). The segment's old
+ * sum needs the query's bytes, hence the scratch copy (TC only). An IPv4
+ * query with no checksum (0) gets a full one. */
+__noinline int glued_tc_answer(struct __sk_buff *skb, struct plan *p,
+			       const struct glued_name_val *val)
 {
-	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
-	struct plan p;
-	__u32 stat, csum_off, old_ulen, new_ulen;
-	__u64 hdr, dns;
+	void *data, *data_end;
+	struct scratch *s;
+	__u32 csum_off, zero = 0, mlen, dlen;
+	__u64 old_sum;
 	__u16 *check, old_check;
 
-	stat = plan(skb, data, data_end, &p, 1);
-	if (stat != GLUED_STAT_answered && stat != GLUED_STAT_nodata) {
-		count(stat);
+	if (!p || !val)
 		return TC_ACT_OK;
-	}
-	build_dns(&p);
-	if (bpf_skb_change_tail(skb, p.total, 0)) {
+	mlen = p->mlen;
+	dlen = p->dns_len;
+	s = bpf_map_lookup_elem(&glued_scratch, &zero);
+	if (!s || mlen > GLUED_QUERY_MAX || mlen < DNS_HDR || dlen > GLUED_QUERY_MAX ||
+	    bpf_skb_load_bytes(skb, p->dns_off, s->msg, mlen))
+		goto err;
+	old_sum = csum_buf(s->msg, mlen);
+	if (old_sum == CSUM_BAD)
+		goto err;
+	if (bpf_skb_change_tail(skb, p->dns_off + dlen, 0)) {
 		count(GLUED_STAT_resize_failed);
 		return TC_ACT_OK;
 	}
 	data = (void *)(long)skb->data;
 	data_end = (void *)(long)skb->data_end;
-	check = udp_check(data, data_end, &p);
+	check = udp_check(data, data_end, p);
 	if (!check)
 		goto err;
 	old_check = *check;
-	hdr = build(skb, data, data_end, &p, 1);
-	dns = csum_buf(p.s->msg, p.dns_len);
-	if (hdr == CSUM_BAD || dns == CSUM_BAD || p.old_sum == CSUM_BAD)
+	if (write_reply(data, data_end, p, val, 1))
 		goto err;
-	csum_off = p.l3_off + (p.v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr)) +
+	csum_off = p->l3_off + (p->v6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr)) +
 		   __builtin_offsetof(struct udphdr, check);
-	if (!p.v6 && old_check == 0) {
+	/* A CHECKSUM_COMPLETE skb's csum follows the new DNS bytes (no-op
+	 * otherwise; growing the frame already demoted such an skb). */
+	bpf_csum_update(skb, csum_fold(p->dns_sum) + (__u16)~csum_fold(old_sum));
+	if (!p->v6 && old_check == 0) {
 		/* No checksum in the query: write a full one. */
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
-		check = udp_check(data, data_end, &p);
+		check = udp_check(data, data_end, p);
 		if (!check)
 			goto err;
-		*check = csum_udp_field((__u64)csum_fold(hdr) + csum_fold(dns));
+		*check = csum_udp_field((__u64)csum_fold(p->hdr_sum) + csum_fold(p->dns_sum));
 	} else {
 		/* Ports swapped and the check field kept: only the DNS bytes
 		 * and the length (in the UDP header and the pseudo header)
 		 * changed. */
-		old_ulen = sizeof(struct udphdr) + p.mlen;
-		new_ulen = sizeof(struct udphdr) + p.dns_len;
-		__u32 seg_diff = csum_fold(dns) + (__u16)~csum_fold(p.old_sum) +
-				 bpf_htons((__u16)new_ulen) + (__u16)~bpf_htons((__u16)old_ulen);
-		__u32 len_diff = bpf_htons((__u16)new_ulen) + (__u16)~bpf_htons((__u16)old_ulen);
+		__u32 len_diff = bpf_htons((__u16)(sizeof(struct udphdr) + dlen)) +
+				 (__u16)~bpf_htons((__u16)(sizeof(struct udphdr) + mlen));
+		__u32 seg_diff = csum_fold(p->dns_sum) + (__u16)~csum_fold(old_sum) + len_diff;
 
 		if (bpf_l4_csum_replace(skb, csum_off, 0, seg_diff, BPF_F_MARK_MANGLED_0) ||
 		    bpf_l4_csum_replace(skb, csum_off, 0, len_diff,
 					BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0))
 			goto err;
 	}
-	count(stat);
+	count(p->stat);
 	return bpf_redirect(skb->ifindex, 0);
 err:
 	count(GLUED_STAT_error);
 	return TC_ACT_SHOT;
+}
+
+/* --- entry points ------------------------------------------------------------------------- */
+
+SEC("xdp")
+int glued_xdp_dns(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	const struct glued_name_val *val = NULL;
+	struct plan p = {};
+	__u32 stat = plan(ctx, data, data_end, &p, &val, 0);
+
+	if ((stat != GLUED_STAT_answered && stat != GLUED_STAT_nodata) || !val) {
+		count(stat);
+		return XDP_PASS;
+	}
+	p.stat = stat;
+	switch (glued_xdp_answer(ctx, &p, val)) {
+	case XDP_TX:
+		return XDP_TX;
+	case XDP_DROP:
+		return XDP_DROP;
+	default:
+		return XDP_PASS;
+	}
+}
+
+SEC("tc")
+int glued_tc_dns(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	const struct glued_name_val *val = NULL;
+	struct plan p = {};
+	__u32 stat;
+
+	/* Direct access sees the linear part only: make a small datagram
+	 * linear (never a large one: TC on lo sees TCP's 64k segments). */
+	if (skb->len > data_end - data && skb->len <= 2048) {
+		if (bpf_skb_pull_data(skb, skb->len)) {
+			count(GLUED_STAT_truncated);
+			return TC_ACT_OK;
+		}
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+	}
+	stat = plan(skb, data, data_end, &p, &val, 1);
+	if ((stat != GLUED_STAT_answered && stat != GLUED_STAT_nodata) || !val) {
+		count(stat);
+		return TC_ACT_OK;
+	}
+	p.stat = stat;
+	return glued_tc_answer(skb, &p, val);
 }

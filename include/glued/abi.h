@@ -1,6 +1,7 @@
 /* The ABI between the BPF fast path (bpf/glued_dns.bpf.c) and userspace: the
- * keys and values of every glued_* map, their sizes and the constants both
- * sides agree on. One definition, included by both; never mirrored by hand.
+ * keys and values of every glued_* map, their sizes, the constants and the
+ * one function (the name hash that makes glued_names keys) both sides agree
+ * on. One definition, included by both; never mirrored by hand.
  *
  * Rules for everything here: <linux/types.h> types only; every hole is an
  * explicit _pad field that userspace always zeroes (hash maps compare raw
@@ -14,7 +15,7 @@
 
 #include <linux/types.h>
 
-#define GLUED_ABI_VERSION 1
+#define GLUED_ABI_VERSION 2
 
 /* A name: one DNS label of 1..63 bytes, lowercase ASCII, zero-padded to
  * GLUED_NAME_LEN so that the key is a C string (bpftool shows it as one)
@@ -34,8 +35,31 @@
 
 /* --- glued_names: hash, key = struct glued_name_key ------------------------------------- */
 
+/* The key is a 64-bit hash of the name, not the name: the kernel hashes
+ * and compares the whole key on every lookup, and with the 64-byte name as
+ * key that alone cost ~70 ns per query on the reference machine (8 ns with
+ * 8 bytes; docs/fastpath.md). The value carries the name and the program
+ * compares all of it, so a collision can only cost speed, never a wrong
+ * answer: two names with one hash share one slot, the one written last
+ * wins and the other misses to userspace.
+ *
+ * The hash, over the lowercase name zero-padded to GLUED_NAME_LEN and read
+ * as little-endian 64-bit words w[0..(len + 7) / 8):
+ *   h = GLUED_NAME_HASH_SEED ^ len; for each word h = glued_name_hash_step(h, w)
+ * Each step is a bijection of h ^ w, so names of up to 8 bytes never
+ * collide. One definition here for both sides (bpf_names_key() and the
+ * program). */
+#define GLUED_NAME_HASH_SEED 0x676c7565642e6e73ULL
+#define GLUED_NAME_HASH_MUL 0x9e3779b97f4a7c15ULL
+
+static inline __u64 glued_name_hash_step(__u64 h, __u64 w)
+{
+	h = (h ^ w) * GLUED_NAME_HASH_MUL;
+	return h ^ (h >> 32);
+}
+
 struct glued_name_key {
-	char name[GLUED_NAME_LEN]; /* lowercase label, NUL-padded; name[63] is always 0 */
+	__u64 hash; /* see above; host order */
 };
 
 enum glued_name_flags {
@@ -44,15 +68,18 @@ enum glued_name_flags {
 };
 
 /* Everything the kernel answers for one name, written whole by one
- * bpf_map_update_elem() so a reader never sees half an update. Addresses
- * in network byte order, in the order userspace's table_lookup() returns
- * them (sorted by bytes); the program rotates them exactly as dns_answer()
- * does. Unused slots are zero. n_v4 == n_v6 == 0 is a known name with no
- * address (NODATA for both). */
+ * bpf_map_update_elem() so a reader never sees half an update. `name` is
+ * what `bpftool map dump` shows and what the program compares the query
+ * with (all GLUED_NAME_LEN bytes). Addresses in network byte order, in the
+ * order userspace's table_lookup() returns them (sorted by bytes); the
+ * program rotates them exactly as dns_answer() does. Unused slots are
+ * zero. n_v4 == n_v6 == 0 is a known name with no address (NODATA for
+ * both). */
 struct glued_name_val {
-	__u8 n_v4;  /* valid entries in v4[], 0..GLUED_V4_MAX */
-	__u8 n_v6;  /* valid entries in v6[], 0..GLUED_V6_MAX */
-	__u8 flags; /* enum glued_name_flags */
+	char name[GLUED_NAME_LEN]; /* lowercase label, NUL-padded; name[63] is always 0 */
+	__u8 n_v4;		   /* valid entries in v4[], 0..GLUED_V4_MAX */
+	__u8 n_v6;		   /* valid entries in v6[], 0..GLUED_V6_MAX */
+	__u8 flags;		   /* enum glued_name_flags */
 	__u8 _pad[5];
 	__u8 v4[GLUED_V4_MAX][4];
 	__u8 v6[GLUED_V6_MAX][16];
@@ -84,12 +111,21 @@ enum glued_config_flags {
 	GLUED_CFG_ENABLED = 1 << 0, /* clear: the program passes everything */
 };
 
+/* Written whole by userspace (array element: not atomic for a reader, so
+ * every field must be right on its own at any time). */
 struct glued_bpf_config {
 	__u32 abi_version; /* GLUED_ABI_VERSION, else everything passes */
-	__u32 ttl_s;	   /* TTL of answers (dns_answer_cfg.ttl_s) */
-	__be16 port_be;	   /* UDP port glued serves, network order */
+	__u32 flags;	   /* enum glued_config_flags */
+	/* Dead man's switch: when non-zero and the kernel's CLOCK_MONOTONIC
+	 * (bpf_ktime_get_coarse_ns(): the same clock as clock_gettime
+	 * (CLOCK_MONOTONIC), read at the last tick, so at most a jiffy behind)
+	 * has passed it, everything passes (counted `stale`). The daemon
+	 * moves it forward every second; a dead glued's pinned program stops
+	 * answering from a map nobody maintains once the grace runs out. */
+	__u64 alive_until_ns;
+	__u32 ttl_s;	/* TTL of answers (dns_answer_cfg.ttl_s) */
+	__be16 port_be; /* UDP port glued serves, network order */
 	__u16 _pad0;
-	__u32 flags; /* enum glued_config_flags */
 };
 
 /* --- glued_stats: percpu array[1] of struct glued_stats -------------------------------- */
@@ -101,6 +137,7 @@ struct glued_bpf_config {
 	X(answered)	    /* NOERROR with addresses, sent back */                                \
 	X(nodata)	    /* NOERROR, no answer (known name, other family), sent back */        \
 	X(disabled)	    /* config missing, wrong ABI version or not enabled */                \
+	X(stale)	    /* alive_until_ns has passed: glued stopped refreshing it */          \
 	X(not_ip)	    /* not IPv4/IPv6 (after at most one 802.1Q tag), or runt frame */     \
 	X(not_udp)	    /* IP but not UDP (TCP/53 lands here) */                              \
 	X(ip_options)	    /* IPv4 IHL != 5, or an IPv6 extension header */                      \
@@ -145,17 +182,22 @@ struct glued_stats {
 /* --- layout pins ----------------------------------------------------------------------- */
 
 #define GLUED_ABI_ASSERT_(c) _Static_assert(c, #c)
-GLUED_ABI_ASSERT_(sizeof(struct glued_name_key) == 64);
-GLUED_ABI_ASSERT_(sizeof(struct glued_name_val) == 8 + 4 * GLUED_V4_MAX + 16 * GLUED_V6_MAX);
-GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_name_val, flags) == 2);
-GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_name_val, v4) == 8);
-GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_name_val, v6) == 8 + 4 * GLUED_V4_MAX);
+GLUED_ABI_ASSERT_(sizeof(struct glued_name_key) == 8);
+GLUED_ABI_ASSERT_(sizeof(struct glued_name_val) ==
+		  GLUED_NAME_LEN + 8 + 4 * GLUED_V4_MAX + 16 * GLUED_V6_MAX);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_name_val, n_v4) == GLUED_NAME_LEN);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_name_val, flags) == GLUED_NAME_LEN + 2);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_name_val, v4) == GLUED_NAME_LEN + 8);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_name_val, v6) ==
+		  GLUED_NAME_LEN + 8 + 4 * GLUED_V4_MAX);
 GLUED_ABI_ASSERT_(sizeof(struct glued_local_key) == 20);
 GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_local_key, addr) == 4);
 GLUED_ABI_ASSERT_(sizeof(struct glued_local_val) == 4);
-GLUED_ABI_ASSERT_(sizeof(struct glued_bpf_config) == 16);
-GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_bpf_config, port_be) == 8);
-GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_bpf_config, flags) == 12);
+GLUED_ABI_ASSERT_(sizeof(struct glued_bpf_config) == 24);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_bpf_config, flags) == 4);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_bpf_config, alive_until_ns) == 8);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_bpf_config, ttl_s) == 16);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_bpf_config, port_be) == 20);
 GLUED_ABI_ASSERT_(sizeof(struct glued_stats) == GLUED_STAT_MAX * sizeof(__u64));
 GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_stats, error) ==
 		  GLUED_STAT_error * sizeof(__u64));

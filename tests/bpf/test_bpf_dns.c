@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
@@ -103,26 +104,43 @@ static void setup_table(void)
 	static const char *db[] = {"10.0.0.21", "10.0.0.20", "10.0.0.22"};
 	static const char *v6only[] = {"fd00::31", "fd00::30"};
 	static const char *l63[] = {"10.0.0.63"};
+	static const char *one[] = {"10.0.0.77"};
 
 	tbl = table_new();
 	put("c1", "web", web, 2);
 	put("c2", "db", db, 3);
 	put("c3", "v6only", v6only, 2);
 	put("c4", "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0", l63, 1);
+	put("c5", "w", one, 1);
+	put("c6", "fallback9", one, 1);
 	put_many("sixteen", "10.1.0.%d", 16);
 	put_many("big", "10.2.0.%d", 20);
 	put_many("v6eight", "fd00:8::%d", 8);
 	put_many("v6nine", "fd00:9::%d", 9);
 }
 
-static int set_config(uint32_t flags)
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int set_config_alive(uint32_t flags, uint64_t alive_until_ns)
 {
 	struct glued_bpf_config c;
 	uint32_t k = 0;
 
 	bpf_config_init(&c, TTL_S, 53);
+	bpf_config_set_alive(&c, alive_until_ns);
 	c.flags = flags;
 	return bpf_map_update_elem(bpf_map__fd(skel->maps.glued_config), &k, &c, BPF_ANY);
+}
+
+static int set_config(uint32_t flags)
+{
+	return set_config_alive(flags, 0);
 }
 
 static int add_local(const char *s)
@@ -268,6 +286,7 @@ static bool same_as_userspace(const uint8_t *q, size_t qlen, uint32_t rot, const
 
 #define LONG63 "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0"
 #define LONG64 LONG63 "x"
+#define LONG62 "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz"
 #define V6 .f = {.v6 = 1}
 
 static const struct fixture fixtures[] = {
@@ -316,6 +335,19 @@ static const struct fixture fixtures[] = {
 	 GLUED_STAT_overflow},
 	{"63-byte label answered", .q = {.name = LONG63}, .verdict = TX,
 	 .stat = GLUED_STAT_answered},
+	{"63-byte label, mixed case, AAAA over IPv6: NODATA", V6,
+	 .q = {.name = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwxyZ0", .qtype = 28},
+	 TX, GLUED_STAT_nodata},
+	{"62-byte prefix of a 63-byte name is a miss", .q = {.name = LONG62}, .verdict = PASS,
+	 .stat = GLUED_STAT_miss},
+	{"one-byte label at the very end of the frame (word read past it)", .q = {.name = "W"},
+	 .verdict = TX, .stat = GLUED_STAT_answered},
+	{"9-byte label, second word runs past the frame", .q = {.name = "fallBack9"},
+	 .verdict = TX, .stat = GLUED_STAT_answered},
+	{"9-byte label over IPv6 with VLAN", .f = {.v6 = 1, .vlan = 1}, .q = {.name = "fallback9"},
+	 .verdict = TX, .stat = GLUED_STAT_answered},
+	{"name whose first 8 bytes are a known name's", .q = {.name = "fallback"}, .verdict = PASS,
+	 .stat = GLUED_STAT_miss},
 	{"trailing bytes after the question are ignored", .q = {.trailing = 7}, .verdict = TX,
 	 .stat = GLUED_STAT_answered},
 	{"RD clear, CD set, Z and AD set: RD/CD copied, Z/AD cleared",
@@ -638,20 +670,86 @@ int main(void)
 		T_EQ_INT(set_config(GLUED_CFG_ENABLED), 0);
 	}
 
-	T_CASE("bpf_names_encode: overflow flags, lowercase key, zero padding") {
+	T_CASE("bpf_names_encode: overflow flags, lowercase name, zero padding, hashed key") {
 		struct table_answer ans;
-		struct glued_name_key key;
+		struct glued_name_key key, key2;
 		struct glued_name_val val;
 		static const uint8_t zero[GLUED_NAME_LEN];
 
 		T_ASSERT(table_lookup(tbl, "big", 3, &ans), "big known");
 		T_EQ_INT(bpf_names_encode("BiG", 3, &ans, &key, &val), 0);
-		T_EQ_STR(key.name, "big");
-		T_EQ_MEM(key.name + 3, zero, GLUED_NAME_LEN - 3);
+		T_EQ_STR(val.name, "big");
+		T_EQ_MEM(val.name + 3, zero, GLUED_NAME_LEN - 3);
 		T_EQ_INT(val.flags, GLUED_NAME_V4_OVERFLOW);
 		T_EQ_INT(val.n_v4, 0);
+		T_EQ_INT(bpf_names_key("big", 3, &key2), 0);
+		T_ASSERT(key.hash == key2.hash, "key of BiG == key of big");
+		T_EQ_INT(bpf_names_key("bih", 3, &key2), 0);
+		T_ASSERT(key.hash != key2.hash, "big and bih hash apart");
 		T_ASSERT(bpf_names_key("a.b", 3, &key) == GLUED_EMALF, "dotted name refused");
 		T_ASSERT(bpf_names_key("", 0, &key) == GLUED_EMALF, "empty name refused");
+	}
+
+	T_CASE("a key holding another name's value (a hash collision) is a miss, not an answer") {
+		struct fixture fx = {.q = {.name = "web"}};
+		struct table_answer ans;
+		struct glued_name_key kweb, kdb;
+		struct glued_name_val vweb, vdb;
+		uint8_t in[512], dns[512];
+		size_t dlen, len = fixture_frame(&fx, in, dns, &dlen);
+		int fd = bpf_map__fd(skel->maps.glued_names);
+		struct run r;
+
+		T_ASSERT(table_lookup(tbl, "db", 2, &ans), "db known");
+		T_EQ_INT(bpf_names_encode("db", 2, &ans, &kdb, &vdb), 0);
+		T_ASSERT(table_lookup(tbl, "web", 3, &ans), "web known");
+		T_EQ_INT(bpf_names_encode("web", 3, &ans, &kweb, &vweb), 0);
+		T_EQ_INT(bpf_map_update_elem(fd, &kweb, &vdb, BPF_ANY), 0);
+		for (int tc = 0; tc <= 1; tc++) {
+			run_prog(tc, in, len, 0, &r);
+			T_EQ_INT(r.verdict, PASS);
+			T_EQ_INT(r.stat, GLUED_STAT_miss);
+		}
+		T_EQ_INT(bpf_map_update_elem(fd, &kweb, &vweb, BPF_ANY), 0);
+		run_prog(0, in, len, 0, &r);
+		T_EQ_INT(r.verdict, TX);
+	}
+
+	T_CASE("liveness: alive_until_ns passed -> everything passes, counted stale") {
+		struct fixture fx = {.q = {0}};
+		uint8_t in[512], dns[512];
+		size_t dlen, len = fixture_frame(&fx, in, dns, &dlen);
+		struct run r;
+
+		T_EQ_INT(set_config_alive(GLUED_CFG_ENABLED, mono_ns() - 1000000000u), 0);
+		for (int tc = 0; tc <= 1; tc++) {
+			run_prog(tc, in, len, 0, &r);
+			T_EQ_INT(r.err, 0);
+			T_EQ_INT(r.verdict, PASS);
+			T_EQ_INT(r.moved, 1);
+			T_EQ_INT(r.stat, GLUED_STAT_stale);
+			T_ASSERT(r.out_len == len && !memcmp(r.out, in, len), "passed frame untouched");
+		}
+	}
+
+	T_CASE("liveness: alive_until_ns ahead -> answered") {
+		struct fixture fx = {.q = {0}};
+		uint8_t in[512], dns[512];
+		size_t dlen, rlen, len = fixture_frame(&fx, in, dns, &dlen);
+		const uint8_t *reply;
+		struct run r;
+
+		T_EQ_INT(set_config_alive(GLUED_CFG_ENABLED, mono_ns() + 60ull * 1000000000u), 0);
+		for (int tc = 0; tc <= 1; tc++) {
+			run_prog(tc, in, len, 0, &r);
+			T_EQ_INT(r.verdict, TX);
+			T_EQ_INT(r.stat, GLUED_STAT_answered);
+			reply = check_reply_frame(in, &r, &rlen);
+			if (reply)
+				T_ASSERT(same_as_userspace(dns, dlen, 0, reply, rlen),
+					 "reply identical to dns_answer()");
+		}
+		T_EQ_INT(set_config(GLUED_CFG_ENABLED), 0);
 	}
 
 	/* Differential: every fixture the program answers was compared above;

@@ -1,28 +1,53 @@
 /* Table → BPF map encoding (see bpf_names.h). Pure: no syscalls, no
  * logging, no allocation; the caller does the bpf_map_* calls.
  */
+#include <endian.h>
 #include <string.h>
 #include <arpa/inet.h>
 
 #include "io/bpf_names.h"
 
-int bpf_names_key(const char *name, size_t len, struct glued_name_key *key)
+/* The lowercase, zero-padded name and its hash (abi.h: little-endian
+ * words, as the program loads them from the packet). */
+static int name_lower(const char *name, size_t len, char out[GLUED_NAME_LEN], uint64_t *hash)
 {
-	memset(key, 0, sizeof(*key));
+	uint64_t h = GLUED_NAME_HASH_SEED ^ len, w;
+
+	memset(out, 0, GLUED_NAME_LEN);
 	if (len >= GLUED_NAME_LEN || !table_name_valid(name, len))
 		return GLUED_EMALF;
-	table_lower(key->name, name, len);
+	table_lower(out, name, len);
+	for (size_t i = 0; i < (len + 7) / 8; i++) {
+		memcpy(&w, out + i * 8, 8);
+		h = glued_name_hash_step(h, le64toh(w));
+	}
+	*hash = h;
 	return 0;
+}
+
+int bpf_names_key(const char *name, size_t len, struct glued_name_key *key)
+{
+	char lower[GLUED_NAME_LEN];
+	uint64_t h = 0;
+	int err = name_lower(name, len, lower, &h);
+
+	memset(key, 0, sizeof(*key));
+	key->hash = h;
+	return err;
 }
 
 int bpf_names_encode(const char *name, size_t len, const struct table_answer *ans,
 		     struct glued_name_key *key, struct glued_name_val *val)
 {
-	int err = bpf_names_key(name, len, key);
+	uint64_t h = 0;
+	int err;
 
+	memset(key, 0, sizeof(*key));
 	memset(val, 0, sizeof(*val));
+	err = name_lower(name, len, val->name, &h);
 	if (err)
 		return err;
+	key->hash = h;
 	if (ans->n_v4 > GLUED_V4_MAX) {
 		val->flags |= GLUED_NAME_V4_OVERFLOW;
 	} else {
@@ -47,6 +72,11 @@ void bpf_config_init(struct glued_bpf_config *c, uint32_t ttl_s, uint16_t port)
 	c->ttl_s = ttl_s;
 	c->port_be = htons(port);
 	c->flags = GLUED_CFG_ENABLED;
+}
+
+void bpf_config_set_alive(struct glued_bpf_config *c, uint64_t until_ns)
+{
+	c->alive_until_ns = until_ns;
 }
 
 int bpf_local_key(const struct glued_addr *a, struct glued_local_key *k)

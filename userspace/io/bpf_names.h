@@ -20,11 +20,15 @@
 #include "lib/addr.h"
 #include "lib/err.h"
 
-/* The key of a name: lowercased, zero-padded. GLUED_EMALF if name[0..len)
- * is not a valid table label (table_name_valid()). */
+/* The key of a name: the hash of its lowercase, zero-padded form (abi.h).
+ * GLUED_EMALF if name[0..len) is not a valid table label
+ * (table_name_valid()). Two names may share a key (see abi.h): the value
+ * says which one it holds. */
 int bpf_names_key(const char *name, size_t len, struct glued_name_key *key) GLUED_MUST_CHECK;
 
-/* Key and value for a name as table_lookup() answers it: addresses copied
+/* Key and value for a name as table_lookup() answers it: the value holds
+ * the lowercase name (what bpftool shows, what the program compares), and
+ * the addresses copied
  * in table order (the program rotates them like dns_answer()); a family
  * with more than GLUED_V4_MAX / GLUED_V6_MAX addresses sets its overflow
  * flag and stores none (userspace answers it). Every byte of *key and *val
@@ -33,8 +37,16 @@ int bpf_names_encode(const char *name, size_t len, const struct table_answer *an
 		     struct glued_name_key *key, struct glued_name_val *val) GLUED_MUST_CHECK;
 
 /* glued_config value: ABI version, TTL, port (host order in, stored network
- * order), enabled. */
+ * order), enabled, no liveness deadline (alive_until_ns 0: never stale). */
 void bpf_config_init(struct glued_bpf_config *c, uint32_t ttl_s, uint16_t port);
+
+/* The dead man's switch: the program passes everything (counted `stale`)
+ * once CLOCK_MONOTONIC passes until_ns (0: never). The daemon sets it to
+ * now + grace (clock_gettime(CLOCK_MONOTONIC), in ns) on every refresh of
+ * glued_config, e.g. every second with a 10 s grace: a glued that dies
+ * stops the kernel answering from a map nobody maintains within the grace,
+ * and one restarted within it loses no answer. */
+void bpf_config_set_alive(struct glued_bpf_config *c, uint64_t until_ns);
 
 /* glued_addrs key for a local address. GLUED_EMALF for a family other than
  * AF_INET/AF_INET6 or the wildcard address (never a valid destination). */
