@@ -201,14 +201,17 @@ static bool parse_owner(const char *o, int *node, int *k)
 	return *node < S.n && *k < S.k;
 }
 
-static int node_of_origin(struct node *x, uint32_t origin)
+static int node_of_origin(struct node *x, uint32_t origin, bool *alive)
 {
 	static struct gossip_member_info info[GOSSIP_MEMBERS_MAX];
 	size_t n = gossip_members(x->g, info, GOSSIP_MEMBERS_MAX);
 
-	for (size_t i = 0; i < n && i < GOSSIP_MEMBERS_MAX; i++)
-		if (info[i].origin == origin)
-			return info[i].id[1] << 8 | info[i].id[2];
+	for (size_t i = 0; i < n && i < GOSSIP_MEMBERS_MAX; i++) {
+		if (info[i].origin != origin)
+			continue;
+		*alive = info[i].state == GOSSIP_ALIVE || info[i].state == GOSSIP_SUSPECT;
+		return info[i].id[1] << 8 | info[i].id[2];
+	}
 	return -1;
 }
 
@@ -288,7 +291,7 @@ struct obs_ctx {
 };
 static struct obs_ctx obs_ctx[MAX_NODES];
 
-static void check_shown(struct node *x, int xi, uint32_t origin, int y, int k)
+static void check_shown(struct node *x, int xi, uint32_t origin, int y, int k, bool learned)
 {
 	char owner[TABLE_OWNER_MAX + 1];
 	const struct table_entry *e;
@@ -297,8 +300,8 @@ static void check_shown(struct node *x, int xi, uint32_t origin, int y, int k)
 	owner_of(owner, y, k);
 	e = table_get(x->t, origin, owner);
 	if (!e) {
-		/* the removal means x learned that the version it showed ended */
-		if (x->floor[slot] < x->shown[slot])
+		/* a deletion (not a withdrawal) means x learned the version it showed ended */
+		if (learned && x->floor[slot] < x->shown[slot])
 			x->floor[slot] = x->shown[slot];
 		return;
 	}
@@ -325,20 +328,23 @@ static void on_table(void *ctx, uint32_t origin, const char *owner)
 {
 	struct obs_ctx *c = ctx;
 	struct node *x = &S.nodes[c->node];
+	bool learned;
 	int y, k;
 
 	if (origin == 0 || !S.check_records)
 		return;
 	if (owner) {
 		if (parse_owner(owner, &y, &k))
-			check_shown(x, c->node, origin, y, k);
+			check_shown(x, c->node, origin, y, k, true);
 		return;
 	}
-	y = node_of_origin(x, origin);
+	/* all entries of an origin went: a withdrawal if the origin is dead or
+	 * left; else a restart (new epoch) or a full sync, both knowledge */
+	y = node_of_origin(x, origin, &learned);
 	if (y < 0 || y >= S.n)
 		return;
 	for (k = 0; k < S.k; k++)
-		check_shown(x, c->node, origin, y, k);
+		check_shown(x, c->node, origin, y, k, learned);
 }
 
 static void node_start(int i)
@@ -360,10 +366,10 @@ static void node_start(int i)
 	x->up = true;
 	x->ever = true;
 	x->paused = false;
-	/* everyone bootstraps from node 0 (and node 0 from node 1) */
-	if (S.n > 1) {
-		int b = i == 0 ? 1 : 0;
-
+	/* everyone bootstraps from nodes 0 and 1 (they from each other and 2) */
+	for (int b = 0; b < 3 && b < S.n; b++) {
+		if (b == i || (b == 2 && i > 1))
+			continue;
 		if (gossip_add_peer(x->g, S.now, &S.nodes[b].ep, NULL, true))
 			abort();
 	}
@@ -509,6 +515,40 @@ static int count_remote(void *ctx, const struct table_entry *e)
 	return 0;
 }
 
+static void dump_view(int xi, int y)
+{
+	static struct gossip_member_info info[GOSSIP_MEMBERS_MAX];
+	struct gossip_stats st;
+	uint64_t e, seq;
+	uint32_t inc;
+	size_t n = gossip_members(S.nodes[xi].g, info, GOSSIP_MEMBERS_MAX);
+
+	if (S.nodes[y].up) {
+		gossip_self(S.nodes[y].g, &e, &seq, &inc);
+		fprintf(stderr, "  node %d itself: epoch %" PRIu64 " seq %" PRIu64 " inc %u\n", y,
+			e, seq, inc);
+	} else {
+		fprintf(stderr, "  node %d is down since %" PRIu64 "\n", y, S.nodes[y].down_at);
+	}
+	for (size_t j = 0; j < n; j++) {
+		if ((info[j].id[1] << 8 | info[j].id[2]) != y)
+			continue;
+		fprintf(stderr,
+			"  node %d sees %d: %s epoch %" PRIu64 " inc %u head %" PRIu64
+			" records %zu last contact %" PRIu64 "\n",
+			xi, y, gossip_state_str(info[j].state), info[j].epoch, info[j].incarnation,
+			info[j].head, info[j].records, info[j].last_contact_ms);
+	}
+	gossip_get_stats(S.nodes[xi].g, &st);
+	fprintf(stderr,
+		"  node %d stats: alive %u suspect %u dead %u syncs %" PRIu64 "/%" PRIu64
+		" timed out %" PRIu64 " refused %" PRIu64 " deltas applied %" PRIu64
+		" out-of-window %" PRIu64 "\n",
+		xi, st.members_alive, st.members_suspect, st.members_dead, st.syncs_started,
+		st.syncs_completed, st.syncs_timed_out, st.syncs_refused, st.deltas_applied,
+		st.deltas_out_of_window);
+}
+
 /* Does node x hold exactly the live records of every other active node? */
 static bool converged_at(int xi, bool report)
 {
@@ -544,9 +584,11 @@ static bool converged_at(int xi, bool report)
 			if (!e || e->n_addrs != 1 ||
 			    ((uint32_t)e->addrs[0].b[1] << 16 | (uint32_t)e->addrs[0].b[2] << 8 |
 			     e->addrs[0].b[3]) != ny->recs[k].ver) {
-				if (report)
+				if (report) {
 					fail("node %d lacks %d/%d version %u", xi, y, k,
 					     ny->recs[k].ver);
+					dump_view(xi, y);
+				}
 				return false;
 			}
 		}
@@ -591,8 +633,11 @@ static void check_withdrawn(int y, const char *why)
 
 		if (!active(i))
 			continue;
-		if (table_foreach_entry(S.nodes[i].t, count_remote, &c))
+		if (table_foreach_entry(S.nodes[i].t, count_remote, &c)) {
 			fail("node %d still holds records of %s node %d", i, why, y);
+			if (S.failures == 1)
+				dump_view(i, y);
+		}
 	}
 }
 
@@ -857,6 +902,7 @@ static void sc_chaos(void)
 	S.net.dup = 0.05;
 	S.net.jitter_ms = 40;
 	start_all();
+	await_convergence(CONVERGE_MS, "start");
 	for (int round = 0; round < 6; round++) {
 		int y = (int)rnd_below((uint32_t)S.n);
 
