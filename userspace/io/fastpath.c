@@ -116,12 +116,16 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	char line[512];
 	int n;
 
-	if (!log_enabled(LOG_LVL_DEBUG))
+	/* libbpf's debug level (relocations, map reuse) is trace for us */
+	if (!log_enabled(level == LIBBPF_DEBUG ? LOG_LVL_TRACE : LOG_LVL_DEBUG))
 		return 0;
 	n = vsnprintf(line, sizeof(line), fmt, ap);
 	if (n > 0 && (size_t)n < sizeof(line) && line[n - 1] == '\n')
 		line[n - 1] = 0;
-	log_debug("libbpf: %s", line);
+	if (level == LIBBPF_DEBUG)
+		log_trace("%s", line);
+	else
+		log_debug("%s", line);
 	return 0;
 }
 
@@ -335,14 +339,25 @@ err_destroy:
 	return err;
 }
 
-/* glued_config[0]: ABI version, TTL, port, enabled. Written at start and
- * every tick (the liveness deadline, once the ABI carries one). */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* glued_config[0]: ABI version, TTL, port, enabled, and the liveness
+ * deadline: now + GRACE_S on CLOCK_MONOTONIC, the clock the program reads.
+ * Written at start and every tick; when glued stops writing it, the
+ * program passes everything GRACE_S later. */
 static int config_write(struct fastpath *fp)
 {
 	struct glued_bpf_config c;
 	__u32 zero = 0;
 
 	bpf_config_init(&c, fp->cfg->ttl_s, fp->cfg->dns_bind.port);
+	c.alive_until_ns = mono_ns() + GRACE_S * 1000000000ull;
 	if (bpf_map_update_elem(fp->config_fd, &zero, &c, BPF_ANY) < 0)
 		return -errno;
 	return 0;
@@ -794,8 +809,15 @@ static void on_table_change(void *ctx, const char *name, size_t len)
 
 struct reconcile {
 	struct fastpath *fp;
+	struct glued_name_key *keys; /* the key of every table name */
+	size_t n_keys, cap;
 	size_t written, same;
 };
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct glued_name_key));
+}
 
 static int reconcile_name(void *ctx, const char *name, size_t len, const struct table_answer *ans)
 {
@@ -805,6 +827,15 @@ static int reconcile_name(void *ctx, const char *name, size_t len, const struct 
 
 	if (bpf_names_encode(name, len, ans, &k, &v))
 		return 0;
+	if (r->n_keys == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 256;
+		struct glued_name_key *p = realloc(r->keys, ncap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		r->keys = p;
+		r->cap = ncap;
+	}
+	r->keys[r->n_keys++] = k;
 	if (bpf_map_lookup_elem(r->fp->names_fd, &k, &cur) == 0 && memcmp(&cur, &v, sizeof(v)) == 0) {
 		r->same++;
 		return 0;
@@ -818,20 +849,26 @@ static int reconcile_name(void *ctx, const char *name, size_t len, const struct 
 	return 0;
 }
 
-/* Delete map keys the table does not know (collected first: deleting
- * while walking with get_next_key restarts the walk), then write every
- * table name whose value differs. */
+/* Write every table name whose value differs, then delete the map keys
+ * that no table name encodes to (keys compared as bytes, so this does not
+ * depend on what a key holds). Stale keys are collected before deleting:
+ * deleting while walking with get_next_key restarts the walk. */
 static void names_reconcile(struct fastpath *fp)
 {
 	struct reconcile r = { .fp = fp };
-	struct glued_name_key *stale = NULL, k, *prev = NULL, cur;
+	struct glued_name_key *stale = NULL, k, cur, *prev = NULL;
 	size_t n_stale = 0, cap = 0, removed = 0;
-	struct table_answer ans;
 
+	if (table_foreach_name(fp->table, reconcile_name, &r)) {
+		log_warnx("fastpath: reconcile: out of memory; stale names stay until the next one");
+		free(r.keys);
+		return;
+	}
+	qsort(r.keys, r.n_keys, sizeof(*r.keys), key_cmp);
 	while (bpf_map_get_next_key(fp->names_fd, prev, &k) == 0) {
 		cur = k;
 		prev = &cur;
-		if (table_lookup(fp->table, k.name, strnlen(k.name, sizeof(k.name)), &ans))
+		if (r.n_keys && bsearch(&k, r.keys, r.n_keys, sizeof(k), key_cmp))
 			continue;
 		if (n_stale == cap) {
 			size_t ncap = cap ? cap * 2 : 256;
@@ -847,7 +884,7 @@ static void names_reconcile(struct fastpath *fp)
 		if (bpf_map_delete_elem(fp->names_fd, &stale[i]) == 0)
 			removed++;
 	free(stale);
-	(void)table_foreach_name(fp->table, reconcile_name, &r);
+	free(r.keys);
 	log_info("fastpath: names reconciled with the table: %zu written, %zu unchanged, %zu removed",
 		 r.written, r.same, removed);
 }
