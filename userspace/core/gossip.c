@@ -526,6 +526,8 @@ static void dg_close(struct gossip *g, struct dg *d, uint32_t stamp)
 {
 	if (!d->o)
 		return;
+	if (g->stamp >= UINT32_MAX - 1)
+		g->stamp = 1; /* keep UINT32_MAX free; a wrap at worst re-sends an update */
 	if (d->o->to_id_known) {
 		struct member *m = member_find(g, d->o->to_id);
 		size_t off = wire_out_len(&d->w);
@@ -1325,6 +1327,8 @@ static void on_sync_req(struct gossip *g, const struct gw_msg *msg, struct membe
 	v->to = g->seq;
 	v->full = v->from == 0 || v->from < g->tomb_floor || v->from > g->seq ||
 		  msg->u.sync_req.epoch != g->cfg.epoch;
+	if (v->full)
+		v->from = 0; /* everything from the start */
 	g->st.syncs_served++;
 }
 
@@ -1522,7 +1526,7 @@ static void gossip_round(struct gossip *g)
 	size_t n;
 
 	g->push_due = false;
-	if (!bcast_pending(g, 0))
+	if (!bcast_pending(g, UINT32_MAX)) /* stamps never reach it: "anything queued" */
 		return;
 	n = pick_random(g, -1, peers, g->tm.gossip_fanout < 16 ? g->tm.gossip_fanout : 16);
 	for (size_t i = 0; i < n; i++) {

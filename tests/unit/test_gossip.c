@@ -1,0 +1,419 @@
+/* The gossip core's state machines, driven by hand: a few cores wired
+ * together through a lossless in-test network (tests/sim/ does the
+ * adversarial network). Also the table additions gossip relies on (entry
+ * observers, table_del_origin_except). */
+#include <errno.h>
+#include <sys/socket.h>
+
+#include "core/gossip.h"
+#include "core/gossip_wire.h"
+#include "core/table.h"
+#include "t.h"
+
+#define N 3
+
+struct node {
+	struct table *t;
+	struct gossip *g;
+	uint8_t id[GOSSIP_ID_LEN];
+	struct glued_endpoint ep;
+	bool down; /* drops everything to and from it */
+	uint64_t epoch;
+	int events[8];
+	uint32_t rng;
+};
+
+static struct node nodes[N];
+static uint64_t now;
+static struct gossip_out out[64];
+
+static uint32_t rng_next(void *ctx)
+{
+	uint32_t *s = ctx;
+
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+static void start(int i)
+{
+	struct node *x = &nodes[i];
+	struct gossip_cfg cfg = {0};
+
+	if (!x->t)
+		x->t = table_new();
+	memcpy(cfg.self_id, x->id, GOSSIP_ID_LEN);
+	cfg.self_addr = x->ep;
+	cfg.epoch = ++x->epoch;
+	x->rng = 0x1234567u + (uint32_t)i * 77 + (uint32_t)x->epoch;
+	x->g = gossip_new(&cfg, x->t, (struct glued_rng){rng_next, &x->rng});
+	x->down = false;
+}
+
+static void stop(int i)
+{
+	gossip_free(nodes[i].g);
+	table_free(nodes[i].t);
+	nodes[i].g = NULL;
+	nodes[i].t = NULL;
+}
+
+static int node_of(const struct glued_endpoint *e)
+{
+	for (int i = 0; i < N; i++)
+		if (e->port == nodes[i].ep.port)
+			return i;
+	return -1;
+}
+
+/* Deliver everything queued, repeatedly, at the current time. */
+static void flush(void)
+{
+	for (int round = 0; round < 50; round++) {
+		bool any = false;
+
+		for (int i = 0; i < N; i++) {
+			struct gossip_event ev;
+			size_t n;
+
+			if (!nodes[i].g)
+				continue;
+			while (gossip_poll_event(nodes[i].g, &ev))
+				nodes[i].events[ev.type]++;
+			n = gossip_poll_send(nodes[i].g, out, 64);
+			for (size_t j = 0; j < n; j++) {
+				int to = node_of(&out[j].to);
+
+				any = true;
+				if (to < 0 || !nodes[to].g || nodes[to].down || nodes[i].down)
+					continue;
+				(void)gossip_recv(nodes[to].g, now, &nodes[i].ep, nodes[i].id,
+						  out[j].buf, out[j].len);
+			}
+		}
+		if (!any)
+			return;
+	}
+}
+
+/* Advance the clock to t, ticking every core at its deadlines. */
+static void run_to(uint64_t t)
+{
+	while (now < t) {
+		uint64_t next = t;
+
+		for (int i = 0; i < N; i++) {
+			uint64_t d;
+
+			if (!nodes[i].g || nodes[i].down)
+				continue;
+			d = gossip_next_deadline(nodes[i].g);
+			if (d < next)
+				next = d;
+		}
+		if (next > now)
+			now = next;
+		for (int i = 0; i < N; i++)
+			if (nodes[i].g && !nodes[i].down && gossip_next_deadline(nodes[i].g) <= now)
+				gossip_tick(nodes[i].g, now);
+		flush();
+		if (next == t && now == t)
+			break;
+	}
+}
+
+static void put(int i, const char *owner, const char *name, uint8_t last)
+{
+	struct table_entry e = {0};
+
+	strcpy(e.owner, owner);
+	e.n_names = 1;
+	strcpy(e.names[0], name);
+	e.n_addrs = 1;
+	e.addrs[0].family = AF_INET;
+	e.addrs[0].b[0] = 172;
+	e.addrs[0].b[3] = last;
+	T_EQ_INT(table_put(nodes[i].t, &e), 0);
+}
+
+static bool resolves(int i, const char *name, uint8_t last)
+{
+	struct table_answer a;
+
+	if (!table_lookup(nodes[i].t, name, strlen(name), &a) || a.n_v4 == 0)
+		return false;
+	return last == 0 || a.v4[0].b[3] == last;
+}
+
+static const struct gossip_member_info *member(int i, int j)
+{
+	static struct gossip_member_info info[8];
+	size_t n = gossip_members(nodes[i].g, info, 8);
+
+	for (size_t k = 0; k < n && k < 8; k++)
+		if (!memcmp(info[k].id, nodes[j].id, GOSSIP_ID_LEN))
+			return &info[k];
+	return NULL;
+}
+
+static void setup(void)
+{
+	memset(nodes, 0, sizeof(nodes));
+	now = 1000;
+	for (int i = 0; i < N; i++) {
+		memset(nodes[i].id, 0x10 * (i + 1), GOSSIP_ID_LEN);
+		nodes[i].ep.addr.family = AF_INET;
+		nodes[i].ep.addr.b[0] = 10;
+		nodes[i].ep.addr.b[3] = (uint8_t)(i + 1);
+		nodes[i].ep.port = (uint16_t)(7000 + i);
+		start(i);
+	}
+	for (int i = 1; i < N; i++)
+		T_EQ_INT(gossip_add_peer(nodes[i].g, now, &nodes[0].ep, NULL, true), 0);
+	flush();
+}
+
+static void teardown(void)
+{
+	for (int i = 0; i < N; i++)
+		if (nodes[i].g)
+			stop(i);
+}
+
+/* --- table additions ------------------------------------------------------ */
+
+static int seen_origin = -1, seen_calls;
+static char seen_owner[TABLE_OWNER_MAX + 1];
+
+static void on_entry(void *ctx, uint32_t origin, const char *owner)
+{
+	(void)ctx;
+	seen_calls++;
+	seen_origin = (int)origin;
+	strcpy(seen_owner, owner ? owner : "(all)");
+}
+
+static bool keep_a(void *ctx, const char *owner)
+{
+	(void)ctx;
+	return owner[0] == 'a';
+}
+
+int main(void)
+{
+	T_CASE("entry observers see puts, deletes and origin removals, not no-op puts")
+	{
+		struct table *t = table_new();
+		struct table_entry e = {0};
+
+		T_EQ_INT(table_observe_entries(t, on_entry, NULL), 0);
+		e.origin = 3;
+		strcpy(e.owner, "a1");
+		e.n_names = 1;
+		strcpy(e.names[0], "x");
+		e.n_addrs = 1;
+		e.addrs[0].family = AF_INET;
+		T_EQ_INT(table_put(t, &e), 0);
+		T_EQ_INT(seen_calls, 1);
+		T_EQ_INT(seen_origin, 3);
+		T_EQ_STR(seen_owner, "a1");
+		T_EQ_INT(table_put(t, &e), 0);
+		T_EQ_INT(seen_calls, 1); /* same content: nothing changed */
+		strcpy(e.owner, "b1");
+		T_EQ_INT(table_put(t, &e), 0);
+		T_EQ_INT(table_del(t, 3, "b1"), 0);
+		T_EQ_INT(seen_calls, 3);
+		T_EQ_STR(seen_owner, "b1");
+		T_EQ_INT(table_put(t, &e), 0);
+		T_EQ_INT(table_del_origin_except(t, 3, keep_a, NULL), 1);
+		T_ASSERT(table_get(t, 3, "a1") && !table_get(t, 3, "b1"), "kept a1, removed b1");
+		T_EQ_STR(seen_owner, "(all)");
+		T_EQ_INT(table_del_origin(t, 3), 1);
+		T_EQ_INT(seen_calls, 6);
+		table_free(t);
+	}
+
+	T_CASE("nodes join through a bootstrap peer and learn each other")
+	{
+		setup();
+		run_to(now + 3000);
+		for (int i = 0; i < N; i++)
+			for (int j = 0; j < N; j++)
+				if (i != j) {
+					const struct gossip_member_info *m = member(i, j);
+
+					T_ASSERT(m && m->state == GOSSIP_ALIVE, "%d sees %d alive", i,
+						 j);
+				}
+		T_ASSERT(nodes[1].events[GOSSIP_EV_BOOTSTRAP_AUTH] == 1,
+			 "bootstrap peer authenticated once");
+		T_ASSERT(nodes[0].events[GOSSIP_EV_JOINED] == 2, "node 0 saw two joins");
+		teardown();
+	}
+
+	T_CASE("a local record reaches the other nodes at once, and its deletion too")
+	{
+		setup();
+		run_to(now + 2000);
+		put(0, "c1", "web", 5);
+		run_to(now + 5); /* immediate push, no round wait */
+		T_ASSERT(resolves(1, "web", 5) && resolves(2, "web", 5), "web everywhere");
+		T_ASSERT(member(1, 0)->origin != 0, "remote origin");
+		put(0, "c1", "web", 6);
+		run_to(now + 5);
+		T_ASSERT(resolves(2, "web", 6), "update seen");
+		T_EQ_INT(table_del(nodes[0].t, 0, "c1"), 0);
+		run_to(now + 5);
+		T_ASSERT(!resolves(1, "web", 0) && !resolves(2, "web", 0), "deleted everywhere");
+		teardown();
+	}
+
+	T_CASE("a late joiner learns old records through a sync")
+	{
+		struct gossip_stats st;
+
+		setup();
+		put(0, "c1", "old", 1);
+		put(1, "c2", "older", 2);
+		run_to(now + 2000);
+		stop(2);
+		nodes[2].epoch = 0;
+		start(2);
+		T_EQ_INT(gossip_add_peer(nodes[2].g, now, &nodes[0].ep, NULL, true), 0);
+		run_to(now + 3000);
+		T_ASSERT(resolves(2, "old", 1) && resolves(2, "older", 2), "late joiner knows all");
+		gossip_get_stats(nodes[2].g, &st);
+		T_ASSERT(st.syncs_completed >= 2, "synced from both origins (%llu)",
+			 (unsigned long long)st.syncs_completed);
+		teardown();
+	}
+
+	T_CASE("a dead node's records are withdrawn, and come back when it refutes")
+	{
+		setup();
+		put(2, "c9", "db", 9);
+		run_to(now + 2000);
+		T_ASSERT(resolves(0, "db", 9), "db known");
+		nodes[2].down = true;
+		run_to(now + 10000);
+		T_ASSERT(member(0, 2)->state == GOSSIP_DEAD, "declared dead: %s",
+			 gossip_state_str(member(0, 2)->state));
+		T_ASSERT(!resolves(0, "db", 0) && !resolves(1, "db", 0), "records withdrawn");
+		T_ASSERT(nodes[0].events[GOSSIP_EV_DEAD] == 1, "one DEAD event");
+		nodes[2].down = false; /* the partition heals: rejoin and refute */
+		run_to(now + 12000);
+		T_ASSERT(member(0, 2)->state == GOSSIP_ALIVE, "alive again");
+		T_ASSERT(resolves(0, "db", 9) && resolves(1, "db", 9), "records back");
+		teardown();
+	}
+
+	T_CASE("a restarted node replaces its old records wholesale")
+	{
+		setup();
+		put(2, "c1", "a", 1);
+		put(2, "c2", "b", 2);
+		run_to(now + 2000);
+		stop(2);
+		start(2); /* higher epoch, empty table */
+		put(2, "c3", "c", 3);
+		T_EQ_INT(gossip_add_peer(nodes[2].g, now, &nodes[0].ep, NULL, true), 0);
+		run_to(now + 2000);
+		T_ASSERT(!resolves(0, "a", 0) && !resolves(0, "b", 0), "old life's records gone");
+		T_ASSERT(resolves(0, "c", 3) && resolves(1, "c", 3), "new life's record known");
+		T_EQ_INT(member(0, 2)->epoch, 2);
+		teardown();
+	}
+
+	T_CASE("a graceful leave withdraws records everywhere at once")
+	{
+		setup();
+		put(1, "c1", "gone", 1);
+		run_to(now + 2000);
+		gossip_leave(nodes[1].g, now);
+		flush();
+		T_ASSERT(member(0, 1)->state == GOSSIP_LEFT && member(2, 1)->state == GOSSIP_LEFT,
+			 "left everywhere");
+		T_ASSERT(!resolves(0, "gone", 0) && !resolves(2, "gone", 0), "records withdrawn");
+		T_EQ_INT(gossip_next_deadline(nodes[1].g), UINT64_MAX);
+		teardown();
+	}
+
+	T_CASE("a stale delta never brings a deleted record back")
+	{
+		uint8_t buf[GOSSIP_DGRAM_MAX];
+		struct wire_out w = wire_out_init(buf, sizeof(buf));
+		struct gw_hdr h = {1, 0, 1};
+		struct table_entry e = {0};
+		uint64_t epoch, seq;
+		uint32_t inc;
+
+		setup();
+		put(1, "c1", "ghost", 7);
+		run_to(now + 2000);
+		T_EQ_INT(table_del(nodes[1].t, 0, "c1"), 0);
+		run_to(now + 100);
+		T_ASSERT(!resolves(0, "ghost", 0), "deleted");
+		/* node 2 replays node 1's original put (seq 1) to node 0 */
+		gossip_self(nodes[1].g, &epoch, &seq, &inc);
+		T_EQ_INT(seq, 2);
+		strcpy(e.owner, "c1");
+		e.n_names = 1;
+		strcpy(e.names[0], "ghost");
+		e.n_addrs = 1;
+		e.addrs[0].family = AF_INET;
+		gw_put_hdr(&w, &h);
+		gw_put_delta(&w, nodes[1].id, epoch, 1, "c1", &e);
+		T_EQ_INT(gossip_recv(nodes[0].g, now, &nodes[2].ep, nodes[2].id, buf,
+				     wire_out_len(&w)),
+			 0);
+		T_ASSERT(!resolves(0, "ghost", 0), "not resurrected");
+		teardown();
+	}
+
+	T_CASE("bad input is refused and counted")
+	{
+		struct gossip_stats st;
+		uint8_t junk[40] = {1, 0};
+
+		setup();
+		T_EQ_INT(gossip_recv(nodes[0].g, now, &nodes[1].ep, nodes[1].id, junk, sizeof(junk)),
+			 GLUED_EMALF);
+		junk[0] = 9;
+		T_EQ_INT(gossip_recv(nodes[0].g, now, &nodes[1].ep, nodes[1].id, junk, sizeof(junk)),
+			 GLUED_EBADVERS);
+		T_EQ_INT(gossip_recv(nodes[0].g, now, &nodes[1].ep, nodes[0].id, junk, sizeof(junk)),
+			 GLUED_EPROTO);
+		gossip_get_stats(nodes[0].g, &st);
+		T_EQ_INT(st.rx_malformed, 1);
+		T_EQ_INT(st.rx_bad_version, 1);
+		T_EQ_INT(st.rx_self, 1);
+		T_ASSERT(gossip_add_peer(nodes[0].g, now, &(struct glued_endpoint){0}, NULL, true) ==
+				 -EINVAL,
+			 "unspecified peer refused");
+		teardown();
+	}
+
+	T_CASE("a flood from one source is rate limited")
+	{
+		struct gossip_stats st;
+		uint8_t buf[GOSSIP_DGRAM_MAX];
+		struct wire_out w = wire_out_init(buf, sizeof(buf));
+		struct gw_hdr h = {1, 0, 0};
+		int limited = 0;
+
+		setup();
+		now += 5000; /* a fresh rate window */
+		gw_put_hdr(&w, &h);
+		gw_put_probe(&w, GW_NACK, 1, NULL, NULL);
+		for (int i = 0; i < 5000; i++)
+			limited += gossip_recv(nodes[0].g, now, &nodes[1].ep, nodes[1].id, buf,
+					       wire_out_len(&w)) == GLUED_ELIMIT;
+		gossip_get_stats(nodes[0].g, &st);
+		T_EQ_INT(limited, 3000);
+		T_EQ_INT(st.rx_rate_limited, 3000);
+		teardown();
+	}
+	return t_summary();
+}
