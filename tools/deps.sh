@@ -10,7 +10,7 @@ BUILD_PKGS="make pkg-config clang llvm libclang-rt-14-dev libbpf-dev bpftool lin
 # Tests and benchmarks: bats, DNS clients and servers, Docker, busybox image.
 TEST_PKGS="bats dnsutils knot-dnsutils dnsperf dnsmasq-base unbound docker.io containerd
   busybox-static iproute2 jq procps psmisc util-linux iputils-ping ca-certificates tcpdump
-  curl debootstrap ethtool"
+  curl debootstrap ethtool python3 systemd"
 
 check() {
 	local p
@@ -18,7 +18,7 @@ check() {
 		pkg-config --exists "$p" 2>/dev/null || return 1
 	done
 	for c in clang llvm-strip bpftool bats dig kdig dnsperf dnsmasq unbound dockerd containerd \
-		 busybox jq curl debootstrap ethtool; do
+		 busybox jq curl debootstrap ethtool python3 systemd-analyze; do
 		command -v "$c" >/dev/null 2>&1 || [ -x "/usr/sbin/$c" ] || [ -x /bin/"$c" ] || return 1
 	done
 	return 0

@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # The container image, built and run for real with no registry: the Debian 12
 # bases are made here (debootstrap --variant=minbase from the Debian mirror
-# apt uses, cached as tarballs under build/image-cache/ so reruns take
+# apt uses, cached as tarballs under $GLUED_IMAGE_CACHE, default
+# /var/cache/glued-test/image-cache — outside the clone, so a fresh clone on
+# the same machine (CI) reuses them; rm -rf it to rebuild — so reruns take
 # seconds), `docker import`ed into an emulated host's engine, the image is
 # built from packaging/Dockerfile with --network none, and run the way
 # docker-compose.yml runs it: host network, Docker socket mounted, /sys/fs/bpf
@@ -10,7 +12,7 @@
 
 load lib/load
 
-CACHE=$E2E_TOP/build/image-cache
+CACHE=${GLUED_IMAGE_CACHE:-/var/cache/glued-test/image-cache}
 BUILD_PKGS=make,pkg-config,clang,llvm,libbpf-dev,bpftool,linux-libc-dev,liburing-dev,libcurl4-openssl-dev,libjansson-dev,libsodium-dev,libmicrohttpd-dev
 RUNTIME_PKGS=libcurl4,libjansson4,libsodium23,liburing2,libbpf1,libmicrohttpd12
 
@@ -24,7 +26,7 @@ debian_mirror() {
 	echo "${m:-http://deb.debian.org/debian}"
 }
 
-# base_tar NAME PACKAGES: build/image-cache/NAME.tar, made once.
+# base_tar NAME PACKAGES: $CACHE/NAME.tar, made once.
 base_tar() {
 	local name=$1 pkgs=$2 tar=$CACHE/$1.tar root
 	[ -s "$tar" ] && return 0
