@@ -1,6 +1,7 @@
 # BPF programs: bpf/*.bpf.c -> build/bpf/*.bpf.o (clang -target bpf) ->
 # build/<name>.skel.h (bpftool gen skeleton). The skeleton embeds the
 # object, so glued carries its programs; nothing compiled is committed.
+# glued_dns_bench and reflector are for tools/bpf-bench only.
 # A userspace object that includes a skeleton depends on it through its .d
 # file once built; the explicit lines below cover the first build.
 
@@ -35,9 +36,18 @@ $(BUILD)/tests/bpf/%: tests/bpf/%.c $(wildcard tests/bpf/*.h) userspace/io/bpf_n
 	$(CC) $(BPF_TEST_CFLAGS) $(SAN) $< userspace/io/bpf_names.c $(LIB_SRC) $(CORE_SRC) \
 		$(LDLIBS) -o $@
 
-$(BUILD)/tools/bpf-bench: tools/bpf-bench.c $(BPF_SKELS)
+$(BUILD)/tools/bpf-bench: tools/bpf-bench.c tests/bpf/pkt.h include/glued/abi.h $(BPF_SKELS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_BASE) -O2 $< $(LDLIBS) -o $@
+
+# Per-query cost of the XDP program beside the reflector and an empty
+# program (root: BPF_PROG_TEST_RUN). BENCH_BPF_ARGS="CALLS REPEAT" changes
+# the counts (defaults 200000 calls per row, repeat 1000000). Called by
+# `make bench`; docs/fastpath.md explains the rows.
+bench-bpf: $(BUILD)/tools/bpf-bench
+	@if [ "$$(id -u)" != 0 ]; then echo "bench-bpf: needs root (BPF_PROG_TEST_RUN)" >&2; exit 1; fi
+	$(BUILD)/tools/bpf-bench $(BENCH_BPF_ARGS)
+.PHONY: bench-bpf
 
 bpf-test-build: $(BPF_TEST_BINS) $(BUILD)/tools/bpf-bench
 .PHONY: bpf-test-build
