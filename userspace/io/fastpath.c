@@ -973,7 +973,7 @@ int fastpath_start(struct fastpath *fp)
 	adopt_links(fp);
 	err = hooks_sync(fp);
 	if (err && fp->cfg->xdp == CONFIG_XDP_ON) {
-		why_set(fp, "GLUED_XDP=on and an attach point failed: %s", glued_strerror(err));
+		why_set(fp, "an attach point failed: %s (see the lines above)", glued_strerror(err));
 		goto err_unload;
 	}
 	err = table_observe(fp->table, on_table_change, fp);
