@@ -47,26 +47,21 @@ bench_env() {
 }
 e2e_setup_cluster_info || { echo "bench-cluster: setup failed" >&2; exit 1; }
 
-q() { # HOST NAME: the rcode + first A of HOST's answer
-	cx dig +time=1 +tries=1 +noall +comments +answer @"$(host_var "$1" ip)" "$2" A 2>/dev/null |
-		awk '/status:/{sub(/,.*/, "", $6); r=$6} $4=="A"{a=$5} END{print r, a}'
+q() { # HOST NAME: the rcode of HOST's answer for NAME A
+	cx dig +time=1 +tries=1 @"$(host_var "$1" ip)" "$2" A 2>/dev/null |
+		sed -n 's/.*status: \([A-Z]*\),.*/\1/p'
 }
-until_answer() { # HOST NAME IP
-	local t0=$1
-	shift
-	while [ "$(q "$1" "$2")" != "NOERROR $3" ]; do
-		[ $(($(e2e_now_ms) - t0)) -lt 10000 ] || return 1
-		sleep 0.01
+# until_both T0 NAME RCODE: poll h1 and h3 in turn until both say RCODE;
+# sets T1 and T3 (ms since T0), fails after 10 s.
+until_both() {
+	local t0=$1 name=$2 want=$3 now
+	T1= T3=
+	while [ -z "$T1" ] || [ -z "$T3" ]; do
+		[ -z "$T3" ] && [ "$(q h3 "$name")" = "$want" ] && T3=$(($(e2e_now_ms) - t0))
+		[ -z "$T1" ] && [ "$(q h1 "$name")" = "$want" ] && T1=$(($(e2e_now_ms) - t0))
+		now=$(e2e_now_ms)
+		[ $((now - t0)) -lt 10000 ] || return 1
 	done
-	echo $(($(e2e_now_ms) - t0))
-}
-until_gone() { # T0 HOST NAME
-	local t0=$1
-	while [ "$(q "$2" "$3")" != "NXDOMAIN " ]; do
-		[ $(($(e2e_now_ms) - t0)) -lt 10000 ] || return 1
-		sleep 0.01
-	done
-	echo $(($(e2e_now_ms) - t0))
 }
 
 prop=() local1=() rem=() fails=0
@@ -74,15 +69,19 @@ for ((i = 1; i <= COUNT; i++)); do
 	name=bench$i
 	ctr_run h1 "$name" || { fails=$((fails + 1)); continue; }
 	t0=$(e2e_now_ms)
-	ip=$(ctr_ip h1 "$name")
-	ms3=$(until_answer "$t0" h3 "$name" "$ip") || { fails=$((fails + 1)); ms3=; }
-	ms1=$(until_answer "$t0" h1 "$name" "$ip") || ms1=
-	[ -n "$ms3" ] && prop+=("$ms3")
-	[ -n "$ms1" ] && local1+=("$ms1")
+	if until_both "$t0" "$name" NOERROR; then
+		prop+=("$T3")
+		local1+=("$T1")
+	else
+		fails=$((fails + 1))
+	fi
 	hdocker h1 rm -f "$name" >/dev/null
 	t0=$(e2e_now_ms)
-	msr=$(until_gone "$t0" h3 "$name") || { fails=$((fails + 1)); msr=; }
-	[ -n "$msr" ] && rem+=("$msr")
+	if until_both "$t0" "$name" NXDOMAIN; then
+		rem+=("$T3")
+	else
+		fails=$((fails + 1))
+	fi
 done
 
 pct() { # LABEL VALUES...: n, p50, p99, max
@@ -96,7 +95,7 @@ pct() { # LABEL VALUES...: n, p50, p99, max
 {
 	echo "# cluster bench: 3 emulated hosts, $COUNT containers, $(date -u +%FT%TZ)"
 	pct "propagation h1 start -> h3 answers" "${prop[@]}"
-	pct "local h1 start -> h1 answers" "${local1[@]}"
+	pct "local h1 start -> h1 answers (Docker event path)" "${local1[@]}"
 	pct "removal h1 rm -> h3 NXDOMAIN" "${rem[@]}"
 	echo "failures (timeouts > 10 s): $fails"
 } | tee ${OUT:+"$OUT"}

@@ -290,8 +290,8 @@ int main(int argc, char **argv)
 	metrics_free(d.metrics);
 	ctl_free(d.ctl);
 	ctl_fastpath_adapter_free(d.ctl_fp);
-	gossip_edge_free(d.gossip);
 	sources_free(d.sources);
+	gossip_edge_free(d.gossip); /* after everything that may still write the table */
 	fastpath_free(d.fastpath); /* hooks stay attached: see docs/fastpath-loader.md */
 	forwarder_free(d.fwd);
 	dns_server_free(d.dns);

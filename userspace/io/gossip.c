@@ -95,6 +95,7 @@ struct gossip_edge {
 	struct gossip_member_info *members; /* GOSSIP_MEMBERS_MAX, for beacon decisions */
 
 	struct loop_timer core_timer, beacon_timer, resolve_timer;
+	struct loop_timer kick_timer; /* pump soon: a local record changed */
 	struct glued_addr group;
 	int ifs[BEACON_IFS_MAX];
 	size_t n_ifs;
@@ -311,6 +312,27 @@ static void pump(struct gossip_edge *e)
 		loop_timer_disarm(e->loop, &e->core_timer);
 	else
 		loop_timer_arm(e->loop, &e->core_timer, deadline);
+}
+
+/* The core hears of this node's record changes through its own table
+ * observer, while the Docker watcher or the hosts file changes the table,
+ * not through a call from us: so whatever it queued (an immediate push of
+ * the delta) would wait for its next timer. Pump on the next loop turn
+ * instead, once the mutation is over. */
+static void on_local_change(void *ctx, uint32_t origin, const char *owner)
+{
+	struct gossip_edge *e = ctx;
+
+	if (origin == 0 && e->started && !e->left && !loop_timer_armed(&e->kick_timer))
+		loop_timer_arm(e->loop, &e->kick_timer, loop_now_ms(e->loop));
+}
+
+static void on_kick_timer(struct loop *l, struct loop_timer *t, uint64_t now_ms)
+{
+	struct gossip_edge *e = t->ctx;
+
+	gossip_tick(e->core, now_ms);
+	pump(e);
 }
 
 static int add_peer(struct gossip_edge *e, const struct glued_endpoint *ep, const uint8_t *id,
@@ -737,7 +759,16 @@ struct gossip_edge *gossip_edge_new(struct loop *l, const struct glued_config *c
 	loop_timer_init(&e->core_timer, on_core_timer, e);
 	loop_timer_init(&e->beacon_timer, on_beacon_timer, e);
 	loop_timer_init(&e->resolve_timer, on_resolve_timer, e);
+	loop_timer_init(&e->kick_timer, on_kick_timer, e);
+	/* after gossip_new: the core's observer runs first */
+	if (table_observe_entries(t, on_local_change, e) != 0) {
+		snprintf(err, errlen, "gossip: no table observer slot left");
+		goto err_core;
+	}
 	return e;
+
+err_core:
+	gossip_free(e->core);
 
 err_replay:
 	crypto_replay_fini(&e->replay);
@@ -856,6 +887,7 @@ void gossip_edge_leave(struct gossip_edge *e)
 	loop_timer_disarm(e->loop, &e->core_timer);
 	loop_timer_disarm(e->loop, &e->beacon_timer);
 	loop_timer_disarm(e->loop, &e->resolve_timer);
+	loop_timer_disarm(e->loop, &e->kick_timer);
 	log_info("gossip: left the cluster");
 }
 
@@ -866,6 +898,7 @@ void gossip_edge_free(struct gossip_edge *e)
 	loop_timer_disarm(e->loop, &e->core_timer);
 	loop_timer_disarm(e->loop, &e->beacon_timer);
 	loop_timer_disarm(e->loop, &e->resolve_timer);
+	loop_timer_disarm(e->loop, &e->kick_timer);
 	if (e->rx.fd >= 0)
 		close(e->rx.fd);
 	if (e->brx.fd >= 0)
