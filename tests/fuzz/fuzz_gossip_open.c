@@ -65,8 +65,8 @@ static void open_raw(const uint8_t *data, size_t size)
 static void seal_open(const uint8_t *data, size_t size)
 {
 	static uint8_t dgram[4096 + CRYPTO_OVERHEAD], pt[4096];
-	uint8_t nonce[CRYPTO_NONCE_LEN] = { 0 };
-	struct crypto_hdr h = { 0 }, got;
+	uint8_t nonce[CRYPTO_NONCE_LEN] = {0};
+	struct crypto_hdr h = {0}, got;
 	size_t len, flip;
 	int n, m;
 

@@ -10,8 +10,8 @@
 #include "core/crypto.h"
 #include "t.h"
 
-static const uint8_t topic_a[CRYPTO_TOPIC_LEN] = { 0xaa, 1, 2, 3 };
-static const uint8_t topic_b[CRYPTO_TOPIC_LEN] = { 0xbb, 1, 2, 3 };
+static const uint8_t topic_a[CRYPTO_TOPIC_LEN] = {0xaa, 1, 2, 3};
+static const uint8_t topic_b[CRYPTO_TOPIC_LEN] = {0xbb, 1, 2, 3};
 
 static struct crypto_key key_of(const char *secret, const uint8_t *topic)
 {
@@ -23,7 +23,7 @@ static struct crypto_key key_of(const char *secret, const uint8_t *topic)
 
 static struct crypto_hdr hdr(uint8_t id, uint64_t epoch, uint64_t seq)
 {
-	struct crypto_hdr h = { .kind = CRYPTO_KIND_GOSSIP, .epoch = epoch, .seq = seq };
+	struct crypto_hdr h = {.kind = CRYPTO_KIND_GOSSIP, .epoch = epoch, .seq = seq};
 
 	memset(h.node_id, id, sizeof(h.node_id));
 	h.node_id[31] = (uint8_t)(id * 7 + 1); /* not all-equal bytes */
@@ -31,11 +31,11 @@ static struct crypto_hdr hdr(uint8_t id, uint64_t epoch, uint64_t seq)
 }
 
 /* Seal "hello <seq>" from sender id with a nonce derived from the seq. */
-static int seal(const struct crypto_key *k, uint8_t id, uint64_t epoch, uint64_t seq,
-		uint8_t *out, size_t cap)
+static int seal(const struct crypto_key *k, uint8_t id, uint64_t epoch, uint64_t seq, uint8_t *out,
+		size_t cap)
 {
 	struct crypto_hdr h = hdr(id, epoch, seq);
-	uint8_t nonce[CRYPTO_NONCE_LEN] = { 0 };
+	uint8_t nonce[CRYPTO_NONCE_LEN] = {0};
 	char pt[32];
 	int n = snprintf(pt, sizeof(pt), "hello %llu", (unsigned long long)seq);
 
@@ -66,8 +66,8 @@ static int deliver2(const struct crypto_key *seal_key, const struct crypto_key *
 	return n < 0 ? n : 0;
 }
 
-static int deliver(const struct crypto_key *k, struct crypto_replay *r, uint8_t id,
-		   uint64_t epoch, uint64_t seq)
+static int deliver(const struct crypto_key *k, struct crypto_replay *r, uint8_t id, uint64_t epoch,
+		   uint64_t seq)
 {
 	return deliver2(k, k, r, id, epoch, seq);
 }
@@ -76,7 +76,7 @@ static void test_kdf(void)
 {
 	struct crypto_key a1 = key_of("s3cret", topic_a), a2 = key_of("s3cret", topic_a);
 	struct crypto_key b = key_of("s3cret", topic_b), c = key_of("s3cres", topic_a);
-	struct crypto_key e = key_of("", topic_a), zero = { 0 };
+	struct crypto_key e = key_of("", topic_a), zero = {0};
 
 	T_CASE("same secret and topic give the same key")
 	{
@@ -103,19 +103,21 @@ static void test_kdf(void)
 		crypto_key_derive(&y, "a", 1, t2);
 		T_ASSERT(memcmp(x.k, y.k, CRYPTO_KEY_LEN) != 0, "keys equal");
 	}
-	T_CASE("the derivation is pinned (known answer computed independently with Python's hashlib)")
+	T_CASE(
+	    "the derivation is pinned (known answer computed independently with Python's hashlib)")
 	{
 		/* hashlib.blake2b(b"\\x00\\x06s3cret" + topic_a, digest_size=32,
 		 *                 person=b"glued-cluster-k1") */
 		static const char want[] =
-			"0c51abd52b8cba14b3a04d7451aac27b63f22510ff0011523ea38fcc309ba63a";
+		    "0c51abd52b8cba14b3a04d7451aac27b63f22510ff0011523ea38fcc309ba63a";
 		char hex[CRYPTO_KEY_LEN * 2 + 1];
 
 		for (size_t i = 0; i < CRYPTO_KEY_LEN; i++)
 			snprintf(hex + 2 * i, 3, "%02x", a1.k[i]);
 		T_EQ_STR(hex, want);
 	}
-	T_CASE("the default topic is pinned (hashlib.blake2b(b'glued default topic v1', digest_size=32))")
+	T_CASE("the default topic is pinned (hashlib.blake2b(b'glued default topic v1', "
+	       "digest_size=32))")
 	{
 		uint8_t t[CRYPTO_TOPIC_LEN];
 		char hex[CRYPTO_TOPIC_LEN * 2 + 1];
@@ -153,7 +155,7 @@ static void test_seal_open(void)
 	T_CASE("an empty plaintext seals and opens")
 	{
 		struct crypto_hdr h0 = hdr(2, 1, 1);
-		uint8_t nonce[CRYPTO_NONCE_LEN] = { 9 };
+		uint8_t nonce[CRYPTO_NONCE_LEN] = {9};
 		int e = crypto_seal(&k, &h0, nonce, NULL, 0, buf + 128, 128);
 
 		T_EQ_INT(e, CRYPTO_OVERHEAD);
@@ -162,7 +164,7 @@ static void test_seal_open(void)
 	T_CASE("seal refuses a too small output and an unknown kind")
 	{
 		struct crypto_hdr hb = hdr(1, 1, 1);
-		uint8_t nonce[CRYPTO_NONCE_LEN] = { 0 };
+		uint8_t nonce[CRYPTO_NONCE_LEN] = {0};
 
 		T_EQ_INT(crypto_seal(&k, &hb, nonce, (const uint8_t *)"x", 1, pt, CRYPTO_OVERHEAD),
 			 GLUED_ESPACE);
@@ -178,7 +180,8 @@ static void test_seal_open(void)
 	}
 	T_CASE("a wrong key does not open (another secret, another topic)")
 	{
-		T_EQ_INT(crypto_open(&wrong, NULL, buf, (size_t)n, pt, sizeof(pt), &h), GLUED_EAUTH);
+		T_EQ_INT(crypto_open(&wrong, NULL, buf, (size_t)n, pt, sizeof(pt), &h),
+			 GLUED_EAUTH);
 		T_EQ_INT(crypto_open(&wrong_topic, NULL, buf, (size_t)n, pt, sizeof(pt), &h),
 			 GLUED_EAUTH);
 	}
@@ -224,7 +227,8 @@ static void test_seal_open(void)
 	{
 		uint8_t t[256];
 
-		T_EQ_INT(crypto_open(&k, NULL, buf, (size_t)n - 1, pt, sizeof(pt), &h), GLUED_EAUTH);
+		T_EQ_INT(crypto_open(&k, NULL, buf, (size_t)n - 1, pt, sizeof(pt), &h),
+			 GLUED_EAUTH);
 		memcpy(t, buf, (size_t)n);
 		t[n] = 0;
 		T_EQ_INT(crypto_open(&k, NULL, t, (size_t)n + 1, pt, sizeof(pt), &h), GLUED_EAUTH);
@@ -358,7 +362,7 @@ static void test_model(void)
 	struct crypto_key k = key_of("m", topic_a);
 	struct crypto_replay r;
 	static uint8_t seen[40][4][2048];
-	uint64_t max_epoch[40] = { 0 }, max_seq[40][4] = { { 0 } };
+	uint64_t max_epoch[40] = {0}, max_seq[40][4] = {{0}};
 	uint32_t x = 12345;
 	int bad_twice = 0, bad_epoch = 0, fresh_refused = 0, accepted = 0;
 

@@ -28,7 +28,7 @@ struct crypto_sender {
 };
 
 struct crypto_window {
-	uint64_t used; /* LRU tick; mirrors the owner's */
+	uint64_t used;	/* LRU tick; mirrors the owner's */
 	int32_t sender; /* index into senders[] */
 	uint64_t bits[CRYPTO_WINDOW_WORDS];
 };
@@ -45,7 +45,8 @@ void crypto_key_derive(struct crypto_key *key, const char *secret, size_t secret
 	 * BLAKE2b output computed for another purpose over the same bytes. The
 	 * secret is length-prefixed so (secret, topic) pairs cannot collide by
 	 * moving bytes across the boundary. */
-	static const uint8_t personal[crypto_generichash_blake2b_PERSONALBYTES] = "glued-cluster-k1";
+	static const uint8_t personal[crypto_generichash_blake2b_PERSONALBYTES] =
+	    "glued-cluster-k1";
 	crypto_generichash_blake2b_state st;
 	uint8_t lenbuf[2];
 
@@ -65,8 +66,8 @@ void crypto_default_topic(uint8_t topic[CRYPTO_TOPIC_LEN])
 {
 	static const char text[] = "glued default topic v1";
 
-	crypto_generichash_blake2b(topic, CRYPTO_TOPIC_LEN, (const uint8_t *)text,
-				   sizeof(text) - 1, NULL, 0);
+	crypto_generichash_blake2b(topic, CRYPTO_TOPIC_LEN, (const uint8_t *)text, sizeof(text) - 1,
+				   NULL, 0);
 }
 
 static void hdr_write(uint8_t out[CRYPTO_HDR_LEN], const struct crypto_hdr *h)
@@ -122,8 +123,9 @@ int crypto_seal(const struct crypto_key *key, const struct crypto_hdr *h,
 		return GLUED_ESPACE;
 	hdr_write(out, h);
 	memcpy(out + CRYPTO_HDR_LEN, nonce, CRYPTO_NONCE_LEN);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(out + CRYPTO_HDR_LEN + CRYPTO_NONCE_LEN, &clen, pt,
-						   len, out, CRYPTO_HDR_LEN, NULL, nonce, key->k);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + CRYPTO_HDR_LEN + CRYPTO_NONCE_LEN, &clen,
+						   pt, len, out, CRYPTO_HDR_LEN, NULL, nonce,
+						   key->k);
 	return (int)(CRYPTO_HDR_LEN + CRYPTO_NONCE_LEN + clen);
 }
 
@@ -411,10 +413,9 @@ int crypto_open(const struct crypto_key *key, struct crypto_replay *r, const uin
 			return GLUED_EREPLAY;
 		}
 	}
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &plen, NULL,
-						       buf + CRYPTO_HDR_LEN + CRYPTO_NONCE_LEN,
-						       clen, buf, CRYPTO_HDR_LEN,
-						       buf + CRYPTO_HDR_LEN, key->k) != 0)
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+		pt, &plen, NULL, buf + CRYPTO_HDR_LEN + CRYPTO_NONCE_LEN, clen, buf, CRYPTO_HDR_LEN,
+		buf + CRYPTO_HDR_LEN, key->k) != 0)
 		return GLUED_EAUTH;
 	if (r)
 		crypto_replay_commit(r, h);

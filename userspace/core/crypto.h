@@ -38,9 +38,9 @@
 #define CRYPTO_KEY_LEN 32
 #define CRYPTO_NODE_ID_LEN 32
 #define CRYPTO_TOPIC_LEN 32
-#define CRYPTO_HDR_LEN 56   /* associated data */
-#define CRYPTO_NONCE_LEN 24 /* XChaCha20 */
-#define CRYPTO_TAG_LEN 16   /* Poly1305 */
+#define CRYPTO_HDR_LEN 56						     /* associated data */
+#define CRYPTO_NONCE_LEN 24						     /* XChaCha20 */
+#define CRYPTO_TAG_LEN 16						     /* Poly1305 */
 #define CRYPTO_OVERHEAD (CRYPTO_HDR_LEN + CRYPTO_NONCE_LEN + CRYPTO_TAG_LEN) /* 96 */
 
 /* Replay window: a ring of 16 64-bit words; a sequence number at least
@@ -98,12 +98,12 @@ int crypto_seal(const struct crypto_key *key, const struct crypto_hdr *h,
  * see docs/security.md for what that allows. */
 struct crypto_replay_stats {
 	uint64_t accepted;
-	uint64_t replayed;	/* sequence already seen in the current epoch */
-	uint64_t too_old;	/* sequence behind the window (or the floor) */
-	uint64_t old_epoch;	/* epoch older than the sender's newest */
+	uint64_t replayed;	   /* sequence already seen in the current epoch */
+	uint64_t too_old;	   /* sequence behind the window (or the floor) */
+	uint64_t old_epoch;	   /* epoch older than the sender's newest */
 	uint64_t window_evictions; /* a sender's bitmap went to another sender */
 	uint64_t sender_evictions; /* a sender was forgotten entirely */
-	size_t senders, windows; /* in use now */
+	size_t senders, windows;   /* in use now */
 };
 
 struct crypto_sender;

@@ -24,8 +24,8 @@
 #include "lib/wire.h"
 
 #define SEALED_MAX (GOSSIP_DGRAM_MAX + CRYPTO_OVERHEAD)
-#define RX_BUF 2048		/* larger than any datagram we accept */
-#define SEND_SLOTS 256		/* sealed datagrams in flight */
+#define RX_BUF 2048    /* larger than any datagram we accept */
+#define SEND_SLOTS 256 /* sealed datagrams in flight */
 #define OUT_BATCH 16
 #define BEACON_INTERVAL_MS 2000
 #define BEACON_RECONTACT_MS 10000 /* a beaconing non-member is contacted at most this often */
@@ -54,7 +54,7 @@ struct send_slot {
 	struct iovec iov;
 	struct sockaddr_storage ss;
 	union {
-		char buf[64]; /* >= CMSG_SPACE(sizeof(struct in6_pktinfo)) = 40 */
+		char buf[64];	/* >= CMSG_SPACE(sizeof(struct in6_pktinfo)) = 40 */
 		uint64_t align; /* cmsghdr alignment */
 	} cmsg;
 	uint8_t buf[SEALED_MAX];
@@ -86,9 +86,9 @@ struct gossip_edge {
 
 	int family;
 	struct glued_endpoint bind;
-	struct edge_rx rx;	 /* the gossip socket */
-	struct edge_rx brx;	 /* beacon socket when bound to one address, fd -1 otherwise */
-	uint8_t pt[RX_BUF];	 /* opened plaintext */
+	struct edge_rx rx;  /* the gossip socket */
+	struct edge_rx brx; /* beacon socket when bound to one address, fd -1 otherwise */
+	uint8_t pt[RX_BUF]; /* opened plaintext */
 	struct send_slot *slots;
 	size_t next_slot;
 	struct gossip_out out[OUT_BATCH];
@@ -103,7 +103,8 @@ struct gossip_edge {
 	size_t n_bpeers;
 	struct pending_peer pend[CONFIG_PEERS_MAX];
 	size_t n_pend;
-	uint8_t auth_logged[GOSSIP_BOOTSTRAP_MAX][GOSSIP_ID_LEN]; /* "Authenticated with" said once */
+	uint8_t auth_logged[GOSSIP_BOOTSTRAP_MAX]
+			   [GOSSIP_ID_LEN]; /* "Authenticated with" said once */
 	size_t n_auth_logged;
 
 	struct log_ratelimit drop_rl, tx_rl;
@@ -177,7 +178,7 @@ static int seal(struct gossip_edge *e, uint8_t kind, const uint8_t *pt, size_t l
 		size_t cap)
 {
 	uint8_t nonce[CRYPTO_NONCE_LEN];
-	struct crypto_hdr h = { .kind = kind, .epoch = e->ident.epoch, .seq = ++e->seq };
+	struct crypto_hdr h = {.kind = kind, .epoch = e->ident.epoch, .seq = ++e->seq};
 	int ret;
 
 	ret = rand_bytes(nonce, sizeof(nonce));
@@ -209,12 +210,12 @@ static void send_sealed(struct gossip_edge *e, const struct glued_endpoint *to, 
 		e->st.tx_errors++;
 		return;
 	}
-	s->iov = (struct iovec){ .iov_base = s->buf, .iov_len = (size_t)n };
-	s->msg = (struct msghdr){ .msg_name = &s->ss, .msg_namelen = salen, .msg_iov = &s->iov,
-				  .msg_iovlen = 1 };
+	s->iov = (struct iovec){.iov_base = s->buf, .iov_len = (size_t)n};
+	s->msg = (struct msghdr){
+	    .msg_name = &s->ss, .msg_namelen = salen, .msg_iov = &s->iov, .msg_iovlen = 1};
 	if (ifindex > 0 && e->family == AF_INET) {
 		struct cmsghdr *c = (struct cmsghdr *)s->cmsg.buf;
-		struct in_pktinfo pi = { .ipi_ifindex = ifindex };
+		struct in_pktinfo pi = {.ipi_ifindex = ifindex};
 
 		memset(&s->cmsg, 0, sizeof(s->cmsg));
 		c->cmsg_level = IPPROTO_IP;
@@ -351,7 +352,7 @@ static int add_peer(struct gossip_edge *e, const struct glued_endpoint *ep, cons
 
 static bool beacon_iface_ok(const struct ifaddrs *ifa)
 {
-	static const char *const skip[] = { "docker", "br-", "veth", "virbr", "cni", "flannel" };
+	static const char *const skip[] = {"docker", "br-", "veth", "virbr", "cni", "flannel"};
 
 	if (!(ifa->ifa_flags & IFF_UP) || !(ifa->ifa_flags & IFF_MULTICAST) ||
 	    (ifa->ifa_flags & IFF_LOOPBACK))
@@ -379,7 +380,8 @@ static void beacon_scan(struct gossip_edge *e)
 		int idx;
 		bool dup = false;
 
-		if (!ifa->ifa_addr || ifa->ifa_addr->sa_family != e->family || !beacon_iface_ok(ifa))
+		if (!ifa->ifa_addr || ifa->ifa_addr->sa_family != e->family ||
+		    !beacon_iface_ok(ifa))
 			continue;
 		if (endpoint_from_sockaddr(&a, ifa->ifa_addr,
 					   e->family == AF_INET ? sizeof(struct sockaddr_in)
@@ -394,12 +396,12 @@ static void beacon_scan(struct gossip_edge *e)
 			continue;
 		e->ifs[e->n_ifs++] = idx;
 		if (e->family == AF_INET) {
-			struct ip_mreqn m = { .imr_ifindex = idx };
+			struct ip_mreqn m = {.imr_ifindex = idx};
 
 			memcpy(&m.imr_multiaddr, e->group.b, 4);
 			(void)setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m));
 		} else {
-			struct ipv6_mreq m = { .ipv6mr_interface = (unsigned)idx };
+			struct ipv6_mreq m = {.ipv6mr_interface = (unsigned)idx};
 
 			memcpy(&m.ipv6mr_multiaddr, e->group.b, 16);
 			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m, sizeof(m));
@@ -412,12 +414,12 @@ static void beacon_send(struct gossip_edge *e)
 {
 	uint8_t pt[BEACON_LEN];
 	struct wire_out w = wire_out_init(pt, sizeof(pt));
-	struct glued_endpoint to = { .addr = e->group, .port = e->bind.port };
+	struct glued_endpoint to = {.addr = e->group, .port = e->bind.port};
 
 	wire_put_u8(&w, 1);
 	if (addr_is_any(&e->bind.addr)) {
 		wire_put_u8(&w, 0);
-		wire_put_bytes(&w, (const uint8_t[16]){ 0 }, 16);
+		wire_put_bytes(&w, (const uint8_t[16]){0}, 16);
 	} else {
 		wire_put_u8(&w, e->bind.addr.family == AF_INET ? 4 : 6);
 		wire_put_bytes(&w, e->bind.addr.b, 16);
@@ -453,11 +455,11 @@ static bool is_alive_member(struct gossip_edge *e, const uint8_t *id)
 
 /* An authenticated beacon: the sender's endpoint, then a contact if it is
  * a bare-ID bootstrap peer or not yet an alive member. */
-static void beacon_recv(struct gossip_edge *e, const struct glued_endpoint *from,
-			const uint8_t *id, const uint8_t *pt, size_t len)
+static void beacon_recv(struct gossip_edge *e, const struct glued_endpoint *from, const uint8_t *id,
+			const uint8_t *pt, size_t len)
 {
 	struct wire w = wire_init(pt, len);
-	struct glued_endpoint ep = { 0 };
+	struct glued_endpoint ep = {0};
 	uint64_t now = loop_now_ms(e->loop);
 	struct beacon_peer *bp = NULL;
 	uint8_t ver, fam;
@@ -554,9 +556,9 @@ static void drop_log(struct gossip_edge *e, const struct glued_endpoint *from, c
 
 static void rx_arm(struct edge_rx *r)
 {
-	r->iov = (struct iovec){ .iov_base = r->buf, .iov_len = sizeof(r->buf) };
-	r->msg = (struct msghdr){ .msg_name = &r->ss, .msg_namelen = sizeof(r->ss),
-				  .msg_iov = &r->iov, .msg_iovlen = 1 };
+	r->iov = (struct iovec){.iov_base = r->buf, .iov_len = sizeof(r->buf)};
+	r->msg = (struct msghdr){
+	    .msg_name = &r->ss, .msg_namelen = sizeof(r->ss), .msg_iov = &r->iov, .msg_iovlen = 1};
 	loop_recvmsg(r->e->loop, &r->op, r->fd, &r->msg);
 }
 
@@ -619,7 +621,7 @@ static void on_recv(struct loop *l, struct loop_op *op, int res, uint32_t flags)
 static int resolve(const struct gossip_edge *e, const char *host, uint16_t port,
 		   struct glued_endpoint *ep)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL, *ai;
+	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *res = NULL, *ai;
 	int ret;
 
 	if (addr_parse(&ep->addr, host) == 0) {
@@ -656,7 +658,8 @@ static size_t resolve_pending(struct gossip_edge *e, bool log_failures)
 		if (resolve(e, p->p.host, p->p.port, &ep) != 0) {
 			e->st.resolve_failures++;
 			if (log_failures)
-				log_warnx("gossip: bootstrap peer %s: cannot resolve; retrying every %d s",
+				log_warnx("gossip: bootstrap peer %s: cannot resolve; retrying "
+					  "every %d s",
 					  p->p.host, RESOLVE_RETRY_MS / 1000);
 			left++;
 			continue;
@@ -706,11 +709,11 @@ static int open_socket(int family, const struct glued_endpoint *ep, bool reuse)
 	return fd;
 }
 
-struct gossip_edge *gossip_edge_new(struct loop *l, const struct glued_config *cfg,
-				    struct table *t, char *err, size_t errlen)
+struct gossip_edge *gossip_edge_new(struct loop *l, const struct glued_config *cfg, struct table *t,
+				    char *err, size_t errlen)
 {
 	struct gossip_edge *e;
-	struct gossip_cfg gc = { 0 };
+	struct gossip_cfg gc = {0};
 	uint8_t topic[CRYPTO_TOPIC_LEN];
 	int ret;
 
@@ -815,20 +818,20 @@ int gossip_edge_start(struct gossip_edge *e, char *err, size_t errlen)
 			 glued_strerror(fd));
 		return fd;
 	}
-	e->rx = (struct edge_rx){ .e = e, .fd = fd, .op = { .fn = on_recv, .ctx = &e->rx } };
+	e->rx = (struct edge_rx){.e = e, .fd = fd, .op = {.fn = on_recv, .ctx = &e->rx}};
 	(void)addr_parse(&e->group,
 			 e->family == AF_INET ? GOSSIP_BEACON_GROUP4 : GOSSIP_BEACON_GROUP6);
 	if (!addr_is_any(&e->bind.addr)) {
 		/* A socket bound to one unicast address never sees multicast:
 		 * the beacon gets its own socket on the group address. */
-		gep = (struct glued_endpoint){ .addr = e->group, .port = e->bind.port };
+		gep = (struct glued_endpoint){.addr = e->group, .port = e->bind.port};
 		fd = open_socket(e->family, &gep, true);
 		if (fd < 0)
 			log_warnx("gossip: beacon socket %s: %s: no zero-config discovery",
 				  endpoint_str(&gep, s, sizeof(s)), glued_strerror(fd));
 		else
-			e->brx = (struct edge_rx){ .e = e, .fd = fd,
-						   .op = { .fn = on_recv, .ctx = &e->brx } };
+			e->brx = (struct edge_rx){
+			    .e = e, .fd = fd, .op = {.fn = on_recv, .ctx = &e->brx}};
 	}
 	log_info("Gossip endpoint created node_id=%s addr=%s", e->ident.node_id,
 		 endpoint_str(&e->bind, s, sizeof(s)));
@@ -877,8 +880,8 @@ void gossip_edge_leave(struct gossip_edge *e)
 				continue;
 			len = seal(e, CRYPTO_KIND_GOSSIP, e->out[i].buf, e->out[i].len, buf,
 				   sizeof(buf));
-			if (len > 0 &&
-			    sendto(e->rx.fd, buf, (size_t)len, 0, (struct sockaddr *)&ss, salen) == len)
+			if (len > 0 && sendto(e->rx.fd, buf, (size_t)len, 0, (struct sockaddr *)&ss,
+					      salen) == len)
 				e->st.tx_dgrams++;
 			else
 				e->st.tx_errors++;

@@ -35,13 +35,13 @@ struct gossip_edge;
 
 /* Counters for the control API and metrics. */
 struct gossip_edge_stats {
-	uint64_t rx_dgrams, rx_bytes; /* datagrams received (before opening) */
-	uint64_t tx_dgrams, tx_bytes; /* sealed datagrams handed to the kernel */
-	uint64_t rx_auth_failed;      /* did not open: wrong key, tampered */
-	uint64_t rx_replayed;	      /* opened but seen before / too old / old epoch */
-	uint64_t rx_envelope_bad;     /* short, not ours, another version */
-	uint64_t rx_self;	      /* our own datagrams (multicast loop) */
-	uint64_t rx_core_rejected;    /* opened but refused by the core */
+	uint64_t rx_dgrams, rx_bytes;  /* datagrams received (before opening) */
+	uint64_t tx_dgrams, tx_bytes;  /* sealed datagrams handed to the kernel */
+	uint64_t rx_auth_failed;       /* did not open: wrong key, tampered */
+	uint64_t rx_replayed;	       /* opened but seen before / too old / old epoch */
+	uint64_t rx_envelope_bad;      /* short, not ours, another version */
+	uint64_t rx_self;	       /* our own datagrams (multicast loop) */
+	uint64_t rx_core_rejected;     /* opened but refused by the core */
 	uint64_t rx_errors, tx_errors; /* socket errors */
 	uint64_t tx_queue_full;	       /* sealed datagrams dropped: no send slot */
 	uint64_t beacons_sent, beacons_rcvd;
@@ -52,8 +52,8 @@ struct gossip_edge_stats {
 
 /* Load (or create) the identity in cfg->state_dir, derive the cluster key,
  * build the core over table t. NULL with one line in err on failure. */
-struct gossip_edge *gossip_edge_new(struct loop *l, const struct glued_config *cfg,
-				    struct table *t, char *err, size_t errlen) GLUED_MUST_CHECK_PTR;
+struct gossip_edge *gossip_edge_new(struct loop *l, const struct glued_config *cfg, struct table *t,
+				    char *err, size_t errlen) GLUED_MUST_CHECK_PTR;
 /* Bind the socket, join the beacon group, log the endpoint line, contact the
  * bootstrap peers, send the first beacon, arm the timers. 0 or -errno (with
  * one line in err). */

@@ -185,8 +185,9 @@ static int load_key(struct identity *id, const char *dir, char *err, size_t errl
 			ret = parse_key(id, text);
 			sodium_memzero(text, sizeof(text));
 			if (ret)
-				return fail(err, errlen, ret, path,
-					    "not a glued node key (remove it to make a new identity)");
+				return fail(
+				    err, errlen, ret, path,
+				    "not a glued node key (remove it to make a new identity)");
 			if (st.st_mode & 077) {
 				if (chmod(path, 0600) < 0)
 					return fail(err, errlen, -errno, path,

@@ -26,8 +26,8 @@
 #define IDENTITY_ERR_LEN 512
 
 struct identity {
-	uint8_t pk[IDENTITY_ID_LEN]; /* the node ID */
-	uint8_t sk[64];		     /* libsodium's secret key (seed || pk) */
+	uint8_t pk[IDENTITY_ID_LEN];	   /* the node ID */
+	uint8_t sk[64];			   /* libsodium's secret key (seed || pk) */
 	char node_id[IDENTITY_ID_HEX + 1]; /* lowercase hex of pk */
 	uint64_t epoch;			   /* this boot's epoch, >= 1, already persisted */
 	bool created;			   /* the key was created by this call */
