@@ -481,9 +481,9 @@ static const struct config_key keys[CONFIG_KEY_COUNT] = {
     [CONFIG_KEY_BIND_IP] = {{"GLUED_BIND_IP", NULL, NULL, "address of GLUED_DNS_BIND",
 			     "Replaces the address of GLUED_DNS_BIND; its port stays."},
 			    STR(set_bind_ip)},
-    [CONFIG_KEY_TOPIC_ID] = {{"GLUED_TOPIC_ID", NULL, NULL, "random",
+    [CONFIG_KEY_TOPIC_ID] = {{"GLUED_TOPIC_ID", NULL, NULL, "built-in default topic",
 			      "Cluster topic, 64 hex characters; must match across the "
-			      "cluster."},
+			      "cluster (unset: one fixed default, so nodes find each other)."},
 			     STR(set_topic_id)},
     [CONFIG_KEY_BOOTSTRAP_PEERS] = {{"GLUED_BOOTSTRAP_PEERS", NULL, NULL, "none",
 				     "Comma list of peers: host[:port], nodeid@host[:port] "
