@@ -80,6 +80,27 @@ struct {
 	__type(value, __u32);
 } glued_rot SEC(".maps");
 
+/* Private (not ABI): per CPU, the last destination found in glued_addrs,
+ * as the three words of its struct glued_local_key, and the config's
+ * alive_until_ns when it was found. A hit skips the hash lookup (~30 ns of
+ * a ~150 ns answer here, with its 20-byte key). It is trusted only while
+ * glued_config carries the same non-zero alive_until_ns: the daemon
+ * rewrites the config every second, and an address removed from
+ * glued_addrs stops being answered at the next config write (write the
+ * config after changing glued_addrs to make it at once). No liveness, no
+ * cache. */
+struct local_cache {
+	__u64 stamp;
+	__u64 w0, w1, w2;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct local_cache);
+} glued_lcache SEC(".maps");
+
 /* TC only, private (not ABI): a copy of the query's DNS message, summed
  * for the checksum diff a partial checksum needs (see glued_tc_dns). 1024
  * bytes so that csum_buf() may pad a 512-byte message. */
@@ -353,9 +374,10 @@ static __always_inline __u32 plan(void *ctx, const void *data, const void *data_
 {
 	const struct ethhdr *eth = data;
 	const struct glued_bpf_config *cfg;
-	struct glued_local_key lk = {};
 	const struct udphdr *udp;
+	struct local_cache *lc;
 	__u32 zero = 0, ulen, mlen;
+	__u64 w0, w1, w2; /* the glued_local_key of the destination, as words */
 	__u16 proto;
 
 	cfg = bpf_map_lookup_elem(&glued_config, &zero);
@@ -407,8 +429,9 @@ static __always_inline __u32 plan(void *ctx, const void *data, const void *data_
 		ulen = bpf_ntohs(udp->len);
 		if (ulen < sizeof(*udp) || ulen > tot - sizeof(*ip))
 			return GLUED_STAT_malformed;
-		lk.family = GLUED_FAMILY_V4;
-		__builtin_memcpy(lk.addr, &ip->daddr, 4);
+		w0 = GLUED_FAMILY_V4 | (__u64)ip->daddr << 32;
+		w1 = 0;
+		w2 = 0;
 		p->v6 = 0;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		const struct ipv6hdr *ip6 = data + p->l3_off;
@@ -448,15 +471,31 @@ static __always_inline __u32 plan(void *ctx, const void *data, const void *data_
 		ulen = bpf_ntohs(udp->len);
 		if (ulen < sizeof(*udp) || ulen > plen || udp->check == 0)
 			return GLUED_STAT_malformed;
-		lk.family = GLUED_FAMILY_V6;
-		__builtin_memcpy(lk.addr, &ip6->daddr, 16);
+		w0 = GLUED_FAMILY_V6 | (__u64)ip6->daddr.in6_u.u6_addr32[0] << 32;
+		w1 = ip6->daddr.in6_u.u6_addr32[1] | (__u64)ip6->daddr.in6_u.u6_addr32[2] << 32;
+		w2 = ip6->daddr.in6_u.u6_addr32[3];
 		p->v6 = 1;
 	} else {
 		return GLUED_STAT_not_ip;
 	}
 
-	if (!bpf_map_lookup_elem(&glued_addrs, &lk))
-		return GLUED_STAT_not_ours;
+	lc = bpf_map_lookup_elem(&glued_lcache, &zero);
+	if (!lc || !cfg->alive_until_ns || lc->stamp != cfg->alive_until_ns || lc->w0 != w0 ||
+	    lc->w1 != w1 || lc->w2 != w2) {
+		struct glued_local_key lk;
+
+		*(__u64 *)&lk = w0;
+		*((__u64 *)&lk + 1) = w1;
+		*((__u32 *)&lk + 4) = (__u32)w2;
+		if (!bpf_map_lookup_elem(&glued_addrs, &lk))
+			return GLUED_STAT_not_ours;
+		if (lc) {
+			lc->stamp = cfg->alive_until_ns;
+			lc->w0 = w0;
+			lc->w1 = w1;
+			lc->w2 = w2;
+		}
+	}
 	mlen = ulen - sizeof(*udp);
 	if (mlen > GLUED_QUERY_MAX)
 		return GLUED_STAT_too_big;

@@ -91,7 +91,14 @@ struct glued_name_val {
  * (and its port is glued_config.port_be). The loader lists every address
  * glued listens on; for a wildcard listener, the addresses of the
  * interfaces the program is attached to — never "any": a query crossing the
- * interface towards another server must pass untouched. */
+ * interface towards another server must pass untouched.
+ *
+ * An address added is used at once. An address removed stops being
+ * answered at the next write of glued_config with a new alive_until_ns
+ * (the program keeps a per-CPU cache of the last address it found, valid
+ * while alive_until_ns is unchanged and non-zero): the daemon's refresh
+ * every second bounds it; write the config right after removing to make
+ * it immediate. */
 struct glued_local_key {
 	__u8 family; /* 4 or 6 (not AF_*: the same on every side) */
 	__u8 _pad[3];

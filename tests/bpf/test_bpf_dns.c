@@ -138,9 +138,11 @@ static int set_config_alive(uint32_t flags, uint64_t alive_until_ns)
 	return bpf_map_update_elem(bpf_map__fd(skel->maps.glued_config), &k, &c, BPF_ANY);
 }
 
+/* A deadline an hour ahead: the program's local-address cache is on (it
+ * needs a non-zero alive_until_ns), so every fixture goes through it. */
 static int set_config(uint32_t flags)
 {
-	return set_config_alive(flags, 0);
+	return set_config_alive(flags, mono_ns() + 3600ull * 1000000000u);
 }
 
 static int add_local(const char *s)
@@ -713,6 +715,50 @@ int main(void)
 		T_EQ_INT(bpf_map_update_elem(fd, &kweb, &vweb, BPF_ANY), 0);
 		run_prog(0, in, len, 0, &r);
 		T_EQ_INT(r.verdict, TX);
+	}
+
+	T_CASE("a local address removed is not answered after the next config write") {
+		struct fixture fx = {.q = {0}};
+		struct glued_local_key k;
+		struct glued_addr a;
+		uint8_t in[512], dns[512];
+		size_t dlen, len = fixture_frame(&fx, in, dns, &dlen);
+		int fd = bpf_map__fd(skel->maps.glued_addrs);
+		struct run r;
+
+		T_EQ_INT(set_config(GLUED_CFG_ENABLED), 0);
+		for (int tc = 0; tc <= 1; tc++) {
+			run_prog(tc, in, len, 0, &r); /* answered: the cache holds 10.0.0.1 */
+			T_EQ_INT(r.stat, GLUED_STAT_answered);
+		}
+		T_ASSERT(addr_parse(&a, "10.0.0.1") == 0 && bpf_local_key(&a, &k) == 0, "key");
+		T_EQ_INT(bpf_map_delete_elem(fd, &k), 0);
+		T_EQ_INT(set_config(GLUED_CFG_ENABLED), 0); /* a new alive_until_ns */
+		for (int tc = 0; tc <= 1; tc++) {
+			run_prog(tc, in, len, 0, &r);
+			T_EQ_INT(r.verdict, PASS);
+			T_EQ_INT(r.stat, GLUED_STAT_not_ours);
+		}
+		T_EQ_INT(add_local("10.0.0.1"), 0);
+		run_prog(0, in, len, 0, &r); /* an address added is answered at once */
+		T_EQ_INT(r.stat, GLUED_STAT_answered);
+	}
+
+	T_CASE("no liveness deadline (0): answered, local addresses looked up every time") {
+		struct fixture fx = {.q = {0}}, fx6 = {.f = {.v6 = 1}, .q = {0}};
+		uint8_t in[512], in6[512], dns[512];
+		size_t dlen, len = fixture_frame(&fx, in, dns, &dlen);
+		size_t len6 = fixture_frame(&fx6, in6, dns, &dlen);
+		struct run r;
+
+		T_EQ_INT(set_config_alive(GLUED_CFG_ENABLED, 0), 0);
+		for (int tc = 0; tc <= 1; tc++) {
+			run_prog(tc, in, len, 0, &r);
+			T_EQ_INT(r.stat, GLUED_STAT_answered);
+			run_prog(tc, in6, len6, 0, &r);
+			T_EQ_INT(r.stat, GLUED_STAT_answered);
+		}
+		T_EQ_INT(set_config(GLUED_CFG_ENABLED), 0);
 	}
 
 	T_CASE("liveness: alive_until_ns passed -> everything passes, counted stale") {
