@@ -46,6 +46,7 @@ struct daemon {
 	struct fastpath *fastpath;
 	struct ctl_parts parts; /* what ctl and metrics read; optional parts plug in here */
 	struct ctl_fastpath *ctl_fp;
+	struct ctl_gossip *ctl_gossip;
 	struct ctl *ctl;
 	struct metrics *metrics;
 	int sig_fd;
@@ -270,6 +271,8 @@ int main(int argc, char **argv)
 	};
 	d.ctl_fp = ctl_fastpath_adapter_new(d.fastpath, &d.cfg);
 	d.parts.fastpath = d.ctl_fp;
+	d.ctl_gossip = ctl_gossip_adapter_new(d.gossip);
+	d.parts.gossip = d.ctl_gossip;
 	ret = ctl_new(d.loop, &d.parts, &d.ctl);
 	if (ret)
 		fatalx("ctl: %s: %s", d.cfg.ctl_socket, glued_strerror(ret));
@@ -290,6 +293,7 @@ int main(int argc, char **argv)
 	metrics_free(d.metrics);
 	ctl_free(d.ctl);
 	ctl_fastpath_adapter_free(d.ctl_fp);
+	ctl_gossip_adapter_free(d.ctl_gossip);
 	sources_free(d.sources);
 	gossip_edge_free(d.gossip); /* after everything that may still write the table */
 	fastpath_free(d.fastpath); /* hooks stay attached: see docs/fastpath-loader.md */

@@ -106,6 +106,10 @@ struct ctl_parts {
 struct fastpath;
 struct ctl_fastpath *ctl_fastpath_adapter_new(struct fastpath *fp, const struct glued_config *cfg);
 void ctl_fastpath_adapter_free(struct ctl_fastpath *a);
+/* The cluster part over the gossip edge (io/gossip.h); NULL when e is NULL. */
+struct gossip_edge;
+struct ctl_gossip *ctl_gossip_adapter_new(struct gossip_edge *e);
+void ctl_gossip_adapter_free(struct ctl_gossip *g);
 
 /* --- HTTP on the loop (shared with io/metrics) ------------------------------------ */
 
