@@ -686,6 +686,8 @@ int main(void)
 		T_EQ_INT(val.n_v4, 0);
 		T_EQ_INT(bpf_names_key("big", 3, &key2), 0);
 		T_ASSERT(key.hash == key2.hash, "key of BiG == key of big");
+		T_ASSERT(bpf_names_val_holds(&val, "BIG", 3), "value holds big (any case)");
+		T_ASSERT(!bpf_names_val_holds(&val, "bi", 2), "value does not hold bi");
 		T_EQ_INT(bpf_names_key("bih", 3, &key2), 0);
 		T_ASSERT(key.hash != key2.hash, "big and bih hash apart");
 		T_ASSERT(bpf_names_key("a.b", 3, &key) == GLUED_EMALF, "dotted name refused");

@@ -65,6 +65,15 @@ int bpf_names_encode(const char *name, size_t len, const struct table_answer *an
 	return 0;
 }
 
+bool bpf_names_val_holds(const struct glued_name_val *val, const char *name, size_t len)
+{
+	char lower[GLUED_NAME_LEN];
+	uint64_t h;
+
+	return name_lower(name, len, lower, &h) == 0 &&
+	       memcmp(lower, val->name, GLUED_NAME_LEN) == 0;
+}
+
 void bpf_config_init(struct glued_bpf_config *c, uint32_t ttl_s, uint16_t port)
 {
 	memset(c, 0, sizeof(*c));

@@ -12,6 +12,7 @@
 #ifndef GLUED_IO_BPF_NAMES_H
 #define GLUED_IO_BPF_NAMES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,11 @@ int bpf_names_key(const char *name, size_t len, struct glued_name_key *key) GLUE
  * is written (pads zero). Errors as bpf_names_key(). */
 int bpf_names_encode(const char *name, size_t len, const struct table_answer *ans,
 		     struct glued_name_key *key, struct glued_name_val *val) GLUED_MUST_CHECK;
+
+/* Whether a glued_names value is the one of name[0..len) (any case): what
+ * to check after a lookup by bpf_names_key(), since two names may share a
+ * key. False for an invalid name. */
+bool bpf_names_val_holds(const struct glued_name_val *val, const char *name, size_t len);
 
 /* glued_config value: ABI version, TTL, port (host order in, stored network
  * order), enabled, no liveness deadline (alive_until_ns 0: never stale). */
