@@ -383,11 +383,6 @@ static __always_inline __u32 plan(void *ctx, const void *data, const void *data_
 	cfg = bpf_map_lookup_elem(&glued_config, &zero);
 	if (!cfg || cfg->abi_version != GLUED_ABI_VERSION || !(cfg->flags & GLUED_CFG_ENABLED))
 		return GLUED_STAT_disabled;
-	/* The coarse clock: CLOCK_MONOTONIC as of the last tick. Exact to a
-	 * jiffy, which a grace of seconds does not notice; bpf_ktime_get_ns()
-	 * cost ~45 ns here, more than the rest of the answer. */
-	if (cfg->alive_until_ns && bpf_ktime_get_coarse_ns() > cfg->alive_until_ns)
-		return GLUED_STAT_stale;
 	if ((const void *)(eth + 1) > data_end)
 		return GLUED_STAT_not_ip;
 	proto = eth->h_proto;
@@ -479,6 +474,12 @@ static __always_inline __u32 plan(void *ctx, const void *data, const void *data_
 		return GLUED_STAT_not_ip;
 	}
 
+	/* Liveness, once the datagram is for glued's port (other traffic
+	 * does not pay for the clock). The coarse clock: CLOCK_MONOTONIC as
+	 * of the last tick, exact to a jiffy, which a grace of seconds does
+	 * not notice; bpf_ktime_get_ns() cost ~45 ns here. */
+	if (cfg->alive_until_ns && bpf_ktime_get_coarse_ns() > cfg->alive_until_ns)
+		return GLUED_STAT_stale;
 	lc = bpf_map_lookup_elem(&glued_lcache, &zero);
 	if (!lc || !cfg->alive_until_ns || lc->stamp != cfg->alive_until_ns || lc->w0 != w0 ||
 	    lc->w1 != w1 || lc->w2 != w2) {

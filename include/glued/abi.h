@@ -126,7 +126,8 @@ struct glued_bpf_config {
 	/* Dead man's switch: when non-zero and the kernel's CLOCK_MONOTONIC
 	 * (bpf_ktime_get_coarse_ns(): the same clock as clock_gettime
 	 * (CLOCK_MONOTONIC), read at the last tick, so at most a jiffy behind)
-	 * has passed it, everything passes (counted `stale`). The daemon
+	 * has passed it, everything passes (a datagram to glued's port is
+	 * counted `stale`, other traffic by its own reason). The daemon
 	 * moves it forward every second; a dead glued's pinned program stops
 	 * answering from a map nobody maintains once the grace runs out. */
 	__u64 alive_until_ns;
@@ -144,7 +145,7 @@ struct glued_bpf_config {
 	X(answered)	    /* NOERROR with addresses, sent back */                                \
 	X(nodata)	    /* NOERROR, no answer (known name, other family), sent back */        \
 	X(disabled)	    /* config missing, wrong ABI version or not enabled */                \
-	X(stale)	    /* alive_until_ns has passed: glued stopped refreshing it */          \
+	X(stale)	    /* to glued's port, but alive_until_ns has passed */                 \
 	X(not_ip)	    /* not IPv4/IPv6 (after at most one 802.1Q tag), or runt frame */     \
 	X(not_udp)	    /* IP but not UDP (TCP/53 lands here) */                              \
 	X(ip_options)	    /* IPv4 IHL != 5, or an IPv6 extension header */                      \

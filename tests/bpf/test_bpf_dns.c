@@ -778,6 +778,16 @@ int main(void)
 			T_EQ_INT(r.stat, GLUED_STAT_stale);
 			T_ASSERT(r.out_len == len && !memcmp(r.out, in, len), "passed frame untouched");
 		}
+		{
+			/* Other traffic is counted by its own reason (no clock read). */
+			struct fixture fo = {.f = {.dport = 5353}, .q = {0}};
+			uint8_t in2[512];
+			size_t len2 = fixture_frame(&fo, in2, dns, &dlen);
+
+			run_prog(0, in2, len2, 0, &r);
+			T_EQ_INT(r.verdict, PASS);
+			T_EQ_INT(r.stat, GLUED_STAT_not_port);
+		}
 	}
 
 	T_CASE("liveness: alive_until_ns ahead -> answered") {
