@@ -1021,7 +1021,7 @@ static size_t entries_of(int i)
 static void bench_one(int n, double loss)
 {
 	const int k = 50;
-	uint64_t t0, t1, tx0 = 0, tx1 = 0, tx2 = 0;
+	uint64_t t0, t1, tx0 = 0, tx1 = 0, txs = 0, tx2 = 0;
 	bool ok = false;
 	size_t want = (size_t)n * k;
 	struct timespec w0, w1;
@@ -1068,8 +1068,15 @@ static void bench_one(int n, double loss)
 		int done = 0;
 
 		run_until(S.now + 50);
-		for (int i = 0; i < n; i++)
+		size_t missing = 0;
+
+		for (int i = 0; i < n; i++) {
 			done += entries_of(i) == want;
+			missing += want - entries_of(i);
+		}
+		if (getenv("BENCH_VERBOSE") && (S.now - t0) % 250 == 0)
+			fprintf(stderr, "  t+%" PRIu64 "ms: %d/%d nodes converged, %zu records missing\n",
+				S.now - t0, done, n, missing);
 		if (done == n) {
 			ok = true;
 			break;
@@ -1078,15 +1085,60 @@ static void bench_one(int n, double loss)
 	t1 = S.now;
 	for (int i = 0; i < n; i++)
 		tx1 += S.nodes[i].tx_bytes;
+	if (getenv("BENCH_VERBOSE")) {
+		uint64_t sy = 0, ds = 0, dg = 0;
+		struct gossip_stats st;
+
+		for (int i = 0; i < n; i++) {
+			gossip_get_stats(S.nodes[i].g, &st);
+			sy += st.syncs_started;
+			ds += st.deltas_sent;
+			dg += st.tx_dgrams;
+		}
+		fprintf(stderr, "  at convergence: syncs %" PRIu64 " deltas sent %" PRIu64
+				" datagrams %" PRIu64 "\n", sy, ds, dg);
+	}
+	/* steady state: the 10 s after the dissemination tail (10 s) */
+	run_until(S.now + 10000);
+	for (int i = 0; i < n; i++)
+		txs += S.nodes[i].tx_bytes;
 	run_until(S.now + 10000);
 	for (int i = 0; i < n; i++)
 		tx2 += S.nodes[i].tx_bytes;
 	clock_gettime(CLOCK_MONOTONIC, &w1);
+	{
+		struct gossip_stats sum = {0}, st;
+
+		for (int i = 0; i < n; i++) {
+			gossip_get_stats(S.nodes[i].g, &st);
+			sum.syncs_started += st.syncs_started;
+			sum.syncs_completed += st.syncs_completed;
+			sum.syncs_refused += st.syncs_refused;
+			sum.syncs_timed_out += st.syncs_timed_out;
+			sum.suspicions += st.suspicions;
+			sum.deaths += st.deaths;
+			sum.delta_queue_dropped += st.delta_queue_dropped;
+			sum.tx_queue_dropped += st.tx_queue_dropped;
+			sum.deltas_sent += st.deltas_sent;
+			sum.push_pulls += st.push_pulls;
+		}
+		if (getenv("BENCH_VERBOSE"))
+			fprintf(stderr,
+				"  syncs %" PRIu64 " done %" PRIu64 " refused %" PRIu64
+				" timed out %" PRIu64 " suspicions %" PRIu64 " deaths %" PRIu64
+				" bcast evicted %" PRIu64 " txq dropped %" PRIu64
+				" deltas sent %" PRIu64 "\n",
+				sum.syncs_started, sum.syncs_completed, sum.syncs_refused,
+				sum.syncs_timed_out, sum.suspicions, sum.deaths,
+				sum.delta_queue_dropped, sum.tx_queue_dropped, sum.deltas_sent);
+	}
 	printf("bench-sim: nodes=%d records/node=%d loss=%.0f%% converge=%s%.2fs "
-	       "burst=%.1fKB/s/node steady=%.1fKB/s/node (members known by %d/%d; wall %.1fs)\n",
+	       "burst=%.0fKB/node (%.0fKB/s/node) steady=%.2fKB/s/node "
+	       "(members known by %d/%d; wall %.1fs)\n",
 	       n, k, loss * 100, ok ? "" : ">", (double)(t1 - t0) / 1000,
+	       (double)(tx1 - tx0) / n / 1024,
 	       (double)(tx1 - tx0) / n / ((double)(t1 - t0 ? t1 - t0 : 1) / 1000) / 1024,
-	       (double)(tx2 - tx1) / n / 10.0 / 1024, known, n,
+	       (double)(tx2 - txs) / n / 10.0 / 1024, known, n,
 	       (double)(w1.tv_sec - w0.tv_sec) + (double)(w1.tv_nsec - w0.tv_nsec) / 1e9);
 	fflush(stdout);
 }

@@ -19,8 +19,8 @@
 #define OUTQ_MAX 128	  /* datagrams awaiting gossip_poll_send */
 #define EVQ_MAX 256
 #define RELAYS_MAX 64	  /* ping-reqs served at once */
-#define SYNCS_MAX 8	  /* syncs this node runs at once */
-#define SERVES_MAX 4	  /* syncs this node serves at once */
+#define SYNCS_MAX 32	  /* syncs this node runs at once */
+#define SERVES_MAX 32	  /* syncs this node serves at once */
 #define TOMBS_MAX 1024	  /* local deletions remembered for incremental syncs */
 #define CHUNKS_MAX 8192	  /* chunks of one sync */
 #define CONFIRM_MAX 8	  /* distinct suspecters remembered */
@@ -62,7 +62,7 @@ struct member {
 
 struct bcast {
 	bool used;
-	bool is_delta;
+	bool is_delta, local; /* local: this node's own change or word about itself */
 	uint64_t key; /* member updates: id hash; a newer one replaces an older */
 	uint32_t transmits, stamp;
 	uint16_t len;
@@ -100,7 +100,7 @@ struct serve {
 	bool used, full;
 	int slot;
 	uint32_t id;
-	uint64_t from, to;
+	uint64_t from, to, have;
 	size_t cursor;
 	uint16_t chunk;
 };
@@ -126,7 +126,7 @@ struct gossip {
 	uint64_t self_hash;
 	uint32_t inc;
 	uint64_t seq; /* record version within cfg.epoch */
-	bool left, push_due;
+	bool left, push_due, announce_head;
 	uint32_t awareness;
 	uint32_t next_probe_seq, stamp;
 
@@ -398,6 +398,9 @@ static uint32_t retransmit_limit(const struct gossip *g)
 	return g->tm.retransmit_mult * (d ? d : 1);
 }
 
+/* A free slot, the older update about the same member, or an eviction:
+ * relayed updates go first (most transmitted first), our own changes last,
+ * so a burst of relayed traffic cannot silence the only source of ours. */
 static struct bcast *bcast_slot(struct gossip *g, bool is_delta, uint64_t key)
 {
 	struct bcast *free_b = NULL, *worst = NULL;
@@ -412,7 +415,8 @@ static struct bcast *bcast_slot(struct gossip *g, bool is_delta, uint64_t key)
 		}
 		if (!is_delta && !b->is_delta && b->key == key)
 			return b; /* a newer update about the same member */
-		if (!worst || b->transmits > worst->transmits)
+		if (!worst || (worst->local && !b->local) ||
+		    (worst->local == b->local && b->transmits > worst->transmits))
 			worst = b;
 	}
 	if (free_b)
@@ -431,6 +435,8 @@ static void bcast_add(struct gossip *g, bool is_delta, uint64_t key, const uint8
 	b = bcast_slot(g, is_delta, key);
 	b->used = true;
 	b->is_delta = is_delta;
+	b->local = is_delta ? !memcmp(msg + GW_MSG_HDR_LEN, g->cfg.self_id, GOSSIP_ID_LEN)
+			    : (key | 1) == (g->self_hash | 1);
 	b->key = key;
 	b->transmits = 0;
 	b->stamp = 0;
@@ -872,6 +878,8 @@ static void on_member(struct gossip *g, const struct gw_msg *msg, const struct m
 			set_alive(g, m, e, inc, now);
 			bcast_member(g, GW_ALIVE, id, e, inc, &m->addr, msg->u.member.head, NULL);
 		}
+		if (c == 0 && live(m) && msg->u.member.head > m->known_head)
+			bcast_add(g, false, m->id_hash ^ 1, msg->raw, msg->raw_len); /* relay news */
 		if (e == m->epoch && live(m))
 			note_head(m, msg->u.member.head, now);
 		break;
@@ -1212,7 +1220,7 @@ static void sync_start(struct gossip *g, struct member *m, uint64_t now)
 	g->st.syncs_started++;
 	if (!dg_open(g, &d, &m->addr, m->id))
 		return;
-	gw_put_sync_req(&d.w, y->id, m->epoch, y->from);
+	gw_put_sync_req(&d.w, y->id, m->epoch, y->from, y->full ? 0 : m->win.bits);
 	dg_close(g, &d, ++g->stamp);
 }
 
@@ -1327,6 +1335,7 @@ static void on_sync_req(struct gossip *g, const struct gw_msg *msg, struct membe
 	v->to = g->seq;
 	v->full = v->from == 0 || v->from < g->tomb_floor || v->from > g->seq ||
 		  msg->u.sync_req.epoch != g->cfg.epoch;
+	v->have = v->full ? 0 : msg->u.sync_req.have;
 	if (v->full)
 		v->from = 0; /* everything from the start */
 	g->st.syncs_served++;
@@ -1375,6 +1384,8 @@ static bool serve_chunk(struct gossip *g, struct serve *v, struct gossip_out *o)
 
 		if (!l->used || (v->full ? l->deleted : l->seq <= v->from))
 			continue;
+		if (!v->full && l->seq - v->from <= 64 && v->have >> (l->seq - v->from - 1) & 1)
+			continue; /* the requester holds this very change already */
 		if (!put_local(g, &w, l))
 			break;
 		count++;
@@ -1468,6 +1479,7 @@ static void on_entry(void *ctx, uint32_t origin, const char *owner)
 	if (origin != 0 || g->left)
 		return;
 	g->push_due = true;
+	g->announce_head = true;
 	if (!owner) { /* every origin-0 entry may be gone */
 		for (size_t i = 0; i < g->n_lrecs; i++) {
 			l = &g->lrecs[i];
@@ -1526,6 +1538,18 @@ static void gossip_round(struct gossip *g)
 	size_t n;
 
 	g->push_due = false;
+	if (g->announce_head) {
+		/* Our head, once per burst of changes: whoever missed the last
+		 * delta of the burst learns of the gap now, not at the next
+		 * push-pull. Keyed apart from membership updates about us. */
+		uint8_t buf[128];
+		struct wire_out w = wire_out_init(buf, sizeof(buf));
+
+		g->announce_head = false;
+		gw_put_alive(&w, g->cfg.self_id, g->cfg.epoch, g->inc, &g->cfg.self_addr, g->seq);
+		if (!w.err)
+			bcast_add(g, false, g->self_hash ^ 1, buf, wire_out_len(&w));
+	}
 	if (!bcast_pending(g, UINT32_MAX)) /* stamps never reach it: "anything queued" */
 		return;
 	n = pick_random(g, -1, peers, g->tm.gossip_fanout < 16 ? g->tm.gossip_fanout : 16);
@@ -1572,7 +1596,9 @@ static void housekeeping(struct gossip *g, uint64_t now)
 		struct sync *y = &g->syncs[s];
 
 		if (y->used && now - y->start >= g->tm.sync_timeout_ms) {
-			g->members[y->slot].next_sync_ms = now + g->tm.gap_ms;
+			/* retry at once: what did arrive sits in the window and
+			 * is not asked for again */
+			g->members[y->slot].next_sync_ms = now;
 			g->st.syncs_timed_out++;
 			sync_free(g, s);
 		}
@@ -1823,7 +1849,7 @@ void gossip_timing_defaults(struct gossip_timing *t)
 		.retransmit_mult = 4,
 		.push_pull_interval_ms = 5000,
 		.gap_ms = 300,
-		.sync_timeout_ms = 1000,
+		.sync_timeout_ms = 500,
 		.rejoin_interval_ms = 5000,
 		.dead_reap_ms = 3600000,
 		.rate_per_s = 2000,

@@ -274,13 +274,15 @@ void gw_put_summary(struct wire_out *w, uint8_t flags, uint16_t members,
 	msg_end(w, off);
 }
 
-void gw_put_sync_req(struct wire_out *w, uint32_t id, uint64_t epoch, uint64_t from)
+void gw_put_sync_req(struct wire_out *w, uint32_t id, uint64_t epoch, uint64_t from,
+		     uint64_t have)
 {
 	size_t off = msg_begin(w, GW_SYNC_REQ);
 
 	wire_put_u32(w, id);
 	wire_put_u64(w, epoch);
 	wire_put_u64(w, from);
+	wire_put_u64(w, have);
 	msg_end(w, off);
 }
 
@@ -385,6 +387,7 @@ static int decode_body(uint8_t type, const uint8_t *body, size_t len, struct gw_
 		m->u.sync_req.id = wire_u32(&w);
 		m->u.sync_req.epoch = wire_u64(&w);
 		m->u.sync_req.from = wire_u64(&w);
+		m->u.sync_req.have = wire_u64(&w);
 		break;
 	case GW_SYNC_DATA: {
 		struct gw_record r;

@@ -93,6 +93,7 @@ struct gw_msg {
 		struct {
 			uint32_t id;
 			uint64_t epoch, from;
+			uint64_t have; /* bit i: version from + 1 + i already held */
 		} sync_req;
 		struct {
 			uint32_t id;
@@ -146,7 +147,8 @@ void gw_put_delta(struct wire_out *w, const uint8_t *origin, uint64_t epoch, uin
 		  const char *owner, const struct table_entry *e);
 void gw_put_summary(struct wire_out *w, uint8_t flags, uint16_t members,
 		    const uint64_t hash[GW_BUCKETS]);
-void gw_put_sync_req(struct wire_out *w, uint32_t id, uint64_t epoch, uint64_t from);
+void gw_put_sync_req(struct wire_out *w, uint32_t id, uint64_t epoch, uint64_t from,
+		     uint64_t have);
 /* SYNC_DATA: begin writes the fixed part and returns the offset of the
  * message; records follow with gw_put_record; end patches count, flags and
  * the body length. */
