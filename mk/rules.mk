@@ -72,8 +72,13 @@ test: deps-check all $(UNIT_BINS) $(FUZZ_BINS)
 e2e: all
 	@tests/run-suite.sh e2e
 
+# Every benchmark in turn; each prints its own table (docs/benchmarks.md).
 bench: all
 	tools/bench.sh
+	$(MAKE) --no-print-directory bench-bpf
+	@if $(MAKE) -n bench-sim >/dev/null 2>&1; then $(MAKE) --no-print-directory bench-sim; fi
+	@if $(MAKE) -n bench-xdp >/dev/null 2>&1; then $(MAKE) --no-print-directory bench-xdp; fi
+	tools/bench-cluster.sh -n 50
 
 install: all
 	install -D -m 0755 $(BUILD)/glued $(DESTDIR)$(PREFIX)/sbin/glued
