@@ -10,8 +10,7 @@ SIM := $(BUILD)/sim/glued-sim
 SIM_BENCH := $(BUILD)/sim/glued-sim-bench
 SIM_SEEDS ?= 216
 BENCH_SIM_NODES ?= 10,100,1000
-SIM_CORE := $(OBJ)/userspace/core/gossip.o $(OBJ)/userspace/core/gossip_wire.o \
-	$(patsubst %.c,$(OBJ)/%.o,$(LIB_SRC))
+SIM_CORE := $(patsubst %.c,$(OBJ)/%.o,$(wildcard userspace/core/gossip*.c) $(LIB_SRC))
 
 $(SIM): $(OBJ)/tests/sim/sim.o $(call lib_objs,$(OBJ))
 	@mkdir -p $(dir $@)

@@ -104,10 +104,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] & 1) {
 		/* a known peer that says it has records: the core syncs from it */
 		static const uint8_t hello[] = {
-			1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, /* hdr */
-			GW_PING, 0, 36, 0, 0, 0, 1, /* target: zero */
-			0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-			0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		    1,	     0, 0,  0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, /* hdr
+											      */
+		    GW_PING, 0, 36, 0, 0, 0, 1, /* target: zero */
+		    0,	     0, 0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		    0,	     0, 0,  0, 0, 0, 0, 0, 0,
 		};
 
 		CHECK(gossip_recv(g, 1000, &from, sender, hello, sizeof(hello)) == 0);

@@ -73,8 +73,8 @@ struct node {
 	uint64_t tx_bytes;
 	uint64_t down_at;
 	/* invariant bookkeeping, per (origin node, slot) */
-	uint32_t *floor;      /* highest version seen removed */
-	uint32_t *shown;      /* last version shown */
+	uint32_t *floor; /* highest version seen removed */
+	uint32_t *shown; /* last version shown */
 };
 
 struct net {
@@ -118,7 +118,8 @@ static void fail(const char *fmt, ...)
 	va_list ap;
 
 	if (S.failures++ < 5) {
-		fprintf(stderr, "sim: seed %" PRIu64 " scenario %s nodes %d t=%" PRIu64 "ms: ", S.seed,
+		fprintf(stderr,
+			"sim: seed %" PRIu64 " scenario %s nodes %d t=%" PRIu64 "ms: ", S.seed,
 			S.scenario, S.n, S.now);
 		va_start(ap, fmt);
 		vfprintf(stderr, fmt, ap);
@@ -947,9 +948,9 @@ struct scenario {
 };
 
 static const struct scenario scenarios[] = {
-	{"steady", sc_steady},	 {"loss10", sc_loss10}, {"crash", sc_crash},
-	{"restart", sc_quick_restart}, {"partition", sc_partition}, {"pause", sc_pause},
-	{"leave", sc_leave},	 {"late", sc_late},	{"chaos", sc_chaos},
+    {"steady", sc_steady},	   {"loss10", sc_loss10},	{"crash", sc_crash},
+    {"restart", sc_quick_restart}, {"partition", sc_partition}, {"pause", sc_pause},
+    {"leave", sc_leave},	   {"late", sc_late},		{"chaos", sc_chaos},
 };
 #define N_SCENARIOS (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -996,8 +997,9 @@ static int run_one(uint64_t seed, int n, const struct scenario *sc)
 	check_versions_monotonic();
 	f = S.failures;
 	if (f)
-		fprintf(stderr, "sim: FAILED seed %" PRIu64 "; replay: make sim SEED=%" PRIu64
-				" NODES=%d SCENARIO=%s\n",
+		fprintf(stderr,
+			"sim: FAILED seed %" PRIu64 "; replay: make sim SEED=%" PRIu64
+			" NODES=%d SCENARIO=%s\n",
 			seed, seed, n, sc->name);
 	return f;
 }
@@ -1075,7 +1077,8 @@ static void bench_one(int n, double loss)
 			missing += want - entries_of(i);
 		}
 		if (getenv("BENCH_VERBOSE") && (S.now - t0) % 250 == 0)
-			fprintf(stderr, "  t+%" PRIu64 "ms: %d/%d nodes converged, %zu records missing\n",
+			fprintf(stderr,
+				"  t+%" PRIu64 "ms: %d/%d nodes converged, %zu records missing\n",
 				S.now - t0, done, n, missing);
 		if (done == n) {
 			ok = true;
@@ -1095,8 +1098,10 @@ static void bench_one(int n, double loss)
 			ds += st.deltas_sent;
 			dg += st.tx_dgrams;
 		}
-		fprintf(stderr, "  at convergence: syncs %" PRIu64 " deltas sent %" PRIu64
-				" datagrams %" PRIu64 "\n", sy, ds, dg);
+		fprintf(stderr,
+			"  at convergence: syncs %" PRIu64 " deltas sent %" PRIu64
+			" datagrams %" PRIu64 "\n",
+			sy, ds, dg);
 	}
 	/* steady state: the 10 s after the dissemination tail (10 s) */
 	run_until(S.now + 10000);
@@ -1160,10 +1165,13 @@ int main(int argc, char **argv)
 	const char *scen = NULL, *bench = NULL;
 	bool have_seed = false;
 	static const struct option lo[] = {
-		{"seed", required_argument, 0, 's'},   {"nodes", required_argument, 0, 'n'},
-		{"scenario", required_argument, 0, 'c'}, {"seeds", required_argument, 0, 'S'},
-		{"first", required_argument, 0, 'f'}, {"bench", required_argument, 0, 'b'},
-		{0, 0, 0, 0},
+	    {"seed", required_argument, 0, 's'},
+	    {"nodes", required_argument, 0, 'n'},
+	    {"scenario", required_argument, 0, 'c'},
+	    {"seeds", required_argument, 0, 'S'},
+	    {"first", required_argument, 0, 'f'},
+	    {"bench", required_argument, 0, 'b'},
+	    {0, 0, 0, 0},
 	};
 
 	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -1188,8 +1196,9 @@ int main(int argc, char **argv)
 			bench = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [--seed S [--nodes N] [--scenario X]] "
-					"[--first F --seeds C] [--bench 10,100,1000]\n",
+			fprintf(stderr,
+				"usage: %s [--seed S [--nodes N] [--scenario X]] "
+				"[--first F --seeds C] [--bench 10,100,1000]\n",
 				argv[0]);
 			return 2;
 		}

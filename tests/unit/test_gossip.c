@@ -244,8 +244,8 @@ int main(void)
 				if (i != j) {
 					const struct gossip_member_info *m = member(i, j);
 
-					T_ASSERT(m && m->state == GOSSIP_ALIVE, "%d sees %d alive", i,
-						 j);
+					T_ASSERT(m && m->state == GOSSIP_ALIVE, "%d sees %d alive",
+						 i, j);
 				}
 		T_ASSERT(nodes[1].events[GOSSIP_EV_BOOTSTRAP_AUTH] == 1,
 			 "bootstrap peer authenticated once");
@@ -365,9 +365,9 @@ int main(void)
 		e.addrs[0].family = AF_INET;
 		gw_put_hdr(&w, &h);
 		gw_put_delta(&w, nodes[1].id, epoch, 1, "c1", &e);
-		T_EQ_INT(gossip_recv(nodes[0].g, now, &nodes[2].ep, nodes[2].id, buf,
-				     wire_out_len(&w)),
-			 0);
+		T_EQ_INT(
+		    gossip_recv(nodes[0].g, now, &nodes[2].ep, nodes[2].id, buf, wire_out_len(&w)),
+		    0);
 		T_ASSERT(!resolves(0, "ghost", 0), "not resurrected");
 		teardown();
 	}
@@ -378,19 +378,22 @@ int main(void)
 		uint8_t junk[40] = {1, 0};
 
 		setup();
-		T_EQ_INT(gossip_recv(nodes[0].g, now, &nodes[1].ep, nodes[1].id, junk, sizeof(junk)),
-			 GLUED_EMALF);
+		T_EQ_INT(
+		    gossip_recv(nodes[0].g, now, &nodes[1].ep, nodes[1].id, junk, sizeof(junk)),
+		    GLUED_EMALF);
 		junk[0] = 9;
-		T_EQ_INT(gossip_recv(nodes[0].g, now, &nodes[1].ep, nodes[1].id, junk, sizeof(junk)),
-			 GLUED_EBADVERS);
-		T_EQ_INT(gossip_recv(nodes[0].g, now, &nodes[1].ep, nodes[0].id, junk, sizeof(junk)),
-			 GLUED_EPROTO);
+		T_EQ_INT(
+		    gossip_recv(nodes[0].g, now, &nodes[1].ep, nodes[1].id, junk, sizeof(junk)),
+		    GLUED_EBADVERS);
+		T_EQ_INT(
+		    gossip_recv(nodes[0].g, now, &nodes[1].ep, nodes[0].id, junk, sizeof(junk)),
+		    GLUED_EPROTO);
 		gossip_get_stats(nodes[0].g, &st);
 		T_EQ_INT(st.rx_malformed, 1);
 		T_EQ_INT(st.rx_bad_version, 1);
 		T_EQ_INT(st.rx_self, 1);
-		T_ASSERT(gossip_add_peer(nodes[0].g, now, &(struct glued_endpoint){0}, NULL, true) ==
-				 -EINVAL,
+		T_ASSERT(gossip_add_peer(nodes[0].g, now, &(struct glued_endpoint){0}, NULL,
+					 true) == -EINVAL,
 			 "unspecified peer refused");
 		teardown();
 	}

@@ -110,7 +110,8 @@ int main(void)
 				break;
 			case GW_PING_REQ:
 				T_EQ_INT(m.u.probe.addr.port, 7947);
-				T_ASSERT(addr_eq(&m.u.probe.addr.addr, &e.addr), "ping-req address");
+				T_ASSERT(addr_eq(&m.u.probe.addr.addr, &e.addr),
+					 "ping-req address");
 				break;
 			case GW_ALIVE:
 				T_EQ_INT(m.u.member.epoch, 5);
@@ -132,7 +133,8 @@ int main(void)
 					T_EQ_INT(out.n_names, 2);
 					T_EQ_STR(out.names[1], "Api-1");
 					T_EQ_INT(out.n_addrs, 2);
-					T_ASSERT(addr_eq(&out.addrs[1], &te.addrs[1]), "v6 address");
+					T_ASSERT(addr_eq(&out.addrs[1], &te.addrs[1]),
+						 "v6 address");
 				} else {
 					T_ASSERT(m.u.delta.rec.deleted, "tombstone");
 					T_EQ_STR(out.owner, "gone");
@@ -324,7 +326,7 @@ int main(void)
 		T_ASSERT(gw_record_size(&te, strlen(owner)) <= GW_RECORD_MAX, "size %zu",
 			 gw_record_size(&te, strlen(owner)));
 		T_ASSERT(GW_HDR_LEN + GW_MSG_HDR_LEN + GOSSIP_ID_LEN + 8 + GW_RECORD_MAX <=
-				 GOSSIP_DGRAM_MAX,
+			     GOSSIP_DGRAM_MAX,
 			 "a maximal DELTA fits a datagram");
 	}
 	return t_summary();

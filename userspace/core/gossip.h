@@ -30,9 +30,9 @@
 #include "lib/err.h"
 #include "lib/rand.h"
 
-#define GOSSIP_ID_LEN 32	  /* node ID: the Ed25519 public key */
-#define GOSSIP_DGRAM_MAX 1200	  /* plaintext bytes per datagram, all headers included */
-#define GOSSIP_MEMBERS_MAX 1024	  /* members known, self excluded; more are ignored and counted */
+#define GOSSIP_ID_LEN 32	/* node ID: the Ed25519 public key */
+#define GOSSIP_DGRAM_MAX 1200	/* plaintext bytes per datagram, all headers included */
+#define GOSSIP_MEMBERS_MAX 1024 /* members known, self excluded; more are ignored and counted */
 #define GOSSIP_ORIGIN_RECORDS_MAX 4096 /* entries one remote origin may hold in the table */
 #define GOSSIP_LOCAL_RECORDS_MAX 4096  /* entries of origin 0 that are published */
 #define GOSSIP_BOOTSTRAP_MAX 64	       /* peers given with gossip_add_peer(bootstrap) */
@@ -41,10 +41,10 @@
 /* Timers and knobs. A zero field takes its default (docs/protocol.md,
  * "Timers", says why each default is what it is). */
 struct gossip_timing {
-	uint32_t probe_interval_ms;	/* 500: one probe per interval, round-robin */
-	uint32_t probe_timeout_ms;	/* 200: direct ack wait before ping-req */
-	uint32_t indirect_checks;	/* 3: members asked to ping-req */
-	uint32_t suspicion_mult;	/* 2: min suspicion = mult * max(1, log10 n) * probe_interval */
+	uint32_t probe_interval_ms; /* 500: one probe per interval, round-robin */
+	uint32_t probe_timeout_ms;  /* 200: direct ack wait before ping-req */
+	uint32_t indirect_checks;   /* 3: members asked to ping-req */
+	uint32_t suspicion_mult;    /* 2: min suspicion = mult * max(1, log10 n) * probe_interval */
 	uint32_t suspicion_max_mult;	/* 4: max suspicion = this * min */
 	uint32_t awareness_max;		/* 8: Lifeguard local health score ceiling */
 	uint32_t gossip_interval_ms;	/* 100: piggyback/push round */
@@ -80,19 +80,19 @@ enum gossip_member_state {
 /* One datagram to send: plaintext, to be sealed by the edge. */
 struct gossip_out {
 	struct glued_endpoint to;
-	bool to_id_known;		 /* false for a bootstrap peer not yet heard from */
-	uint8_t to_id[GOSSIP_ID_LEN];	 /* valid if to_id_known */
-	size_t len;			 /* 1..GOSSIP_DGRAM_MAX */
+	bool to_id_known;	      /* false for a bootstrap peer not yet heard from */
+	uint8_t to_id[GOSSIP_ID_LEN]; /* valid if to_id_known */
+	size_t len;		      /* 1..GOSSIP_DGRAM_MAX */
 	uint8_t buf[GOSSIP_DGRAM_MAX];
 };
 
 enum gossip_event_type {
-	GOSSIP_EV_JOINED = 1,	 /* a member became alive (first time or again) */
-	GOSSIP_EV_SUSPECT,	 /* this node suspects or learned a suspicion */
-	GOSSIP_EV_DEAD,		 /* declared dead: its records left the table */
-	GOSSIP_EV_LEFT,		 /* left gracefully: its records left the table */
+	GOSSIP_EV_JOINED = 1,	  /* a member became alive (first time or again) */
+	GOSSIP_EV_SUSPECT,	  /* this node suspects or learned a suspicion */
+	GOSSIP_EV_DEAD,		  /* declared dead: its records left the table */
+	GOSSIP_EV_LEFT,		  /* left gracefully: its records left the table */
 	GOSSIP_EV_BOOTSTRAP_AUTH, /* first authenticated datagram from a bootstrap peer */
-	GOSSIP_EV_REFUTED,	 /* this node refuted a suspicion about itself */
+	GOSSIP_EV_REFUTED,	  /* this node refuted a suspicion about itself */
 };
 
 struct gossip_event {
@@ -109,28 +109,28 @@ struct gossip_member_info {
 	enum gossip_member_state state;
 	uint64_t epoch;
 	uint32_t incarnation;
-	uint32_t origin;	 /* origin index of its entries in the table */
-	uint64_t head;		 /* highest contiguous record version held (within epoch) */
-	size_t records;		 /* entries of that origin in the table */
+	uint32_t origin;	  /* origin index of its entries in the table */
+	uint64_t head;		  /* highest contiguous record version held (within epoch) */
+	size_t records;		  /* entries of that origin in the table */
 	uint64_t last_contact_ms; /* last datagram from it; 0 = never directly */
 };
 
 /* Counters; every drop and every decision has one. */
 struct gossip_stats {
 	uint64_t rx_dgrams, rx_bytes, tx_dgrams, tx_bytes;
-	uint64_t rx_malformed;	   /* codec rejected the datagram */
-	uint64_t rx_bad_version;   /* datagram version we do not speak */
-	uint64_t rx_unknown_msgs;  /* message types skipped */
-	uint64_t rx_rate_limited;  /* over rate_per_s for the source */
-	uint64_t rx_self;	   /* datagrams claiming to be from us */
-	uint64_t members_full;	   /* new members ignored: GOSSIP_MEMBERS_MAX */
+	uint64_t rx_malformed;	  /* codec rejected the datagram */
+	uint64_t rx_bad_version;  /* datagram version we do not speak */
+	uint64_t rx_unknown_msgs; /* message types skipped */
+	uint64_t rx_rate_limited; /* over rate_per_s for the source */
+	uint64_t rx_self;	  /* datagrams claiming to be from us */
+	uint64_t members_full;	  /* new members ignored: GOSSIP_MEMBERS_MAX */
 	uint64_t probes, probe_acks, probe_failed, ping_reqs_sent, ping_reqs_served, nacks_sent,
-		nacks_rcvd;
+	    nacks_rcvd;
 	uint64_t suspicions, refutations, deaths, leaves, rejoins;
 	uint64_t deltas_sent, deltas_rcvd, deltas_applied, deltas_stale, deltas_out_of_window;
 	uint64_t delta_queue_dropped; /* updates evicted before their retransmit budget */
 	uint64_t push_pulls, syncs_started, syncs_completed, syncs_timed_out, syncs_served,
-		syncs_refused;
+	    syncs_refused;
 	uint64_t epoch_replaced;   /* origins replaced wholesale after a restart */
 	uint64_t records_limited;  /* puts refused: GOSSIP_*_RECORDS_MAX or table full */
 	uint64_t local_truncated;  /* local entries published with names cut to fit a datagram */

@@ -155,8 +155,7 @@ size_t gw_record_size(const struct table_entry *e, size_t owner_len)
 	return n;
 }
 
-void gw_put_record(struct wire_out *w, uint64_t seq, const char *owner,
-		   const struct table_entry *e)
+void gw_put_record(struct wire_out *w, uint64_t seq, const char *owner, const struct table_entry *e)
 {
 	size_t olen = strlen(owner);
 
@@ -274,8 +273,7 @@ void gw_put_summary(struct wire_out *w, uint8_t flags, uint16_t members,
 	msg_end(w, off);
 }
 
-void gw_put_sync_req(struct wire_out *w, uint32_t id, uint64_t epoch, uint64_t from,
-		     uint64_t have)
+void gw_put_sync_req(struct wire_out *w, uint32_t id, uint64_t epoch, uint64_t from, uint64_t have)
 {
 	size_t off = msg_begin(w, GW_SYNC_REQ);
 

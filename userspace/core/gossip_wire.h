@@ -76,8 +76,8 @@ struct gw_msg {
 			uint8_t id[GOSSIP_ID_LEN];
 			uint64_t epoch;
 			uint32_t incarnation;
-			struct glued_endpoint addr; /* ALIVE only; family 0 = unknown */
-			uint64_t head;		    /* ALIVE only */
+			struct glued_endpoint addr;  /* ALIVE only; family 0 = unknown */
+			uint64_t head;		     /* ALIVE only */
 			uint8_t from[GOSSIP_ID_LEN]; /* SUSPECT, DEAD only */
 		} member;
 		struct {
@@ -147,8 +147,7 @@ void gw_put_delta(struct wire_out *w, const uint8_t *origin, uint64_t epoch, uin
 		  const char *owner, const struct table_entry *e);
 void gw_put_summary(struct wire_out *w, uint8_t flags, uint16_t members,
 		    const uint64_t hash[GW_BUCKETS]);
-void gw_put_sync_req(struct wire_out *w, uint32_t id, uint64_t epoch, uint64_t from,
-		     uint64_t have);
+void gw_put_sync_req(struct wire_out *w, uint32_t id, uint64_t epoch, uint64_t from, uint64_t have);
 /* SYNC_DATA: begin writes the fixed part and returns the offset of the
  * message; records follow with gw_put_record; end patches count, flags and
  * the body length. */

@@ -1,0 +1,553 @@
+/* Gossip membership (docs/protocol.md, "Membership"): the member index,
+ * states and versions, SWIM probes with indirect probes and Lifeguard's
+ * suspicion and local health, refutation, and push-pull summaries. Never
+ * touches record versions except through gossip_records.c's entry points.
+ */
+#include "core/gossip_int.h"
+
+/* --- member index ------------------------------------------------------- */
+
+struct member *gsp_member_find(struct gossip *g, const uint8_t *id)
+{
+	uint64_t h = hash_bytes(id, GOSSIP_ID_LEN);
+
+	for (size_t i = h & (IDX_CAP - 1);; i = (i + 1) & (IDX_CAP - 1)) {
+		struct member *m;
+
+		if (g->idx[i] < 0)
+			return NULL;
+		m = &g->members[g->idx[i]];
+		if (m->id_hash == h && !memcmp(m->id, id, GOSSIP_ID_LEN))
+			return m;
+	}
+}
+
+static void index_rebuild(struct gossip *g)
+{
+	memset(g->idx, 0xff, sizeof(g->idx));
+	for (int s = 0; s < GOSSIP_MEMBERS_MAX; s++) {
+		size_t i;
+
+		if (!g->members[s].used)
+			continue;
+		for (i = g->members[s].id_hash & (IDX_CAP - 1); g->idx[i] >= 0;
+		     i = (i + 1) & (IDX_CAP - 1))
+			;
+		g->idx[i] = (int16_t)s;
+	}
+}
+
+void gsp_count_states(struct gossip *g)
+{
+	g->st.members_alive = g->st.members_suspect = g->st.members_dead = 0;
+	for (int s = 0; s < GOSSIP_MEMBERS_MAX; s++) {
+		struct member *m = &g->members[s];
+
+		if (!m->used)
+			continue;
+		if (m->state == GOSSIP_ALIVE)
+			g->st.members_alive++;
+		else if (m->state == GOSSIP_SUSPECT)
+			g->st.members_suspect++;
+		else
+			g->st.members_dead++;
+	}
+}
+
+void gsp_member_remove(struct gossip *g, struct member *m)
+{
+	int slot = (int)(m - g->members);
+
+	table_del_origin(g->t, origin_of(g, m));
+	if (m->sync >= 0)
+		gsp_sync_free(g, m->sync);
+	for (int i = 0; i < SERVES_MAX; i++)
+		if (g->serves[i].used && g->serves[i].slot == slot)
+			g->serves[i].used = false;
+	if (g->probe.active && g->probe.slot == slot)
+		g->probe.active = false;
+	memset(m, 0, sizeof(*m));
+	m->sync = -1;
+	g->n_members--;
+	index_rebuild(g);
+	gsp_count_states(g);
+}
+
+struct member *gsp_member_add(struct gossip *g, const uint8_t *id, uint64_t epoch, uint32_t inc,
+			      const struct glued_endpoint *addr, uint64_t now)
+{
+	struct member *m = NULL, *oldest = NULL;
+	size_t i;
+
+	for (int s = 0; s < GOSSIP_MEMBERS_MAX; s++) {
+		struct member *c = &g->members[s];
+
+		if (!c->used) {
+			m = c;
+			break;
+		}
+		if (!live(c) && (!oldest || c->state_ms < oldest->state_ms))
+			oldest = c;
+	}
+	if (!m && oldest) { /* full: forget the longest-dead member */
+		gsp_member_remove(g, oldest);
+		m = oldest;
+	}
+	if (!m) {
+		g->st.members_full++;
+		return NULL;
+	}
+	memset(m, 0, sizeof(*m));
+	m->used = true;
+	m->sync = -1;
+	memcpy(m->id, id, GOSSIP_ID_LEN);
+	m->id_hash = hash_bytes(id, GOSSIP_ID_LEN);
+	if (addr)
+		m->addr = *addr;
+	m->epoch = epoch;
+	m->inc = inc;
+	m->state = GOSSIP_ALIVE;
+	m->state_ms = now;
+	for (i = m->id_hash & (IDX_CAP - 1); g->idx[i] >= 0; i = (i + 1) & (IDX_CAP - 1))
+		;
+	g->idx[i] = (int16_t)(m - g->members);
+	g->n_members++;
+	g->st.members_alive++;
+	event(g, GOSSIP_EV_JOINED, id, &m->addr, epoch, inc);
+	return m;
+}
+
+/* --- membership --------------------------------------------------------- */
+
+static uint64_t suspicion_timeout(const struct gossip *g, uint32_t confirmations)
+{
+	uint32_t n = cluster_size(g), k = g->tm.indirect_checks;
+	double l = lg2(n) / 3.321928, mn, mx, t;
+
+	/* Floor of 2 (not memberlist's 1): small clusters have no independent
+	 * confirmations, and 2 s of refutation chances keep a node behind a 10%
+	 * lossy link alive (docs/protocol.md, "Timers"). */
+	if (l < 2)
+		l = 2;
+	mn = g->tm.suspicion_mult * l * g->tm.probe_interval_ms;
+	mx = g->tm.suspicion_max_mult * mn;
+	if (n < 3 || k > n - 2)
+		k = n >= 2 ? n - 2 : 0;
+	if (k == 0)
+		return (uint64_t)mn;
+	t = mx - (mx - mn) * lg2(confirmations + 1) / lg2(k + 1);
+	return (uint64_t)(t < mn ? mn : t);
+}
+
+void gsp_set_dead(struct gossip *g, struct member *m, uint8_t state, uint64_t now)
+{
+	bool was_live = live(m);
+
+	m->state = state;
+	m->state_ms = now;
+	gsp_count_states(g);
+	if (!was_live)
+		return;
+	gsp_withdraw(g, m);
+	if (state == GOSSIP_DEAD)
+		g->st.deaths++;
+	else
+		g->st.leaves++;
+	event(g, state == GOSSIP_DEAD ? GOSSIP_EV_DEAD : GOSSIP_EV_LEFT, m->id, &m->addr, m->epoch,
+	      m->inc);
+}
+
+void gsp_refute(struct gossip *g, uint64_t epoch, uint32_t inc)
+{
+	if (g->left || epoch != g->cfg.epoch || inc < g->inc)
+		return;
+	g->inc = inc + 1;
+	g->st.refutations++;
+	if (g->awareness < g->tm.awareness_max)
+		g->awareness++;
+	gsp_bcast_member(g, GW_ALIVE, g->cfg.self_id, g->cfg.epoch, g->inc, &g->cfg.self_addr,
+			 g->seq, NULL);
+	g->push_due = true;
+	event(g, GOSSIP_EV_REFUTED, g->cfg.self_id, &g->cfg.self_addr, g->cfg.epoch, g->inc);
+}
+
+void gsp_suspect(struct gossip *g, struct member *m, uint64_t epoch, uint32_t inc,
+		 const uint8_t *from, uint64_t now)
+{
+	uint64_t fh = hash_bytes(from, GOSSIP_ID_LEN);
+
+	if (m->state == GOSSIP_SUSPECT && vcmp(epoch, inc, m->epoch, m->inc) == 0) {
+		/* an independent confirmation shortens the timeout (Lifeguard) */
+		for (uint32_t i = 0; i < m->n_confirm; i++)
+			if (m->confirm[i] == fh)
+				return;
+		if (m->n_confirm == CONFIRM_MAX)
+			return;
+		m->confirm[m->n_confirm++] = fh;
+		m->susp_deadline = m->susp_start + suspicion_timeout(g, m->n_confirm - 1);
+		gsp_bcast_member(g, GW_SUSPECT, m->id, epoch, inc, NULL, 0, from);
+		return;
+	}
+	if (m->state == GOSSIP_SUSPECT && vcmp(epoch, inc, m->epoch, m->inc) < 0)
+		return;
+	if (epoch > m->epoch)
+		gsp_epoch_advance(g, m, epoch);
+	m->epoch = epoch;
+	m->inc = inc;
+	m->state = GOSSIP_SUSPECT;
+	m->state_ms = now;
+	m->susp_start = now;
+	m->n_confirm = 1;
+	m->confirm[0] = fh;
+	m->susp_deadline = now + suspicion_timeout(g, 0);
+	gsp_count_states(g);
+	g->st.suspicions++;
+	event(g, GOSSIP_EV_SUSPECT, m->id, &m->addr, epoch, inc);
+	gsp_bcast_member(g, GW_SUSPECT, m->id, epoch, inc, NULL, 0, from);
+}
+
+void gsp_on_member(struct gossip *g, const struct gw_msg *msg, const struct member *sender,
+		   const struct glued_endpoint *from, uint64_t now)
+{
+	const uint8_t *id = msg->u.member.id;
+	uint64_t e = msg->u.member.epoch;
+	uint32_t inc = msg->u.member.incarnation;
+	struct member *m;
+	int c;
+
+	if (!memcmp(id, g->cfg.self_id, GOSSIP_ID_LEN)) {
+		if (msg->type != GW_ALIVE)
+			gsp_refute(g, e, inc);
+		return;
+	}
+	m = gsp_member_find(g, id);
+	if (!m) {
+		struct glued_endpoint a = msg->u.member.addr;
+
+		if (msg->type != GW_ALIVE)
+			return;
+		if (sender && !memcmp(id, sender->id, GOSSIP_ID_LEN) && !ep_known(&a))
+			a = *from;
+		m = gsp_member_add(g, id, e, inc, &a, now);
+		if (!m)
+			return;
+		gsp_note_head(m, msg->u.member.head, now);
+		gsp_bcast_member(g, GW_ALIVE, id, e, inc, &m->addr, msg->u.member.head, NULL);
+		return;
+	}
+	c = vcmp(e, inc, m->epoch, m->inc);
+	switch (msg->type) {
+	case GW_ALIVE:
+		if (c > 0) {
+			if (ep_known(&msg->u.member.addr))
+				m->addr = msg->u.member.addr;
+			gsp_set_alive(g, m, e, inc, now);
+			gsp_bcast_member(g, GW_ALIVE, id, e, inc, &m->addr, msg->u.member.head,
+					 NULL);
+		}
+		if (c == 0 && live(m) && msg->u.member.head > m->known_head)
+			gsp_bcast_add(g, false, m->id_hash ^ 1, msg->raw,
+				      msg->raw_len); /* relay news */
+		if (e == m->epoch && live(m))
+			gsp_note_head(m, msg->u.member.head, now);
+		break;
+	case GW_SUSPECT:
+		if (c >= 0 && live(m))
+			gsp_suspect(g, m, e, inc, msg->u.member.from, now);
+		break;
+	case GW_DEAD:
+	case GW_LEFT:
+		if (c < 0 || (!live(m) && c == 0))
+			break;
+		if (e > m->epoch)
+			gsp_epoch_advance(g, m, e);
+		m->epoch = e;
+		m->inc = inc;
+		gsp_set_dead(g, m, msg->type == GW_DEAD ? GOSSIP_DEAD : GOSSIP_LEFT, now);
+		gsp_bcast_member(g, msg->type, id, e, inc, NULL, 0, msg->u.member.from);
+		break;
+	}
+}
+
+/* --- probing ------------------------------------------------------------ */
+
+static int pick_probe_target(struct gossip *g)
+{
+	for (size_t tries = 0; tries < 2; tries++) {
+		while (g->order_pos < g->order_n) {
+			int s = g->order[g->order_pos++];
+			struct member *m = &g->members[s];
+
+			if (live(m) && ep_known(&m->addr))
+				return s;
+		}
+		/* rebuild a shuffled round-robin order (SWIM's bounded detection time) */
+		g->order_n = 0;
+		g->order_pos = 0;
+		for (int s = 0; s < GOSSIP_MEMBERS_MAX; s++)
+			if (live(&g->members[s]))
+				g->order[g->order_n++] = s;
+		for (size_t i = g->order_n; i > 1; i--) {
+			size_t j = rnd_below(g, (uint32_t)i);
+			int tmp = g->order[i - 1];
+
+			g->order[i - 1] = g->order[j];
+			g->order[j] = tmp;
+		}
+	}
+	return -1;
+}
+
+/* Up to k distinct random live members other than `except` into out[]. */
+size_t gsp_pick_random(struct gossip *g, int except, int *out, size_t k)
+{
+	size_t n = 0, seen = 0;
+
+	/* reservoir sampling over live members */
+	for (int s = 0; s < GOSSIP_MEMBERS_MAX; s++) {
+		struct member *m = &g->members[s];
+
+		if (s == except || !live(m) || !ep_known(&m->addr))
+			continue;
+		seen++;
+		if (n < k)
+			out[n++] = s;
+		else {
+			size_t j = rnd_below(g, (uint32_t)seen);
+
+			if (j < k)
+				out[j] = s;
+		}
+	}
+	return n;
+}
+
+static uint64_t scaled(const struct gossip *g, uint32_t ms)
+{
+	return (uint64_t)ms * (g->awareness + 1);
+}
+
+static void probe_finish(struct gossip *g, uint64_t now)
+{
+	struct probe *p = &g->probe;
+	struct member *m = &g->members[p->slot];
+
+	p->active = false;
+	if (p->acked) {
+		if (g->awareness)
+			g->awareness--;
+		return;
+	}
+	g->st.probe_failed++;
+	/* Lifeguard: missing nacks mean our own links are the problem */
+	g->awareness += p->nacks_expected ? p->nacks_expected - p->nacks : 1;
+	if (g->awareness > g->tm.awareness_max)
+		g->awareness = g->tm.awareness_max;
+	if (m->used && m->state == GOSSIP_ALIVE)
+		gsp_suspect(g, m, m->epoch, m->inc, g->cfg.self_id, now);
+}
+
+void gsp_probe_step(struct gossip *g, uint64_t now)
+{
+	struct probe *p = &g->probe;
+
+	if (p->active && !p->acked && !p->ind_sent && now >= p->ind_at) {
+		struct member *t = &g->members[p->slot];
+		int relays[8];
+		size_t k = gsp_pick_random(g, p->slot, relays,
+					   g->tm.indirect_checks < 8 ? g->tm.indirect_checks : 8);
+
+		p->ind_sent = true;
+		p->nacks_expected = (uint32_t)k;
+		for (size_t i = 0; i < k; i++) {
+			struct member *r = &g->members[relays[i]];
+
+			gsp_send_probe(g, &r->addr, r->id, GW_PING_REQ, p->seq, t->id, &t->addr);
+			g->st.ping_reqs_sent++;
+		}
+	}
+	if (p->active && now >= p->end)
+		probe_finish(g, now);
+	if (!p->active && now >= g->next_probe) {
+		int s = pick_probe_target(g);
+
+		g->next_probe = now + scaled(g, g->tm.probe_interval_ms);
+		if (s < 0)
+			return;
+		memset(p, 0, sizeof(*p));
+		p->active = true;
+		p->slot = s;
+		p->seq = ++g->next_probe_seq;
+		p->ind_at = now + scaled(g, g->tm.probe_timeout_ms);
+		p->end = g->next_probe;
+		g->st.probes++;
+		gsp_send_probe(g, &g->members[s].addr, g->members[s].id, GW_PING, p->seq,
+			       g->members[s].id, NULL);
+	}
+}
+
+void gsp_on_probe(struct gossip *g, const struct gw_msg *msg, struct member *sender,
+		  const struct glued_endpoint *from, uint64_t now)
+{
+	const uint8_t *target = msg->u.probe.target;
+	static const uint8_t zero[GOSSIP_ID_LEN];
+
+	switch (msg->type) {
+	case GW_PING:
+		if (memcmp(target, zero, GOSSIP_ID_LEN) &&
+		    memcmp(target, g->cfg.self_id, GOSSIP_ID_LEN))
+			return; /* meant for another node (restarted at this address?) */
+		gsp_send_probe(g, from, sender->id, GW_ACK, msg->u.probe.seq, g->cfg.self_id, NULL);
+		return;
+	case GW_ACK:
+		if (g->probe.active && msg->u.probe.seq == g->probe.seq &&
+		    !memcmp(target, g->members[g->probe.slot].id, GOSSIP_ID_LEN)) {
+			if (!g->probe.acked)
+				g->st.probe_acks++;
+			g->probe.acked = true;
+			return;
+		}
+		for (int i = 0; i < RELAYS_MAX; i++) {
+			struct relay *r = &g->relays[i];
+
+			if (r->used && r->my_seq == msg->u.probe.seq &&
+			    !memcmp(r->target, target, GOSSIP_ID_LEN)) {
+				gsp_send_probe(g, &r->requester_addr, r->requester, GW_ACK,
+					       r->their_seq, r->target, NULL);
+				r->used = false;
+				return;
+			}
+		}
+		return;
+	case GW_NACK:
+		if (g->probe.active && msg->u.probe.seq == g->probe.seq) {
+			g->probe.nacks++;
+			g->st.nacks_rcvd++;
+		}
+		return;
+	case GW_PING_REQ:
+		for (int i = 0; i < RELAYS_MAX; i++) {
+			struct relay *r = &g->relays[i];
+
+			if (r->used)
+				continue;
+			r->used = true;
+			r->nacked = false;
+			r->my_seq = ++g->next_probe_seq;
+			r->their_seq = msg->u.probe.seq;
+			memcpy(r->requester, sender->id, GOSSIP_ID_LEN);
+			r->requester_addr = *from;
+			memcpy(r->target, target, GOSSIP_ID_LEN);
+			r->nack_at = now + g->tm.probe_timeout_ms;
+			r->expire = now + g->tm.probe_interval_ms;
+			g->st.ping_reqs_served++;
+			gsp_send_probe(g, &msg->u.probe.addr, target, GW_PING, r->my_seq, target,
+				       NULL);
+			return;
+		}
+		return;
+	}
+}
+
+void gsp_relays_step(struct gossip *g, uint64_t now)
+{
+	for (int i = 0; i < RELAYS_MAX; i++) {
+		struct relay *r = &g->relays[i];
+
+		if (!r->used)
+			continue;
+		if (!r->nacked && now >= r->nack_at) {
+			r->nacked = true;
+			g->st.nacks_sent++;
+			gsp_send_probe(g, &r->requester_addr, r->requester, GW_NACK, r->their_seq,
+				       r->target, NULL);
+		}
+		if (now >= r->expire)
+			r->used = false;
+	}
+}
+
+/* --- push-pull summary -------------------------------------------------- */
+
+static uint64_t entry_hash(uint64_t id_hash, uint64_t epoch, uint32_t inc, bool down, uint64_t head)
+{
+	return mix64(id_hash ^ mix64(epoch * 0x9e3779b97f4a7c15ull + inc) ^
+		     (down ? 0x5bd1e995ull : mix64(head + 0x632be59bd9b4e019ull)));
+}
+
+static void summary_hashes(const struct gossip *g, uint64_t h[GW_BUCKETS])
+{
+	memset(h, 0, GW_BUCKETS * sizeof(h[0]));
+	h[g->cfg.self_id[0] % GW_BUCKETS] ^=
+	    entry_hash(g->self_hash, g->cfg.epoch, g->inc, false, g->seq);
+	for (int s = 0; s < GOSSIP_MEMBERS_MAX; s++) {
+		const struct member *m = &g->members[s];
+
+		if (m->used)
+			h[m->id[0] % GW_BUCKETS] ^=
+			    entry_hash(m->id_hash, m->epoch, m->inc, !live(m), m->head);
+	}
+}
+
+void gsp_put_summary(struct gossip *g, struct wire_out *w, uint8_t flags)
+{
+	uint64_t h[GW_BUCKETS];
+
+	summary_hashes(g, h);
+	gw_put_summary(w, flags, (uint16_t)g->n_members, h);
+}
+
+/* Append our view of one member; false if it did not fit. */
+static bool put_entry(struct gossip *g, struct wire_out *w, const struct member *m)
+{
+	size_t off = wire_out_len(w);
+
+	if (!m)
+		gw_put_alive(w, g->cfg.self_id, g->cfg.epoch, g->inc, &g->cfg.self_addr, g->seq);
+	else if (live(m))
+		gw_put_alive(w, m->id, m->epoch, m->inc, &m->addr, m->head);
+	else
+		gw_put_member(w, m->state == GOSSIP_DEAD ? GW_DEAD : GW_LEFT, m->id, m->epoch,
+			      m->inc, g->cfg.self_id);
+	if (w->err) {
+		gw_rollback(w, off);
+		return false;
+	}
+	return true;
+}
+
+void gsp_on_summary(struct gossip *g, const struct gw_msg *msg, struct member *sender,
+		    const struct glued_endpoint *from)
+{
+	uint64_t mine[GW_BUCKETS];
+	uint32_t b0 = rnd_below(g, GW_BUCKETS);
+	size_t dgrams = 0;
+	struct dg d;
+
+	summary_hashes(g, mine);
+	if (!gsp_dg_open(g, &d, from, sender->id))
+		return;
+	if (!(msg->u.summary.flags & GW_SUMMARY_REPLY))
+		gsp_put_summary(g, &d.w, GW_SUMMARY_REPLY);
+	for (uint32_t i = 0; i < GW_BUCKETS; i++) {
+		uint32_t b = (b0 + i) % GW_BUCKETS;
+
+		if (mine[b] == msg->u.summary.hash[b])
+			continue;
+		for (int s = -1; s < GOSSIP_MEMBERS_MAX; s++) {
+			const struct member *m = s < 0 ? NULL : &g->members[s];
+			const uint8_t *id = m ? m->id : g->cfg.self_id;
+
+			if ((m && !m->used) || id[0] % GW_BUCKETS != b)
+				continue;
+			if (put_entry(g, &d.w, m))
+				continue;
+			gsp_dg_close(g, &d, 0);
+			if (++dgrams == PP_DGRAMS_MAX || !gsp_dg_open(g, &d, from, sender->id))
+				return;
+			if (!put_entry(g, &d.w, m))
+				break;
+		}
+	}
+	gsp_dg_close(g, &d, 0);
+}

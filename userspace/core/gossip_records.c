@@ -1,0 +1,518 @@
+/* Gossip records (docs/protocol.md, "Records"): per-origin versions (the
+ * contiguous head and the out-of-order window), applying deltas and syncs to
+ * the name table, serving syncs, and this node's own records learned from
+ * the table's entry observer. Never decides membership.
+ */
+#include "core/gossip_int.h"
+
+/* --- records: window ---------------------------------------------------- */
+
+static bool win_has(const struct member *m, uint64_t seq)
+{
+	return m->win.bits >> (seq - m->head - 1) & 1;
+}
+
+static void win_set(struct member *m, uint64_t seq, uint64_t owner)
+{
+	m->win.bits |= 1ull << (seq - m->head - 1);
+	m->win.owner[seq - m->head - 1] = owner;
+}
+
+/* A change to owner newer than seq was already applied out of order. */
+static bool win_newer(const struct member *m, uint64_t owner, uint64_t seq)
+{
+	for (uint64_t b = m->win.bits; b; b &= b - 1) {
+		int i = __builtin_ctzll(b);
+
+		if (m->win.owner[i] == owner && m->head + 1 + (uint64_t)i > seq)
+			return true;
+	}
+	return false;
+}
+
+/* Move head to new_head (if higher), then over every contiguous version. */
+static void win_advance(struct member *m, uint64_t new_head)
+{
+	while (m->head < new_head) {
+		uint64_t k = new_head - m->head;
+
+		if (k >= WIN) {
+			m->win.bits = 0;
+			m->head = new_head;
+			break;
+		}
+		m->win.bits >>= k;
+		memmove(m->win.owner, m->win.owner + k, (WIN - k) * sizeof(uint64_t));
+		m->head = new_head;
+	}
+	while (m->win.bits & 1) {
+		m->win.bits >>= 1;
+		memmove(m->win.owner, m->win.owner + 1, (WIN - 1) * sizeof(uint64_t));
+		m->head++;
+	}
+	if (m->known_head < m->head)
+		m->known_head = m->head;
+}
+
+/* --- records: applying -------------------------------------------------- */
+
+void gsp_withdraw(struct gossip *g, struct member *m)
+{
+	table_del_origin(g->t, origin_of(g, m));
+	m->records = 0;
+	m->need_full = true;
+	if (m->sync >= 0)
+		gsp_sync_free(g, m->sync);
+}
+
+/* The origin restarted: everything it said before goes, wholesale. */
+void gsp_epoch_advance(struct gossip *g, struct member *m, uint64_t epoch)
+{
+	table_del_origin(g->t, origin_of(g, m));
+	m->records = 0;
+	m->epoch = epoch;
+	m->inc = 0;
+	m->head = m->known_head = m->sync_floor = 0;
+	m->win.bits = 0;
+	m->need_full = false;
+	m->gap_since = 0;
+	if (m->sync >= 0)
+		gsp_sync_free(g, m->sync);
+	g->st.epoch_replaced++;
+}
+
+static void apply_record(struct gossip *g, struct member *m, const struct gw_record *r,
+			 uint64_t now)
+{
+	uint32_t origin = origin_of(g, m);
+	struct table_entry *e = &g->scratch;
+	bool exists;
+
+	gw_record_to_entry(r, origin, now, e);
+	exists = table_get(g->t, origin, e->owner) != NULL;
+	if (r->deleted) {
+		if (exists && table_del(g->t, origin, e->owner) == 0 && m->records)
+			m->records--;
+		return;
+	}
+	if (!exists && m->records >= GOSSIP_ORIGIN_RECORDS_MAX) {
+		g->st.records_limited++;
+		return;
+	}
+	if (table_put(g->t, e) != 0) {
+		g->st.records_limited++;
+		return;
+	}
+	if (!exists)
+		m->records++;
+}
+
+void gsp_note_head(struct member *m, uint64_t head, uint64_t now)
+{
+	if (head > m->known_head)
+		m->known_head = head;
+	if ((m->known_head > m->head || m->need_full) && !m->gap_since)
+		m->gap_since = now ? now : 1;
+}
+
+void gsp_set_alive(struct gossip *g, struct member *m, uint64_t epoch, uint32_t inc, uint64_t now)
+{
+	bool was_down = !live(m);
+
+	if (epoch > m->epoch)
+		gsp_epoch_advance(g, m, epoch);
+	m->epoch = epoch;
+	m->inc = inc;
+	if (m->state != GOSSIP_ALIVE) {
+		m->state = GOSSIP_ALIVE;
+		m->state_ms = now;
+		m->n_confirm = 0;
+		gsp_count_states(g);
+	}
+	if (was_down) {
+		event(g, GOSSIP_EV_JOINED, m->id, &m->addr, epoch, inc);
+		gsp_note_head(m, 0, now);
+	}
+}
+
+void gsp_on_delta(struct gossip *g, const struct gw_msg *msg, uint64_t now)
+{
+	struct member *m = gsp_member_find(g, msg->u.delta.origin);
+	const struct gw_record *r = &msg->u.delta.rec;
+	uint64_t s = r->seq, oh;
+
+	g->st.deltas_rcvd++;
+	if (!m || !live(m) || msg->u.delta.epoch < m->epoch) {
+		g->st.deltas_stale++;
+		return;
+	}
+	if (msg->u.delta.epoch > m->epoch)
+		gsp_set_alive(g, m, msg->u.delta.epoch, 0, now); /* proof of a newer life */
+	gsp_note_head(m, s, now);
+	if (s <= m->head || s <= m->sync_floor || (m->sync >= 0 && g->syncs[m->sync].full)) {
+		g->st.deltas_stale++;
+		return;
+	}
+	if (s > m->head + WIN) {
+		g->st.deltas_out_of_window++;
+		return;
+	}
+	if (win_has(m, s)) {
+		g->st.deltas_stale++;
+		return;
+	}
+	oh = hash_bytes(r->owner, r->owner_len);
+	if (!win_newer(m, oh, s))
+		apply_record(g, m, r, now);
+	win_set(m, s, oh);
+	win_advance(m, m->head);
+	if (m->known_head <= m->head && !m->need_full)
+		m->gap_since = 0;
+	g->st.deltas_applied++;
+	gsp_bcast_add(g, true, 0, msg->raw, msg->raw_len);
+}
+
+/* --- syncs -------------------------------------------------------------- */
+
+void gsp_sync_free(struct gossip *g, int s)
+{
+	struct sync *y = &g->syncs[s];
+
+	if (y->slot >= 0 && g->members[y->slot].sync == s)
+		g->members[y->slot].sync = -1;
+	free(y->owners);
+	memset(y, 0, sizeof(*y));
+	y->slot = -1;
+}
+
+void gsp_sync_start(struct gossip *g, struct member *m, uint64_t now)
+{
+	struct sync *y = NULL;
+	struct dg d;
+	int s;
+
+	for (s = 0; s < SYNCS_MAX; s++)
+		if (!g->syncs[s].used) {
+			y = &g->syncs[s];
+			break;
+		}
+	if (!y)
+		return;
+	y->used = true;
+	y->slot = (int)(m - g->members);
+	y->id = (uint32_t)rnd(g);
+	y->from = m->need_full ? 0 : m->head;
+	y->full = y->from == 0;
+	y->start = now;
+	m->sync = s;
+	g->st.syncs_started++;
+	if (!gsp_dg_open(g, &d, &m->addr, m->id))
+		return;
+	gw_put_sync_req(&d.w, y->id, m->epoch, y->from, y->full ? 0 : m->win.bits);
+	gsp_dg_close(g, &d, ++g->stamp);
+}
+
+static bool keep_owner(void *ctx, const char *owner)
+{
+	struct sync *y = ctx;
+	uint64_t h = hash_bytes(owner, strlen(owner));
+
+	for (uint32_t i = 0; i < y->n_owners; i++)
+		if (y->owners[i] == h)
+			return true;
+	return false;
+}
+
+void gsp_on_sync_data(struct gossip *g, const struct gw_msg *msg, struct member *m, uint64_t now)
+{
+	struct sync *y;
+	struct wire w;
+	uint16_t c = msg->u.sync_data.chunk;
+
+	if (m->sync < 0 || !live(m))
+		return;
+	y = &g->syncs[m->sync];
+	if (msg->u.sync_data.id != y->id || msg->u.sync_data.epoch < m->epoch)
+		return;
+	if (msg->u.sync_data.epoch > m->epoch) {
+		gsp_set_alive(g, m, msg->u.sync_data.epoch, 0, now); /* frees the sync */
+		return;
+	}
+	if (c >= CHUNKS_MAX || y->bits[c / 8] & (1 << (c % 8)) ||
+	    (y->have_to && (msg->u.sync_data.to != y->to ||
+			    !!(msg->u.sync_data.flags & GW_SYNC_FULL) != y->full)))
+		return;
+	if (!y->have_to) {
+		/* the origin decides: a request older than its tombstones gets a full one */
+		y->full = msg->u.sync_data.flags & GW_SYNC_FULL;
+		y->have_to = true;
+		y->to = msg->u.sync_data.to;
+		if (m->sync_floor < y->to)
+			m->sync_floor = y->to;
+		gsp_note_head(m, y->to, now);
+	}
+	y->bits[c / 8] |= (uint8_t)(1 << (c % 8));
+	y->n_got++;
+	if (msg->u.sync_data.flags & GW_SYNC_LAST) {
+		y->got_last = true;
+		y->last = c;
+	}
+	w = wire_init(msg->u.sync_data.recs, msg->u.sync_data.recs_len);
+	for (uint8_t i = 0; i < msg->u.sync_data.count; i++) {
+		struct gw_record r;
+		uint64_t oh;
+
+		if (gw_record_decode(&w, &r))
+			return; /* gw_check validated it; cannot happen */
+		oh = hash_bytes(r.owner, r.owner_len);
+		if (y->full) {
+			if (!y->owners) {
+				y->owners = malloc(GOSSIP_ORIGIN_RECORDS_MAX * sizeof(uint64_t));
+				if (!y->owners) {
+					gsp_sync_free(g, m->sync);
+					return;
+				}
+			}
+			if (y->n_owners < GOSSIP_ORIGIN_RECORDS_MAX)
+				y->owners[y->n_owners++] = oh;
+		} else if (r.seq <= m->head) {
+			continue;
+		}
+		if (r.seq > m->head && r.seq <= m->head + WIN && win_newer(m, oh, r.seq))
+			continue;
+		apply_record(g, m, &r, now);
+		if (r.seq > m->head && r.seq <= m->head + WIN)
+			win_set(m, r.seq, oh);
+	}
+	if (!y->got_last || y->n_got != (uint32_t)y->last + 1)
+		return;
+	if (y->full) {
+		size_t gone = table_del_origin_except(g->t, origin_of(g, m), keep_owner, y);
+
+		m->records = m->records > gone ? m->records - (uint32_t)gone : 0;
+		m->need_full = false;
+	}
+	win_advance(m, y->to);
+	if (m->known_head <= m->head)
+		m->gap_since = 0;
+	g->st.syncs_completed++;
+	gsp_sync_free(g, m->sync);
+}
+
+void gsp_on_sync_req(struct gossip *g, const struct gw_msg *msg, struct member *m)
+{
+	struct serve *v = NULL;
+	int slot = (int)(m - g->members);
+
+	for (int i = 0; i < SERVES_MAX; i++)
+		if (g->serves[i].used && g->serves[i].slot == slot)
+			v = &g->serves[i]; /* a retry replaces the one in progress */
+	for (int i = 0; i < SERVES_MAX && !v; i++)
+		if (!g->serves[i].used)
+			v = &g->serves[i];
+	if (!v) {
+		g->st.syncs_refused++;
+		return;
+	}
+	memset(v, 0, sizeof(*v));
+	v->used = true;
+	v->slot = slot;
+	v->id = msg->u.sync_req.id;
+	v->from = msg->u.sync_req.from;
+	v->to = g->seq;
+	v->full = v->from == 0 || v->from < g->tomb_floor || v->from > g->seq ||
+		  msg->u.sync_req.epoch != g->cfg.epoch;
+	v->have = v->full ? 0 : msg->u.sync_req.have;
+	if (v->full)
+		v->from = 0; /* everything from the start */
+	g->st.syncs_served++;
+}
+
+/* Encode one local record; false if it did not fit (nothing written). */
+static bool put_local(struct gossip *g, struct wire_out *w, const struct lrec *l)
+{
+	const struct table_entry *e = l->deleted ? NULL : table_get(g->t, 0, l->owner);
+	size_t off = wire_out_len(w);
+
+	if (!l->deleted && !e)
+		return true; /* the observer will turn it into a tombstone */
+	if (e && gw_record_size(e, strlen(l->owner)) > GW_RECORD_MAX) {
+		memcpy(&g->scratch, e, sizeof(*e));
+		while (g->scratch.n_names > 1 &&
+		       gw_record_size(&g->scratch, strlen(l->owner)) > GW_RECORD_MAX)
+			g->scratch.n_names--;
+		e = &g->scratch;
+	}
+	gw_put_record(w, l->seq, l->owner, e);
+	if (w->err) {
+		gw_rollback(w, off);
+		return false;
+	}
+	return true;
+}
+
+/* One chunk of a served sync into o; false when the serve is finished. */
+bool gsp_serve_chunk(struct gossip *g, struct serve *v, struct gossip_out *o)
+{
+	struct member *m = &g->members[v->slot];
+	struct gw_hdr h = {g->cfg.epoch, g->inc, g->seq};
+	struct wire_out w = wire_out_init(o->buf, GOSSIP_DGRAM_MAX);
+	size_t off;
+	uint8_t count = 0, flags = v->full ? GW_SYNC_FULL : 0;
+
+	if (!live(m) || v->chunk >= CHUNKS_MAX) {
+		v->used = false;
+		return false;
+	}
+	gw_put_hdr(&w, &h);
+	off = gw_sync_data_begin(&w, v->id, g->cfg.epoch, v->from, v->to, v->chunk);
+	for (; v->cursor < g->n_lrecs && count < 255; v->cursor++) {
+		const struct lrec *l = &g->lrecs[v->cursor];
+
+		if (!l->used || (v->full ? l->deleted : l->seq <= v->from))
+			continue;
+		if (!v->full && l->seq - v->from <= 64 && v->have >> (l->seq - v->from - 1) & 1)
+			continue; /* the requester holds this very change already */
+		if (!put_local(g, &w, l))
+			break;
+		count++;
+	}
+	if (v->cursor == g->n_lrecs) {
+		flags |= GW_SYNC_LAST;
+		v->used = false;
+	}
+	gw_sync_data_end(&w, off, flags, count);
+	o->to = m->addr;
+	o->to_id_known = true;
+	memcpy(o->to_id, m->id, GOSSIP_ID_LEN);
+	o->len = wire_out_len(&w);
+	v->chunk++;
+	g->st.tx_dgrams++;
+	g->st.tx_bytes += o->len;
+	return true;
+}
+
+/* --- local records (origin 0) ------------------------------------------- */
+
+static struct lrec *lrec_find(struct gossip *g, const char *owner, uint64_t h)
+{
+	for (size_t i = 0; i < g->n_lrecs; i++)
+		if (g->lrecs[i].used && g->lrecs[i].hash == h && !strcmp(g->lrecs[i].owner, owner))
+			return &g->lrecs[i];
+	return NULL;
+}
+
+static struct lrec *lrec_alloc(struct gossip *g)
+{
+	for (size_t i = 0; i < g->n_lrecs; i++)
+		if (!g->lrecs[i].used)
+			return &g->lrecs[i];
+	if (g->n_lrecs == g->cap_lrecs) {
+		size_t cap = g->cap_lrecs ? g->cap_lrecs * 2 : 64;
+		struct lrec *n = realloc(g->lrecs, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		g->lrecs = n;
+		g->cap_lrecs = cap;
+	}
+	return &g->lrecs[g->n_lrecs++];
+}
+
+static void publish(struct gossip *g, struct lrec *l)
+{
+	uint8_t buf[BCAST_MSG_MAX];
+	struct wire_out w = wire_out_init(buf, sizeof(buf));
+	size_t off = wire_out_len(&w);
+
+	wire_put_u8(&w, GW_DELTA);
+	wire_put_u16(&w, 0);
+	wire_put_bytes(&w, g->cfg.self_id, GOSSIP_ID_LEN);
+	wire_put_u64(&w, g->cfg.epoch);
+	if (!put_local(g, &w, l) || w.err)
+		return;
+	wire_patch_u16(&w, off + 1, (uint16_t)(wire_out_len(&w) - GW_MSG_HDR_LEN));
+	gsp_bcast_add(g, true, 0, buf, wire_out_len(&w));
+}
+
+static void local_delete(struct gossip *g, struct lrec *l)
+{
+	l->deleted = true;
+	l->seq = ++g->seq;
+	g->live_lrecs--;
+	g->tombs++;
+	publish(g, l);
+	if (g->tombs > TOMBS_MAX) { /* forget the oldest tombstone; syncs from before go full */
+		struct lrec *old = NULL;
+
+		for (size_t i = 0; i < g->n_lrecs; i++)
+			if (g->lrecs[i].used && g->lrecs[i].deleted &&
+			    (!old || g->lrecs[i].seq < old->seq))
+				old = &g->lrecs[i];
+		if (g->tomb_floor < old->seq)
+			g->tomb_floor = old->seq;
+		old->used = false;
+		g->tombs--;
+	}
+}
+
+void gsp_on_entry(void *ctx, uint32_t origin, const char *owner)
+{
+	struct gossip *g = ctx;
+	const struct table_entry *e;
+	struct lrec *l;
+	uint64_t h;
+
+	if (origin != 0 || g->left)
+		return;
+	g->push_due = true;
+	g->announce_head = true;
+	if (!owner) { /* every origin-0 entry may be gone */
+		for (size_t i = 0; i < g->n_lrecs; i++) {
+			l = &g->lrecs[i];
+			if (l->used && !l->deleted && !table_get(g->t, 0, l->owner))
+				local_delete(g, l);
+		}
+		return;
+	}
+	h = hash_bytes(owner, strlen(owner));
+	l = lrec_find(g, owner, h);
+	e = table_get(g->t, 0, owner);
+	if (!e) {
+		if (l && !l->deleted)
+			local_delete(g, l);
+		return;
+	}
+	if (!l || l->deleted) {
+		if (g->live_lrecs >= GOSSIP_LOCAL_RECORDS_MAX) {
+			g->st.records_limited++;
+			return;
+		}
+		if (!l) {
+			l = lrec_alloc(g);
+			if (!l) {
+				g->st.records_limited++;
+				return;
+			}
+			memset(l, 0, sizeof(*l));
+			l->used = true;
+			l->hash = h;
+			strcpy(l->owner, owner);
+		} else {
+			g->tombs--;
+		}
+		l->deleted = false;
+		g->live_lrecs++;
+	}
+	if (gw_record_size(e, strlen(owner)) > GW_RECORD_MAX)
+		g->st.local_truncated++;
+	l->seq = ++g->seq;
+	publish(g, l);
+}
+
+int gsp_publish_existing(void *ctx, const struct table_entry *e)
+{
+	if (e->origin == 0)
+		gsp_on_entry(ctx, 0, e->owner);
+	return 0;
+}
