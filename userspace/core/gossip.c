@@ -246,13 +246,10 @@ static void housekeeping(struct gossip *g, uint64_t now)
 				gsp_member_remove(g, m);
 			continue;
 		}
-		if (m->gap_since && m->sync < 0 && now - m->gap_since >= g->tm.gap_ms &&
-		    now >= m->next_sync_ms && ep_known(&m->addr)) {
-			if (m->known_head > m->head || m->need_full)
-				gsp_sync_start(g, m, now);
-			else
-				m->gap_since = 0;
-		}
+		if (gsp_sync_due(g, m, now))
+			gsp_sync_start(g, m, now);
+		else if (m->gap_since && m->known_head <= m->head && !m->need_full)
+			m->gap_since = 0;
 	}
 	for (int s = 0; s < SYNCS_MAX; s++) {
 		struct sync *y = &g->syncs[s];
@@ -511,7 +508,7 @@ void gossip_timing_defaults(struct gossip_timing *t)
 	    .retransmit_mult = 4,
 	    .push_pull_interval_ms = 5000,
 	    .gap_ms = 300,
-	    .sync_timeout_ms = 500,
+	    .sync_timeout_ms = 250,
 	    .rejoin_interval_ms = 5000,
 	    .dead_reap_ms = 3600000,
 	    .rate_per_s = 2000,

@@ -129,6 +129,7 @@ struct gossip {
 	bool left, push_due, announce_head;
 	uint32_t awareness;
 	uint32_t next_probe_seq, stamp;
+	int sync_cursor; /* where gsp_sync_next looks first */
 
 	struct member *members; /* GOSSIP_MEMBERS_MAX */
 	int16_t idx[IDX_CAP];
@@ -316,6 +317,8 @@ void gsp_set_alive(struct gossip *g, struct member *m, uint64_t epoch, uint32_t 
 void gsp_on_delta(struct gossip *g, const struct gw_msg *msg, uint64_t now);
 void gsp_sync_free(struct gossip *g, int s);
 void gsp_sync_start(struct gossip *g, struct member *m, uint64_t now);
+bool gsp_sync_due(const struct gossip *g, const struct member *m, uint64_t now);
+void gsp_sync_next(struct gossip *g, uint64_t now);
 void gsp_on_sync_data(struct gossip *g, const struct gw_msg *msg, struct member *m, uint64_t now);
 void gsp_on_sync_req(struct gossip *g, const struct gw_msg *msg, struct member *m);
 bool gsp_serve_chunk(struct gossip *g, struct serve *v, struct gossip_out *o);

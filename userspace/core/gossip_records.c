@@ -297,6 +297,30 @@ void gsp_on_sync_data(struct gossip *g, const struct gw_msg *msg, struct member 
 		m->gap_since = 0;
 	g->st.syncs_completed++;
 	gsp_sync_free(g, m->sync);
+	gsp_sync_next(g, now);
+}
+
+bool gsp_sync_due(const struct gossip *g, const struct member *m, uint64_t now)
+{
+	return m->gap_since && m->sync < 0 && live(m) && now - m->gap_since >= g->tm.gap_ms &&
+	       now >= m->next_sync_ms && ep_known(&m->addr) &&
+	       (m->known_head > m->head || m->need_full);
+}
+
+/* A slot just freed: start the next due sync now rather than at the next
+ * round, so a node missing many origins (a late joiner, a burst larger than
+ * the dissemination queue) is limited by round trips, not by rounds. */
+void gsp_sync_next(struct gossip *g, uint64_t now)
+{
+	for (int i = 0; i < GOSSIP_MEMBERS_MAX; i++) {
+		struct member *m = &g->members[g->sync_cursor];
+
+		g->sync_cursor = (g->sync_cursor + 1) % GOSSIP_MEMBERS_MAX;
+		if (m->used && gsp_sync_due(g, m, now)) {
+			gsp_sync_start(g, m, now);
+			return;
+		}
+	}
 }
 
 void gsp_on_sync_req(struct gossip *g, const struct gw_msg *msg, struct member *m)
