@@ -2,19 +2,21 @@
 /* The kernel fast path: single-label A/AAAA queries answered from
  * glued_names before they reach a socket. The answer routine is written
  * once, over the packet itself: plan() reads Ethernet/IP/UDP/DNS in place
- * (data/data_end), decides, and counts every decision without writing a
- * byte; write_reply() resizes nothing itself but, once the entry point has
- * given the frame its new length, rewrites the headers and writes the
- * answers after the question, which stays where it is (case echoed for
- * free). The UDP checksum is built from what the program read and wrote,
- * never by a second pass over the bytes. The XDP and TC entry points
- * differ only in the resize helper, how the UDP checksum is finished (TC
- * must respect a partial checksum) and how the reply leaves (XDP_TX /
- * bpf_redirect to the interface it came in on).
+ * (data/data_end) and decides, counting every decision, without writing a
+ * byte; then the answer function of the hook (glued_xdp_answer /
+ * glued_tc_answer, global functions, see there) resizes the frame and
+ * write_reply() rewrites the headers and writes the answers after the
+ * question, which stays where it is (case echoed for free). The UDP
+ * checksum is built from what the program read and wrote, never by a
+ * second pass over the bytes. The XDP and TC paths differ only in the
+ * resize helper, how the UDP checksum is finished (TC must respect a
+ * partial checksum) and how the reply leaves (XDP_TX / bpf_redirect to the
+ * interface it came in on).
  *
  * Cost is the point of this file (docs/fastpath.md has the figures): one
  * hash lookup with an 8-byte key for the name (the value holds the name,
- * compared in full), no copy of the message, one helper call to resize.
+ * compared in full), the local-address lookup skipped by a per-CPU cache,
+ * no copy of the message (XDP), one helper call to resize.
  *
  * The rule this file lives by: answer only what userspace/core/dns_answer.c
  * would answer, with the same bytes (tests/bpf holds the two to it), and
