@@ -90,7 +90,7 @@ clean:
 	rm -rf $(BUILD)
 
 # Per-area rules (BPF, loopback net tests, ...) live in their own files.
--include mk/bpf.mk mk/net.mk mk/fastpath.mk mk/tools.mk mk/install.mk mk/sim.mk
+-include mk/bpf.mk mk/net.mk mk/fastpath.mk mk/tools.mk mk/install.mk mk/sim.mk mk/benchxdp.mk
 
 -include $(shell find $(BUILD) -path $(BUILD)/image-cache -prune -o -name '*.d' -type f -print 2>/dev/null)
 
