@@ -90,7 +90,7 @@ int main(void)
 		gw_put_delta(&w, ida, 5, 100, te.owner, &te);
 		gw_put_delta(&w, ida, 5, 101, "gone", NULL);
 		gw_put_summary(&w, GW_SUMMARY_REPLY, 3, hash);
-		gw_put_sync_req(&w, 77, 5, 12, 0x5);
+		gw_put_sync_req(&w, 77, 5, 12, 0x5, GW_SYNC_FULL);
 		off = gw_sync_data_begin(&w, 77, 5, 12, 20, 3);
 		gw_put_record(&w, 13, te.owner, &te);
 		gw_put_record(&w, 14, "x", NULL);

@@ -201,14 +201,18 @@ void gsp_sync_start(struct gossip *g, struct member *m, uint64_t now)
 	y->used = true;
 	y->slot = (int)(m - g->members);
 	y->id = (uint32_t)rnd(g);
-	y->from = m->need_full ? 0 : m->head;
-	y->full = y->from == 0;
+	/* Full (replace everything) only when we may hold stale records of
+	 * this origin: after its death. A fresh origin is synced from 0
+	 * incrementally: tombstones included, no table-wide cleanup. */
+	y->full = m->need_full;
+	y->from = y->full ? 0 : m->head;
 	y->start = now;
 	m->sync = s;
 	g->st.syncs_started++;
 	if (!gsp_dg_open(g, &d, &m->addr, m->id))
 		return;
-	gw_put_sync_req(&d.w, y->id, m->epoch, y->from, y->full ? 0 : m->win.bits);
+	gw_put_sync_req(&d.w, y->id, m->epoch, y->from, y->full ? 0 : m->win.bits,
+			y->full ? GW_SYNC_FULL : 0);
 	gsp_dg_close(g, &d, ++g->stamp);
 }
 
@@ -344,8 +348,8 @@ void gsp_on_sync_req(struct gossip *g, const struct gw_msg *msg, struct member *
 	v->id = msg->u.sync_req.id;
 	v->from = msg->u.sync_req.from;
 	v->to = g->seq;
-	v->full = v->from == 0 || v->from < g->tomb_floor || v->from > g->seq ||
-		  msg->u.sync_req.epoch != g->cfg.epoch;
+	v->full = msg->u.sync_req.flags & GW_SYNC_FULL || v->from < g->tomb_floor ||
+		  v->from > g->seq || msg->u.sync_req.epoch != g->cfg.epoch;
 	v->have = v->full ? 0 : msg->u.sync_req.have;
 	if (v->full)
 		v->from = 0; /* everything from the start */

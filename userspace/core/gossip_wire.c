@@ -273,7 +273,8 @@ void gw_put_summary(struct wire_out *w, uint8_t flags, uint16_t members,
 	msg_end(w, off);
 }
 
-void gw_put_sync_req(struct wire_out *w, uint32_t id, uint64_t epoch, uint64_t from, uint64_t have)
+void gw_put_sync_req(struct wire_out *w, uint32_t id, uint64_t epoch, uint64_t from, uint64_t have,
+		     uint8_t flags)
 {
 	size_t off = msg_begin(w, GW_SYNC_REQ);
 
@@ -281,6 +282,7 @@ void gw_put_sync_req(struct wire_out *w, uint32_t id, uint64_t epoch, uint64_t f
 	wire_put_u64(w, epoch);
 	wire_put_u64(w, from);
 	wire_put_u64(w, have);
+	wire_put_u8(w, flags);
 	msg_end(w, off);
 }
 
@@ -386,6 +388,9 @@ static int decode_body(uint8_t type, const uint8_t *body, size_t len, struct gw_
 		m->u.sync_req.epoch = wire_u64(&w);
 		m->u.sync_req.from = wire_u64(&w);
 		m->u.sync_req.have = wire_u64(&w);
+		m->u.sync_req.flags = wire_u8(&w);
+		if (!w.err && m->u.sync_req.flags & ~GW_SYNC_FULL)
+			wire_fail(&w, GLUED_EMALF);
 		break;
 	case GW_SYNC_DATA: {
 		struct gw_record r;

@@ -94,6 +94,7 @@ struct gw_msg {
 			uint32_t id;
 			uint64_t epoch, from;
 			uint64_t have; /* bit i: version from + 1 + i already held */
+			uint8_t flags; /* GW_SYNC_FULL: replace everything */
 		} sync_req;
 		struct {
 			uint32_t id;
@@ -147,7 +148,8 @@ void gw_put_delta(struct wire_out *w, const uint8_t *origin, uint64_t epoch, uin
 		  const char *owner, const struct table_entry *e);
 void gw_put_summary(struct wire_out *w, uint8_t flags, uint16_t members,
 		    const uint64_t hash[GW_BUCKETS]);
-void gw_put_sync_req(struct wire_out *w, uint32_t id, uint64_t epoch, uint64_t from, uint64_t have);
+void gw_put_sync_req(struct wire_out *w, uint32_t id, uint64_t epoch, uint64_t from, uint64_t have,
+		     uint8_t flags);
 /* SYNC_DATA: begin writes the fixed part and returns the offset of the
  * message; records follow with gw_put_record; end patches count, flags and
  * the body length. */
