@@ -13,6 +13,9 @@ io_objs = $(patsubst %.c,$(1)/%.o,$(IO_SRC))
 
 .PHONY: all deps deps-check test unit fuzz-replay fuzz e2e bench install clean format sim
 .DEFAULT_GOAL := all
+# Keep intermediate objects (fuzz/asan builds chain pattern rules); make must
+# not delete them, nor print anything after the test summary.
+.SECONDARY:
 
 all: deps-check $(BUILD)/glued
 

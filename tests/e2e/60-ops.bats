@@ -66,12 +66,17 @@ metric() {
 		"$(printf '%s\n' "$ip" "$ip6" | sort | tr '\n' ' ' | sed 's/ $//')" "opsweb addresses"
 	assert_eq "$(jq -r .owner <<<"$rec")" "$id" "owner"
 	assert_eq "$(jq -r .container <<<"$rec")" "${id:0:12}" "container"
-	assert_eq "$(jq -r .node <<<"$rec")" local "node"
+	# The record's node is this node's ID (the gossip identity).
+	rec_node=$(jq -r .node <<<"$rec")
+	ctl status --json
+	assert_eq "$rec_node" "$(jq -r .node_id <<<"$out")" "node"
+	[[ $rec_node =~ ^[0-9a-f]{64}$ ]] || fail "node is not a node ID: $rec_node"
+	ctl names --json
 	assert_eq "$(jq -r '.names[] | select(.name == "opsalias") | .owner' <<<"$out")" "$id" "alias"
 	[ "$(jq -r .age_ms <<<"$rec")" -lt 60000 ] || fail "age"
 	ctl names
 	assert_match "$out" "NAME +ADDRESSES +NODE +OWNER +AGE" "header"
-	assert_match "$out" "opsweb +[^ ]*$ip[^ ]* +local +${id:0:12} " "opsweb row"
+	assert_match "$out" "opsweb +[^ ]*$ip[^ ]* +${rec_node:0:16} +${id:0:12} " "opsweb row"
 	# Gone from the table when the container goes.
 	hdocker h1 rm -f opsweb >/dev/null
 	expect_dns 5 A opsweb NXDOMAIN
