@@ -92,7 +92,15 @@ void table_free(struct table *t)
 
 static uint32_t key_hash(uint32_t origin, uint32_t h)
 {
-	return (h ^ (origin * 0x9e3779b9u)) | 1;
+	/* murmur3's finaliser: FNV's low bits cluster badly under linear probing */
+	uint32_t x = h ^ (origin * 0x9e3779b9u);
+
+	x ^= x >> 16;
+	x *= 0x85ebca6bu;
+	x ^= x >> 13;
+	x *= 0xc2b2ae35u;
+	x ^= x >> 16;
+	return x;
 }
 
 static struct fent *find(const struct table *t, uint32_t origin, const char *owner, uint32_t h)
