@@ -13,9 +13,9 @@ load lib/cluster
 
 # A member that stops answering is declared dead and its names withdrawn
 # within this bound: docs/protocol.md ("Failure detection bound") gives
-# ~3-4 s with confirmations and ~10 s worst case without (tiny clusters);
-# the simulator checks 2 x probe + timeout + suspicion max + 2 s = 11.2 s.
-DEAD_BOUND_S=12
+# ~3-4 s with confirmations and ~6 s worst case without (tiny clusters);
+# the simulator checks 2 x probe + timeout + suspicion max + 2 s = 7.7 s.
+DEAD_BOUND_S=9
 # A new name reaches every host within this (goal: p99 250 ms).
 PROPAGATE_S=3
 

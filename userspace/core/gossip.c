@@ -501,7 +501,7 @@ void gossip_timing_defaults(struct gossip_timing *t)
 	    .probe_timeout_ms = 200,
 	    .indirect_checks = 3,
 	    .suspicion_mult = 2,
-	    .suspicion_max_mult = 4,
+	    .suspicion_max_mult = 3,
 	    .awareness_max = 8,
 	    .gossip_interval_ms = 100,
 	    .gossip_fanout = 3,

@@ -127,8 +127,8 @@ static uint64_t suspicion_timeout(const struct gossip *g, uint32_t confirmations
 	/* Floor of 2 (not memberlist's 1): small clusters have no independent
 	 * confirmations, and 2 s of refutation chances keep a node behind a 10%
 	 * lossy link alive (docs/protocol.md, "Timers"). */
-	if (l < 2)
-		l = 2;
+	if (l < 1.5)
+		l = 1.5;
 	mn = g->tm.suspicion_mult * l * g->tm.probe_interval_ms;
 	mx = g->tm.suspicion_max_mult * mn;
 	if (n < 3 || k > n - 2)
