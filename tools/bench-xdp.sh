@@ -18,15 +18,17 @@
 # failure or Ctrl-C. Traffic never leaves the namespaces.
 #
 # Run as root: `make bench-xdp` or tools/bench-xdp.sh. Knobs (environment):
-#   BENCH_XDP_SECONDS=5          kxdpgun -t per measured run
+#   BENCH_XDP_SECONDS=4          kxdpgun -t per measured run
 #   BENCH_XDP_QPS=3000000        kxdpgun -Q (offered; kxdpgun sends what it can)
-#   BENCH_XDP_ROUNDS=2           rounds, servers interleaved and restarted; best shown
+#   BENCH_XDP_ROUNDS=3           rounds, servers interleaved and restarted; best shown
 #   BENCH_XDP_LAT_QPS=20000      dnsperf -Q for the latency run (0: no latency runs)
 #   BENCH_XDP_LAT_SECONDS=5      dnsperf -l for the latency run (round 1 only)
 #   BENCH_XDP_LAT_RT=1           dnsperf and the server under SCHED_FIFO 10 for the
 #                                latency run only (other work on a shared machine
 #                                otherwise sets the p99); 0: normal scheduling
-#   BENCH_XDP_SERVERS="fastpath glued-user unbound dnsmasq knot knot-xdp reflector"
+#   BENCH_XDP_SERVERS="fastpath reflector glued-user unbound dnsmasq knot knot-xdp"
+#                                (fastpath and reflector back to back: the machine's
+#                                load drifts less between them; per-round ratio shown)
 #   BENCH_XDP_NAMES=1000
 #   BENCH_XDP_PIN=1              kxdpgun/dnsperf on CPU 0, userspace servers on CPU 1
 #   BENCH_XDP_SPLIT=0            1: threaded NAPI on the server veth, its kthread on
@@ -39,13 +41,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-SECS=${BENCH_XDP_SECONDS:-5}
+SECS=${BENCH_XDP_SECONDS:-4}
 GUN_QPS=${BENCH_XDP_QPS:-3000000}
-ROUNDS=${BENCH_XDP_ROUNDS:-2}
+ROUNDS=${BENCH_XDP_ROUNDS:-3}
 LAT_QPS=${BENCH_XDP_LAT_QPS:-20000}
 LAT_SECS=${BENCH_XDP_LAT_SECONDS:-5}
 LAT_RT=${BENCH_XDP_LAT_RT:-1}
-SERVERS=${BENCH_XDP_SERVERS:-fastpath glued-user unbound dnsmasq knot knot-xdp reflector}
+SERVERS=${BENCH_XDP_SERVERS:-fastpath reflector glued-user unbound dnsmasq knot knot-xdp}
 NAMES=${BENCH_XDP_NAMES:-1000}
 PIN=${BENCH_XDP_PIN:-1}
 SPLIT=${BENCH_XDP_SPLIT:-0}
@@ -200,9 +202,6 @@ in_s ip link set "$VETH_S" up
 # full checksums; make dig and dnsperf send them (kxdpgun always does).
 in_c ethtool -K "$VETH_C" tx off >/dev/null
 SRV_MAC=$(in_s cat "/sys/class/net/$VETH_S/address")
-if [ "$SPLIT" = 1 ]; then
-	in_s sh -c "echo 1 >/sys/class/net/$VETH_S/threaded"
-fi
 
 client_pass() {	# put the XDP_PASS program (back) on the client veth
 	in_c ip link set dev "$VETH_C" xdpdrv off 2>/dev/null || true
@@ -214,11 +213,13 @@ server_xdp() {	# the name of the XDP program on the server veth, or nothing
 }
 client_pass
 
-# With BENCH_XDP_SPLIT=1 the server veth's NAPI kthreads (they exist while an
-# XDP program is attached) go to CPU 1.
-pin_napi() {
-	[ "$SPLIT" = 1 ] || return 0
+# With BENCH_XDP_SPLIT=1 the server veth's NAPI (it exists only while an XDP
+# program is attached, so this is redone for every server) runs in kthreads
+# pinned to CPU 1 instead of the softirq of the CPU that sent the frame.
+split_napi() {
+	[ "$SPLIT" = 1 ] && [ -n "$(server_xdp)" ] || return 0
 	local p
+	in_s sh -c "echo 1 >/sys/class/net/$VETH_S/threaded" || say "cannot make $VETH_S's NAPI threaded"
 	for p in $(pgrep "^napi/$VETH_S-" || true); do taskset -p -c 1 "$p" >/dev/null || true; done
 }
 
@@ -389,9 +390,9 @@ verify() {	# <pid or ""> <name> <regex>: answered within 5 s
 ans_re() { printf 'IN[[:space:]]+A[[:space:]]+%s' "${1//./\\.}"; }
 
 cpus_stat() {
+	# "busy idle steal" per CPU, in ticks; steal: time the hypervisor gave away.
 	awk '$1 == "cpu0" || $1 == "cpu1" {
-		t = 0; for (i = 2; i <= NF; i++) t += $i
-		printf "%d %d ", t - $5 - $6, $5 + $6 }' /proc/stat
+		printf "%d %d %d ", $2 + $3 + $4 + $7 + $8, $5 + $6, $9 }' /proc/stat
 }
 # The kernel fast path's own count of answers (glued_stats, summed over CPUs).
 kernel_answered() {
@@ -415,10 +416,9 @@ gun() {	# <key> <round> <pid or "">: one kxdpgun run, one row "<key>#<round>"
 	local key=$1 r=$2 pid=$3 f=$OUT/$1.r$2.kxdpgun.txt s0 s1 k0 k1 rc=0
 	s0=$(cpus_stat)
 	[ "$key" = fastpath ] && k0=$(kernel_answered)
+	split_napi
 	bg_start "$f" ip netns exec "$NS_C" "${cpu_client[@]}" kxdpgun -t "$SECS" -Q "$GUN_QPS" \
 		-F 0 -I "$VETH_C" -R "$SRV_MAC" -i "$TMP/q" "$SRV_IP"
-	sleep 0.5
-	pin_napi
 	wait "$BGPID" || rc=$?
 	forget_pid "$BGPID"
 	s1=$(cpus_stat)
@@ -439,9 +439,10 @@ gun() {	# <key> <round> <pid or "">: one kxdpgun run, one row "<key>#<round>"
 		END {
 			n0 = split(s0, a, " "); split(s1, b, " ")
 			for (i = 1; i <= n0; i++) d[i] = b[i] - a[i]
-			busy0 = (d[1] + d[2] > 0) ? 100 * d[1] / (d[1] + d[2]) : 0
-			busy1 = (d[3] + d[4] > 0) ? 100 * d[3] / (d[3] + d[4]) : 0
-			printf "%s\tok\t%d\t%d\t%d\t%d\t%s\t%.0f\t%.0f\t%s\t%s\n", key, rps, qps, sent,
+			t0 = d[1] + d[2] + d[3]; t1 = d[4] + d[5] + d[6]
+			busy0 = sprintf("%.0f+%.0f", t0 ? 100 * d[1] / t0 : 0, t0 ? 100 * d[3] / t0 : 0)
+			busy1 = sprintf("%.0f+%.0f", t1 ? 100 * d[4] / t1 : 0, t1 ? 100 * d[6] / t1 : 0)
+			printf "%s\tok\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", key, rps, qps, sent,
 				rep, rc, busy0, busy1, load, kern
 		}' "$f" >>"$RESULTS"
 	say "$key round $r: $(tail -1 "$RESULTS" | cut -f3) replies/s" \
@@ -598,6 +599,18 @@ ratio() {	# <a> <b>
 		'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'
 }
 
+round_ratios() {	# <a> <b>: a/b of each round where both ran
+	awk -F'\t' -v a="$1" -v b="$2" -v n="$ROUNDS" '
+		$2 == "ok" { v[$1] = $3 }
+		END {
+			for (r = 1; r <= n; r++) {
+				x = v[a "#" r]; y = v[b "#" r]
+				out = out (r > 1 ? " " : "") ((x != "" && y > 0) ? sprintf("%.2f", x / y) : "n/a")
+			}
+			print out
+		}' "$RESULTS"
+}
+
 report() {
 	local s st best="" bestsock="" v bv
 	echo "=== glued XDP benchmark ($STAMP) ==="
@@ -609,9 +622,10 @@ report() {
 	echo "--- (2) kxdpgun -t $SECS -Q $GUN_QPS, best of $ROUNDS rounds (servers interleaved," \
 		"restarted each round) ---"
 	echo "replies/s: answers kxdpgun received per second; sent/s: queries it managed to send;"
-	echo "cpu0/1: how busy each core was during the run, anything included; kernel: the fast"
+	echo "cpu0/cpu1: busy+steal % of each core during the run (anything included; steal: taken by"
+	echo "the hypervisor; this VM's per-CPU accounting is coarse, read it as a hint); kernel: the fast"
 	echo "path's own count of answers during the run (glued_stats, all CPUs); reply%: replies/sent."
-	printf '  %-11s %10s %10s %6s %7s  %-22s %-10s %s\n' server replies/s sent/s "reply%" cpu0/1 \
+	printf '  %-11s %10s %10s %6s %15s  %-22s %-10s %s\n' server replies/s sent/s "reply%" cpu0/cpu1 \
 		"replies/s every round" kernel "rcodes (best round)"
 	for s in $SERVERS; do
 		st=$(col "$s" 2)
@@ -620,7 +634,7 @@ report() {
 		elif [ "$st" != ok ]; then
 			printf '  %-11s %s\n' "$s" "$st"
 		else
-			printf '  %-11s %10s %10s %5s%% %3s/%3s  %-22s %-10s %s\n' "$s" "$(col "$s" 3)" \
+			printf '  %-11s %10s %10s %5s%% %7s/%-7s  %-22s %-10s %s\n' "$s" "$(col "$s" 3)" \
 				"$(col "$s" 4)" "$(awk -v a="$(col "$s" 6)" -v b="$(col "$s" 5)" \
 				'BEGIN { printf "%.0f", (b > 0) ? 100 * a / b : 0 }')" "$(col "$s" 8)" \
 				"$(col "$s" 9)" "$(col "$s" 12)" "$(col "$s" 11)" "$(col "$s" 7)"
@@ -634,7 +648,8 @@ report() {
 		[ "$s" != knot-xdp ] && { [ -z "$bestsock" ] || [ "$v" -gt "$(col "$bestsock" 3)" ]; } &&
 			bestsock=$s
 	done
-	echo "  fast path / reflector: $(ratio fastpath reflector)  (goal >= 0.80x)"
+	echo "  fast path / reflector: $(ratio fastpath reflector)  (goal >= 0.80x);" \
+		"in each round: $(round_ratios fastpath reflector)"
 	[ -n "$best" ] &&
 		echo "  fast path / best userspace server ($best): $(ratio fastpath "$best")  (goal >= 3.00x)"
 	[ -n "$bestsock" ] && [ "$bestsock" != "$best" ] &&
