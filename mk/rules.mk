@@ -102,3 +102,7 @@ clean:
 run: all
 	exec $(BUILD)/glued
 .PHONY: run
+
+# The git revision is compiled into these: rebuild them when HEAD moves.
+GIT_HEAD_DEPS := $(wildcard .git/HEAD $(addprefix .git/,$(shell git symbolic-ref -q HEAD 2>/dev/null)))
+$(OBJ)/userspace/main.o $(OBJ)/userspace/io/ctl.o $(OBJ)/userspace/io/metrics.o $(OBJ)/tools/gluedctl.o: $(GIT_HEAD_DEPS)

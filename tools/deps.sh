@@ -10,7 +10,7 @@ BUILD_PKGS="make pkg-config clang llvm libclang-rt-14-dev libbpf-dev bpftool lin
 # Tests and benchmarks: bats, DNS clients and servers, Docker, busybox image.
 TEST_PKGS="bats dnsutils knot-dnsutils dnsperf dnsmasq-base unbound docker.io containerd
   busybox-static iproute2 jq procps psmisc util-linux iputils-ping ca-certificates tcpdump
-  curl debootstrap ethtool python3 systemd"
+  curl debootstrap ethtool python3 systemd knot"
 
 check() {
 	local p
@@ -39,7 +39,7 @@ install() {
 	# tests start their own engines, so leave no package-started daemons in
 	# the way (only where systemd exists; nothing else is touched).
 	if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-		systemctl disable --now unbound dnsmasq 2>/dev/null || true
+		systemctl disable --now unbound dnsmasq knot 2>/dev/null || true
 	fi
 	check || { echo "deps: still missing something after install" >&2; exit 1; }
 	echo "deps: ok" >&2
