@@ -41,6 +41,11 @@ $(ASAN)/%.o: %.c
 $(ASAN)/tests/unit/%: $(ASAN)/tests/unit/%.o $(call lib_objs,$(ASAN))
 	$(CC) $(SAN) $^ $(LDLIBS) -o $@
 
+# io/identity is a file-system edge with no sockets: its unit test links it.
+$(ASAN)/tests/unit/test_identity: $(ASAN)/tests/unit/test_identity.o \
+		$(ASAN)/userspace/io/identity.o $(call lib_objs,$(ASAN))
+	$(CC) $(SAN) $^ $(LDLIBS) -o $@
+
 UNIT_BINS := $(patsubst tests/unit/%.c,$(ASAN)/tests/unit/%,$(UNIT_SRC))
 unit-build: $(UNIT_BINS)
 
