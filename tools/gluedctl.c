@@ -395,7 +395,9 @@ static int cmd_peers(void)
 	{
 		json_t *lc = json_object_get(v, "last_contact_ms");
 		snprintf(inc, sizeof(inc), "%lld", num(v, "incarnation"));
-		if (json_is_integer(lc)) {
+		if (json_is_true(json_object_get(v, "self"))) {
+			snprintf(last, sizeof(last), "-");
+		} else if (json_is_integer(lc)) {
 			fmt_age(last, sizeof(last), json_integer_value(lc));
 			strncat(last, " ago", sizeof(last) - strlen(last) - 1);
 		} else {

@@ -130,6 +130,8 @@ metric() {
 	assert_eq "$(jq -r '.peers | type' <<<"$out")" array "peers is a list"
 	if [ "$(jq -r .cluster <<<"$out")" = true ]; then
 		[ "$(jq '.peers | length' <<<"$out")" -ge 1 ] || fail "a cluster lists at least itself"
+		assert_match "$(jq -r '.peers[] | select(.self) | .address' <<<"$out")" ':[1-9][0-9]*$' \
+			"self shows its gossip address, not :0"
 	else
 		assert_eq "$(jq '.peers | length' <<<"$out")" 0 "no cluster, no peers"
 		ctl peers

@@ -294,7 +294,7 @@ static bool env_new(struct env *e, const struct glued_endpoint *ups, size_t n)
 		return false;
 	if (endpoint_parse(&self, "0.0.0.0:53", 53) != 0)
 		abort();
-	forwarder_set_upstreams(e->f, ups, n, &self, 1);
+	forwarder_set_upstreams(e->f, ups, n, &self, 1, "test");
 	e->sink.l = e->l;
 	e->sink.f = e->f;
 	e->sink.t0 = clock_now_ms();

@@ -53,6 +53,7 @@ static size_t members(void *ctx, struct ctl_member *out, size_t max)
 	gossip_self(g, &epoch, &seq, &inc);
 	out[0].incarnation = inc;
 	out[0].self = true;
+	out[0].addr = *gossip_edge_bind(a->edge);
 	mi = calloc(max, sizeof(*mi));
 	if (!mi)
 		return 1;

@@ -480,8 +480,8 @@ static size_t local_addrs(struct glued_addr *out, size_t cap)
 	return n;
 }
 
-void forwarder_set_upstreams(struct forwarder *f, const struct glued_endpoint *ups, size_t n,
-			     const struct glued_endpoint *self, size_t n_self)
+size_t forwarder_set_upstreams(struct forwarder *f, const struct glued_endpoint *ups, size_t n,
+			       const struct glued_endpoint *self, size_t n_self, const char *from)
 {
 	struct glued_endpoint keep[FWD_UPSTREAMS_MAX];
 	struct glued_addr local[64];
@@ -501,8 +501,10 @@ void forwarder_set_upstreams(struct forwarder *f, const struct glued_endpoint *u
 			continue;
 		}
 		keep[k++] = ups[i];
+		log_info("forwarder: upstream %s (from %s)", ep, from);
 	}
 	fwd_set_upstreams(f->core, keep, k);
+	return k;
 }
 
 void forwarder_query(struct forwarder *f, const struct dns_client *c, const struct dns_query *q,

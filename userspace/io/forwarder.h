@@ -37,11 +37,12 @@ struct forwarder *forwarder_new(struct loop *l, const struct forwarder_cfg *cfg,
 				void *reply_ctx) GLUED_MUST_CHECK_PTR;
 void forwarder_free(struct forwarder *f);
 
-/* Replace the upstream list (config or a re-read resolv.conf). Upstreams
- * equal to one of `self` (glued's own listening endpoints) are skipped and
- * logged. */
-void forwarder_set_upstreams(struct forwarder *f, const struct glued_endpoint *ups, size_t n,
-			     const struct glued_endpoint *self, size_t n_self);
+/* Replace the upstream list (config or a re-read resolv.conf; `from` names
+ * it in the log). Upstreams equal to one of `self` (glued's own listening
+ * endpoints) are skipped and logged; each kept one is logged. Returns how
+ * many were kept. */
+size_t forwarder_set_upstreams(struct forwarder *f, const struct glued_endpoint *ups, size_t n,
+			       const struct glued_endpoint *self, size_t n_self, const char *from);
 
 void forwarder_query(struct forwarder *f, const struct dns_client *c, const struct dns_query *q,
 		     const uint8_t *msg, size_t len);

@@ -931,3 +931,8 @@ const char *gossip_edge_node_id(const struct gossip_edge *e)
 {
 	return e->ident.node_id;
 }
+
+const struct glued_endpoint *gossip_edge_bind(const struct gossip_edge *e)
+{
+	return &e->bind;
+}

@@ -69,4 +69,7 @@ const struct gossip *gossip_edge_core(const struct gossip_edge *e);
 /* This node's ID in hex (64 chars + NUL). */
 const char *gossip_edge_node_id(const struct gossip_edge *e);
 
+/* The address the gossip socket is bound to (GLUED_GOSSIP_BIND). */
+const struct glued_endpoint *gossip_edge_bind(const struct gossip_edge *e);
+
 #endif

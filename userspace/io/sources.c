@@ -174,14 +174,10 @@ static void apply_upstreams(struct sources *s, const struct glued_endpoint *ups,
 	s->n_upstreams = n;
 	s->upstreams_known = true;
 	snprintf(s->upstreams_from, sizeof(s->upstreams_from), "%s", from);
-	forwarder_set_upstreams(s->fwd, ups, n, self, n_self);
-	if (n == 0) {
-		log_warnx("forwarder: no upstreams in %s: forwarded queries get SERVFAIL", from);
+	if (forwarder_set_upstreams(s->fwd, ups, n, self, n_self, from) == 0) {
+		log_warnx("forwarder: no usable upstream in %s: forwarded queries get SERVFAIL",
+			  from);
 		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char ep[ENDPOINT_STRLEN];
-		log_info("forwarder: upstream %s (from %s)", endpoint_str(&ups[i], ep, sizeof(ep)), from);
 	}
 	forwarder_probe_loops(s->fwd);
 }
