@@ -248,6 +248,36 @@ bridge_name() {
 	assert_eq "$(($(kstat answered) - before))" 1 "kernel answers again"
 }
 
+@test "generic XDP: an interface without native XDP (macvlan) gets a generic-mode link that answers" {
+	hx h1 ip link add mv0 link eth0 type macvlan mode bridge || fail "macvlan"
+	hx h1 ip addr add 10.231.0.12/24 dev mv0
+	hx h1 ip link set mv0 up
+	# Linux answers ARP for any local address on any interface: make eth0
+	# stop answering for mv0's, so the client's frames reach mv0.
+	hx h1 sysctl -qw net.ipv4.conf.all.arp_ignore=1
+	cx ip neigh flush all
+	marker=$(glued_log h1 | wc -l)
+	glued_restart h1 GLUED_XDP=on GLUED_XDP_IFACES=mv0 GLUED_HOSTS_FILE="$(host_var h1 dir)/hosts"
+	wait_until 5 bash -c "tail -n +$marker '$(host_var h1 dir)/glued.log' |
+		grep -Eq 'fastpath: attached xdp on mv0 \(ifindex [0-9]+, generic\)'" ||
+		fail "no generic-mode attach line for mv0"
+	assert_eq "$(hx h1 bpftool -j link show pinned "$PIN/link_xdp_mv0" | jq -r .type)" xdp \
+		"link_xdp_mv0 type"
+	hx h1 test -e "$PIN/link_xdp_eth0" && fail "eth0 is no longer named but keeps its link"
+	# Only mv0's program sees the LAN's queries to 10.231.0.12 (the bridge
+	# and lo hooks do not): each answer counted is the generic hook's.
+	before=$(kanswered)
+	dns_is A static1 "NOERROR 192.0.2.55" @10.231.0.12 || fail "static1 via mv0: $DNS_GOT"
+	dns_is AAAA static2 "NOERROR 2001:db8::56" @10.231.0.12 || fail "static2 AAAA via mv0: $DNS_GOT"
+	dns_is AAAA static1 "NOERROR" @10.231.0.12 || fail "static1 AAAA (NODATA) via mv0: $DNS_GOT"
+	assert_eq "$(($(kanswered) - before))" 3 "kernel replies from the generic XDP hook"
+	miss=$(kstat miss)
+	dns_is A nosuchname NXDOMAIN @10.231.0.12 || fail "a miss passes to userspace: $DNS_GOT"
+	assert_eq "$(($(kstat miss) - miss))" 1 "kernel miss counter"
+	hx h1 ip link del mv0
+	hx h1 sysctl -qw net.ipv4.conf.all.arp_ignore=0
+}
+
 @test "GLUED_XDP=off: pins removed, the same bytes from userspace" {
 	ctr_run h1 same1
 	ip=$(ctr_ip h1 same1)

@@ -477,10 +477,9 @@ static int hook_attach(struct fastpath *fp, enum hook_kind kind, const char *ifn
 	*h = (struct hook){ .used = true, .kind = kind, .ifindex = ifindex, .link_fd = fd,
 			    .mode = mode };
 	snprintf(h->ifname, sizeof(h->ifname), "%s", ifname);
-	log_info("fastpath: attached %s on %s (ifindex %u%s)", hook_desc(h), ifname, ifindex,
-		 kind == HOOK_XDP ? (fd >= 0 && strcmp(mode, "native") == 0 ? ", native" :
-									     ", generic") :
-				    "");
+	/* "(ifindex 7)" for tcx, "(ifindex 7, clsact|native|generic)" otherwise */
+	log_info("fastpath: attached %s on %s (ifindex %u%s%s)", kind == HOOK_XDP ? "xdp" : "tc ingress",
+		 ifname, ifindex, strcmp(mode, "tcx") ? ", " : "", strcmp(mode, "tcx") ? mode : "");
 	return 0;
 }
 
