@@ -87,6 +87,12 @@ bench: all
 	@if $(MAKE) -n bench-sim >/dev/null 2>&1; then $(MAKE) --no-print-directory bench-sim; fi
 	@if $(MAKE) -n bench-xdp >/dev/null 2>&1; then $(MAKE) --no-print-directory bench-xdp; fi
 	tools/bench-cluster.sh -n 50
+	tools/bench-bridge.sh
+
+# Containers' queries on the bridge: tc vs generic XDP (docs/fastpath-loader.md).
+bench-bridge: all
+	tools/bench-bridge.sh
+.PHONY: bench-bridge
 
 install: all
 	install -D -m 0755 $(BUILD)/glued $(DESTDIR)$(PREFIX)/sbin/glued
