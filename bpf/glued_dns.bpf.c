@@ -201,6 +201,7 @@ static __always_inline __u32 plan_dns(void *ctx, const __u8 *dns, const void *da
 {
 	__u64 key[GLUED_NAME_LEN / 8] = {};
 	const struct glued_name_val *val;
+	const __u64 *nw;
 	const __u8 *lab = dns + DNS_HDR + 1, *q;
 	__u32 len, qend, alen, n, zero = 0, *rot, mlen = p->mlen;
 	__u16 flags, qtype, arcount, limit = DNS_UDP_MIN;
@@ -337,8 +338,9 @@ static __always_inline __u32 plan_dns(void *ctx, const __u8 *dns, const void *da
 	val = bpf_map_lookup_elem(&glued_names, &h);
 	if (!val)
 		return GLUED_STAT_miss;
+	nw = (const __u64 *)val->name; /* 8-aligned (abi.h): word loads, not bytes */
 	for (__u32 w = 0; w < GLUED_NAME_LEN / 8; w++)
-		diff |= *(const __u64 *)&val->name[w * 8] ^ key[w];
+		diff |= nw[w] ^ key[w];
 	if (diff)
 		return GLUED_STAT_miss; /* another name with the same hash */
 	p->aaaa = qtype == DNS_TYPE_AAAA;
