@@ -185,11 +185,6 @@ static __always_inline __u16 ld16(const __u8 *p)
 	return bpf_ntohs(*(const __u16 *)p);
 }
 
-static __always_inline __u16 swab16(__u16 v)
-{
-	return (__u16)(v << 8 | v >> 8);
-}
-
 /* --- decide -------------------------------------------------------------------------------- */
 
 /* The DNS message at dns, mlen bytes (mlen in [12, GLUED_QUERY_MAX], all
@@ -296,8 +291,8 @@ static __always_inline __u32 plan_dns(void *ctx, const __u8 *dns, const void *da
 	 * offset), the label (read from the odd offset 13: swapped), the
 	 * root (0), QTYPE and QCLASS (16-bit values at an odd offset when
 	 * the length is odd, so swapped when it is even). */
-	p->qsum = len + swab16(csum_fold(lsum));
-	p->qsum += len & 1 ? qtype + DNS_CLASS_IN : swab16(qtype + DNS_CLASS_IN);
+	p->qsum = len + csum_odd(lsum);
+	p->qsum += len & 1 ? qtype + DNS_CLASS_IN : csum_odd(qtype + DNS_CLASS_IN);
 
 	/* ARCOUNT 1: a plain OPT (root owner, version 0, options whose TLVs
 	 * fill RDLENGTH exactly, none echoed: dns_answer() echoes none);
@@ -634,7 +629,7 @@ static __always_inline int write_reply(void *data, void *data_end, struct plan *
 	head0 = 0x0cc0ULL | (__u64)(p->aaaa ? DNS_TYPE_AAAA : DNS_TYPE_A) << 24 |
 		(__u64)DNS_CLASS_IN << 40 | (ttl & 0xffff) << 48;
 	head1 = (__u32)(ttl >> 16) | (__u32)(rec - ANSWER_FIXED) << 24;
-	tail = (__u64)n * csum_fold((head0 & 0xffffffff) + (head0 >> 32) + head1);
+	tail = (__u64)n * ((head0 & 0xffffffff) + (head0 >> 32) + head1);
 	a = dns + (p->qend & 0x7f); /* verifier: qend <= 81 */
 	if (p->aaaa) {
 		for (__u32 k = 0; k < GLUED_V6_MAX; k++) {
@@ -682,8 +677,7 @@ static __always_inline int write_reply(void *data, void *data_end, struct plan *
 		a[10] = 0;
 		tail += (o0 & 0xffffffff) + (o0 >> 32);
 	}
-	tail = csum_fold(tail);
-	p->dns_sum = sum + (p->qend & 1 ? swab16((__u16)tail) : tail);
+	p->dns_sum = sum + (p->qend & 1 ? csum_odd(tail) : tail);
 	return 0;
 }
 
@@ -729,7 +723,7 @@ __noinline int glued_xdp_answer(struct xdp_md *ctx, struct plan *p,
 		count(GLUED_STAT_error);
 		return XDP_DROP;
 	}
-	*check = csum_udp_field((__u64)csum_fold(p->hdr_sum) + csum_fold(p->dns_sum));
+	*check = csum_udp_field(p->hdr_sum + p->dns_sum);
 	count(p->stat);
 	return XDP_TX;
 }
@@ -786,7 +780,7 @@ __noinline int glued_tc_answer(struct __sk_buff *skb, struct plan *p,
 		check = udp_check(data, data_end, p);
 		if (!check)
 			goto err;
-		*check = csum_udp_field((__u64)csum_fold(p->hdr_sum) + csum_fold(p->dns_sum));
+		*check = csum_udp_field(p->hdr_sum + p->dns_sum);
 	} else {
 		/* Ports swapped and the check field kept: only the DNS bytes
 		 * and the length (in the UDP header and the pseudo header)
