@@ -333,9 +333,16 @@ static __always_inline __u32 plan_dns(void *ctx, const __u8 *dns, const void *da
 	val = bpf_map_lookup_elem(&glued_names, &h);
 	if (!val)
 		return GLUED_STAT_miss;
-	nw = (const __u64 *)val->name; /* 8-aligned (abi.h): word loads, not bytes */
-	for (__u32 w = 0; w < GLUED_NAME_LEN / 8; w++)
+	/* The words that hold the label and the byte after it: the value's
+	 * name is NUL-padded (abi.h), so equal words up to there make the
+	 * names equal, and the words after are zero on both sides. 8-aligned
+	 * (abi.h): word loads, not bytes. */
+	nw = (const __u64 *)val->name;
+	for (__u32 w = 0; w < GLUED_NAME_LEN / 8; w++) {
+		if (w > len / 8)
+			break;
 		diff |= nw[w] ^ key[w];
+	}
 	if (diff)
 		return GLUED_STAT_miss; /* another name with the same hash */
 	p->aaaa = qtype == DNS_TYPE_AAAA;
