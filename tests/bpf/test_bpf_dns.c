@@ -719,6 +719,44 @@ int main(void)
 		T_EQ_INT(r.verdict, TX);
 	}
 
+	T_CASE("a value whose name extends the query's label is a miss (the byte after the label is compared)") {
+		static const char *const labels[] = {"web", "abcdefgh"};
+		static const char *const longer[] = {"webx", "abcdefghij"};
+		struct table_answer ans;
+		struct glued_name_key k;
+		struct glued_name_val v;
+		int fd = bpf_map__fd(skel->maps.glued_names);
+
+		T_ASSERT(table_lookup(tbl, "web", 3, &ans), "web known");
+		for (int i = 0; i < 2; i++) {
+			struct fixture fx = {.q = {.name = labels[i]}};
+			uint8_t in[512], dns[512];
+			size_t dlen, len = fixture_frame(&fx, in, dns, &dlen);
+			struct run r;
+
+			/* The label's key, holding a value named by a longer name. */
+			T_EQ_INT(bpf_names_encode(labels[i], strlen(labels[i]), &ans, &k, &v), 0);
+			memset(v.name, 0, sizeof(v.name));
+			memcpy(v.name, longer[i], strlen(longer[i]));
+			T_EQ_INT(bpf_map_update_elem(fd, &k, &v, BPF_ANY), 0);
+			for (int tc = 0; tc <= 1; tc++) {
+				run_prog(tc, in, len, 0, &r);
+				T_EQ_INT(r.verdict, PASS);
+				T_EQ_INT(r.stat, GLUED_STAT_miss);
+			}
+			/* The same value under its own name: answered. */
+			memset(v.name, 0, sizeof(v.name));
+			memcpy(v.name, labels[i], strlen(labels[i]));
+			T_EQ_INT(bpf_map_update_elem(fd, &k, &v, BPF_ANY), 0);
+			run_prog(0, in, len, 0, &r);
+			T_EQ_INT(r.verdict, TX);
+			T_EQ_INT(bpf_map_delete_elem(fd, &k), 0);
+		}
+		T_ASSERT(table_lookup(tbl, "web", 3, &ans), "web known");
+		T_EQ_INT(bpf_names_encode("web", 3, &ans, &k, &v), 0);
+		T_EQ_INT(bpf_map_update_elem(fd, &k, &v, BPF_ANY), 0); /* as the table has it */
+	}
+
 	T_CASE("a local address removed is not answered after the next config write") {
 		struct fixture fx = {.q = {0}};
 		struct glued_local_key k;
