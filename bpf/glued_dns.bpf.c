@@ -82,7 +82,8 @@ struct {
 	__type(value, __u32);
 } glued_rot SEC(".maps");
 
-/* Private (not ABI): per CPU, the last destination found in glued_addrs,
+/* Private (not ABI): per CPU, the clock as coarse_now() last read it, and
+ * the last destination found in glued_addrs,
  * as the three words of its struct glued_local_key, and the config's
  * alive_until_ns when it was found. A hit skips the hash lookup (~30 ns of
  * a ~150 ns answer here, with its 20-byte key). It is trusted only while
@@ -94,6 +95,7 @@ struct {
 struct local_cache {
 	__u64 stamp;
 	__u64 w0, w1, w2;
+	__u64 jiffies, now_ns; /* see coarse_now() */
 };
 
 struct {
@@ -177,6 +179,27 @@ static __always_inline void count(__u32 stat)
 		stat = GLUED_STAT_error;
 	if (st)
 		st[stat]++; /* per-CPU: no other writer */
+}
+
+/* CLOCK_MONOTONIC as of the last tick (bpf_ktime_get_coarse_ns()), read
+ * at most once per jiffy per CPU: the coarse clock only moves when the
+ * tick moves jiffies, and bpf_jiffies64() is one load (the verifier
+ * inlines it) where the clock helper is a call (~4 ns here;
+ * bpf_ktime_get_ns() ~45). A read that races the tick may keep the
+ * previous tick's time for one more jiffy: the value lags
+ * CLOCK_MONOTONIC by at most two ticks, which a grace of seconds does
+ * not notice. */
+static __always_inline __u64 coarse_now(struct local_cache *lc)
+{
+	__u64 j = bpf_jiffies64();
+
+	if (!lc)
+		return bpf_ktime_get_coarse_ns();
+	if (lc->jiffies != j) {
+		lc->now_ns = bpf_ktime_get_coarse_ns();
+		lc->jiffies = j;
+	}
+	return lc->now_ns;
 }
 
 /* Big-endian 16 bits at p (bounds checked by the caller). */
@@ -481,12 +504,10 @@ static __always_inline __u32 plan(void *ctx, const void *data, const void *data_
 	}
 
 	/* Liveness, once the datagram is for glued's port (other traffic
-	 * does not pay for the clock). The coarse clock: CLOCK_MONOTONIC as
-	 * of the last tick, exact to a jiffy, which a grace of seconds does
-	 * not notice; bpf_ktime_get_ns() cost ~45 ns here. */
-	if (cfg->alive_until_ns && bpf_ktime_get_coarse_ns() > cfg->alive_until_ns)
-		return GLUED_STAT_stale;
+	 * does not pay for the clock). */
 	lc = bpf_map_lookup_elem(&glued_lcache, &zero);
+	if (cfg->alive_until_ns && coarse_now(lc) > cfg->alive_until_ns)
+		return GLUED_STAT_stale;
 	if (!lc || !cfg->alive_until_ns || lc->stamp != cfg->alive_until_ns || lc->w0 != w0 ||
 	    lc->w1 != w1 || lc->w2 != w2) {
 		struct glued_local_key lk;

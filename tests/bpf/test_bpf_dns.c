@@ -828,6 +828,26 @@ int main(void)
 		}
 	}
 
+	T_CASE("liveness: a deadline that passes between two queries stops the answers (the per-CPU clock follows the tick)") {
+		struct fixture fx = {.q = {0}};
+		uint8_t in[512], dns[512];
+		size_t dlen, len = fixture_frame(&fx, in, dns, &dlen);
+		struct run r;
+
+		T_EQ_INT(set_config_alive(GLUED_CFG_ENABLED, mono_ns() + 300000000u), 0);
+		for (int tc = 0; tc <= 1; tc++) {
+			run_prog(tc, in, len, 0, &r);
+			T_EQ_INT(r.stat, GLUED_STAT_answered);
+		}
+		usleep(600000);
+		for (int tc = 0; tc <= 1; tc++) {
+			run_prog(tc, in, len, 0, &r);
+			T_EQ_INT(r.verdict, PASS);
+			T_EQ_INT(r.stat, GLUED_STAT_stale);
+		}
+		T_EQ_INT(set_config(GLUED_CFG_ENABLED), 0);
+	}
+
 	T_CASE("liveness: alive_until_ns ahead -> answered") {
 		struct fixture fx = {.q = {0}};
 		uint8_t in[512], dns[512];
