@@ -361,6 +361,7 @@ static __always_inline __u32 plan_dns(void *ctx, const __u8 *dns, const void *da
 	 * names equal, and the words after are zero on both sides. 8-aligned
 	 * (abi.h): word loads, not bytes. */
 	nw = (const __u64 *)val->name;
+#pragma unroll
 	for (__u32 w = 0; w < GLUED_NAME_LEN / 8; w++) {
 		if (w > len / 8)
 			break;
