@@ -223,18 +223,20 @@ static __always_inline __u32 plan_dns(void *ctx, const __u8 *dns, const void *da
 	const __u8 *lab = dns + DNS_HDR + 1, *q;
 	__u32 len, qend, alen, n, zero = 0, *rot, mlen = p->mlen;
 	__u16 flags, qtype, arcount, limit = DNS_UDP_MIN;
-	__u64 h, lsum = 0, bad = 0, diff = 0;
+	__u64 h, lsum = 0, bad = 0, diff = 0, counts;
 
 	if (dns + DNS_HDR > (const __u8 *)data_end)
 		return GLUED_STAT_truncated; /* verifier: mlen >= 12 says it is there */
 	flags = ld16(dns + 2);
-	if (flags & DNS_QR)
-		return GLUED_STAT_qr_set;
-	if (flags & DNS_OPCODE)
-		return GLUED_STAT_opcode;
-	arcount = ld16(dns + 10);
-	if (ld16(dns + 4) != 1 || ld16(dns + 6) || ld16(dns + 8) || arcount > 1)
+	if (flags & (DNS_QR | DNS_OPCODE))
+		return flags & DNS_QR ? GLUED_STAT_qr_set : GLUED_STAT_opcode;
+	/* QDCOUNT, ANCOUNT, NSCOUNT, ARCOUNT in one little-endian load:
+	 * 1, 0, 0 and 0 or 1 read as 0x0100, with ARCOUNT's low byte in
+	 * bits 56..63. */
+	counts = *(const __u64 *)(dns + 4);
+	if ((counts & ~(1ULL << 56)) != 0x0100)
 		return GLUED_STAT_counts;
+	arcount = (__u16)(counts >> 56);
 
 	/* The question: one label, then the root, QTYPE, QCLASS. */
 	if (mlen < DNS_HDR + 1 || lab > (const __u8 *)data_end)
@@ -432,10 +434,8 @@ static __always_inline __u32 plan(void *ctx, const void *data, const void *data_
 
 		if ((const void *)(ip + 1) > data_end)
 			return GLUED_STAT_truncated;
-		if (ip->version != 4)
-			return GLUED_STAT_bad_ip;
-		if (ip->ihl != 5)
-			return GLUED_STAT_ip_options;
+		if (*(const __u8 *)ip != 0x45) /* version 4, IHL 5: one test */
+			return ip->version != 4 ? GLUED_STAT_bad_ip : GLUED_STAT_ip_options;
 		if (ip->frag_off & bpf_htons(0x3fff)) /* MF or an offset */
 			return GLUED_STAT_fragment;
 		if (ip->protocol != IPPROTO_UDP)
