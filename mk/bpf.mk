@@ -43,6 +43,11 @@ $(BUILD)/tools/bpf-bench: tools/bpf-bench.c tests/bpf/pkt.h include/glued/abi.h 
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_BASE) -O2 $< $(LDLIBS) -o $@
 
+# A/B of benchmark objects of different trees (docs/fastpath.md, "Cost").
+$(BUILD)/tools/bpf-ab: tools/bpf-ab.c tests/bpf/pkt.h include/glued/abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS_BASE) -O2 $< $(LDLIBS) -o $@
+
 # Per-query cost of the XDP program beside the reflector and an empty
 # program (root: BPF_PROG_TEST_RUN). BENCH_BPF_ARGS="CALLS REPEAT" changes
 # the counts (defaults 200000 calls per row, repeat 1000000). Called by
@@ -52,5 +57,5 @@ bench-bpf: $(BUILD)/tools/bpf-bench
 	$(BUILD)/tools/bpf-bench $(BENCH_BPF_ARGS)
 .PHONY: bench-bpf
 
-bpf-test-build: $(BPF_TEST_BINS) $(BUILD)/tools/bpf-bench
+bpf-test-build: $(BPF_TEST_BINS) $(BUILD)/tools/bpf-bench $(BUILD)/tools/bpf-ab
 .PHONY: bpf-test-build
