@@ -54,6 +54,11 @@ $(BUILD)/tools/bpf-ab: tools/bpf-ab.c tests/bpf/pkt.h include/glued/abi.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_BASE) -O2 $< $(LDLIBS) -o $@
 
+# The JIT image and line info of a loaded program (tools/bpf-prof.sh).
+$(BUILD)/tools/bpf-jit-lines: tools/bpf-jit-lines.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS_BASE) -O2 $< $(LDLIBS) -o $@
+
 # Per-query cost of the XDP program beside the reflector and an empty
 # program (root: BPF_PROG_TEST_RUN). BENCH_BPF_ARGS="CALLS REPEAT" changes
 # the counts (defaults 200000 calls per row, repeat 1000000). Called by
@@ -63,5 +68,6 @@ bench-bpf: $(BUILD)/tools/bpf-bench
 	$(BUILD)/tools/bpf-bench $(BENCH_BPF_ARGS)
 .PHONY: bench-bpf
 
-bpf-test-build: $(BPF_TEST_BINS) $(BUILD)/tools/bpf-bench $(BUILD)/tools/bpf-ab
+bpf-test-build: $(BPF_TEST_BINS) $(BUILD)/tools/bpf-bench $(BUILD)/tools/bpf-ab \
+		$(BUILD)/tools/bpf-jit-lines
 .PHONY: bpf-test-build
