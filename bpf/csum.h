@@ -10,14 +10,26 @@
 
 #define CSUM_BAD (~0ULL) /* a sum that ran past data_end (only the verifier's worry) */
 
+/* Any 64-bit accumulator to 16 bits. Every step keeps the value modulo
+ * 0xffff (0xffff divides 2^32 - 1); the bounds: < 2^33, < 2^17 + 2^16,
+ * <= 0x10001, <= 0xffff. A serial chain: fold once, at the end. */
 static __always_inline __u16 csum_fold(__u64 s)
 {
-	s = (s & 0xffffffff) + (s >> 32);
 	s = (s & 0xffffffff) + (s >> 32);
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
 	s = (s & 0xffff) + (s >> 16);
 	return (__u16)s;
+}
+
+/* The sum of bytes that sit at an odd offset, from their sum read as if
+ * at an even one: byte-swapping a 16-bit ones' complement sum is
+ * multiplying it by 256 modulo 0xffff (2^16 = 1), and an unfolded
+ * accumulator is that sum modulo 0xffff too; so a shift, no fold
+ * (s < 2^56). */
+static __always_inline __u64 csum_odd(__u64 s)
+{
+	return s << 8;
 }
 
 /* Sum of the first len bytes (len <= 512) of a map value buffer of at

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Benchmark build of the fast path, never loaded by glued: the whole of
- * glued_dns.bpf.c plus two programs that let BPF_PROG_TEST_RUN time the
- * answer with repeat = N on warm caches (tools/bpf-bench.c).
+ * glued_dns.bpf.c plus programs that let BPF_PROG_TEST_RUN time the
+ * answer with repeat = N on warm caches (tools/bpf-bench.c), and the
+ * floors it is compared with.
  * BPF_PROG_TEST_RUN does not restore the frame between repeats, and the
  * answer rewrites it into a reply; so glued_xdp_bench first puts the query
  * back (length and bytes, from glued_benchq) and then runs exactly what
@@ -9,6 +10,7 @@
  * The answer's cost is the difference of the two.
  */
 #include "glued_dns.bpf.c"
+#include "reflect.h"
 
 struct bench_q {
 	__u32 len;
@@ -54,4 +56,59 @@ int glued_xdp_restore(struct xdp_md *ctx)
 	if (restore(ctx))
 		return XDP_ABORTED;
 	return XDP_PASS;
+}
+
+/* The floor of any program that must consult glued_names: the reflector
+ * plus the label hashed as glued_xdp_dns hashes a name of up to 8 bytes
+ * (one word) and one lookup, which must hit. Nothing else: no parse, no
+ * liveness, no counter. The reflector swaps back and forth, so the frame
+ * is a query again after two runs: repeat = N. */
+static __always_inline int floor_lookup(struct xdp_md *ctx)
+{
+	__u8 *dns, *data_end;
+	__u64 h, w;
+	__u32 len;
+
+	if (reflect(ctx, &dns) != XDP_TX)
+		return XDP_PASS;
+	data_end = (__u8 *)(long)ctx->data_end;
+	if (dns + DNS_HDR + 1 + 8 > data_end)
+		return XDP_PASS;
+	len = dns[DNS_HDR];
+	if (len == 0 || len > 8)
+		return XDP_PASS;
+	w = *(__u64 *)(dns + DNS_HDR + 1) & (~0ULL >> (64 - 8 * len));
+	h = glued_name_hash_step(GLUED_NAME_HASH_SEED ^ len, w);
+	return bpf_map_lookup_elem(&glued_names, &h) ? XDP_TX : XDP_PASS;
+}
+
+SEC("xdp")
+int glued_xdp_floor(struct xdp_md *ctx)
+{
+	return floor_lookup(ctx);
+}
+
+/* The floor of an answer from glued_names: the above, then the frame
+ * grown by one A record (16 bytes), as every answer grows it. Calls of
+ * one run only (the frame grows every run); glued_xdp_floor_bench times
+ * it warm like glued_xdp_bench, minus glued_xdp_restore. */
+static __always_inline int floor_grow(struct xdp_md *ctx)
+{
+	if (floor_lookup(ctx) != XDP_TX)
+		return XDP_PASS;
+	return bpf_xdp_adjust_tail(ctx, ANSWER_FIXED + 4) ? XDP_PASS : XDP_TX;
+}
+
+SEC("xdp")
+int glued_xdp_floor_grow(struct xdp_md *ctx)
+{
+	return floor_grow(ctx);
+}
+
+SEC("xdp")
+int glued_xdp_floor_bench(struct xdp_md *ctx)
+{
+	if (restore(ctx))
+		return XDP_ABORTED;
+	return floor_grow(ctx);
 }

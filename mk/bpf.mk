@@ -10,12 +10,21 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC))
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRC))
 # <linux/types.h> pulls <asm/types.h> from the multiarch include dir.
 BPF_ARCH_INC := /usr/include/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -dumpmachine)
-BPF_CFLAGS := -target bpf -O2 -g -Wall -Wextra -Wno-unused-parameter \
-	-D__TARGET_ARCH_x86 -Iinclude -Ibpf -I$(BPF_ARCH_INC)
+# BPF_CLANG / BPF_CPU choose the compiler and -mcpu for the programs only
+# (default: $(CLANG), its default CPU). clang-19 with BPF_CPU=v3 makes
+# code a few ns faster per query (docs/fastpath.md, "Cost"); clang 19
+# needs v3 (with its default CPU the verifier refuses glued_tc_answer()).
+BPF_CLANG ?= $(CLANG)
+BPF_CPU ?=
+BPF_CFLAGS := -target bpf $(if $(BPF_CPU),-mcpu=$(BPF_CPU)) -O2 -g -Wall -Wextra \
+	-Wno-unused-parameter -D__TARGET_ARCH_x86 -Iinclude -Ibpf -I$(BPF_ARCH_INC)
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/glued/abi.h
 	@mkdir -p $(dir $@)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# The benchmark build includes the whole fast path.
+$(BUILD)/bpf/glued_dns_bench.bpf.o: bpf/glued_dns.bpf.c
 
 $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
@@ -40,6 +49,16 @@ $(BUILD)/tools/bpf-bench: tools/bpf-bench.c tests/bpf/pkt.h include/glued/abi.h 
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_BASE) -O2 $< $(LDLIBS) -o $@
 
+# A/B of benchmark objects of different trees (docs/fastpath.md, "Cost").
+$(BUILD)/tools/bpf-ab: tools/bpf-ab.c tests/bpf/pkt.h include/glued/abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS_BASE) -O2 $< $(LDLIBS) -o $@
+
+# The JIT image and line info of a loaded program (tools/bpf-prof.sh).
+$(BUILD)/tools/bpf-jit-lines: tools/bpf-jit-lines.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS_BASE) -O2 $< $(LDLIBS) -o $@
+
 # Per-query cost of the XDP program beside the reflector and an empty
 # program (root: BPF_PROG_TEST_RUN). BENCH_BPF_ARGS="CALLS REPEAT" changes
 # the counts (defaults 200000 calls per row, repeat 1000000). Called by
@@ -49,5 +68,6 @@ bench-bpf: $(BUILD)/tools/bpf-bench
 	$(BUILD)/tools/bpf-bench $(BENCH_BPF_ARGS)
 .PHONY: bench-bpf
 
-bpf-test-build: $(BPF_TEST_BINS) $(BUILD)/tools/bpf-bench
+bpf-test-build: $(BPF_TEST_BINS) $(BUILD)/tools/bpf-bench $(BUILD)/tools/bpf-ab \
+		$(BUILD)/tools/bpf-jit-lines
 .PHONY: bpf-test-build

@@ -22,8 +22,16 @@
  * median batch's. Calls of one run start cold (the syscall between two
  * runs evicts part of the program's code and data), which costs a large
  * program more than the small reflector: the ratio is pessimistic for the
- * answer, whose real hook runs it on batches of frames with warm caches. Usage: bpf-bench [CALLS [REPEAT]] (defaults 200000
- * calls per row, repeat 1000000).
+ * answer, whose real hook runs it on batches of frames with warm caches.
+ *
+ * The floors (bpf/glued_dns_bench.bpf.c): the reflector plus one
+ * glued_names lookup (what any program that answers from the map must at
+ * least do), and that plus growing the frame by one A record (what every
+ * answer does). They show how much of the answer's cost over the
+ * reflector no program could avoid.
+ *
+ * Usage: bpf-bench [CALLS [REPEAT]] (defaults 200000 calls per row,
+ * repeat 1000000).
  */
 #include <endian.h>
 #include <errno.h>
@@ -177,6 +185,15 @@ static void print_row(const struct row *r, const struct row *floor, const struct
 	printf("\n");
 }
 
+/* (a - floor) / (b - floor): a's cost over b's, both net of the empty
+ * program (b's net taken as at least 1 ns). */
+static double net_ratio(const struct row *a, const struct row *b, const struct row *floor)
+{
+	double nb = b->min - floor->min;
+
+	return (a->min - floor->min) / (nb > 1 ? nb : 1);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : 200000;
@@ -225,32 +242,80 @@ int main(int argc, char **argv)
 	miss_len = frame_build(miss, &(struct fspec){0}, dns, dlen);
 
 	int bfd = bpf_program__fd(gb->progs.glued_xdp_bench);
+	int ffd = bpf_program__fd(gb->progs.glued_xdp_floor);
 	int qfd = bpf_map__fd(gb->maps.glued_benchq);
 #define ROW(p_, w_, fd_, want_, in_, len_, rep_, q_)                                               \
 	{.prog = p_, .what = w_, .fd = fd_, .want = want_, .in = in_, .len = len_, .repeat = rep_, \
 	 .q_fd = q_}
-	struct row rows[] = {
-		ROW("empty program", "calls of 1 run", efd, XDP_PASS, hit, hit_len, 1, -1),
-		ROW("glued_xdp_reflect", "calls of 1 run", rfd, XDP_TX, hit, hit_len, 1, -1),
-		ROW("glued_xdp_dns A", "calls of 1 run", gfd, XDP_TX, hit, hit_len, 1, -1),
-		ROW("glued_xdp_dns AAAA/v6", "calls of 1 run", gfd, XDP_TX, hit6, hit6_len, 1, -1),
-		ROW("glued_xdp_dns A 24ch", "calls of 1 run", gfd, XDP_TX, hitl, hitl_len, 1, -1),
-		ROW("glued_xdp_dns miss", "calls of 1 run", gfd, XDP_PASS, miss, miss_len, 1, -1),
-		ROW("empty program", "repeat=N", efd, XDP_PASS, hit, hit_len, rep, -1),
-		ROW("glued_xdp_reflect", "repeat=N", rfd, XDP_TX, hit, hit_len, rep, -1),
-		ROW("glued_xdp_dns miss", "repeat=N", gfd, XDP_PASS, miss, miss_len, rep, -1),
-		ROW("restore query", "repeat=N", bpf_program__fd(gb->progs.glued_xdp_restore),
-		    XDP_PASS, hit, hit_len, rep, qfd),
-		ROW("restore + dns A", "repeat=N", bfd, XDP_TX, hit, hit_len, rep, qfd),
-		ROW("restore + dns AAAA/v6", "repeat=N", bfd, XDP_TX, hit6, hit6_len, rep, qfd),
-		ROW("restore + dns A 24ch", "repeat=N", bfd, XDP_TX, hitl, hitl_len, rep, qfd),
+	/* Named rows: the table below is in this order. */
+	enum {
+		EMPTY_CALL,
+		REFL_CALL,
+		FLOOR_CALL,
+		GROW_CALL,
+		A_CALL,
+		AAAA_CALL,
+		A24_CALL,
+		MISS_CALL,
+		EMPTY_REP,
+		REFL_REP,
+		FLOOR_REP,
+		MISS_REP,
+		RESTORE_REP,
+		GROW_REP,
+		A_REP,
+		AAAA_REP,
+		A24_REP,
+		N_ROWS
+	};
+	struct row rows[N_ROWS] = {
+		[EMPTY_CALL] = ROW("empty program", "calls of 1 run", efd, XDP_PASS, hit, hit_len, 1, -1),
+		[REFL_CALL] = ROW("glued_xdp_reflect", "calls of 1 run", rfd, XDP_TX, hit, hit_len, 1, -1),
+		[FLOOR_CALL] = ROW("floor: reflect+lookup", "calls of 1 run", ffd, XDP_TX, hit, hit_len, 1,
+				   -1),
+		[GROW_CALL] = ROW("floor: refl+lookup+grow", "calls of 1 run",
+				  bpf_program__fd(gb->progs.glued_xdp_floor_grow), XDP_TX, hit, hit_len,
+				  1, -1),
+		[A_CALL] = ROW("glued_xdp_dns A", "calls of 1 run", gfd, XDP_TX, hit, hit_len, 1, -1),
+		[AAAA_CALL] = ROW("glued_xdp_dns AAAA/v6", "calls of 1 run", gfd, XDP_TX, hit6, hit6_len,
+				  1, -1),
+		[A24_CALL] = ROW("glued_xdp_dns A 24ch", "calls of 1 run", gfd, XDP_TX, hitl, hitl_len, 1,
+				 -1),
+		[MISS_CALL] = ROW("glued_xdp_dns miss", "calls of 1 run", gfd, XDP_PASS, miss, miss_len, 1,
+				  -1),
+		[EMPTY_REP] = ROW("empty program", "repeat=N", efd, XDP_PASS, hit, hit_len, rep, -1),
+		[REFL_REP] = ROW("glued_xdp_reflect", "repeat=N", rfd, XDP_TX, hit, hit_len, rep, -1),
+		[FLOOR_REP] = ROW("floor: reflect+lookup", "repeat=N", ffd, XDP_TX, hit, hit_len, rep, -1),
+		[MISS_REP] = ROW("glued_xdp_dns miss", "repeat=N", gfd, XDP_PASS, miss, miss_len, rep, -1),
+		[RESTORE_REP] = ROW("restore query", "repeat=N",
+				    bpf_program__fd(gb->progs.glued_xdp_restore), XDP_PASS, hit, hit_len,
+				    rep, qfd),
+		[GROW_REP] = ROW("restore + floor + grow", "repeat=N",
+				 bpf_program__fd(gb->progs.glued_xdp_floor_bench), XDP_TX, hit, hit_len,
+				 rep, qfd),
+		[A_REP] = ROW("restore + dns A", "repeat=N", bfd, XDP_TX, hit, hit_len, rep, qfd),
+		[AAAA_REP] = ROW("restore + dns AAAA/v6", "repeat=N", bfd, XDP_TX, hit6, hit6_len, rep,
+				 qfd),
+		[A24_REP] = ROW("restore + dns A 24ch", "repeat=N", bfd, XDP_TX, hitl, hitl_len, rep, qfd),
 	};
 #undef ROW
-	struct row *floor_call = &rows[0], *refl_call = &rows[1], *a_call = &rows[2];
-	struct row *floor_rep = &rows[6], *refl_rep = &rows[7], *restore = &rows[9];
-	struct row warm[3];
+	/* Warm rows: (restore + X) - restore, plus the empty program's
+	 * repeat=N figure so that they read like the reflector's. */
+	static const struct {
+		int from;
+		const char *prog;
+	} warm_of[] = {
+		{GROW_REP, "floor: refl+lookup+grow"},
+		{A_REP, "glued_xdp_dns A"},
+		{AAAA_REP, "glued_xdp_dns AAAA/v6"},
+		{A24_REP, "glued_xdp_dns A 24ch"},
+	};
+	struct row warm[4], *w_grow = &warm[0], *w_a = &warm[1];
+	const struct row *floor_call = &rows[EMPTY_CALL], *refl_call = &rows[REFL_CALL];
+	const struct row *floor_rep = &rows[EMPTY_REP], *refl_rep = &rows[REFL_REP];
+	const struct row *restore = &rows[RESTORE_REP];
 
-	if (measure(rows, sizeof(rows) / sizeof(rows[0]), n)) {
+	if (measure(rows, N_ROWS, n)) {
 		fprintf(stderr, "bpf-bench: a test run failed: %s\n", strerror(errno));
 		return 1;
 	}
@@ -262,7 +327,7 @@ int main(int argc, char **argv)
 	       "net", "ratio", "net");
 	printf("  %-22s %-22s %8s %8s %8s %7s %7s\n", "", "", "(best)", "", "of empty",
 	       "refl.", "ratio");
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+	for (size_t i = 0; i < N_ROWS; i++) {
 		int rep_row = rows[i].repeat > 1;
 
 		if (rows[i].fd == efd || rows[i].q_fd >= 0)
@@ -271,31 +336,29 @@ int main(int argc, char **argv)
 			print_row(&rows[i], rep_row ? floor_rep : floor_call,
 				  rep_row ? refl_rep : refl_call);
 	}
-	/* Warm answer = (restore + answer) - restore, plus the empty
-	 * program's repeat=N figure so that it reads like the reflector's. */
-	for (int i = 0; i < 3; i++) {
-		const struct row *b = &rows[10 + i];
-		static const char *const what[] = {"glued_xdp_dns A", "glued_xdp_dns AAAA/v6",
-						   "glued_xdp_dns A 24ch"};
+	for (size_t i = 0; i < sizeof(warm_of) / sizeof(warm_of[0]); i++) {
+		const struct row *b = &rows[warm_of[i].from];
 
 		warm[i] = *b;
-		warm[i].prog = what[i];
-		warm[i].what = "warm: (restore+dns)-restore";
+		warm[i].prog = warm_of[i].prog;
+		warm[i].what = "warm: (restore+X)-restore";
 		warm[i].min = b->min - restore->min + floor_rep->min;
 		warm[i].med = b->med - restore->med + floor_rep->med;
 		print_row(&warm[i], floor_rep, refl_rep);
 	}
 	printf("  goal (issue 3): answered <= 1.5 x reflector: A warm %.2f x (repeat=N), "
 	       "%.2f x net of the empty program\n",
-	       warm[0].min / refl_rep->min,
-	       (warm[0].min - floor_rep->min) /
-		       (refl_rep->min - floor_rep->min > 1 ? refl_rep->min - floor_rep->min : 1));
+	       w_a->min / refl_rep->min, net_ratio(w_a, refl_rep, floor_rep));
 	printf("                                                A cold %.2f x (calls of 1 run, "
 	       "timer included), %.2f x net of the empty program\n",
-	       a_call->min / refl_call->min,
-	       (a_call->min - floor_call->min) / (refl_call->min - floor_call->min > 1
-							  ? refl_call->min - floor_call->min
-							  : 1));
+	       rows[A_CALL].min / refl_call->min, net_ratio(&rows[A_CALL], refl_call, floor_call));
+	printf("  floors: reflector + one glued_names lookup: %.2f x reflector warm, %.2f x cold;\n"
+	       "          + growing the frame by one record:   %.2f x warm, %.2f x cold.\n"
+	       "  A over the floors: %.2f x lookup, %.2f x grow warm; %.2f x, %.2f x cold\n",
+	       rows[FLOOR_REP].min / refl_rep->min, rows[FLOOR_CALL].min / refl_call->min,
+	       w_grow->min / refl_rep->min, rows[GROW_CALL].min / refl_call->min,
+	       w_a->min / rows[FLOOR_REP].min, w_a->min / w_grow->min,
+	       rows[A_CALL].min / rows[FLOOR_CALL].min, rows[A_CALL].min / rows[GROW_CALL].min);
 	glued_dns__destroy(g);
 	glued_dns_bench__destroy(gb);
 	reflector__destroy(r);

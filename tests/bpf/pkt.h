@@ -19,6 +19,7 @@ struct qspec {
 	uint16_t flags;		 /* header flags word; 0: RD */
 	int no_rd;		 /* flags 0 */
 	uint16_t qd_extra, an, ns, ar_extra; /* added to QDCOUNT 1 / counts */
+	uint8_t ar_hi;		 /* ARCOUNT's high byte (the others' are 0) */
 	int opt;		 /* append an OPT record */
 	uint16_t opt_size;	 /* 0: 1232 */
 	int opt_do;
@@ -46,7 +47,7 @@ static inline size_t q_build(uint8_t *m, const struct qspec *s)
 	m[4] = 0, m[5] = (uint8_t)(1 + s->qd_extra);
 	m[6] = 0, m[7] = (uint8_t)s->an;
 	m[8] = 0, m[9] = (uint8_t)s->ns;
-	m[10] = 0, m[11] = (uint8_t)((s->opt ? 1 : 0) + s->ar_extra);
+	m[10] = s->ar_hi, m[11] = (uint8_t)((s->opt ? 1 : 0) + s->ar_extra);
 	if (s->compress) {
 		m[o++] = 0xc0;
 		m[o++] = 0x0c;
@@ -98,6 +99,7 @@ struct fspec {
 	int v6;
 	int vlan;
 	int ip_options; /* IPv4 IHL 6 (a NOP option word) */
+	uint8_t ip_version; /* 0: 4 or 6 as the transport says; else this in the IPv4 header */
 	int frag;	/* IPv4 MF, 2: IPv4 offset, IPv6: fragment header */
 	int tcp;	/* protocol TCP, port 53 */
 	int wrong_dst;
@@ -155,7 +157,7 @@ static inline size_t frame_build(uint8_t *f, const struct fspec *s, const uint8_
 	if (!s->v6) {
 		iphl = s->ip_options ? 24 : 20;
 		memset(f + ip, 0, iphl);
-		f[ip] = 0x40 | (uint8_t)(iphl / 4);
+		f[ip] = (uint8_t)((s->ip_version ? s->ip_version : 4) << 4) | (uint8_t)(iphl / 4);
 		f[ip + 2] = (uint8_t)((iphl + ulen) >> 8), f[ip + 3] = (uint8_t)(iphl + ulen);
 		f[ip + 4] = 0xbe, f[ip + 5] = 0xef;
 		if (s->frag == 1)

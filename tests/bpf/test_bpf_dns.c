@@ -371,6 +371,11 @@ static const struct fixture fixtures[] = {
 	{"QDCOUNT 2", .q = {.qd_extra = 1}, .verdict = PASS, .stat = GLUED_STAT_counts},
 	{"ANCOUNT 1", .q = {.an = 1}, .verdict = PASS, .stat = GLUED_STAT_counts},
 	{"ARCOUNT 2", .q = {.opt = 1, .ar_extra = 1}, .verdict = PASS, .stat = GLUED_STAT_counts},
+	{"ARCOUNT 257", .q = {.opt = 1, .ar_hi = 1}, .verdict = PASS, .stat = GLUED_STAT_counts},
+	{"NSCOUNT 1", .q = {.ns = 1}, .verdict = PASS, .stat = GLUED_STAT_counts},
+	{"QDCOUNT 0", .q = {.qd_extra = 255}, .verdict = PASS, .stat = GLUED_STAT_counts},
+	{"QR=1 and opcode 2: a response first", .q = {.flags = 0x9100}, .verdict = PASS,
+	 .stat = GLUED_STAT_qr_set},
 	{"ARCOUNT 1, not an OPT", .q = {.ar_extra = 1, .trailing = 16}, .verdict = PASS,
 	 .stat = GLUED_STAT_edns_unsupported},
 	{"compression pointer in the question", .q = {.compress = 1}, .verdict = PASS,
@@ -399,6 +404,10 @@ static const struct fixture fixtures[] = {
 	 .stat = GLUED_STAT_ip_options},
 	{"bad IPv4 header checksum", .f = {.bad_ipcsum = 1}, .q = {0}, .verdict = PASS,
 	 .stat = GLUED_STAT_bad_ip},
+	{"IP version 6 under the IPv4 ethertype", .f = {.ip_version = 6}, .q = {0}, .verdict = PASS,
+	 .stat = GLUED_STAT_bad_ip},
+	{"IP version 6 with IPv4 options", .f = {.ip_version = 6, .ip_options = 1}, .q = {0},
+	 .verdict = PASS, .stat = GLUED_STAT_bad_ip},
 	{"IPv6 zero UDP checksum", .f = {.v6 = 1, .zero_csum = 1}, .q = {0}, .verdict = PASS,
 	 .stat = GLUED_STAT_malformed},
 	{"TCP/53 over IPv4", .f = {.tcp = 1}, .q = {0}, .verdict = PASS, .stat = GLUED_STAT_not_udp},
@@ -719,6 +728,44 @@ int main(void)
 		T_EQ_INT(r.verdict, TX);
 	}
 
+	T_CASE("a value whose name extends the query's label is a miss (the byte after the label is compared)") {
+		static const char *const labels[] = {"web", "abcdefgh"};
+		static const char *const longer[] = {"webx", "abcdefghij"};
+		struct table_answer ans;
+		struct glued_name_key k;
+		struct glued_name_val v;
+		int fd = bpf_map__fd(skel->maps.glued_names);
+
+		T_ASSERT(table_lookup(tbl, "web", 3, &ans), "web known");
+		for (int i = 0; i < 2; i++) {
+			struct fixture fx = {.q = {.name = labels[i]}};
+			uint8_t in[512], dns[512];
+			size_t dlen, len = fixture_frame(&fx, in, dns, &dlen);
+			struct run r;
+
+			/* The label's key, holding a value named by a longer name. */
+			T_EQ_INT(bpf_names_encode(labels[i], strlen(labels[i]), &ans, &k, &v), 0);
+			memset(v.name, 0, sizeof(v.name));
+			memcpy(v.name, longer[i], strlen(longer[i]));
+			T_EQ_INT(bpf_map_update_elem(fd, &k, &v, BPF_ANY), 0);
+			for (int tc = 0; tc <= 1; tc++) {
+				run_prog(tc, in, len, 0, &r);
+				T_EQ_INT(r.verdict, PASS);
+				T_EQ_INT(r.stat, GLUED_STAT_miss);
+			}
+			/* The same value under its own name: answered. */
+			memset(v.name, 0, sizeof(v.name));
+			memcpy(v.name, labels[i], strlen(labels[i]));
+			T_EQ_INT(bpf_map_update_elem(fd, &k, &v, BPF_ANY), 0);
+			run_prog(0, in, len, 0, &r);
+			T_EQ_INT(r.verdict, TX);
+			T_EQ_INT(bpf_map_delete_elem(fd, &k), 0);
+		}
+		T_ASSERT(table_lookup(tbl, "web", 3, &ans), "web known");
+		T_EQ_INT(bpf_names_encode("web", 3, &ans, &k, &v), 0);
+		T_EQ_INT(bpf_map_update_elem(fd, &k, &v, BPF_ANY), 0); /* as the table has it */
+	}
+
 	T_CASE("a local address removed is not answered after the next config write") {
 		struct fixture fx = {.q = {0}};
 		struct glued_local_key k;
@@ -788,6 +835,26 @@ int main(void)
 			T_EQ_INT(r.verdict, PASS);
 			T_EQ_INT(r.stat, GLUED_STAT_not_port);
 		}
+	}
+
+	T_CASE("liveness: a deadline that passes between two queries stops the answers (the per-CPU clock follows the tick)") {
+		struct fixture fx = {.q = {0}};
+		uint8_t in[512], dns[512];
+		size_t dlen, len = fixture_frame(&fx, in, dns, &dlen);
+		struct run r;
+
+		T_EQ_INT(set_config_alive(GLUED_CFG_ENABLED, mono_ns() + 300000000u), 0);
+		for (int tc = 0; tc <= 1; tc++) {
+			run_prog(tc, in, len, 0, &r);
+			T_EQ_INT(r.stat, GLUED_STAT_answered);
+		}
+		usleep(600000);
+		for (int tc = 0; tc <= 1; tc++) {
+			run_prog(tc, in, len, 0, &r);
+			T_EQ_INT(r.verdict, PASS);
+			T_EQ_INT(r.stat, GLUED_STAT_stale);
+		}
+		T_EQ_INT(set_config(GLUED_CFG_ENABLED), 0);
 	}
 
 	T_CASE("liveness: alive_until_ns ahead -> answered") {
