@@ -1242,6 +1242,8 @@ static uint64_t dead_one(uint64_t seed, int n, double loss, uint64_t *suspect_ms
 	y = (int)rnd_below((uint32_t)n);
 	node_stop(y, false);
 	t0 = S.now;
+	if (trace)
+		fprintf(stderr, "  seed %" PRIu64 " t=%" PRIu64 "ms: node %d crashes\n", seed, t0, y);
 	*suspect_ms = *dead_ms = UINT64_MAX;
 	memset(seen, 0, sizeof(seen));
 	memset(done, 0, sizeof(done));
@@ -1257,6 +1259,22 @@ static uint64_t dead_one(uint64_t seed, int n, double loss, uint64_t *suspect_ms
 		bool held = false;
 
 		run_until(S.now + 10);
+		if (trace && (S.now - t0) % 500 == 0) {
+			uint64_t probes = 0;
+			uint32_t aw = 0;
+
+			for (int i = 0; i < n; i++) {
+				struct gossip_stats gs;
+
+				if (!active(i))
+					continue;
+				gossip_get_stats(S.nodes[i].g, &gs);
+				probes += gs.probes;
+				aw = gs.awareness > aw ? gs.awareness : aw;
+			}
+			fprintf(stderr, "  seed %" PRIu64 " t+%" PRIu64 "ms: %" PRIu64
+				" probes so far, highest awareness %u\n", seed, S.now - t0, probes, aw);
+		}
 		for (int i = 0; i < n; i++) {
 			uint32_t origin;
 			int st;
