@@ -303,6 +303,7 @@ void gsp_suspect(struct gossip *g, struct member *m, uint64_t epoch, uint32_t in
 void gsp_on_member(struct gossip *g, const struct gw_msg *msg, const struct member *sender,
 		   const struct glued_endpoint *from, uint64_t now);
 size_t gsp_pick_random(struct gossip *g, int except, int *out, size_t k);
+void gsp_probe_enlist(struct gossip *g, int slot);
 void gsp_probe_step(struct gossip *g, uint64_t now);
 void gsp_on_probe(struct gossip *g, const struct gw_msg *msg, struct member *sender,
 		  const struct glued_endpoint *from, uint64_t now);

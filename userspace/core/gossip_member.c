@@ -113,6 +113,7 @@ struct member *gsp_member_add(struct gossip *g, const uint8_t *id, uint64_t epoc
 	g->idx[i] = (int16_t)(m - g->members);
 	g->n_members++;
 	g->st.members_alive++;
+	gsp_probe_enlist(g, (int)(m - g->members));
 	event(g, GOSSIP_EV_JOINED, id, &m->addr, epoch, inc);
 	return m;
 }
@@ -298,6 +299,30 @@ static int pick_probe_target(struct gossip *g)
 	return -1;
 }
 
+/* A member that became live (new, or back from the dead) joins the current
+ * probe cycle at a random place in what is left of it, as in memberlist:
+ * waiting for the next rebuild would leave it unprobed for up to a whole
+ * cycle (n probe intervals: 50 s at 100 nodes), and its death unnoticed by
+ * this node as long. */
+void gsp_probe_enlist(struct gossip *g, int slot)
+{
+	size_t left = g->order_n - g->order_pos, at;
+
+	for (size_t i = g->order_pos; i < g->order_n; i++)
+		if (g->order[i] == slot)
+			return;
+	if (g->order_n == GOSSIP_MEMBERS_MAX) {
+		/* drop what was probed already; `left` < max: slot is not in it */
+		memmove(g->order, g->order + g->order_pos, left * sizeof(*g->order));
+		g->order_pos = 0;
+		g->order_n = left;
+	}
+	at = g->order_pos + rnd_below(g, (uint32_t)left + 1);
+	memmove(&g->order[at + 1], &g->order[at], (g->order_n - at) * sizeof(*g->order));
+	g->order[at] = slot;
+	g->order_n++;
+}
+
 /* Up to k distinct random live members other than `except` into out[]. */
 size_t gsp_pick_random(struct gossip *g, int except, int *out, size_t k)
 {
@@ -343,7 +368,12 @@ static void probe_finish(struct gossip *g, uint64_t now)
 	g->awareness += p->nacks_expected ? p->nacks_expected - p->nacks : 1;
 	if (g->awareness > g->tm.awareness_max)
 		g->awareness = g->tm.awareness_max;
-	if (m->used && m->state == GOSSIP_ALIVE)
+	/* On a member already suspect (someone else's word reached us first)
+	 * our own failed probe is an independent confirmation: count it and
+	 * tell the others, as memberlist does. Without it a small cluster
+	 * never confirms anything (the news of a suspicion outruns every
+	 * other prober) and each death takes the full suspicion_max. */
+	if (live(m))
 		gsp_suspect(g, m, m->epoch, m->inc, g->cfg.self_id, now);
 }
 
