@@ -24,6 +24,7 @@
 #define TOMBS_MAX 1024	  /* local deletions remembered for incremental syncs */
 #define CHUNKS_MAX 8192	  /* chunks of one sync */
 #define CONFIRM_MAX 8	  /* distinct suspecters remembered */
+#define SOON_MAX 8	  /* suspects heard of, to probe next */
 #define PP_DGRAMS_MAX 8	  /* datagrams of entries per push-pull answer */
 #define PUSH_DGRAMS_MAX 4 /* datagrams per peer per gossip round */
 #define LEAVE_DIRECT 16
@@ -152,6 +153,8 @@ struct gossip {
 	struct probe probe;
 	int *order;
 	size_t order_n, order_pos;
+	int soon[SOON_MAX]; /* slots of members others suspect: probed first */
+	size_t soon_n;
 
 	uint64_t next_probe, next_round, next_pp, next_rejoin;
 	struct table_entry scratch; /* one entry being built; never on the stack */
