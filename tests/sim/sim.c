@@ -783,7 +783,8 @@ static void sc_steady(void)
 
 static void sc_loss10(void)
 {
-	S.net.loss = 0.10;
+	/* SIM_LOSS10=0.2 ...: the same run at a harsher loss, to measure margin */
+	S.net.loss = getenv("SIM_LOSS10") ? atof(getenv("SIM_LOSS10")) : 0.10;
 	S.check_false_dead = true;
 	start_all();
 	churn(15000, S.n * 3);
@@ -1209,8 +1210,7 @@ static double pct_s(const uint64_t *v, size_t n, double p)
  * (no leave). Returns the virtual ms from the crash until no other node
  * holds a record of it (UINT64_MAX: not within 30 s); *suspect_ms and
  * *dead_ms get when the first node suspected it and declared it dead. */
-static uint64_t dead_one(uint64_t seed, int n, double loss, uint64_t *suspect_ms,
-			 uint64_t *dead_ms)
+static uint64_t dead_one(uint64_t seed, int n, double loss, uint64_t *suspect_ms, uint64_t *dead_ms)
 {
 	static uint8_t seen[MAX_NODES];
 	static bool done[MAX_NODES]; /* withdrew y's records (for good: y stays down) */
@@ -1243,7 +1243,8 @@ static uint64_t dead_one(uint64_t seed, int n, double loss, uint64_t *suspect_ms
 	node_stop(y, false);
 	t0 = S.now;
 	if (trace)
-		fprintf(stderr, "  seed %" PRIu64 " t=%" PRIu64 "ms: node %d crashes\n", seed, t0, y);
+		fprintf(stderr, "  seed %" PRIu64 " t=%" PRIu64 "ms: node %d crashes\n", seed, t0,
+			y);
 	*suspect_ms = *dead_ms = UINT64_MAX;
 	memset(seen, 0, sizeof(seen));
 	memset(done, 0, sizeof(done));
@@ -1272,8 +1273,10 @@ static uint64_t dead_one(uint64_t seed, int n, double loss, uint64_t *suspect_ms
 				probes += gs.probes;
 				aw = gs.awareness > aw ? gs.awareness : aw;
 			}
-			fprintf(stderr, "  seed %" PRIu64 " t+%" PRIu64 "ms: %" PRIu64
-				" probes so far, highest awareness %u\n", seed, S.now - t0, probes, aw);
+			fprintf(stderr,
+				"  seed %" PRIu64 " t+%" PRIu64 "ms: %" PRIu64
+				" probes so far, highest awareness %u\n",
+				seed, S.now - t0, probes, aw);
 		}
 		for (int i = 0; i < n; i++) {
 			uint32_t origin;
@@ -1287,9 +1290,11 @@ static uint64_t dead_one(uint64_t seed, int n, double loss, uint64_t *suspect_ms
 			if (st == GOSSIP_DEAD && *dead_ms == UINT64_MAX)
 				*dead_ms = S.now - t0;
 			if (trace && st != seen[i]) {
-				fprintf(stderr, "  seed %" PRIu64 " t+%" PRIu64 "ms: node %d sees %d %s\n",
+				fprintf(stderr,
+					"  seed %" PRIu64 " t+%" PRIu64 "ms: node %d sees %d %s\n",
 					seed, S.now - t0, i, y,
-					st < 0 ? "unknown" : gossip_state_str((enum gossip_member_state)st));
+					st < 0 ? "unknown"
+					       : gossip_state_str((enum gossip_member_state)st));
 				seen[i] = (uint8_t)st;
 			}
 			if (trace) {
@@ -1298,7 +1303,8 @@ static uint64_t dead_one(uint64_t seed, int n, double loss, uint64_t *suspect_ms
 				gossip_get_stats(S.nodes[i].g, &gs);
 				if (gs.probe_failed != failed[i])
 					fprintf(stderr,
-						"  seed %" PRIu64 " t+%" PRIu64 "ms: node %d: a probe failed\n",
+						"  seed %" PRIu64 " t+%" PRIu64
+						"ms: node %d: a probe failed\n",
 						seed, S.now - t0, i);
 				failed[i] = gs.probe_failed;
 			}
@@ -1357,8 +1363,9 @@ static int bench_dead(const char *sizes_csv, uint64_t first, uint64_t seeds)
 			       " withdrawn p50=%.2fs p99=%.2fs max=%.2fs"
 			       " (first suspect p50=%.2fs, first dead p50=%.2fs p99=%.2fs)"
 			       " missed=%" PRIu64 " failed=%" PRIu64 " wall=%.1fs\n",
-			       n, loss * 100, seeds, pct_s(gone, seeds, 0.5), pct_s(gone, seeds, 0.99),
-			       pct_s(gone, seeds, 1), pct_s(susp, seeds, 0.5), pct_s(dead, seeds, 0.5),
+			       n, loss * 100, seeds, pct_s(gone, seeds, 0.5),
+			       pct_s(gone, seeds, 0.99), pct_s(gone, seeds, 1),
+			       pct_s(susp, seeds, 0.5), pct_s(dead, seeds, 0.5),
 			       pct_s(dead, seeds, 0.99), missed, failed,
 			       (double)(w1.tv_sec - w0.tv_sec) +
 				   (double)(w1.tv_nsec - w0.tv_nsec) / 1e9);
