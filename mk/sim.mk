@@ -30,3 +30,12 @@ endif
 
 bench-sim: $(SIM_BENCH)
 	$(SIM_BENCH) --bench $(BENCH_SIM_NODES)
+
+# Failure detection: crash one node of a converged cluster, time until every
+# other node withdrew its records (p50/p99/max over BENCH_DEAD_SEEDS seeds,
+# 0 % and 5 % loss; fails on a false death or a miss within 30 s).
+BENCH_DEAD_NODES ?= 3,5,10,50,100
+BENCH_DEAD_SEEDS ?= 20
+.PHONY: bench-dead
+bench-dead: $(SIM)
+	$(SIM) --bench-dead $(BENCH_DEAD_NODES) --seeds $(BENCH_DEAD_SEEDS)

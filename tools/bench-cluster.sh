@@ -2,24 +2,32 @@
 # Cluster propagation benchmark on the e2e 3-host world (tests/e2e/lib):
 # N times, start a container on h1 and measure until glued on h3 answers its
 # name (and, for reference, until h1 itself does); then remove it and
-# measure until h3 says NXDOMAIN. Prints p50/p99/max of each. Root only.
+# measure until h3 says NXDOMAIN. Prints p50/p99/max of each. Then D dead-
+# host rounds: a container on one host (h3, h1, h2 in turn), its glued
+# SIGKILLed and its dockerd stopped (the host is gone, nothing says goodbye),
+# time until both other hosts say NXDOMAIN for the name; the host comes back
+# before the next round. Root only.
 #
-#   tools/bench-cluster.sh [-n COUNT] [-o RESULT_FILE]
+#   tools/bench-cluster.sh [-n COUNT] [-d DEAD_ROUNDS] [-o RESULT_FILE]
 #
 # Time zero is the moment `docker run -d` (or `docker rm -f`) returns: the
 # engine has started (removed) the container and emitted its events; what
 # follows is glued's part: the Docker event, the local table, gossip to h3,
-# h3's table. Polling is a dig every ~15 ms from the client machine, so the
-# figures carry about that much resolution.
+# h3's table. For a dead host it is the SIGKILL of glued: what follows is
+# failure detection (docs/protocol.md, "Failure detection bound").
+# Polling is a dig every ~15 ms from the client machine, so the figures
+# carry about that much resolution.
 set -u
 
 COUNT=50
+DEAD=10
 OUT=
-while getopts n:o: opt; do
+while getopts n:d:o: opt; do
 	case $opt in
 	n) COUNT=$OPTARG ;;
+	d) DEAD=$OPTARG ;;
 	o) OUT=$OPTARG ;;
-	*) echo "usage: $0 [-n COUNT] [-o FILE]" >&2; exit 2 ;;
+	*) echo "usage: $0 [-n COUNT] [-d DEAD_ROUNDS] [-o FILE]" >&2; exit 2 ;;
 	esac
 done
 [ "$(id -u)" = 0 ] || { echo "bench-cluster: needs root" >&2; exit 1; }
@@ -84,6 +92,57 @@ for ((i = 1; i <= COUNT; i++)); do
 	fi
 done
 
+# until_gone T0 NAME HOST HOST: poll both hosts until each says NXDOMAIN for
+# NAME; sets TA and TB (ms since T0), fails after 15 s.
+until_gone() {
+	local t0=$1 name=$2 a=$3 b=$4
+	TA='' TB=''
+	while [ -z "$TA" ] || [ -z "$TB" ]; do
+		[ -z "$TA" ] && [ "$(q "$a" "$name")" = NXDOMAIN ] && TA=$(($(e2e_now_ms) - t0))
+		[ -z "$TB" ] && [ "$(q "$b" "$name")" = NXDOMAIN ] && TB=$(($(e2e_now_ms) - t0))
+		[ $(($(e2e_now_ms) - t0)) -lt 15000 ] || return 1
+	done
+}
+
+answers() { [ "$(q "$1" "$2")" = NOERROR ]; }
+# until_answers NAME HOST...: each HOST answers NAME (NOERROR), within 10 s.
+until_answers() {
+	local name=$1 h
+	shift
+	for h in "$@"; do
+		wait_until 10 answers "$h" "$name" || return 1
+	done
+}
+
+# (the loop's stderr is dropped: bash reports every process the harness
+# kills as "Killed"; failures are counted and printed below)
+dead=() dead_first=() dead_fails=0
+for ((i = 1; i <= DEAD; i++)); do
+	v=h$(((i + 1) % 3 + 1)) # h3, h1, h2, ...
+	others=()
+	for h in h1 h2 h3; do [ "$h" = "$v" ] || others+=("$h"); done
+	name=deadhost$i
+	if ! ctr_run "$v" "$name" || ! until_answers "$name" "${others[@]}"; then
+		dead_fails=$((dead_fails + 1))
+		continue
+	fi
+	sleep 2 # every member probes every other again after the last restart
+	t0=$(e2e_now_ms)
+	glued_stop "$v" KILL >/dev/null 2>&1
+	host_dockerd_kill "$v" KILL >/dev/null 2>&1 & # polling starts meanwhile
+	kpid=$!
+	if until_gone "$t0" "$name" "${others[@]}"; then
+		dead+=("$((TA > TB ? TA : TB))")
+		dead_first+=("$((TA < TB ? TA : TB))")
+	else
+		dead_fails=$((dead_fails + 1))
+	fi
+	wait "$kpid"
+	# the host comes back: dockerd, then glued (a new epoch)
+	host_dockerd_start "$v" >/dev/null 2>&1 && hdocker "$v" rm -f "$name" >/dev/null 2>&1
+	cluster_glued_start "$v" >/dev/null 2>&1 || dead_fails=$((dead_fails + 1))
+done 2>/dev/null
+
 pct() { # LABEL VALUES...: n, p50, p99, max
 	local label=$1
 	shift
@@ -98,5 +157,10 @@ pct() { # LABEL VALUES...: n, p50, p99, max
 	pct "local h1 start -> h1 answers (Docker event path)" "${local1[@]}"
 	pct "removal h1 rm -> h3 NXDOMAIN" "${rem[@]}"
 	echo "failures (timeouts > 10 s): $fails"
+	if [ "$DEAD" -gt 0 ]; then
+		pct "dead host: glued SIGKILL -> both others NXDOMAIN" "${dead[@]}"
+		pct "dead host: glued SIGKILL -> the first other NXDOMAIN" "${dead_first[@]}"
+		echo "dead-host failures (setup, > 15 s, restart): $dead_fails"
+	fi
 } | tee ${OUT:+"$OUT"}
-[ "$fails" -eq 0 ]
+[ "$fails" -eq 0 ] && [ "$dead_fails" -eq 0 ]

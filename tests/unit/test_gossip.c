@@ -10,7 +10,8 @@
 #include "core/table.h"
 #include "t.h"
 
-#define N 3
+#define N 3	 /* the default cluster */
+#define N_MAX 12 /* the largest one a test starts */
 
 struct node {
 	struct table *t;
@@ -23,7 +24,10 @@ struct node {
 	uint32_t rng;
 };
 
-static struct node nodes[N];
+static struct node nodes[N_MAX];
+/* direct PINGs i -> j, counted as sent (before the network drops them) */
+static int pings[N_MAX][N_MAX];
+static int ping_log[N_MAX][64], ping_log_n[N_MAX];
 static uint64_t now;
 static struct gossip_out out[64];
 
@@ -62,10 +66,28 @@ static void stop(int i)
 
 static int node_of(const struct glued_endpoint *e)
 {
-	for (int i = 0; i < N; i++)
+	for (int i = 0; i < N_MAX; i++)
 		if (e->port == nodes[i].ep.port)
 			return i;
 	return -1;
+}
+
+static void count_pings(int from, int to, const uint8_t *buf, size_t len)
+{
+	struct gw_hdr h;
+	struct gw_iter it;
+	struct gw_msg m;
+	size_t unknown;
+
+	if (gw_check(buf, len, &h, &unknown))
+		return;
+	gw_iter_init(&it, buf, len);
+	while (gw_iter_next(&it, &m))
+		if (m.type == GW_PING && !memcmp(m.u.probe.target, nodes[to].id, GOSSIP_ID_LEN)) {
+			pings[from][to]++;
+			if (ping_log_n[from] < 64)
+				ping_log[from][ping_log_n[from]++] = to;
+		}
 }
 
 /* Deliver everything queued, repeatedly, at the current time. */
@@ -74,7 +96,7 @@ static void flush(void)
 	for (int round = 0; round < 50; round++) {
 		bool any = false;
 
-		for (int i = 0; i < N; i++) {
+		for (int i = 0; i < N_MAX; i++) {
 			struct gossip_event ev;
 			size_t n;
 
@@ -87,6 +109,8 @@ static void flush(void)
 				int to = node_of(&out[j].to);
 
 				any = true;
+				if (to >= 0)
+					count_pings(i, to, out[j].buf, out[j].len);
 				if (to < 0 || !nodes[to].g || nodes[to].down || nodes[i].down)
 					continue;
 				(void)gossip_recv(nodes[to].g, now, &nodes[i].ep, nodes[i].id,
@@ -104,7 +128,7 @@ static void run_to(uint64_t t)
 	while (now < t) {
 		uint64_t next = t;
 
-		for (int i = 0; i < N; i++) {
+		for (int i = 0; i < N_MAX; i++) {
 			uint64_t d;
 
 			if (!nodes[i].g || nodes[i].down)
@@ -115,7 +139,7 @@ static void run_to(uint64_t t)
 		}
 		if (next > now)
 			now = next;
-		for (int i = 0; i < N; i++)
+		for (int i = 0; i < N_MAX; i++)
 			if (nodes[i].g && !nodes[i].down && gossip_next_deadline(nodes[i].g) <= now)
 				gossip_tick(nodes[i].g, now);
 		flush();
@@ -149,37 +173,69 @@ static bool resolves(int i, const char *name, uint8_t last)
 
 static const struct gossip_member_info *member(int i, int j)
 {
-	static struct gossip_member_info info[8];
-	size_t n = gossip_members(nodes[i].g, info, 8);
+	static struct gossip_member_info info[N_MAX];
+	size_t n = gossip_members(nodes[i].g, info, N_MAX);
 
-	for (size_t k = 0; k < n && k < 8; k++)
+	for (size_t k = 0; k < n && k < N_MAX; k++)
 		if (!memcmp(info[k].id, nodes[j].id, GOSSIP_ID_LEN))
 			return &info[k];
 	return NULL;
 }
 
-static void setup(void)
+static void node_init(int i)
+{
+	memset(nodes[i].id, 0x10 * (i + 1), GOSSIP_ID_LEN);
+	nodes[i].ep.addr.family = AF_INET;
+	nodes[i].ep.addr.b[0] = 10;
+	nodes[i].ep.addr.b[3] = (uint8_t)(i + 1);
+	nodes[i].ep.port = (uint16_t)(7000 + i);
+}
+
+/* n nodes; every node but 0 joins through node 0. */
+static void setup_n(int n)
 {
 	memset(nodes, 0, sizeof(nodes));
+	memset(pings, 0, sizeof(pings));
+	memset(ping_log_n, 0, sizeof(ping_log_n));
 	now = 1000;
-	for (int i = 0; i < N; i++) {
-		memset(nodes[i].id, 0x10 * (i + 1), GOSSIP_ID_LEN);
-		nodes[i].ep.addr.family = AF_INET;
-		nodes[i].ep.addr.b[0] = 10;
-		nodes[i].ep.addr.b[3] = (uint8_t)(i + 1);
-		nodes[i].ep.port = (uint16_t)(7000 + i);
+	for (int i = 0; i < n; i++) {
+		node_init(i);
 		start(i);
 	}
-	for (int i = 1; i < N; i++)
+	for (int i = 1; i < n; i++)
 		T_EQ_INT(gossip_add_peer(nodes[i].g, now, &nodes[0].ep, NULL, true), 0);
 	flush();
 }
 
+static void setup(void)
+{
+	setup_n(N);
+}
+
 static void teardown(void)
 {
-	for (int i = 0; i < N; i++)
+	for (int i = 0; i < N_MAX; i++)
 		if (nodes[i].g)
 			stop(i);
+}
+
+/* Step 10 ms at a time until every live node but y holds y dead (or
+ * `limit` ms pass); the time that took. */
+static uint64_t until_dead(int y, int n, uint64_t limit)
+{
+	uint64_t t0 = now;
+
+	while (now - t0 < limit) {
+		bool all = true;
+
+		run_to(now + 10);
+		for (int i = 0; i < n; i++)
+			if (i != y && !nodes[i].down && member(i, y)->state != GOSSIP_DEAD)
+				all = false;
+		if (all)
+			break;
+	}
+	return now - t0;
 }
 
 /* --- table additions ------------------------------------------------------ */
@@ -306,6 +362,92 @@ int main(void)
 		run_to(now + 12000);
 		T_ASSERT(member(0, 2)->state == GOSSIP_ALIVE, "alive again");
 		T_ASSERT(resolves(0, "db", 9) && resolves(1, "db", 9), "records back");
+		teardown();
+	}
+
+	T_CASE("in three nodes, the second survivor's failed probe confirms the suspicion")
+	{
+		struct gossip_timing tm;
+		uint64_t took, s_min;
+
+		/* Both survivors suspect the crashed node: one from its own probe,
+		 * the other first from that one's SUSPECT and then from its own
+		 * probe, which must count as the one (k = n - 2) confirmation. */
+		gossip_timing_defaults(&tm);
+		s_min = 2ull * tm.suspicion_mult * tm.probe_interval_ms; /* floor: 2 log-units */
+		setup();
+		put(2, "c9", "db", 9);
+		run_to(now + 3000);
+		nodes[2].down = true;
+		took = until_dead(2, N, 20000);
+		/* first probe within 3 intervals (2 members a cycle), it fails one
+		 * interval later, then s_min; without the confirmation:
+		 * suspicion_max_mult * s_min */
+		T_ASSERT(took <= 4 * tm.probe_interval_ms + s_min + 200,
+			 "dead everywhere after %llu ms", (unsigned long long)took);
+		T_ASSERT(!resolves(0, "db", 0) && !resolves(1, "db", 0), "records withdrawn");
+		teardown();
+	}
+
+	T_CASE("a member that joins mid-cycle is probed within the current cycle")
+	{
+		setup_n(N_MAX - 1);
+		run_to(now + 6000); /* every probe order holds all 10 others */
+		node_init(N_MAX - 1);
+		start(N_MAX - 1);
+		T_EQ_INT(gossip_add_peer(nodes[N_MAX - 1].g, now, &nodes[0].ep, NULL, true), 0);
+		flush();
+		memset(ping_log_n, 0, sizeof(ping_log_n));
+		run_to(now + 12 * 400 + 100);
+		for (int i = 0; i < N_MAX - 1; i++) {
+			int seen[N_MAX] = {0}, first_repeat = -1, newcomer = -1;
+
+			for (int j = 0; j < ping_log_n[i]; j++) {
+				int to = ping_log[i][j];
+
+				if (to == N_MAX - 1 && newcomer < 0)
+					newcomer = j;
+				if (seen[to]++ && first_repeat < 0)
+					first_repeat = j;
+			}
+			T_ASSERT(newcomer >= 0 && (first_repeat < 0 || newcomer < first_repeat),
+				 "node %d probes the newcomer (at %d) before anyone twice (at %d)",
+				 i, newcomer, first_repeat);
+		}
+		teardown();
+	}
+
+	T_CASE("news of a suspicion makes every node probe the suspect next")
+	{
+		struct gossip_timing tm;
+		int y = N_MAX - 1, probers = 0, first = -1;
+		uint64_t t_suspect, took;
+
+		gossip_timing_defaults(&tm);
+		setup_n(N_MAX);
+		run_to(now + 6000);
+		nodes[y].down = true;
+		for (uint64_t t0 = now; first < 0 && now - t0 < 20000;) {
+			run_to(now + 10);
+			for (int i = 0; i < y && first < 0; i++)
+				if (member(i, y)->state == GOSSIP_SUSPECT)
+					first = i;
+		}
+		T_ASSERT(first >= 0, "suspected");
+		t_suspect = now;
+		memset(pings, 0, sizeof(pings));
+		/* a probe interval for the one in flight, gossip rounds for the news */
+		run_to(now + tm.probe_interval_ms + 2 * tm.gossip_interval_ms);
+		for (int i = 0; i < y; i++)
+			probers += i != first && pings[i][y] > 0;
+		T_ASSERT(probers == y - 1, "%d of %d others probed the suspect", probers, y - 1);
+		/* k = 3 confirmations within that interval: the minimum applies */
+		(void)until_dead(y, N_MAX, 20000);
+		took = now - t_suspect;
+		T_ASSERT(took <= 2ull * tm.suspicion_mult * tm.probe_interval_ms +
+				     2 * tm.gossip_interval_ms,
+			 "dead everywhere %llu ms after the first suspicion",
+			 (unsigned long long)took);
 		teardown();
 	}
 

@@ -497,8 +497,8 @@ int gossip_recv(struct gossip *g, uint64_t now, const struct glued_endpoint *fro
 void gossip_timing_defaults(struct gossip_timing *t)
 {
 	*t = (struct gossip_timing){
-	    .probe_interval_ms = 500,
-	    .probe_timeout_ms = 200,
+	    .probe_interval_ms = 400,
+	    .probe_timeout_ms = 160,
 	    .indirect_checks = 3,
 	    .suspicion_mult = 2,
 	    .suspicion_max_mult = 3,

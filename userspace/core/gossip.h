@@ -41,11 +41,11 @@
 /* Timers and knobs. A zero field takes its default (docs/protocol.md,
  * "Timers", says why each default is what it is). */
 struct gossip_timing {
-	uint32_t probe_interval_ms; /* 500: one probe per interval, round-robin */
-	uint32_t probe_timeout_ms;  /* 200: direct ack wait before ping-req */
+	uint32_t probe_interval_ms; /* 400: one probe per interval, round-robin */
+	uint32_t probe_timeout_ms;  /* 160: direct ack wait before ping-req */
 	uint32_t indirect_checks;   /* 3: members asked to ping-req */
-	uint32_t suspicion_mult;    /* 2: min suspicion = mult * max(1, log10 n) * probe_interval */
-	uint32_t suspicion_max_mult;	/* 4: max suspicion = this * min */
+	uint32_t suspicion_mult;    /* 2: min suspicion = mult * max(2, log10 n) * probe_interval */
+	uint32_t suspicion_max_mult;	/* 3: max suspicion = this * min */
 	uint32_t awareness_max;		/* 8: Lifeguard local health score ceiling */
 	uint32_t gossip_interval_ms;	/* 100: piggyback/push round */
 	uint32_t gossip_fanout;		/* 3: peers per round and per immediate push */

@@ -24,6 +24,7 @@
 #define TOMBS_MAX 1024	  /* local deletions remembered for incremental syncs */
 #define CHUNKS_MAX 8192	  /* chunks of one sync */
 #define CONFIRM_MAX 8	  /* distinct suspecters remembered */
+#define SOON_MAX 8	  /* suspects heard of, to probe next */
 #define PP_DGRAMS_MAX 8	  /* datagrams of entries per push-pull answer */
 #define PUSH_DGRAMS_MAX 4 /* datagrams per peer per gossip round */
 #define LEAVE_DIRECT 16
@@ -152,6 +153,8 @@ struct gossip {
 	struct probe probe;
 	int *order;
 	size_t order_n, order_pos;
+	int soon[SOON_MAX]; /* slots of members others suspect: probed first */
+	size_t soon_n;
 
 	uint64_t next_probe, next_round, next_pp, next_rejoin;
 	struct table_entry scratch; /* one entry being built; never on the stack */
@@ -303,6 +306,7 @@ void gsp_suspect(struct gossip *g, struct member *m, uint64_t epoch, uint32_t in
 void gsp_on_member(struct gossip *g, const struct gw_msg *msg, const struct member *sender,
 		   const struct glued_endpoint *from, uint64_t now);
 size_t gsp_pick_random(struct gossip *g, int except, int *out, size_t k);
+void gsp_probe_enlist(struct gossip *g, int slot);
 void gsp_probe_step(struct gossip *g, uint64_t now);
 void gsp_on_probe(struct gossip *g, const struct gw_msg *msg, struct member *sender,
 		  const struct glued_endpoint *from, uint64_t now);

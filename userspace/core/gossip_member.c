@@ -113,6 +113,7 @@ struct member *gsp_member_add(struct gossip *g, const uint8_t *id, uint64_t epoc
 	g->idx[i] = (int16_t)(m - g->members);
 	g->n_members++;
 	g->st.members_alive++;
+	gsp_probe_enlist(g, (int)(m - g->members));
 	event(g, GOSSIP_EV_JOINED, id, &m->addr, epoch, inc);
 	return m;
 }
@@ -124,11 +125,11 @@ static uint64_t suspicion_timeout(const struct gossip *g, uint32_t confirmations
 	uint32_t n = cluster_size(g), k = g->tm.indirect_checks;
 	double l = lg2(n) / 3.321928, mn, mx, t;
 
-	/* Floor of 2 (not memberlist's 1): small clusters have no independent
-	 * confirmations, and 2 s of refutation chances keep a node behind a 10%
-	 * lossy link alive (docs/protocol.md, "Timers"). */
-	if (l < 1.5)
-		l = 1.5;
+	/* Floor of 2 log-units (not memberlist's 1): at least 1.6 s of
+	 * refutation chances once k members confirmed, which keeps a node behind
+	 * a 10% lossy link alive (docs/protocol.md, "Timers and defaults"). */
+	if (l < 2)
+		l = 2;
 	mn = g->tm.suspicion_mult * l * g->tm.probe_interval_ms;
 	mx = g->tm.suspicion_max_mult * mn;
 	if (n < 3 || k > n - 2)
@@ -171,6 +172,24 @@ void gsp_refute(struct gossip *g, uint64_t epoch, uint32_t inc)
 	event(g, GOSSIP_EV_REFUTED, g->cfg.self_id, &g->cfg.self_addr, g->cfg.epoch, g->inc);
 }
 
+/* Someone else suspects m: probe it ourselves next, instead of when the
+ * round robin comes to it (up to n probe intervals away). Our failed probe
+ * confirms the suspicion within a probe interval of hearing it, so the
+ * timeout shrinks to its minimum as soon as k nodes heard; if m is alive,
+ * our ping carries the SUSPECT to it and its ack clears our doubt. The
+ * probe rate stays one per interval. */
+static void probe_soon(struct gossip *g, const struct member *m)
+{
+	int slot = (int)(m - g->members);
+
+	if (g->soon_n == SOON_MAX || (g->probe.active && g->probe.slot == slot))
+		return;
+	for (size_t i = 0; i < g->soon_n; i++)
+		if (g->soon[i] == slot)
+			return;
+	g->soon[g->soon_n++] = slot;
+}
+
 void gsp_suspect(struct gossip *g, struct member *m, uint64_t epoch, uint32_t inc,
 		 const uint8_t *from, uint64_t now)
 {
@@ -200,6 +219,8 @@ void gsp_suspect(struct gossip *g, struct member *m, uint64_t epoch, uint32_t in
 	m->n_confirm = 1;
 	m->confirm[0] = fh;
 	m->susp_deadline = now + suspicion_timeout(g, 0);
+	if (memcmp(from, g->cfg.self_id, GOSSIP_ID_LEN))
+		probe_soon(g, m);
 	gsp_count_states(g);
 	g->st.suspicions++;
 	event(g, GOSSIP_EV_SUSPECT, m->id, &m->addr, epoch, inc);
@@ -273,6 +294,14 @@ void gsp_on_member(struct gossip *g, const struct gw_msg *msg, const struct memb
 
 static int pick_probe_target(struct gossip *g)
 {
+	while (g->soon_n) {
+		int s = g->soon[0];
+		struct member *m = &g->members[s];
+
+		memmove(g->soon, g->soon + 1, --g->soon_n * sizeof(g->soon[0]));
+		if (m->used && m->state == GOSSIP_SUSPECT && ep_known(&m->addr))
+			return s;
+	}
 	for (size_t tries = 0; tries < 2; tries++) {
 		while (g->order_pos < g->order_n) {
 			int s = g->order[g->order_pos++];
@@ -296,6 +325,30 @@ static int pick_probe_target(struct gossip *g)
 		}
 	}
 	return -1;
+}
+
+/* A member that became live (new, or back from the dead) joins the current
+ * probe cycle at a random place in what is left of it, as in memberlist:
+ * waiting for the next rebuild would leave it unprobed for up to a whole
+ * cycle (n probe intervals: 50 s at 100 nodes), and its death unnoticed by
+ * this node as long. */
+void gsp_probe_enlist(struct gossip *g, int slot)
+{
+	size_t left = g->order_n - g->order_pos, at;
+
+	for (size_t i = g->order_pos; i < g->order_n; i++)
+		if (g->order[i] == slot)
+			return;
+	if (g->order_n == GOSSIP_MEMBERS_MAX) {
+		/* drop what was probed already; `left` < max: slot is not in it */
+		memmove(g->order, g->order + g->order_pos, left * sizeof(*g->order));
+		g->order_pos = 0;
+		g->order_n = left;
+	}
+	at = g->order_pos + rnd_below(g, (uint32_t)left + 1);
+	memmove(&g->order[at + 1], &g->order[at], (g->order_n - at) * sizeof(*g->order));
+	g->order[at] = slot;
+	g->order_n++;
 }
 
 /* Up to k distinct random live members other than `except` into out[]. */
@@ -343,7 +396,12 @@ static void probe_finish(struct gossip *g, uint64_t now)
 	g->awareness += p->nacks_expected ? p->nacks_expected - p->nacks : 1;
 	if (g->awareness > g->tm.awareness_max)
 		g->awareness = g->tm.awareness_max;
-	if (m->used && m->state == GOSSIP_ALIVE)
+	/* On a member already suspect (someone else's word reached us first)
+	 * our own failed probe is an independent confirmation: count it and
+	 * tell the others, as memberlist does. Without it a small cluster
+	 * never confirms anything (the news of a suspicion outruns every
+	 * other prober) and each death takes the full suspicion_max. */
+	if (live(m))
 		gsp_suspect(g, m, m->epoch, m->inc, g->cfg.self_id, now);
 }
 

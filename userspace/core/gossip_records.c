@@ -130,6 +130,7 @@ void gsp_set_alive(struct gossip *g, struct member *m, uint64_t epoch, uint32_t 
 		gsp_count_states(g);
 	}
 	if (was_down) {
+		gsp_probe_enlist(g, (int)(m - g->members));
 		event(g, GOSSIP_EV_JOINED, m->id, &m->addr, epoch, inc);
 		gsp_note_head(m, 0, now);
 	}
