@@ -111,6 +111,7 @@ struct gossip_member_info {
 	uint32_t incarnation;
 	uint32_t origin;	  /* origin index of its entries in the table */
 	uint64_t head;		  /* highest contiguous record version held (within epoch) */
+	uint64_t known_head;	  /* highest record version heard of (> head: a sync is due) */
 	size_t records;		  /* entries of that origin in the table */
 	uint64_t last_contact_ms; /* last datagram from it; 0 = never directly */
 };

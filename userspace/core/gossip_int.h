@@ -18,14 +18,15 @@
 #define BCAST_MAX 256 /* updates awaiting dissemination */
 #define OUTQ_MAX 128  /* datagrams awaiting gossip_poll_send */
 #define EVQ_MAX 256
-#define RELAYS_MAX 64	  /* ping-reqs served at once */
-#define SYNCS_MAX 32	  /* syncs this node runs at once */
-#define SERVES_MAX 32	  /* syncs this node serves at once */
-#define TOMBS_MAX 1024	  /* local deletions remembered for incremental syncs */
-#define CHUNKS_MAX 8192	  /* chunks of one sync */
-#define CONFIRM_MAX 8	  /* distinct suspecters remembered */
-#define PP_DGRAMS_MAX 8	  /* datagrams of entries per push-pull answer */
-#define PUSH_DGRAMS_MAX 4 /* datagrams per peer per gossip round */
+#define RELAYS_MAX 64	   /* ping-reqs served at once */
+#define SYNCS_MAX 32	   /* syncs this node runs at once */
+#define SERVES_MAX 32	   /* syncs this node serves at once */
+#define TOMBS_MAX 1024	   /* local deletions remembered for incremental syncs */
+#define CHUNKS_MAX 8192	   /* chunks of one sync */
+#define SYNC_RTO_MIN_MS 20 /* floor of the adaptive sync timeout */
+#define CONFIRM_MAX 8	   /* distinct suspecters remembered */
+#define PP_DGRAMS_MAX 8	   /* datagrams of entries per push-pull answer */
+#define PUSH_DGRAMS_MAX 4  /* datagrams per peer per gossip round */
 #define LEAVE_DIRECT 16
 #define IDX_CAP 2048 /* member index slots (power of two, > 2 * GOSSIP_MEMBERS_MAX) */
 #define BCAST_MSG_MAX (GW_MSG_HDR_LEN + GOSSIP_ID_LEN + 8 + GW_RECORD_MAX)
@@ -33,6 +34,11 @@
 struct window {
 	uint64_t bits;	     /* bit i: version head + 1 + i seen */
 	uint64_t owner[WIN]; /* its owner's hash */
+};
+
+/* Round-trip estimate (RFC 6298 smoothing), in 1/8 ms; srtt 0 = no sample. */
+struct rtt {
+	uint32_t srtt, rttvar;
 };
 
 struct member {
@@ -55,6 +61,8 @@ struct member {
 	uint32_t records;
 	int sync; /* slot in g->syncs, or -1 */
 	uint64_t next_sync_ms;
+	struct rtt rtt;	     /* sync round trips to this origin */
+	uint32_t sync_fails; /* syncs timed out in a row: backoff */
 	/* rate limit */
 	uint64_t rate_start;
 	uint32_t rate_n;
@@ -89,6 +97,8 @@ struct sync {
 	int slot;
 	uint32_t id;
 	uint64_t from, to, start;
+	uint64_t deadline; /* no new chunk by then: timed out (idle, not total) */
+	uint32_t rto;	   /* ms the deadline moves on with every new chunk */
 	uint16_t last;
 	uint32_t n_got;
 	uint8_t bits[CHUNKS_MAX / 8];
@@ -130,12 +140,14 @@ struct gossip {
 	uint32_t awareness;
 	uint32_t next_probe_seq, stamp;
 	int sync_cursor; /* where gsp_sync_next looks first */
+	struct rtt rtt;	 /* sync round trips to anyone: the prior for a new origin */
 
 	struct member *members; /* GOSSIP_MEMBERS_MAX */
 	int16_t idx[IDX_CAP];
 	uint32_t n_members;
 
 	struct bcast *bcast; /* BCAST_MAX */
+	size_t n_bcast;	     /* slots in use */
 	struct gossip_out *outq;
 	size_t out_head, out_n;
 	struct gossip_event evq[EVQ_MAX];
@@ -282,6 +294,8 @@ static inline void event(struct gossip *g, enum gossip_event_type type, const ui
 /* Shared entry points: output and the dissemination queue in gossip.c,
  * membership in gossip_member.c, records and syncs in gossip_records.c. */
 void gsp_bcast_add(struct gossip *g, bool is_delta, uint64_t key, const uint8_t *msg, size_t len);
+bool gsp_bcast_full(const struct gossip *g);
+void gsp_bcast_head(struct gossip *g, const struct member *m);
 void gsp_bcast_member(struct gossip *g, uint8_t type, const uint8_t *id, uint64_t epoch,
 		      uint32_t inc, const struct glued_endpoint *addr, uint64_t head,
 		      const uint8_t *from);
@@ -319,6 +333,8 @@ void gsp_sync_free(struct gossip *g, int s);
 void gsp_sync_start(struct gossip *g, struct member *m, uint64_t now);
 bool gsp_sync_due(const struct gossip *g, const struct member *m, uint64_t now);
 void gsp_sync_next(struct gossip *g, uint64_t now);
+void gsp_syncs_step(struct gossip *g, uint64_t now);
+uint64_t gsp_syncs_deadline(const struct gossip *g);
 void gsp_on_sync_data(struct gossip *g, const struct gw_msg *msg, struct member *m, uint64_t now);
 void gsp_on_sync_req(struct gossip *g, const struct gw_msg *msg, struct member *m);
 bool gsp_serve_chunk(struct gossip *g, struct serve *v, struct gossip_out *o);

@@ -169,7 +169,13 @@ void gsp_on_delta(struct gossip *g, const struct gw_msg *msg, uint64_t now)
 	if (m->known_head <= m->head && !m->need_full)
 		m->gap_since = 0;
 	g->st.deltas_applied++;
-	gsp_bcast_add(g, true, 0, msg->raw, msg->raw_len);
+	if (gsp_bcast_full(g))
+		/* Overloaded (a burst larger than the queue): pass on that the
+		 * origin moved on, one entry per origin, rather than records
+		 * that would only push each other out: whoever hears it syncs. */
+		gsp_bcast_head(g, m);
+	else
+		gsp_bcast_add(g, true, 0, msg->raw, msg->raw_len);
 }
 
 /* --- syncs -------------------------------------------------------------- */
@@ -183,6 +189,54 @@ void gsp_sync_free(struct gossip *g, int s)
 	free(y->owners);
 	memset(y, 0, sizeof(*y));
 	y->slot = -1;
+}
+
+/* RFC 6298 smoothing of one sample (ms) into e (1/8 ms units). */
+static void rtt_sample(struct rtt *e, uint64_t ms)
+{
+	uint32_t r = ms > 60000 ? 60000 * 8 : (uint32_t)ms * 8;
+
+	if (!e->srtt) {
+		e->srtt = r ? r : 1;
+		e->rttvar = r / 2;
+		return;
+	}
+	e->rttvar = (3 * e->rttvar + (r > e->srtt ? r - e->srtt : e->srtt - r)) / 4;
+	e->srtt = (7 * e->srtt + r) / 8;
+	if (!e->srtt)
+		e->srtt = 1;
+}
+
+/* How long a sync to m may stay silent: srtt + 4 rttvar of m (of anyone
+ * before m answered one), at least SYNC_RTO_MIN_MS, doubled per attempt in
+ * a row that got no answer at all (m may be overloaded or gone), at most
+ * sync_timeout_ms (also the value before any sample). */
+static uint32_t sync_rto(const struct gossip *g, const struct member *m)
+{
+	const struct rtt *e = m->rtt.srtt ? &m->rtt : &g->rtt;
+	uint64_t rto = g->tm.sync_timeout_ms;
+
+	if (e->srtt) {
+		rto = (e->srtt + 4 * (uint64_t)e->rttvar + 7) / 8;
+		if (rto < SYNC_RTO_MIN_MS)
+			rto = SYNC_RTO_MIN_MS;
+		rto <<= m->sync_fails < 8 ? m->sync_fails : 8;
+	}
+	return rto < g->tm.sync_timeout_ms ? (uint32_t)rto : g->tm.sync_timeout_ms;
+}
+
+/* A new sample: syncs still waiting for their first chunk get the new
+ * timeout (the first burst of syncs of a node starts before any sample). */
+static void rearm_syncs(struct gossip *g)
+{
+	for (int s = 0; s < SYNCS_MAX; s++) {
+		struct sync *y = &g->syncs[s];
+
+		if (y->used && !y->n_got) {
+			y->rto = sync_rto(g, &g->members[y->slot]);
+			y->deadline = y->start + y->rto;
+		}
+	}
 }
 
 void gsp_sync_start(struct gossip *g, struct member *m, uint64_t now)
@@ -207,6 +261,8 @@ void gsp_sync_start(struct gossip *g, struct member *m, uint64_t now)
 	y->full = m->need_full;
 	y->from = y->full ? 0 : m->head;
 	y->start = now;
+	y->rto = sync_rto(g, m);
+	y->deadline = now + y->rto;
 	m->sync = s;
 	g->st.syncs_started++;
 	if (!gsp_dg_open(g, &d, &m->addr, m->id))
@@ -255,6 +311,14 @@ void gsp_on_sync_data(struct gossip *g, const struct gw_msg *msg, struct member 
 			m->sync_floor = y->to;
 		gsp_note_head(m, y->to, now);
 	}
+	if (!y->n_got) {
+		/* each attempt has its own id: the sample is unambiguous (Karn) */
+		rtt_sample(&m->rtt, now - y->start);
+		rtt_sample(&g->rtt, now - y->start);
+		rearm_syncs(g);
+	}
+	m->sync_fails = 0;
+	y->deadline = now + y->rto;
 	y->bits[c / 8] |= (uint8_t)(1 << (c % 8));
 	y->n_got++;
 	if (msg->u.sync_data.flags & GW_SYNC_LAST) {
@@ -302,6 +366,37 @@ void gsp_on_sync_data(struct gossip *g, const struct gw_msg *msg, struct member 
 	g->st.syncs_completed++;
 	gsp_sync_free(g, m->sync);
 	gsp_sync_next(g, now);
+}
+
+/* Syncs silent past their deadline are retried at once, with a backed-off
+ * timeout: what did arrive sits in the window and is not asked for again. */
+void gsp_syncs_step(struct gossip *g, uint64_t now)
+{
+	for (int s = 0; s < SYNCS_MAX; s++) {
+		struct sync *y = &g->syncs[s];
+		struct member *m;
+
+		if (!y->used || now < y->deadline)
+			continue;
+		m = &g->members[y->slot];
+		g->st.syncs_timed_out++;
+		if (!y->n_got && m->sync_fails < UINT32_MAX)
+			m->sync_fails++; /* silence backs off; a lost chunk does not */
+		m->next_sync_ms = now;
+		gsp_sync_free(g, s);
+		if (gsp_sync_due(g, m, now))
+			gsp_sync_start(g, m, now);
+	}
+}
+
+uint64_t gsp_syncs_deadline(const struct gossip *g)
+{
+	uint64_t d = UINT64_MAX;
+
+	for (int s = 0; s < SYNCS_MAX; s++)
+		if (g->syncs[s].used && g->syncs[s].deadline < d)
+			d = g->syncs[s].deadline;
+	return d;
 }
 
 bool gsp_sync_due(const struct gossip *g, const struct member *m, uint64_t now)
