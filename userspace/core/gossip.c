@@ -119,10 +119,14 @@ static bool bcast_pending(const struct gossip *g, uint32_t stamp)
 	return false;
 }
 
-/* Append queued updates (fewest transmissions first) that fit. */
+/* Append queued updates (fewest transmissions first) that fit. Relayed
+ * records have a flat budget of retransmit_mult: a push epidemic in which
+ * every node sends an update r times reaches all but about e^-r of the
+ * nodes, and those learn of the gap from the head news (full budget) and
+ * sync; membership news and our own updates have no such second path. */
 static void fill_bcast(struct gossip *g, struct wire_out *w, uint32_t stamp)
 {
-	uint32_t limit = retransmit_limit(g);
+	uint32_t full = retransmit_limit(g), relayed = g->tm.retransmit_mult;
 
 	for (;;) {
 		struct bcast *best = NULL;
@@ -141,7 +145,7 @@ static void fill_bcast(struct gossip *g, struct wire_out *w, uint32_t stamp)
 		best->stamp = stamp;
 		if (best->is_delta)
 			g->st.deltas_sent++;
-		if (++best->transmits >= limit) {
+		if (++best->transmits >= (best->is_delta && !best->local ? relayed : full)) {
 			best->used = false;
 			g->n_bcast--;
 		}
@@ -424,7 +428,7 @@ static bool on_header(struct gossip *g, struct member *m, const struct gw_hdr *h
 		}
 	}
 	if (live(m))
-		gsp_note_head(m, h->head, now);
+		gsp_learn_head(g, m, h->head, now);
 	return true;
 }
 
@@ -555,12 +559,14 @@ struct gossip *gossip_new(const struct gossip_cfg *cfg, struct table *t, struct 
 		g->tm.f = d.f;
 	DEF(probe_interval_ms)
 	DEF(probe_timeout_ms)
-	DEF(indirect_checks) DEF(suspicion_mult) DEF(suspicion_max_mult) DEF(awareness_max)
-	    DEF(gossip_interval_ms) DEF(gossip_fanout) DEF(retransmit_mult)
-		DEF(push_pull_interval_ms) DEF(gap_ms) DEF(sync_timeout_ms) DEF(rejoin_interval_ms)
-		    DEF(dead_reap_ms) DEF(rate_per_s)
+	DEF(indirect_checks)
+	DEF(suspicion_mult)
+	DEF(suspicion_max_mult)
+	DEF(awareness_max) DEF(gossip_interval_ms) DEF(gossip_fanout) DEF(retransmit_mult)
+	    DEF(push_pull_interval_ms) DEF(gap_ms) DEF(sync_timeout_ms) DEF(rejoin_interval_ms)
+		DEF(dead_reap_ms) DEF(rate_per_s)
 #undef DEF
-			g->rng[0] = ((uint64_t)rng.next(rng.ctx) << 32 | rng.next(rng.ctx)) | 1;
+		    g->rng[0] = ((uint64_t)rng.next(rng.ctx) << 32 | rng.next(rng.ctx)) | 1;
 	g->rng[1] = (uint64_t)rng.next(rng.ctx) << 32 | rng.next(rng.ctx);
 	g->self_hash = hash_bytes(cfg->self_id, GOSSIP_ID_LEN);
 	g->members = calloc(GOSSIP_MEMBERS_MAX, sizeof(*g->members));

@@ -125,7 +125,7 @@ struct probe {
 	bool active, acked, ind_sent;
 	int slot;
 	uint32_t seq, nacks_expected, nacks;
-	uint64_t ind_at, end;
+	uint64_t sent, ind_at, end;
 };
 
 struct gossip {
@@ -327,6 +327,7 @@ void gsp_on_summary(struct gossip *g, const struct gw_msg *msg, struct member *s
 void gsp_withdraw(struct gossip *g, struct member *m);
 void gsp_epoch_advance(struct gossip *g, struct member *m, uint64_t epoch);
 void gsp_note_head(struct member *m, uint64_t head, uint64_t now);
+void gsp_learn_head(struct gossip *g, struct member *m, uint64_t head, uint64_t now);
 void gsp_set_alive(struct gossip *g, struct member *m, uint64_t epoch, uint32_t inc, uint64_t now);
 void gsp_on_delta(struct gossip *g, const struct gw_msg *msg, uint64_t now);
 void gsp_sync_free(struct gossip *g, int s);
@@ -334,6 +335,7 @@ void gsp_sync_start(struct gossip *g, struct member *m, uint64_t now);
 bool gsp_sync_due(const struct gossip *g, const struct member *m, uint64_t now);
 void gsp_sync_next(struct gossip *g, uint64_t now);
 void gsp_syncs_step(struct gossip *g, uint64_t now);
+void gsp_rtt_sample(struct gossip *g, struct member *m, uint64_t ms);
 uint64_t gsp_syncs_deadline(const struct gossip *g);
 void gsp_on_sync_data(struct gossip *g, const struct gw_msg *msg, struct member *m, uint64_t now);
 void gsp_on_sync_req(struct gossip *g, const struct gw_msg *msg, struct member *m);

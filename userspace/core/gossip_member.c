@@ -378,6 +378,7 @@ void gsp_probe_step(struct gossip *g, uint64_t now)
 		p->active = true;
 		p->slot = s;
 		p->seq = ++g->next_probe_seq;
+		p->sent = now;
 		p->ind_at = now + scaled(g, g->tm.probe_timeout_ms);
 		p->end = g->next_probe;
 		g->st.probes++;
@@ -404,6 +405,8 @@ void gsp_on_probe(struct gossip *g, const struct gw_msg *msg, struct member *sen
 		    !memcmp(target, g->members[g->probe.slot].id, GOSSIP_ID_LEN)) {
 			if (!g->probe.acked)
 				g->st.probe_acks++;
+			if (!g->probe.acked && sender == &g->members[g->probe.slot])
+				gsp_rtt_sample(g, sender, now - g->probe.sent); /* direct */
 			g->probe.acked = true;
 			return;
 		}

@@ -115,6 +115,19 @@ void gsp_note_head(struct member *m, uint64_t head, uint64_t now)
 		m->gap_since = now ? now : 1;
 }
 
+/* As gsp_note_head, and a head we had not heard of is news we pass on
+ * (with the full retransmit budget): whoever missed the origin's last
+ * records learns of the gap from it and syncs, however few of the records
+ * themselves reached it. */
+void gsp_learn_head(struct gossip *g, struct member *m, uint64_t head, uint64_t now)
+{
+	uint64_t before = m->known_head;
+
+	gsp_note_head(m, head, now);
+	if (m->known_head > before)
+		gsp_bcast_head(g, m);
+}
+
 void gsp_set_alive(struct gossip *g, struct member *m, uint64_t epoch, uint32_t inc, uint64_t now)
 {
 	bool was_down = !live(m);
@@ -148,7 +161,7 @@ void gsp_on_delta(struct gossip *g, const struct gw_msg *msg, uint64_t now)
 	}
 	if (msg->u.delta.epoch > m->epoch)
 		gsp_set_alive(g, m, msg->u.delta.epoch, 0, now); /* proof of a newer life */
-	gsp_note_head(m, s, now);
+	gsp_learn_head(g, m, s, now);
 	if (s <= m->head || s <= m->sync_floor || (m->sync >= 0 && g->syncs[m->sync].full)) {
 		g->st.deltas_stale++;
 		return;
@@ -169,12 +182,10 @@ void gsp_on_delta(struct gossip *g, const struct gw_msg *msg, uint64_t now)
 	if (m->known_head <= m->head && !m->need_full)
 		m->gap_since = 0;
 	g->st.deltas_applied++;
-	if (gsp_bcast_full(g))
-		/* Overloaded (a burst larger than the queue): pass on that the
-		 * origin moved on, one entry per origin, rather than records
-		 * that would only push each other out: whoever hears it syncs. */
-		gsp_bcast_head(g, m);
-	else
+	/* A full queue (a burst larger than it) keeps the head news queued
+	 * above, one entry per origin, rather than records that would only
+	 * push each other out: whoever hears the news syncs. */
+	if (!gsp_bcast_full(g))
 		gsp_bcast_add(g, true, 0, msg->raw, msg->raw_len);
 }
 
@@ -237,6 +248,15 @@ static void rearm_syncs(struct gossip *g)
 			y->deadline = y->start + y->rto;
 		}
 	}
+}
+
+/* A round trip to m: the first chunk of a sync, or the direct ack of a
+ * probe (so a node that never synced has an estimate when it first must). */
+void gsp_rtt_sample(struct gossip *g, struct member *m, uint64_t ms)
+{
+	rtt_sample(&m->rtt, ms);
+	rtt_sample(&g->rtt, ms);
+	rearm_syncs(g);
 }
 
 void gsp_sync_start(struct gossip *g, struct member *m, uint64_t now)
@@ -309,14 +329,10 @@ void gsp_on_sync_data(struct gossip *g, const struct gw_msg *msg, struct member 
 		y->to = msg->u.sync_data.to;
 		if (m->sync_floor < y->to)
 			m->sync_floor = y->to;
-		gsp_note_head(m, y->to, now);
+		gsp_learn_head(g, m, y->to, now);
 	}
-	if (!y->n_got) {
-		/* each attempt has its own id: the sample is unambiguous (Karn) */
-		rtt_sample(&m->rtt, now - y->start);
-		rtt_sample(&g->rtt, now - y->start);
-		rearm_syncs(g);
-	}
+	if (!y->n_got) /* each attempt has its own id: the sample is unambiguous (Karn) */
+		gsp_rtt_sample(g, m, now - y->start);
 	m->sync_fails = 0;
 	y->deadline = now + y->rto;
 	y->bits[c / 8] |= (uint8_t)(1 << (c % 8));
