@@ -1166,7 +1166,7 @@ static void bench_change(int n, double loss, int k)
 
 static void bench_one(int n, double loss)
 {
-	const int k = 50;
+	const int k = getenv("BENCH_RECORDS") ? atoi(getenv("BENCH_RECORDS")) : 50;
 	uint64_t t0, t1, tx0 = 0, tx1 = 0, txs = 0, tx2 = 0;
 	bool ok = false;
 	size_t want = (size_t)n * k;

@@ -193,6 +193,22 @@ static bool drop_first_chunk(int i, int to, const uint8_t *buf, size_t len)
 	return false;
 }
 
+/* Every ping-req node 0 sends, and its next ping to node 1. */
+static int pings_to_drop;
+
+static bool drop_probe(int i, int to, const uint8_t *buf, size_t len)
+{
+	if (i != 0 || len <= GW_HDR_LEN)
+		return false;
+	if (buf[GW_HDR_LEN] == GW_PING_REQ)
+		return true;
+	if (to == 1 && buf[GW_HDR_LEN] == GW_PING && pings_to_drop) {
+		pings_to_drop--;
+		return true;
+	}
+	return false;
+}
+
 /* Node 2 misses a burst of n records of node 0 (and their pushes), comes
  * back and syncs; returns the ms from the start of its first sync until it
  * knows them all. */
@@ -370,6 +386,26 @@ int main(void)
 		 * answers at once), well under the 250 ms ceiling */
 		T_ASSERT(t2 <= t1 + 40, "lossy sync took %llu ms (clean: %llu ms)",
 			 (unsigned long long)t2, (unsigned long long)t1);
+		teardown();
+	}
+
+	T_CASE("a lost ping is retried directly along with the ping-reqs: no false suspicion")
+	{
+		struct gossip_stats st0, st;
+
+		setup();
+		run_to(now + 3000);
+		gossip_get_stats(nodes[0].g, &st0);
+		drop = drop_probe;
+		pings_to_drop = 1;
+		run_to(now + 3000); /* node 0 probes node 1 at least twice */
+		drop = NULL;
+		gossip_get_stats(nodes[0].g, &st);
+		T_EQ_INT(pings_to_drop, 0);
+		T_ASSERT(st.ping_reqs_sent > st0.ping_reqs_sent, "the direct ping failed");
+		T_EQ_INT(st.probe_failed - st0.probe_failed, 0);
+		T_EQ_INT(st.suspicions - st0.suspicions, 0);
+		T_ASSERT(member(0, 1)->state == GOSSIP_ALIVE, "node 1 alive at node 0");
 		teardown();
 	}
 
