@@ -532,7 +532,7 @@ void gossip_timing_defaults(struct gossip_timing *t)
 	    .gossip_fanout = 3,
 	    .retransmit_mult = 4,
 	    .push_pull_interval_ms = 5000,
-	    .gap_ms = 300,
+	    .gap_ms = 150,
 	    .sync_timeout_ms = 250,
 	    .rejoin_interval_ms = 5000,
 	    .dead_reap_ms = 3600000,
