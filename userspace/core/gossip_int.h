@@ -18,15 +18,14 @@
 #define BCAST_MAX 256 /* updates awaiting dissemination */
 #define OUTQ_MAX 128  /* datagrams awaiting gossip_poll_send */
 #define EVQ_MAX 256
-#define RELAYS_MAX 64	   /* ping-reqs served at once */
-#define SYNCS_MAX 32	   /* syncs this node runs at once */
-#define SERVES_MAX 32	   /* syncs this node serves at once */
-#define TOMBS_MAX 1024	   /* local deletions remembered for incremental syncs */
-#define CHUNKS_MAX 8192	   /* chunks of one sync */
-#define SYNC_RTO_MIN_MS 20 /* floor of the adaptive sync timeout */
-#define CONFIRM_MAX 8	   /* distinct suspecters remembered */
-#define PP_DGRAMS_MAX 8	   /* datagrams of entries per push-pull answer */
-#define PUSH_DGRAMS_MAX 4  /* datagrams per peer per gossip round */
+#define RELAYS_MAX 64	  /* ping-reqs served at once */
+#define SYNCS_MAX 32	  /* syncs this node runs at once */
+#define SERVES_MAX 32	  /* syncs this node serves at once */
+#define TOMBS_MAX 1024	  /* local deletions remembered for incremental syncs */
+#define CHUNKS_MAX 8192	  /* chunks of one sync */
+#define CONFIRM_MAX 8	  /* distinct suspecters remembered */
+#define PP_DGRAMS_MAX 8	  /* datagrams of entries per push-pull answer */
+#define PUSH_DGRAMS_MAX 4 /* datagrams per peer per gossip round */
 #define LEAVE_DIRECT 16
 #define IDX_CAP 2048 /* member index slots (power of two, > 2 * GOSSIP_MEMBERS_MAX) */
 #define BCAST_MSG_MAX (GW_MSG_HDR_LEN + GOSSIP_ID_LEN + 8 + GW_RECORD_MAX)
@@ -61,8 +60,8 @@ struct member {
 	uint32_t records;
 	int sync; /* slot in g->syncs, or -1 */
 	uint64_t next_sync_ms;
-	struct rtt rtt;	     /* sync round trips to this origin */
-	uint32_t sync_fails; /* syncs timed out in a row: backoff */
+	struct rtt rtt;	     /* round trips to it (syncs, direct probes) */
+	uint32_t sync_fails; /* sync attempts in a row without an answer */
 	/* rate limit */
 	uint64_t rate_start;
 	uint32_t rate_n;
@@ -140,7 +139,7 @@ struct gossip {
 	uint32_t awareness;
 	uint32_t next_probe_seq, stamp;
 	int sync_cursor; /* where gsp_sync_next looks first */
-	struct rtt rtt;	 /* sync round trips to anyone: the prior for a new origin */
+	struct rtt rtt;	 /* round trips to anyone: the prior for a member without */
 
 	struct member *members; /* GOSSIP_MEMBERS_MAX */
 	int16_t idx[IDX_CAP];

@@ -5,6 +5,8 @@
  */
 #include "core/gossip_int.h"
 
+#define SYNC_RTO_MIN_MS 20 /* floor of the adaptive sync timeout */
+
 /* --- records: window ---------------------------------------------------- */
 
 static bool win_has(const struct member *m, uint64_t seq)
