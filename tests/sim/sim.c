@@ -1168,7 +1168,7 @@ static int cmp_u64(const void *a, const void *b)
 
 static void bench_change(int n, double loss, int k)
 {
-	uint64_t conv[DEPLOYS], tx0 = 0, txw = 0, tx5 = 0, since[16], win_ms = 0;
+	uint64_t conv[DEPLOYS], txw = 0, tx5 = 0, since[16], win_ms = 0;
 	int failed = 0;
 
 	for (int d = 0; d < DEPLOYS; d++) {
@@ -1188,11 +1188,9 @@ static void bench_change(int n, double loss, int k)
 		run_until(t0 + 5000);
 		for (int i = 0; i < n; i++)
 			c += S.nodes[i].tx_bytes;
-		tx0 += a;
 		txw += b - a;
 		tx5 += c - a;
 	}
-	(void)tx0;
 	if (getenv("BENCH_VERBOSE"))
 		bench_bytes("deploys (5 s each)", since, 5.0 * DEPLOYS);
 	qsort(conv, DEPLOYS, sizeof(conv[0]), cmp_u64);
