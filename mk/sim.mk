@@ -2,7 +2,10 @@
 # a fake network and a virtual clock, optimised (it runs many seeds).
 #   make sim                                   every scenario over the seed set
 #   make sim SEED=<n> [NODES=<k>] [SCENARIO=<name>]   replay one run exactly
-#   make bench-sim                             10/100/1000 nodes, 0% and 5% loss
+#   make bench-sim                             10/100/1000 nodes, 0% and 5% loss:
+#       a burst (every node publishes 50 records), then five deploys on the
+#       converged cluster; BENCH_SIM_NODES=..., BENCH_LOSS=0|0.05 to run less,
+#       BENCH_VERBOSE=1 for where the time and the bytes go (~15 min in all)
 # The bench build links tests/sim/fake_table.c instead of core/table.c: a
 # lean table (existence of remote entries only) so 1000 nodes x 50 000
 # entries fit in memory; the gossip core is the same object code.

@@ -30,6 +30,8 @@ static int pings[N_MAX][N_MAX];
 static int ping_log[N_MAX][64], ping_log_n[N_MAX];
 static uint64_t now;
 static struct gossip_out out[64];
+/* Drop this datagram (from node i to node to)? NULL: deliver everything. */
+static bool (*drop)(int i, int to, const uint8_t *buf, size_t len);
 
 static uint32_t rng_next(void *ctx)
 {
@@ -112,6 +114,8 @@ static void flush(void)
 				if (to >= 0)
 					count_pings(i, to, out[j].buf, out[j].len);
 				if (to < 0 || !nodes[to].g || nodes[to].down || nodes[i].down)
+					continue;
+				if (drop && drop(i, to, out[j].buf, out[j].len))
 					continue;
 				(void)gossip_recv(nodes[to].g, now, &nodes[i].ep, nodes[i].id,
 						  out[j].buf, out[j].len);
@@ -205,6 +209,74 @@ static void setup_n(int n)
 	for (int i = 1; i < n; i++)
 		T_EQ_INT(gossip_add_peer(nodes[i].g, now, &nodes[0].ep, NULL, true), 0);
 	flush();
+}
+
+/* The first chunk of the next sync node 0 serves to node 2. */
+static int chunks_to_drop;
+
+static bool drop_first_chunk(int i, int to, const uint8_t *buf, size_t len)
+{
+	if (chunks_to_drop && i == 0 && to == 2 && len > GW_HDR_LEN + 32 &&
+	    buf[GW_HDR_LEN] == GW_SYNC_DATA && buf[GW_HDR_LEN + 31] == 0 &&
+	    buf[GW_HDR_LEN + 32] == 0) { /* chunk 0 */
+		chunks_to_drop--;
+		return true;
+	}
+	return false;
+}
+
+/* Every ping-req node 0 sends, and its next ping to node 1. */
+static int pings_to_drop;
+
+static bool drop_probe(int i, int to, const uint8_t *buf, size_t len)
+{
+	if (i != 0 || len <= GW_HDR_LEN)
+		return false;
+	if (buf[GW_HDR_LEN] == GW_PING_REQ)
+		return true;
+	if (to == 1 && buf[GW_HDR_LEN] == GW_PING && pings_to_drop) {
+		pings_to_drop--;
+		return true;
+	}
+	return false;
+}
+
+/* Node 2 misses a burst of n records of node 0 (and their pushes), comes
+ * back and syncs; returns the ms from the start of its first sync until it
+ * knows them all. */
+static uint64_t miss_and_sync(int first, int n)
+{
+	char owner[16], name[16];
+	uint64_t back, started = 0;
+	struct gossip_stats st0, st;
+
+	nodes[2].down = true;
+	for (int k = first; k < first + n; k++) {
+		snprintf(owner, sizeof(owner), "c%d", k);
+		snprintf(name, sizeof(name), "n%d", k);
+		put(0, owner, name, (uint8_t)k);
+	}
+	run_to(now + 800); /* the pushes' retransmissions are used up */
+	nodes[2].down = false;
+	back = now;
+	gossip_get_stats(nodes[2].g, &st0);
+	while (now - back < 3000) {
+		int k = first;
+
+		gossip_get_stats(nodes[2].g, &st);
+		if (!started && st.syncs_started > st0.syncs_started)
+			started = now;
+
+		for (; k < first + n; k++) {
+			snprintf(name, sizeof(name), "n%d", k);
+			if (!resolves(2, name, (uint8_t)k))
+				break;
+		}
+		if (k == first + n)
+			break;
+		run_to(now + 5);
+	}
+	return started ? now - started : UINT64_MAX;
 }
 
 static void setup(void)
@@ -343,6 +415,53 @@ int main(void)
 		gossip_get_stats(nodes[2].g, &st);
 		T_ASSERT(st.syncs_completed >= 2, "synced from both origins (%llu)",
 			 (unsigned long long)st.syncs_completed);
+		teardown();
+	}
+
+	T_CASE("a sync that loses a chunk is retried after its measured round trip")
+	{
+		struct gossip_stats st0, st;
+		uint64_t t1, t2;
+
+		setup();
+		run_to(now + 2000);
+		t1 = miss_and_sync(0, 60); /* lossless: a round-trip sample */
+		gossip_get_stats(nodes[2].g, &st0);
+		drop = drop_first_chunk;
+		chunks_to_drop = 1;
+		t2 = miss_and_sync(60, 60);
+		drop = NULL;
+		gossip_get_stats(nodes[2].g, &st);
+		T_ASSERT(st0.syncs_completed >= 1 && st0.syncs_timed_out == 0,
+			 "first sync clean (%llu done, %llu timed out)",
+			 (unsigned long long)st0.syncs_completed,
+			 (unsigned long long)st0.syncs_timed_out);
+		T_EQ_INT(chunks_to_drop, 0);
+		T_EQ_INT(st.syncs_timed_out - st0.syncs_timed_out, 1);
+		/* the adaptive timeout (its 20 ms floor here: this network
+		 * answers at once), well under the 250 ms ceiling */
+		T_ASSERT(t2 <= t1 + 40, "lossy sync took %llu ms (clean: %llu ms)",
+			 (unsigned long long)t2, (unsigned long long)t1);
+		teardown();
+	}
+
+	T_CASE("a lost ping is retried directly along with the ping-reqs: no false suspicion")
+	{
+		struct gossip_stats st0, st;
+
+		setup();
+		run_to(now + 3000);
+		gossip_get_stats(nodes[0].g, &st0);
+		drop = drop_probe;
+		pings_to_drop = 1;
+		run_to(now + 3000); /* node 0 probes node 1 at least twice */
+		drop = NULL;
+		gossip_get_stats(nodes[0].g, &st);
+		T_EQ_INT(pings_to_drop, 0);
+		T_ASSERT(st.ping_reqs_sent > st0.ping_reqs_sent, "the direct ping failed");
+		T_EQ_INT(st.probe_failed - st0.probe_failed, 0);
+		T_EQ_INT(st.suspicions - st0.suspicions, 0);
+		T_ASSERT(member(0, 1)->state == GOSSIP_ALIVE, "node 1 alive at node 0");
 		teardown();
 	}
 

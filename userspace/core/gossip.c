@@ -19,9 +19,17 @@ static uint32_t retransmit_limit(const struct gossip *g)
 	return g->tm.retransmit_mult * (d ? d : 1);
 }
 
-/* A free slot, the older update about the same member, or an eviction:
- * relayed updates go first (most transmitted first), our own changes last,
- * so a burst of relayed traffic cannot silence the only source of ours. */
+/* Which queued update goes first when the queue is full: relayed records,
+ * then relayed membership news (a head announcement stands for any number
+ * of records: it is what makes the others sync), our own updates last, so
+ * a burst of relayed traffic cannot silence the only source of ours. */
+static int bcast_rank(const struct bcast *b)
+{
+	return b->local ? 2 : b->is_delta ? 0 : 1;
+}
+
+/* A free slot, the older update about the same member, or an eviction
+ * (lowest rank, then most transmitted). */
 static struct bcast *bcast_slot(struct gossip *g, bool is_delta, uint64_t key)
 {
 	struct bcast *free_b = NULL, *worst = NULL;
@@ -36,14 +44,20 @@ static struct bcast *bcast_slot(struct gossip *g, bool is_delta, uint64_t key)
 		}
 		if (!is_delta && !b->is_delta && b->key == key)
 			return b; /* a newer update about the same member */
-		if (!worst || (worst->local && !b->local) ||
-		    (worst->local == b->local && b->transmits > worst->transmits))
+		if (!worst || bcast_rank(b) < bcast_rank(worst) ||
+		    (bcast_rank(b) == bcast_rank(worst) && b->transmits > worst->transmits))
 			worst = b;
 	}
 	if (free_b)
 		return free_b;
 	g->st.delta_queue_dropped++;
+	g->n_bcast--;
 	return worst;
+}
+
+bool gsp_bcast_full(const struct gossip *g)
+{
+	return g->n_bcast == BCAST_MAX;
 }
 
 void gsp_bcast_add(struct gossip *g, bool is_delta, uint64_t key, const uint8_t *msg, size_t len)
@@ -53,6 +67,8 @@ void gsp_bcast_add(struct gossip *g, bool is_delta, uint64_t key, const uint8_t 
 	if (len > BCAST_MSG_MAX)
 		return;
 	b = bcast_slot(g, is_delta, key);
+	if (!b->used)
+		g->n_bcast++;
 	b->used = true;
 	b->is_delta = is_delta;
 	b->local = is_delta ? !memcmp(msg + GW_MSG_HDR_LEN, g->cfg.self_id, GOSSIP_ID_LEN)
@@ -79,6 +95,22 @@ void gsp_bcast_member(struct gossip *g, uint8_t type, const uint8_t *id, uint64_
 		gsp_bcast_add(g, false, hash_bytes(id, GOSSIP_ID_LEN), buf, wire_out_len(&w));
 }
 
+/* Head news about m (or about us, m NULL): an ALIVE at the version we
+ * hold, keyed apart from membership news about the same member so neither
+ * replaces the other. */
+void gsp_bcast_head(struct gossip *g, const struct member *m)
+{
+	uint8_t buf[128];
+	struct wire_out w = wire_out_init(buf, sizeof(buf));
+
+	if (m)
+		gw_put_alive(&w, m->id, m->epoch, m->inc, &m->addr, m->known_head);
+	else
+		gw_put_alive(&w, g->cfg.self_id, g->cfg.epoch, g->inc, &g->cfg.self_addr, g->seq);
+	if (!w.err)
+		gsp_bcast_add(g, false, (m ? m->id_hash : g->self_hash) ^ 1, buf, wire_out_len(&w));
+}
+
 static bool bcast_pending(const struct gossip *g, uint32_t stamp)
 {
 	for (size_t i = 0; i < BCAST_MAX; i++)
@@ -87,10 +119,14 @@ static bool bcast_pending(const struct gossip *g, uint32_t stamp)
 	return false;
 }
 
-/* Append queued updates (fewest transmissions first) that fit. */
+/* Append queued updates (fewest transmissions first) that fit. Relayed
+ * records have a flat budget of retransmit_mult: a push epidemic in which
+ * every node sends an update r times reaches all but about e^-r of the
+ * nodes, and those learn of the gap from the head news (full budget) and
+ * sync; membership news and our own updates have no such second path. */
 static void fill_bcast(struct gossip *g, struct wire_out *w, uint32_t stamp)
 {
-	uint32_t limit = retransmit_limit(g);
+	uint32_t full = retransmit_limit(g), relayed = g->tm.retransmit_mult;
 
 	for (;;) {
 		struct bcast *best = NULL;
@@ -109,8 +145,10 @@ static void fill_bcast(struct gossip *g, struct wire_out *w, uint32_t stamp)
 		best->stamp = stamp;
 		if (best->is_delta)
 			g->st.deltas_sent++;
-		if (++best->transmits >= limit)
+		if (++best->transmits >= (best->is_delta && !best->local ? relayed : full)) {
 			best->used = false;
+			g->n_bcast--;
+		}
 	}
 }
 
@@ -202,14 +240,9 @@ static void gossip_round(struct gossip *g)
 	if (g->announce_head) {
 		/* Our head, once per burst of changes: whoever missed the last
 		 * delta of the burst learns of the gap now, not at the next
-		 * push-pull. Keyed apart from membership updates about us. */
-		uint8_t buf[128];
-		struct wire_out w = wire_out_init(buf, sizeof(buf));
-
+		 * push-pull. */
 		g->announce_head = false;
-		gw_put_alive(&w, g->cfg.self_id, g->cfg.epoch, g->inc, &g->cfg.self_addr, g->seq);
-		if (!w.err)
-			gsp_bcast_add(g, false, g->self_hash ^ 1, buf, wire_out_len(&w));
+		gsp_bcast_head(g, NULL);
 	}
 	if (!bcast_pending(g, UINT32_MAX)) /* stamps never reach it: "anything queued" */
 		return;
@@ -250,17 +283,6 @@ static void housekeeping(struct gossip *g, uint64_t now)
 			gsp_sync_start(g, m, now);
 		else if (m->gap_since && m->known_head <= m->head && !m->need_full)
 			m->gap_since = 0;
-	}
-	for (int s = 0; s < SYNCS_MAX; s++) {
-		struct sync *y = &g->syncs[s];
-
-		if (y->used && now - y->start >= g->tm.sync_timeout_ms) {
-			/* retry at once: what did arrive sits in the window and
-			 * is not asked for again */
-			g->members[y->slot].next_sync_ms = now;
-			g->st.syncs_timed_out++;
-			gsp_sync_free(g, s);
-		}
 	}
 }
 
@@ -309,6 +331,7 @@ void gossip_tick(struct gossip *g, uint64_t now)
 		return;
 	gsp_relays_step(g, now);
 	gsp_probe_step(g, now);
+	gsp_syncs_step(g, now);
 	if (now >= g->next_round) {
 		housekeeping(g, now);
 		gossip_round(g);
@@ -360,6 +383,8 @@ uint64_t gossip_next_deadline(const struct gossip *g)
 	for (int i = 0; i < RELAYS_MAX; i++)
 		if (g->relays[i].used && !g->relays[i].nacked && g->relays[i].nack_at < d)
 			d = g->relays[i].nack_at;
+	if (gsp_syncs_deadline(g) < d)
+		d = gsp_syncs_deadline(g);
 	return d;
 }
 
@@ -403,7 +428,7 @@ static bool on_header(struct gossip *g, struct member *m, const struct gw_hdr *h
 		}
 	}
 	if (live(m))
-		gsp_note_head(m, h->head, now);
+		gsp_learn_head(g, m, h->head, now);
 	return true;
 }
 
@@ -507,7 +532,7 @@ void gossip_timing_defaults(struct gossip_timing *t)
 	    .gossip_fanout = 3,
 	    .retransmit_mult = 4,
 	    .push_pull_interval_ms = 5000,
-	    .gap_ms = 300,
+	    .gap_ms = 150,
 	    .sync_timeout_ms = 250,
 	    .rejoin_interval_ms = 5000,
 	    .dead_reap_ms = 3600000,
@@ -676,6 +701,7 @@ size_t gossip_members(const struct gossip *g, struct gossip_member_info *out, si
 			i->incarnation = m->inc;
 			i->origin = origin_of(g, m);
 			i->head = m->head;
+			i->known_head = m->known_head;
 			i->records = m->records;
 			i->last_contact_ms = m->last_contact_ms;
 		}

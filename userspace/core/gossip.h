@@ -49,10 +49,12 @@ struct gossip_timing {
 	uint32_t awareness_max;		/* 8: Lifeguard local health score ceiling */
 	uint32_t gossip_interval_ms;	/* 100: piggyback/push round */
 	uint32_t gossip_fanout;		/* 3: peers per round and per immediate push */
-	uint32_t retransmit_mult;	/* 4: sends per update = mult * ceil(log10(n + 1)) */
+	uint32_t retransmit_mult;	/* 4: sends per update = mult * ceil(log10(n + 1));
+					 * per relayed record: mult */
 	uint32_t push_pull_interval_ms; /* 5000: digest exchange with one random member */
-	uint32_t gap_ms;		/* 300: a version gap this old triggers a sync */
-	uint32_t sync_timeout_ms;	/* 250: a sync that has not completed is retried */
+	uint32_t gap_ms;		/* 150: a version gap this old triggers a sync */
+	uint32_t sync_timeout_ms;	/* 250: ceiling of the adaptive (round-trip) timeout
+					 * after which a silent sync is retried */
 	uint32_t rejoin_interval_ms;	/* 5000: contact a bootstrap peer / dead member */
 	uint32_t dead_reap_ms;		/* 3600000: forget a dead or left member */
 	uint32_t rate_per_s;		/* 2000: datagrams accepted per source per second */
@@ -111,6 +113,7 @@ struct gossip_member_info {
 	uint32_t incarnation;
 	uint32_t origin;	  /* origin index of its entries in the table */
 	uint64_t head;		  /* highest contiguous record version held (within epoch) */
+	uint64_t known_head;	  /* highest record version heard of (> head: a sync is due) */
 	size_t records;		  /* entries of that origin in the table */
 	uint64_t last_contact_ms; /* last datagram from it; 0 = never directly */
 };

@@ -36,6 +36,11 @@ struct window {
 	uint64_t owner[WIN]; /* its owner's hash */
 };
 
+/* Round-trip estimate (RFC 6298 smoothing), in 1/8 ms; srtt 0 = no sample. */
+struct rtt {
+	uint32_t srtt, rttvar;
+};
+
 struct member {
 	bool used;
 	uint8_t state;
@@ -56,6 +61,8 @@ struct member {
 	uint32_t records;
 	int sync; /* slot in g->syncs, or -1 */
 	uint64_t next_sync_ms;
+	struct rtt rtt;	     /* round trips to it (syncs, direct probes) */
+	uint32_t sync_fails; /* sync attempts in a row without an answer */
 	/* rate limit */
 	uint64_t rate_start;
 	uint32_t rate_n;
@@ -90,6 +97,8 @@ struct sync {
 	int slot;
 	uint32_t id;
 	uint64_t from, to, start;
+	uint64_t deadline; /* no new chunk by then: timed out (idle, not total) */
+	uint32_t rto;	   /* ms the deadline moves on with every new chunk */
 	uint16_t last;
 	uint32_t n_got;
 	uint8_t bits[CHUNKS_MAX / 8];
@@ -116,7 +125,7 @@ struct probe {
 	bool active, acked, ind_sent;
 	int slot;
 	uint32_t seq, nacks_expected, nacks;
-	uint64_t ind_at, end;
+	uint64_t sent, ind_at, end;
 };
 
 struct gossip {
@@ -131,12 +140,14 @@ struct gossip {
 	uint32_t awareness;
 	uint32_t next_probe_seq, stamp;
 	int sync_cursor; /* where gsp_sync_next looks first */
+	struct rtt rtt;	 /* round trips to anyone: the prior for a member without */
 
 	struct member *members; /* GOSSIP_MEMBERS_MAX */
 	int16_t idx[IDX_CAP];
 	uint32_t n_members;
 
 	struct bcast *bcast; /* BCAST_MAX */
+	size_t n_bcast;	     /* slots in use */
 	struct gossip_out *outq;
 	size_t out_head, out_n;
 	struct gossip_event evq[EVQ_MAX];
@@ -285,6 +296,8 @@ static inline void event(struct gossip *g, enum gossip_event_type type, const ui
 /* Shared entry points: output and the dissemination queue in gossip.c,
  * membership in gossip_member.c, records and syncs in gossip_records.c. */
 void gsp_bcast_add(struct gossip *g, bool is_delta, uint64_t key, const uint8_t *msg, size_t len);
+bool gsp_bcast_full(const struct gossip *g);
+void gsp_bcast_head(struct gossip *g, const struct member *m);
 void gsp_bcast_member(struct gossip *g, uint8_t type, const uint8_t *id, uint64_t epoch,
 		      uint32_t inc, const struct glued_endpoint *addr, uint64_t head,
 		      const uint8_t *from);
@@ -317,12 +330,16 @@ void gsp_on_summary(struct gossip *g, const struct gw_msg *msg, struct member *s
 void gsp_withdraw(struct gossip *g, struct member *m);
 void gsp_epoch_advance(struct gossip *g, struct member *m, uint64_t epoch);
 void gsp_note_head(struct member *m, uint64_t head, uint64_t now);
+void gsp_learn_head(struct gossip *g, struct member *m, uint64_t head, uint64_t now);
 void gsp_set_alive(struct gossip *g, struct member *m, uint64_t epoch, uint32_t inc, uint64_t now);
 void gsp_on_delta(struct gossip *g, const struct gw_msg *msg, uint64_t now);
 void gsp_sync_free(struct gossip *g, int s);
 void gsp_sync_start(struct gossip *g, struct member *m, uint64_t now);
 bool gsp_sync_due(const struct gossip *g, const struct member *m, uint64_t now);
 void gsp_sync_next(struct gossip *g, uint64_t now);
+void gsp_syncs_step(struct gossip *g, uint64_t now);
+void gsp_rtt_sample(struct gossip *g, struct member *m, uint64_t ms);
+uint64_t gsp_syncs_deadline(const struct gossip *g);
 void gsp_on_sync_data(struct gossip *g, const struct gw_msg *msg, struct member *m, uint64_t now);
 void gsp_on_sync_req(struct gossip *g, const struct gw_msg *msg, struct member *m);
 bool gsp_serve_chunk(struct gossip *g, struct serve *v, struct gossip_out *o);

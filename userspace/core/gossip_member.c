@@ -417,6 +417,10 @@ void gsp_probe_step(struct gossip *g, uint64_t now)
 
 		p->ind_sent = true;
 		p->nacks_expected = (uint32_t)k;
+		/* and the target once more directly: at 5 % loss a direct probe
+		 * fails 10 % of the time, and each false suspicion costs the
+		 * cluster a SUSPECT and a refutation at full budget */
+		gsp_send_probe(g, &t->addr, t->id, GW_PING, p->seq, t->id, NULL);
 		for (size_t i = 0; i < k; i++) {
 			struct member *r = &g->members[relays[i]];
 
@@ -436,6 +440,7 @@ void gsp_probe_step(struct gossip *g, uint64_t now)
 		p->active = true;
 		p->slot = s;
 		p->seq = ++g->next_probe_seq;
+		p->sent = now;
 		p->ind_at = now + scaled(g, g->tm.probe_timeout_ms);
 		p->end = g->next_probe;
 		g->st.probes++;
@@ -462,6 +467,9 @@ void gsp_on_probe(struct gossip *g, const struct gw_msg *msg, struct member *sen
 		    !memcmp(target, g->members[g->probe.slot].id, GOSSIP_ID_LEN)) {
 			if (!g->probe.acked)
 				g->st.probe_acks++;
+			if (!g->probe.acked && !g->probe.ind_sent &&
+			    sender == &g->members[g->probe.slot]) /* direct, first try (Karn) */
+				gsp_rtt_sample(g, sender, now - g->probe.sent);
 			g->probe.acked = true;
 			return;
 		}

@@ -5,6 +5,8 @@
  */
 #include "core/gossip_int.h"
 
+#define SYNC_RTO_MIN_MS 20 /* floor of the adaptive sync timeout */
+
 /* --- records: window ---------------------------------------------------- */
 
 static bool win_has(const struct member *m, uint64_t seq)
@@ -115,6 +117,19 @@ void gsp_note_head(struct member *m, uint64_t head, uint64_t now)
 		m->gap_since = now ? now : 1;
 }
 
+/* As gsp_note_head, and a head we had not heard of is news we pass on
+ * (with the full retransmit budget): whoever missed the origin's last
+ * records learns of the gap from it and syncs, however few of the records
+ * themselves reached it. */
+void gsp_learn_head(struct gossip *g, struct member *m, uint64_t head, uint64_t now)
+{
+	uint64_t before = m->known_head;
+
+	gsp_note_head(m, head, now);
+	if (m->known_head > before)
+		gsp_bcast_head(g, m);
+}
+
 void gsp_set_alive(struct gossip *g, struct member *m, uint64_t epoch, uint32_t inc, uint64_t now)
 {
 	bool was_down = !live(m);
@@ -149,7 +164,7 @@ void gsp_on_delta(struct gossip *g, const struct gw_msg *msg, uint64_t now)
 	}
 	if (msg->u.delta.epoch > m->epoch)
 		gsp_set_alive(g, m, msg->u.delta.epoch, 0, now); /* proof of a newer life */
-	gsp_note_head(m, s, now);
+	gsp_learn_head(g, m, s, now);
 	if (s <= m->head || s <= m->sync_floor || (m->sync >= 0 && g->syncs[m->sync].full)) {
 		g->st.deltas_stale++;
 		return;
@@ -170,7 +185,11 @@ void gsp_on_delta(struct gossip *g, const struct gw_msg *msg, uint64_t now)
 	if (m->known_head <= m->head && !m->need_full)
 		m->gap_since = 0;
 	g->st.deltas_applied++;
-	gsp_bcast_add(g, true, 0, msg->raw, msg->raw_len);
+	/* A full queue (a burst larger than it) keeps the head news queued
+	 * above, one entry per origin, rather than records that would only
+	 * push each other out: whoever hears the news syncs. */
+	if (!gsp_bcast_full(g))
+		gsp_bcast_add(g, true, 0, msg->raw, msg->raw_len);
 }
 
 /* --- syncs -------------------------------------------------------------- */
@@ -184,6 +203,63 @@ void gsp_sync_free(struct gossip *g, int s)
 	free(y->owners);
 	memset(y, 0, sizeof(*y));
 	y->slot = -1;
+}
+
+/* RFC 6298 smoothing of one sample (ms) into e (1/8 ms units). */
+static void rtt_sample(struct rtt *e, uint64_t ms)
+{
+	uint32_t r = ms > 60000 ? 60000 * 8 : (uint32_t)ms * 8;
+
+	if (!e->srtt) {
+		e->srtt = r ? r : 1;
+		e->rttvar = r / 2;
+		return;
+	}
+	e->rttvar = (3 * e->rttvar + (r > e->srtt ? r - e->srtt : e->srtt - r)) / 4;
+	e->srtt = (7 * e->srtt + r) / 8;
+	if (!e->srtt)
+		e->srtt = 1;
+}
+
+/* How long a sync to m may stay silent: srtt + 4 rttvar of m (of anyone
+ * before m answered one), at least SYNC_RTO_MIN_MS, doubled per attempt in
+ * a row that got no answer at all (m may be overloaded or gone), at most
+ * sync_timeout_ms (also the value before any sample). */
+static uint32_t sync_rto(const struct gossip *g, const struct member *m)
+{
+	const struct rtt *e = m->rtt.srtt ? &m->rtt : &g->rtt;
+	uint64_t rto = g->tm.sync_timeout_ms;
+
+	if (e->srtt) {
+		rto = (e->srtt + 4 * (uint64_t)e->rttvar + 7) / 8;
+		if (rto < SYNC_RTO_MIN_MS)
+			rto = SYNC_RTO_MIN_MS;
+		rto <<= m->sync_fails < 8 ? m->sync_fails : 8;
+	}
+	return rto < g->tm.sync_timeout_ms ? (uint32_t)rto : g->tm.sync_timeout_ms;
+}
+
+/* A new sample: syncs still waiting for their first chunk get the new
+ * timeout (the first burst of syncs of a node starts before any sample). */
+static void rearm_syncs(struct gossip *g)
+{
+	for (int s = 0; s < SYNCS_MAX; s++) {
+		struct sync *y = &g->syncs[s];
+
+		if (y->used && !y->n_got) {
+			y->rto = sync_rto(g, &g->members[y->slot]);
+			y->deadline = y->start + y->rto;
+		}
+	}
+}
+
+/* A round trip to m: the first chunk of a sync, or the direct ack of a
+ * probe (so a node that never synced has an estimate when it first must). */
+void gsp_rtt_sample(struct gossip *g, struct member *m, uint64_t ms)
+{
+	rtt_sample(&m->rtt, ms);
+	rtt_sample(&g->rtt, ms);
+	rearm_syncs(g);
 }
 
 void gsp_sync_start(struct gossip *g, struct member *m, uint64_t now)
@@ -208,6 +284,8 @@ void gsp_sync_start(struct gossip *g, struct member *m, uint64_t now)
 	y->full = m->need_full;
 	y->from = y->full ? 0 : m->head;
 	y->start = now;
+	y->rto = sync_rto(g, m);
+	y->deadline = now + y->rto;
 	m->sync = s;
 	g->st.syncs_started++;
 	if (!gsp_dg_open(g, &d, &m->addr, m->id))
@@ -254,8 +332,12 @@ void gsp_on_sync_data(struct gossip *g, const struct gw_msg *msg, struct member 
 		y->to = msg->u.sync_data.to;
 		if (m->sync_floor < y->to)
 			m->sync_floor = y->to;
-		gsp_note_head(m, y->to, now);
+		gsp_learn_head(g, m, y->to, now);
 	}
+	if (!y->n_got) /* each attempt has its own id: the sample is unambiguous (Karn) */
+		gsp_rtt_sample(g, m, now - y->start);
+	m->sync_fails = 0;
+	y->deadline = now + y->rto;
 	y->bits[c / 8] |= (uint8_t)(1 << (c % 8));
 	y->n_got++;
 	if (msg->u.sync_data.flags & GW_SYNC_LAST) {
@@ -303,6 +385,37 @@ void gsp_on_sync_data(struct gossip *g, const struct gw_msg *msg, struct member 
 	g->st.syncs_completed++;
 	gsp_sync_free(g, m->sync);
 	gsp_sync_next(g, now);
+}
+
+/* Syncs silent past their deadline are retried at once, with a backed-off
+ * timeout: what did arrive sits in the window and is not asked for again. */
+void gsp_syncs_step(struct gossip *g, uint64_t now)
+{
+	for (int s = 0; s < SYNCS_MAX; s++) {
+		struct sync *y = &g->syncs[s];
+		struct member *m;
+
+		if (!y->used || now < y->deadline)
+			continue;
+		m = &g->members[y->slot];
+		g->st.syncs_timed_out++;
+		if (!y->n_got && m->sync_fails < UINT32_MAX)
+			m->sync_fails++; /* silence backs off; a lost chunk does not */
+		m->next_sync_ms = now;
+		gsp_sync_free(g, s);
+		if (gsp_sync_due(g, m, now))
+			gsp_sync_start(g, m, now);
+	}
+}
+
+uint64_t gsp_syncs_deadline(const struct gossip *g)
+{
+	uint64_t d = UINT64_MAX;
+
+	for (int s = 0; s < SYNCS_MAX; s++)
+		if (g->syncs[s].used && g->syncs[s].deadline < d)
+			d = g->syncs[s].deadline;
+	return d;
 }
 
 bool gsp_sync_due(const struct gossip *g, const struct member *m, uint64_t now)
