@@ -1395,13 +1395,6 @@ static bool all_know_all(void)
 	return true;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static double pct_s(const uint64_t *v, size_t n, double p)
 {
 	size_t i = (size_t)(p * (double)n + 0.999999);
