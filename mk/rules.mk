@@ -85,6 +85,7 @@ bench: all
 	tools/bench.sh
 	$(MAKE) --no-print-directory bench-bpf
 	@if $(MAKE) -n bench-sim >/dev/null 2>&1; then $(MAKE) --no-print-directory bench-sim; fi
+	$(MAKE) --no-print-directory bench-dead
 	@if $(MAKE) -n bench-xdp >/dev/null 2>&1; then $(MAKE) --no-print-directory bench-xdp; fi
 	tools/bench-cluster.sh -n 50
 	tools/bench-bridge.sh
