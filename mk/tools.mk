@@ -16,3 +16,11 @@ all: $(BUILD)/gluedctl
 demo: all
 	tools/demo.sh
 .PHONY: demo
+
+# Poller for the cluster benchmark: one process asks until each server
+# answers (tools/bench-cluster.sh, docs/benchmarks.md).
+$(BUILD)/tools/dns-until: $(OBJ)/tools/dns-until.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@
+
+all: $(BUILD)/tools/dns-until

@@ -10,13 +10,15 @@
 #
 #   tools/bench-cluster.sh [-n COUNT] [-d DEAD_ROUNDS] [-o RESULT_FILE]
 #
-# Time zero is the moment `docker run -d` (or `docker rm -f`) returns: the
-# engine has started (removed) the container and emitted its events; what
-# follows is glued's part: the Docker event, the local table, gossip to h3,
-# h3's table. For a dead host it is the SIGKILL of glued: what follows is
-# failure detection (docs/protocol.md, "Failure detection bound").
-# Polling is a dig every ~15 ms from the client machine, so the figures
-# carry about that much resolution.
+# Time zero is the engine's event for the container ("start", "die", with
+# their nanosecond timestamps from `docker events`): what follows is
+# glued's part: the event stream, the inspect, the local table, gossip to
+# h3, h3's table. (Timed from `docker run -d`'s return instead, every answer
+# was already there: 0 ms.) For a dead host it is the SIGKILL of glued: what
+# follows is failure detection (docs/protocol.md, "Failure detection bound").
+# Polling is one tools/dns-until process on the client machine, started
+# before the event, asking each host every 2 ms: the figures carry about
+# 2 ms of resolution (a dig per poll had ~15-40 ms, its start-up time).
 set -u
 
 COUNT=50
@@ -41,7 +43,7 @@ source "$TOP/tests/e2e/lib/load.bash"
 # shellcheck source=/dev/null
 source "$TOP/tests/e2e/lib/cluster.bash"
 
-cleanup() { e2e_teardown_all >/dev/null 2>&1 || true; }
+cleanup() { e2e_teardown_all >/dev/null 2>&1 || true; rm -f "${POLL_OUT:-}"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -59,50 +61,71 @@ q() { # HOST NAME: the rcode of HOST's answer for NAME A
 	cx dig +time=1 +tries=1 @"$(host_var "$1" ip)" "$2" A 2>/dev/null |
 		sed -n 's/.*status: \([A-Z]*\),.*/\1/p'
 }
-# until_both T0 NAME RCODE: poll h1 and h3 in turn until both say RCODE;
-# sets T1 and T3 (ms since T0), fails after 10 s.
-until_both() {
-	local t0=$1 name=$2 want=$3 now
-	T1= T3=
-	while [ -z "$T1" ] || [ -z "$T3" ]; do
-		[ -z "$T3" ] && [ "$(q h3 "$name")" = "$want" ] && T3=$(($(e2e_now_ms) - t0))
-		[ -z "$T1" ] && [ "$(q h1 "$name")" = "$want" ] && T1=$(($(e2e_now_ms) - t0))
-		now=$(e2e_now_ms)
-		[ $((now - t0)) -lt 10000 ] || return 1
-	done
+now_us() { local t=${EPOCHREALTIME/[.,]/}; echo "$t"; }
+
+# One poller (tools/dns-until, a query every 2 ms to each host) is started
+# before the event it times and records when each host first gave the
+# wanted answer; time zero is taken when the event's command returns, so
+# an answer before that counts as 0 ms.
+DNS_UNTIL=$TOP/build/tools/dns-until
+[ -x "$DNS_UNTIL" ] || { echo "bench-cluster: $DNS_UNTIL not built (make all)" >&2; exit 1; }
+POLL_OUT=$(mktemp /tmp/bench-cluster-poll.XXXXXX)
+poll_start() { # TIMEOUT_MS NAME RCODE HOST...
+	local t=$1 name=$2 rc=$3 ips=() h
+	shift 3
+	for h in "$@"; do ips+=("$(host_var "$h" ip)"); done
+	cx "$DNS_UNTIL" -t "$t" "$name" "$rc" "${ips[@]}" >"$POLL_OUT" 2>/dev/null &
+	POLL_PID=$!
+	sleep 0.05 # polling before the event
+}
+poll_wait() { # T0_US: ms from T0_US to each host's answer into POLL_MS[]
+	local t0=$1
+	POLL_MS=()
+	wait "$POLL_PID" || return 1
+	poll_rel "$t0"
+}
+poll_rel() { # T0_US: POLL_MS[] again, from another time zero
+	local t0=$1 ip us ms
+	POLL_MS=()
+	while read -r ip us; do
+		ms=$(((us - t0 + 500) / 1000))
+		POLL_MS+=("$((ms < 0 ? 0 : ms))")
+	done <"$POLL_OUT"
+}
+until_both() { # NAME RCODE CMD...: run CMD, wait until h3 and h1 answer RCODE
+	local name=$1 want=$2
+	shift 2
+	poll_start 10000 "$name" "$want" h3 h1
+	"$@" >/dev/null || { kill "$POLL_PID" 2>/dev/null; wait "$POLL_PID"; return 2; }
+	wait "$POLL_PID"
+}
+engine_us() { # HOST NAME ACTION SINCE_US: when HOST's engine emitted ACTION for NAME (us)
+	local ns
+	ns=$(hdocker "$1" events --since "$(($4 / 1000000 - 1))" --until "$(date +%s.%N)" \
+		--filter "container=$2" --filter "event=$3" --format '{{.TimeNano}}' | tail -n 1)
+	[ -n "$ns" ] && echo $((ns / 1000))
 }
 
+# Time zero is the engine's own event: "start" (the container runs) and
+# "die" (it stopped; glued withdraws on it), from `docker events`.
 prop=() local1=() rem=() fails=0
 for ((i = 1; i <= COUNT; i++)); do
 	name=bench$i
-	ctr_run h1 "$name" || { fails=$((fails + 1)); continue; }
-	t0=$(e2e_now_ms)
-	if until_both "$t0" "$name" NOERROR; then
-		prop+=("$T3")
-		local1+=("$T1")
+	since=$(now_us)
+	if until_both "$name" NOERROR ctr_run h1 "$name" &&
+		t0=$(engine_us h1 "$name" start "$since") && poll_rel "$t0"; then
+		prop+=("${POLL_MS[0]}")
+		local1+=("${POLL_MS[1]}")
 	else
 		fails=$((fails + 1))
 	fi
-	hdocker h1 rm -f "$name" >/dev/null
-	t0=$(e2e_now_ms)
-	if until_both "$t0" "$name" NXDOMAIN; then
-		rem+=("$T3")
+	if until_both "$name" NXDOMAIN hdocker h1 rm -f "$name" &&
+		t0=$(engine_us h1 "$name" die "$since") && poll_rel "$t0"; then
+		rem+=("${POLL_MS[0]}")
 	else
 		fails=$((fails + 1))
 	fi
 done
-
-# until_gone T0 NAME HOST HOST: poll both hosts until each says NXDOMAIN for
-# NAME; sets TA and TB (ms since T0), fails after 15 s.
-until_gone() {
-	local t0=$1 name=$2 a=$3 b=$4
-	TA='' TB=''
-	while [ -z "$TA" ] || [ -z "$TB" ]; do
-		[ -z "$TA" ] && [ "$(q "$a" "$name")" = NXDOMAIN ] && TA=$(($(e2e_now_ms) - t0))
-		[ -z "$TB" ] && [ "$(q "$b" "$name")" = NXDOMAIN ] && TB=$(($(e2e_now_ms) - t0))
-		[ $(($(e2e_now_ms) - t0)) -lt 15000 ] || return 1
-	done
-}
 
 answers() { [ "$(q "$1" "$2")" = NOERROR ]; }
 # until_answers NAME HOST...: each HOST answers NAME (NOERROR), within 10 s.
@@ -127,11 +150,13 @@ for ((i = 1; i <= DEAD; i++)); do
 		continue
 	fi
 	sleep 2 # every member probes every other again after the last restart
-	t0=$(e2e_now_ms)
+	poll_start 15000 "$name" NXDOMAIN "${others[@]}"
+	t0=$(now_us)
 	glued_stop "$v" KILL >/dev/null 2>&1
-	host_dockerd_kill "$v" KILL >/dev/null 2>&1 & # polling starts meanwhile
+	host_dockerd_kill "$v" KILL >/dev/null 2>&1 &
 	kpid=$!
-	if until_gone "$t0" "$name" "${others[@]}"; then
+	if poll_wait "$t0"; then
+		TA=${POLL_MS[0]} TB=${POLL_MS[1]}
 		dead+=("$((TA > TB ? TA : TB))")
 		dead_first+=("$((TA < TB ? TA : TB))")
 	else
