@@ -56,7 +56,7 @@ struct ctl_fastpath {
 
 struct ctl_member {
 	char node_id[CONFIG_NODE_ID_HEX + 1];
-	char state[16];		  /* "alive", "suspect", "dead", "left" */
+	char state[16]; /* "alive", "suspect", "dead", "left" */
 	uint64_t incarnation;
 	struct glued_endpoint addr;
 	uint64_t last_contact_ms; /* clock_now_ms() of the last datagram from it; 0 = never */
@@ -93,8 +93,8 @@ struct ctl_parts {
 	struct dns_server *dns;
 	struct forwarder *fwd;
 	struct sources *sources;
-	uint64_t start_ms;	  /* clock_now_ms() at start, for uptime */
-	int64_t start_unix_s;	  /* wall clock at start */
+	uint64_t start_ms;		     /* clock_now_ms() at start, for uptime */
+	int64_t start_unix_s;		     /* wall clock at start */
 	const struct ctl_fastpath *fastpath; /* NULL: no kernel fast path in this build/run */
 	const struct ctl_gossip *gossip;     /* NULL: no cluster */
 };
@@ -110,30 +110,6 @@ void ctl_fastpath_adapter_free(struct ctl_fastpath *a);
 struct gossip_edge;
 struct ctl_gossip *ctl_gossip_adapter_new(struct gossip_edge *e);
 void ctl_gossip_adapter_free(struct ctl_gossip *g);
-
-/* --- HTTP on the loop (shared with io/metrics) ------------------------------------ */
-
-struct ctl_http;
-struct ctl_http_req {
-	const char *method, *path;
-	void *conn; /* struct MHD_Connection *, for ctl_http_arg() */
-};
-struct ctl_http_resp {
-	unsigned status;
-	const char *content_type;
-	char *body; /* malloc'ed; the server frees it */
-	size_t len;
-};
-/* Fill resp for req. Runs on the loop thread. */
-typedef void (*ctl_http_fn)(void *ctx, const struct ctl_http_req *req, struct ctl_http_resp *resp);
-
-/* Serve HTTP on an already listening socket (taken over: closed by
- * ctl_http_free) from the loop. NULL on failure (errno set). */
-struct ctl_http *ctl_http_new(struct loop *l, int listen_fd, ctl_http_fn fn,
-			      void *ctx) GLUED_MUST_CHECK_PTR;
-void ctl_http_free(struct ctl_http *h);
-/* A query-string argument of the request, or NULL. */
-const char *ctl_http_arg(const struct ctl_http_req *req, const char *key);
 
 /* --- the control API ---------------------------------------------------------------- */
 

@@ -1,6 +1,6 @@
 /* Prometheus exposition of the daemon's counters (see metrics.h): a TCP
- * listener handed to the control API's loop-driven HTTP server, and the
- * text rendering. Reads the parts on the loop thread; changes nothing.
+ * listener served by io/http, and the text rendering. Reads the parts on
+ * the loop thread; changes nothing.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -12,6 +12,7 @@
 
 #include "core/dns_wire.h"
 #include "io/bpf_names.h"
+#include "io/http.h"
 #include "io/metrics.h"
 #include "lib/clock.h"
 
@@ -20,7 +21,7 @@
 #define METRICS_COUNTERS_MAX 128
 
 struct metrics {
-	struct ctl_http *http;
+	struct http *http;
 	const struct ctl_parts *p;
 };
 
@@ -69,8 +70,8 @@ static void render_dns(FILE *f, const struct ctl_parts *p, const struct dns_serv
 {
 	const struct dns_answer_stats *a = &ds->answer;
 	uint64_t k[GLUED_STAT_MAX];
-	bool have_k = p->fastpath && p->fastpath->counters &&
-		      p->fastpath->counters(p->fastpath->ctx, k) == 0;
+	bool have_k =
+	    p->fastpath && p->fastpath->counters && p->fastpath->counters(p->fastpath->ctx, k) == 0;
 	uint64_t passed = 0, errors = 0;
 	char lbl[64], buf[16];
 
@@ -94,7 +95,8 @@ static void render_dns(FILE *f, const struct ctl_parts *p, const struct dns_serv
 	sample(f, "glued_dns_queries_total", "path=\"userspace\",result=\"nxdomain\"",
 	       a->rcode[DNS_RCODE_NXDOMAIN]);
 	sample(f, "glued_dns_queries_total", "path=\"userspace\",result=\"error\"", errors);
-	sample(f, "glued_dns_queries_total", "path=\"userspace\",result=\"forwarded\"", a->forwarded);
+	sample(f, "glued_dns_queries_total", "path=\"userspace\",result=\"forwarded\"",
+	       a->forwarded);
 	sample(f, "glued_dns_queries_total", "path=\"userspace\",result=\"dropped\"", a->dropped);
 
 	family(f, "glued_dns_responses_total", "counter",
@@ -122,10 +124,13 @@ static void render_dns(FILE *f, const struct ctl_parts *p, const struct dns_serv
 	    "Queries refused because the client may not use the forwarder.", ds->refused);
 	one(f, "glued_dns_loop_probes_dropped_total", "counter",
 	    "glued's own forwarding-loop probes that came back to it.", ds->probes_dropped);
-	family(f, "glued_dns_messages_total", "counter", "DNS messages by transport and direction.");
-	sample(f, "glued_dns_messages_total", "transport=\"udp\",direction=\"received\"", ds->udp_rx);
+	family(f, "glued_dns_messages_total", "counter",
+	       "DNS messages by transport and direction.");
+	sample(f, "glued_dns_messages_total", "transport=\"udp\",direction=\"received\"",
+	       ds->udp_rx);
 	sample(f, "glued_dns_messages_total", "transport=\"udp\",direction=\"sent\"", ds->udp_tx);
-	sample(f, "glued_dns_messages_total", "transport=\"tcp\",direction=\"received\"", ds->tcp_rx);
+	sample(f, "glued_dns_messages_total", "transport=\"tcp\",direction=\"received\"",
+	       ds->tcp_rx);
 	sample(f, "glued_dns_messages_total", "transport=\"tcp\",direction=\"sent\"", ds->tcp_tx);
 	one(f, "glued_dns_udp_send_errors_total", "counter", "UDP replies the kernel refused.",
 	    ds->udp_tx_errors);
@@ -147,20 +152,20 @@ static void render_forwarder(FILE *f, const struct ctl_parts *p, const struct dn
 	forwarder_get_stats(p->fwd, &fs);
 	one(f, "glued_forwarder_queries_total", "counter", "Queries handed to the forwarder.",
 	    fs.queries);
-	one(f, "glued_forwarder_cache_hits_total", "counter", "Forwarded queries answered from the cache.",
-	    fs.cache_hits);
+	one(f, "glued_forwarder_cache_hits_total", "counter",
+	    "Forwarded queries answered from the cache.", fs.cache_hits);
 	one(f, "glued_forwarder_coalesced_total", "counter",
 	    "Forwarded queries that joined an identical one in flight.", fs.coalesced);
 	one(f, "glued_forwarder_upstream_queries_total", "counter", "Queries sent to upstreams.",
 	    fs.upstream_sent);
-	one(f, "glued_forwarder_upstream_answers_total", "counter", "Answers accepted from upstreams.",
-	    fs.upstream_answers);
+	one(f, "glued_forwarder_upstream_answers_total", "counter",
+	    "Answers accepted from upstreams.", fs.upstream_answers);
 	one(f, "glued_forwarder_timeouts_total", "counter", "Upstream attempts that timed out.",
 	    fs.timeouts);
 	one(f, "glued_forwarder_servfail_total", "counter",
 	    "Forwarded queries answered SERVFAIL after every upstream failed.", fs.servfail);
-	one(f, "glued_forwarder_tcp_retries_total", "counter", "Truncated answers retried over TCP.",
-	    fs.tcp_retries);
+	one(f, "glued_forwarder_tcp_retries_total", "counter",
+	    "Truncated answers retried over TCP.", fs.tcp_retries);
 	one(f, "glued_forwarder_mismatched_total", "counter",
 	    "Datagrams from upstream sockets that did not match the question.", fs.mismatched);
 	one(f, "glued_forwarder_cache_entries", "gauge", "Answers in the forwarder cache.",
@@ -193,12 +198,13 @@ static void render_docker_table(FILE *f, const struct ctl_parts *p)
 	struct table_stats ts;
 
 	sources_get_docker(p->sources, &d);
-	one(f, "glued_docker_connected", "gauge", "1 while glued is connected to the Docker engine.",
-	    d.stats.connected);
+	one(f, "glued_docker_connected", "gauge",
+	    "1 while glued is connected to the Docker engine.", d.stats.connected);
 	one(f, "glued_docker_events_total", "counter", "Docker events read.", d.stats.events);
-	one(f, "glued_docker_event_errors_total", "counter", "Docker event lines that did not parse.",
-	    d.stats.event_errors);
-	one(f, "glued_docker_inspects_total", "counter", "Container inspects done.", d.stats.inspects);
+	one(f, "glued_docker_event_errors_total", "counter",
+	    "Docker event lines that did not parse.", d.stats.event_errors);
+	one(f, "glued_docker_inspects_total", "counter", "Container inspects done.",
+	    d.stats.inspects);
 	one(f, "glued_docker_reconnects_total", "counter",
 	    "Connection attempts to the engine after the first.", d.stats.reconnects);
 	one(f, "glued_docker_resyncs_total", "counter", "Full list and inspect passes.",
@@ -212,7 +218,8 @@ static void render_docker_table(FILE *f, const struct ctl_parts *p)
 	one(f, "glued_table_entries", "gauge", "Entries (one origin, one owner) in the name table.",
 	    ts.entries);
 	one(f, "glued_table_names", "gauge", "Distinct names in the name table.", ts.names);
-	one(f, "glued_table_records", "gauge", "Distinct (name, address) pairs answered.", ts.records);
+	one(f, "glued_table_records", "gauge", "Distinct (name, address) pairs answered.",
+	    ts.records);
 	one(f, "glued_table_puts_total", "counter", "Entries published or replaced.", ts.puts);
 	one(f, "glued_table_removals_total", "counter", "Entries removed.", ts.dels);
 }
@@ -220,10 +227,10 @@ static void render_docker_table(FILE *f, const struct ctl_parts *p)
 static void render_gossip(FILE *f, const struct ctl_parts *p)
 {
 	const struct ctl_gossip *g = p->gossip;
-	static const char *const states[] = { "alive", "suspect", "dead", "left" };
+	static const char *const states[] = {"alive", "suspect", "dead", "left"};
 	struct ctl_counter c[METRICS_COUNTERS_MAX];
 	struct ctl_member *m;
-	size_t n, count[4] = { 0 };
+	size_t n, count[4] = {0};
 	char name[160], lbl[48];
 
 	if (!g)
@@ -231,7 +238,8 @@ static void render_gossip(FILE *f, const struct ctl_parts *p)
 	n = g->counters ? g->counters(g->ctx, c, METRICS_COUNTERS_MAX) : 0;
 	for (size_t i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "glued_gossip_%s_total", c[i].name);
-		one(f, name, "counter", c[i].help && *c[i].help ? c[i].help : c[i].name, c[i].value);
+		one(f, name, "counter", c[i].help && *c[i].help ? c[i].help : c[i].name,
+		    c[i].value);
 	}
 	m = calloc(METRICS_MEMBERS_MAX, sizeof(*m));
 	n = m ? g->members(g->ctx, m, METRICS_MEMBERS_MAX) : 0;
@@ -262,9 +270,10 @@ char *metrics_render(const struct ctl_parts *p)
 	sample(f, "glued_build_info", lbl, 1);
 	one(f, "glued_start_time_seconds", "gauge", "When glued started, seconds since the epoch.",
 	    (uint64_t)p->start_unix_s);
-	one(f, "glued_fastpath_active", "gauge", "1 while the kernel fast path is loaded and attached.",
+	one(f, "glued_fastpath_active", "gauge",
+	    "1 while the kernel fast path is loaded and attached.",
 	    p->fastpath && p->fastpath->state &&
-		    strcmp(p->fastpath->state(p->fastpath->ctx), "active") == 0);
+		strcmp(p->fastpath->state(p->fastpath->ctx), "active") == 0);
 
 	dns_server_get_stats(p->dns, &ds);
 	render_dns(f, p, &ds);
@@ -280,7 +289,7 @@ char *metrics_render(const struct ctl_parts *p)
 
 /* --- the server ------------------------------------------------------------------------------ */
 
-static void metrics_serve(void *ctx, const struct ctl_http_req *req, struct ctl_http_resp *resp)
+static void metrics_serve(void *ctx, const struct http_req *req, struct http_resp *resp)
 {
 	struct metrics *m = ctx;
 	static const char not_found[] = "not found: try /metrics\n";
@@ -318,7 +327,7 @@ int metrics_new(struct loop *l, const struct ctl_parts *parts, struct metrics **
 		ret = -errno;
 		goto err_close;
 	}
-	m->http = ctl_http_new(l, fd, metrics_serve, m);
+	m->http = http_new(l, fd, metrics_serve, m);
 	if (!m->http) {
 		ret = -errno;
 		goto err_free;
@@ -337,6 +346,6 @@ void metrics_free(struct metrics *m)
 {
 	if (!m)
 		return;
-	ctl_http_free(m->http);
+	http_free(m->http);
 	free(m);
 }
