@@ -22,6 +22,7 @@
 #include "core/dns_answer.h"
 #include "core/dns_wire.h"
 #include "io/bpf_names.h"
+#include "io/counters.h"
 #include "io/ctl.h"
 #include "io/fastpath.h"
 #include "io/http.h"
@@ -31,7 +32,6 @@
 #define CTL_BACKLOG 64
 #define CTL_ATTACH_MAX 32
 #define CTL_MEMBERS_MAX 1024
-#define CTL_COUNTERS_MAX 128
 
 /* --- JSON helpers ------------------------------------------------------------------------ */
 
@@ -68,21 +68,6 @@ static char *dump(json_t *root)
 	s = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
 	return s;
-}
-
-const char *ctl_rcode_name(unsigned rcode, char *buf, size_t len)
-{
-	static const char *const names[] = {
-	    "NOERROR",	"FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
-	    "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE", "DSOTYPENI",
-	};
-
-	if (rcode < sizeof(names) / sizeof(names[0]))
-		return names[rcode];
-	if (rcode == DNS_RCODE_BADVERS)
-		return "BADVERS";
-	snprintf(buf, len, "RCODE%u", rcode);
-	return buf;
 }
 
 static const char *node_of(const struct ctl_parts *p, uint32_t origin)
@@ -313,117 +298,53 @@ char *ctl_render_peers(const struct ctl_parts *p)
 
 /* --- /v1/stats ------------------------------------------------------------------------------- */
 
-static json_t *latency_json(const struct dns_server_latency *h)
+void ctl_counters_snapshot(const struct ctl_parts *p, struct counters_snapshot *s)
 {
-	json_t *o = json_object(), *b = json_array();
-	uint64_t cum = 0;
+	struct forwarder_upstream ups[FWD_UPSTREAMS_MAX];
+	struct sources_docker_state dst;
+	const struct ctl_fastpath *fp = p->fastpath;
+	const struct ctl_gossip *g = p->gossip;
 
-	for (size_t i = 0; i <= DNS_SERVER_LAT_BUCKETS; i++) {
-		json_t *e = json_object();
-		cum += h->bucket[i];
-		if (i < DNS_SERVER_LAT_BUCKETS)
-			json_object_set_new(e, "le_us", json_integer(dns_server_lat_bounds_us[i]));
-		else
-			set_str(e, "le_us", "+Inf");
-		set_u64(e, "count", cum);
-		json_array_append_new(b, e);
+	memset(s, 0, sizeof(*s));
+	s->version = GLUED_VERSION;
+	s->git_rev = GLUED_GIT_REV;
+	s->start_unix_s = p->start_unix_s;
+	s->fastpath_active = fp && fp->state && strcmp(fp->state(fp->ctx), "active") == 0;
+	dns_server_get_stats(p->dns, &s->dns);
+	forwarder_get_stats(p->fwd, &s->fwd);
+	s->upstreams = forwarder_get_upstreams(p->fwd, ups, FWD_UPSTREAMS_MAX);
+	for (size_t i = 0; i < s->upstreams; i++)
+		s->upstreams_disabled += ups[i].disabled;
+	sources_get_docker(p->sources, &dst);
+	s->docker = dst.stats;
+	table_get_stats(p->table, &s->table);
+	s->have_kernel = fp && fp->counters && fp->counters(fp->ctx, s->kernel) == 0;
+	if (g) {
+		static const char *const states[COUNTERS_MEMBER_STATES] = {"alive", "suspect",
+									   "dead", "left"};
+		struct ctl_member *m = calloc(CTL_MEMBERS_MAX, sizeof(*m));
+		size_t n = m ? g->members(g->ctx, m, CTL_MEMBERS_MAX) : 0;
+
+		s->have_gossip = true;
+		s->n_gossip = g->counters ? g->counters(g->ctx, s->gossip, COUNTERS_NAMED_MAX) : 0;
+		for (size_t i = 0; i < n; i++)
+			for (size_t st = 0; st < COUNTERS_MEMBER_STATES; st++)
+				s->members[st] += strcmp(m[i].state, states[st]) == 0;
+		free(m);
 	}
-	set_u64(o, "count", h->count);
-	set_u64(o, "sum_us", h->sum_us);
-	json_object_set_new(o, "buckets", b);
-	return o;
 }
 
 char *ctl_render_stats(const struct ctl_parts *p)
 {
-	json_t *o = json_object(), *dns = json_object(), *rc = json_object(), *fw = json_object(),
-	       *dk = json_object(), *tb = json_object(), *k, *g;
-	struct dns_server_stats ds;
-	struct forwarder_stats fs;
-	struct sources_docker_state dst;
-	struct table_stats ts;
-	char buf[16];
+	struct counters_snapshot *s = malloc(sizeof(*s));
+	char *out;
 
-	dns_server_get_stats(p->dns, &ds);
-	set_u64(dns, "queries", ds.answer.queries);
-	for (unsigned i = 0; i < 17; i++)
-		if (ds.answer.rcode[i] || i == 0 || i == 3)
-			set_u64(rc, ctl_rcode_name(i, buf, sizeof(buf)), ds.answer.rcode[i]);
-	json_object_set_new(dns, "rcode", rc);
-	set_u64(dns, "nodata", ds.answer.nodata);
-	set_u64(dns, "truncated", ds.answer.truncated);
-	set_u64(dns, "forwarded", ds.answer.forwarded);
-	set_u64(dns, "dropped", ds.answer.dropped);
-	set_u64(dns, "ptr", ds.answer.ptr);
-	set_u64(dns, "refused", ds.refused);
-	set_u64(dns, "probes_dropped", ds.probes_dropped);
-	set_u64(dns, "udp_rx", ds.udp_rx);
-	set_u64(dns, "udp_tx", ds.udp_tx);
-	set_u64(dns, "udp_tx_errors", ds.udp_tx_errors);
-	set_u64(dns, "udp_truncated_rx", ds.udp_truncated_rx);
-	set_u64(dns, "tcp_accepted", ds.tcp_accepted);
-	set_u64(dns, "tcp_rejected", ds.tcp_rejected);
-	set_u64(dns, "tcp_rx", ds.tcp_rx);
-	set_u64(dns, "tcp_tx", ds.tcp_tx);
-	set_u64(dns, "tcp_idle_closed", ds.tcp_idle_closed);
-	json_object_set_new(o, "dns", dns);
-
-	forwarder_get_stats(p->fwd, &fs);
-	set_u64(fw, "queries", fs.queries);
-	set_u64(fw, "cache_hits", fs.cache_hits);
-	set_u64(fw, "coalesced", fs.coalesced);
-	set_u64(fw, "upstream_sent", fs.upstream_sent);
-	set_u64(fw, "upstream_answers", fs.upstream_answers);
-	set_u64(fw, "timeouts", fs.timeouts);
-	set_u64(fw, "servfail", fs.servfail);
-	set_u64(fw, "tcp_retries", fs.tcp_retries);
-	set_u64(fw, "mismatched", fs.mismatched);
-	set_u64(fw, "cache_entries", fs.cache_entries);
-	set_u64(fw, "cache_bytes", fs.cache_bytes);
-	json_object_set_new(fw, "latency", latency_json(&ds.fwd_latency));
-	json_object_set_new(o, "forwarder", fw);
-
-	sources_get_docker(p->sources, &dst);
-	json_object_set_new(dk, "connected", json_boolean(dst.stats.connected));
-	set_u64(dk, "events", dst.stats.events);
-	set_u64(dk, "event_errors", dst.stats.event_errors);
-	set_u64(dk, "inspects", dst.stats.inspects);
-	set_u64(dk, "reconnects", dst.stats.reconnects);
-	set_u64(dk, "resyncs", dst.stats.resyncs);
-	set_u64(dk, "stalls", dst.stats.stalls);
-	set_u64(dk, "published", dst.stats.published);
-	json_object_set_new(o, "docker", dk);
-
-	table_get_stats(p->table, &ts);
-	set_u64(tb, "entries", ts.entries);
-	set_u64(tb, "names", ts.names);
-	set_u64(tb, "records", ts.records);
-	set_u64(tb, "puts", ts.puts);
-	set_u64(tb, "dels", ts.dels);
-	set_u64(tb, "skipped_names", ts.skipped_names);
-	json_object_set_new(o, "table", tb);
-
-	k = json_null();
-	if (p->fastpath && p->fastpath->counters) {
-		uint64_t c[GLUED_STAT_MAX];
-		if (p->fastpath->counters(p->fastpath->ctx, c) == 0) {
-			k = json_object();
-			for (unsigned i = 0; i < GLUED_STAT_MAX; i++)
-				set_u64(k, bpf_stat_name(i), c[i]);
-		}
-	}
-	json_object_set_new(o, "kernel", k);
-
-	g = json_null();
-	if (p->gossip && p->gossip->counters) {
-		struct ctl_counter c[CTL_COUNTERS_MAX];
-		size_t n = p->gossip->counters(p->gossip->ctx, c, CTL_COUNTERS_MAX);
-		g = json_object();
-		for (size_t i = 0; i < n; i++)
-			set_u64(g, c[i].name, c[i].value);
-	}
-	json_object_set_new(o, "gossip", g);
-	return dump(o);
+	if (!s)
+		return NULL;
+	ctl_counters_snapshot(p, s);
+	out = counters_render_json(s);
+	free(s);
+	return out;
 }
 
 /* --- /v1/lookup ------------------------------------------------------------------------------ */
@@ -537,7 +458,7 @@ char *ctl_render_lookup(const struct ctl_parts *p, const char *name, unsigned *s
 			unsigned rcode = out[3] & 0x0f;
 			unsigned ancount = (unsigned)out[6] << 8 | out[7];
 			char rl[16];
-			const char *rn = ctl_rcode_name(rcode, buf, sizeof(buf));
+			const char *rn = counters_rcode_name(rcode, buf, sizeof(buf));
 
 			set_str(a, "rcode", rn);
 			if (rcode == DNS_RCODE_NOERROR && ancount && single) {
