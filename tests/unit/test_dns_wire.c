@@ -380,8 +380,78 @@ static void field_cases(void)
 	}
 }
 
+/* dns_skip_name: where the cursor ends, or how it fails. */
+static const struct skip_case {
+	const char *what;
+	const char *bytes;
+	size_t len, start;
+	int err;    /* 0, GLUED_EMALF or GLUED_ETRUNC */
+	size_t end; /* offset after the name when err is 0 */
+} skip_catalogue[] = {
+    {"skip: a plain name ends after its root label", "\3web\0\x7f", 6, 0, 0, 5},
+    {"skip: the root name is one byte", "\0", 1, 0, 0, 1},
+    {"skip: a pointer is two bytes and is not followed", "\3web\xc0\x50\x7f", 7, 0, 0, 6},
+    {"skip: a pointer cut after its first byte is GLUED_ETRUNC", "\3web\xc0", 5, 0, GLUED_ETRUNC,
+     0},
+    {"skip: a label running off the end is GLUED_ETRUNC", "\5web", 4, 0, GLUED_ETRUNC, 0},
+    {"skip: labels without the root label are GLUED_ETRUNC", "\3web", 4, 0, GLUED_ETRUNC, 0},
+    {"skip: label type 0x40 is GLUED_EMALF",
+     "\x41"
+     "a\0",
+     3, 0, GLUED_EMALF, 0},
+    {"skip: label type 0x80 is GLUED_EMALF",
+     "\x81"
+     "a\0",
+     3, 0, GLUED_EMALF, 0},
+    {"skip: starting past the end is GLUED_ETRUNC", "\0", 1, 1, GLUED_ETRUNC, 0},
+};
+
+static void skip_cases(void)
+{
+	uint8_t big[300];
+	struct wire w;
+
+	for (size_t i = 0; i < sizeof(skip_catalogue) / sizeof(skip_catalogue[0]); i++) {
+		const struct skip_case *c = &skip_catalogue[i];
+
+		T_CASE(c->what)
+		{
+			w = wire_init((const uint8_t *)c->bytes, c->len);
+			wire_seek(&w, c->start);
+			dns_skip_name(&w);
+			T_EQ_INT(w.err, c->err);
+			if (!c->err)
+				T_EQ_INT(wire_offset(&w), c->end);
+		}
+	}
+	/* Labels 63, 63, 63, 62: 255 bytes of labels, the most it takes (the
+	 * root label is not counted: the forwarder's bound since it began). */
+	memset(big, 'a', sizeof(big));
+	for (size_t i = 0; i < 4; i++)
+		big[i * 64] = 63;
+	big[192] = 62;
+	big[255] = 0;
+	T_CASE("skip: 255 bytes of labels end after the root label, at byte 256")
+	{
+		w = wire_init(big, sizeof(big));
+		dns_skip_name(&w);
+		T_EQ_INT(w.err, 0);
+		T_EQ_INT(wire_offset(&w), 256);
+	}
+	big[192] = 63; /* 256 bytes of labels */
+	big[255] = 'a';
+	big[256] = 0;
+	T_CASE("skip: 256 bytes of labels is GLUED_EMALF")
+	{
+		w = wire_init(big, sizeof(big));
+		dns_skip_name(&w);
+		T_EQ_INT(w.err, GLUED_EMALF);
+	}
+}
+
 int main(void)
 {
+	skip_cases();
 	catalogue_cases();
 	builder_cases();
 	field_cases();
