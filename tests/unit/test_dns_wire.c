@@ -449,9 +449,59 @@ static void skip_cases(void)
 	}
 }
 
+/* An answer: A web. 300 s; SOA in authority (TTL 100, MINIMUM 50); OPT
+ * with DO (its TTL field 0x00008000) last; room for a second OPT. */
+/* clang-format off */
+static const uint8_t scan_msg[] = {
+	0, 1, 0x81, 0x80, 0, 1, 0, 1, 0, 1, 0, 1,		/* header: 1 each */
+	3, 'w', 'e', 'b', 0, 0, 1, 0, 1,			/* question, ends at 21 */
+	0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 44, 0, 4, 10, 0, 0, 1,	/* A, 300 s */
+	0, 0, 6, 0, 1, 0, 0, 0, 100, 0, 22,			/* SOA at 37, 100 s: */
+	0, 0, 0, 0, 0, 1,					/* root, root, serial */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 50,	/* ..., MINIMUM 50 */
+	0, 0, 41, 4, 0xd0, 0, 0, 0x80, 0, 0, 0,			/* OPT at 70, DO */
+	0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0,			/* a second OPT at 81 */
+};
+/* clang-format on */
+
+static void msg_cases(void)
+{
+	struct dns_msg_info mi;
+	uint8_t m[sizeof(scan_msg)];
+
+	T_CASE("scan: TTLs, the SOA's negative TTL, where the OPT is, where the records end")
+	{
+		T_EQ_INT(dns_msg_scan(scan_msg, 81, 21, &mi), 0);
+		T_EQ_INT(mi.an, 1);
+		T_EQ_INT(mi.min_ttl, 100);
+		T_ASSERT(mi.has_soa, "an SOA");
+		T_EQ_INT(mi.soa_ttl, 50);
+		T_EQ_INT(mi.opt_off, 70);
+		T_EQ_INT(mi.opt_len, 11);
+		T_EQ_INT(mi.ar_before_opt, 0);
+		T_EQ_INT(mi.end, 81);
+	}
+	T_CASE("scan: a record cut short or a second OPT is GLUED_EMALF")
+	{
+		T_EQ_INT(dns_msg_scan(scan_msg, 80, 21, &mi), GLUED_EMALF);
+		memcpy(m, scan_msg, sizeof(m));
+		m[11] = 2; /* ARCOUNT 2: both OPTs */
+		T_EQ_INT(dns_msg_scan(m, sizeof(m), 21, &mi), GLUED_EMALF);
+	}
+	T_CASE("age: every TTL lowered, down to 0, the OPT's flags untouched")
+	{
+		memcpy(m, scan_msg, sizeof(m));
+		dns_msg_age(m, 81, 120);
+		T_EQ_INT(m[27] << 24 | m[28] << 16 | m[29] << 8 | m[30], 180);
+		T_EQ_INT(m[42] << 24 | m[43] << 16 | m[44] << 8 | m[45], 0);
+		T_EQ_MEM(m + 70, scan_msg + 70, 11);
+	}
+}
+
 int main(void)
 {
 	skip_cases();
+	msg_cases();
 	catalogue_cases();
 	builder_cases();
 	field_cases();
