@@ -12,7 +12,7 @@
  *
  *   GET /v1/status           version, node, uptime, Docker, attach points, upstreams
  *   GET /v1/names            every record: name, addresses, origin node, owner, age
- *   GET /v1/peers            cluster members, this node first
+ *   GET /v1/peers            cluster members, this node first (none without a cluster)
  *   GET /v1/stats            every counter
  *   GET /v1/lookup?name=N    how N would be answered, and by which path
  */
