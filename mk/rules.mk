@@ -46,6 +46,12 @@ $(ASAN)/tests/unit/test_identity: $(ASAN)/tests/unit/test_identity.o \
 		$(ASAN)/userspace/io/identity.o $(call lib_objs,$(ASAN))
 	$(CC) $(SAN) $^ $(LDLIBS) -o $@
 
+# io/counters renders snapshots and touches no fd: its unit test links it.
+$(ASAN)/tests/unit/test_counters: $(ASAN)/tests/unit/test_counters.o \
+		$(ASAN)/userspace/io/counters.o $(ASAN)/userspace/io/bpf_names.o \
+		$(call lib_objs,$(ASAN))
+	$(CC) $(SAN) $^ $(LDLIBS) -o $@
+
 UNIT_BINS := $(patsubst tests/unit/%.c,$(ASAN)/tests/unit/%,$(UNIT_SRC))
 unit-build: $(UNIT_BINS)
 

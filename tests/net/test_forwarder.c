@@ -398,7 +398,7 @@ static void test_answer(void)
 	struct upstream u;
 	struct env e;
 	struct glued_endpoint ep;
-	struct forwarder_stats st;
+	struct fwd_stats st;
 
 	T_CASE("answer forwarded over UDP and rewritten to the client's ID and case")
 	{
@@ -426,7 +426,7 @@ static void test_wrong_port_and_id(void)
 	struct upstream u;
 	struct env e;
 	struct glued_endpoint ep;
-	struct forwarder_stats st;
+	struct fwd_stats st;
 
 	T_CASE("replies from a wrong port or with a wrong ID are ignored; the right one is taken")
 	{
@@ -453,7 +453,7 @@ static void test_failover(void)
 	struct upstream silent, good;
 	struct env e;
 	struct glued_endpoint ep[2];
-	struct forwarder_stats st;
+	struct fwd_stats st;
 
 	T_CASE("first upstream silent: failover to the second after the attempt timeout")
 	{
@@ -513,7 +513,7 @@ static void test_tcp_retry(void)
 	struct upstream u;
 	struct env e;
 	struct glued_endpoint ep;
-	struct forwarder_stats st;
+	struct fwd_stats st;
 
 	T_CASE("TC=1 from the upstream: retried over TCP, full answer to a TCP client")
 	{
@@ -570,7 +570,7 @@ static void test_cache(void)
 	struct upstream u;
 	struct env e;
 	struct glued_endpoint ep;
-	struct forwarder_stats st;
+	struct fwd_stats st;
 
 	T_CASE("cache hit: the second query is answered without an upstream query")
 	{

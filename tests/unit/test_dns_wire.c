@@ -380,8 +380,128 @@ static void field_cases(void)
 	}
 }
 
+/* dns_skip_name: where the cursor ends, or how it fails. */
+static const struct skip_case {
+	const char *what;
+	const char *bytes;
+	size_t len, start;
+	int err;    /* 0, GLUED_EMALF or GLUED_ETRUNC */
+	size_t end; /* offset after the name when err is 0 */
+} skip_catalogue[] = {
+    {"skip: a plain name ends after its root label", "\3web\0\x7f", 6, 0, 0, 5},
+    {"skip: the root name is one byte", "\0", 1, 0, 0, 1},
+    {"skip: a pointer is two bytes and is not followed", "\3web\xc0\x50\x7f", 7, 0, 0, 6},
+    {"skip: a pointer cut after its first byte is GLUED_ETRUNC", "\3web\xc0", 5, 0, GLUED_ETRUNC,
+     0},
+    {"skip: a label running off the end is GLUED_ETRUNC", "\5web", 4, 0, GLUED_ETRUNC, 0},
+    {"skip: labels without the root label are GLUED_ETRUNC", "\3web", 4, 0, GLUED_ETRUNC, 0},
+    {"skip: label type 0x40 is GLUED_EMALF",
+     "\x41"
+     "a\0",
+     3, 0, GLUED_EMALF, 0},
+    {"skip: label type 0x80 is GLUED_EMALF",
+     "\x81"
+     "a\0",
+     3, 0, GLUED_EMALF, 0},
+    {"skip: starting past the end is GLUED_ETRUNC", "\0", 1, 1, GLUED_ETRUNC, 0},
+};
+
+static void skip_cases(void)
+{
+	uint8_t big[300];
+	struct wire w;
+
+	for (size_t i = 0; i < sizeof(skip_catalogue) / sizeof(skip_catalogue[0]); i++) {
+		const struct skip_case *c = &skip_catalogue[i];
+
+		T_CASE(c->what)
+		{
+			w = wire_init((const uint8_t *)c->bytes, c->len);
+			wire_seek(&w, c->start);
+			dns_skip_name(&w);
+			T_EQ_INT(w.err, c->err);
+			if (!c->err)
+				T_EQ_INT(wire_offset(&w), c->end);
+		}
+	}
+	/* Labels 63, 63, 63, 62: 255 bytes of labels, the most it takes (the
+	 * root label is not counted: the forwarder's bound since it began). */
+	memset(big, 'a', sizeof(big));
+	for (size_t i = 0; i < 4; i++)
+		big[i * 64] = 63;
+	big[192] = 62;
+	big[255] = 0;
+	T_CASE("skip: 255 bytes of labels end after the root label, at byte 256")
+	{
+		w = wire_init(big, sizeof(big));
+		dns_skip_name(&w);
+		T_EQ_INT(w.err, 0);
+		T_EQ_INT(wire_offset(&w), 256);
+	}
+	big[192] = 63; /* 256 bytes of labels */
+	big[255] = 'a';
+	big[256] = 0;
+	T_CASE("skip: 256 bytes of labels is GLUED_EMALF")
+	{
+		w = wire_init(big, sizeof(big));
+		dns_skip_name(&w);
+		T_EQ_INT(w.err, GLUED_EMALF);
+	}
+}
+
+/* An answer: A web. 300 s; SOA in authority (TTL 100, MINIMUM 50); OPT
+ * with DO (its TTL field 0x00008000) last; room for a second OPT. */
+/* clang-format off */
+static const uint8_t scan_msg[] = {
+	0, 1, 0x81, 0x80, 0, 1, 0, 1, 0, 1, 0, 1,		/* header: 1 each */
+	3, 'w', 'e', 'b', 0, 0, 1, 0, 1,			/* question, ends at 21 */
+	0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 44, 0, 4, 10, 0, 0, 1,	/* A, 300 s */
+	0, 0, 6, 0, 1, 0, 0, 0, 100, 0, 22,			/* SOA at 37, 100 s: */
+	0, 0, 0, 0, 0, 1,					/* root, root, serial */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 50,	/* ..., MINIMUM 50 */
+	0, 0, 41, 4, 0xd0, 0, 0, 0x80, 0, 0, 0,			/* OPT at 70, DO */
+	0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0,			/* a second OPT at 81 */
+};
+/* clang-format on */
+
+static void msg_cases(void)
+{
+	struct dns_msg_info mi;
+	uint8_t m[sizeof(scan_msg)];
+
+	T_CASE("scan: TTLs, the SOA's negative TTL, where the OPT is, where the records end")
+	{
+		T_EQ_INT(dns_msg_scan(scan_msg, 81, 21, &mi), 0);
+		T_EQ_INT(mi.an, 1);
+		T_EQ_INT(mi.min_ttl, 100);
+		T_ASSERT(mi.has_soa, "an SOA");
+		T_EQ_INT(mi.soa_ttl, 50);
+		T_EQ_INT(mi.opt_off, 70);
+		T_EQ_INT(mi.opt_len, 11);
+		T_EQ_INT(mi.ar_before_opt, 0);
+		T_EQ_INT(mi.end, 81);
+	}
+	T_CASE("scan: a record cut short or a second OPT is GLUED_EMALF")
+	{
+		T_EQ_INT(dns_msg_scan(scan_msg, 80, 21, &mi), GLUED_EMALF);
+		memcpy(m, scan_msg, sizeof(m));
+		m[11] = 2; /* ARCOUNT 2: both OPTs */
+		T_EQ_INT(dns_msg_scan(m, sizeof(m), 21, &mi), GLUED_EMALF);
+	}
+	T_CASE("age: every TTL lowered, down to 0, the OPT's flags untouched")
+	{
+		memcpy(m, scan_msg, sizeof(m));
+		dns_msg_age(m, 81, 120);
+		T_EQ_INT(m[27] << 24 | m[28] << 16 | m[29] << 8 | m[30], 180);
+		T_EQ_INT(m[42] << 24 | m[43] << 16 | m[44] << 8 | m[45], 0);
+		T_EQ_MEM(m + 70, scan_msg + 70, 11);
+	}
+}
+
 int main(void)
 {
+	skip_cases();
+	msg_cases();
 	catalogue_cases();
 	builder_cases();
 	field_cases();

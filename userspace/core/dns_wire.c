@@ -230,3 +230,122 @@ bool dns_name_eq(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 			return false;
 	return true;
 }
+
+/* --- walking whole messages ------------------------------------------------ */
+
+void dns_skip_name(struct wire *w)
+{
+	size_t seen = 0;
+
+	for (;;) {
+		uint8_t c = wire_u8(w);
+
+		if (w->err || c == 0)
+			return;
+		if ((c & 0xc0) == 0xc0) {
+			wire_skip(w, 1);
+			return;
+		}
+		seen += 1u + c;
+		if ((c & 0xc0) || seen > DNS_NAME_MAX) {
+			wire_fail(w, GLUED_EMALF); /* 0x40/0x80 label types are obsolete */
+			return;
+		}
+		wire_skip(w, c);
+	}
+}
+
+static uint32_t ttl_clean(uint32_t ttl)
+{
+	return ttl > 0x7fffffffu ? 0 : ttl; /* RFC 2181 8: high bit set means 0 */
+}
+
+int dns_msg_scan(const uint8_t *msg, size_t len, size_t qend, struct dns_msg_info *mi)
+{
+	struct wire w = wire_init(msg, len);
+	unsigned total;
+
+	memset(mi, 0, sizeof(*mi));
+	wire_skip(&w, 2); /* ID */
+	mi->flags = wire_u16(&w);
+	wire_skip(&w, 2); /* QDCOUNT */
+	mi->an = wire_u16(&w);
+	mi->ns = wire_u16(&w);
+	mi->ar = wire_u16(&w);
+	mi->min_ttl = UINT32_MAX;
+	total = (unsigned)mi->an + mi->ns + mi->ar;
+	wire_seek(&w, qend);
+	for (unsigned i = 0; i < total && !w.err; i++) {
+		size_t start = wire_offset(&w);
+		const uint8_t *rdata;
+		uint16_t type, rdlen;
+		uint32_t ttl;
+
+		dns_skip_name(&w);
+		type = wire_u16(&w);
+		wire_skip(&w, 2); /* CLASS */
+		ttl = ttl_clean(wire_u32(&w));
+		rdlen = wire_u16(&w);
+		rdata = wire_take(&w, rdlen);
+		if (w.err)
+			break;
+		if (type == DNS_TYPE_OPT) {
+			/* Only one, only in the additional section, root owner. */
+			if (i < (unsigned)mi->an + mi->ns || mi->opt_len || msg[start] != 0)
+				return GLUED_EMALF;
+			mi->opt_off = start;
+			mi->opt_len = wire_offset(&w) - start;
+			mi->ar_before_opt = (uint16_t)(i - mi->an - mi->ns);
+			continue;
+		}
+		if (i >= (unsigned)mi->an + mi->ns)
+			continue;
+		if (ttl < mi->min_ttl)
+			mi->min_ttl = ttl;
+		if (type == DNS_TYPE_SOA && i >= mi->an && rdlen >= 22) {
+			struct wire min = wire_init(rdata + rdlen - 4, 4);
+			uint32_t minimum = ttl_clean(wire_u32(&min));
+			uint32_t t = ttl < minimum ? ttl : minimum;
+
+			if (!mi->has_soa || t < mi->soa_ttl)
+				mi->soa_ttl = t;
+			mi->has_soa = true;
+		}
+	}
+	if (w.err)
+		return GLUED_EMALF;
+	mi->end = wire_offset(&w);
+	return 0;
+}
+
+void dns_msg_age(uint8_t *msg, size_t len, uint32_t age_s)
+{
+	struct wire w = wire_init(msg, len);
+	unsigned total;
+
+	wire_skip(&w, 6); /* ID, flags, QDCOUNT */
+	total = wire_u16(&w);
+	total += wire_u16(&w);
+	total += wire_u16(&w);
+	dns_skip_name(&w);
+	wire_skip(&w, 4); /* QTYPE, QCLASS */
+	for (unsigned i = 0; i < total; i++) {
+		size_t ttl_off;
+		uint16_t type, rdlen;
+		uint32_t ttl;
+
+		dns_skip_name(&w);
+		type = wire_u16(&w);
+		wire_skip(&w, 2); /* CLASS */
+		ttl_off = wire_offset(&w);
+		ttl = ttl_clean(wire_u32(&w));
+		rdlen = wire_u16(&w);
+		if (w.err)
+			return;
+		if (type != DNS_TYPE_OPT) {
+			struct wire_out o = wire_out_init(msg + ttl_off, 4);
+			wire_put_u32(&o, ttl > age_s ? ttl - age_s : 0);
+		}
+		wire_skip(&w, rdlen);
+	}
+}

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "lib/err.h"
+#include "lib/wire.h"
 
 #define DNS_HDR_LEN 12
 #define DNS_NAME_MAX 255     /* wire form, including the root label */
@@ -131,5 +132,37 @@ size_t dns_name_to_text(const uint8_t *name, size_t name_len, char *out, size_t 
 
 /* Case-insensitive equality of two wire-form names. */
 bool dns_name_eq(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+
+/* --- walking whole messages (the forwarder's upstream answers) --------------- */
+
+/* Skip the name at the cursor, compressed or not; a pointer is not followed
+ * (skipping needs only its 2 bytes). Label types 0x40 and 0x80, or more
+ * than DNS_NAME_MAX bytes of labels, fail the cursor with GLUED_EMALF;
+ * running off the end with GLUED_ETRUNC. */
+void dns_skip_name(struct wire *w);
+
+/* What the forwarder needs to know of an answer, from dns_msg_scan(). */
+struct dns_msg_info {
+	uint16_t flags, an, ns, ar; /* header */
+	size_t end;		    /* just past the last record */
+	size_t opt_off, opt_len;    /* the OPT record; opt_len 0: none */
+	uint16_t ar_before_opt;	    /* additional records before the OPT */
+	uint32_t min_ttl;	    /* over answer + authority; UINT32_MAX if none */
+	bool has_soa;		    /* an SOA in the authority section */
+	uint32_t soa_ttl;	    /* min(TTL, MINIMUM) of the SOAs (RFC 2308) */
+};
+
+/* Walk every record of msg[0..len) after the question, which ends at qend
+ * (the caller matched it; len >= qend >= DNS_HDR_LEN). TTLs with the high
+ * bit set count as 0 (RFC 2181 8). 0, or GLUED_EMALF when a record does not
+ * fit or an OPT is not a single additional record with the root owner. */
+int dns_msg_scan(const uint8_t *msg, size_t len, size_t qend,
+		 struct dns_msg_info *mi) GLUED_MUST_CHECK;
+
+/* Lower every record's TTL (OPT excepted) by age_s, down to 0, in place, in
+ * a message whose question is at DNS_HDR_LEN. Meant for messages that
+ * dns_msg_scan() accepted; otherwise it stops at the first record that does
+ * not fit. */
+void dns_msg_age(uint8_t *msg, size_t len, uint32_t age_s);
 
 #endif

@@ -113,11 +113,6 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
@@ -195,135 +190,29 @@ static bool key_from_query(struct fwd_key *k, struct fwd_waiter *w, const struct
 	return true;
 }
 
-/* --- message walking ------------------------------------------------------ */
-
-/* Offset just past the (possibly compressed) name at off, or 0 if it does
- * not fit. Pointers are not followed: skipping needs only their 2 bytes. */
-static size_t skip_name(const uint8_t *m, size_t len, size_t off)
-{
-	size_t seen = 0;
-
-	while (off < len) {
-		uint8_t c = m[off];
-		if (c == 0)
-			return off + 1;
-		if ((c & 0xc0) == 0xc0)
-			return off + 2 <= len ? off + 2 : 0;
-		if (c & 0xc0)
-			return 0; /* 0x40/0x80 label types are obsolete */
-		seen += 1u + c;
-		if (seen > DNS_NAME_MAX)
-			return 0;
-		off += 1u + c;
-	}
-	return 0;
-}
-
-struct msg_info {
-	uint16_t flags, an, ns, ar;
-	size_t end;		 /* just past the last record */
-	size_t opt_off, opt_len; /* opt_len 0: none */
-	uint16_t ar_before_opt;	 /* additional records before the OPT */
-	uint32_t min_ttl;	 /* over answer + authority; UINT32_MAX if none */
-	bool has_soa;
-	uint32_t soa_ttl; /* min(SOA TTL, SOA MINIMUM) per RFC 2308 */
-};
-
-static uint32_t ttl_clean(uint32_t ttl)
-{
-	return ttl > 0x7fffffffu ? 0 : ttl; /* RFC 2181 8: high bit set means 0 */
-}
-
-/* Walk every record after the question (qend). 0 or GLUED_EMALF. */
-static int msg_scan(const uint8_t *m, size_t len, size_t qend, struct msg_info *mi)
-{
-	size_t off = qend;
-	unsigned total;
-
-	memset(mi, 0, sizeof(*mi));
-	mi->flags = get16(m + 2);
-	mi->an = get16(m + 6);
-	mi->ns = get16(m + 8);
-	mi->ar = get16(m + 10);
-	mi->min_ttl = UINT32_MAX;
-	total = (unsigned)mi->an + mi->ns + mi->ar;
-	for (unsigned i = 0; i < total; i++) {
-		size_t start = off, rd;
-		uint16_t type, rdlen;
-		uint32_t ttl;
-
-		off = skip_name(m, len, off);
-		if (off == 0 || off + 10 > len)
-			return GLUED_EMALF;
-		type = get16(m + off);
-		ttl = ttl_clean(get32(m + off + 4));
-		rdlen = get16(m + off + 8);
-		rd = off + 10;
-		if (rd + rdlen > len)
-			return GLUED_EMALF;
-		off = rd + rdlen;
-		if (type == DNS_TYPE_OPT) {
-			/* Only one, only in the additional section, root owner. */
-			if (i < (unsigned)mi->an + mi->ns || mi->opt_len || m[start] != 0)
-				return GLUED_EMALF;
-			mi->opt_off = start;
-			mi->opt_len = off - start;
-			mi->ar_before_opt = (uint16_t)(i - mi->an - mi->ns);
-			continue;
-		}
-		if (i >= (unsigned)mi->an + mi->ns)
-			continue;
-		if (ttl < mi->min_ttl)
-			mi->min_ttl = ttl;
-		if (type == DNS_TYPE_SOA && i >= mi->an && rdlen >= 22) {
-			uint32_t minimum = ttl_clean(get32(m + off - 4));
-			uint32_t t = ttl < minimum ? ttl : minimum;
-			if (!mi->has_soa || t < mi->soa_ttl)
-				mi->soa_ttl = t;
-			mi->has_soa = true;
-		}
-	}
-	mi->end = off;
-	return 0;
-}
-
-/* Lower every record's TTL by age_s (the message walked cleanly before). */
-static void msg_age(uint8_t *m, size_t len, uint32_t age_s)
-{
-	unsigned total = (unsigned)get16(m + 6) + get16(m + 8) + get16(m + 10);
-	size_t off = skip_name(m, len, DNS_HDR_LEN);
-
-	if (off == 0 || off + 4 > len)
-		return;
-	off += 4;
-	for (unsigned i = 0; i < total; i++) {
-		uint32_t ttl;
-
-		off = skip_name(m, len, off);
-		if (off == 0 || off + 10 > len)
-			return;
-		ttl = ttl_clean(get32(m + off + 4));
-		if (get16(m + off) != DNS_TYPE_OPT)
-			put32(m + off + 4, ttl > age_s ? ttl - age_s : 0);
-		off += 10u + get16(m + off + 8);
-	}
-}
+/* --- answers (walked by core/dns_wire: dns_msg_scan, dns_msg_age) ------------ */
 
 /* The question at offset 12 is ours: exactly one, the same name ignoring
  * ASCII case, type and class. Upstreams do not compress the question (there
  * is nothing before it to point at), so neither do we accept it. */
 static bool question_matches(const uint8_t *m, size_t len, const struct fwd_key *k, size_t *qend)
 {
-	size_t end = DNS_HDR_LEN + (size_t)k->name_len + 4;
+	struct wire w = wire_init(m, len);
+	const uint8_t *name;
+	uint16_t qdcount, qtype, qclass;
 
-	if (len < end || get16(m + 4) != 1)
+	wire_skip(&w, 4); /* ID, flags */
+	qdcount = wire_u16(&w);
+	wire_seek(&w, DNS_HDR_LEN);
+	name = wire_take(&w, k->name_len);
+	qtype = wire_u16(&w);
+	qclass = wire_u16(&w);
+	if (w.err || qdcount != 1 || qtype != k->qtype || qclass != k->qclass)
 		return false;
 	for (size_t i = 0; i < k->name_len; i++)
-		if (lower(m[DNS_HDR_LEN + i]) != k->name[i])
+		if (lower(name[i]) != k->name[i])
 			return false;
-	if (get16(m + end - 4) != k->qtype || get16(m + end - 2) != k->qclass)
-		return false;
-	*qend = end;
+	*qend = wire_offset(&w);
 	return true;
 }
 
@@ -332,7 +221,7 @@ static bool question_matches(const uint8_t *m, size_t len, const struct fwd_key 
  * so no compression pointer can point into moved bytes), question
  * lowercased. Clients get our own OPT, not the upstream's. */
 static size_t normalise(struct fwd *f, const uint8_t *m, const struct fwd_key *k,
-			const struct msg_info *mi)
+			const struct dns_msg_info *mi)
 {
 	size_t len = mi->opt_len ? mi->opt_off : mi->end;
 
@@ -344,7 +233,7 @@ static size_t normalise(struct fwd *f, const uint8_t *m, const struct fwd_key *k
 }
 
 /* TTL a cached answer lives, in seconds; 0: do not cache. */
-static uint32_t answer_ttl(const struct fwd *f, const struct msg_info *mi)
+static uint32_t answer_ttl(const struct fwd *f, const struct dns_msg_info *mi)
 {
 	unsigned rcode = mi->flags & DNS_RCODE_MASK;
 	uint32_t ttl;
@@ -425,7 +314,7 @@ static size_t build_answer(struct fwd *f, const struct fwd_key *k, const struct 
 	put16(f->out + 2, (uint16_t)((flags & ~DNS_RD) | (w->flags & DNS_RD)));
 	put_question(f, k, w);
 	if (age_s)
-		msg_age(f->out, len, age_s);
+		dns_msg_age(f->out, len, age_s);
 	if (w->edns) {
 		len += put_opt(f->out + len, w->do_bit);
 		put16(f->out + 10, (uint16_t)(get16(f->out + 10) + 1));
@@ -922,7 +811,7 @@ enum fwd_match fwd_on_reply(struct fwd *f, uint32_t slot, const struct glued_end
 			    const uint8_t *msg, size_t len, uint64_t now_ms)
 {
 	struct fwd_slot *s;
-	struct msg_info mi;
+	struct dns_msg_info mi;
 	uint16_t flags;
 	unsigned rcode;
 	size_t qend, nlen;
@@ -953,7 +842,7 @@ enum fwd_match fwd_on_reply(struct fwd *f, uint32_t slot, const struct glued_end
 		attempt(f, s, s->ups, true, now_ms);
 		return FWD_ACCEPTED;
 	}
-	if (msg_scan(msg, len, qend, &mi) != 0) {
+	if (dns_msg_scan(msg, len, qend, &mi) != 0) {
 		f->st.bad_answers++;
 		failover(f, s, false, now_ms);
 		return FWD_ACCEPTED;

@@ -24,6 +24,7 @@
 
 #include "core/dns_wire.h"
 #include "lib/addr.h"
+#include "lib/counter.h"
 #include "lib/err.h"
 #include "lib/rand.h"
 
@@ -61,9 +62,37 @@ struct fwd_io {
 	void (*reply)(void *ctx, uint32_t waiter, const uint8_t *msg, size_t len);
 };
 
+/* The forwarder's counters (lib/counter.h): field, kind, metric, labels, help. */
+#define FWD_COUNTERS(X)                                                                            \
+	X(queries, counter, "glued_forwarder_queries_total", "",                                   \
+	  "Queries handed to the forwarder.")                                                      \
+	X(cache_hits, counter, "glued_forwarder_cache_hits_total", "",                             \
+	  "Forwarded queries answered from the cache.")                                            \
+	X(coalesced, counter, "glued_forwarder_coalesced_total", "",                               \
+	  "Forwarded queries that joined an identical one in flight.")                             \
+	X(upstream_sent, counter, "glued_forwarder_upstream_queries_total", "",                    \
+	  "Queries sent to upstreams.")                                                            \
+	X(upstream_answers, counter, "glued_forwarder_upstream_answers_total", "",                 \
+	  "Answers accepted from upstreams.")                                                      \
+	X(timeouts, counter, "glued_forwarder_timeouts_total", "",                                 \
+	  "Upstream attempts that timed out.")                                                     \
+	X(servfail, counter, "glued_forwarder_servfail_total", "",                                 \
+	  "Forwarded queries answered SERVFAIL after every upstream failed.")                      \
+	X(tcp_retries, counter, "glued_forwarder_tcp_retries_total", "",                           \
+	  "Truncated answers retried over TCP.")                                                   \
+	X(mismatched, counter, "glued_forwarder_mismatched_total", "",                             \
+	  "Datagrams from upstream sockets that did not match the question.")                      \
+	X(cache_entries, gauge, "glued_forwarder_cache_entries", "",                               \
+	  "Answers in the forwarder cache.")                                                       \
+	X(cache_bytes, gauge, "glued_forwarder_cache_bytes", "",                                   \
+	  "Bytes held by the forwarder cache.")                                                    \
+	X(bad_answers, counter, "glued_forwarder_bad_answers_total", "",                           \
+	  "Upstream answers whose records did not walk cleanly (the next upstream is asked).")     \
+	X(errors, counter, "glued_forwarder_errors_total", "",                                     \
+	  "Upstream attempts that failed outright (refused, reset, short TCP stream).")
+
 struct fwd_stats {
-	uint64_t queries, cache_hits, coalesced, upstream_sent, upstream_answers, timeouts,
-	    servfail, tcp_retries, mismatched, cache_entries, cache_bytes, bad_answers, errors;
+	FWD_COUNTERS(COUNTER_FIELD)
 };
 
 struct fwd;

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "lib/addr.h"
+#include "lib/counter.h"
 #include "lib/err.h"
 
 #define TABLE_NAME_MAX 63	 /* one DNS label */
@@ -124,12 +125,22 @@ int table_observe_entries(struct table *t, table_entry_observer_fn fn, void *ctx
 typedef bool (*table_keep_fn)(void *ctx, const char *owner);
 size_t table_del_origin_except(struct table *t, uint32_t origin, table_keep_fn keep, void *ctx);
 
+/* The table's counters (lib/counter.h): field, kind, metric, labels, help.
+ * puts counts successful table_put() calls; dels entries removed by del,
+ * del_origin or an empty put; skipped_names invalid names table_put()
+ * skipped. */
+#define TABLE_COUNTERS(X)                                                                          \
+	X(entries, gauge, "glued_table_entries", "",                                               \
+	  "Entries (one origin, one owner) in the name table.")                                    \
+	X(names, gauge, "glued_table_names", "", "Distinct names in the name table.")              \
+	X(records, gauge, "glued_table_records", "", "Distinct (name, address) pairs answered.")   \
+	X(puts, counter, "glued_table_puts_total", "", "Entries published or replaced.")           \
+	X(dels, counter, "glued_table_removals_total", "", "Entries removed.")                     \
+	X(skipped_names, counter, "glued_table_skipped_names_total", "",                           \
+	  "Invalid names skipped when publishing an entry.")
+
 struct table_stats {
-	size_t entries, names;
-	size_t records; /* distinct (name, address) pairs answered */
-	uint64_t puts;		/* successful table_put() calls */
-	uint64_t dels;		/* entries removed (del, del_origin, empty put) */
-	uint64_t skipped_names; /* invalid names skipped by table_put() */
+	TABLE_COUNTERS(COUNTER_FIELD)
 };
 void table_get_stats(const struct table *t, struct table_stats *st);
 

@@ -1,17 +1,7 @@
-/* The control API server (see ctl.h): the unix socket, HTTP through
- * libmicrohttpd driven from the io_uring loop, and the JSON documents.
- *
- * Threading: MHD runs with no thread of its own. It is started in "external
- * polling" epoll mode, which gives one epoll fd standing for the listening
- * socket and every connection; the loop polls that fd (one-shot poll op,
- * re-armed) and arms a loop timer for MHD_get_timeout(), and both call
- * MHD_run(), which never blocks. Request handlers therefore run on the loop
- * thread and read the table, the DNS server and the forwarder directly,
- * with no lock and no copy, and always see a consistent state (nothing
- * mutates while a handler runs). The price is that rendering a large
- * /v1/names holds the loop for its duration (about 1 µs per record); the
- * alternative, an MHD thread with a snapshot published by the loop, would
- * copy the whole table on every change or every request instead.
+/* The control API server (see ctl.h): the unix socket, the routing and the
+ * JSON documents. HTTP comes from io/http, whose handlers run on the loop
+ * thread (see http.c for why), so the renderers read the table, the DNS
+ * server and the forwarder directly, with no lock and no copy.
  * It never mutates a part: every endpoint is a read.
  */
 #include <bpf/bpf.h>
@@ -19,8 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <microhttpd.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,148 +22,16 @@
 #include "core/dns_answer.h"
 #include "core/dns_wire.h"
 #include "io/bpf_names.h"
+#include "io/counters.h"
 #include "io/ctl.h"
 #include "io/fastpath.h"
+#include "io/http.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 
 #define CTL_BACKLOG 64
-#define CTL_MAX_CONNS 64
-#define CTL_CONN_TIMEOUT_S 10
 #define CTL_ATTACH_MAX 32
 #define CTL_MEMBERS_MAX 1024
-#define CTL_COUNTERS_MAX 128
-
-/* --- HTTP on the loop ----------------------------------------------------------------- */
-
-struct ctl_http {
-	struct loop *loop;
-	struct MHD_Daemon *mhd;
-	int epfd;
-	ctl_http_fn fn;
-	void *ctx;
-	struct loop_op poll_op;
-	struct loop_timer timer;
-};
-
-static void http_run(struct ctl_http *h)
-{
-	MHD_UNSIGNED_LONG_LONG to;
-
-	(void)MHD_run(h->mhd);
-	if (MHD_get_timeout(h->mhd, &to) == MHD_YES)
-		loop_timer_arm_in(h->loop, &h->timer, to);
-	else
-		loop_timer_disarm(h->loop, &h->timer);
-}
-
-static void http_readable(struct loop *l, struct loop_op *op, int res, uint32_t flags)
-{
-	struct ctl_http *h = op->ctx;
-
-	if (res == -ECANCELED)
-		return;
-	http_run(h);
-	loop_poll(l, &h->poll_op, h->epfd, POLLIN);
-}
-
-static void http_timer(struct loop *l, struct loop_timer *t, uint64_t now_ms)
-{
-	http_run(t->ctx);
-}
-
-static enum MHD_Result http_request(void *cls, struct MHD_Connection *conn, const char *url,
-				    const char *method, const char *version, const char *upload,
-				    size_t *upload_size, void **con_cls)
-{
-	static char oom[] = "{\"error\":\"out of memory\"}\n";
-	struct ctl_http *h = cls;
-	struct ctl_http_req req = { .method = method, .path = url, .conn = conn };
-	struct ctl_http_resp resp = { .status = 500, .content_type = "application/json" };
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-
-	h->fn(h->ctx, &req, &resp);
-	if (resp.body)
-		r = MHD_create_response_from_buffer(resp.len, resp.body, MHD_RESPMEM_MUST_FREE);
-	else
-		r = MHD_create_response_from_buffer(sizeof(oom) - 1, oom, MHD_RESPMEM_PERSISTENT);
-	if (!r) {
-		free(resp.body);
-		return MHD_NO;
-	}
-	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp.content_type);
-	(void)MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	ret = MHD_queue_response(conn, resp.body ? resp.status : 500, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static void http_log(void *cls, const char *fmt, va_list ap)
-{
-	char msg[256];
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	msg[strcspn(msg, "\n")] = '\0';
-	log_debug("http: %s", msg);
-}
-
-struct ctl_http *ctl_http_new(struct loop *l, int listen_fd, ctl_http_fn fn, void *ctx)
-{
-	struct ctl_http *h = calloc(1, sizeof(*h));
-	const union MHD_DaemonInfo *info;
-
-	if (!h) {
-		close(listen_fd);
-		return NULL;
-	}
-	h->loop = l;
-	h->fn = fn;
-	h->ctx = ctx;
-	/* No MHD_USE_INTERNAL_POLLING_THREAD: the loop drives it (file comment). */
-	h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, http_request, h,
-				  MHD_OPTION_EXTERNAL_LOGGER, http_log, NULL,
-				  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
-				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)CTL_MAX_CONNS,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CTL_CONN_TIMEOUT_S,
-				  MHD_OPTION_END);
-	if (!h->mhd) {
-		/* Whether MHD closed listen_fd is not documented: leak it
-		 * rather than risk closing a reused number (startup fails). */
-		free(h);
-		errno = EINVAL;
-		return NULL;
-	}
-	info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	if (!info || info->epoll_fd < 0) {
-		MHD_stop_daemon(h->mhd);
-		free(h);
-		errno = ENOTSUP;
-		return NULL;
-	}
-	h->epfd = info->epoll_fd;
-	h->poll_op.fn = http_readable;
-	h->poll_op.ctx = h;
-	loop_timer_init(&h->timer, http_timer, h);
-	loop_poll(l, &h->poll_op, h->epfd, POLLIN);
-	return h;
-}
-
-/* After the loop stopped: the poll op is never completed again. */
-void ctl_http_free(struct ctl_http *h)
-{
-	if (!h)
-		return;
-	loop_timer_disarm(h->loop, &h->timer);
-	/* MHD closes the listening socket it was given (MHD_quiesce_daemon not used). */
-	MHD_stop_daemon(h->mhd);
-	free(h);
-}
-
-const char *ctl_http_arg(const struct ctl_http_req *req, const char *key)
-{
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
-}
 
 /* --- JSON helpers ------------------------------------------------------------------------ */
 
@@ -214,21 +70,6 @@ static char *dump(json_t *root)
 	return s;
 }
 
-const char *ctl_rcode_name(unsigned rcode, char *buf, size_t len)
-{
-	static const char *const names[] = {
-		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",	  "REFUSED",
-		"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE",	  "DSOTYPENI",
-	};
-
-	if (rcode < sizeof(names) / sizeof(names[0]))
-		return names[rcode];
-	if (rcode == DNS_RCODE_BADVERS)
-		return "BADVERS";
-	snprintf(buf, len, "RCODE%u", rcode);
-	return buf;
-}
-
 static const char *node_of(const struct ctl_parts *p, uint32_t origin)
 {
 	const char *id = NULL;
@@ -258,8 +99,9 @@ static json_t *fastpath_json(const struct ctl_parts *p)
 	size_t n = 0;
 
 	if (!fp) {
-		set_str(o, "state", p->cfg->xdp == CONFIG_XDP_OFF ? "off (GLUED_XDP=off)"
-								  : "absent (not in this build)");
+		set_str(o, "state",
+			p->cfg->xdp == CONFIG_XDP_OFF ? "off (GLUED_XDP=off)"
+						      : "absent (not in this build)");
 	} else {
 		set_str(o, "state", fp->state ? fp->state(fp->ctx) : "active");
 		if (fp->attach_points)
@@ -363,7 +205,8 @@ char *ctl_render_status(const struct ctl_parts *p)
 
 	if (p->gossip) {
 		struct ctl_member *m = calloc(CTL_MEMBERS_MAX, sizeof(*m));
-		size_t n = m ? p->gossip->members(p->gossip->ctx, m, CTL_MEMBERS_MAX) : 0, alive = 0;
+		size_t n = m ? p->gossip->members(p->gossip->ctx, m, CTL_MEMBERS_MAX) : 0,
+		       alive = 0;
 		for (size_t i = 0; i < n; i++)
 			alive += strcmp(m[i].state, "alive") == 0;
 		free(m);
@@ -412,7 +255,7 @@ static int names_entry(void *ctx, const struct table_entry *e)
 
 char *ctl_render_names(const struct ctl_parts *p)
 {
-	struct names_walk w = { .p = p, .list = json_array(), .now = clock_now_ms() };
+	struct names_walk w = {.p = p, .list = json_array(), .now = clock_now_ms()};
 	json_t *o = json_object();
 
 	(void)table_foreach_entry(p->table, names_entry, &w);
@@ -439,7 +282,8 @@ char *ctl_render_peers(const struct ctl_parts *p)
 			json_object_set_new(e, "address", endpoint_json(&m[i].addr));
 			if (m[i].last_contact_ms)
 				set_u64(e, "last_contact_ms",
-					now > m[i].last_contact_ms ? now - m[i].last_contact_ms : 0);
+					now > m[i].last_contact_ms ? now - m[i].last_contact_ms
+								   : 0);
 			else
 				json_object_set_new(e, "last_contact_ms", json_null());
 			set_u64(e, "origin", m[i].origin);
@@ -454,117 +298,53 @@ char *ctl_render_peers(const struct ctl_parts *p)
 
 /* --- /v1/stats ------------------------------------------------------------------------------- */
 
-static json_t *latency_json(const struct dns_server_latency *h)
+void ctl_counters_snapshot(const struct ctl_parts *p, struct counters_snapshot *s)
 {
-	json_t *o = json_object(), *b = json_array();
-	uint64_t cum = 0;
+	struct forwarder_upstream ups[FWD_UPSTREAMS_MAX];
+	struct sources_docker_state dst;
+	const struct ctl_fastpath *fp = p->fastpath;
+	const struct ctl_gossip *g = p->gossip;
 
-	for (size_t i = 0; i <= DNS_SERVER_LAT_BUCKETS; i++) {
-		json_t *e = json_object();
-		cum += h->bucket[i];
-		if (i < DNS_SERVER_LAT_BUCKETS)
-			json_object_set_new(e, "le_us", json_integer(dns_server_lat_bounds_us[i]));
-		else
-			set_str(e, "le_us", "+Inf");
-		set_u64(e, "count", cum);
-		json_array_append_new(b, e);
+	memset(s, 0, sizeof(*s));
+	s->version = GLUED_VERSION;
+	s->git_rev = GLUED_GIT_REV;
+	s->start_unix_s = p->start_unix_s;
+	s->fastpath_active = fp && fp->state && strcmp(fp->state(fp->ctx), "active") == 0;
+	dns_server_get_stats(p->dns, &s->dns);
+	forwarder_get_stats(p->fwd, &s->fwd);
+	s->upstreams = forwarder_get_upstreams(p->fwd, ups, FWD_UPSTREAMS_MAX);
+	for (size_t i = 0; i < s->upstreams; i++)
+		s->upstreams_disabled += ups[i].disabled;
+	sources_get_docker(p->sources, &dst);
+	s->docker = dst.stats;
+	table_get_stats(p->table, &s->table);
+	s->have_kernel = fp && fp->counters && fp->counters(fp->ctx, s->kernel) == 0;
+	if (g) {
+		static const char *const states[COUNTERS_MEMBER_STATES] = {"alive", "suspect",
+									   "dead", "left"};
+		struct ctl_member *m = calloc(CTL_MEMBERS_MAX, sizeof(*m));
+		size_t n = m ? g->members(g->ctx, m, CTL_MEMBERS_MAX) : 0;
+
+		s->have_gossip = true;
+		s->n_gossip = g->counters ? g->counters(g->ctx, s->gossip, COUNTERS_NAMED_MAX) : 0;
+		for (size_t i = 0; i < n; i++)
+			for (size_t st = 0; st < COUNTERS_MEMBER_STATES; st++)
+				s->members[st] += strcmp(m[i].state, states[st]) == 0;
+		free(m);
 	}
-	set_u64(o, "count", h->count);
-	set_u64(o, "sum_us", h->sum_us);
-	json_object_set_new(o, "buckets", b);
-	return o;
 }
 
 char *ctl_render_stats(const struct ctl_parts *p)
 {
-	json_t *o = json_object(), *dns = json_object(), *rc = json_object(), *fw = json_object(),
-	       *dk = json_object(), *tb = json_object(), *k, *g;
-	struct dns_server_stats ds;
-	struct forwarder_stats fs;
-	struct sources_docker_state dst;
-	struct table_stats ts;
-	char buf[16];
+	struct counters_snapshot *s = malloc(sizeof(*s));
+	char *out;
 
-	dns_server_get_stats(p->dns, &ds);
-	set_u64(dns, "queries", ds.answer.queries);
-	for (unsigned i = 0; i < 17; i++)
-		if (ds.answer.rcode[i] || i == 0 || i == 3)
-			set_u64(rc, ctl_rcode_name(i, buf, sizeof(buf)), ds.answer.rcode[i]);
-	json_object_set_new(dns, "rcode", rc);
-	set_u64(dns, "nodata", ds.answer.nodata);
-	set_u64(dns, "truncated", ds.answer.truncated);
-	set_u64(dns, "forwarded", ds.answer.forwarded);
-	set_u64(dns, "dropped", ds.answer.dropped);
-	set_u64(dns, "ptr", ds.answer.ptr);
-	set_u64(dns, "refused", ds.refused);
-	set_u64(dns, "probes_dropped", ds.probes_dropped);
-	set_u64(dns, "udp_rx", ds.udp_rx);
-	set_u64(dns, "udp_tx", ds.udp_tx);
-	set_u64(dns, "udp_tx_errors", ds.udp_tx_errors);
-	set_u64(dns, "udp_truncated_rx", ds.udp_truncated_rx);
-	set_u64(dns, "tcp_accepted", ds.tcp_accepted);
-	set_u64(dns, "tcp_rejected", ds.tcp_rejected);
-	set_u64(dns, "tcp_rx", ds.tcp_rx);
-	set_u64(dns, "tcp_tx", ds.tcp_tx);
-	set_u64(dns, "tcp_idle_closed", ds.tcp_idle_closed);
-	json_object_set_new(o, "dns", dns);
-
-	forwarder_get_stats(p->fwd, &fs);
-	set_u64(fw, "queries", fs.queries);
-	set_u64(fw, "cache_hits", fs.cache_hits);
-	set_u64(fw, "coalesced", fs.coalesced);
-	set_u64(fw, "upstream_sent", fs.upstream_sent);
-	set_u64(fw, "upstream_answers", fs.upstream_answers);
-	set_u64(fw, "timeouts", fs.timeouts);
-	set_u64(fw, "servfail", fs.servfail);
-	set_u64(fw, "tcp_retries", fs.tcp_retries);
-	set_u64(fw, "mismatched", fs.mismatched);
-	set_u64(fw, "cache_entries", fs.cache_entries);
-	set_u64(fw, "cache_bytes", fs.cache_bytes);
-	json_object_set_new(fw, "latency", latency_json(&ds.fwd_latency));
-	json_object_set_new(o, "forwarder", fw);
-
-	sources_get_docker(p->sources, &dst);
-	json_object_set_new(dk, "connected", json_boolean(dst.stats.connected));
-	set_u64(dk, "events", dst.stats.events);
-	set_u64(dk, "event_errors", dst.stats.event_errors);
-	set_u64(dk, "inspects", dst.stats.inspects);
-	set_u64(dk, "reconnects", dst.stats.reconnects);
-	set_u64(dk, "resyncs", dst.stats.resyncs);
-	set_u64(dk, "stalls", dst.stats.stalls);
-	set_u64(dk, "published", dst.stats.published);
-	json_object_set_new(o, "docker", dk);
-
-	table_get_stats(p->table, &ts);
-	set_u64(tb, "entries", ts.entries);
-	set_u64(tb, "names", ts.names);
-	set_u64(tb, "records", ts.records);
-	set_u64(tb, "puts", ts.puts);
-	set_u64(tb, "dels", ts.dels);
-	set_u64(tb, "skipped_names", ts.skipped_names);
-	json_object_set_new(o, "table", tb);
-
-	k = json_null();
-	if (p->fastpath && p->fastpath->counters) {
-		uint64_t c[GLUED_STAT_MAX];
-		if (p->fastpath->counters(p->fastpath->ctx, c) == 0) {
-			k = json_object();
-			for (unsigned i = 0; i < GLUED_STAT_MAX; i++)
-				set_u64(k, bpf_stat_name(i), c[i]);
-		}
-	}
-	json_object_set_new(o, "kernel", k);
-
-	g = json_null();
-	if (p->gossip && p->gossip->counters) {
-		struct ctl_counter c[CTL_COUNTERS_MAX];
-		size_t n = p->gossip->counters(p->gossip->ctx, c, CTL_COUNTERS_MAX);
-		g = json_object();
-		for (size_t i = 0; i < n; i++)
-			set_u64(g, c[i].name, c[i].value);
-	}
-	json_object_set_new(o, "gossip", g);
-	return dump(o);
+	if (!s)
+		return NULL;
+	ctl_counters_snapshot(p, s);
+	out = counters_render_json(s);
+	free(s);
+	return out;
 }
 
 /* --- /v1/lookup ------------------------------------------------------------------------------ */
@@ -596,7 +376,7 @@ static int name_to_wire(const char *name, uint8_t *out, size_t cap, size_t *len)
 
 static size_t build_query(const uint8_t *qname, size_t qlen, uint16_t qtype, uint8_t *msg)
 {
-	static const uint8_t hdr[12] = { 0x47, 0x4c, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 };
+	static const uint8_t hdr[12] = {0x47, 0x4c, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
 
 	memcpy(msg, hdr, sizeof(hdr));
 	memcpy(msg + 12, qname, qlen);
@@ -632,8 +412,8 @@ static int owners_entry(void *ctx, const struct table_entry *e)
 
 char *ctl_render_lookup(const struct ctl_parts *p, const char *name, unsigned *status)
 {
-	static const uint16_t types[] = { DNS_TYPE_A, DNS_TYPE_AAAA };
-	struct dns_answer_cfg acfg = { .ttl_s = p->cfg->ttl_s };
+	static const uint16_t types[] = {DNS_TYPE_A, DNS_TYPE_AAAA};
+	struct dns_answer_cfg acfg = {.ttl_s = p->cfg->ttl_s};
 	uint8_t qname[256], msg[512], out[1232];
 	json_t *o = json_object(), *answers = json_array();
 	size_t qlen, labels = 0, n;
@@ -659,7 +439,7 @@ char *ctl_render_lookup(const struct ctl_parts *p, const char *name, unsigned *s
 		kmap = p->fastpath->map_has(p->fastpath->ctx, lower, n);
 	}
 	for (size_t t = 0; t < sizeof(types) / sizeof(types[0]); t++) {
-		struct dns_answer_stats scratch = { 0 };
+		struct dns_answer_stats scratch = {0};
 		struct dns_query q;
 		size_t len = build_query(qname, qlen, types[t], msg), out_len = 0;
 		enum dns_action act;
@@ -678,14 +458,16 @@ char *ctl_render_lookup(const struct ctl_parts *p, const char *name, unsigned *s
 			unsigned rcode = out[3] & 0x0f;
 			unsigned ancount = (unsigned)out[6] << 8 | out[7];
 			char rl[16];
-			const char *rn = ctl_rcode_name(rcode, buf, sizeof(buf));
+			const char *rn = counters_rcode_name(rcode, buf, sizeof(buf));
 
 			set_str(a, "rcode", rn);
 			if (rcode == DNS_RCODE_NOERROR && ancount && single) {
 				struct table_answer ta;
 				json_t *fam = json_array();
-				if (table_lookup(p->table, (const char *)qname + 1, qname[0], &ta)) {
-					const struct glued_addr *v = types[t] == DNS_TYPE_A ? ta.v4 : ta.v6;
+				if (table_lookup(p->table, (const char *)qname + 1, qname[0],
+						 &ta)) {
+					const struct glued_addr *v =
+					    types[t] == DNS_TYPE_A ? ta.v4 : ta.v6;
 					size_t nv = types[t] == DNS_TYPE_A ? ta.n_v4 : ta.n_v6;
 					for (size_t i = 0; i < nv; i++)
 						json_array_append_new(fam, addr_json(&v[i]));
@@ -704,7 +486,8 @@ char *ctl_render_lookup(const struct ctl_parts *p, const char *name, unsigned *s
 			/* The kernel answers what its map holds (answered and
 			 * nodata) for queries reaching an attach point; the rest
 			 * passes up to userspace with the same answer. */
-			set_str(a, "path", kmap == 1 && rcode == DNS_RCODE_NOERROR ? "kernel" : "userspace");
+			set_str(a, "path",
+				kmap == 1 && rcode == DNS_RCODE_NOERROR ? "kernel" : "userspace");
 		}
 		json_array_append_new(answers, a);
 	}
@@ -713,7 +496,7 @@ char *ctl_render_lookup(const struct ctl_parts *p, const char *name, unsigned *s
 	if (single) {
 		struct table_answer ans;
 		json_t *addrs = json_array();
-		struct owners_walk w = { .p = p, .list = json_array() };
+		struct owners_walk w = {.p = p, .list = json_array()};
 		bool known = table_lookup(p->table, (const char *)qname + 1, qname[0], &ans);
 
 		if (known) {
@@ -773,7 +556,8 @@ static int fpa_counters(void *ctx, uint64_t out[GLUED_STAT_MAX])
 
 	if (ret)
 		return ret;
-	_Static_assert(sizeof(st) == GLUED_STAT_MAX * sizeof(uint64_t), "glued_stats is a u64 array");
+	_Static_assert(sizeof(st) == GLUED_STAT_MAX * sizeof(uint64_t),
+		       "glued_stats is a u64 array");
 	memcpy(out, &st, sizeof(st));
 	return 0;
 }
@@ -839,11 +623,11 @@ struct ctl_fastpath *ctl_fastpath_adapter_new(struct fastpath *fp, const struct 
 	a->fp = fp;
 	a->cfg = cfg;
 	a->names_fd = -1;
-	a->ops = (struct ctl_fastpath){ .ctx = a,
-					.state = fpa_state,
-					.counters = fpa_counters,
-					.attach_points = fpa_attach_points,
-					.map_has = fpa_map_has };
+	a->ops = (struct ctl_fastpath){.ctx = a,
+				       .state = fpa_state,
+				       .counters = fpa_counters,
+				       .attach_points = fpa_attach_points,
+				       .map_has = fpa_map_has};
 	return &a->ops;
 }
 
@@ -862,7 +646,7 @@ void ctl_fastpath_adapter_free(struct ctl_fastpath *ops)
 
 struct ctl {
 	const struct ctl_parts *p;
-	struct ctl_http *http;
+	struct http *http;
 	char path[CONFIG_SUN_PATH_MAX + 1];
 };
 
@@ -874,7 +658,7 @@ static char *error_body(const char *msg)
 	return dump(o);
 }
 
-static void ctl_serve(void *ctx, const struct ctl_http_req *req, struct ctl_http_resp *resp)
+static void ctl_serve(void *ctx, const struct http_req *req, struct http_resp *resp)
 {
 	struct ctl *c = ctx;
 	const char *path = req->path;
@@ -893,7 +677,7 @@ static void ctl_serve(void *ctx, const struct ctl_http_req *req, struct ctl_http
 	} else if (strcmp(path, "/v1/stats") == 0) {
 		resp->body = ctl_render_stats(c->p);
 	} else if (strcmp(path, "/v1/lookup") == 0) {
-		resp->body = ctl_render_lookup(c->p, ctl_http_arg(req, "name"), &resp->status);
+		resp->body = ctl_render_lookup(c->p, http_arg(req, "name"), &resp->status);
 	} else {
 		resp->status = 404;
 		resp->body = error_body("no such endpoint; try /v1/status, /v1/names, /v1/peers, "
@@ -961,7 +745,7 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa)
 
 static int ctl_listen(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd, ret;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -1009,7 +793,7 @@ int ctl_new(struct loop *l, const struct ctl_parts *parts, struct ctl **out)
 		free(c);
 		return fd;
 	}
-	c->http = ctl_http_new(l, fd, ctl_serve, c);
+	c->http = http_new(l, fd, ctl_serve, c);
 	if (!c->http) {
 		int err = -errno;
 		unlink(c->path);
@@ -1024,7 +808,7 @@ void ctl_free(struct ctl *c)
 {
 	if (!c)
 		return;
-	ctl_http_free(c->http);
+	http_free(c->http);
 	unlink(c->path);
 	free(c);
 }

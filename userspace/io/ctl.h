@@ -1,17 +1,18 @@
 /* The control API: HTTP with JSON bodies on a unix socket, for gluedctl and
- * scripts, served by libmicrohttpd on the event loop's own thread.
+ * scripts, served on the event loop's own thread (io/http).
  *
- * It reads the daemon's parts (table, DNS server, forwarder, sources and,
- * once they exist, the fast path and the cluster) through struct ctl_parts
- * and never changes them: every endpoint is a GET. Optional parts are
- * plugged in by pointer (struct ctl_fastpath, struct ctl_gossip) so the API
- * grows their sections the moment main.c sets them, and says "absent"
- * until then. The same parts feed io/metrics. It never decides anything
- * about DNS: /v1/lookup runs the real answerer on a synthetic query.
+ * It reads the daemon's parts (table, DNS server, forwarder, sources, and
+ * the kernel fast path and the cluster when they run) through struct
+ * ctl_parts and never changes them: every endpoint is a GET. The optional
+ * parts are plugged in by pointer (struct ctl_fastpath, struct ctl_gossip),
+ * main.c sets them when they started, and the documents say when one is
+ * missing ("absent", null). The same parts feed io/metrics, through the same
+ * counter snapshot (io/counters). It never decides anything about DNS:
+ * /v1/lookup runs the real answerer on a synthetic query.
  *
  *   GET /v1/status           version, node, uptime, Docker, attach points, upstreams
  *   GET /v1/names            every record: name, addresses, origin node, owner, age
- *   GET /v1/peers            cluster members (empty until gossip exists)
+ *   GET /v1/peers            cluster members, this node first (none without a cluster)
  *   GET /v1/stats            every counter
  *   GET /v1/lookup?name=N    how N would be answered, and by which path
  */
@@ -25,6 +26,7 @@
 #include "core/config.h"
 #include "core/table.h"
 #include "glued/abi.h"
+#include "io/counters.h"
 #include "io/dns_server.h"
 #include "io/forwarder.h"
 #include "io/loop.h"
@@ -56,20 +58,12 @@ struct ctl_fastpath {
 
 struct ctl_member {
 	char node_id[CONFIG_NODE_ID_HEX + 1];
-	char state[16];		  /* "alive", "suspect", "dead", "left" */
+	char state[16]; /* "alive", "suspect", "dead", "left" */
 	uint64_t incarnation;
 	struct glued_endpoint addr;
 	uint64_t last_contact_ms; /* clock_now_ms() of the last datagram from it; 0 = never */
 	uint32_t origin;	  /* table origin of its records */
 	bool self;
-};
-
-/* A named counter of a part without a fixed struct (gossip). `name` is
- * snake_case and becomes glued_gossip_<name>_total in metrics. */
-struct ctl_counter {
-	const char *name;
-	const char *help;
-	uint64_t value;
 };
 
 /* The cluster, as the control API sees it (loop thread). */
@@ -79,8 +73,8 @@ struct ctl_gossip {
 	const char *(*node_id)(void *ctx);
 	/* Members, self included; returns how many were written (<= max). */
 	size_t (*members)(void *ctx, struct ctl_member *out, size_t max);
-	/* Counters; returns how many were written (<= max). */
-	size_t (*counters)(void *ctx, struct ctl_counter *out, size_t max);
+	/* Counters, named; returns how many were written (<= max). */
+	size_t (*counters)(void *ctx, struct counter_value *out, size_t max);
 	/* Node ID of a table origin (0 is this node), or NULL when unknown. */
 	const char *(*origin_node)(void *ctx, uint32_t origin);
 };
@@ -93,8 +87,8 @@ struct ctl_parts {
 	struct dns_server *dns;
 	struct forwarder *fwd;
 	struct sources *sources;
-	uint64_t start_ms;	  /* clock_now_ms() at start, for uptime */
-	int64_t start_unix_s;	  /* wall clock at start */
+	uint64_t start_ms;		     /* clock_now_ms() at start, for uptime */
+	int64_t start_unix_s;		     /* wall clock at start */
 	const struct ctl_fastpath *fastpath; /* NULL: no kernel fast path in this build/run */
 	const struct ctl_gossip *gossip;     /* NULL: no cluster */
 };
@@ -111,30 +105,6 @@ struct gossip_edge;
 struct ctl_gossip *ctl_gossip_adapter_new(struct gossip_edge *e);
 void ctl_gossip_adapter_free(struct ctl_gossip *g);
 
-/* --- HTTP on the loop (shared with io/metrics) ------------------------------------ */
-
-struct ctl_http;
-struct ctl_http_req {
-	const char *method, *path;
-	void *conn; /* struct MHD_Connection *, for ctl_http_arg() */
-};
-struct ctl_http_resp {
-	unsigned status;
-	const char *content_type;
-	char *body; /* malloc'ed; the server frees it */
-	size_t len;
-};
-/* Fill resp for req. Runs on the loop thread. */
-typedef void (*ctl_http_fn)(void *ctx, const struct ctl_http_req *req, struct ctl_http_resp *resp);
-
-/* Serve HTTP on an already listening socket (taken over: closed by
- * ctl_http_free) from the loop. NULL on failure (errno set). */
-struct ctl_http *ctl_http_new(struct loop *l, int listen_fd, ctl_http_fn fn,
-			      void *ctx) GLUED_MUST_CHECK_PTR;
-void ctl_http_free(struct ctl_http *h);
-/* A query-string argument of the request, or NULL. */
-const char *ctl_http_arg(const struct ctl_http_req *req, const char *key);
-
 /* --- the control API ---------------------------------------------------------------- */
 
 struct ctl;
@@ -147,16 +117,20 @@ int ctl_new(struct loop *l, const struct ctl_parts *parts, struct ctl **out) GLU
 /* Stop serving and unlink the socket. Call after the loop stopped. */
 void ctl_free(struct ctl *c);
 
-/* The JSON bodies (malloc'ed, NUL-terminated), also used by tests. NULL on
- * allocation failure. */
+/* The JSON bodies (malloc'ed, NUL-terminated, no trailing newline), or NULL
+ * on allocation failure. They read the live parts, so only the socket
+ * reaches them (tests/e2e/60-ops.bats). */
 char *ctl_render_status(const struct ctl_parts *p);
 char *ctl_render_names(const struct ctl_parts *p);
 char *ctl_render_peers(const struct ctl_parts *p);
+/* ctl_counters_snapshot() rendered by counters_render_json(); the renderer
+ * alone is what tests/unit/test_counters.c checks against golden files. */
 char *ctl_render_stats(const struct ctl_parts *p);
 /* *status is 200, or 400 for a name that is not a DNS name. */
 char *ctl_render_lookup(const struct ctl_parts *p, const char *name, unsigned *status);
 
-/* RCODE number → "NOERROR", ...; "RCODE<n>" style for unnamed ones in buf. */
-const char *ctl_rcode_name(unsigned rcode, char *buf, size_t len);
+/* Every counter of the parts, read now (loop thread): what /v1/stats and
+ * /metrics render. */
+void ctl_counters_snapshot(const struct ctl_parts *p, struct counters_snapshot *s);
 
 #endif

@@ -98,7 +98,7 @@ static size_t members(void *ctx, struct ctl_member *out, size_t max)
 	X(epoch_replaced, "origins replaced wholesale after a restart", core.epoch_replaced)       \
 	X(records_limited, "records refused by a bound", core.records_limited)
 
-static size_t counters(void *ctx, struct ctl_counter *out, size_t max)
+static size_t counters(void *ctx, struct counter_value *out, size_t max)
 {
 	struct ctl_gossip_adapter *a = ctx;
 	struct gossip_edge_stats st;
@@ -107,7 +107,7 @@ static size_t counters(void *ctx, struct ctl_counter *out, size_t max)
 	gossip_edge_get_stats(a->edge, &st);
 #define X(name_, help_, field_)                                                                    \
 	if (n < max)                                                                               \
-		out[n++] = (struct ctl_counter){ .name = #name_, .help = help_, .value = st.field_ };
+		out[n++] = (struct counter_value){ .name = #name_, .help = help_, .value = st.field_ };
 	GOSSIP_CTL_COUNTERS(X)
 #undef X
 	return n;

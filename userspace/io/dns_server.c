@@ -764,10 +764,7 @@ static void accept_done(struct loop *l, struct loop_op *op, int res, uint32_t fl
 
 /* --- replies from the forwarder --------------------------------------------- */
 
-const uint32_t dns_server_lat_bounds_us[DNS_SERVER_LAT_BUCKETS] = {
-	250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
-	2500000, 5000000,
-};
+const uint32_t dns_server_lat_bounds_us[DNS_SERVER_LAT_BUCKETS] = { DNS_SERVER_LAT_BOUNDS_US };
 
 static void lat_observe(struct dns_server_latency *h, uint64_t us)
 {

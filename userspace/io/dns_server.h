@@ -20,6 +20,7 @@
 #include "io/forwarder.h"
 #include "io/loop.h"
 #include "lib/addr.h"
+#include "lib/counter.h"
 
 #define DNS_SERVER_ALLOW_MAX 128
 
@@ -37,17 +38,48 @@ struct dns_server_cfg {
  * observations in (bound[i-1], bound[i]] µs; bucket[DNS_SERVER_LAT_BUCKETS]
  * those above the last bound. */
 #define DNS_SERVER_LAT_BUCKETS 14
+#define DNS_SERVER_LAT_BOUNDS_US                                                                   \
+	250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, \
+	    5000000
+/* { DNS_SERVER_LAT_BOUNDS_US } */
 extern const uint32_t dns_server_lat_bounds_us[DNS_SERVER_LAT_BUCKETS];
 struct dns_server_latency {
 	uint64_t bucket[DNS_SERVER_LAT_BUCKETS + 1];
 	uint64_t count, sum_us;
 };
 
+/* The server's own counters (lib/counter.h): field, kind, metric, labels,
+ * help. The answerer's (struct dns_answer_stats) and the latency histogram
+ * have shapes of their own; io/counters renders them. */
+#define DNS_SERVER_MSGS_HELP_ "DNS messages by transport and direction."
+#define DNS_SERVER_CONNS_HELP_ "TCP connections by outcome."
+#define DNS_SERVER_COUNTERS(X)                                                                     \
+	X(refused, counter, "glued_dns_refused_total", "",                                         \
+	  "Queries refused because the client may not use the forwarder.")                         \
+	X(probes_dropped, counter, "glued_dns_loop_probes_dropped_total", "",                      \
+	  "glued's own forwarding-loop probes that came back to it.")                              \
+	X(udp_rx, counter, "glued_dns_messages_total", "transport=\"udp\",direction=\"received\"", \
+	  DNS_SERVER_MSGS_HELP_)                                                                   \
+	X(udp_tx, counter, "glued_dns_messages_total", "transport=\"udp\",direction=\"sent\"",     \
+	  DNS_SERVER_MSGS_HELP_)                                                                   \
+	X(udp_tx_errors, counter, "glued_dns_udp_send_errors_total", "",                           \
+	  "UDP replies the kernel refused.")                                                       \
+	X(udp_truncated_rx, counter, "glued_dns_udp_truncated_received_total", "",                 \
+	  "UDP datagrams larger than any query glued takes, dropped.")                             \
+	X(tcp_accepted, counter, "glued_dns_tcp_connections_total", "result=\"accepted\"",         \
+	  DNS_SERVER_CONNS_HELP_)                                                                  \
+	X(tcp_rejected, counter, "glued_dns_tcp_connections_total", "result=\"rejected\"",         \
+	  DNS_SERVER_CONNS_HELP_)                                                                  \
+	X(tcp_rx, counter, "glued_dns_messages_total", "transport=\"tcp\",direction=\"received\"", \
+	  DNS_SERVER_MSGS_HELP_)                                                                   \
+	X(tcp_tx, counter, "glued_dns_messages_total", "transport=\"tcp\",direction=\"sent\"",     \
+	  DNS_SERVER_MSGS_HELP_)                                                                   \
+	X(tcp_idle_closed, counter, "glued_dns_tcp_connections_total", "result=\"idle_closed\"",   \
+	  DNS_SERVER_CONNS_HELP_)
+
 struct dns_server_stats {
 	struct dns_answer_stats answer;
-	uint64_t udp_rx, udp_tx, udp_tx_errors, udp_truncated_rx;
-	uint64_t tcp_accepted, tcp_rejected, tcp_rx, tcp_tx, tcp_idle_closed;
-	uint64_t refused, probes_dropped;
+	DNS_SERVER_COUNTERS(COUNTER_FIELD)
 	struct dns_server_latency fwd_latency;
 };
 

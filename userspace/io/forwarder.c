@@ -551,24 +551,9 @@ bool forwarder_is_probe(struct forwarder *f, const struct dns_query *q)
 	return true;
 }
 
-void forwarder_get_stats(const struct forwarder *f, struct forwarder_stats *st)
+void forwarder_get_stats(const struct forwarder *f, struct fwd_stats *st)
 {
-	struct fwd_stats c;
-
-	fwd_get_stats(f->core, &c);
-	*st = (struct forwarder_stats){
-	    .queries = c.queries,
-	    .cache_hits = c.cache_hits,
-	    .coalesced = c.coalesced,
-	    .upstream_sent = c.upstream_sent,
-	    .upstream_answers = c.upstream_answers,
-	    .timeouts = c.timeouts,
-	    .servfail = c.servfail,
-	    .tcp_retries = c.tcp_retries,
-	    .mismatched = c.mismatched,
-	    .cache_entries = c.cache_entries,
-	    .cache_bytes = c.cache_bytes,
-	};
+	fwd_get_stats(f->core, st);
 }
 
 size_t forwarder_get_upstreams(const struct forwarder *f, struct forwarder_upstream *out,

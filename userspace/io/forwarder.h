@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "core/dns_wire.h"
+#include "core/fwd.h"
 #include "io/dns_client.h"
 #include "io/loop.h"
 #include "lib/addr.h"
@@ -26,7 +27,7 @@
 struct forwarder;
 
 struct forwarder_cfg {
-	size_t cache_max_bytes;	/* memory bound of the answer cache */
+	size_t cache_max_bytes; /* memory bound of the answer cache */
 	uint32_t attempt_ms;	/* per-upstream timeout before failover */
 	uint32_t total_ms;	/* give up (SERVFAIL) after this */
 	size_t max_inflight;	/* upstream queries in flight */
@@ -53,11 +54,8 @@ void forwarder_query(struct forwarder *f, const struct dns_client *c, const stru
 void forwarder_probe_loops(struct forwarder *f);
 bool forwarder_is_probe(struct forwarder *f, const struct dns_query *q);
 
-struct forwarder_stats {
-	uint64_t queries, cache_hits, coalesced, upstream_sent, upstream_answers, timeouts,
-		servfail, tcp_retries, mismatched, cache_entries, cache_bytes;
-};
-void forwarder_get_stats(const struct forwarder *f, struct forwarder_stats *st);
+/* The core's counters (FWD_COUNTERS in core/fwd.h). */
+void forwarder_get_stats(const struct forwarder *f, struct fwd_stats *st);
 
 /* The upstreams in use (after the self check), for the control API: the
  * endpoint and whether loop detection disabled it. Returns how many. */
