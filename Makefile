@@ -9,7 +9,7 @@ BUILD ?= build
 CC := clang
 CLANG ?= clang
 BPFTOOL ?= bpftool
-PKGS := libcurl jansson libsodium liburing libbpf
+PKGS := libcurl jansson libsodium liburing libbpf libseccomp
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 CPPFLAGS := -D_GNU_SOURCE -Iinclude -Iuserspace -I$(BUILD)

@@ -52,6 +52,11 @@ $(ASAN)/tests/unit/test_counters: $(ASAN)/tests/unit/test_counters.o \
 		$(call lib_objs,$(ASAN))
 	$(CC) $(SAN) $^ $(LDLIBS) -o $@
 
+# io/privs sets capabilities and the seccomp filter, in forked children.
+$(ASAN)/tests/unit/test_privs: $(ASAN)/tests/unit/test_privs.o \
+		$(ASAN)/userspace/io/privs.o $(call lib_objs,$(ASAN))
+	$(CC) $(SAN) $^ $(LDLIBS) -o $@
+
 UNIT_BINS := $(patsubst tests/unit/%.c,$(ASAN)/tests/unit/%,$(UNIT_SRC))
 unit-build: $(UNIT_BINS)
 

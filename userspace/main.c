@@ -24,6 +24,7 @@
 #include "io/gossip.h"
 #include "io/loop.h"
 #include "io/metrics.h"
+#include "io/privs.h"
 #include "io/sources.h"
 #include "lib/clock.h"
 #include "lib/log.h"
@@ -31,8 +32,8 @@
 extern char **environ;
 
 static const char *const default_config_paths[] = {
-	"/etc/glued/glued.json",
-	"/etc/glued/glued.toml",
+    "/etc/glued/glued.json",
+    "/etc/glued/glued.toml",
 };
 
 struct daemon {
@@ -59,18 +60,19 @@ static void usage(FILE *f)
 	size_t need = config_help(NULL, 0, CONFIG_HELP_TEXT);
 	char *help = malloc(need + 1);
 
-	fprintf(f, "usage: glued [--config PATH] [--detach] [--help] [--version]\n\n"
-		   "glued gives Docker containers on many hosts DNS names for each other.\n"
-		   "It watches one Docker network, answers single-label names from the\n"
-		   "cluster-wide table and forwards everything else upstream.\n\n"
-		   "options:\n"
-		   "  -c, --config PATH  read settings from PATH (.json or .toml); default\n"
-		   "                     /etc/glued/glued.json or /etc/glued/glued.toml if present\n"
-		   "      --detach       remove the kernel fast path (every hook and pin under\n"
-		   "                     GLUED_BPF_PIN) and exit\n"
-		   "  -h, --help         this text\n"
-		   "  -V, --version      print the version\n\n"
-		   "environment (wins over the config file):\n");
+	fprintf(f,
+		"usage: glued [--config PATH] [--detach] [--help] [--version]\n\n"
+		"glued gives Docker containers on many hosts DNS names for each other.\n"
+		"It watches one Docker network, answers single-label names from the\n"
+		"cluster-wide table and forwards everything else upstream.\n\n"
+		"options:\n"
+		"  -c, --config PATH  read settings from PATH (.json or .toml); default\n"
+		"                     /etc/glued/glued.json or /etc/glued/glued.toml if present\n"
+		"      --detach       remove the kernel fast path (every hook and pin under\n"
+		"                     GLUED_BPF_PIN) and exit\n"
+		"  -h, --help         this text\n"
+		"  -V, --version      print the version\n\n"
+		"environment (wins over the config file):\n");
 	if (help) {
 		config_help(help, need + 1, CONFIG_HELP_TEXT);
 		fputs(help, f);
@@ -87,7 +89,8 @@ static void load_config(struct glued_config *cfg, const char *path)
 	int ret;
 
 	if (!path) {
-		for (size_t i = 0; i < sizeof(default_config_paths) / sizeof(*default_config_paths); i++) {
+		for (size_t i = 0; i < sizeof(default_config_paths) / sizeof(*default_config_paths);
+		     i++) {
 			if (access(default_config_paths[i], F_OK) == 0) {
 				path = default_config_paths[i];
 				break;
@@ -101,11 +104,13 @@ static void load_config(struct glued_config *cfg, const char *path)
 			exit(2);
 		}
 		if (config_format_from_path(path) == CONFIG_FMT_UNKNOWN) {
-			fprintf(stderr, "config: %s: unknown format: name it .json or .toml\n", path);
+			fprintf(stderr, "config: %s: unknown format: name it .json or .toml\n",
+				path);
 			exit(2);
 		}
 	}
-	ret = config_load(cfg, environ, text, len, path ? config_format_from_path(path) : CONFIG_FMT_UNKNOWN,
+	ret = config_load(cfg, environ, text, len,
+			  path ? config_format_from_path(path) : CONFIG_FMT_UNKNOWN,
 			  path ? path : "", err, sizeof(err));
 	free(text);
 	if (ret) {
@@ -154,17 +159,53 @@ static void setup_signals(struct daemon *d)
 	loop_read(d->loop, &d->sig_op, d->sig_fd, &d->si, sizeof(d->si));
 }
 
+/* After the last step that needs root's full rights (port 53, the BPF load
+ * and first attach, a bpffs mount) and before the first thread starts:
+ * capabilities are per thread, and threads inherit the caller's. */
+static void drop_caps(struct daemon *d)
+{
+	struct privs_keep keep = {
+	    .fastpath = fastpath_active(d->fastpath),
+	    .low_ports = d->cfg.gossip_bind.port < 1024 ||
+			 (d->cfg.metrics_enabled && d->cfg.metrics_bind.port < 1024),
+	    .no_cap_bpf = !privs_kernel_has_cap_bpf(),
+	};
+	uint64_t mask = privs_keep_mask(&keep);
+	char caps[160];
+	int ret;
+
+	ret = privs_drop_caps(mask);
+	if (ret)
+		fatalx("glued: drop capabilities: %s", glued_strerror(ret));
+	privs_mask_str(mask, caps, sizeof(caps));
+	log_info("glued: capabilities kept: %s%s", caps,
+		 keep.fastpath ? " (the fast path follows bridges as networks come and go)" : "");
+}
+
+/* Last, when every socket, file and thread exists. */
+static void install_seccomp(void)
+{
+	const char *bad = NULL;
+	int ret = privs_seccomp(&bad);
+
+	if (ret)
+		fatalx("glued: seccomp filter%s%s: %s", bad ? ": " : "", bad ? bad : "",
+		       glued_strerror(ret));
+	log_info("glued: seccomp filter installed (%zu system calls allowed)",
+		 privs_syscall_count());
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "detach", no_argument, NULL, 'D' },
-		{ 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"detach", no_argument, NULL, 'D'},
+	    {0},
 	};
-	struct daemon d = { .sig_fd = -1 };
-	struct dns_server_cfg dcfg = { 0 };
+	struct daemon d = {.sig_fd = -1};
+	struct dns_server_cfg dcfg = {0};
 	struct forwarder_cfg fcfg;
 	const char *config_path = NULL;
 	char ep[ENDPOINT_STRLEN];
@@ -191,7 +232,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "glued: unexpected argument '%s' (see glued --help)\n", argv[optind]);
+		fprintf(stderr, "glued: unexpected argument '%s' (see glued --help)\n",
+			argv[optind]);
 		return 2;
 	}
 
@@ -242,6 +284,8 @@ int main(int argc, char **argv)
 	if (fastpath_start(d.fastpath))
 		fatalx("fastpath: GLUED_XDP=on: %s", fastpath_why(d.fastpath));
 
+	drop_caps(&d);
+
 	d.sources = sources_new(d.loop, &d.cfg, d.table, d.dns, d.fwd);
 	if (!d.sources)
 		fatal("glued: sources");
@@ -261,13 +305,13 @@ int main(int argc, char **argv)
 	}
 
 	d.parts = (struct ctl_parts){
-		.cfg = &d.cfg,
-		.table = d.table,
-		.dns = d.dns,
-		.fwd = d.fwd,
-		.sources = d.sources,
-		.start_ms = clock_now_ms(),
-		.start_unix_s = (int64_t)time(NULL),
+	    .cfg = &d.cfg,
+	    .table = d.table,
+	    .dns = d.dns,
+	    .fwd = d.fwd,
+	    .sources = d.sources,
+	    .start_ms = clock_now_ms(),
+	    .start_unix_s = (int64_t)time(NULL),
 	};
 	d.ctl_fp = ctl_fastpath_adapter_new(d.fastpath, &d.cfg);
 	d.parts.fastpath = d.ctl_fp;
@@ -281,11 +325,13 @@ int main(int argc, char **argv)
 		ret = metrics_new(d.loop, &d.parts, &d.metrics);
 		if (ret)
 			fatalx("metrics: listen on %s: %s",
-			       endpoint_str(&d.cfg.metrics_bind, ep, sizeof(ep)), glued_strerror(ret));
+			       endpoint_str(&d.cfg.metrics_bind, ep, sizeof(ep)),
+			       glued_strerror(ret));
 		log_info("metrics: listening on http://%s/metrics",
 			 endpoint_str(&d.cfg.metrics_bind, ep, sizeof(ep)));
 	}
 
+	install_seccomp();
 	ret = loop_run(d.loop);
 	if (ret)
 		log_errorx("glued: event loop: %s", glued_strerror(ret));
@@ -296,7 +342,7 @@ int main(int argc, char **argv)
 	ctl_gossip_adapter_free(d.ctl_gossip);
 	sources_free(d.sources);
 	gossip_edge_free(d.gossip); /* after everything that may still write the table */
-	fastpath_free(d.fastpath); /* hooks stay attached: see docs/fastpath-loader.md */
+	fastpath_free(d.fastpath);  /* hooks stay attached: see docs/fastpath-loader.md */
 	forwarder_free(d.fwd);
 	dns_server_free(d.dns);
 	table_free(d.table);

@@ -295,3 +295,51 @@ metric() {
 	[ -z "$(ip netns list | grep "^$prefix")" ] || fail "namespaces left: $prefix"
 	[ ! -d "/tmp/$prefix" ] || fail "/tmp/$prefix left"
 }
+
+# /proc/PID/status field VALUE of glued on h1.
+proc_status() {
+	awk -v k="$1:" '$1 == k {print $2}' "/proc/$(glued_pid h1)/status"
+}
+
+@test "least privilege: no capability left with the fast path off; seccomp filter and no_new_privs on" {
+	glued_log h1 | grep -q 'glued: seccomp filter installed' || fail "no seccomp line in the log"
+	assert_eq "$(proc_status Seccomp)" 2 "seccomp mode (2: filter)"
+	assert_eq "$(proc_status NoNewPrivs)" 1 "no_new_privs"
+	assert_eq "$(proc_status CapEff)" 0000000000000000 "effective capabilities (GLUED_XDP=off)"
+	assert_eq "$(proc_status CapPrm)" 0000000000000000 "permitted capabilities"
+	assert_eq "$(proc_status CapBnd)" 0000000000000000 "bounding set"
+	# Every thread: the Docker watcher was started after the drop.
+	local t
+	for t in /proc/$(glued_pid h1)/task/*; do
+		assert_eq "$(awk '$1 == "CapEff:" {print $2}' "$t/status")" 0000000000000000 "CapEff of thread ${t##*/}"
+		assert_eq "$(awk '$1 == "Seccomp:" {print $2}' "$t/status")" 2 "seccomp of thread ${t##*/}"
+	done
+	# And it still does its work under both: a container name, a forward.
+	ctr_run h1 priv1
+	expect_dns 5 A priv1 "NOERROR $(ctr_ip h1 priv1)"
+	dq host.example.test A
+	assert_eq "$(dq_answers A)" 192.0.2.10 "forwarded under the filter"
+}
+
+@test "least privilege: with the fast path on, exactly cap_net_admin, cap_perfmon and cap_bpf stay" {
+	E2E_RESTORE_GLUED=1
+	glued_restart h1 "${OPS_ENV[@]}" GLUED_XDP=auto
+	glued_log h1 | grep -q 'fastpath: on' || skip "the fast path did not load here"
+	# bits 12 (net_admin), 38 (perfmon), 39 (bpf)
+	assert_eq "$(proc_status CapEff)" 000000c000001000 "effective capabilities"
+	assert_eq "$(proc_status CapBnd)" 000000c000001000 "bounding set"
+	assert_eq "$(proc_status Seccomp)" 2 "seccomp mode"
+	ctr_run h1 priv2
+	expect_dns 5 A priv2 "NOERROR $(ctr_ip h1 priv2)"
+}
+
+@test "systemd unit: systemd-analyze security rates its exposure at 3.0 or less" {
+	command -v systemd-analyze >/dev/null || skip "systemd-analyze not installed"
+	local unit=/tmp/$E2E_PREFIX/glued.service score
+	sed 's|@SBINDIR@|/usr/sbin|' "$E2E_TOP/packaging/glued.service" >"$unit"
+	score=$(systemd-analyze security --offline=true "$unit" 2>&1 |
+		sed -nE 's/.*Overall exposure level for glued.service: ([0-9.]+).*/\1/p')
+	[ -n "$score" ] || fail "no exposure level in systemd-analyze's output"
+	echo "# exposure $score" >&3
+	awk -v s="$score" 'BEGIN {exit !(s <= 3.0)}' || fail "exposure $score > 3.0"
+}
