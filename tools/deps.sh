@@ -6,7 +6,7 @@ set -euo pipefail
 
 # Build: compilers, BPF toolchain, libraries (through pkg-config).
 BUILD_PKGS="make pkg-config clang llvm libclang-rt-14-dev libbpf-dev bpftool linux-libc-dev
-  liburing-dev libcurl4-openssl-dev libjansson-dev libsodium-dev libmicrohttpd-dev"
+  liburing-dev libcurl4-openssl-dev libjansson-dev libsodium-dev libmicrohttpd-dev libseccomp-dev"
 # Tests and benchmarks: bats, DNS clients and servers, Docker, busybox image.
 TEST_PKGS="bats dnsutils knot-dnsutils dnsperf dnsmasq-base unbound docker.io containerd
   busybox-static iproute2 jq procps psmisc util-linux iputils-ping ca-certificates tcpdump
@@ -14,7 +14,7 @@ TEST_PKGS="bats dnsutils knot-dnsutils dnsperf dnsmasq-base unbound docker.io co
 
 check() {
 	local p
-	for p in libcurl jansson libsodium liburing libbpf; do
+	for p in libcurl jansson libsodium liburing libbpf libseccomp; do
 		pkg-config --exists "$p" 2>/dev/null || return 1
 	done
 	for c in clang llvm-strip bpftool bats dig kdig dnsperf dnsmasq unbound dockerd containerd \
