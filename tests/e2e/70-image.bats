@@ -13,8 +13,8 @@
 load lib/load
 
 CACHE=${GLUED_IMAGE_CACHE:-/var/cache/glued-test/image-cache}
-BUILD_PKGS=make,pkg-config,clang,llvm,libbpf-dev,bpftool,linux-libc-dev,liburing-dev,libcurl4-openssl-dev,libjansson-dev,libsodium-dev,libmicrohttpd-dev
-RUNTIME_PKGS=libcurl4,libjansson4,libsodium23,liburing2,libbpf1,libmicrohttpd12
+BUILD_PKGS=make,pkg-config,clang,llvm,libbpf-dev,bpftool,linux-libc-dev,liburing-dev,libcurl4-openssl-dev,libjansson-dev,libsodium-dev,libmicrohttpd-dev,libseccomp-dev
+RUNTIME_PKGS=libcurl4,libjansson4,libsodium23,liburing2,libbpf1,libmicrohttpd12,libseccomp2
 
 # The first URI of the Debian (not security) archive apt is configured with.
 debian_mirror() {
