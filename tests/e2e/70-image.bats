@@ -26,9 +26,14 @@ debian_mirror() {
 	echo "${m:-http://deb.debian.org/debian}"
 }
 
-# base_tar NAME PACKAGES: $CACHE/NAME.tar, made once.
+# base_tar NAME PACKAGES: $CACHE/NAME-<hash of PACKAGES>.tar, made once (a
+# changed package list makes a new one).
+base_tar_path() {
+	echo "$CACHE/$1-$(printf '%s' "$2" | sha256sum | cut -c1-12).tar"
+}
 base_tar() {
-	local name=$1 pkgs=$2 tar=$CACHE/$1.tar root
+	local name=$1 pkgs=$2 tar root
+	tar=$(base_tar_path "$1" "$2")
 	[ -s "$tar" ] && return 0
 	mkdir -p "$CACHE/debs"
 	root=$CACHE/$name-root
@@ -65,8 +70,8 @@ setup_file() {
 	E2E_NO_GLUED=1 e2e_setup_single_host || return 1
 	e2e_step base-build base_tar bookworm-build "$BUILD_PKGS" &&
 		e2e_step base-runtime base_tar bookworm-runtime "$RUNTIME_PKGS" &&
-		e2e_step import hdocker h1 import "$CACHE/bookworm-build.tar" glued-base-build:bookworm &&
-		e2e_step import2 hdocker h1 import "$CACHE/bookworm-runtime.tar" glued-base-runtime:bookworm &&
+		e2e_step import hdocker h1 import "$(base_tar_path bookworm-build "$BUILD_PKGS")" glued-base-build:bookworm &&
+		e2e_step import2 hdocker h1 import "$(base_tar_path bookworm-runtime "$RUNTIME_PKGS")" glued-base-runtime:bookworm &&
 		e2e_step context context_tar &&
 		e2e_step image image_build || rc=$?
 	echo "# 70-image.bats: image $(e2e_timings_line)" >&3
