@@ -297,6 +297,26 @@ bridge_name() {
 	hx h1 sysctl -qw net.ipv4.conf.all.arp_ignore=0
 }
 
+@test "without CAP_BPF: one line says why, libbpf's text in the state dir, gluedctl shows it" {
+	state=$(host_var h1 dir)/state
+	rm -f "$state/verifier.log"
+	glued_stop h1
+	printf '#!/bin/sh\nexec setpriv --bounding-set -bpf,-sys_admin,-perfmon --inh-caps -bpf,-sys_admin,-perfmon -- %q "$@"\n' \
+		"$E2E_GLUED" >"$E2E_DIR/glued-nobpf"
+	chmod +x "$E2E_DIR/glued-nobpf"
+	marker=$(glued_log h1 | wc -l)
+	E2E_GLUED=$E2E_DIR/glued-nobpf glued_start h1 GLUED_XDP=auto GLUED_XDP_IFACES=eth0 \
+		GLUED_HOSTS_FILE="$(host_var h1 dir)/hosts"
+	lines=$(glued_log h1 | tail -n +"$marker" | grep 'fastpath: off:')
+	assert_eq "$(wc -l <<<"$lines")" 1 "one 'fastpath: off' line"
+	assert_match "$lines" "warn  fastpath: off: no rights to load BPF programs \(Operation not permitted; needs root or CAP_BPF \+ CAP_NET_ADMIN\) \(full log: $state/verifier.log\); serving everything from userspace" \
+		"the reason, in words, naming the file"
+	grep -q "^libbpf: " "$state/verifier.log" || fail "no libbpf text in $state/verifier.log"
+	st=$(GLUED_CTL_SOCKET="$(host_var h1 dir)/ctl.sock" "$GLUEDCTL" status --json)
+	assert_match "$(jq -r .fastpath.state <<<"$st")" "^inactive: no rights to load BPF programs" "status state"
+	assert_eq "$(jq '.fastpath.attach | length' <<<"$st")" 0 "hooks held without the program"
+}
+
 @test "GLUED_XDP=off: pins removed, the same bytes from userspace" {
 	ctr_run h1 same1
 	ip=$(ctr_ip h1 same1)
