@@ -1,2 +1,9 @@
 # The daemon's fast-path loader embeds the BPF skeleton: build it first.
-$(OBJ)/userspace/io/fastpath.o $(ASAN)/userspace/io/fastpath.o: $(BUILD)/glued_dns.skel.h
+$(OBJ)/userspace/io/fastpath_load.o $(ASAN)/userspace/io/fastpath_load.o: $(BUILD)/glued_dns.skel.h
+
+# The attach-points listing is read from the loader's record: its unit test
+# links the loader (no kernel call is made).
+FASTPATH_IO := fastpath fastpath_load fastpath_hooks fastpath_mirror bpf_names loop
+$(ASAN)/tests/unit/test_fastpath_attach: $(ASAN)/tests/unit/test_fastpath_attach.o \
+		$(patsubst %,$(ASAN)/userspace/io/%.o,$(FASTPATH_IO)) $(call lib_objs,$(ASAN))
+	$(CC) $(SAN) $^ $(LDLIBS) -o $@

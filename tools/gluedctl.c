@@ -289,8 +289,9 @@ static int cmd_status(void)
 	a[0] = '\0';
 	json_array_foreach(json_object_get(fp, "attach"), i, v)
 	{
-		int n = snprintf(a + o, sizeof(a) - o, "%s%s on %s (%s)", i ? ", " : "",
-				 str(v, "hook"), str(v, "ifname"), str(v, "mode"));
+		int n = snprintf(a + o, sizeof(a) - o, "%s%s on %s (%s%s)", i ? ", " : "",
+				 str(v, "hook"), str(v, "ifname"), str(v, "mode"),
+				 json_is_true(json_object_get(v, "adopted")) ? ", adopted" : "");
 		if (n < 0 || (size_t)n >= sizeof(a) - o)
 			break;
 		o += (size_t)n;

@@ -195,6 +195,29 @@ static void install_seccomp(void)
 		 privs_syscall_count());
 }
 
+/* The table's fan-out, all of it: who follows the name table, in the order
+ * the table calls them. Registered before anything fills the table (the
+ * sources start after this), so no follower misses a change. The table
+ * tells name observers (per name whose answer changed) and entry observers
+ * (per entry) after each change, once it is in its new state.
+ *   1. the BPF mirror, a name observer: writes the changed name into
+ *      glued_names (a no-op while the fast path is inactive). It needs no
+ *      other follower, and none needs it.
+ *   2. the gossip core, an entry observer: stamps this node's changed
+ *      record with a new version and queues it for the peers.
+ *   3. the gossip edge, an entry observer, after the core: it arms an
+ *      immediate round that sends what the core queued in 2. */
+static void observe_table(struct daemon *d)
+{
+	if (table_observe(d->table, fastpath_on_table_change, d->fastpath))
+		fatalx("glued: observe the table: fastpath: no observer slot left");
+	if (table_observe_entries(d->table, gossip_on_table_entry,
+				  gossip_edge_core_observer_ctx(d->gossip)))
+		fatalx("glued: observe the table: gossip core: no observer slot left");
+	if (table_observe_entries(d->table, gossip_edge_on_table_entry, d->gossip))
+		fatalx("glued: observe the table: gossip edge: no observer slot left");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -281,25 +304,28 @@ int main(int argc, char **argv)
 	d.fastpath = fastpath_new(d.loop, &d.cfg, d.table);
 	if (!d.fastpath)
 		fatal("glued: fastpath");
-	if (fastpath_start(d.fastpath))
-		fatalx("fastpath: GLUED_XDP=on: %s", fastpath_why(d.fastpath));
-
-	drop_caps(&d);
-
 	d.sources = sources_new(d.loop, &d.cfg, d.table, d.dns, d.fwd);
 	if (!d.sources)
 		fatal("glued: sources");
 	sources_set_fastpath(d.sources, d.fastpath);
-	ret = sources_start(d.sources);
-	if (ret)
-		fatalx("glued: start sources: %s", glued_strerror(ret));
-
 	{
 		char gerr[GOSSIP_EDGE_ERR_LEN] = "";
 
 		d.gossip = gossip_edge_new(d.loop, &d.cfg, d.table, gerr, sizeof(gerr));
 		if (!d.gossip)
 			fatalx("%s", gerr);
+	}
+	observe_table(&d);
+
+	if (fastpath_start(d.fastpath))
+		fatalx("fastpath: GLUED_XDP=on: %s", fastpath_why(d.fastpath));
+	drop_caps(&d); /* the first thread starts in sources_start() */
+	ret = sources_start(d.sources);
+	if (ret)
+		fatalx("glued: start sources: %s", glued_strerror(ret));
+	{
+		char gerr[GOSSIP_EDGE_ERR_LEN] = "";
+
 		if (gossip_edge_start(d.gossip, gerr, sizeof(gerr)))
 			fatalx("%s", gerr);
 	}
@@ -313,7 +339,7 @@ int main(int argc, char **argv)
 	    .start_ms = clock_now_ms(),
 	    .start_unix_s = (int64_t)time(NULL),
 	};
-	d.ctl_fp = ctl_fastpath_adapter_new(d.fastpath, &d.cfg);
+	d.ctl_fp = ctl_fastpath_adapter_new(d.fastpath);
 	d.parts.fastpath = d.ctl_fp;
 	d.ctl_gossip = ctl_gossip_adapter_new(d.gossip);
 	d.parts.gossip = d.ctl_gossip;

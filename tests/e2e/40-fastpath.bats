@@ -96,6 +96,15 @@ links_gone() {
 	return 0
 }
 
+GLUEDCTL=${E2E_GLUEDCTL:-$E2E_TOP/build/gluedctl}
+
+# attached: every hook `gluedctl status --json` lists, one "hook ifname mode
+# adopted" per line, sorted.
+attached() {
+	GLUED_CTL_SOCKET="$(host_var h1 dir)/ctl.sock" "$GLUEDCTL" status --json |
+		jq -r '.fastpath.attach[] | "\(.hook) \(.ifname) \(.mode) \(.adopted)"' | sort
+}
+
 bridge_name() {
 	local id
 	id=$(hdocker h1 network inspect -f '{{.Id}}' glued_net) || return 1
@@ -128,6 +137,11 @@ bridge_name() {
 	for a in 10.213.1.1 127.0.0.1 10.231.0.11; do
 		[[ $addrs == *"\"$a\""* ]] || fail "$a is not a local address of the program: $addrs"
 	done
+	# gluedctl status lists every hook, with its kind and mode.
+	want=$(printf '%s\n' "tc $br tcx false" "tc lo tcx false" "xdp eth0 native false" | sort)
+	assert_eq "$(attached)" "$want" "gluedctl status --json: fastpath.attach"
+	out=$(GLUED_CTL_SOCKET="$(host_var h1 dir)/ctl.sock" "$GLUEDCTL" status)
+	assert_match "$out" "fast path +active; attached: .*xdp on eth0 \(native\)" "status text"
 }
 
 @test "container on glued_net (--dns gateway): Docker's resolver forwards, tc on the bridge answers" {
@@ -218,6 +232,10 @@ bridge_name() {
 		fail "the restart attached a fresh hook instead of updating the pinned one"
 	glued_log h1 | tail -n +"$marker" | grep -q 'fastpath: on: maps reused from' ||
 		fail "the restart did not reuse the pinned maps"
+	# The adopted links are listed as such, with their modes.
+	br=$(bridge_name)
+	want=$(printf '%s\n' "tc $br tcx true" "tc lo tcx true" "xdp eth0 native true" | sort)
+	assert_eq "$(attached)" "$want" "gluedctl status --json after the restart"
 }
 
 @test "SIGKILL: the pinned program answers known names until the 10 s grace ends, then passes" {
@@ -263,6 +281,7 @@ bridge_name() {
 		fail "no generic-mode attach line for mv0"
 	assert_eq "$(hx h1 bpftool -j link show pinned "$PIN/link_xdp_mv0" | jq -r .type)" xdp \
 		"link_xdp_mv0 type"
+	attached | grep -qx "xdp mv0 generic false" || fail "status does not list mv0 as generic: $(attached)"
 	hx h1 test -e "$PIN/link_xdp_eth0" && fail "eth0 is no longer named but keeps its link"
 	# Only mv0's program sees the LAN's queries to 10.231.0.12 (the bridge
 	# and lo hooks do not): each answer counted is the generic hook's.
@@ -276,6 +295,26 @@ bridge_name() {
 	assert_eq "$(($(kstat miss) - miss))" 1 "kernel miss counter"
 	hx h1 ip link del mv0
 	hx h1 sysctl -qw net.ipv4.conf.all.arp_ignore=0
+}
+
+@test "without CAP_BPF: one line says why, libbpf's text in the state dir, gluedctl shows it" {
+	state=$(host_var h1 dir)/state
+	rm -f "$state/verifier.log"
+	glued_stop h1
+	printf '#!/bin/sh\nexec setpriv --bounding-set -bpf,-sys_admin,-perfmon --inh-caps -bpf,-sys_admin,-perfmon -- %q "$@"\n' \
+		"$E2E_GLUED" >"$E2E_DIR/glued-nobpf"
+	chmod +x "$E2E_DIR/glued-nobpf"
+	marker=$(glued_log h1 | wc -l)
+	E2E_GLUED=$E2E_DIR/glued-nobpf glued_start h1 GLUED_XDP=auto GLUED_XDP_IFACES=eth0 \
+		GLUED_HOSTS_FILE="$(host_var h1 dir)/hosts"
+	lines=$(glued_log h1 | tail -n +"$marker" | grep 'fastpath: off:')
+	assert_eq "$(wc -l <<<"$lines")" 1 "one 'fastpath: off' line"
+	assert_match "$lines" "warn  fastpath: off: no rights to load BPF programs \(Operation not permitted; needs root or CAP_BPF \+ CAP_NET_ADMIN\) \(full log: $state/verifier.log\); serving everything from userspace" \
+		"the reason, in words, naming the file"
+	grep -q "^libbpf: " "$state/verifier.log" || fail "no libbpf text in $state/verifier.log"
+	st=$(GLUED_CTL_SOCKET="$(host_var h1 dir)/ctl.sock" "$GLUEDCTL" status --json)
+	assert_match "$(jq -r .fastpath.state <<<"$st")" "^inactive: no rights to load BPF programs" "status state"
+	assert_eq "$(jq '.fastpath.attach | length' <<<"$st")" 0 "hooks held without the program"
 }
 
 @test "GLUED_XDP=off: pins removed, the same bytes from userspace" {

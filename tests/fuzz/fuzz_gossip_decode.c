@@ -101,6 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.epoch = 1;
 	g = gossip_new(&cfg, t, (struct glued_rng){rng_next, &seed});
 	CHECK(g);
+	CHECK(table_observe_entries(t, gossip_on_table_entry, g) == 0);
 	if (data[0] & 1) {
 		/* a known peer that says it has records: the core syncs from it */
 		static const uint8_t hello[] = {

@@ -370,7 +370,7 @@ static void node_start(int i)
 	cfg.epoch = ++x->restarts;
 	cfg.timing = S.tm;
 	x->g = gossip_new(&cfg, x->t, (struct glued_rng){core_rng, NULL});
-	if (!x->g)
+	if (!x->g || table_observe_entries(x->t, gossip_on_table_entry, x->g))
 		abort();
 	x->up = true;
 	x->ever = true;

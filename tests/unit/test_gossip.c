@@ -55,6 +55,8 @@ static void start(int i)
 	cfg.epoch = ++x->epoch;
 	x->rng = 0x1234567u + (uint32_t)i * 77 + (uint32_t)x->epoch;
 	x->g = gossip_new(&cfg, x->t, (struct glued_rng){rng_next, &x->rng});
+	if (!x->g || table_observe_entries(x->t, gossip_on_table_entry, x->g))
+		abort();
 	x->down = false;
 }
 

@@ -540,6 +540,11 @@ void gossip_timing_defaults(struct gossip_timing *t)
 	};
 }
 
+void gossip_on_table_entry(void *ctx, uint32_t origin, const char *owner)
+{
+	gsp_on_entry(ctx, origin, owner);
+}
+
 struct gossip *gossip_new(const struct gossip_cfg *cfg, struct table *t, struct glued_rng rng)
 {
 	struct gossip_timing d;
@@ -578,8 +583,6 @@ struct gossip *gossip_new(const struct gossip_cfg *cfg, struct table *t, struct 
 	for (int s = 0; s < SYNCS_MAX; s++)
 		g->syncs[s].slot = -1;
 	memset(g->idx, 0xff, sizeof(g->idx));
-	if (table_observe_entries(t, gsp_on_entry, g))
-		goto err_free;
 	table_foreach_entry(t, gsp_publish_existing, g);
 	/* spread the first probes of nodes started together */
 	g->next_probe = rnd_below(g, g->tm.probe_interval_ms);

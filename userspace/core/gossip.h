@@ -147,12 +147,15 @@ struct gossip;
 /* Fill t with the defaults. */
 void gossip_timing_defaults(struct gossip_timing *t);
 
-/* A core for this node over table t (which must outlive it). Registers a
- * table observer (entries of origin 0) and publishes the origin-0 entries
- * already in the table. rng seeds the core's own generator once. Returns
- * NULL if out of memory, if the table has no observer slot left, or if
- * cfg->epoch is 0. */
+/* A core for this node over table t (which must outlive it). Publishes the
+ * origin-0 entries already in the table; the caller registers
+ * gossip_on_table_entry as an entry observer of t (ctx: the core) so that
+ * later changes are published too. rng seeds the core's own generator
+ * once. Returns NULL if out of memory or if cfg->epoch is 0. */
 struct gossip *gossip_new(const struct gossip_cfg *cfg, struct table *t, struct glued_rng rng);
+/* The table entry observer (table_entry_observer_fn) that publishes this
+ * node's records: origin-0 entries that appeared, changed or went. */
+void gossip_on_table_entry(void *ctx, uint32_t origin, const char *owner);
 /* Free the core. Entries of remote origins stay in the table (the caller
  * frees the table, or calls gossip_leave first and withdraws nothing). */
 void gossip_free(struct gossip *g);

@@ -2,7 +2,7 @@
  * (include/glued/abi.h): one name and its table_answer in, one
  * glued_names key and value out; also the config value, local-address
  * keys and counter names. Pure functions, no syscalls: the daemon's
- * mirror (io/fastpath.c) and the BPF tests share them so that what the
+ * mirror (io/fastpath_mirror.c) and the BPF tests share them so that what the
  * tests check is what the daemon writes.
  *
  * Writing a name: bpf_map_update_elem(names_fd, &key, &val, BPF_ANY) with

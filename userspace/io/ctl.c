@@ -4,8 +4,6 @@
  * server and the forwarder directly, with no lock and no copy.
  * It never mutates a part: every endpoint is a read.
  */
-#include <bpf/bpf.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -112,6 +110,7 @@ static json_t *fastpath_json(const struct ctl_parts *p)
 		set_str(e, "ifname", at[i].ifname);
 		set_str(e, "hook", at[i].hook);
 		set_str(e, "mode", at[i].mode);
+		json_object_set_new(e, "adopted", json_boolean(at[i].adopted));
 		json_array_append_new(a, e);
 	}
 	json_object_set_new(o, "attach", a);
@@ -528,14 +527,13 @@ char *ctl_render_lookup(const struct ctl_parts *p, const char *name, unsigned *s
 
 /* --- the fast path loader as a part ----------------------------------------------- */
 
-/* Reads only: fastpath_stats() on the loader, the link pins and the pinned
- * names map (a second fd of the same map, opened when first asked). */
+/* Reads only, and only through the loader's API: fastpath_stats(),
+ * fastpath_attach_points() (every hook it holds, pinned or not),
+ * fastpath_map_has(). No pin is parsed here. */
 struct ctl_fp_adapter {
 	struct ctl_fastpath ops; /* first: the adapter is handed out as &ops */
 	struct fastpath *fp;
-	const struct glued_config *cfg;
-	int names_fd;
-	char state[256];
+	char state[sizeof("inactive: ") + 640];
 };
 
 static const char *fpa_state(void *ctx)
@@ -565,81 +563,43 @@ static int fpa_counters(void *ctx, uint64_t out[GLUED_STAT_MAX])
 static size_t fpa_attach_points(void *ctx, struct ctl_attach *out, size_t max)
 {
 	struct ctl_fp_adapter *a = ctx;
-	struct dirent *de;
-	size_t n = 0;
-	DIR *d;
+	struct fastpath_attach at[CTL_ATTACH_MAX];
+	size_t n = fastpath_attach_points(a->fp, at, max < CTL_ATTACH_MAX ? max : CTL_ATTACH_MAX);
 
-	if (!fastpath_active(a->fp) || !(d = opendir(a->cfg->bpf_pin)))
-		return 0;
-	while ((de = readdir(d)) && n < max) {
-		const char *ifname = NULL, *hook = NULL, *mode = NULL;
-
-		if (strncmp(de->d_name, "link_tc_", 8) == 0) {
-			ifname = de->d_name + 8, hook = "tc", mode = "tcx";
-		} else if (strncmp(de->d_name, "link_xdp_", 9) == 0) {
-			ifname = de->d_name + 9, hook = "xdp", mode = "link";
-		} else {
-			continue;
-		}
-		snprintf(out[n].ifname, sizeof(out[n].ifname), "%s", ifname);
-		snprintf(out[n].hook, sizeof(out[n].hook), "%s", hook);
-		snprintf(out[n].mode, sizeof(out[n].mode), "%s", mode);
-		n++;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(out[i].ifname, sizeof(out[i].ifname), "%s", at[i].ifname);
+		snprintf(out[i].hook, sizeof(out[i].hook), "%s", at[i].hook);
+		snprintf(out[i].mode, sizeof(out[i].mode), "%s", at[i].mode);
+		out[i].adopted = at[i].adopted;
 	}
-	closedir(d);
 	return n;
 }
 
 static int fpa_map_has(void *ctx, const char *name, size_t len)
 {
 	struct ctl_fp_adapter *a = ctx;
-	struct glued_name_key key;
-	struct glued_name_val val;
-	char path[CONFIG_PATH_MAX + 16];
-	int ret;
 
-	if (!fastpath_active(a->fp))
-		return -ENODEV;
-	if (a->names_fd < 0) {
-		snprintf(path, sizeof(path), "%s/names", a->cfg->bpf_pin);
-		a->names_fd = bpf_obj_get(path);
-		if (a->names_fd < 0)
-			return -errno;
-	}
-	ret = bpf_names_key(name, len, &key);
-	if (ret)
-		return ret;
-	if (bpf_map_lookup_elem(a->names_fd, &key, &val) == 0)
-		return 1;
-	return errno == ENOENT ? 0 : -errno;
+	return fastpath_map_has(a->fp, name, len);
 }
 
-struct ctl_fastpath *ctl_fastpath_adapter_new(struct fastpath *fp, const struct glued_config *cfg)
+struct ctl_fastpath *ctl_fastpath_adapter_new(struct fastpath *fp)
 {
 	struct ctl_fp_adapter *a;
 
 	if (!fp || !(a = calloc(1, sizeof(*a))))
 		return NULL;
 	a->fp = fp;
-	a->cfg = cfg;
-	a->names_fd = -1;
-	a->ops = (struct ctl_fastpath){.ctx = a,
-				       .state = fpa_state,
-				       .counters = fpa_counters,
-				       .attach_points = fpa_attach_points,
-				       .map_has = fpa_map_has};
+	a->ops = (struct ctl_fastpath){ .ctx = a,
+					.state = fpa_state,
+					.counters = fpa_counters,
+					.attach_points = fpa_attach_points,
+					.map_has = fpa_map_has };
 	return &a->ops;
 }
 
 void ctl_fastpath_adapter_free(struct ctl_fastpath *ops)
 {
-	struct ctl_fp_adapter *a = (struct ctl_fp_adapter *)ops;
-
-	if (!a)
-		return;
-	if (a->names_fd >= 0)
-		close(a->names_fd);
-	free(a);
+	free((struct ctl_fp_adapter *)ops);
 }
 
 /* --- the server --------------------------------------------------------------------------- */

@@ -40,6 +40,7 @@ struct ctl_attach {
 	char ifname[16]; /* "docker0", "lo", "eth0" */
 	char hook[8];	 /* "xdp" or "tc" */
 	char mode[16];	 /* "native", "generic", "tcx", "clsact", ... */
+	bool adopted;	 /* taken over from the glued that ran before */
 };
 
 /* The kernel fast path, as the control API sees it. Every callback runs on
@@ -50,7 +51,7 @@ struct ctl_fastpath {
 	const char *(*state)(void *ctx);
 	/* Per-CPU counters summed, indexed by enum glued_stat. 0 or a negative code. */
 	int (*counters)(void *ctx, uint64_t out[GLUED_STAT_MAX]);
-	/* Where the program is attached now; returns how many were written (<= max). */
+	/* Every hook held now, pinned or not; returns how many were written (<= max). */
 	size_t (*attach_points)(void *ctx, struct ctl_attach *out, size_t max);
 	/* Does the kernel names map hold name[0..len)? 1, 0 or a negative code. */
 	int (*map_has)(void *ctx, const char *name, size_t len);
@@ -94,11 +95,10 @@ struct ctl_parts {
 };
 
 /* The fast path loader (io/fastpath.h) seen through struct ctl_fastpath:
- * counters from fastpath_stats(), attach points from the link pins under
- * cfg->bpf_pin, map lookups on the pinned names map. NULL when fp is NULL
- * or on ENOMEM. */
+ * counters, attach points and kernel-map lookups from its API (nothing is
+ * read from the pins). NULL when fp is NULL or on ENOMEM. */
 struct fastpath;
-struct ctl_fastpath *ctl_fastpath_adapter_new(struct fastpath *fp, const struct glued_config *cfg);
+struct ctl_fastpath *ctl_fastpath_adapter_new(struct fastpath *fp);
 void ctl_fastpath_adapter_free(struct ctl_fastpath *a);
 /* The cluster part over the gossip edge (io/gossip.h); NULL when e is NULL. */
 struct gossip_edge;

@@ -4,7 +4,9 @@
  * table, keeps glued_addrs equal to the addresses glued serves on the hooked
  * interfaces, attaches and follows the hooks (TC ingress on the watched
  * network's bridge and on lo, native XDP on GLUED_XDP_IFACES), and hands
- * the hooks over to a restarted glued with bpf_link_update. It makes no DNS
+ * the hooks over to a restarted glued with bpf_link_update. Readers (the
+ * control API, gluedctl through it) ask it what it holds: they never parse
+ * the pins. It makes no DNS
  * decision (the program and core/dns_answer do) and never blocks the loop
  * for long: every call is a handful of bpf() syscalls.
  *
@@ -17,7 +19,9 @@
 #ifndef GLUED_IO_FASTPATH_H
 #define GLUED_IO_FASTPATH_H
 
+#include <net/if.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "glued/abi.h"
 #include "core/config.h"
@@ -37,12 +41,19 @@ struct fastpath *fastpath_new(struct loop *l, const struct glued_config *cfg,
  *   off:  remove a previous glued's links and pins (fastpath_remove_pins),
  *         return 0;
  *   auto: mount bpffs if needed, load (adopting pinned maps), update pinned
- *         links, attach lo and GLUED_XDP_IFACES, register the table
- *         observer; on any failure log why once, leave the fast path
- *         inactive and return 0 (userspace serves everything);
+ *         links, attach lo and GLUED_XDP_IFACES; on any failure log why
+ *         once (a verifier rejection: its reason, and the whole log in
+ *         GLUED_STATE_DIR/verifier.log), leave the fast path inactive and
+ *         return 0 (userspace serves everything);
  *   on:   the same, but a failure is returned (the caller exits).
- * Call after the DNS server listens and before the sources fill the table. */
+ * Call after the DNS server listens, after fastpath_on_table_change is
+ * registered as a table observer, and before the sources fill the table. */
 int fastpath_start(struct fastpath *fp) GLUED_MUST_CHECK;
+
+/* The table observer that keeps glued_names a mirror of the table
+ * (table_observer_fn; ctx is the struct fastpath). A no-op while the fast
+ * path is inactive. main.c registers it. */
+void fastpath_on_table_change(void *ctx, const char *name, size_t len);
 
 /* The watched network changed (DOCKER_UPDATE_NETWORK): follow its bridge
  * (attach, re-attach on a new ifindex, detach when net->bridge is "") and
@@ -62,6 +73,24 @@ const char *fastpath_why(const struct fastpath *fp);
 
 /* The program's per-CPU counters summed over CPUs. -ENODEV when inactive. */
 int fastpath_stats(const struct fastpath *fp, struct glued_stats *out) GLUED_MUST_CHECK;
+/* One hook glued holds, whatever its kind and mode. */
+struct fastpath_attach {
+	char ifname[IF_NAMESIZE];
+	unsigned ifindex;
+	const char *hook; /* "tc" (ingress) or "xdp" */
+	const char *mode; /* tc: "tcx" or "clsact"; xdp: "native" or "generic" */
+	bool adopted;	  /* taken over from the glued that ran before (pinned link) */
+};
+
+/* Every hook held now: tcx links, clsact filters, XDP links, adopted or
+ * attached by this process; returns how many were written (<= max). 0 when
+ * inactive. Static strings: valid for the process's life. */
+size_t fastpath_attach_points(const struct fastpath *fp, struct fastpath_attach *out, size_t max);
+
+/* Does the kernel's glued_names hold name[0..len)? 1, 0, -ENODEV when
+ * inactive, or another negative code. */
+int fastpath_map_has(const struct fastpath *fp, const char *name, size_t len) GLUED_MUST_CHECK;
+
 /* The same from the pinned map under pin_dir (another process, gluedctl). */
 int fastpath_pinned_stats(const char *pin_dir, struct glued_stats *out) GLUED_MUST_CHECK;
 

@@ -320,7 +320,7 @@ static void pump(struct gossip_edge *e)
  * not through a call from us: so whatever it queued (an immediate push of
  * the delta) would wait for its next timer. Pump on the next loop turn
  * instead, once the mutation is over. */
-static void on_local_change(void *ctx, uint32_t origin, const char *owner)
+void gossip_edge_on_table_entry(void *ctx, uint32_t origin, const char *owner)
 {
 	struct gossip_edge *e = ctx;
 
@@ -763,15 +763,7 @@ struct gossip_edge *gossip_edge_new(struct loop *l, const struct glued_config *c
 	loop_timer_init(&e->beacon_timer, on_beacon_timer, e);
 	loop_timer_init(&e->resolve_timer, on_resolve_timer, e);
 	loop_timer_init(&e->kick_timer, on_kick_timer, e);
-	/* after gossip_new: the core's observer runs first */
-	if (table_observe_entries(t, on_local_change, e) != 0) {
-		snprintf(err, errlen, "gossip: no table observer slot left");
-		goto err_core;
-	}
 	return e;
-
-err_core:
-	gossip_free(e->core);
 
 err_replay:
 	crypto_replay_fini(&e->replay);
@@ -913,6 +905,11 @@ void gossip_edge_free(struct gossip_edge *e)
 	free(e->members);
 	free(e->slots);
 	free(e);
+}
+
+void *gossip_edge_core_observer_ctx(struct gossip_edge *e)
+{
+	return e->core;
 }
 
 void gossip_edge_get_stats(const struct gossip_edge *e, struct gossip_edge_stats *st)

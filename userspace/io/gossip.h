@@ -62,6 +62,12 @@ int gossip_edge_start(struct gossip_edge *e, char *err, size_t errlen) GLUED_MUS
  * loop stops. Idempotent. */
 void gossip_edge_leave(struct gossip_edge *e);
 void gossip_edge_free(struct gossip_edge *e);
+/* The ctx to register the core's gossip_on_table_entry with (the core). */
+void *gossip_edge_core_observer_ctx(struct gossip_edge *e);
+/* The table entry observer (ctx: the edge) that sends a change of this
+ * node's records at once instead of at the next round; register it after
+ * the core's gossip_on_table_entry, whose state it flushes. */
+void gossip_edge_on_table_entry(void *ctx, uint32_t origin, const char *owner);
 
 void gossip_edge_get_stats(const struct gossip_edge *e, struct gossip_edge_stats *st);
 /* The core, for read-only queries (gossip_members, gossip_self). */
