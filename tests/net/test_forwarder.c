@@ -312,26 +312,16 @@ static void env_run(struct env *e, int want, uint64_t guard_ms)
 	loop_timer_disarm(e->l, &e->guard);
 }
 
-/* A loop runs once (loop_stop sticks), so the cancellations the forwarder
- * queued when freed are reaped here by hand, the way the loop would. */
+/* The cancellations the forwarder queued when freed complete in one more
+ * turn of the loop, which frees the attempts. */
 static void env_free(struct env *e)
 {
-	struct io_uring *r = loop_ring(e->l);
-	struct __kernel_timespec ts = {.tv_nsec = 100 * 1000 * 1000};
-	struct io_uring_cqe *cqe;
-
 	forwarder_free(e->f);
-	io_uring_submit(r);
-	while (io_uring_wait_cqe_timeout(r, &cqe, &ts) == 0) {
-		struct loop_op *op = io_uring_cqe_get_data(cqe);
-		int res = cqe->res;
-		uint32_t flags = cqe->flags;
-
-		io_uring_cqe_seen(r, cqe);
-		if (op && op->fn)
-			op->fn(e->l, op, res, flags);
-		io_uring_submit(r);
-	}
+	/* Not loop_timer_arm_in: out here the loop's time is that of its
+	 * last wake-up. */
+	loop_timer_arm(e->l, &e->guard, clock_now_ms() + 100);
+	if (loop_run(e->l) != 0)
+		fprintf(stderr, "loop_run failed\n");
 	loop_free(e->l);
 }
 
