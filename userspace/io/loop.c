@@ -94,6 +94,11 @@ uint64_t loop_now_ms(const struct loop *l)
 	return l->now_ms;
 }
 
+void loop_update_now(struct loop *l)
+{
+	l->now_ms = clock_now_ms();
+}
+
 void loop_flush(struct loop *l)
 {
 	io_uring_submit(&l->ring);

@@ -108,6 +108,9 @@ bool loop_timer_armed(const struct loop_timer *t);
 
 /* The loop's idea of now, refreshed once per wake-up. */
 uint64_t loop_now_ms(const struct loop *l);
+/* Refresh it from the clock now: for code that calls in from outside a
+ * callback (set-up before loop_run, tests) after time has passed. */
+void loop_update_now(struct loop *l);
 
 /* Run until loop_stop(). Returns 0, or -errno if io_uring fails. */
 int loop_run(struct loop *l) GLUED_MUST_CHECK;
