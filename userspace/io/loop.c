@@ -16,6 +16,7 @@
 
 #include "io/loop.h"
 #include "lib/clock.h"
+#include "lib/log.h"
 
 _Static_assert(LOOP_F_MORE == IORING_CQE_F_MORE, "loop.h mirrors the CQE flag");
 
@@ -37,12 +38,14 @@ struct loop_bufring {
 	int mask;
 };
 
+static const char *baseline_missing(struct loop *l);
 static void probe(struct loop *l);
 
 struct loop *loop_new(unsigned entries)
 {
 	struct io_uring_params p = {0};
 	struct loop *l = calloc(1, sizeof(*l));
+	const char *missing;
 	int ret;
 
 	if (!l)
@@ -57,6 +60,15 @@ struct loop *loop_new(unsigned entries)
 		return NULL;
 	}
 	l->feat.ext_arg = p.features & IORING_FEAT_EXT_ARG;
+	missing = baseline_missing(l);
+	if (missing) {
+		/* Only here is it known which: the caller's line adds errno. */
+		log_errorx("loop: the kernel's io_uring lacks %s", missing);
+		io_uring_queue_exit(&l->ring);
+		free(l);
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
 	probe(l);
 	l->now_ms = clock_now_ms();
 	return l;
@@ -320,6 +332,39 @@ out:
 		close(cfd);
 	close(lfd);
 	return ok;
+}
+
+/* The one-shot operations glued uses everywhere (the 5.10 baseline);
+ * TIMEOUT is liburing's way to wait with a timeout without EXT_ARG. */
+static const struct {
+	uint8_t op;
+	const char *name;
+} baseline_ops[] = {
+    {IORING_OP_RECV, "IORING_OP_RECV"},
+    {IORING_OP_SEND, "IORING_OP_SEND"},
+    {IORING_OP_RECVMSG, "IORING_OP_RECVMSG"},
+    {IORING_OP_SENDMSG, "IORING_OP_SENDMSG"},
+    {IORING_OP_READ, "IORING_OP_READ"},
+    {IORING_OP_POLL_ADD, "IORING_OP_POLL_ADD"},
+    {IORING_OP_ACCEPT, "IORING_OP_ACCEPT"},
+    {IORING_OP_CONNECT, "IORING_OP_CONNECT"},
+    {IORING_OP_ASYNC_CANCEL, "IORING_OP_ASYNC_CANCEL"},
+    {IORING_OP_TIMEOUT, "IORING_OP_TIMEOUT"},
+};
+
+/* The first baseline operation the kernel does not know, or NULL. */
+static const char *baseline_missing(struct loop *l)
+{
+	struct io_uring_probe *pr = io_uring_get_probe_ring(&l->ring);
+	const char *missing = NULL;
+
+	if (!pr)
+		return "the opcode probe (IORING_REGISTER_PROBE)";
+	for (size_t i = 0; i < sizeof(baseline_ops) / sizeof(baseline_ops[0]) && !missing; i++)
+		if (!io_uring_opcode_supported(pr, baseline_ops[i].op))
+			missing = baseline_ops[i].name;
+	io_uring_free_probe(pr);
+	return missing;
 }
 
 /* Runs on the fresh ring, before any loop op exists. */

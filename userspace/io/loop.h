@@ -62,7 +62,8 @@ struct loop_features {
 };
 
 /* A ring of `entries` SQEs, probed (see loop_features). NULL with errno set
- * to what io_uring_setup returned. */
+ * to what io_uring_setup returned, or to EOPNOTSUPP when the kernel lacks
+ * an operation of the baseline (logged by name: only the loop knows it). */
 struct loop *loop_new(unsigned entries) GLUED_MUST_CHECK_PTR;
 void loop_free(struct loop *l);
 const struct loop_features *loop_features(const struct loop *l);
