@@ -258,12 +258,11 @@ static bool probe_cancel_all(struct loop *l)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
 	uint32_t flags;
+	uint64_t ud;
 	int res;
 
 	/* Nothing carries user_data 0: a kernel that knows the flag reports
 	 * how many it cancelled (0), one that does not fails it (EINVAL). */
-	uint64_t ud;
-
 	io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ALL);
 	sqe->user_data = PROBE_CANCEL;
 	return probe_next(l, &ud, &res, &flags) == 0 && res >= 0;

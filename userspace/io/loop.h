@@ -4,7 +4,7 @@
  * An operation is a struct loop_op embedded in the caller's state; its
  * address is the SQE's user_data, so the memory must stay valid until the
  * completion arrives (for a cancelled op: until its -ECANCELED completion).
- * Multishot ops complete many times; IORING_CQE_F_MORE in `flags` says more
+ * Multishot ops complete many times; LOOP_F_MORE in `flags` says more
  * will come. Timers are a min-heap; the loop sleeps in
  * io_uring_submit_and_wait_timeout() until the earliest deadline.
  * SQEs are batched: nothing is submitted until the loop waits, or until
