@@ -10,6 +10,7 @@ NET_BINS := $(patsubst tests/net/%.c,$(ASAN)/tests/net/%,$(NET_SRC))
 $(ASAN)/tests/net/%: $(ASAN)/tests/net/%.o $(call lib_objs,$(ASAN))
 	$(CC) $(SAN) $^ $(LDLIBS) -o $@
 
+$(ASAN)/tests/net/test_loop: $(ASAN)/userspace/io/loop.o
 $(ASAN)/tests/net/test_forwarder: $(ASAN)/userspace/io/loop.o $(ASAN)/userspace/io/forwarder.o
 $(ASAN)/tests/net/test_dns_server: $(ASAN)/userspace/io/loop.o $(ASAN)/userspace/io/dns_server.o $(ASAN)/userspace/io/forwarder.o
 

@@ -264,7 +264,9 @@ static int cmd_status(void)
 		 num(d, "pid"));
 	row_add(&t, "uptime", line);
 	row_add(&t, "node", str(d, "node_id") ? str(d, "node_id") : "- (no cluster)");
-	row_add(&t, "dns", str(d, "dns_bind"));
+	snprintf(line, sizeof(line), "%s (%s receive)", str(d, "dns_bind"),
+		 str(d, "dns_receive") ? str(d, "dns_receive") : "?");
+	row_add(&t, "dns", line);
 
 	dk = json_object_get(d, "docker");
 	net = json_object_get(dk, "network");

@@ -47,8 +47,11 @@ metric() {
 	assert_match "$(jq -r .fastpath.state <<<"$out")" "GLUED_XDP=off" "fast path state"
 	[ "$(jq -r .uptime_s <<<"$out")" -ge 0 ] || fail "uptime"
 	assert_eq "$(jq -r .pid <<<"$out")" "$(glued_pid h1)" "pid"
+	rx=$(jq -r .dns_receive <<<"$out")
+	assert_match "$rx" '^(multishot|single-shot)$' "dns receive path"
 	ctl status
 	[ $rc -eq 0 ] || fail "status failed"
+	assert_match "$out" "dns +[0-9.:]+ \($rx receive\)" "dns line"
 	assert_match "$out" "docker +connected to .*docker.sock \(API 1\.[0-9]+\)" "docker line"
 	assert_match "$out" "upstreams +$E2E_UPSTREAM_IP:53 \(enabled\)" "upstreams line"
 }

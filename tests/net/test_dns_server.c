@@ -1,7 +1,9 @@
 /* Loopback integration test of io/dns_server.c: a real loop and a real
  * server on 127.0.0.1 / 0.0.0.0, queried over real sockets from a client
  * thread. The loop runs on the main thread; the client thread stops it
- * through a pipe the loop polls.
+ * through a pipe the loop polls. Every scenario runs through both receive
+ * paths (multishot into a buffer ring, single-shot recvmsg/accept), the
+ * multishot one where the kernel has it.
  *
  * Covers what the unit tests cannot: replies leave from the address that
  * was asked (pktinfo), TCP pipelining, the idle timeout, the connection
@@ -29,6 +31,16 @@
 
 static uint16_t port;
 static int stop_pipe[2];
+static const char *path; /* the receive path under test, in case names */
+
+/* A case name with the path in front; valid until the next call. */
+static const char *named(const char *what)
+{
+	static char buf[160];
+
+	snprintf(buf, sizeof(buf), "%s: %s", path, what);
+	return buf;
+}
 
 /* --- a small DNS client ------------------------------------------------------- */
 
@@ -63,8 +75,8 @@ static size_t mkquery(uint8_t *out, uint16_t id, const char *label, uint16_t qty
 
 static int udp_client(const char *dst, int timeout_ms)
 {
-	struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 
 	inet_pton(AF_INET, dst, &sin.sin_addr);
@@ -78,8 +90,8 @@ static int udp_client(const char *dst, int timeout_ms)
 
 static int tcp_client(int timeout_ms)
 {
-	struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000 };
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
@@ -143,7 +155,7 @@ static void *client(void *arg)
 	int fd;
 
 	(void)arg;
-	T_CASE("UDP: A for a known name answers both addresses")
+	T_CASE(named("UDP: A for a known name answers both addresses"))
 	{
 		fd = udp_client("127.0.0.1", 1000);
 		n = (ssize_t)mkquery(q, 0x1234, "web", 1, 0x0100);
@@ -158,12 +170,12 @@ static void *client(void *arg)
 		close(fd);
 	}
 
-	T_CASE("UDP: the reply leaves from the address the client asked (127.0.0.2)")
+	T_CASE(named("UDP: the reply leaves from the address the client asked (127.0.0.2)"))
 	{
 		struct sockaddr_in from;
 		socklen_t fl = sizeof(from);
-		struct timeval tv = { .tv_sec = 1 };
-		struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(port) };
+		struct timeval tv = {.tv_sec = 1};
+		struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(port)};
 		int ufd = socket(AF_INET, SOCK_DGRAM, 0);
 		char a[INET_ADDRSTRLEN];
 
@@ -178,7 +190,7 @@ static void *client(void *arg)
 		close(ufd);
 	}
 
-	T_CASE("UDP: a message with QR=1 gets no reply")
+	T_CASE(named("UDP: a message with QR=1 gets no reply"))
 	{
 		fd = udp_client("127.0.0.1", 300);
 		n = (ssize_t)mkquery(q, 9, "web", 1, 0x8000);
@@ -188,7 +200,7 @@ static void *client(void *arg)
 		close(fd);
 	}
 
-	T_CASE("UDP: garbage and runts are survived; the next query is answered")
+	T_CASE(named("UDP: garbage and runts are survived; the next query is answered"))
 	{
 		fd = udp_client("127.0.0.1", 1000);
 		for (int i = 0; i < 200; i++) {
@@ -198,7 +210,7 @@ static void *client(void *arg)
 			send(fd, junk, (size_t)(i % 64), 0);
 		}
 		/* drain whatever FORMERRs came back */
-		struct timeval tv = { .tv_usec = 200000 };
+		struct timeval tv = {.tv_usec = 200000};
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		while (recv(fd, r, sizeof(r), 0) > 0)
 			;
@@ -211,7 +223,7 @@ static void *client(void *arg)
 		close(fd);
 	}
 
-	T_CASE("UDP: forwarding without a forwarder or permission is REFUSED")
+	T_CASE(named("UDP: forwarding without a forwarder or permission is REFUSED"))
 	{
 		fd = udp_client("127.0.0.1", 1000);
 		n = (ssize_t)mkquery(q, 0x5151, "example.com", 1, 0x0100);
@@ -223,7 +235,7 @@ static void *client(void *arg)
 		close(fd);
 	}
 
-	T_CASE("TCP: three pipelined queries in one write get three answers")
+	T_CASE(named("TCP: three pipelined queries in one write get three answers"))
 	{
 		uint8_t buf[3 * 600];
 		size_t off = 0;
@@ -232,7 +244,8 @@ static void *client(void *arg)
 		fd = tcp_client(1000);
 		T_ASSERT(fd >= 0, "connected");
 		for (int i = 0; i < 3; i++) {
-			size_t ql = mkquery(buf + off + 2, (uint16_t)(100 + i), i == 1 ? "db" : "web", 1, 0);
+			size_t ql = mkquery(buf + off + 2, (uint16_t)(100 + i),
+					    i == 1 ? "db" : "web", 1, 0);
 			buf[off] = (uint8_t)(ql >> 8);
 			buf[off + 1] = (uint8_t)ql;
 			off += 2 + ql;
@@ -248,7 +261,7 @@ static void *client(void *arg)
 		close(fd);
 	}
 
-	T_CASE("TCP: a query split across two writes is answered")
+	T_CASE(named("TCP: a query split across two writes is answered"))
 	{
 		size_t ql = mkquery(q + 2, 77, "web", 1, 0);
 		q[0] = (uint8_t)(ql >> 8);
@@ -262,7 +275,7 @@ static void *client(void *arg)
 		close(fd);
 	}
 
-	T_CASE("TCP: an idle connection is closed after the idle timeout")
+	T_CASE(named("TCP: an idle connection is closed after the idle timeout"))
 	{
 		uint64_t t0 = clock_now_ms(), dt;
 
@@ -275,7 +288,7 @@ static void *client(void *arg)
 		close(fd);
 	}
 
-	T_CASE("TCP: connections beyond the cap are closed at once; the others still work")
+	T_CASE(named("TCP: connections beyond the cap are closed at once; the others still work"))
 	{
 		int fds[MAX_CONNS + 1];
 		uint64_t t0;
@@ -293,7 +306,8 @@ static void *client(void *arg)
 		q[1] = (uint8_t)ql;
 		send(fds[0], q, ql + 2, 0);
 		n = tcp_read_msg(fds[0], r, sizeof(r));
-		T_ASSERT(n > 12 && msg_id(r) == 88, "a capped-in connection still answers (%zd)", n);
+		T_ASSERT(n > 12 && msg_id(r) == 88, "a capped-in connection still answers (%zd)",
+			 n);
 		for (int i = 0; i <= MAX_CONNS; i++)
 			close(fds[i]);
 	}
@@ -310,7 +324,7 @@ static void on_stop(struct loop *l, struct loop_op *op, int res, uint32_t flags)
 
 static void put(struct table *t, const char *owner, const char *name, const char *addr)
 {
-	struct table_entry e = { .origin = 0, .n_names = 1, .n_addrs = 1 };
+	struct table_entry e = {.origin = 0, .n_names = 1, .n_addrs = 1};
 
 	snprintf(e.owner, sizeof(e.owner), "%s", owner);
 	snprintf(e.names[0], sizeof(e.names[0]), "%s", name);
@@ -318,40 +332,89 @@ static void put(struct table *t, const char *owner, const char *name, const char
 		abort();
 }
 
-int main(void)
+/* Serve the scenarios through receive path rx on a fresh loop. */
+static void run_path(enum dns_server_rx rx, struct table *t)
 {
-	struct loop_op stop_op = { .fn = on_stop };
-	struct dns_server_cfg cfg = { .ttl_s = 5, .tcp_max_conns = MAX_CONNS, .tcp_idle_ms = IDLE_MS };
+	struct loop_op stop_op = {.fn = on_stop};
+	struct dns_server_cfg cfg = {
+	    .ttl_s = 5, .tcp_max_conns = MAX_CONNS, .tcp_idle_ms = IDLE_MS, .rx = rx};
 	struct dns_server *s = NULL;
-	struct table *t = table_new();
 	struct loop *l = loop_new(256);
+	const char *why;
 	pthread_t th;
 	int ret = -1;
+
+	path = dns_server_rx_name(rx);
+	T_ASSERT(l != NULL, "loop created: %s", strerror(errno));
+	if (!l)
+		return;
+	if (rx == DNS_SERVER_RX_MULTISHOT && !loop_multishot_ok(loop_features(l), &why)) {
+		T_CASE(named("a kernel without it refuses the path with EOPNOTSUPP"))
+		{
+			s = dns_server_new(l, &cfg, t);
+			T_EQ_INT(dns_server_start(s), -EOPNOTSUPP);
+			dns_server_free(s);
+		}
+		fprintf(stderr, "# %s: not run here: %s\n", path, why);
+		loop_free(l);
+		return;
+	}
+	/* 0.0.0.0 so that 127.0.0.2 reaches it too; retry ports in use. */
+	for (int i = 0; i < 20 && ret != 0; i++) {
+		cfg.bind.addr.family = AF_INET;
+		cfg.bind.port = port =
+		    (uint16_t)(20000 + (getpid() * 7 + i * 977 + rx * 131) % 40000);
+		dns_server_free(s);
+		s = dns_server_new(l, &cfg, t);
+		ret = dns_server_start(s);
+	}
+	T_ASSERT(ret == 0, "%s server started: %s", path, glued_strerror(ret));
+	if (ret == 0) {
+		T_CASE(named("the server runs the path it was given"))
+		T_EQ_INT(dns_server_rx_path(s), rx);
+		if (pipe(stop_pipe) < 0)
+			abort();
+		loop_poll(l, &stop_op, stop_pipe[0], POLLIN);
+		pthread_create(&th, NULL, client, NULL);
+		if (loop_run(l) != 0)
+			T_ASSERT(0, "loop failed");
+		pthread_join(th, NULL);
+		close(stop_pipe[0]);
+		close(stop_pipe[1]);
+	}
+	dns_server_free(s);
+	loop_free(l);
+}
+
+int main(void)
+{
+	struct table *t = table_new();
+	struct loop *l;
+	const char *why;
 
 	log_init(LOG_LVL_ERROR, false);
 	put(t, "c1", "web", "10.0.0.1");
 	put(t, "c2", "web", "10.0.0.2");
 	put(t, "c3", "db", "10.0.0.3");
-	/* 0.0.0.0 so that 127.0.0.2 reaches it too; retry ports in use. */
-	for (int i = 0; i < 20 && ret != 0; i++) {
-		cfg.bind.addr.family = AF_INET;
-		cfg.bind.port = port = (uint16_t)(20000 + (getpid() * 7 + i * 977) % 40000);
-		dns_server_free(s);
+	run_path(DNS_SERVER_RX_MULTISHOT, t);
+	run_path(DNS_SERVER_RX_SINGLE, t);
+
+	T_CASE("auto: the server takes multishot exactly where the probe allows it")
+	{
+		struct dns_server_cfg cfg = {.ttl_s = 5};
+		struct dns_server *s;
+		bool ok;
+
+		l = loop_new(64);
+		if (!l)
+			abort();
+		ok = loop_multishot_ok(loop_features(l), &why);
 		s = dns_server_new(l, &cfg, t);
-		ret = dns_server_start(s);
+		T_EQ_INT(dns_server_rx_path(s),
+			 ok ? DNS_SERVER_RX_MULTISHOT : DNS_SERVER_RX_SINGLE);
+		dns_server_free(s);
+		loop_free(l);
 	}
-	T_ASSERT(ret == 0, "server started: %s", glued_strerror(ret));
-	if (ret != 0)
-		return t_summary();
-	if (pipe(stop_pipe) < 0)
-		return 1;
-	loop_poll(l, &stop_op, stop_pipe[0], POLLIN);
-	pthread_create(&th, NULL, client, NULL);
-	if (loop_run(l) != 0)
-		T_ASSERT(0, "loop failed");
-	pthread_join(th, NULL);
-	dns_server_free(s);
-	loop_free(l);
 	table_free(t);
 	return t_summary();
 }

@@ -189,6 +189,8 @@ char *ctl_render_status(const struct ctl_parts *p)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	set_str(o, "started_at", when);
 	json_object_set_new(o, "dns_bind", endpoint_json(&p->cfg->dns_bind));
+	if (p->dns)
+		set_str(o, "dns_receive", dns_server_rx_name(dns_server_rx_path(p->dns)));
 	set_str(o, "ctl_socket", p->cfg->ctl_socket);
 	json_object_set_new(o, "docker", docker_json(p, now));
 	json_object_set_new(o, "fastpath", fastpath_json(p));

@@ -3,8 +3,11 @@
  * This file owns the sockets, the receive buffers and the send slots. It
  * decides nothing about DNS: every query goes to dns_answer(), and what it
  * returns is sent, forwarded or refused. Per-packet work allocates nothing:
- * receive buffers come from a provided-buffer ring, replies are built
- * straight into preallocated send slots.
+ * receive buffers come from a provided-buffer ring (multishot path) or are
+ * fixed per receive op (single-shot path), replies are built straight into
+ * preallocated send slots. Both receive paths hand a datagram to
+ * udp_query() laid out as recvmsg(2) gives it, so they differ only in how
+ * the bytes arrive.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -20,22 +23,42 @@
 #include "lib/log.h"
 
 #define UDP_BGID_BASE 1
-#define UDP_BUFS 512	      /* receive buffers per socket (power of two); each
-			       * is recycled as soon as its query is handled */
-#define UDP_BUF_SIZE 2048     /* recvmsg_out header + name + control + payload */
-#define SEND_SLOTS 1024	      /* replies in flight */
-#define SLOT_BUF DNS_UDP_MAX  /* the largest UDP reply we send */
+#define UDP_BUFS                                                                                   \
+	512		  /* receive buffers per socket (power of two); each                       \
+			   * is recycled as soon as its query is handled */
+#define UDP_BUF_SIZE 2048 /* recvmsg_out header + name + control + payload */
+#define UDP_RX_OPS                                                                                 \
+	8		     /* single-shot: recvmsg ops in flight per socket;                     \
+			      * a re-armed op completes at once while                              \
+			      * datagrams wait, so a few keep up with bursts */
+#define SEND_SLOTS 1024	     /* replies in flight */
+#define SLOT_BUF DNS_UDP_MAX /* the largest UDP reply we send */
 #define CMSG_BUF 64
 #define TCP_BUF (2 + DNS_TCP_MAX)
+
+/* One single-shot receive: its own buffers, re-armed after each datagram. */
+struct udp_rx {
+	struct loop_op op;
+	struct udp_sock *u;
+	struct msghdr msg;
+	struct iovec iov;
+	struct sockaddr_storage name;
+	union {
+		char buf[CMSG_BUF];
+		size_t align; /* cmsghdr alignment */
+	} cmsg;
+	uint8_t buf[UDP_BUF_SIZE];
+};
 
 struct udp_sock {
 	struct dns_server *srv;
 	int fd;
 	int family;
 	struct glued_endpoint ep;
-	struct loop_bufring *br;
+	struct loop_bufring *br; /* multishot path */
 	struct loop_op op;
 	struct msghdr tmpl; /* multishot recvmsg layout */
+	struct udp_rx *rx;  /* single-shot path: UDP_RX_OPS */
 };
 
 /* One reply on its way out over UDP. */
@@ -65,7 +88,7 @@ struct tcp_conn {
 	int fd;
 	uint32_t gen;
 	bool in_use, closing;
-	unsigned pending;	/* ops in flight on fd */
+	unsigned pending; /* ops in flight on fd */
 	struct glued_endpoint peer, local;
 	struct loop_op recv_op, send_op;
 	bool sending;
@@ -78,6 +101,8 @@ struct tcp_conn {
 struct dns_server {
 	struct loop *loop;
 	struct dns_server_cfg cfg;
+	enum dns_server_rx rx; /* never AUTO */
+	const char *rx_why;
 	struct dns_answer_cfg acfg;
 	const struct table *table;
 	struct forwarder *fwd;
@@ -94,7 +119,12 @@ struct dns_server {
 	size_t n_allow;
 	uint32_t rot;
 	struct dns_server_stats st;
-	struct log_ratelimit rl_send;
+	struct log_ratelimit rl_send, rl_recv;
+	/* Every slot is in flight (a burst larger than SEND_SLOTS within one
+	 * batch): the reply is sent synchronously from this one instead of
+	 * being dropped. */
+	struct send_slot sync_slot;
+	uint8_t tcp_reply[DNS_TCP_MAX]; /* where TCP replies are built */
 };
 
 static void udp_arm(struct udp_sock *u);
@@ -128,6 +158,14 @@ struct dns_server *dns_server_new(struct loop *l, const struct dns_server_cfg *c
 	s->table = t;
 	s->tcp_fd[0] = s->tcp_fd[1] = -1;
 	s->rl_send = (struct log_ratelimit)LOG_RATELIMIT_INIT(1, 5);
+	s->rl_recv = (struct log_ratelimit)LOG_RATELIMIT_INIT(1, 5);
+	s->sync_slot.srv = s;
+	s->rx = cfg->rx;
+	if (s->rx == DNS_SERVER_RX_AUTO)
+		s->rx = loop_multishot_ok(loop_features(l), &s->rx_why) ? DNS_SERVER_RX_MULTISHOT
+									: DNS_SERVER_RX_SINGLE;
+	else
+		s->rx_why = "configured";
 	s->slots = calloc(SEND_SLOTS, sizeof(*s->slots));
 	s->conns = calloc(s->cfg.tcp_max_conns, sizeof(*s->conns));
 	if (!s->slots || !s->conns) {
@@ -172,6 +210,24 @@ size_t dns_server_endpoints(const struct dns_server *s, struct glued_endpoint *o
 void dns_server_get_stats(const struct dns_server *s, struct dns_server_stats *st)
 {
 	*st = s->st;
+}
+
+enum dns_server_rx dns_server_rx_path(const struct dns_server *s)
+{
+	return s->rx;
+}
+
+const char *dns_server_rx_name(enum dns_server_rx rx)
+{
+	switch (rx) {
+	case DNS_SERVER_RX_MULTISHOT:
+		return "multishot";
+	case DNS_SERVER_RX_SINGLE:
+		return "single-shot";
+	case DNS_SERVER_RX_AUTO:
+		break;
+	}
+	return "auto";
 }
 
 /* --- sockets -------------------------------------------------------------- */
@@ -230,15 +286,58 @@ static size_t bind_list(const struct glued_endpoint *bind, struct glued_endpoint
 	return 1;
 }
 
-static void udp_recv_done(struct loop *l, struct loop_op *op, int res, uint32_t flags);
+static void udp_multishot_done(struct loop *l, struct loop_op *op, int res, uint32_t flags);
+static void udp_single_done(struct loop *l, struct loop_op *op, int res, uint32_t flags);
 static void accept_done(struct loop *l, struct loop_op *op, int res, uint32_t flags);
+static void accept_arm(struct dns_server *s, size_t i);
+
+static void udp_rx_arm(struct udp_rx *r);
+
+/* The receive state of one UDP socket for the chosen path. */
+static int udp_rx_init(struct dns_server *s, struct udp_sock *u, size_t i)
+{
+	if (s->rx == DNS_SERVER_RX_MULTISHOT) {
+		u->br = loop_bufring_new(s->loop, (uint16_t)(UDP_BGID_BASE + i), UDP_BUFS,
+					 UDP_BUF_SIZE);
+		if (!u->br)
+			return -errno;
+		u->op.fn = udp_multishot_done;
+		u->op.ctx = u;
+		u->tmpl.msg_namelen = sizeof(struct sockaddr_storage);
+		u->tmpl.msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
+		return 0;
+	}
+	u->rx = calloc(UDP_RX_OPS, sizeof(*u->rx));
+	if (!u->rx)
+		return -ENOMEM;
+	for (size_t k = 0; k < UDP_RX_OPS; k++) {
+		u->rx[k].u = u;
+		u->rx[k].op.fn = udp_single_done;
+		u->rx[k].op.ctx = &u->rx[k];
+	}
+	return 0;
+}
+
+static void udp_rx_fini(struct dns_server *s, struct udp_sock *u)
+{
+	loop_bufring_free(s->loop, u->br);
+	u->br = NULL;
+	free(u->rx);
+	u->rx = NULL;
+}
 
 int dns_server_start(struct dns_server *s)
 {
+	const struct loop_features *f = loop_features(s->loop);
 	struct glued_endpoint eps[2];
 	size_t n = bind_list(&s->cfg.bind, eps);
+	const char *why;
 	int err;
 
+	if (s->rx == DNS_SERVER_RX_MULTISHOT && !loop_multishot_ok(f, &why))
+		return -EOPNOTSUPP;
+	/* Every socket and buffer first, then the ops: a failure leaves no op
+	 * in the ring pointing at us. */
 	for (size_t i = 0; i < n; i++) {
 		struct udp_sock *u = &s->udp[i];
 		int fd = open_socket(&eps[i], SOCK_DGRAM);
@@ -251,19 +350,10 @@ int dns_server_start(struct dns_server *s)
 		u->fd = fd;
 		u->ep = eps[i];
 		u->family = eps[i].addr.family;
-		u->br = loop_bufring_new(s->loop, (uint16_t)(UDP_BGID_BASE + i), UDP_BUFS, UDP_BUF_SIZE);
-		if (!u->br) {
-			err = -errno;
-			close(fd);
-			goto err_close;
-		}
-		u->op.fn = udp_recv_done;
-		u->op.ctx = u;
-		u->tmpl.msg_namelen = sizeof(struct sockaddr_storage);
-		u->tmpl.msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
 		s->n_udp++;
-		udp_arm(u);
-
+		err = udp_rx_init(s, u, i);
+		if (err)
+			goto err_close;
 		fd = open_socket(&eps[i], SOCK_STREAM);
 		if (fd < 0) {
 			err = fd;
@@ -271,15 +361,23 @@ int dns_server_start(struct dns_server *s)
 		}
 		s->tcp_fd[i] = fd;
 		s->n_tcp++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (s->rx == DNS_SERVER_RX_MULTISHOT)
+			udp_arm(&s->udp[i]);
+		else
+			for (size_t k = 0; k < UDP_RX_OPS; k++)
+				udp_rx_arm(&s->udp[i].rx[k]);
 		s->accept_op[i].fn = accept_done;
 		s->accept_op[i].ctx = s;
-		loop_accept_multishot(s->loop, &s->accept_op[i], fd);
+		accept_arm(s, i);
 	}
+	log_info("dns: udp receive: %s recvmsg (%s)", dns_server_rx_name(s->rx), s->rx_why);
 	return 0;
 
 err_close:
 	for (size_t i = 0; i < s->n_udp; i++) {
-		loop_bufring_free(s->loop, s->udp[i].br);
+		udp_rx_fini(s, &s->udp[i]);
 		close(s->udp[i].fd);
 	}
 	for (size_t i = 0; i < s->n_tcp; i++)
@@ -306,7 +404,7 @@ void dns_server_free(struct dns_server *s)
 	}
 	for (size_t i = 0; i < s->n_udp; i++) {
 		close(s->udp[i].fd);
-		loop_bufring_free(s->loop, s->udp[i].br);
+		udp_rx_fini(s, &s->udp[i]);
 	}
 	for (size_t i = 0; i < s->n_tcp; i++)
 		close(s->tcp_fd[i]);
@@ -319,11 +417,21 @@ void dns_server_free(struct dns_server *s)
 
 static void udp_arm(struct udp_sock *u)
 {
-	struct io_uring_sqe *sqe = loop_sqe(u->srv->loop, &u->op);
+	loop_recvmsg_multishot(u->srv->loop, &u->op, u->fd, &u->tmpl, u->br);
+}
 
-	io_uring_prep_recvmsg_multishot(sqe, u->fd, &u->tmpl, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT;
-	sqe->buf_group = (uint16_t)(UDP_BGID_BASE + (u - u->srv->udp));
+static void udp_rx_arm(struct udp_rx *r)
+{
+	r->iov.iov_base = r->buf;
+	r->iov.iov_len = sizeof(r->buf);
+	memset(&r->msg, 0, sizeof(r->msg));
+	r->msg.msg_name = &r->name;
+	r->msg.msg_namelen = sizeof(r->name);
+	r->msg.msg_control = r->cmsg.buf;
+	r->msg.msg_controllen = sizeof(r->cmsg.buf);
+	r->msg.msg_iov = &r->iov;
+	r->msg.msg_iovlen = 1;
+	loop_recvmsg(r->u->srv->loop, &r->op, r->u->fd, &r->msg);
 }
 
 static void slot_done(struct loop *l, struct loop_op *op, int res, uint32_t flags)
@@ -357,23 +465,16 @@ static struct send_slot *slot_get(struct dns_server *s)
 	return sl;
 }
 
-/* Every slot is in flight (a burst larger than SEND_SLOTS within one batch):
- * send synchronously from this one instead of dropping the reply. */
-static struct send_slot sync_slot;
-
 static struct send_slot *slot_get_any(struct dns_server *s)
 {
 	struct send_slot *sl = slot_get(s);
 
-	if (sl)
-		return sl;
-	sync_slot.srv = s;
-	return &sync_slot;
+	return sl ? sl : &s->sync_slot;
 }
 
 static void slot_put(struct dns_server *s, struct send_slot *sl)
 {
-	if (sl == &sync_slot)
+	if (sl == &s->sync_slot)
 		return;
 	sl->next_free = s->free_slots;
 	s->free_slots = sl;
@@ -395,7 +496,7 @@ static void udp_send(struct dns_server *s, struct send_slot *sl, const struct dn
 	memset(sl->cmsg.buf, 0, sizeof(sl->cmsg.buf));
 	sl->msg.msg_control = sl->cmsg.buf;
 	if (c->local.addr.family == AF_INET) {
-		struct in_pktinfo pi = { 0 };
+		struct in_pktinfo pi = {0};
 		memcpy(&pi.ipi_spec_dst, c->local.addr.b, 4);
 		sl->msg.msg_controllen = CMSG_SPACE(sizeof(pi));
 		cm = CMSG_FIRSTHDR(&sl->msg);
@@ -404,7 +505,7 @@ static void udp_send(struct dns_server *s, struct send_slot *sl, const struct dn
 		cm->cmsg_len = CMSG_LEN(sizeof(pi));
 		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
 	} else if (c->local.addr.family == AF_INET6) {
-		struct in6_pktinfo pi = { 0 };
+		struct in6_pktinfo pi = {0};
 		memcpy(&pi.ipi6_addr, c->local.addr.b, 16);
 		pi.ipi6_ifindex = (unsigned)c->ifindex;
 		sl->msg.msg_controllen = CMSG_SPACE(sizeof(pi));
@@ -416,7 +517,7 @@ static void udp_send(struct dns_server *s, struct send_slot *sl, const struct dn
 	} else {
 		sl->msg.msg_control = NULL;
 	}
-	if (sl == &sync_slot) {
+	if (sl == &s->sync_slot) {
 		if (sendmsg(c->fd, &sl->msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 			s->st.udp_tx_errors++;
 		else
@@ -429,11 +530,9 @@ static void udp_send(struct dns_server *s, struct send_slot *sl, const struct dn
 }
 
 /* The local address and interface from the pktinfo control message. */
-static void parse_pktinfo(struct io_uring_recvmsg_out *out, struct msghdr *tmpl,
-			  struct dns_client *c)
+static void parse_pktinfo(struct msghdr *m, struct dns_client *c)
 {
-	for (struct cmsghdr *cm = io_uring_recvmsg_cmsg_firsthdr(out, tmpl); cm;
-	     cm = io_uring_recvmsg_cmsg_nexthdr(out, tmpl, cm)) {
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
 		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo pi;
 			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
@@ -490,53 +589,79 @@ static size_t handle_query(struct dns_server *s, const struct dns_client *c, con
 	return 0;
 }
 
-static void udp_recv_done(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+/* One datagram from either receive path, laid out as recvmsg(2) gives it:
+ * the payload is m->msg_iov[0]. */
+static void udp_query(struct udp_sock *u, struct msghdr *m)
 {
-	struct udp_sock *u = op->ctx;
 	struct dns_server *s = u->srv;
-	struct io_uring_recvmsg_out *out;
 	struct dns_client c;
 	struct send_slot *sl;
-	uint16_t bid;
 	size_t n;
 
-	if (res < 0) {
-		if (res != -ENOBUFS && res != -ECANCELED)
-			log_warnx("dns: udp receive: %s", glued_strerror(res));
-		if (!(flags & IORING_CQE_F_MORE) && res != -ECANCELED)
-			udp_arm(u);
-		return;
-	}
-	if (!(flags & IORING_CQE_F_BUFFER))
-		goto rearm;
-	bid = (uint16_t)(flags >> IORING_CQE_BUFFER_SHIFT);
-	out = io_uring_recvmsg_validate(loop_bufring_get(u->br, bid), res, &u->tmpl);
-	if (!out)
-		goto recycle;
 	s->st.udp_rx++;
-	if (out->flags & MSG_TRUNC) {
+	if (m->msg_flags & MSG_TRUNC) {
 		s->st.udp_truncated_rx++; /* larger than any query we take */
-		goto recycle;
+		return;
 	}
 	memset(&c, 0, sizeof(c));
 	c.transport = DNS_UDP;
 	c.fd = u->fd;
-	if (endpoint_from_sockaddr(&c.peer, io_uring_recvmsg_name(out), out->namelen) != 0)
-		goto recycle;
+	if (endpoint_from_sockaddr(&c.peer, m->msg_name, m->msg_namelen) != 0)
+		return;
 	c.local.port = u->ep.port;
-	parse_pktinfo(out, &u->tmpl, &c);
+	parse_pktinfo(m, &c);
 	sl = slot_get_any(s);
-	n = handle_query(s, &c, io_uring_recvmsg_payload(out, &u->tmpl),
-			 io_uring_recvmsg_payload_length(out, res, &u->tmpl), sl->buf, sizeof(sl->buf));
+	n = handle_query(s, &c, m->msg_iov[0].iov_base, m->msg_iov[0].iov_len, sl->buf,
+			 sizeof(sl->buf));
 	if (n)
 		udp_send(s, sl, &c, n);
 	else
 		slot_put(s, sl);
-recycle:
-	loop_bufring_recycle(u->br, bid);
-rearm:
-	if (!(flags & IORING_CQE_F_MORE))
+}
+
+static void udp_recv_error(struct dns_server *s, int res)
+{
+	if (res != -ENOBUFS && log_ratelimit_ok(&s->rl_recv, loop_now_ms(s->loop)))
+		log_warnx("dns: udp receive: %s", glued_strerror(res));
+}
+
+static void udp_multishot_done(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+{
+	struct udp_sock *u = op->ctx;
+	struct msghdr m;
+	struct iovec iov;
+	uint16_t bid;
+	int err;
+
+	if (res == -ECANCELED)
+		return;
+	if (res < 0) {
+		udp_recv_error(u->srv, res); /* ENOBUFS: every buffer is in use */
+	} else {
+		err = loop_recvmsg_multishot_msg(u->br, &u->tmpl, res, flags, &m, &iov, &bid);
+		if (err != -ENOBUFS) {
+			if (err == 0)
+				udp_query(u, &m);
+			loop_bufring_recycle(u->br, bid);
+		}
+	}
+	if (!(flags & LOOP_F_MORE))
 		udp_arm(u);
+}
+
+static void udp_single_done(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+{
+	struct udp_rx *r = op->ctx;
+
+	if (res == -ECANCELED)
+		return;
+	if (res < 0) {
+		udp_recv_error(r->u->srv, res);
+	} else {
+		r->iov.iov_len = (size_t)res;
+		udp_query(r->u, &r->msg);
+	}
+	udp_rx_arm(r);
 }
 
 /* --- TCP ------------------------------------------------------------------ */
@@ -661,7 +786,6 @@ static void tcp_recv_done(struct loop *l, struct loop_op *op, int res, uint32_t 
 {
 	struct tcp_conn *c = op->ctx;
 	struct dns_server *s = c->srv;
-	static uint8_t reply[DNS_TCP_MAX];
 	size_t off = 0;
 
 	c->pending--;
@@ -691,9 +815,10 @@ static void tcp_recv_done(struct loop *l, struct loop_op *op, int res, uint32_t 
 		dc.conn_id = conn_id(s, c);
 		dc.limit = DNS_TCP_MAX;
 		s->st.tcp_rx++;
-		n = handle_query(s, &dc, c->buf + off + 2, mlen, reply, sizeof(reply));
+		n = handle_query(s, &dc, c->buf + off + 2, mlen, s->tcp_reply,
+				 sizeof(s->tcp_reply));
 		if (n)
-			tcp_queue(c, reply, n);
+			tcp_queue(c, s->tcp_reply, n);
 		if (c->closing)
 			return;
 		off += 2 + mlen;
@@ -713,6 +838,14 @@ static void tcp_recv_arm(struct tcp_conn *c)
 	loop_recv(c->srv->loop, &c->recv_op, c->fd, c->buf + c->have, TCP_BUF - c->have);
 }
 
+static void accept_arm(struct dns_server *s, size_t i)
+{
+	if (s->rx == DNS_SERVER_RX_MULTISHOT)
+		loop_accept_multishot(s->loop, &s->accept_op[i], s->tcp_fd[i]);
+	else
+		loop_accept(s->loop, &s->accept_op[i], s->tcp_fd[i]);
+}
+
 static void accept_done(struct loop *l, struct loop_op *op, int res, uint32_t flags)
 {
 	struct dns_server *s = op->ctx;
@@ -720,8 +853,8 @@ static void accept_done(struct loop *l, struct loop_op *op, int res, uint32_t fl
 	socklen_t len = sizeof(ss);
 	struct tcp_conn *c = NULL;
 
-	if (!(flags & IORING_CQE_F_MORE) && res != -ECANCELED)
-		loop_accept_multishot(l, op, s->tcp_fd[op - s->accept_op]);
+	if (!(flags & LOOP_F_MORE) && res != -ECANCELED)
+		accept_arm(s, (size_t)(op - s->accept_op));
 	if (res < 0)
 		return;
 	for (size_t i = 0; i < s->cfg.tcp_max_conns; i++) {

@@ -2,11 +2,14 @@
  * for every query, forwarding for what it does not answer.
  *
  * UDP: one socket per address family bound to the configured endpoint,
- * received with multishot recvmsg into a provided-buffer ring, the local
- * address taken from IP_PKTINFO / IPV6_PKTINFO so replies leave from the
- * address the client asked; replies queued as sendmsg SQEs and submitted in
- * batches. TCP: multishot accept, pipelined length-prefixed queries, an
- * idle timeout and a connection cap. Never answers a message with QR=1.
+ * received with multishot recvmsg into a provided-buffer ring where the
+ * kernel has both, else with a few one-shot recvmsg ops re-armed after each
+ * datagram (enum dns_server_rx); the local address taken from IP_PKTINFO /
+ * IPV6_PKTINFO so replies leave from the address the client asked; replies
+ * queued as sendmsg SQEs and submitted in batches. TCP: multishot (or
+ * one-shot, with the UDP choice) accept, pipelined length-prefixed
+ * queries, an idle timeout and a connection cap. Never answers a message
+ * with QR=1.
  */
 #ifndef GLUED_IO_DNS_SERVER_H
 #define GLUED_IO_DNS_SERVER_H
@@ -26,11 +29,20 @@
 
 struct dns_server;
 
+/* How queries are received. Both paths answer the same bytes. */
+enum dns_server_rx {
+	DNS_SERVER_RX_AUTO = 0,	 /* multishot where loop_multishot_ok() */
+	DNS_SERVER_RX_MULTISHOT, /* multishot recvmsg into a provided-buffer
+				  * ring, multishot accept */
+	DNS_SERVER_RX_SINGLE,	 /* one-shot recvmsg and accept, re-armed */
+};
+
 struct dns_server_cfg {
 	struct glued_endpoint bind; /* 0.0.0.0 / :: = every address */
 	uint32_t ttl_s;
-	unsigned tcp_max_conns;	 /* default 256 */
-	uint32_t tcp_idle_ms;	 /* default 10000 */
+	unsigned tcp_max_conns; /* default 256 */
+	uint32_t tcp_idle_ms;	/* default 10000 */
+	enum dns_server_rx rx;	/* default AUTO: the loop's probe decides */
 };
 
 /* Latency of forwarded queries, from handing the query to the forwarder to
@@ -85,8 +97,9 @@ struct dns_server_stats {
 
 struct dns_server *dns_server_new(struct loop *l, const struct dns_server_cfg *cfg,
 				  const struct table *t) GLUED_MUST_CHECK_PTR;
-/* Bind and start serving. 0 or -errno (the message names the endpoint in
- * the log of the caller: use dns_server_bind_str). */
+/* Bind and start serving; logs (info) the receive path and why. 0 or
+ * -errno (the caller's log line names the endpoint); -EOPNOTSUPP when
+ * cfg->rx asks for multishot and the kernel lacks it. */
 int dns_server_start(struct dns_server *s) GLUED_MUST_CHECK;
 void dns_server_free(struct dns_server *s);
 
@@ -101,5 +114,10 @@ void dns_server_reply(void *ctx, const struct dns_client *c, const uint8_t *msg,
 size_t dns_server_endpoints(const struct dns_server *s, struct glued_endpoint *out, size_t max);
 
 void dns_server_get_stats(const struct dns_server *s, struct dns_server_stats *st);
+
+/* The receive path in use (never AUTO) and its name for logs and status:
+ * "multishot" or "single-shot". */
+enum dns_server_rx dns_server_rx_path(const struct dns_server *s);
+const char *dns_server_rx_name(enum dns_server_rx rx);
 
 #endif

@@ -361,8 +361,7 @@ static void io_send(void *ctx, uint32_t slot, const struct glued_endpoint *to, b
 	loop_timer_arm(f->l, &si->timer, deadline_ms);
 	if (tcp) {
 		op_begin(a, OP_CONN);
-		io_uring_prep_connect(loop_sqe(f->l, &a->op_conn), a->fd,
-				      (struct sockaddr *)&a->to_ss, a->to_len);
+		loop_connect(f->l, &a->op_conn, a->fd, (struct sockaddr *)&a->to_ss, a->to_len);
 	} else {
 		udp_recv_arm(a);
 		op_begin(a, OP_SEND);
