@@ -386,6 +386,16 @@ static void run_path(enum dns_server_rx rx, struct table *t)
 	loop_free(l);
 }
 
+/* Holds a UDP port like a predecessor's dying ring does, then lets go. */
+static void *release_later(void *arg)
+{
+	struct timespec ts = {0, 300 * 1000 * 1000};
+
+	nanosleep(&ts, NULL);
+	close(*(int *)arg);
+	return NULL;
+}
+
 int main(void)
 {
 	struct table *t = table_new();
@@ -412,6 +422,32 @@ int main(void)
 		s = dns_server_new(l, &cfg, t);
 		T_EQ_INT(dns_server_rx_path(s),
 			 ok ? DNS_SERVER_RX_MULTISHOT : DNS_SERVER_RX_SINGLE);
+		dns_server_free(s);
+		loop_free(l);
+	}
+	T_CASE("start waits for a port a predecessor still holds, and then binds it")
+	{
+		struct dns_server_cfg cfg = {.ttl_s = 5};
+		struct sockaddr_in sa = {.sin_family = AF_INET};
+		struct dns_server *s;
+		pthread_t th;
+		int fd = socket(AF_INET, SOCK_DGRAM, 0), ret = -1;
+
+		for (int i = 0; i < 20 && ret != 0; i++) {
+			sa.sin_port = htons((uint16_t)(20000 + (getpid() * 13 + i * 761) % 40000));
+			ret = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+		}
+		T_ASSERT(ret == 0, "a free port to hold: %s", strerror(errno));
+		l = loop_new(64);
+		if (!l)
+			abort();
+		cfg.bind.addr.family = AF_INET;
+		cfg.bind.port = ntohs(sa.sin_port);
+		s = dns_server_new(l, &cfg, t);
+		pthread_create(&th, NULL, release_later, &fd);
+		ret = dns_server_start(s);
+		pthread_join(th, NULL);
+		T_ASSERT(ret == 0, "started once the port was free: %s", glued_strerror(ret));
 		dns_server_free(s);
 		loop_free(l);
 	}

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/dns_wire.h"
@@ -258,8 +259,18 @@ static int open_socket(const struct glued_endpoint *ep, int type)
 		else
 			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
 	}
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
-		goto err;
+	/* A predecessor that just exited may still hold the port: the kernel
+	 * tears its io_uring down asynchronously, and the sockets its pending
+	 * receives pin go with it, some milliseconds after the process (up to
+	 * seconds on a loaded host). A restart waits for that, up to 3 s,
+	 * rather than failing; this runs once, before the loop. */
+	for (int tries = 0; bind(fd, (struct sockaddr *)&ss, len) < 0; tries++) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		if (errno != EADDRINUSE || tries == 30)
+			goto err;
+		nanosleep(&ts, NULL);
+	}
 	if (type == SOCK_STREAM) {
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (listen(fd, 128) < 0)
