@@ -60,6 +60,12 @@ in_root() {
 		/bin/bash -c "cd /src/glued && $1"
 }
 
+# Each line of stdin with the time it arrived: the logs show where time goes.
+stamp() {
+	local l
+	while IFS= read -r l; do printf '%(%H:%M:%S)T %s\n' -1 "$l"; done
+}
+
 # The packages installed in the root, sorted, without architecture.
 installed() {
 	in_root 'dpkg-query -W -f="\${db:Status-Abbrev} \${Package}\n"' |
@@ -88,8 +94,9 @@ inside() {
 	installed >"$R/tmp/before"
 
 	local t0=$SECONDS
-	if in_root 'export DEBIAN_FRONTEND=noninteractive; apt-get update &&
-		apt-get install -y make && make' >"$logdir/fresh-build.log" 2>&1; then
+	in_root 'export DEBIAN_FRONTEND=noninteractive; apt-get update &&
+		apt-get install -y make && make' 2>&1 | stamp >"$logdir/fresh-build.log"
+	if [ "${PIPESTATUS[0]}" = 0 ]; then
 		ok "apt-get install -y make && make: the first make builds ($((SECONDS - t0)) s)"
 	else
 		bad "apt-get install -y make && make: the first make failed (build/test-logs/fresh-build.log):"
@@ -124,8 +131,9 @@ inside() {
 	fi
 	# ... and that set installs (the suites themselves are not run here).
 	t0=$SECONDS
-	if in_root 'make deps-test && tools/deps.sh check test &&
-		command -v bats dig kdig dockerd unbound >/dev/null' >"$logdir/fresh-deps-test.log" 2>&1; then
+	in_root 'make deps-test && tools/deps.sh check test &&
+		command -v bats dig kdig dockerd unbound >/dev/null' 2>&1 | stamp >"$logdir/fresh-deps-test.log"
+	if [ "${PIPESTATUS[0]}" = 0 ]; then
 		ok "make deps-test installs the test set ($((SECONDS - t0)) s)"
 	else
 		bad "make deps-test (build/test-logs/fresh-deps-test.log):"
