@@ -15,9 +15,10 @@
 # pass 1; GLUED_DEPS=none on the command line skips the install.
 
 NODEPS_GOALS := clean format deps deps-test
-# Goals that need the test set (sanitizer runtime, bats, dig, dockerd, ...).
+# Goals that need the test set (sanitizer runtime, bats, dig, dockerd, ...);
+# every other goal gets the build set. A new test or benchmark goal joins here.
 TEST_GOALS := test unit unit-build fuzz fuzz-build fuzz-replay e2e net-build bpf-test-build \
-	bench bench-% demo
+	bpf-check bench bench-% demo
 ifndef GLUED_DEPS
 GOALS := $(or $(MAKECMDGOALS),all)
 ifeq ($(filter-out $(NODEPS_GOALS),$(GOALS)),)

@@ -15,11 +15,14 @@
 # outside the clone under $GLUED_FRESH_CACHE (default
 # /var/cache/glued-test/fresh; rm -rf it to start over): the pristine base
 # tarball, debootstrap's .debs, apt's downloaded .debs and package lists.
+# GLUED_FRESH_REV=<commit> builds that commit instead of HEAD (to show that
+# the suite fails on a tree with the bug, e.g. the parent of the fix).
 # Last line: "fresh: N passed, N failed".
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${GLUED_FRESH_CACHE:-/var/cache/glued-test/fresh}
 BASE=$CACHE/bookworm-minbase.tar
+REV=${GLUED_FRESH_REV:-HEAD}
 logdir=$top/build/test-logs
 pass=0 fail=0
 
@@ -90,7 +93,7 @@ inside() {
 	# dpkg without fsync (tmpfs anyway), as Debian's container images do.
 	echo force-unsafe-io >"$R/etc/dpkg/dpkg.cfg.d/unsafe-io"
 	mkdir -p "$R/src/glued"
-	git -C "$top" archive HEAD | tar -C "$R/src/glued" -x || { bad "git archive HEAD"; summary; }
+	git -C "$top" archive "$REV" | tar -C "$R/src/glued" -x || { bad "git archive $REV"; summary; }
 	installed >"$R/tmp/before"
 
 	local t0=$SECONDS
