@@ -155,10 +155,14 @@ if [ "$(id -u)" != 0 ]; then
 	echo "fresh: 0 passed, 1 failed"
 	exit 1
 fi
-for c in debootstrap unshare chroot git; do
+for c in debootstrap unshare chroot flock git; do
 	command -v "$c" >/dev/null || { echo "  fresh: $c missing (make deps-test)"; echo "fresh: 0 passed, 1 failed"; exit 1; }
 done
 mkdir -p "$CACHE/archives/partial" "$CACHE/lists/partial" "$CACHE/root"
+# One run at a time per cache: apt locks the shared archives, and the base is
+# made in place.
+exec 9>"$CACHE/lock"
+flock 9
 t0=$SECONDS
 if base_tar; then
 	ok "a minbase Debian 12 root ($((SECONDS - t0)) s; cached in $BASE)"
