@@ -533,7 +533,7 @@ report() {
 	echo "qps: best round; lat/sd: dnsperf's average latency and its standard deviation in that"
 	echo "round; lost: dnsperf's lost queries; cpu: the server process's CPU (user+sys, one core ="
 	echo "100%); cpu/q: its CPU time per answered query (softirq work of the veth is not included);"
-	echo "cpu0/1: how busy CPU 0 (dnsperf, upstream) and CPU 1 (server) were, anything included."
+	echo "cpu0/1: how busy CPU 0 (dnsperf, upstream) and CPU 1 (server) were (any work; time the hypervisor stole counts as not busy)."
 	if [[ " $PARTS " == *" auth "* ]]; then
 		echo
 		echo "--- authoritative: $NAMES names (name0..name$((NAMES - 1)) A), random order," \
