@@ -1,6 +1,40 @@
 # glued — build, test, bench. Declarations here; rules in mk/rules.mk.
 # `make` builds build/glued; `make test` runs every suite; `make deps`
-# installs the Debian packages the build and the tests need.
+# installs the Debian packages the build needs, `make deps-test` also those
+# the tests need (tools/deps.sh holds both lists).
+#
+# Make runs twice, so that nothing is computed before the packages it comes
+# from are installed (on a fresh machine pkg-config, the libraries and clang
+# are not there when this file is first read). Pass 1 reads only the block
+# below: it installs the set the goals need (`tools/deps.sh ensure`, one
+# dpkg-query when all is present) and runs make again on the same goals with
+# GLUED_DEPS set. Pass 2 reads the rest, so every $(shell pkg-config ...) and
+# $(shell clang ...) in here and in mk/*.mk sees the installed packages; it
+# keeps the caller's MAKELEVEL (mk/benchxdp.mk tests it). Pass 2 does not see
+# extra `-f` files given to pass 1. clean, format and the deps goals skip
+# pass 1; GLUED_DEPS=none on the command line skips the install.
+
+NODEPS_GOALS := clean format deps deps-test
+# Goals that need the test set (sanitizer runtime, bats, dig, dockerd, ...);
+# every other goal gets the build set. A new test or benchmark goal joins here.
+TEST_GOALS := test unit unit-build fuzz fuzz-build fuzz-replay e2e net-build bpf-test-build \
+	bpf-check bench bench-% demo
+ifndef GLUED_DEPS
+GOALS := $(or $(MAKECMDGOALS),all)
+ifeq ($(filter-out $(NODEPS_GOALS),$(GOALS)),)
+GLUED_DEPS := none
+else
+DEPS_SET := $(if $(filter $(TEST_GOALS),$(GOALS)),test,build)
+.PHONY: $(GOALS) glued-deps-pass
+$(GOALS): glued-deps-pass
+	@:
+glued-deps-pass:
+	@tools/deps.sh ensure $(DEPS_SET)
+	@MAKELEVEL=$(MAKELEVEL) $(MAKE) --no-print-directory GLUED_DEPS=$(DEPS_SET) $(MAKECMDGOALS)
+endif
+endif
+
+ifdef GLUED_DEPS
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -26,3 +60,5 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 include mk/rules.mk
+
+endif # GLUED_DEPS

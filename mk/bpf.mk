@@ -8,8 +8,9 @@
 BPF_SRC := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRC))
 BPF_SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRC))
-# <linux/types.h> pulls <asm/types.h> from the multiarch include dir.
-BPF_ARCH_INC := /usr/include/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -dumpmachine)
+# <linux/types.h> pulls <asm/types.h> from the multiarch include dir, which
+# clang names itself (dpkg-architecture and gcc need not be installed).
+BPF_ARCH_INC := /usr/include/$(shell $(CLANG) -print-multiarch 2>/dev/null)
 # BPF_CLANG / BPF_CPU choose the compiler and -mcpu for the programs only
 # (default: $(CLANG), its default CPU). clang-19 with BPF_CPU=v3 makes
 # code a few ns faster per query (docs/fastpath.md, "Cost"); clang 19

@@ -11,19 +11,21 @@ FUZZ := $(BUILD)/fuzz
 lib_objs = $(patsubst %.c,$(1)/%.o,$(LIB_SRC) $(CORE_SRC))
 io_objs = $(patsubst %.c,$(1)/%.o,$(IO_SRC))
 
-.PHONY: all deps deps-check test unit fuzz-replay fuzz e2e bench install clean format sim
+.PHONY: all deps deps-test test unit fuzz-replay fuzz e2e bench install clean format sim
 .DEFAULT_GOAL := all
 # Keep intermediate objects (fuzz/asan builds chain pattern rules); make must
 # not delete them, nor print anything after the test summary.
 .SECONDARY:
 
-all: deps-check $(BUILD)/glued
+all: $(BUILD)/glued
 
+# Install the build set / the build and test sets (the Makefile's pass 1
+# installs what a goal needs by itself; these install on request).
 deps:
-	tools/deps.sh install
+	tools/deps.sh install build
 
-deps-check:
-	@tools/deps.sh check || tools/deps.sh install
+deps-test:
+	tools/deps.sh install test
 
 # --- daemon -----------------------------------------------------------------
 $(OBJ)/%.o: %.c
@@ -60,7 +62,7 @@ $(ASAN)/tests/unit/test_privs: $(ASAN)/tests/unit/test_privs.o \
 UNIT_BINS := $(patsubst tests/unit/%.c,$(ASAN)/tests/unit/%,$(UNIT_SRC))
 unit-build: $(UNIT_BINS)
 
-unit: deps-check $(UNIT_BINS)
+unit: $(UNIT_BINS)
 	@tests/run-suite.sh unit $(UNIT_BINS)
 
 # --- fuzz targets (libFuzzer) -----------------------------------------------
@@ -75,17 +77,17 @@ $(FUZZ)/tests/fuzz/%: $(FUZZ)/tests/fuzz/%.o $(call lib_objs,$(FUZZ))
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ)/tests/fuzz/%,$(FUZZ_SRC))
 fuzz-build: $(FUZZ_BINS)
 
-fuzz-replay: deps-check $(FUZZ_BINS)
+fuzz-replay: $(FUZZ_BINS)
 	@tests/run-suite.sh fuzz $(FUZZ_BINS)
 
 FUZZ_SECONDS ?= 60
-fuzz: deps-check $(FUZZ_BINS)
+fuzz: $(FUZZ_BINS)
 	@for b in $(FUZZ_BINS); do n=$${b##*/}; mkdir -p tests/fuzz/corpus/$${n#fuzz_}; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
 	  $$b -max_total_time=$(FUZZ_SECONDS) -max_len=4096 tests/fuzz/corpus/$${n#fuzz_} || exit 1; done
 
 # --- suites -----------------------------------------------------------------
-test: deps-check all $(UNIT_BINS) $(FUZZ_BINS)
+test: all $(UNIT_BINS) $(FUZZ_BINS)
 	@tests/run-all.sh
 
 e2e: all

@@ -67,74 +67,13 @@ NS_C=gbxdp-$$-c
 NS_S=gbxdp-$$-s
 VETH_C=gxc$$
 VETH_S=gxs$$
-TMP=
-BPFFS=
-PIDS=()
-CMDS=()
+BENCH_TAG=bench-xdp
+# say/die, the cleanup trap (also unmounts BPFFS), bg_start/bg_stop/run,
+# in_c/in_s, CPU pinning, start_unbound, verify, cpus_stat, record_fail,
+# col/ok/ratio, env_common.
+# shellcheck source=lib/bench.bash
+. "$ROOT/tools/lib/bench.bash"
 
-say() { printf 'bench-xdp: %s\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
-
-# --- cleanup: every PID we started, both namespaces, our bpffs, the temp dir ---
-cleanup() {
-	local rc=$? pid i
-	trap - EXIT INT TERM
-	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-		pid=${PIDS[i]}
-		kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null
-	done
-	for pid in "${PIDS[@]}"; do
-		for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	# Deleting the namespaces deletes the veth pair and every XDP program on it.
-	ip netns del "$NS_C" 2>/dev/null || true
-	ip netns del "$NS_S" 2>/dev/null || true
-	if [ -n "$BPFFS" ] && mountpoint -q "$BPFFS"; then
-		umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS" || true
-	fi
-	[ -n "$TMP" ] && rm -rf "$TMP"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'say "interrupted"; exit 130' INT TERM
-
-bg_start() {	# <log> <cmd...>: sets BGPID
-	local log=$1
-	shift
-	CMDS+=("$*")
-	"$@" >"$log" 2>&1 &
-	BGPID=$!
-	PIDS+=("$BGPID")
-}
-forget_pid() {
-	local p keep=()
-	for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-	PIDS=("${keep[@]}")
-}
-bg_stop() {	# <pid>: TERM, 3 s, KILL; sets STOP_RC
-	local pid=$1
-	STOP_RC=0
-	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || STOP_RC=$?
-	forget_pid "$pid"
-}
-run() {	# <cmd...>: a recorded foreground command
-	CMDS+=("$*")
-	"$@"
-}
-
-in_c() { ip netns exec "$NS_C" "$@"; }
-in_s() { ip netns exec "$NS_S" "$@"; }
-
-cpu_client=() cpu_server=()
-if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
-	cpu_client=(taskset -c 0)
-	cpu_server=(taskset -c 1)
-fi
 
 # --- preflight ----------------------------------------------------------------
 [ "$(id -u)" = 0 ] || die "must run as root (namespaces, XDP, BPF_PROG_TEST_RUN)"
@@ -259,33 +198,6 @@ start_dnsmasq() {
 		--pid-file= --log-facility=- --listen-address="$SRV_IP" --addn-hosts="$HOSTS" \
 		--local-ttl=$TTL
 }
-start_unbound() {
-	local conf=$TMP/unbound.conf
-	{
-		cat <<-CONF
-		server:
-		  interface: $SRV_IP
-		  port: 53
-		  do-ip6: no
-		  do-daemonize: no
-		  use-syslog: no
-		  logfile: ""
-		  verbosity: 1
-		  chroot: ""
-		  username: ""
-		  directory: "$TMP"
-		  pidfile: ""
-		  num-threads: 1
-		  access-control: $NET allow
-		  module-config: "iterator"
-		  local-zone: "." static
-		CONF
-		awk -v ttl=$TTL '{ printf "  local-data: \"%s. %d IN A %s\"\n", $2, ttl, $1 }' "$HOSTS"
-		printf 'remote-control:\n  control-enable: no\n'
-	} >"$conf"
-	cp "$conf" "$OUT/unbound.conf"
-	bg_start "$1" ip netns exec "$NS_S" "${cpu_server[@]}" unbound -d -c "$conf"
-}
 # Knot: the root zone holding the same names (single labels, as glued serves
 # them), one UDP worker (glued and dnsmasq are single-threaded, unbound gets
 # num-threads 1); knot-xdp adds `xdp: listen: <server veth>` (AF_XDP, one
@@ -373,27 +285,6 @@ stop_server() {	# <pid or ""> <server>
 	[ "$i" -gt 0 ] && PORT_WAITS+=("$2: ~$((i * 50)) ms")
 	return 0
 }
-
-VLAST=
-verify() {	# <pid or ""> <name> <regex>: answered within 5 s
-	for _ in $(seq 50); do
-		if [ -n "$1" ] && ! kill -0 "$1" 2>/dev/null; then
-			VLAST="process exited"
-			return 1
-		fi
-		VLAST=$(in_c dig +time=1 +tries=1 @"$SRV_IP" "$2" A 2>&1 || true)
-		grep -qE "$3" <<<"$VLAST" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-ans_re() { printf 'IN[[:space:]]+A[[:space:]]+%s' "${1//./\\.}"; }
-
-cpus_stat() {
-	# "busy idle steal" per CPU, in ticks; steal: time the hypervisor gave away.
-	awk '$1 == "cpu0" || $1 == "cpu1" {
-		printf "%d %d %d ", $2 + $3 + $4 + $7 + $8, $5 + $6, $9 }' /proc/stat
-}
 # The kernel fast path's own count of answers (glued_stats, summed over CPUs).
 kernel_answered() {
 	command -v bpftool >/dev/null && command -v jq >/dev/null || return 0
@@ -407,10 +298,6 @@ RESULTS=$OUT/results.tsv
 printf 'key\tstatus\treplies_ps\tqueries_ps\tsent\treplies\trcodes\tcpu0\tcpu1\tload1\tkernel\n' >"$RESULTS"
 LATF=$OUT/latency.tsv
 printf 'server\tstatus\tsent\tanswered\tlost\tp50_us\tp99_us\tp999_us\tmax_us\tavg_us\n' >"$LATF"
-record_fail() {	# <key> <why>
-	printf '%s\t%s\n' "$1" "$2" >>"$RESULTS"
-	say "$1: $2"
-}
 
 gun() {	# <key> <round> <pid or "">: one kxdpgun run, one row "<key>#<round>"
 	local key=$1 r=$2 pid=$3 f=$OUT/$1.r$2.kxdpgun.txt s0 s1 k0 k1 rc=0
@@ -513,8 +400,8 @@ run_server() {	# <server> <round>
 	else
 		want=$(ans_re "$FIRST_IP")
 	fi
-	if ! verify "$pid" name0 "$want" ||
-		{ [ "$s" != reflector ] && ! verify "$pid" "$LAST" "$(ans_re "$LAST_IP")"; }; then
+	if ! verify "$pid" "$NS_C" "$SRV_IP" name0 "$want" ||
+		{ [ "$s" != reflector ] && ! verify "$pid" "$NS_C" "$SRV_IP" "$LAST" "$(ans_re "$LAST_IP")"; }; then
 		printf '%s\n' "$VLAST" >"$log.verify"
 		record_fail "$s#$r" "FAILED TO START/ANSWER: $(tail -2 "$log" | tr '\n\t' '  ') [dig: $(tail -4 "$log.verify" | tr '\n\t' '  ')]"
 		stop_server "$pid" "$s"
@@ -559,25 +446,10 @@ aggregate() {
 }
 
 # --- environment ----------------------------------------------------------------
-LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 environment() {
-	local rev
-	rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-	git diff --quiet HEAD -- userspace include bpf 2>/dev/null || rev="$rev (+uncommitted changes)"
-	echo "date:      $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-	echo "kernel:    $(uname -sr)"
-	echo "cpu:       $(nproc) x $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
-	echo "load:      at start $LOAD_START, now $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews figures)"
+	env_common
 	echo "kxdpgun:   $(kxdpgun -V 2>&1 | head -1)"
 	echo "knotd:     $(knotd -V 2>&1 | head -1)"
-	echo "dnsperf:   $(dnsperf -h 2>&1 | awk '/^Version/ { print $2 }')"
-	echo "dnsmasq:   $(dnsmasq --version | awk 'NR == 1 { print $3 }')"
-	echo "unbound:   $(unbound -V 2>&1 | awk '/^Version/ { print $2 }')"
-	if [ -x "$GLUED" ]; then
-		echo "glued:     $("$GLUED" --version 2>&1 | head -1) (copy of $GLUED_SRC), tree at $rev"
-	else
-		echo "glued:     not built (tree at $rev)"
-	fi
 	echo "knobs:     BENCH_XDP_SECONDS=$SECS BENCH_XDP_QPS=$GUN_QPS BENCH_XDP_ROUNDS=$ROUNDS" \
 		"BENCH_XDP_LAT_QPS=$LAT_QPS BENCH_XDP_LAT_SECONDS=$LAT_SECS BENCH_XDP_LAT_RT=$LAT_RT" \
 		"BENCH_XDP_NAMES=$NAMES"
@@ -590,14 +462,7 @@ environment() {
 }
 
 # --- report ---------------------------------------------------------------------
-col() { awk -F'\t' -v k="$1" -v c="$2" '$1 == k { v = $c } END { print v }' "$RESULTS"; }
 lcol() { awk -F'\t' -v k="$1" -v c="$2" '$1 == k { v = $c } END { print v }' "$LATF"; }
-ok() { [ "$(col "$1" 2)" = ok ]; }
-ratio() {	# <a> <b>
-	ok "$1" && ok "$2" || { echo n/a; return; }
-	awk -v a="$(col "$1" 3)" -v b="$(col "$2" 3)" \
-		'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'
-}
 
 round_ratios() {	# <a> <b>: a/b of each round where both ran
 	awk -F'\t' -v a="$1" -v b="$2" -v n="$ROUNDS" '

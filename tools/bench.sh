@@ -72,64 +72,13 @@ NS_C=gbench-$$-c
 NS_S=gbench-$$-s
 VETH_C=gbc$$
 VETH_S=gbs$$
-TMP=
-PIDS=()
-CMDS=()
+BENCH_TAG=bench
+RESULT_COLS=13		# a failure row: key, why, then empty columns up to "rounds"
+# say/die, the cleanup trap, bg_start/bg_stop, in_c/in_s, CPU pinning,
+# start_unbound, verify, cpus_stat, record_fail, col/ratio, env_common.
+# shellcheck source=lib/bench.bash
+. "$ROOT/tools/lib/bench.bash"
 
-say() { printf 'bench: %s\n' "$*" >&2; }
-die() { say "$*"; exit 1; }
-
-# --- cleanup: every PID we started, both namespaces, the temp dir ---------------
-cleanup() {
-	local rc=$? pid i
-	trap - EXIT INT TERM
-	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-		pid=${PIDS[i]}
-		kill -0 "$pid" 2>/dev/null || continue
-		kill -TERM "$pid" 2>/dev/null || true
-	done
-	for pid in "${PIDS[@]}"; do
-		for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	done
-	ip netns del "$NS_C" 2>/dev/null || true
-	ip netns del "$NS_S" 2>/dev/null || true
-	[ -n "$TMP" ] && rm -rf "$TMP"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'say "interrupted"; exit 130' INT TERM
-
-# Start "$@" in the background with stdout+stderr to $1's log; sets $BGPID.
-# The command line is recorded for the report.
-bg_start() {
-	local log=$1
-	shift
-	CMDS+=("$*")
-	"$@" >"$log" 2>&1 &
-	BGPID=$!
-	PIDS+=("$BGPID")
-}
-
-# Stop one PID we started: TERM, wait up to 3 s, then KILL. Returns its status.
-bg_stop() {
-	local pid=$1 rc=0
-	kill -TERM "$pid" 2>/dev/null || true
-	for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || rc=$?
-	return "$rc"
-}
-
-in_c() { ip netns exec "$NS_C" "$@"; }
-in_s() { ip netns exec "$NS_S" "$@"; }
-
-cpu_client=() cpu_server=()
-if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
-	cpu_client=(taskset -c 0)
-	cpu_server=(taskset -c 1)
-fi
 
 # --- preflight ----------------------------------------------------------------
 [ "$(id -u)" = 0 ] || die "must run as root (network namespaces)"
@@ -222,40 +171,7 @@ start_upstream() {	# <log>
 		--cache-size=0
 }
 
-start_unbound() {	# <log>
-	local conf=$TMP/unbound.conf
-	{
-		cat <<-CONF
-		server:
-		  interface: $SRV_IP
-		  port: 53
-		  do-ip6: no
-		  do-daemonize: no
-		  use-syslog: no
-		  logfile: ""
-		  verbosity: 1
-		  chroot: ""
-		  username: ""
-		  directory: "$TMP"
-		  pidfile: ""
-		  num-threads: $UNBOUND_THREADS
-		  access-control: $NET allow
-		  module-config: "iterator"
-		  local-zone: "." static
-		CONF
-		awk -v ttl=$TTL '{ printf "  local-data: \"%s. %d IN A %s\"\n", $2, ttl, $1 }' "$HOSTS"
-		printf 'remote-control:\n  control-enable: no\n'
-	} >"$conf"
-	cp "$conf" "$OUT/unbound.conf"
-	bg_start "$1" ip netns exec "$NS_S" "${cpu_server[@]}" unbound -d -c "$conf"
-}
 
-# Forget a PID once reaped, so cleanup can never signal a recycled PID.
-forget_pid() {
-	local p keep=()
-	for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
-	PIDS=("${keep[@]}")
-}
 
 # Sockets can outlive their process for a moment (io_uring tears a ring down
 # asynchronously, holding its files), so wait until nothing holds the port
@@ -263,9 +179,7 @@ forget_pid() {
 PORT_WAITS=()
 stop_server() {		# <pid> <name>: sets STOP_RC
 	local i
-	STOP_RC=0
-	bg_stop "$1" || STOP_RC=$?
-	forget_pid "$1"
+	bg_stop "$1"
 	for ((i = 0; i < 100; i++)); do
 		in_s ss -Hlnut "( sport = :53 )" 2>/dev/null | grep -qF "$SRV_IP:53" || break
 		sleep 0.05
@@ -274,27 +188,7 @@ stop_server() {		# <pid> <name>: sets STOP_RC
 	return 0
 }
 
-# verify <pid> <ns> <server ip> <name> <regex on dig's full output>: the
-# server answers as expected within 5 s. The last dig output goes to $VLAST.
-VLAST=
-verify() {
-	local pid=$1 ns=$2 ip=$3 name=$4 want=$5
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || { VLAST="process exited"; return 1; }
-		VLAST=$(ip netns exec "$ns" dig +time=1 +tries=1 @"$ip" "$name" A 2>&1 || true)
-		grep -qE "$want" <<<"$VLAST" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-ans_re() { printf 'IN[[:space:]]+A[[:space:]]+%s' "${1//./\\.}"; }
 
-# "busy0 idle0 busy1 idle1" in ticks from /proc/stat (idle includes iowait).
-cpus_stat() {
-	awk '$1 == "cpu0" || $1 == "cpu1" {
-		t = 0; for (i = 2; i <= NF; i++) t += $i
-		printf "%d %d ", t - $5 - $6, $5 + $6 }' /proc/stat
-}
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -317,10 +211,6 @@ upstream_count() {
 RESULTS=$OUT/results.tsv
 printf 'key\tstatus\tqps\tlat_ms\tsd_ms\tsent\tlost\trcodes\tresp_bytes\tcpu_pct\tcpu_us_per_q\tload1\trounds\tcpu0_busy\tcpu1_busy\tupstream_queries\n' >"$RESULTS"
 
-record_fail() {	# <key> <why>
-	printf '%s\t%s\t\t\t\t\t\t\t\t\t\t\t\n' "$1" "$2" >>"$RESULTS"
-	say "$1: $2"
-}
 
 # dnsperf_run <out file> <query file> <seconds> [extra dnsperf args]: sets DP_RC
 dnsperf_run() {
@@ -384,11 +274,13 @@ measure() {
 			if (rt <= 0) rt = t1 - t0
 			cpu = (rt > 0) ? cpu_s / rt * 100 : 0
 			us = (sent > lost) ? cpu_s * 1e6 / (sent - lost) : 0
-			# Busy share of CPU 0 and CPU 1 over the whole dnsperf process.
+			# Busy share of CPU 0 and CPU 1 over the whole dnsperf process
+			# (cpus_stat: busy idle steal per CPU; steal is not busy).
 			n0 = split(s0, a, " "); split(s1, b, " ")
 			for (i = 1; i <= n0; i++) d[i] = b[i] - a[i]
-			busy0 = (d[1] + d[2] > 0) ? 100 * d[1] / (d[1] + d[2]) : 0
-			busy1 = (d[3] + d[4] > 0) ? 100 * d[3] / (d[3] + d[4]) : 0
+			t0 = d[1] + d[2] + d[3]; t1 = d[4] + d[5] + d[6]
+			busy0 = (t0 > 0) ? 100 * d[1] / t0 : 0
+			busy1 = (t1 > 0) ? 100 * d[4] / t1 : 0
 			printf "%s\tok\t%.0f\t%.3f\t%.3f\t%d\t%d\t%s\t%s\t%.0f\t%.1f\t%s\t\t%.0f\t%.0f\t%s\n",
 				key, qps, lat, sd, sent, lost, rc, resp, cpu, us, load, busy0, busy1, up
 		}' "$f.txt" >>"$RESULTS"
@@ -591,24 +483,8 @@ part_mem() {
 }
 
 # --- environment ----------------------------------------------------------------
-LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 environment() {
-	local rev
-	rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-	git diff --quiet HEAD -- userspace include 2>/dev/null || rev="$rev (+uncommitted changes)"
-	echo "date:      $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-	echo "kernel:    $(uname -sr)"
-	echo "cpu:       $(nproc) x $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
-	echo "memory:    $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-	echo "load:      at start $LOAD_START, now $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews figures)"
-	echo "dnsperf:   $(dnsperf -h 2>&1 | awk '/^Version/ { print $2 }')"
-	echo "dnsmasq:   $(dnsmasq --version | awk 'NR == 1 { print $3 }')"
-	echo "unbound:   $(unbound -V 2>&1 | awk '/^Version/ { print $2 }')"
-	if [ -x "$GLUED" ]; then
-		echo "glued:     $("$GLUED" --version 2>&1 | head -1) (copy of $GLUED_SRC), tree at $rev"
-	else
-		echo "glued:     not built (tree at $rev)"
-	fi
+	env_common
 	echo "knobs:     BENCH_SECONDS=$SECONDS_RUN BENCH_WARMUP=$WARMUP BENCH_ROUNDS=$ROUNDS" \
 		"BENCH_FWD_ROUNDS=$FWD_ROUNDS BENCH_CLIENTS=$CLIENTS BENCH_THREADS=$THREADS"
 	echo "           BENCH_OUTSTANDING=$OUTSTANDING BENCH_QPS=${MAXQPS:-unlimited} BENCH_PIN=$PIN" \
@@ -621,7 +497,6 @@ environment() {
 }
 
 # --- report ---------------------------------------------------------------------
-col() { awk -F'\t' -v k="$1" -v c="$2" '$1 == k { v = $c } END { print v }' "$RESULTS"; }
 
 hdr() {
 	printf '  %-14s %8s %7s %7s %6s %5s %7s %7s  %-22s %s\n' server "qps" "lat ms" "sd ms" lost \
@@ -641,12 +516,6 @@ row() {	# <label> <key>
 	fi
 }
 
-ratio() {	# <key a> <key b> <column>: a/b or "n/a"
-	local a b
-	a=$(col "$1" "$3") b=$(col "$2" "$3")
-	[ "$(col "$1" 2)" = ok ] && [ "$(col "$2" 2)" = ok ] || { echo n/a; return; }
-	awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'
-}
 
 # "<rss> <hwm> <anon> <file>" in kB -> one line
 memline() {
@@ -664,7 +533,7 @@ report() {
 	echo "qps: best round; lat/sd: dnsperf's average latency and its standard deviation in that"
 	echo "round; lost: dnsperf's lost queries; cpu: the server process's CPU (user+sys, one core ="
 	echo "100%); cpu/q: its CPU time per answered query (softirq work of the veth is not included);"
-	echo "cpu0/1: how busy CPU 0 (dnsperf, upstream) and CPU 1 (server) were, anything included."
+	echo "cpu0/1: how busy CPU 0 (dnsperf, upstream) and CPU 1 (server) were (any work; time the hypervisor stole counts as not busy)."
 	if [[ " $PARTS " == *" auth "* ]]; then
 		echo
 		echo "--- authoritative: $NAMES names (name0..name$((NAMES - 1)) A), random order," \

@@ -588,6 +588,12 @@ static void build_rcode_cases(void)
 		T_EQ_INT(dns_build_rcode(&q, m, len, DNS_RCODE_SERVFAIL, out, 20, &n),
 			 GLUED_ESPACE);
 	}
+	T_CASE("no header is GLUED_EMALF")
+	{
+		T_EQ_INT(dns_parse_query(&q, m, 5), GLUED_ETRUNC);
+		T_EQ_INT(dns_build_rcode(&q, m, 5, DNS_RCODE_SERVFAIL, out, sizeof(out), &n),
+			 GLUED_EMALF);
+	}
 }
 
 static void stats_cases(void)

@@ -1,6 +1,7 @@
-/* Private to config.c and config_file.c: the value type both sources hand to
- * the key table, and the helpers the file readers share with the env reader.
- * Nothing outside the config module includes this.
+/* Private to config.c, config_keys.c and config_file.c: the key table's
+ * row type, the value type both sources hand to the key table, and the
+ * helpers the file readers share with the env reader. Nothing outside the
+ * config module includes this.
  */
 #ifndef GLUED_CORE_CONFIG_INTERNAL_H
 #define GLUED_CORE_CONFIG_INTERNAL_H
@@ -12,6 +13,31 @@
 
 #define CONFIG_VALUE_MAX 8192 /* longest value (or array, items joined) we accept */
 #define CONFIG_ITEMS_MAX 128  /* items a list value may be split into before the key's own cap */
+
+enum key_type {
+	KT_STRING, /* a string */
+	KT_SWITCH, /* a string; a file boolean means "on" / "off" */
+	KT_INT,	   /* an integer in [min, max] stored as uint32_t at off */
+	KT_LIST,   /* comma list in a string, or an array of strings */
+};
+
+typedef int (*set_str_fn)(struct glued_config *c, const char *s, char *why, size_t n);
+typedef int (*set_list_fn)(struct glued_config *c, const char *const *items, size_t n_items,
+			   char *why, size_t n);
+
+struct config_key {
+	struct config_key_info info;
+	enum key_type type;
+	bool secret; /* never echo the value */
+	set_str_fn set_str;
+	set_list_fn set_list;
+	size_t max_items;   /* KT_LIST */
+	size_t off;	    /* KT_INT: offsetof the uint32_t */
+	long long min, max; /* KT_INT */
+};
+
+/* The key table (config_keys.c), indexed by enum config_key_id. */
+extern const struct config_key config_keys[CONFIG_KEY_COUNT];
 
 /* A value as one of the sources gives it, before the key's parser sees it. */
 enum cval_type { CVAL_STR, CVAL_INT, CVAL_BOOL, CVAL_LIST, CVAL_OTHER };

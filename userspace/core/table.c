@@ -1,110 +1,20 @@
 /* The name table (see table.h): entries stored compactly, three hash
- * indexes (entries by (origin, owner), names by lowercase label, addresses
- * for PTR) and, per name, the sorted union of the addresses of every entry
- * carrying it, kept with reference counts so a lookup is one hash probe and
- * no work. A mutation first allocates everything it may need and only then
- * changes the table, so -ENOMEM leaves the table as it was. This file never
- * does I/O, logs, reads a clock or allocates on the lookup paths.
- */
+ * indexes (lib/hashmap.h: entries by (origin, owner), names by lowercase
+ * label, addresses for PTR) and, per name, the sorted union of the
+ * addresses of every entry carrying it, kept with reference counts so a
+ * lookup is one hash probe and no work. A mutation first allocates
+ * everything it may need and only then changes the table, so -ENOMEM
+ * leaves the table as it was. This file never does I/O, logs, reads a
+ * clock or allocates on the lookup paths. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "core/table.h"
+#include "lib/hashmap.h"
 
 #define TABLE_OBSERVERS_MAX 4
-
-/* --- open-addressing pointer map ------------------------------------------
- * Linear probing over a power-of-two array, load at most 3/4, deletion by
- * backward shift (no tombstones). Slots keep the full hash so probes compare
- * keys only when hashes match. */
-struct slot {
-	uint32_t hash;
-	void *p; /* NULL = empty */
-};
-
-struct map {
-	struct slot *slots;
-	size_t cap, n;
-};
-
-typedef bool (*map_eq_fn)(const void *node, const void *key);
-
-static size_t map_find(const struct map *m, uint32_t hash, map_eq_fn eq, const void *key)
-{
-	if (!m->cap)
-		return SIZE_MAX;
-	for (size_t i = hash & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-		const struct slot *s = &m->slots[i];
-
-		if (!s->p)
-			return SIZE_MAX;
-		if (s->hash == hash && eq(s->p, key))
-			return i;
-	}
-}
-
-static void map_put_slot(struct slot *slots, size_t cap, uint32_t hash, void *p)
-{
-	size_t i = hash & (cap - 1);
-
-	while (slots[i].p)
-		i = (i + 1) & (cap - 1);
-	slots[i] = (struct slot){.hash = hash, .p = p};
-}
-
-/* Make room for `extra` more insertions without failing. */
-static int map_reserve(struct map *m, size_t extra)
-{
-	size_t want = m->n + extra, cap = m->cap ? m->cap : 16;
-	struct slot *slots;
-
-	if (want * 4 <= m->cap * 3)
-		return 0;
-	while (want * 4 > cap * 3)
-		cap *= 2;
-	slots = calloc(cap, sizeof(*slots));
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < m->cap; i++)
-		if (m->slots[i].p)
-			map_put_slot(slots, cap, m->slots[i].hash, m->slots[i].p);
-	free(m->slots);
-	m->slots = slots;
-	m->cap = cap;
-	return 0;
-}
-
-/* Only after map_reserve(). */
-static void map_insert(struct map *m, uint32_t hash, void *p)
-{
-	map_put_slot(m->slots, m->cap, hash, p);
-	m->n++;
-}
-
-static void map_remove_at(struct map *m, size_t i)
-{
-	size_t mask = m->cap - 1, j = i;
-
-	m->slots[i].p = NULL;
-	m->n--;
-	/* Backward shift: move later members of the probe run into the hole
-	 * when their home slot is not cyclically within (i, j]. */
-	for (;;) {
-		size_t home;
-
-		j = (j + 1) & mask;
-		if (!m->slots[j].p)
-			return;
-		home = m->slots[j].hash & mask;
-		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
-			continue;
-		m->slots[i] = m->slots[j];
-		m->slots[j].p = NULL;
-		i = j;
-	}
-}
 
 /* --- nodes ---------------------------------------------------------------- */
 
@@ -163,7 +73,7 @@ struct entry_observer {
 };
 
 struct table {
-	struct map entries, names, addrs;
+	struct hashmap entries, names, addrs;
 	struct tentry *head, *tail;
 	struct tname *dirty; /* names to tell observers about */
 	struct observer obs[TABLE_OBSERVERS_MAX];
@@ -178,25 +88,6 @@ struct table {
 
 /* --- hashing ---------------------------------------------------------------- */
 
-static uint32_t hash_mix(uint32_t h)
-{
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
-}
-
-static uint32_t fnv(uint32_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
-}
-
 static inline uint8_t lower(uint8_t c)
 {
 	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
@@ -205,11 +96,11 @@ static inline uint8_t lower(uint8_t c)
 /* Hash of a name as if lowercased, so lookups need not copy. */
 static uint32_t hash_name(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = HASHMAP_FNV_BASIS;
 
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ lower((uint8_t)s[i])) * 16777619u;
-	return hash_mix(h);
+	return hashmap_mix(h);
 }
 
 static uint32_t hash_entry(uint32_t origin, const char *owner, size_t len)
@@ -217,12 +108,13 @@ static uint32_t hash_entry(uint32_t origin, const char *owner, size_t len)
 	uint8_t o[4] = {(uint8_t)(origin >> 24), (uint8_t)(origin >> 16), (uint8_t)(origin >> 8),
 			(uint8_t)origin};
 
-	return hash_mix(fnv(fnv(2166136261u, o, 4), owner, len));
+	return hashmap_mix(hashmap_fnv1a(hashmap_fnv1a(HASHMAP_FNV_BASIS, o, 4), owner, len));
 }
 
 static uint32_t hash_addr(const struct glued_addr *a)
 {
-	return hash_mix(fnv(fnv(2166136261u, &a->family, 1), a->b, 16));
+	return hashmap_mix(
+	    hashmap_fnv1a(hashmap_fnv1a(HASHMAP_FNV_BASIS, &a->family, 1), a->b, 16));
 }
 
 struct name_key {
@@ -264,23 +156,20 @@ static bool taddr_eq(const void *node, const void *key)
 static struct tname *name_find(const struct table *t, const char *s, size_t len, uint32_t hash)
 {
 	struct name_key k = {s, len};
-	size_t i = map_find(&t->names, hash, name_eq, &k);
 
-	return i == SIZE_MAX ? NULL : t->names.slots[i].p;
+	return hashmap_get(&t->names, hash, name_eq, &k);
 }
 
 static struct taddr *addr_find(const struct table *t, const struct glued_addr *a, uint32_t hash)
 {
-	size_t i = map_find(&t->addrs, hash, taddr_eq, a);
-
-	return i == SIZE_MAX ? NULL : t->addrs.slots[i].p;
+	return hashmap_get(&t->addrs, hash, taddr_eq, a);
 }
 
 static size_t entry_slot(const struct table *t, uint32_t origin, const char *owner)
 {
 	struct entry_key k = {origin, owner};
 
-	return map_find(&t->entries, hash_entry(origin, owner, strlen(owner)), entry_eq, &k);
+	return hashmap_find(&t->entries, hash_entry(origin, owner, strlen(owner)), entry_eq, &k);
 }
 
 /* --- names and labels ------------------------------------------------------- */
@@ -441,15 +330,15 @@ void table_free(struct table *t)
 		next = e->next;
 		free(e);
 	}
-	for (size_t i = 0; i < t->names.cap; i++)
-		if (t->names.slots[i].p)
-			name_free(t->names.slots[i].p);
-	for (size_t i = 0; i < t->addrs.cap; i++)
-		if (t->addrs.slots[i].p)
-			taddr_free(t->addrs.slots[i].p);
-	free(t->entries.slots);
-	free(t->names.slots);
-	free(t->addrs.slots);
+	for (size_t i = hashmap_next(&t->names, 0); i != HASHMAP_NONE;
+	     i = hashmap_next(&t->names, i + 1))
+		name_free(hashmap_at(&t->names, i));
+	for (size_t i = hashmap_next(&t->addrs, 0); i != HASHMAP_NONE;
+	     i = hashmap_next(&t->addrs, i + 1))
+		taddr_free(hashmap_at(&t->addrs, i));
+	hashmap_fini(&t->entries);
+	hashmap_fini(&t->names);
+	hashmap_fini(&t->addrs);
 	free(t->scratch);
 	free(t);
 }
@@ -510,7 +399,8 @@ static void entry_withdraw(struct table *t, struct tentry *e, struct taddr *cons
 			a->n--;
 		}
 		if (a->n == 0) {
-			map_remove_at(&t->addrs, map_find(&t->addrs, a->hash, taddr_eq, &a->a));
+			hashmap_remove_at(&t->addrs,
+					  hashmap_find(&t->addrs, a->hash, taddr_eq, &a->a));
 			taddr_free(a);
 		}
 	}
@@ -532,7 +422,7 @@ static void entry_unlink(struct table *t, struct tentry *e)
 static void entry_remove(struct table *t, struct tentry *e)
 {
 	entry_withdraw(t, e, NULL, 0);
-	map_remove_at(&t->entries, entry_slot(t, e->origin, e->owner));
+	hashmap_remove_at(&t->entries, entry_slot(t, e->origin, e->owner));
 	entry_unlink(t, e);
 	free(e);
 	t->dels++;
@@ -548,7 +438,7 @@ static void flush_dirty(struct table *t)
 		if (n->n_entries == 0) {
 			struct name_key k = {n->name, n->len};
 
-			map_remove_at(&t->names, map_find(&t->names, n->hash, name_eq, &k));
+			hashmap_remove_at(&t->names, hashmap_find(&t->names, n->hash, name_eq, &k));
 		}
 	}
 	/* Dirty means changed: a name is marked only when its entry count or
@@ -741,8 +631,8 @@ static int plan_make(struct table *t, const struct table_entry *e, const struct 
 		if (taddr_reserve(a, a->n + 1))
 			goto err;
 	}
-	if (map_reserve(&t->names, new_names) || map_reserve(&t->addrs, new_addrs) ||
-	    map_reserve(&t->entries, replacing ? 0 : 1))
+	if (hashmap_reserve(&t->names, new_names) || hashmap_reserve(&t->addrs, new_addrs) ||
+	    hashmap_reserve(&t->entries, replacing ? 0 : 1))
 		goto err;
 	return 0;
 err:
@@ -760,7 +650,7 @@ static void plan_commit(struct table *t, struct plan *p, const struct norm *nm, 
 		struct tname *n = p->names[i];
 
 		if (p->name_new[i])
-			map_insert(&t->names, n->hash, n);
+			hashmap_insert(&t->names, n->hash, n);
 		e->refs[i].name = n;
 		if (n->n_entries++ == 0)
 			mark_dirty(t, n);
@@ -774,7 +664,7 @@ static void plan_commit(struct table *t, struct plan *p, const struct norm *nm, 
 		size_t i = a->n;
 
 		if (p->addr_new[j])
-			map_insert(&t->addrs, a->hash, a);
+			hashmap_insert(&t->addrs, a->hash, a);
 		e->refs[nm->n_names + j].addr = a;
 		if (old)
 			for (i = 0; i < a->n && a->entries[i] != old; i++)
@@ -792,7 +682,7 @@ static void plan_commit(struct table *t, struct plan *p, const struct norm *nm, 
 		size_t slot = entry_slot(t, old->origin, old->owner);
 
 		entry_withdraw(t, old, p->addrs, nm->n_addrs);
-		t->entries.slots[slot].p = e;
+		hashmap_replace_at(&t->entries, slot, e);
 		e->prev = old->prev;
 		e->next = old->next;
 		if (e->prev)
@@ -805,7 +695,7 @@ static void plan_commit(struct table *t, struct plan *p, const struct norm *nm, 
 			t->tail = e;
 		free(old);
 	} else {
-		map_insert(&t->entries, e->hash, e);
+		hashmap_insert(&t->entries, e->hash, e);
 		e->prev = t->tail;
 		if (t->tail)
 			t->tail->next = e;
@@ -828,7 +718,7 @@ int table_put(struct table *t, const struct table_entry *e)
 		return -EINVAL;
 	normalise(t, e, &nm);
 	slot = entry_slot(t, e->origin, e->owner);
-	old = slot == SIZE_MAX ? NULL : t->entries.slots[slot].p;
+	old = slot == HASHMAP_NONE ? NULL : hashmap_at(&t->entries, slot);
 	if (nm.n_names == 0 || nm.n_addrs == 0) {
 		if (old) {
 			entry_remove(t, old);
@@ -859,9 +749,9 @@ int table_del(struct table *t, uint32_t origin, const char *owner)
 {
 	size_t slot = entry_slot(t, origin, owner);
 
-	if (slot == SIZE_MAX)
+	if (slot == HASHMAP_NONE)
 		return GLUED_ENOTFOUND;
-	entry_remove(t, t->entries.slots[slot].p);
+	entry_remove(t, hashmap_at(&t->entries, slot));
 	flush_dirty(t);
 	tell_entry(t, origin, owner);
 	return 0;
@@ -958,9 +848,9 @@ const struct table_entry *table_get(const struct table *t, uint32_t origin, cons
 {
 	size_t slot = entry_slot(t, origin, owner);
 
-	if (slot == SIZE_MAX)
+	if (slot == HASHMAP_NONE)
 		return NULL;
-	entry_fill(t->scratch, t->entries.slots[slot].p);
+	entry_fill(t->scratch, hashmap_at(&t->entries, slot));
 	return t->scratch;
 }
 
@@ -981,13 +871,12 @@ int table_foreach_entry(const struct table *t, table_entry_fn fn, void *ctx)
 
 int table_foreach_name(const struct table *t, table_name_fn fn, void *ctx)
 {
-	for (size_t i = 0; i < t->names.cap; i++) {
-		const struct tname *n = t->names.slots[i].p;
+	for (size_t i = hashmap_next(&t->names, 0); i != HASHMAP_NONE;
+	     i = hashmap_next(&t->names, i + 1)) {
+		const struct tname *n = hashmap_at(&t->names, i);
 		struct table_answer ans;
 		int rc;
 
-		if (!n)
-			continue;
 		answer_of(n, &ans);
 		rc = fn(ctx, n->name, n->len, &ans);
 		if (rc)

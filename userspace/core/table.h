@@ -1,8 +1,9 @@
 /* The name table: the one source of truth for container names.
  *
  * Records are grouped into entries. An entry is everything one origin says
- * about one owner: an origin is a node (index 0 is this host; the cluster
- * adds others), an owner is a container ID or a static source such as
+ * about one owner: an origin is a node (0 is this host and only its
+ * sources write it; core/gossip gives each remote node an origin index and
+ * writes those), an owner is a container ID or a static source such as
  * "hosts:/etc/glued/hosts". An entry carries names and addresses; every name
  * of the entry resolves to every address of the entry. Putting an entry
  * replaces the previous one for the same (origin, owner) wholesale.
@@ -12,10 +13,12 @@
  * the union of their addresses, each address once, in a stable order
  * (the caller rotates).
  *
- * Observers are told, after each mutation, every name whose address set may
- * have changed, so a mirror (the BPF map, later gossip) can re-read the name
- * and write it whole. Pure core: no I/O, no logging; allocates only when the
- * table changes, never on lookup.
+ * Two kinds of observers are told after each mutation: name observers get
+ * every name whose address set may have changed, so a mirror (the BPF map,
+ * io/fastpath) can re-read the name and write it whole; entry observers get
+ * every (origin, owner) that changed, so a replica (gossip: core/gossip
+ * and io/gossip) can publish it. Pure core: no I/O, no logging; allocates
+ * only when the table changes, never on lookup.
  */
 #ifndef GLUED_CORE_TABLE_H
 #define GLUED_CORE_TABLE_H
@@ -37,7 +40,7 @@
 struct table;
 
 struct table_entry {
-	uint32_t origin;		/* 0 = this host */
+	uint32_t origin;		 /* 0 = this host */
 	char owner[TABLE_OWNER_MAX + 1]; /* NUL-terminated */
 	size_t n_names;
 	char names[TABLE_ENTRY_NAMES_MAX][TABLE_NAME_MAX + 1]; /* NUL-terminated, any case */
@@ -100,7 +103,8 @@ const char *table_lookup_addr(const struct table *t, const struct glued_addr *a)
 typedef int (*table_entry_fn)(void *ctx, const struct table_entry *e);
 int table_foreach_entry(const struct table *t, table_entry_fn fn, void *ctx);
 /* Iterate every known name (lowercase). */
-typedef int (*table_name_fn)(void *ctx, const char *name, size_t len, const struct table_answer *ans);
+typedef int (*table_name_fn)(void *ctx, const char *name, size_t len,
+			     const struct table_answer *ans);
 int table_foreach_name(const struct table *t, table_name_fn fn, void *ctx);
 /* The entry for (origin, owner), or NULL. Entries are stored compactly, so
  * this is a copy in a buffer the table owns: valid until the next
