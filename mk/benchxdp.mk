@@ -9,3 +9,9 @@ bench-xdp: all $(BUILD)/bpf/reflector.bpf.o $(BUILD)/tools/bpf-bench
 	@if [ "$$(id -u)" != 0 ]; then echo "bench-xdp: needs root (namespaces, XDP)" >&2; exit 1; fi
 	BENCH_XDP_BPF=$(BENCH_XDP_BPF) GLUED=$(abspath $(BUILD))/glued tools/bench-xdp.sh
 .PHONY: bench-xdp
+
+# The open-loop AF_PACKET sender with its XDP reply sink (tools/dnsgun.c),
+# the generator of bench-xdp where kxdpgun's XDP program is refused.
+$(BUILD)/tools/dnsgun: tools/dnsgun.c $(BUILD)/dnsgun_sink.skel.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS_BASE) -O2 $< $(LDLIBS) -o $@
