@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # glued's kernel fast-path benchmark (issue 3, "Performance"): side by side in
 # one run, (1) the per-query cost of the XDP program in BPF_PROG_TEST_RUN
-# (`make bench-bpf`, its table included) and (2) load from kxdpgun (AF_XDP,
-# knot-dnsutils) in a client network namespace over a veth pair against, one
+# (`make bench-bpf`, its table included) and (2) load from the project's own
+# open-loop sender tools/dnsgun (AF_PACKET with an XDP reply sink; kxdpgun, AF_XDP
+# from knot-dnsutils, with BENCH_XDP_GEN=kxdpgun where the kernel accepts its XDP
+# program) in a client network namespace over a veth pair against, one
 # after another on the same address and port in a server namespace: glued with
 # the fast path (native XDP on the server veth), glued userspace-only, unbound,
 # dnsmasq, knotd (UDP sockets, and its own XDP mode) and the reflector program
-# (bpf/reflector.bpf.c: swaps addresses, sets QR, XDP_TX; the floor). It
-# reports replies/s (answers received, not queries sent), the goal ratios, and
-# p50/p99 latency at a fixed moderate rate measured with dnsperf -v (kxdpgun
-# reports no latency). It prints the environment, versions and every command.
+# (bpf/reflector.bpf.c: swaps addresses, sets QR, XDP_TX) and the floor program
+# (glued_xdp_floor_grow of the benchmark build: the reflector plus one
+# glued_names lookup, on glued's own populated map, plus the frame growth an
+# answer needs). It reports replies/s (answers received, not queries sent),
+# each XDP program's ns/packet under that load (kernel.bpf_stats_enabled,
+# run_time_ns / run_cnt), the goal ratios, and p50/p99 latency at a fixed
+# moderate rate measured with dnsperf -v (the generators report no latency).
+# A generator or hook the kernel refuses is reported as such; the rest is
+# still measured. It prints the environment, versions and every command.
 #
 # It owns only what it creates: two namespaces with per-run names, the
 # processes it starts (recorded by PID, killed by PID), XDP programs on its own
@@ -18,15 +25,16 @@
 # failure or Ctrl-C. Traffic never leaves the namespaces.
 #
 # Run as root: `make bench-xdp` or tools/bench-xdp.sh. Knobs (environment):
-#   BENCH_XDP_SECONDS=4          kxdpgun -t per measured run
-#   BENCH_XDP_QPS=3000000        kxdpgun -Q (offered; kxdpgun sends what it can)
+#   BENCH_XDP_GEN=dnsgun         the generator: dnsgun (build/tools/dnsgun) or kxdpgun
+#   BENCH_XDP_SECONDS=4          generator run time per measured run
+#   BENCH_XDP_QPS=0              offered rate (0: as fast as dnsgun can; kxdpgun: 3000000)
 #   BENCH_XDP_ROUNDS=3           rounds, servers interleaved and restarted; best shown
 #   BENCH_XDP_LAT_QPS=20000      dnsperf -Q for the latency run (0: no latency runs)
 #   BENCH_XDP_LAT_SECONDS=5      dnsperf -l for the latency run (round 1 only)
 #   BENCH_XDP_LAT_RT=1           dnsperf and the server under SCHED_FIFO 10 for the
 #                                latency run only (other work on a shared machine
 #                                otherwise sets the p99); 0: normal scheduling
-#   BENCH_XDP_SERVERS="fastpath reflector glued-user unbound dnsmasq knot knot-xdp"
+#   BENCH_XDP_SERVERS="fastpath reflector floor glued-user unbound dnsmasq knot knot-xdp"
 #                                (fastpath and reflector back to back: the machine's
 #                                load drifts less between them; per-round ratio shown)
 #   BENCH_XDP_NAMES=1000
@@ -41,19 +49,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
+GEN=${BENCH_XDP_GEN:-dnsgun}
 SECS=${BENCH_XDP_SECONDS:-4}
-GUN_QPS=${BENCH_XDP_QPS:-3000000}
+GUN_QPS=${BENCH_XDP_QPS:-$([ "$GEN" = kxdpgun ] && echo 3000000 || echo 0)}
 ROUNDS=${BENCH_XDP_ROUNDS:-3}
 LAT_QPS=${BENCH_XDP_LAT_QPS:-20000}
 LAT_SECS=${BENCH_XDP_LAT_SECONDS:-5}
 LAT_RT=${BENCH_XDP_LAT_RT:-1}
-SERVERS=${BENCH_XDP_SERVERS:-fastpath reflector glued-user unbound dnsmasq knot knot-xdp}
+SERVERS=${BENCH_XDP_SERVERS:-fastpath reflector floor glued-user unbound dnsmasq knot knot-xdp}
 NAMES=${BENCH_XDP_NAMES:-1000}
 PIN=${BENCH_XDP_PIN:-1}
 SPLIT=${BENCH_XDP_SPLIT:-0}
 RUN_BPF=${BENCH_XDP_BPF:-1}
 GLUED=${GLUED:-$ROOT/build/glued}
 REFLECTOR_SRC=$ROOT/build/bpf/reflector.bpf.o
+FLOOR_SRC=$ROOT/build/bpf/glued_dns_bench.bpf.o
+DNSGUN=${DNSGUN:-$ROOT/build/tools/dnsgun}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${BENCH_XDP_OUT:-$ROOT/build/bench-xdp/$STAMP}
 
@@ -78,9 +89,20 @@ BENCH_TAG=bench-xdp
 # --- preflight ----------------------------------------------------------------
 [ "$(id -u)" = 0 ] || die "must run as root (namespaces, XDP, BPF_PROG_TEST_RUN)"
 export PATH=$PATH:/usr/sbin:/sbin
-for c in ip kxdpgun dnsperf dig taskset awk clang ethtool mountpoint; do
-	command -v "$c" >/dev/null 2>&1 || die "missing $c (make deps)"
+for c in ip dnsperf dig taskset awk clang ethtool mountpoint bpftool jq sysctl; do
+	command -v "$c" >/dev/null 2>&1 || die "missing $c (make deps-test)"
 done
+case $GEN in
+kxdpgun) command -v kxdpgun >/dev/null 2>&1 || die "missing kxdpgun (make deps-test)" ;;
+dnsgun) [ -x "$DNSGUN" ] || die "missing $DNSGUN (make bench-xdp builds it)" ;;
+*) die "BENCH_XDP_GEN=$GEN: dnsgun or kxdpgun" ;;
+esac
+# Each XDP program's ns/packet under load: the kernel's per-program run time.
+STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo "")
+restore_stats() { [ -z "$STATS_WAS" ] || sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"; }
+CLEANUP_HOOK=restore_stats
+[ -n "$STATS_WAS" ] && sysctl -qw kernel.bpf_stats_enabled=1 ||
+	say "kernel.bpf_stats_enabled cannot be set: no ns/packet figures"
 mkdir -p "$OUT"
 TMP=$(mktemp -d /tmp/glued-benchxdp.XXXXXX)
 chmod 755 "$TMP"
@@ -89,6 +111,15 @@ GLUED_SRC=$GLUED
 if [ -x "$GLUED" ]; then
 	cp "$GLUED" "$TMP/glued"
 	GLUED=$TMP/glued
+fi
+FLOOR=
+if [ -f "$FLOOR_SRC" ]; then
+	cp "$FLOOR_SRC" "$TMP/floor.bpf.o"
+	FLOOR=$TMP/floor.bpf.o
+fi
+if [ -x "$DNSGUN" ]; then
+	cp "$DNSGUN" "$TMP/dnsgun"
+	DNSGUN=$TMP/dnsgun
 fi
 REFLECTOR=
 if [ -f "$REFLECTOR_SRC" ]; then
@@ -258,6 +289,33 @@ start_reflector() {
 	in_s ip link set dev "$VETH_S" xdpdrv obj "$REFLECTOR" sec xdp >"$1" 2>&1
 }
 
+# The floor: glued (fast path on) fills its pinned glued_names with the
+# names; the benchmark build's programs are loaded reusing that map (the
+# map lives on through them), glued and its hooks are removed, and
+# glued_xdp_floor_grow goes on the server veth.
+start_floor() {
+	local i rc=0
+	BGPID=
+	if [ -z "$FLOOR" ]; then
+		echo "$FLOOR_SRC is not built (make bpf)" >"$1"
+		return 1
+	fi
+	start_fastpath "$1" || return 1
+	for ((i = 0; i < 100; i++)); do
+		[ -e "$PIN_DIR/names" ] && grep -q 'fastpath: names reconciled' "$1" && break
+		sleep 0.1
+	done
+	CMDS+=("bpftool prog loadall $FLOOR $BPFFS/floor map name glued_names pinned $PIN_DIR/names")
+	bpftool prog loadall "$FLOOR" "$BPFFS/floor" \
+		map name glued_names pinned "$PIN_DIR/names" >>"$1" 2>&1 || rc=$?
+	bg_stop "$BGPID"
+	BGPID=
+	ip netns exec "$NS_S" env -i GLUED_BPF_PIN="$PIN_DIR" "$GLUED" --detach >>"$1" 2>&1
+	[ "$rc" = 0 ] || return 1
+	CMDS+=("ip netns exec $NS_S bpftool net attach xdpdrv pinned $BPFFS/floor/glued_xdp_floor_grow dev $VETH_S")
+	in_s bpftool net attach xdpdrv pinned "$BPFFS/floor/glued_xdp_floor_grow" dev "$VETH_S" >>"$1" 2>&1
+}
+
 # Stop one server and leave the server veth and port 53 as they were: glued
 # leaves its pinned XDP link attached on exit by design (`glued --detach`
 # removes it), knotd leaves its XDP program, the reflector is ours.
@@ -273,11 +331,12 @@ stop_server() {	# <pid or ""> <server>
 	esac
 	prog=$(server_xdp)
 	if [ -n "$prog" ]; then
-		[ "$2" = reflector ] || say "$2: removing XDP program $prog it left on $VETH_S"
+		[ "$2" = reflector ] || [ "$2" = floor ] || say "$2: removing XDP program $prog it left on $VETH_S"
 		in_s ip link set dev "$VETH_S" xdpdrv off 2>/dev/null ||
 			in_s ip link set dev "$VETH_S" xdp off || true
 	fi
 	[ -z "$(server_xdp)" ] || die "cannot remove the XDP program from $VETH_S"
+	[ "$2" = floor ] && rm -rf "$BPFFS/floor"
 	for ((i = 0; i < 100; i++)); do
 		in_s ss -Hlnu "( sport = :53 )" 2>/dev/null | grep -qF "$SRV_IP:53" || break
 		sleep 0.05
@@ -295,45 +354,68 @@ kernel_answered() {
 # --- measuring ----------------------------------------------------------------
 RESULTS=$OUT/results.tsv
 # key status replies/s queries/s sent replies rcodes cpu0 cpu1 load kernel_answered
-printf 'key\tstatus\treplies_ps\tqueries_ps\tsent\treplies\trcodes\tcpu0\tcpu1\tload1\tkernel\n' >"$RESULTS"
+# rounds fail (aggregate rows) xdp_ns_pkt (bpf_stats of the server veth's XDP program)
+printf 'key\tstatus\treplies_ps\tqueries_ps\tsent\treplies\trcodes\tcpu0\tcpu1\tload1\tkernel\trounds\tfail\txdp_ns_pkt\n' >"$RESULTS"
 LATF=$OUT/latency.tsv
 printf 'server\tstatus\tsent\tanswered\tlost\tp50_us\tp99_us\tp999_us\tmax_us\tavg_us\n' >"$LATF"
 
-gun() {	# <key> <round> <pid or "">: one kxdpgun run, one row "<key>#<round>"
-	local key=$1 r=$2 pid=$3 f=$OUT/$1.r$2.kxdpgun.txt s0 s1 k0 k1 rc=0
+# The XDP program on the server veth: "run_time_ns run_cnt" (bpf_stats).
+xdp_runtime() {
+	local id
+	id=$(in_s ip -j -d link show dev "$VETH_S" 2>/dev/null | jq -r '.[0].xdp.prog.id // empty')
+	[ -n "$id" ] || return 0
+	bpftool -j prog show id "$id" 2>/dev/null | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"'
+}
+
+gun() {	# <key> <round> <pid or "">: one generator run, one row "<key>#<round>"
+	local key=$1 r=$2 pid=$3 f=$OUT/$1.r$2.$GEN.txt s0 s1 k0 k1 x0 x1 nsp rc=0
 	s0=$(cpus_stat)
 	[ "$key" = fastpath ] && k0=$(kernel_answered)
 	split_napi
-	bg_start "$f" ip netns exec "$NS_C" "${cpu_client[@]}" kxdpgun -t "$SECS" -Q "$GUN_QPS" \
-		-F 0 -I "$VETH_C" -R "$SRV_MAC" -i "$TMP/q" "$SRV_IP"
+	x0=$(xdp_runtime)
+	if [ "$GEN" = kxdpgun ]; then
+		bg_start "$f" ip netns exec "$NS_C" "${cpu_client[@]}" kxdpgun -t "$SECS" -Q "$GUN_QPS" \
+			-F 0 -I "$VETH_C" -R "$SRV_MAC" -i "$TMP/q" "$SRV_IP"
+	else
+		bg_start "$f" ip netns exec "$NS_C" "${cpu_client[@]}" "$DNSGUN" -i "$VETH_C" \
+			-s "$CLI_IP" -d "$SRV_IP" -m "$SRV_MAC" -f "$TMP/q" -t "$SECS" -Q "$GUN_QPS"
+	fi
 	wait "$BGPID" || rc=$?
 	forget_pid "$BGPID"
+	x1=$(xdp_runtime)
 	s1=$(cpus_stat)
 	[ "$key" = fastpath ] && k1=$(kernel_answered)
+	nsp=$(awk -v a="$x0" -v b="$x1" 'BEGIN { split(a, x, " "); split(b, y, " ")
+		if (y[2] > x[2] && y[1] >= x[1]) printf "%.1f", (y[1] - x[1]) / (y[2] - x[2]) }')
 	if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
 		record_fail "$key#$r" "server DIED during the run (see $f and the server log)"
 		return 1
 	fi
-	if [ "$rc" != 0 ] || ! grep -q 'total replies' "$f"; then
-		record_fail "$key#$r" "kxdpgun FAILED (exit $rc): $(tail -2 "$f" | tr '\n\t' '  ')"
+	if [ "$rc" != 0 ] || ! grep -qE 'total replies|^dnsgun: sent=' "$f"; then
+		record_fail "$key#$r" "$GEN FAILED (exit $rc): $(tail -2 "$f" | tr '\n\t' '  ')"
 		return 1
 	fi
 	awk -v key="$key#$r" -v s0="$s0" -v s1="$s1" -v load="$(cut -d' ' -f1 /proc/loadavg)" \
-		-v kern="$([ -n "${k0:-}" ] && [ -n "${k1:-}" ] && echo $((k1 - k0)))" '
+		-v kern="$([ -n "${k0:-}" ] && [ -n "${k1:-}" ] && echo $((k1 - k0)))" -v nsp="$nsp" '
 		/^total queries:/ { sent = $3; qps = $4; gsub(/[(]/, "", qps) }
 		/^total replies:/ { rep = $3; rps = $4; gsub(/[(]/, "", rps) }
 		/^responded / { c = $2; sub(/:$/, "", c); rc = rc (rc == "" ? "" : " ") c " " $3 }
+		/^dnsgun: sent=/ {
+			for (i = 2; i <= NF; i++) { split($i, kv, "="); g[kv[1]] = kv[2] }
+			sent = g["sent"]; rep = g["replies"]; qps = g["sent_per_s"]; rps = g["replies_per_s"]
+			rc = "-"	# the sink counts replies, it does not parse them
+		}
 		END {
 			n0 = split(s0, a, " "); split(s1, b, " ")
 			for (i = 1; i <= n0; i++) d[i] = b[i] - a[i]
 			t0 = d[1] + d[2] + d[3]; t1 = d[4] + d[5] + d[6]
 			busy0 = sprintf("%.0f+%.0f", t0 ? 100 * d[1] / t0 : 0, t0 ? 100 * d[3] / t0 : 0)
 			busy1 = sprintf("%.0f+%.0f", t1 ? 100 * d[4] / t1 : 0, t1 ? 100 * d[6] / t1 : 0)
-			printf "%s\tok\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", key, rps, qps, sent,
-				rep, rc, busy0, busy1, load, kern
+			printf "%s\tok\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t\t\t%s\n", key, rps, qps, sent,
+				rep, rc, busy0, busy1, load, kern, nsp
 		}' "$f" >>"$RESULTS"
 	say "$key round $r: $(tail -1 "$RESULTS" | cut -f3) replies/s" \
-		"($(tail -1 "$RESULTS" | cut -f4) queries/s sent)"
+		"($(tail -1 "$RESULTS" | cut -f4) queries/s sent)${nsp:+, XDP $nsp ns/packet}"
 }
 
 # Latency at a fixed rate: dnsperf -v prints one line per answer with its
@@ -400,7 +482,15 @@ run_server() {	# <server> <round>
 	else
 		want=$(ans_re "$FIRST_IP")
 	fi
-	if ! verify "$pid" "$NS_C" "$SRV_IP" name0 "$want" ||
+	# The floor sends back a grown query that dig cannot parse: its replies
+	# are counted by the generator, and its program must be the one attached.
+	if [ "$s" = floor ]; then
+		if [[ $(server_xdp) != glued_xdp_floor* ]]; then	# names are cut at 15 bytes
+			record_fail "$s#$r" "FLOOR NOT ATTACHED: $(tail -2 "$log" | tr '\n\t' '  ')"
+			stop_server "$pid" "$s"
+			return 0
+		fi
+	elif ! verify "$pid" "$NS_C" "$SRV_IP" name0 "$want" ||
 		{ [ "$s" != reflector ] && ! verify "$pid" "$NS_C" "$SRV_IP" "$LAST" "$(ans_re "$LAST_IP")"; }; then
 		printf '%s\n' "$VLAST" >"$log.verify"
 		record_fail "$s#$r" "FAILED TO START/ANSWER: $(tail -2 "$log" | tr '\n\t' '  ') [dig: $(tail -4 "$log.verify" | tr '\n\t' '  ')]"
@@ -421,7 +511,7 @@ run_server() {	# <server> <round>
 		return 0
 	fi
 	gun "$s" "$r" "$pid" || true
-	if [ "$r" = 1 ] && [ "$LAT_QPS" != 0 ]; then
+	if [ "$r" = 1 ] && [ "$LAT_QPS" != 0 ] && [ "$s" != floor ]; then
 		latency "$s" "$pid" || true
 	fi
 	stop_server "$pid" "$s"
@@ -448,16 +538,20 @@ aggregate() {
 # --- environment ----------------------------------------------------------------
 environment() {
 	env_common
-	echo "kxdpgun:   $(kxdpgun -V 2>&1 | head -1)"
+	if [ "$GEN" = kxdpgun ]; then
+		echo "generator: $(kxdpgun -V 2>&1 | head -1)"
+	else
+		echo "generator: tools/dnsgun (AF_PACKET, PACKET_QDISC_BYPASS, sendmmsg; replies counted by its XDP sink)"
+	fi
 	echo "knotd:     $(knotd -V 2>&1 | head -1)"
 	echo "knobs:     BENCH_XDP_SECONDS=$SECS BENCH_XDP_QPS=$GUN_QPS BENCH_XDP_ROUNDS=$ROUNDS" \
 		"BENCH_XDP_LAT_QPS=$LAT_QPS BENCH_XDP_LAT_SECONDS=$LAT_SECS BENCH_XDP_LAT_RT=$LAT_RT" \
-		"BENCH_XDP_NAMES=$NAMES"
+		"BENCH_XDP_NAMES=$NAMES BENCH_XDP_GEN=$GEN"
 	echo "           BENCH_XDP_PIN=$PIN (generator: ${cpu_client[*]:-unpinned};" \
 		"userspace servers: ${cpu_server[*]:-unpinned}) BENCH_XDP_SPLIT=$SPLIT" \
 		"($([ "$SPLIT" = 1 ] && echo "server veth NAPI threaded on CPU 1" ||
 			echo "XDP runs in the softirq of the sending CPU"))"
-	echo "path:      kxdpgun in netns $NS_C ($CLI_IP, $VETH_C) -> veth -> netns $NS_S" \
+	echo "path:      $GEN in netns $NS_C ($CLI_IP, $VETH_C) -> veth -> netns $NS_S" \
 		"($SRV_IP:53, $VETH_S); $NAMES names name0..$LAST, A, random order"
 }
 
@@ -484,14 +578,15 @@ report() {
 	echo "--- (1) per-query cost in BPF_PROG_TEST_RUN: make bench-bpf ---"
 	sed 's/^/  /' "$BPF_TABLE"
 	echo
-	echo "--- (2) kxdpgun -t $SECS -Q $GUN_QPS, best of $ROUNDS rounds (servers interleaved," \
-		"restarted each round) ---"
-	echo "replies/s: answers kxdpgun received per second; sent/s: queries it managed to send;"
+	echo "--- (2) $GEN, $SECS s at $([ "$GUN_QPS" = 0 ] && echo "its full rate" || echo "$GUN_QPS q/s offered")," \
+		"best of $ROUNDS rounds (servers interleaved, restarted each round) ---"
+	echo "replies/s: answers $GEN received per second; sent/s: queries it managed to send;"
 	echo "cpu0/cpu1: busy+steal % of each core during the run (anything included; steal: taken by"
 	echo "the hypervisor; this VM's per-CPU accounting is coarse, read it as a hint); kernel: the fast"
-	echo "path's own count of answers during the run (glued_stats, all CPUs); reply%: replies/sent."
-	printf '  %-11s %10s %10s %6s %15s  %-22s %-10s %s\n' server replies/s sent/s "reply%" cpu0/cpu1 \
-		"replies/s every round" kernel "rcodes (best round)"
+	echo "path's own count of answers during the run (glued_stats, all CPUs); reply%: replies/sent;"
+	echo "ns/pkt: the server veth's XDP program's run time per packet under this load (bpf_stats)."
+	printf '  %-11s %10s %10s %6s %15s %7s  %-22s %-10s %s\n' server replies/s sent/s "reply%" cpu0/cpu1 \
+		ns/pkt "replies/s every round" kernel "rcodes (best round)"
 	for s in $SERVERS; do
 		st=$(col "$s" 2)
 		if [ -z "$st" ]; then
@@ -499,10 +594,10 @@ report() {
 		elif [ "$st" != ok ]; then
 			printf '  %-11s %s\n' "$s" "$st"
 		else
-			printf '  %-11s %10s %10s %5s%% %7s/%-7s  %-22s %-10s %s\n' "$s" "$(col "$s" 3)" \
+			printf '  %-11s %10s %10s %5s%% %7s/%-7s %7s  %-22s %-10s %s\n' "$s" "$(col "$s" 3)" \
 				"$(col "$s" 4)" "$(awk -v a="$(col "$s" 6)" -v b="$(col "$s" 5)" \
 				'BEGIN { printf "%.0f", (b > 0) ? 100 * a / b : 0 }')" "$(col "$s" 8)" \
-				"$(col "$s" 9)" "$(col "$s" 12)" "$(col "$s" 11)" "$(col "$s" 7)"
+				"$(col "$s" 9)" "$(col "$s" 14)" "$(col "$s" 12)" "$(col "$s" 11)" "$(col "$s" 7)"
 			[ -n "$(col "$s" 13)" ] && printf '  %-11s   (%s)\n' "" "$(col "$s" 13)"
 		fi
 	done
@@ -515,6 +610,9 @@ report() {
 	done
 	echo "  fast path / reflector: $(ratio fastpath reflector)  (goal >= 0.80x);" \
 		"in each round: $(round_ratios fastpath reflector)"
+	[ -n "$(col fastpath 14)" ] && [ -n "$(col floor 14)" ] &&
+		echo "  fast path ns/packet / floor's: $(ratio fastpath floor 14)  (goal <= 1.25x;" \
+			"$(col fastpath 14) vs $(col floor 14) ns; reflector $(col reflector 14) ns)"
 	[ -n "$best" ] &&
 		echo "  fast path / best userspace server ($best): $(ratio fastpath "$best")  (goal >= 3.00x)"
 	[ -n "$bestsock" ] && [ "$bestsock" != "$best" ] &&
@@ -523,8 +621,8 @@ report() {
 		echo "  fast path / glued userspace-only: $(ratio fastpath glued-user)"
 	if [ "$LAT_QPS" != 0 ]; then
 		echo
-		echo "--- latency at a fixed $LAT_QPS q/s: dnsperf -Q $LAT_QPS -l $LAT_SECS -c 8 -v (kxdpgun"
-		echo "    reports no latency)$([ "$LAT_RT" = 1 ] && echo ", dnsperf and the server under SCHED_FIFO 10");"
+		echo "--- latency at a fixed $LAT_QPS q/s: dnsperf -Q $LAT_QPS -l $LAT_SECS -c 8 -v (the"
+		echo "    generators report no latency)$([ "$LAT_RT" = 1 ] && echo ", dnsperf and the server under SCHED_FIFO 10");"
 		echo "    percentiles over queries sent, a lost query counts as the slowest ---"
 		printf '  %-11s %8s %8s %6s %9s %9s %9s %9s %9s\n' server sent answered lost \
 			"p50 us" "p99 us" "p99.9 us" "max us" "avg us"
@@ -574,7 +672,7 @@ environment >&2
 for ((r = 1; r <= ROUNDS; r++)); do
 	for s in $SERVERS; do
 		case $s in
-		fastpath | glued-user | unbound | dnsmasq | knot | knot-xdp | reflector) run_server "$s" "$r" ;;
+		fastpath | glued-user | unbound | dnsmasq | knot | knot-xdp | reflector | floor) run_server "$s" "$r" ;;
 		*) record_fail "$s#$r" "unknown server" ;;
 		esac
 	done

@@ -23,6 +23,8 @@ die() { say "$*"; exit 1; }
 cleanup() {
 	local rc=$? pid i
 	trap - EXIT INT TERM
+	# A script's own extra undo step (e.g. a sysctl it changed), first.
+	[ -n "${CLEANUP_HOOK:-}" ] && { "$CLEANUP_HOOK" || true; }
 	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
 		pid=${PIDS[i]}
 		kill -0 "$pid" 2>/dev/null || continue
