@@ -346,3 +346,40 @@ proc_status() {
 	echo "# exposure $score" >&3
 	awk -v s="$score" 'BEGIN {exit !(s <= 3.0)}' || fail "exposure $score > 3.0"
 }
+
+@test "TCP: 300 idle connections from one client leave TCP answers for another client" {
+	local ip second=10.231.0.101 held
+	ip=$(host_var h1 ip)
+	ctr_run h1 tcp1
+	cx ip addr add "$second/24" dev eth0 2>/dev/null || true
+	cx python3 "$E2E_TOP/tests/e2e/lib/tcpabuse.py" hold "$ip" 300 8 >"$E2E_DIR/hold.out" &
+	local holder=$!
+	wait_until 5 test -s "$E2E_DIR/hold.out" || fail "the holder did not start"
+	held=$(cat "$E2E_DIR/hold.out")
+	echo "# connections the abuser got: $held" >&3
+	[ "$held" -le 300 ] || fail "held $held"
+	out=$(cx dig +tcp +time=3 +tries=1 -b "$second" @"$ip" tcp1 A +short)
+	wait "$holder" || true
+	cx ip addr del "$second/24" dev eth0 2>/dev/null || true
+	assert_eq "$out" "$(ctr_ip h1 tcp1)" "the other client's TCP answer"
+	M=$(scrape)
+	n=$(metric 'glued_dns_tcp_connections_total{result="rejected_source"}')
+	[ "${n:-0}" -gt 0 ] || fail "no connection was refused for its source"
+}
+
+@test "TCP: one client pipelining 50,000 queries without reading keeps glued's RSS growth under 32 MB" {
+	local ip rss0 rss1 sent
+	ip=$(host_var h1 ip)
+	ctr_run h1 pipe1
+	expect_dns 5 A pipe1 "NOERROR $(ctr_ip h1 pipe1)"
+	rss0=$(awk '$1 == "VmRSS:" {print $2}' "/proc/$(glued_pid h1)/status")
+	sent=$(cx python3 "$E2E_TOP/tests/e2e/lib/tcpabuse.py" pipeline "$ip" pipe1 50000 15)
+	rss1=$(awk '$1 == "VmRSS:" {print $2}' "/proc/$(glued_pid h1)/status")
+	echo "# queries sent before the window closed: $sent; RSS $rss0 -> $rss1 kB" >&3
+	[ $((rss1 - rss0)) -lt 32768 ] || fail "RSS grew by $(((rss1 - rss0) / 1024)) MB"
+	dq +tcp pipe1 A
+	assert_eq "$(dq_answers A)" "$(ctr_ip h1 pipe1)" "glued still answers over TCP"
+	M=$(scrape)
+	n=$(metric glued_dns_tcp_reads_paused_total)
+	[ "${n:-0}" -gt 0 ] || fail "reading was never paused"
+}

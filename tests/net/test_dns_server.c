@@ -28,6 +28,7 @@
 
 #define IDLE_MS 300
 #define MAX_CONNS 4
+#define PER_SOURCE 3 /* MAX_CONNS - 1: room for one other source */
 
 static uint16_t port;
 static int stop_pipe[2];
@@ -88,12 +89,19 @@ static int udp_client(const char *dst, int timeout_ms)
 	return fd;
 }
 
-static int tcp_client(int timeout_ms)
+/* A TCP connection to the server from source address src (127.0.0.x). */
+static int tcp_client_from(const char *src, int timeout_ms)
 {
 	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct sockaddr_in from = {.sin_family = AF_INET};
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
+	inet_pton(AF_INET, src, &from.sin_addr);
+	if (bind(fd, (struct sockaddr *)&from, sizeof(from)) < 0) {
+		close(fd);
+		return -1;
+	}
 	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
@@ -101,6 +109,11 @@ static int tcp_client(int timeout_ms)
 		return -1;
 	}
 	return fd;
+}
+
+static int tcp_client(int timeout_ms)
+{
+	return tcp_client_from("127.0.0.1", timeout_ms);
 }
 
 static ssize_t read_full(int fd, uint8_t *buf, size_t n)
@@ -147,6 +160,42 @@ static uint16_t msg_id(const uint8_t *m)
 }
 
 /* --- the client scenarios ------------------------------------------------------ */
+
+/* One query for "web" with id on a TCP connection; the reply's id, or -1. */
+static int tcp_ask(int fd, uint16_t id)
+{
+	uint8_t q[512], r[4096];
+	size_t ql = mkquery(q + 2, id, "web", 1, 0);
+	ssize_t n;
+
+	q[0] = (uint8_t)(ql >> 8);
+	q[1] = (uint8_t)ql;
+	if (fd < 0 || send(fd, q, ql + 2, 0) != (ssize_t)(ql + 2))
+		return -1;
+	n = tcp_read_msg(fd, r, sizeof(r));
+	return n > 12 ? msg_id(r) : -1;
+}
+
+struct pipe_arg {
+	int fd, count;
+};
+
+/* Sends count pipelined queries (ids 0..count-1), never reading. */
+static void *pipe_sender(void *arg)
+{
+	struct pipe_arg *pa = arg;
+	uint8_t q[512];
+
+	for (int i = 0; i < pa->count; i++) {
+		size_t ql = mkquery(q + 2, (uint16_t)i, "web", 1, 0);
+
+		q[0] = (uint8_t)(ql >> 8);
+		q[1] = (uint8_t)ql;
+		if (send(pa->fd, q, ql + 2, 0) != (ssize_t)(ql + 2))
+			break;
+	}
+	return NULL;
+}
 
 static void *client(void *arg)
 {
@@ -288,28 +337,65 @@ static void *client(void *arg)
 		close(fd);
 	}
 
-	T_CASE(named("TCP: connections beyond the cap are closed at once; the others still work"))
+	int own[PER_SOURCE], extra, other, third;
+
+	T_CASE(named("TCP: one source is capped; another source still gets a slot and answers"))
 	{
-		int fds[MAX_CONNS + 1];
 		uint64_t t0;
 
-		for (int i = 0; i < MAX_CONNS; i++)
-			fds[i] = tcp_client(2000);
+		for (int i = 0; i < PER_SOURCE; i++)
+			own[i] = tcp_client_from("127.0.0.1", 2000);
 		usleep(100000);
+		extra = tcp_client_from("127.0.0.1", 2000);
 		t0 = clock_now_ms();
-		fds[MAX_CONNS] = tcp_client(2000);
-		n = recv(fds[MAX_CONNS], r, sizeof(r), 0);
+		n = recv(extra, r, sizeof(r), 0);
 		T_ASSERT(n <= 0 && clock_now_ms() - t0 < IDLE_MS,
-			 "the extra connection is closed before the idle timeout (n=%zd)", n);
-		size_t ql = mkquery(q + 2, 88, "web", 1, 0);
-		q[0] = (uint8_t)(ql >> 8);
-		q[1] = (uint8_t)ql;
-		send(fds[0], q, ql + 2, 0);
-		n = tcp_read_msg(fds[0], r, sizeof(r));
-		T_ASSERT(n > 12 && msg_id(r) == 88, "a capped-in connection still answers (%zd)",
-			 n);
-		for (int i = 0; i <= MAX_CONNS; i++)
-			close(fds[i]);
+			 "a connection over the source's cap is closed at once (n=%zd)", n);
+		other = tcp_client_from("127.0.0.2", 2000);
+		T_ASSERT(tcp_ask(other, 90) == 90, "another source is answered");
+	}
+	T_CASE(named("TCP: all slots taken: the least recently active idle one makes room"))
+	{
+		/* Every slot is taken now (PER_SOURCE + 1 == MAX_CONNS). Make
+		 * own[0] the least recently active: a new source takes its slot. */
+		for (int i = 1; i < PER_SOURCE; i++)
+			T_ASSERT(tcp_ask(own[i], (uint16_t)(100 + i)) == 100 + i, "own[%d] answers", i);
+		T_ASSERT(tcp_ask(other, 91) == 91, "other answers again");
+		third = tcp_client_from("127.0.0.3", 2000);
+		T_ASSERT(tcp_ask(third, 92) == 92, "the new connection is answered");
+		n = recv(own[0], r, sizeof(r), 0);
+		T_ASSERT(n <= 0, "the least recently active connection was closed (n=%zd)", n);
+		T_ASSERT(tcp_ask(own[1], 93) == 93, "a more recent one still answers");
+	}
+	for (int i = 0; i < PER_SOURCE; i++)
+		close(own[i]);
+	close(extra);
+	close(other);
+	close(third);
+
+	T_CASE(named("TCP: a client pipelining without reading is held back, then fully answered"))
+	{
+		/* 2000 queries in one burst; nothing is read until all are sent
+		 * (the server stops reading past its queued-reply cap, so the
+		 * sender's window fills: sent from a thread of its own), then
+		 * every answer arrives, in order. */
+		int pfd = tcp_client(5000), got = 0, ok_ids = 1;
+		struct pipe_arg pa = {.fd = pfd, .count = 2000};
+		pthread_t th;
+
+		pthread_create(&th, NULL, pipe_sender, &pa);
+		for (int i = 0; i < 2000; i++) {
+			n = tcp_read_msg(pfd, r, sizeof(r));
+			if (n <= 12)
+				break;
+			if (msg_id(r) != (uint16_t)i)
+				ok_ids = 0;
+			got++;
+		}
+		pthread_join(th, NULL);
+		T_EQ_INT(got, 2000);
+		T_ASSERT(ok_ids, "answers in order");
+		close(pfd);
 	}
 
 	if (write(stop_pipe[1], "x", 1) != 1)
@@ -337,7 +423,12 @@ static void run_path(enum dns_server_rx rx, struct table *t)
 {
 	struct loop_op stop_op = {.fn = on_stop};
 	struct dns_server_cfg cfg = {
-	    .ttl_s = 5, .tcp_max_conns = MAX_CONNS, .tcp_idle_ms = IDLE_MS, .rx = rx};
+	    .ttl_s = 5,
+	    .tcp_max_conns = MAX_CONNS,
+	    .tcp_idle_ms = IDLE_MS,
+	    .tcp_per_source = PER_SOURCE,
+	    .tcp_max_out = 4096,
+	    .rx = rx};
 	struct dns_server *s = NULL;
 	struct loop *l = loop_new(256);
 	const char *why;

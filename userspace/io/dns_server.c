@@ -18,117 +18,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/dns_wire.h"
-#include "io/dns_server.h"
+#include "io/dns_server_int.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 
-#define UDP_BGID_BASE 1
-#define UDP_BUFS                                                                                   \
-	512		  /* receive buffers per socket (power of two); each                       \
-			   * is recycled as soon as its query is handled */
-#define UDP_BUF_SIZE 2048 /* recvmsg_out header + name + control + payload */
-#define UDP_RX_OPS                                                                                 \
-	8		     /* single-shot: recvmsg ops in flight per socket;                     \
-			      * a re-armed op completes at once while                              \
-			      * datagrams wait, so a few keep up with bursts */
-#define SEND_SLOTS 1024	     /* replies in flight */
-#define SLOT_BUF DNS_UDP_MAX /* the largest UDP reply we send */
-#define CMSG_BUF 64
-#define TCP_BUF (2 + DNS_TCP_MAX)
-
-/* One single-shot receive: its own buffers, re-armed after each datagram. */
-struct udp_rx {
-	struct loop_op op;
-	struct udp_sock *u;
-	struct msghdr msg;
-	struct iovec iov;
-	struct sockaddr_storage name;
-	union {
-		char buf[CMSG_BUF];
-		size_t align; /* cmsghdr alignment */
-	} cmsg;
-	uint8_t buf[UDP_BUF_SIZE];
-};
-
-struct udp_sock {
-	struct dns_server *srv;
-	int fd;
-	int family;
-	struct glued_endpoint ep;
-	struct loop_bufring *br; /* multishot path */
-	struct loop_op op;
-	struct msghdr tmpl; /* multishot recvmsg layout */
-	struct udp_rx *rx;  /* single-shot path: UDP_RX_OPS */
-};
-
-/* One reply on its way out over UDP. */
-struct send_slot {
-	struct loop_op op;
-	struct dns_server *srv;
-	struct send_slot *next_free;
-	struct msghdr msg;
-	struct iovec iov;
-	struct sockaddr_storage peer;
-	union {
-		char buf[CMSG_BUF];
-		size_t align; /* cmsghdr alignment */
-	} cmsg;
-	uint8_t buf[SLOT_BUF];
-};
-
-/* A queued TCP reply: length prefix and message in one allocation. */
-struct tcp_out {
-	struct tcp_out *next;
-	size_t len, off;
-	uint8_t data[];
-};
-
-struct tcp_conn {
-	struct dns_server *srv;
-	int fd;
-	uint32_t gen;
-	bool in_use, closing;
-	unsigned pending; /* ops in flight on fd */
-	struct glued_endpoint peer, local;
-	struct loop_op recv_op, send_op;
-	bool sending;
-	struct tcp_out *out_head, *out_tail;
-	struct loop_timer idle;
-	size_t have;
-	uint8_t *buf; /* TCP_BUF bytes */
-};
-
-struct dns_server {
-	struct loop *loop;
-	struct dns_server_cfg cfg;
-	enum dns_server_rx rx; /* never AUTO */
-	const char *rx_why;
-	struct dns_answer_cfg acfg;
-	const struct table *table;
-	struct forwarder *fwd;
-	struct udp_sock udp[2];
-	size_t n_udp;
-	int tcp_fd[2];
-	size_t n_tcp;
-	struct loop_op accept_op[2];
-	struct tcp_conn *conns;
-	struct send_slot *slots, *free_slots;
-	size_t slots_used; /* slots[0..slots_used) have been handed out once:
-			    * untouched slots stay untouched pages */
-	struct glued_cidr allow[DNS_SERVER_ALLOW_MAX];
-	size_t n_allow;
-	uint32_t rot;
-	struct dns_server_stats st;
-	struct log_ratelimit rl_send, rl_recv;
-	/* Every slot is in flight (a burst larger than SEND_SLOTS within one
-	 * batch): the reply is sent synchronously from this one instead of
-	 * being dropped. */
-	struct send_slot sync_slot;
-	uint8_t tcp_reply[DNS_TCP_MAX]; /* where TCP replies are built */
-};
-
-static void udp_arm(struct udp_sock *u);
 
 /* Monotonic µs, for the forwarding latency histogram only. */
 static uint64_t now_us(void)
@@ -138,7 +31,7 @@ static uint64_t now_us(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
-static void tcp_conn_close(struct tcp_conn *c);
+static void udp_arm(struct udp_sock *u);
 
 /* --- configuration ---------------------------------------------------------- */
 
@@ -155,6 +48,17 @@ struct dns_server *dns_server_new(struct loop *l, const struct dns_server_cfg *c
 		s->cfg.tcp_max_conns = 256;
 	if (!s->cfg.tcp_idle_ms)
 		s->cfg.tcp_idle_ms = 10000;
+	if (!s->cfg.tcp_per_source)
+		s->cfg.tcp_per_source = 16;
+	if (!s->cfg.tcp_lifetime_ms)
+		s->cfg.tcp_lifetime_ms = 120000;
+	if (!s->cfg.tcp_max_out)
+		s->cfg.tcp_max_out = 65536;
+	if (!s->cfg.tcp_max_fwd)
+		s->cfg.tcp_max_fwd = 32;
+	s->tcp_policy = (struct tcp_admit_cfg){ .per_source = s->cfg.tcp_per_source,
+						.idle_ms = s->cfg.tcp_idle_ms,
+						.lifetime_ms = s->cfg.tcp_lifetime_ms };
 	s->acfg.ttl_s = cfg->ttl_s;
 	s->table = t;
 	s->tcp_fd[0] = s->tcp_fd[1] = -1;
@@ -169,9 +73,11 @@ struct dns_server *dns_server_new(struct loop *l, const struct dns_server_cfg *c
 		s->rx_why = "configured";
 	s->slots = calloc(SEND_SLOTS, sizeof(*s->slots));
 	s->conns = calloc(s->cfg.tcp_max_conns, sizeof(*s->conns));
-	if (!s->slots || !s->conns) {
+	s->tcp_view = calloc(s->cfg.tcp_max_conns, sizeof(*s->tcp_view));
+	if (!s->slots || !s->conns || !s->tcp_view) {
 		free(s->slots);
 		free(s->conns);
+		free(s->tcp_view);
 		free(s);
 		return NULL;
 	}
@@ -299,8 +205,6 @@ static size_t bind_list(const struct glued_endpoint *bind, struct glued_endpoint
 
 static void udp_multishot_done(struct loop *l, struct loop_op *op, int res, uint32_t flags);
 static void udp_single_done(struct loop *l, struct loop_op *op, int res, uint32_t flags);
-static void accept_done(struct loop *l, struct loop_op *op, int res, uint32_t flags);
-static void accept_arm(struct dns_server *s, size_t i);
 
 static void udp_rx_arm(struct udp_rx *r);
 
@@ -379,9 +283,9 @@ int dns_server_start(struct dns_server *s)
 		else
 			for (size_t k = 0; k < UDP_RX_OPS; k++)
 				udp_rx_arm(&s->udp[i].rx[k]);
-		s->accept_op[i].fn = accept_done;
+		s->accept_op[i].fn = dns_tcp_accept_done;
 		s->accept_op[i].ctx = s;
-		accept_arm(s, i);
+		dns_tcp_accept_arm(s, i);
 	}
 	log_info("dns: udp receive: %s recvmsg (%s)", dns_server_rx_name(s->rx), s->rx_why);
 	return 0;
@@ -401,18 +305,7 @@ void dns_server_free(struct dns_server *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->cfg.tcp_max_conns; i++) {
-		struct tcp_conn *c = &s->conns[i];
-		if (c->in_use) {
-			close(c->fd);
-			while (c->out_head) {
-				struct tcp_out *o = c->out_head;
-				c->out_head = o->next;
-				free(o);
-			}
-			free(c->buf);
-		}
-	}
+	dns_tcp_free(s);
 	for (size_t i = 0; i < s->n_udp; i++) {
 		close(s->udp[i].fd);
 		udp_rx_fini(s, &s->udp[i]);
@@ -421,6 +314,7 @@ void dns_server_free(struct dns_server *s)
 		close(s->tcp_fd[i]);
 	free(s->slots);
 	free(s->conns);
+	free(s->tcp_view);
 	free(s);
 }
 
@@ -560,11 +454,8 @@ static void parse_pktinfo(struct msghdr *m, struct dns_client *c)
 	}
 }
 
-/* One query from either transport: answer, forward or refuse. `reply` is
- * where an immediate reply is built (cap bytes); returns its length, or 0
- * when nothing is to be sent now. */
-static size_t handle_query(struct dns_server *s, const struct dns_client *c, const uint8_t *msg,
-			   size_t len, uint8_t *reply, size_t cap)
+size_t dns_server_handle(struct dns_server *s, const struct dns_client *c, const uint8_t *msg,
+			 size_t len, uint8_t *reply, size_t cap, bool *forwarded)
 {
 	struct dns_query q;
 	size_t out_len = 0;
@@ -596,6 +487,7 @@ static size_t handle_query(struct dns_server *s, const struct dns_client *c, con
 		fc.limit = c->transport == DNS_TCP ? DNS_TCP_MAX : dns_query_udp_limit(&q);
 		fc.fwd_start_us = now_us();
 		forwarder_query(s->fwd, &fc, &q, msg, len);
+		*forwarded = true;
 	}
 	return 0;
 }
@@ -607,6 +499,7 @@ static void udp_query(struct udp_sock *u, struct msghdr *m)
 	struct dns_server *s = u->srv;
 	struct dns_client c;
 	struct send_slot *sl;
+	bool forwarded = false;
 	size_t n;
 
 	s->st.udp_rx++;
@@ -622,8 +515,8 @@ static void udp_query(struct udp_sock *u, struct msghdr *m)
 	c.local.port = u->ep.port;
 	parse_pktinfo(m, &c);
 	sl = slot_get_any(s);
-	n = handle_query(s, &c, m->msg_iov[0].iov_base, m->msg_iov[0].iov_len, sl->buf,
-			 sizeof(sl->buf));
+	n = dns_server_handle(s, &c, m->msg_iov[0].iov_base, m->msg_iov[0].iov_len, sl->buf,
+			      sizeof(sl->buf), &forwarded);
 	if (n)
 		udp_send(s, sl, &c, n);
 	else
@@ -675,237 +568,6 @@ static void udp_single_done(struct loop *l, struct loop_op *op, int res, uint32_
 	udp_rx_arm(r);
 }
 
-/* --- TCP ------------------------------------------------------------------ */
-
-static struct tcp_conn *conn_by_id(struct dns_server *s, uint64_t id)
-{
-	uint32_t idx = (uint32_t)(id >> 32), gen = (uint32_t)id;
-	struct tcp_conn *c;
-
-	if (idx >= s->cfg.tcp_max_conns)
-		return NULL;
-	c = &s->conns[idx];
-	return c->in_use && !c->closing && c->gen == gen ? c : NULL;
-}
-
-static uint64_t conn_id(struct dns_server *s, struct tcp_conn *c)
-{
-	return (uint64_t)(c - s->conns) << 32 | c->gen;
-}
-
-static void tcp_conn_release(struct tcp_conn *c)
-{
-	if (c->pending)
-		return; /* the last completion finishes the job */
-	loop_timer_disarm(c->srv->loop, &c->idle);
-	close(c->fd);
-	while (c->out_head) {
-		struct tcp_out *o = c->out_head;
-		c->out_head = o->next;
-		free(o);
-	}
-	c->out_tail = NULL;
-	free(c->buf);
-	c->buf = NULL;
-	c->in_use = false;
-}
-
-static void tcp_conn_close(struct tcp_conn *c)
-{
-	if (!c->closing) {
-		c->closing = true;
-		/* Makes the pending recv complete; its completion releases. */
-		shutdown(c->fd, SHUT_RDWR);
-	}
-	tcp_conn_release(c);
-}
-
-static void tcp_send_next(struct tcp_conn *c);
-
-static void tcp_send_done(struct loop *l, struct loop_op *op, int res, uint32_t flags)
-{
-	struct tcp_conn *c = op->ctx;
-	struct tcp_out *o = c->out_head;
-
-	c->pending--;
-	c->sending = false;
-	if (c->closing) {
-		tcp_conn_release(c);
-		return;
-	}
-	if (res <= 0) {
-		tcp_conn_close(c);
-		return;
-	}
-	o->off += (size_t)res;
-	if (o->off == o->len) {
-		c->out_head = o->next;
-		if (!c->out_head)
-			c->out_tail = NULL;
-		free(o);
-		c->srv->st.tcp_tx++;
-	}
-	tcp_send_next(c);
-}
-
-static void tcp_send_next(struct tcp_conn *c)
-{
-	struct tcp_out *o = c->out_head;
-
-	if (c->sending || !o || c->closing)
-		return;
-	c->sending = true;
-	c->pending++;
-	c->send_op.fn = tcp_send_done;
-	c->send_op.ctx = c;
-	loop_send(c->srv->loop, &c->send_op, c->fd, o->data + o->off, o->len - o->off);
-}
-
-static void tcp_queue(struct tcp_conn *c, const uint8_t *msg, size_t len)
-{
-	struct tcp_out *o = malloc(sizeof(*o) + 2 + len);
-
-	if (!o) {
-		tcp_conn_close(c);
-		return;
-	}
-	o->next = NULL;
-	o->len = 2 + len;
-	o->off = 0;
-	o->data[0] = (uint8_t)(len >> 8);
-	o->data[1] = (uint8_t)len;
-	memcpy(o->data + 2, msg, len);
-	if (c->out_tail)
-		c->out_tail->next = o;
-	else
-		c->out_head = o;
-	c->out_tail = o;
-	tcp_send_next(c);
-}
-
-static void tcp_recv_arm(struct tcp_conn *c);
-
-static void tcp_idle_fire(struct loop *l, struct loop_timer *t, uint64_t now_ms)
-{
-	struct tcp_conn *c = t->ctx;
-
-	c->srv->st.tcp_idle_closed++;
-	tcp_conn_close(c);
-}
-
-static void tcp_recv_done(struct loop *l, struct loop_op *op, int res, uint32_t flags)
-{
-	struct tcp_conn *c = op->ctx;
-	struct dns_server *s = c->srv;
-	size_t off = 0;
-
-	c->pending--;
-	if (c->closing || res <= 0) {
-		tcp_conn_close(c);
-		return;
-	}
-	c->have += (size_t)res;
-	loop_timer_arm(l, &c->idle, loop_now_ms(l) + s->cfg.tcp_idle_ms);
-	/* Answer every complete message in the buffer (pipelining). */
-	while (c->have - off >= 2) {
-		size_t mlen = (size_t)c->buf[off] << 8 | c->buf[off + 1];
-		struct dns_client dc;
-		size_t n;
-
-		if (mlen == 0) {
-			tcp_conn_close(c);
-			return;
-		}
-		if (c->have - off < 2 + mlen)
-			break;
-		memset(&dc, 0, sizeof(dc));
-		dc.transport = DNS_TCP;
-		dc.peer = c->peer;
-		dc.local = c->local;
-		dc.fd = -1;
-		dc.conn_id = conn_id(s, c);
-		dc.limit = DNS_TCP_MAX;
-		s->st.tcp_rx++;
-		n = handle_query(s, &dc, c->buf + off + 2, mlen, s->tcp_reply,
-				 sizeof(s->tcp_reply));
-		if (n)
-			tcp_queue(c, s->tcp_reply, n);
-		if (c->closing)
-			return;
-		off += 2 + mlen;
-	}
-	if (off) {
-		memmove(c->buf, c->buf + off, c->have - off);
-		c->have -= off;
-	}
-	tcp_recv_arm(c);
-}
-
-static void tcp_recv_arm(struct tcp_conn *c)
-{
-	c->pending++;
-	c->recv_op.fn = tcp_recv_done;
-	c->recv_op.ctx = c;
-	loop_recv(c->srv->loop, &c->recv_op, c->fd, c->buf + c->have, TCP_BUF - c->have);
-}
-
-static void accept_arm(struct dns_server *s, size_t i)
-{
-	if (s->rx == DNS_SERVER_RX_MULTISHOT)
-		loop_accept_multishot(s->loop, &s->accept_op[i], s->tcp_fd[i]);
-	else
-		loop_accept(s->loop, &s->accept_op[i], s->tcp_fd[i]);
-}
-
-static void accept_done(struct loop *l, struct loop_op *op, int res, uint32_t flags)
-{
-	struct dns_server *s = op->ctx;
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	struct tcp_conn *c = NULL;
-
-	if (!(flags & LOOP_F_MORE) && res != -ECANCELED)
-		accept_arm(s, (size_t)(op - s->accept_op));
-	if (res < 0)
-		return;
-	for (size_t i = 0; i < s->cfg.tcp_max_conns; i++) {
-		if (!s->conns[i].in_use) {
-			c = &s->conns[i];
-			break;
-		}
-	}
-	if (!c) {
-		s->st.tcp_rejected++;
-		close(res);
-		return;
-	}
-	c->buf = malloc(TCP_BUF);
-	if (!c->buf) {
-		close(res);
-		return;
-	}
-	s->st.tcp_accepted++;
-	c->srv = s;
-	c->fd = res;
-	c->gen++;
-	c->in_use = true;
-	c->closing = false;
-	c->sending = false;
-	c->pending = 0;
-	c->have = 0;
-	c->out_head = c->out_tail = NULL;
-	memset(&c->peer, 0, sizeof(c->peer));
-	memset(&c->local, 0, sizeof(c->local));
-	if (getpeername(res, (struct sockaddr *)&ss, &len) == 0)
-		(void)endpoint_from_sockaddr(&c->peer, (struct sockaddr *)&ss, len);
-	len = sizeof(ss);
-	if (getsockname(res, (struct sockaddr *)&ss, &len) == 0)
-		(void)endpoint_from_sockaddr(&c->local, (struct sockaddr *)&ss, len);
-	loop_timer_init(&c->idle, tcp_idle_fire, c);
-	loop_timer_arm(l, &c->idle, loop_now_ms(l) + s->cfg.tcp_idle_ms);
-	tcp_recv_arm(c);
-}
-
 /* --- replies from the forwarder --------------------------------------------- */
 
 const uint32_t dns_server_lat_bounds_us[DNS_SERVER_LAT_BUCKETS] = { DNS_SERVER_LAT_BOUNDS_US };
@@ -929,9 +591,7 @@ void dns_server_reply(void *ctx, const struct dns_client *c, const uint8_t *msg,
 		lat_observe(&s->st.fwd_latency, now_us() - c->fwd_start_us);
 
 	if (c->transport == DNS_TCP) {
-		struct tcp_conn *conn = conn_by_id(s, c->conn_id);
-		if (conn)
-			tcp_queue(conn, msg, len);
+		dns_tcp_reply(s, c->conn_id, msg, len);
 		return;
 	}
 	if (len > SLOT_BUF)

@@ -8,8 +8,11 @@
  * IPV6_PKTINFO so replies leave from the address the client asked; replies
  * queued as sendmsg SQEs and submitted in batches. TCP: multishot (or
  * one-shot, with the UDP choice) accept, pipelined length-prefixed
- * queries, an idle timeout and a connection cap. Never answers a message
- * with QR=1.
+ * queries, and limits so that one client cannot take TCP from the others
+ * (core/tcp_admit.h: a per-source cap, the least recently active idle
+ * connection closed when all are taken, idle and lifetime deadlines; per
+ * connection, reading stops while too many reply bytes are queued or too
+ * many queries wait on the forwarder). Never answers a message with QR=1.
  */
 #ifndef GLUED_IO_DNS_SERVER_H
 #define GLUED_IO_DNS_SERVER_H
@@ -42,6 +45,12 @@ struct dns_server_cfg {
 	uint32_t ttl_s;
 	unsigned tcp_max_conns; /* default 256 */
 	uint32_t tcp_idle_ms;	/* default 10000 */
+	unsigned tcp_per_source;  /* connections per source (IPv4, IPv6 /64); default 16 */
+	uint32_t tcp_lifetime_ms; /* a connection's whole life; default 120000 */
+	uint32_t tcp_max_out;	  /* reply bytes queued per connection before reading
+				   * stops; default 65536 */
+	unsigned tcp_max_fwd;	  /* queries per connection at the forwarder before
+				   * reading stops; default 32 */
 	enum dns_server_rx rx;	/* default AUTO: the loop's probe decides */
 };
 
@@ -87,7 +96,16 @@ struct dns_server_latency {
 	X(tcp_tx, counter, "glued_dns_messages_total", "transport=\"tcp\",direction=\"sent\"",     \
 	  DNS_SERVER_MSGS_HELP_)                                                                   \
 	X(tcp_idle_closed, counter, "glued_dns_tcp_connections_total", "result=\"idle_closed\"",   \
-	  DNS_SERVER_CONNS_HELP_)
+	  DNS_SERVER_CONNS_HELP_)                                                                  \
+	X(tcp_rejected_source, counter, "glued_dns_tcp_connections_total",                         \
+	  "result=\"rejected_source\"", DNS_SERVER_CONNS_HELP_)                                    \
+	X(tcp_evicted, counter, "glued_dns_tcp_connections_total", "result=\"evicted\"",           \
+	  DNS_SERVER_CONNS_HELP_)                                                                  \
+	X(tcp_lifetime_closed, counter, "glued_dns_tcp_connections_total",                         \
+	  "result=\"lifetime_closed\"", DNS_SERVER_CONNS_HELP_)                                    \
+	X(tcp_paused, counter, "glued_dns_tcp_reads_paused_total", "",                             \
+	  "Times a TCP connection stopped being read: too many replies queued or queries "         \
+	  "forwarded.")
 
 struct dns_server_stats {
 	struct dns_answer_stats answer;
