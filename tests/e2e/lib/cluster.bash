@@ -110,7 +110,7 @@ e2e_teardown_cluster_test() {
 	for ((i = 1; i <= n; i++)); do
 		h=h$i
 		ip -n "$(e2e_ns lan)" link set "p$((10 + i))" up 2>/dev/null
-		host_dockerd_ready "$h" || host_dockerd_start "$h" || true
+		host_engine_ready "$h" || host_engine_start "$h" || true
 		ctr_rm_all "$h" || true
 	done
 	e2e_pid_alive "$(e2e_pid_of dnsmasq)" || upstream_start || true
