@@ -122,6 +122,10 @@ host_dockerd_start() {
 	dir=$(host_var "$h" dir)
 	mkdir -p "$dir/data" "$dir/x"
 	[ -f "$dir/daemon.json" ] || echo '{}' >"$dir/daemon.json"
+	# A dockerd killed by SIGKILL leaves its pidfile, and stays a zombie
+	# until bats reaps it: Docker 26 takes the zombie's /proc entry for a
+	# running daemon and refuses to start ("process ... is still running").
+	e2e_pid_alive "$(e2e_pid_of "$h.dockerd")" || rm -f "$dir/dockerd.pid"
 	# shellcheck disable=SC2046
 	e2e_spawn "$h.dockerd" "$dir/dockerd.log" \
 		$(host_engine_exec "$h") dockerd \
