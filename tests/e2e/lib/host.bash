@@ -123,9 +123,16 @@ host_dockerd_start() {
 	mkdir -p "$dir/data" "$dir/x"
 	[ -f "$dir/daemon.json" ] || echo '{}' >"$dir/daemon.json"
 	# A dockerd killed by SIGKILL leaves its pidfile, and stays a zombie
-	# until bats reaps it: Docker 26 takes the zombie's /proc entry for a
-	# running daemon and refuses to start ("process ... is still running").
-	e2e_pid_alive "$(e2e_pid_of "$h.dockerd")" || rm -f "$dir/dockerd.pid"
+	# until something reaps it (orphans here go to a PID 1 that is slow to):
+	# Docker 26 takes the zombie's /proc entry for a running daemon and
+	# refuses to start ("process ... is still running"). Wait for the old
+	# one to be gone, then drop its pidfile.
+	local old
+	old=$(cat "$dir/dockerd.pid" 2>/dev/null)
+	if [ -n "$old" ]; then
+		wait_until 10 host_pid_gone "$old" || e2e_log "$h: dockerd $old still running"
+		e2e_pid_alive "$old" || rm -f "$dir/dockerd.pid"
+	fi
 	# shellcheck disable=SC2046
 	e2e_spawn "$h.dockerd" "$dir/dockerd.log" \
 		$(host_engine_exec "$h") dockerd \
@@ -140,6 +147,8 @@ host_dockerd_start() {
 		return 1
 	}
 }
+
+host_pid_gone() { ! e2e_pid_alive "$1"; }
 
 host_dockerd_ready() {
 	host_engine_ready "$1"
