@@ -183,3 +183,26 @@ answers_match_engine() {
 		glued_alive "$h" || fail "$h: glued exited"
 	done
 }
+
+@test "Podman: without DOCKER_HOST glued finds /run/podman/podman.sock when no Docker socket" {
+	local h ip n=0
+	for h in $(hosts); do
+		[[ $(host_engine "$h") == podman* ]] || continue
+		n=$((n + 1))
+		touch "$E2E_DIR/$h/restore_glued"
+		# Where podman.socket puts it (the host's /run is its own tmpfs, so
+		# there is no /var/run/docker.sock).
+		hx "$h" sh -c "mkdir -p /run/podman && ln -sf '$E2E_DIR/$h/docker.sock' /run/podman/podman.sock"
+		glued_stop "$h"
+		mapfile -t envs < <(cluster_env "$h")
+		glued_start "$h" "${envs[@]}" -DOCKER_HOST
+		grep -q "docker: connected to /run/podman/podman.sock" "$E2E_DIR/$h/glued.log" ||
+			wait_until 5 grep -q "docker: connected to /run/podman/podman.sock" \
+				"$E2E_DIR/$h/glued.log" || fail "$h: glued did not connect to Podman's socket"
+		ctr_run "$h" "ps-$h"
+		ip=$(ctr_ip "$h" "ps-$h")
+		on "$h" expect_dns_on 5 "$h" A "ps-$h" "NOERROR $ip"
+		hx "$h" rm -f /run/podman/podman.sock
+	done
+	[ "$n" -gt 0 ] || skip "no Podman host in E2E_ENGINES"
+}
