@@ -128,7 +128,7 @@ host_dockerd_start() {
 	# refuses to start ("process ... is still running"). Wait for the old
 	# one to be gone, then drop its pidfile.
 	local old
-	old=$(cat "$dir/dockerd.pid" 2>/dev/null)
+	old=$(cat "$dir/dockerd.pid" 2>/dev/null || true) # none after a clean stop
 	if [ -n "$old" ]; then
 		wait_until 10 host_pid_gone "$old" || e2e_log "$h: dockerd $old still running"
 		e2e_pid_alive "$old" || rm -f "$dir/dockerd.pid"
