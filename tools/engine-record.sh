@@ -31,7 +31,8 @@ d() { hdocker h1 "$@"; }
 run() { # NAME [opts]: a busybox container that sleeps
 	local n=$1
 	shift
-	d run -d --init --name "$n" "$@" "$E2E_IMAGE" sleep 100000 >/dev/null
+	d run -d --init --name "$n" --cgroup-parent "/$(host_var h1 cgroup)" "$@" "$E2E_IMAGE" \
+		sleep 100000 >/dev/null
 }
 filter='filters=%7B%22type%22%3A%5B%22container%22%2C%22network%22%5D%7D'
 

@@ -108,8 +108,9 @@ host_engine_version() {
 
 # Podman keeps everything under hN/podman: storage, run state, its network
 # configs (netavark) and the events log (file backend: no journald here).
-# Containers go under the host's cgroup (cgroupfs: there is no systemd), so
-# teardown finds what outlives the service, as it does for dockerd's.
+# Containers go under the host's cgroup (cgroupfs: there is no systemd;
+# ctr_run passes --cgroup-parent), so teardown finds what outlives the
+# service, as it does for dockerd's.
 host_podman_prepare() {
 	local h=$1 dir
 	dir=$(host_var "$h" dir)

@@ -182,6 +182,9 @@ ctr_run() {
 	local h=$1 name=$2 net=(--network glued_net)
 	shift 2
 	[[ " $* " == *" --network "* || " $* " == *" --network="* ]] && net=()
+	# Podman puts containers and conmon under /libpod_parent unless told:
+	# under the host's cgroup, teardown finds whatever outlives the engine.
+	[[ $(host_engine "$h") == podman* ]] && net+=(--cgroup-parent "/$(host_var "$h" cgroup)")
 	hdocker "$h" run -d --init --name "$name" "${net[@]}" "$@" "$E2E_IMAGE" \
 		sleep 2147483647 >/dev/null
 }
