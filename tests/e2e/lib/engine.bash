@@ -14,8 +14,6 @@
 # recorded as "hN.dockerd" (docker*) or "hN.podman" (podman*).
 # host_create N ENGINE picks it (default $E2E_ENGINE, else docker).
 
-E2E_ENGINES_ALL="docker docker26 podman podman5"
-
 host_engine() { # HOST: the engine it runs
 	cat "$E2E_DIR/$1/engine" 2>/dev/null || echo docker
 }
