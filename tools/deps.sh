@@ -55,6 +55,11 @@ TEST_PKGS=(
 	ethtool
 	python3
 	systemd
+	podman
+	netavark
+	aardvark-dns
+	catatonit
+	crun
 )
 
 pkgs() { # set -> the packages, one a line

@@ -279,6 +279,7 @@ int docker_json_parse_event(const char *buf, size_t len, struct docker_event *ev
 	const json_t *actor, *attrs;
 	const char *type, *action, *s;
 	size_t n;
+	bool pod_net;
 	int err = load(&root, buf, len, DOCKER_EVENT_LINE_MAX);
 
 	memset(ev, 0, sizeof(*ev));
@@ -310,11 +311,27 @@ int docker_json_parse_event(const char *buf, size_t len, struct docker_event *ev
 			err = GLUED_EMALF;
 	} else if (strcmp(type, "network") == 0) {
 		ev->type = DOCKER_EV_NETWORK;
+		s = get_str(attrs, "container", &n);
+		/* Podman names the network in "network" (5.x; 4.x nowhere) and
+		 * uses "name" for the container's name, or leaves it "". */
+		pod_net = json_object_get(attrs, "network") != NULL;
+		if (!json_object_get(attrs, "container") &&
+		    (strcmp(ev->action, "connect") == 0 || strcmp(ev->action, "disconnect") == 0)) {
+			/* Podman: no "container" (Docker always sends it, so a
+			 * wrong type there is Docker's and stays unusable), and
+			 * Actor.ID is the container, not the network. */
+			s = get_str(actor, "ID", &n);
+			copy_id(ev->container_id, s, n);
+			copy_opt(ev->name, sizeof(ev->name), attrs, "name");
+			copy_opt(ev->network_name, sizeof(ev->network_name), attrs, "network");
+			ev->network_unnamed = !ev->network_name[0];
+			goto out;
+		}
+		copy_id(ev->container_id, s, n);
 		s = get_str(actor, "ID", &n);
 		copy_id(ev->network_id, s, n);
-		copy_opt(ev->network_name, sizeof(ev->network_name), attrs, "name");
-		s = get_str(attrs, "container", &n);
-		copy_id(ev->container_id, s, n);
+		copy_opt(ev->network_name, sizeof(ev->network_name), attrs,
+			 pod_net ? "network" : "name");
 	} else {
 		ev->type = DOCKER_EV_OTHER;
 	}
@@ -359,10 +376,16 @@ enum docker_reaction docker_event_react(const struct docker_event *ev, const cha
 	case DOCKER_EV_CONTAINER:
 		if (!ev->container_id[0])
 			return DOCKER_REACT_NONE;
-		if (strcmp(ev->action, "destroy") == 0 || strcmp(ev->action, "die") == 0)
+		/* "remove" is Podman's "destroy". */
+		if (strcmp(ev->action, "destroy") == 0 || strcmp(ev->action, "remove") == 0 ||
+		    strcmp(ev->action, "die") == 0)
 			return DOCKER_REACT_WITHDRAW;
 		return is_action(ev, inspect) ? DOCKER_REACT_INSPECT : DOCKER_REACT_NONE;
 	case DOCKER_EV_NETWORK:
+		/* Which network Podman 4 does not say: inspect tells whether the
+		 * container is on the watched one now. */
+		if (ev->network_unnamed)
+			return ev->container_id[0] ? DOCKER_REACT_INSPECT : DOCKER_REACT_NONE;
 		if (!is_watched(ev, net_name, net_id))
 			return DOCKER_REACT_NONE;
 		if (is_action(ev, net_changed))

@@ -74,6 +74,11 @@ struct docker_event {
 	char network_id[DOCKER_ID_MAX + 1];	   /* network events: Actor.ID */
 	char name[DOCKER_NAME_MAX + 1];		   /* container events: Attributes.name */
 	char old_name[DOCKER_NAME_MAX + 1];	   /* rename: Attributes.oldName without '/' */
+	/* Podman's compat API puts the container of a network connect/disconnect
+	 * in Actor.ID and its name in Attributes.name (container_id and name
+	 * here) and names the network in Attributes.network (5.x: network_name)
+	 * or nowhere (4.x: network_unnamed, network_name ""). */
+	bool network_unnamed;
 };
 int docker_json_parse_event(const char *buf, size_t len, struct docker_event *ev) GLUED_MUST_CHECK;
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/hosts.h"
 #include "core/resolv.h"
@@ -20,6 +21,7 @@
 #define RESOLV_CONF "/etc/resolv.conf"
 #define RESOLVED_CONF "/run/systemd/resolve/resolv.conf"
 #define WATCH_PERIOD_MS 1000
+#define PODMAN_SOCKET "/run/podman/podman.sock" /* rootful podman.socket */
 
 struct sources {
 	struct loop *loop;
@@ -295,6 +297,14 @@ int sources_start(struct sources *s)
 		file_watch_start(&s->resolv_watch, s->loop, RESOLV_CONF, WATCH_PERIOD_MS,
 				 resolv_changed, s);
 
+	/* DOCKER_HOST not set and no Docker socket, but rootful Podman's API
+	 * socket is there: watch Podman (docs/engines.md). Decided once, at
+	 * start; an engine that appears later is waited for at the default. */
+	if (s->cfg->source[CONFIG_KEY_DOCKER_HOST] == CONFIG_SRC_DEFAULT &&
+	    access(dcfg.socket_path, F_OK) != 0 && access(PODMAN_SOCKET, F_OK) == 0) {
+		log_info("docker: no %s; using Podman's %s", dcfg.socket_path, PODMAN_SOCKET);
+		dcfg.socket_path = PODMAN_SOCKET;
+	}
 	s->docker = docker_watch_new(&dcfg);
 	if (!s->docker)
 		return -errno;

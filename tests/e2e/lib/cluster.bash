@@ -11,6 +11,14 @@
 
 E2E_CLUSTER_HOSTS=${E2E_CLUSTER_HOSTS:-3}
 
+# cluster_engine N: the engine of host N, the Nth word of $E2E_HOST_ENGINES
+# (lib/engine.bash; default docker, as for every host before engines).
+cluster_engine() {
+	local e
+	read -r -a e <<<"${E2E_HOST_ENGINES:-}"
+	echo "${e[$(($1 - 1))]:-docker}"
+}
+
 # cluster_routes N: on every host, a route to every other host's container
 # subnets via that host's LAN address; forwarding on, so containers of
 # different hosts reach each other with their real addresses.
@@ -75,10 +83,10 @@ e2e_setup_cluster() {
 		ip -n "$(e2e_ns lan)" link set br0 type bridge mcast_snooping 0 &&
 		e2e_step client client_create &&
 		e2e_step upstream upstream_create &&
-		host_create 1 || rc=$?
+		host_create 1 "$(cluster_engine 1)" || rc=$?
 	if [ $rc -eq 0 ]; then
 		for ((i = 2; i <= n; i++)); do
-			host_create "$i" >"$E2E_DIR/h$i.create.log" 2>&1 &
+			host_create "$i" "$(cluster_engine "$i")" >"$E2E_DIR/h$i.create.log" 2>&1 &
 			pids+=($!)
 		done
 		for i in "${pids[@]}"; do wait "$i" || rc=1; done
@@ -107,12 +115,19 @@ e2e_teardown_cluster_test() {
 		touch "$E2E_DIR/failed"
 		for ((i = 1; i <= n; i++)); do e2e_dump "h$i"; done
 	fi
+	# Host by host in parallel: each mostly waits for its own engine. (Only
+	# these jobs are waited for: daemons started by this shell are too.)
+	local jobs=()
 	for ((i = 1; i <= n; i++)); do
 		h=h$i
 		ip -n "$(e2e_ns lan)" link set "p$((10 + i))" up 2>/dev/null
-		host_dockerd_ready "$h" || host_dockerd_start "$h" || true
-		ctr_rm_all "$h" || true
+		{
+			host_engine_ready "$h" || host_engine_start "$h" || true
+			ctr_rm_all "$h" || true
+		} &
+		jobs+=($!)
 	done
+	wait "${jobs[@]}"
 	e2e_pid_alive "$(e2e_pid_of dnsmasq)" || upstream_start || true
 	for ((i = 1; i <= n; i++)); do
 		h=h$i

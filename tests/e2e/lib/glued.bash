@@ -6,7 +6,8 @@
 E2E_GLUED=${E2E_GLUED:-$E2E_TOP/build/glued}
 
 # glued_start HOST [VAR=VALUE...]: start glued on HOST; later VAR=VALUE
-# override the defaults below (VAR= sets it empty). Waits until it answers.
+# override the defaults below (VAR= sets it empty, -VAR leaves it unset).
+# Waits until it answers.
 glued_start() {
 	local h=$1 dir envs
 	shift
@@ -29,6 +30,15 @@ glued_start() {
 		GLUED_LOG=debug
 		"$@"
 	)
+	local a u kept=()
+	for u in "${envs[@]}"; do
+		[[ $u == -* ]] || continue
+		for a in "${envs[@]}"; do
+			[[ $a == "${u#-}="* || $a == -* ]] || kept+=("$a")
+		done
+		envs=("${kept[@]}")
+		kept=()
+	done
 	echo "=== $(date +%T.%3N) glued start: ${envs[*]:1}" >>"$dir/glued.log"
 	e2e_spawn "glued-$h" "$dir/glued.log" env -i "${envs[@]}" \
 		nsenter -t "$(host_var "$h" anchor)" -n -m -- "$E2E_GLUED"

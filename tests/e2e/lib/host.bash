@@ -9,6 +9,8 @@
 # Host N is named hN; its variables are read with host_var hN FIELD:
 #   ns, dir, anchor, ip and ip6 (LAN), subnet4, gw4, subnet6, gw6, cgroup.
 
+source "$(dirname "${BASH_SOURCE[0]}")/engine.bash"
+
 # host_var HOST FIELD
 host_var() {
 	cat "$E2E_DIR/$1/$2"
@@ -32,12 +34,15 @@ hdocker() {
 	DOCKER_HOST=unix://$E2E_DIR/$h/docker.sock docker "$@"
 }
 
-# host_create N: build host hN (expects lan_create done). Each step is timed.
+# host_create N [ENGINE]: build host hN (expects lan_create done) running
+# ENGINE (lib/engine.bash; default $E2E_ENGINE, else docker). Each step is
+# timed.
 host_create() {
 	local n=$1 h=h$1 dir ns
 	dir=$E2E_DIR/$h
 	ns=$(e2e_ns "$h")
 	mkdir -p "$dir"
+	host_set "$h" engine "${2:-${E2E_ENGINE:-docker}}"
 	host_set "$h" ns "$ns"
 	host_set "$h" dir "$dir"
 	host_set "$h" ip "$E2E_LAN_NET.$((10 + n))"
@@ -50,8 +55,8 @@ host_create() {
 	e2e_step "$h.netns" netns_create "$h" &&
 		e2e_step "$h.lan" lan_attach "$ns" "$(host_var "$h" ip)" &&
 		e2e_step "$h.anchor" host_anchor "$h" &&
-		e2e_step "$h.containerd" host_containerd_start "$h" &&
-		e2e_step "$h.dockerd" host_dockerd_start "$h" &&
+		e2e_step "$h.prepare" host_engine_prepare "$h" &&
+		e2e_step "$h.engine" host_engine_start "$h" &&
 		e2e_step "$h.image" host_image "$h" &&
 		e2e_step "$h.network" host_network "$h"
 }
@@ -103,8 +108,9 @@ host_containerd_start() {
 		[plugins."io.containerd.internal.v1.opt"]
 		  path = "$dir/ctd/opt"
 	EOF
+	# shellcheck disable=SC2046
 	e2e_spawn "$h.containerd" "$dir/containerd.log" \
-		nsenter -t "$(host_var "$h" anchor)" -n -m -- containerd --config "$dir/containerd.toml"
+		$(host_engine_exec "$h") containerd --config "$dir/containerd.toml"
 	wait_until 10 test -S "$dir/ctd.sock" || {
 		tail -n 30 "$dir/containerd.log" >&2
 		return 1
@@ -116,8 +122,20 @@ host_dockerd_start() {
 	dir=$(host_var "$h" dir)
 	mkdir -p "$dir/data" "$dir/x"
 	[ -f "$dir/daemon.json" ] || echo '{}' >"$dir/daemon.json"
+	# A dockerd killed by SIGKILL leaves its pidfile, and stays a zombie
+	# until something reaps it (orphans here go to a PID 1 that is slow to):
+	# Docker 26 takes the zombie's /proc entry for a running daemon and
+	# refuses to start ("process ... is still running"). Wait for the old
+	# one to be gone, then drop its pidfile.
+	local old
+	old=$(cat "$dir/dockerd.pid" 2>/dev/null || true) # none after a clean stop
+	if [ -n "$old" ]; then
+		wait_until 10 host_pid_gone "$old" || e2e_log "$h: dockerd $old still running"
+		e2e_pid_alive "$old" || rm -f "$dir/dockerd.pid"
+	fi
+	# shellcheck disable=SC2046
 	e2e_spawn "$h.dockerd" "$dir/dockerd.log" \
-		nsenter -t "$(host_var "$h" anchor)" -n -m -- dockerd \
+		$(host_engine_exec "$h") dockerd \
 		--config-file "$dir/daemon.json" \
 		--host "unix://$dir/docker.sock" --data-root "$dir/data" --exec-root "$dir/x" \
 		--pidfile "$dir/dockerd.pid" --containerd "$dir/ctd.sock" \
@@ -130,14 +148,16 @@ host_dockerd_start() {
 	}
 }
 
+host_pid_gone() { ! e2e_pid_alive "$1"; }
+
 host_dockerd_ready() {
-	e2e_pid_alive "$(e2e_pid_of "$1.dockerd")" || return 2
-	hdocker "$1" version --format '{{.Server.Version}}' >/dev/null 2>&1
+	host_engine_ready "$1"
 }
 
-# host_dockerd_kill HOST SIGNAL: signal dockerd by its recorded PID and wait.
+# host_dockerd_kill HOST SIGNAL: signal the engine by its recorded PID and
+# wait (the name is older than lib/engine.bash: any engine).
 host_dockerd_kill() {
-	e2e_kill "$1.dockerd" 15 "${2:-TERM}"
+	host_engine_kill "$1" "${2:-TERM}"
 }
 
 host_image() {
@@ -162,6 +182,9 @@ ctr_run() {
 	local h=$1 name=$2 net=(--network glued_net)
 	shift 2
 	[[ " $* " == *" --network "* || " $* " == *" --network="* ]] && net=()
+	# Podman puts containers and conmon under /libpod_parent unless told:
+	# under the host's cgroup, teardown finds whatever outlives the engine.
+	[[ $(host_engine "$h") == podman* ]] && net+=(--cgroup-parent "/$(host_var "$h" cgroup)")
 	hdocker "$h" run -d --init --name "$name" "${net[@]}" "$@" "$E2E_IMAGE" \
 		sleep 2147483647 >/dev/null
 }
@@ -190,13 +213,14 @@ host_destroy() {
 	dir=$E2E_DIR/$h
 	[ -d "$dir" ] || return 0
 	e2e_kill "glued-$h" 5
-	if e2e_pid_alive "$(e2e_pid_of "$h.dockerd")"; then
+	if e2e_pid_alive "$(e2e_pid_of "$(host_engine_proc "$h")")"; then
 		local ids
 		ids=$(timeout 10 env DOCKER_HOST="unix://$dir/docker.sock" docker ps -aq)
 		[ -z "$ids" ] || timeout 60 env DOCKER_HOST="unix://$dir/docker.sock" \
 			docker rm -f $ids >/dev/null || e2e_log "teardown: rm of $h containers failed"
 	fi
 	e2e_kill "$h.dockerd" 15
+	e2e_kill "$h.podman" 15
 	e2e_kill "$h.containerd" 10
 	# Shims and container processes that outlived their engines: only those in
 	# this host's cgroups or mount namespace.
@@ -217,9 +241,10 @@ host_destroy() {
 					victims+=("$pid")
 			done
 		fi
-		# Shims outlive a dead anchor; they name the host's directory.
+		# Shims (containerd's, podman's conmon) outlive a dead anchor; they
+		# name the host's directory.
 		for pid in /proc/[0-9]*; do
-			tr '\0' ' ' 2>/dev/null <"$pid/cmdline" | grep -q -- "-address $dir/" &&
+			tr '\0' ' ' 2>/dev/null <"$pid/cmdline" | grep -qE -- "-address $dir/|conmon .*$dir/" &&
 				victims+=("${pid#/proc/}")
 		done
 		[ ${#victims[@]} -eq 0 ] && break

@@ -34,7 +34,7 @@ e2e_teardown_test() {
 		e2e_dump h1
 	fi
 	# Put back what a failed test may have left stopped.
-	host_dockerd_ready h1 || host_dockerd_start h1 || true
+	host_engine_ready h1 || host_engine_start h1 || true
 	e2e_pid_alive "$(e2e_pid_of dnsmasq)" || upstream_start || true
 	ctr_rm_all h1 || true
 	# A test that stopped glued or changed its environment leaves it for the

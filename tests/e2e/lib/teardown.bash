@@ -11,9 +11,15 @@ e2e_teardown_all() {
 	set +e
 	trap - ERR
 	e2e_log "teardown"
+	# Hosts in parallel: each waits for its own engines to stop. (Only these
+	# jobs are waited for: daemons started by this shell are too.)
+	local jobs=()
 	for h in "$dir"/h*/; do
-		[ -d "$h" ] && host_destroy "$(basename "$h")"
+		[ -d "$h" ] || continue
+		host_destroy "$(basename "$h")" &
+		jobs+=($!)
 	done
+	[ ${#jobs[@]} -eq 0 ] || wait "${jobs[@]}"
 	e2e_kill_all_recorded
 	if [ -f "$dir/created" ]; then
 		while read -r what name; do
