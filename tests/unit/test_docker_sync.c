@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/docker_pub.h"
 #include "core/docker_sync.h"
 #include "t.h"
 
@@ -733,6 +734,82 @@ static void test_recorded_stream(void)
 	free(buf);
 }
 
+static void pub_id(char *id, unsigned i)
+{
+	/* Spread over the first 16 digits, which are what the set hashes. */
+	snprintf(id, DOCKER_ID_MAX + 1, "%016llx%048x",
+		 (unsigned long long)i * 0x9e3779b97f4a7c15ULL, i);
+}
+
+static size_t n_swept;
+
+static void count_swept(void *ctx, const char *id)
+{
+	struct docker_pub *ps = ctx;
+
+	T_ASSERT(!docker_pub_find(ps, id), "swept %.12s is gone when fn runs", id);
+	n_swept++;
+}
+
+static void test_pub(void)
+{
+	struct docker_pub ps = {0};
+	char id[DOCKER_ID_MAX + 1];
+	size_t found = 0, wrong = 0;
+
+	T_CASE("published set: 3000 IDs in, every other removed, the rest still found")
+	{
+		for (unsigned i = 0; i < 3000; i++) {
+			struct docker_pub_slot *p;
+
+			pub_id(id, i);
+			p = docker_pub_insert(&ps, id);
+			T_ASSERT(p, "insert %u", i);
+			if (!p)
+				break;
+			p->gen = i % 3 == 0 ? 7 : 6;
+		}
+		T_EQ_INT(ps.n, 3000);
+		for (unsigned i = 0; i < 3000; i += 2) {
+			pub_id(id, i);
+			docker_pub_remove(&ps, docker_pub_find(&ps, id));
+		}
+		T_EQ_INT(ps.n, 1500);
+		for (unsigned i = 0; i < 3000; i++) {
+			pub_id(id, i);
+			if (!!docker_pub_find(&ps, id) == (i % 2 == 1))
+				found++;
+			else
+				wrong++;
+		}
+		T_EQ_INT(found, 3000);
+		T_EQ_INT(wrong, 0);
+	}
+	T_CASE("published set: a sweep removes every member of another generation")
+	{
+		docker_pub_sweep(&ps, 7, count_swept, &ps);
+		T_EQ_INT(n_swept, 1000); /* odd i, i % 3 != 0 */
+		T_EQ_INT(ps.n, 500);
+		pub_id(id, 3);
+		T_ASSERT(docker_pub_find(&ps, id), "gen 7 kept");
+		pub_id(id, 5);
+		T_ASSERT(!docker_pub_find(&ps, id), "gen 6 swept");
+	}
+	docker_pub_fini(&ps);
+	T_CASE("digest: names and addresses count, in order")
+	{
+		struct table_entry a = {.n_names = 2, .names = {"ab", "c"}}, b = a;
+
+		T_ASSERT(docker_pub_digest(&a) == docker_pub_digest(&b), "equal entries");
+		snprintf(b.names[1], sizeof(b.names[1]), "d");
+		T_ASSERT(docker_pub_digest(&a) != docker_pub_digest(&b), "another name");
+		b = a;
+		b.n_addrs = 1;
+		T_ASSERT(addr_parse(&b.addrs[0], "10.0.0.1") == 0, "parse");
+		T_ASSERT(docker_pub_digest(&a) != docker_pub_digest(&b), "an address more");
+	}
+}
+
 static void test_names(void)
 {
 	T_CASE("network names: Docker's charset only, so a path needs no escaping")
@@ -760,6 +837,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
 		run_scenario(&scenarios[i]);
 	test_recorded_stream();
+	test_pub();
 	test_names();
 	return t_summary();
 }

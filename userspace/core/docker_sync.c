@@ -16,6 +16,8 @@
  */
 #include "core/docker_sync.h"
 
+#include "core/docker_pub.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,20 +41,6 @@ enum pass {
 	PASS_EVENT,    /* the watched network was created or removed */
 };
 
-/* Published containers: ID -> digest of the entry last sent, and the list
- * pass (generation) that last saw it. Open addressing, linear probing,
- * backward shift deletion; power-of-two capacity. */
-struct pub_slot {
-	char id[DOCKER_ID_MAX + 1];
-	uint64_t digest;
-	uint32_t gen;
-};
-
-struct pubset {
-	struct pub_slot *slots;
-	size_t cap, n;
-};
-
 struct docker_sync {
 	char net[DOCKER_NAME_MAX + 1];
 	unsigned resync_ms, ping_timeout_ms;
@@ -62,7 +50,7 @@ struct docker_sync {
 	enum pass pass;
 	unsigned api_major, api_minor;
 	struct docker_network net_info; /* last sent */
-	struct pubset pub;
+	struct docker_pub pub;		/* published containers */
 	uint32_t gen;
 	bool connected, logged_down;
 
@@ -84,106 +72,6 @@ struct docker_sync {
 	struct docker_sync_stats st;
 	char why[160];
 };
-
-/* --- published set --------------------------------------------------------- */
-
-static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 1099511628211ULL;
-	return h;
-}
-
-#define FNV_INIT 1469598103934665603ULL
-
-static size_t pub_hash(const char *id, size_t cap)
-{
-	return (size_t)fnv(FNV_INIT, (const uint8_t *)id, 16) & (cap - 1);
-}
-
-static struct pub_slot *pub_find(struct pubset *ps, const char *id)
-{
-	if (!ps->cap)
-		return NULL;
-	for (size_t i = pub_hash(id, ps->cap);; i = (i + 1) & (ps->cap - 1)) {
-		if (!ps->slots[i].id[0])
-			return NULL;
-		if (strcmp(ps->slots[i].id, id) == 0)
-			return &ps->slots[i];
-	}
-}
-
-static int pub_grow(struct pubset *ps)
-{
-	size_t cap = ps->cap ? ps->cap * 2 : 64;
-	struct pub_slot *old = ps->slots, *slots = calloc(cap, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (size_t k = 0; k < ps->cap; k++) {
-		if (!old[k].id[0])
-			continue;
-		size_t i = pub_hash(old[k].id, cap);
-
-		while (slots[i].id[0])
-			i = (i + 1) & (cap - 1);
-		slots[i] = old[k];
-	}
-	free(old);
-	ps->slots = slots;
-	ps->cap = cap;
-	return 0;
-}
-
-static struct pub_slot *pub_insert(struct pubset *ps, const char *id)
-{
-	size_t i;
-
-	if ((ps->n + 1) * 4 > ps->cap * 3 && pub_grow(ps))
-		return NULL;
-	for (i = pub_hash(id, ps->cap); ps->slots[i].id[0]; i = (i + 1) & (ps->cap - 1))
-		;
-	memset(&ps->slots[i], 0, sizeof(ps->slots[i]));
-	strcpy(ps->slots[i].id, id);
-	ps->n++;
-	return &ps->slots[i];
-}
-
-static void pub_remove(struct pubset *ps, struct pub_slot *p)
-{
-	size_t mask = ps->cap - 1, i = (size_t)(p - ps->slots), j = i;
-
-	p->id[0] = '\0';
-	ps->n--;
-	/* Backward shift: move later members of the cluster into the hole when
-	 * their home slot does not lie cyclically in (i, j]. */
-	for (;;) {
-		j = (j + 1) & mask;
-		if (!ps->slots[j].id[0])
-			return;
-		size_t k = pub_hash(ps->slots[j].id, ps->cap);
-
-		if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
-			ps->slots[i] = ps->slots[j];
-			ps->slots[j].id[0] = '\0';
-			i = j;
-		}
-	}
-}
-
-static uint64_t entry_digest(const struct table_entry *e)
-{
-	uint64_t h = FNV_INIT;
-	const uint8_t sep = 0xff;
-
-	for (size_t i = 0; i < e->n_names; i++)
-		h = fnv(h, (const uint8_t *)e->names[i], strlen(e->names[i]));
-	for (size_t i = 0; i < e->n_addrs; i++) {
-		h = fnv(h, &sep, 1);
-		h = fnv(h, (const uint8_t *)&e->addrs[i], sizeof(e->addrs[i]));
-	}
-	return h;
-}
 
 /* --- output ----------------------------------------------------------------- */
 
@@ -222,15 +110,15 @@ static void emit_network(struct docker_sync *s, const struct docker_network *n)
 static void publish(struct docker_sync *s, const struct docker_container *c, uint64_t now_ms)
 {
 	struct docker_update u = {.kind = DOCKER_UPDATE_PUT};
-	uint64_t d = entry_digest(&c->entry);
-	struct pub_slot *p = pub_find(&s->pub, c->entry.owner);
+	uint64_t d = docker_pub_digest(&c->entry);
+	struct docker_pub_slot *p = docker_pub_find(&s->pub, c->entry.owner);
 
 	if (p) {
 		p->gen = s->gen;
 		if (p->digest == d)
 			return;
 	} else {
-		p = pub_insert(&s->pub, c->entry.owner);
+		p = docker_pub_insert(&s->pub, c->entry.owner);
 		if (!p) {
 			note(s, DOCKER_NOTE_NO_MEMORY, c->entry.owner, c->name);
 			return;
@@ -247,12 +135,12 @@ static void publish(struct docker_sync *s, const struct docker_container *c, uin
 static bool withdraw(struct docker_sync *s, const char *id)
 {
 	struct docker_update u = {.kind = DOCKER_UPDATE_DEL};
-	struct pub_slot *p = pub_find(&s->pub, id);
+	struct docker_pub_slot *p = docker_pub_find(&s->pub, id);
 
 	if (!p)
 		return false;
 	snprintf(u.del_owner, sizeof(u.del_owner), "%s", id);
-	pub_remove(&s->pub, p);
+	docker_pub_remove(&s->pub, p);
 	s->st.published = s->pub.n;
 	s->out.update(s->out.ctx, &u);
 	return true;
@@ -366,22 +254,22 @@ static void parse_fail(struct docker_sync *s, const char *what, int err, uint64_
 	session_end(s, now_ms);
 }
 
+static void swept(void *ctx, const char *id)
+{
+	struct docker_sync *s = ctx;
+	struct docker_update u = {.kind = DOCKER_UPDATE_DEL};
+
+	snprintf(u.del_owner, sizeof(u.del_owner), "%s", id);
+	s->st.published = s->pub.n;
+	s->out.update(s->out.ctx, &u);
+	miss_note(s, id);
+}
+
 /* The list pass is complete: withdraw what it did not see, then go on as
  * its purpose says. */
 static void list_done(struct docker_sync *s, uint64_t now_ms)
 {
-	for (size_t i = 0; i < s->pub.cap;) {
-		struct pub_slot *p = &s->pub.slots[i];
-		char id[DOCKER_ID_MAX + 1];
-
-		if (p->id[0] && p->gen != s->gen) {
-			strcpy(id, p->id);
-			withdraw(s, id);
-			miss_note(s, id);
-			continue; /* backward shift may have moved another into i */
-		}
-		i++;
-	}
+	docker_pub_sweep(&s->pub, s->gen, swept, s);
 	s->st.resyncs++;
 	s->tracking = false;
 	s->in_list = false;
@@ -548,9 +436,9 @@ static int on_inspect(struct docker_sync *s, long status, const char *body, size
 			s->out.update(s->out.ctx, &u);
 		}
 		if (docker_container_published(&c)) {
-			struct pub_slot *p = pub_find(&s->pub, id);
+			struct docker_pub_slot *p = docker_pub_find(&s->pub, id);
 
-			if (!p || p->digest != entry_digest(&c.entry))
+			if (!p || p->digest != docker_pub_digest(&c.entry))
 				miss_note(s, id);
 			publish(s, &c, now_ms);
 		} else if (withdraw(s, id)) {
@@ -745,7 +633,7 @@ void docker_sync_free(struct docker_sync *s)
 {
 	if (!s)
 		return;
-	free(s->pub.slots);
+	docker_pub_fini(&s->pub);
 	free(s->ids);
 	free(s);
 }
