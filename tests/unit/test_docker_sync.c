@@ -642,6 +642,12 @@ static const struct scenario scenarios[] = {
       S(ANSWER, .n = 200, .b = "{\"Id\":7}"), S(ERR, .n = GLUED_EMALF), S(RUN), S(OUT, .a = "-web"),
       S(STAT, .a = "connected", .n = 1)}},
 
+    {"an inspect answered with another container's body is skipped, not published",
+     {TWO, CONNECT, S(OUT, .a = UP), S(EVC, .a = "die", .b = "web"), S(OUT, .a = "-web"),
+      S(EVC, .a = "start", .b = "web"), S(REQ, .n = DOCKER_REQ_INSPECT, .a = "web"),
+      S(ANSWER, .n = 200, .b = "inspect_multi.json"), S(ERR, .n = GLUED_EPROTO), S(OUT, .a = ""),
+      S(STAT, .a = "published", .n = 1), S(REQ, .n = DOCKER_REQ_FOLLOW)}},
+
     {"engine error answers end the session with the engine's message",
      {S(STEP, .n = 3), S(REQ, .n = DOCKER_REQ_LIST), S(ANSWER, .n = 500, .b = "network_404.json"),
       S(OUT, .a = "net down"), S(WHY, .a = "/containers/json: HTTP 500: network nosuch not found"),

@@ -425,7 +425,12 @@ static int on_inspect(struct docker_sync *s, long status, const char *body, size
 	} else if (status != 200) {
 		http_fail(s, status, body, len, now_ms);
 		return 0;
-	} else if (!(err = docker_json_parse_inspect(body, len, s->net, &c))) {
+	} else if (!(err = docker_json_parse_inspect(body, len, s->net, &c)) &&
+		   strcmp(c.entry.owner, id) != 0) {
+		/* Another container's body (a confused proxy): publishing it
+		 * would track the wrong ID. */
+		err = GLUED_EPROTO;
+	} else if (!err) {
 		bool learned = docker_network_learn_gateway(&s->net_info, &c.gw4);
 
 		learned = docker_network_learn_gateway(&s->net_info, &c.gw6) || learned;

@@ -142,8 +142,9 @@ void docker_sync_next(struct docker_sync *s, uint64_t now_ms, struct docker_req 
 
 /* The answer to the pending GET or SUBSCRIBE: HTTP status and body (the
  * body may be NULL for SUBSCRIBE). Anything unusable ends the session.
- * Returns 0, or the parse error of an inspect body the core skipped (the
- * session goes on; the caller may log it for the request's id). */
+ * Returns 0, or why an inspect body was skipped (the session goes on; the
+ * caller may log it for the request's id): a parse error, or GLUED_EPROTO
+ * when the body is another container's. */
 int docker_sync_on_response(struct docker_sync *s, long status, const char *body, size_t len,
 			    uint64_t now_ms);
 
