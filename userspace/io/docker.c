@@ -239,6 +239,14 @@ static void set_why_curl(struct docker_watch *w, CURL *h, const char *errbuf, CU
 			 errbuf[0] ? errbuf : curl_easy_strerror(rc));
 }
 
+/* The request or the stream failed: the session is over, unless we are
+ * stopping (curl aborted on our own request; nothing to report). */
+static void fail(struct docker_watch *w)
+{
+	if (!atomic_load(&w->stop))
+		docker_sync_on_failure(w->sync, w->why, clock_now_ms());
+}
+
 /* GET path (after /vX.Y unless api_major is 0) into w->body. Returns 0 and
  * the HTTP status, or -EIO with w->why set (transport failure or stop). */
 static int get(struct docker_watch *w, const struct docker_req *r, long *status)
@@ -278,7 +286,7 @@ static void request(struct docker_watch *w, const struct docker_req *r)
 	int err = get(w, r, &status);
 
 	if (err) {
-		docker_sync_on_failure(w->sync, w->why, clock_now_ms());
+		fail(w);
 		return;
 	}
 	err = docker_sync_on_response(w->sync, status, w->body.p, w->body.len, clock_now_ms());
@@ -349,7 +357,7 @@ static void subscribe(struct docker_watch *w, const struct docker_req *r)
 		long status = 0;
 
 		if (stream_pump(w, 50)) {
-			docker_sync_on_failure(w->sync, w->why, clock_now_ms());
+			fail(w);
 			return;
 		}
 		curl_easy_getinfo(w->ev, CURLINFO_RESPONSE_CODE, &status);
@@ -389,9 +397,11 @@ static void follow(struct docker_watch *w, const struct docker_req *r)
 		return;
 	}
 	/* Only a partial line is left: keep it at the front. */
-	memmove(s->p, s->p + w->stream_off, s->len - w->stream_off);
-	s->len -= w->stream_off;
-	w->stream_off = 0;
+	if (w->stream_off) {
+		memmove(s->p, s->p + w->stream_off, s->len - w->stream_off);
+		s->len -= w->stream_off;
+		w->stream_off = 0;
+	}
 	if (s->len > DOCKER_EVENT_LINE_MAX) {
 		snprintf(w->why, sizeof(w->why), "/events: line longer than %u bytes",
 			 DOCKER_EVENT_LINE_MAX);
@@ -400,7 +410,7 @@ static void follow(struct docker_watch *w, const struct docker_req *r)
 	}
 	now = clock_now_ms();
 	if (now < r->until_ms && stream_pump(w, (int)(r->until_ms - now)))
-		docker_sync_on_failure(w->sync, w->why, clock_now_ms());
+		fail(w);
 }
 
 /* --- the thread ------------------------------------------------------------- */
