@@ -16,12 +16,12 @@
  */
 #include "core/docker_sync.h"
 
-#include "core/docker_pub.h"
-
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/docker_pub.h"
 
 enum phase {
 	PH_DOWN, /* session over; retry at retry_ms */
