@@ -76,10 +76,10 @@ static void on_update(void *ctx, const struct docker_update *u)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const long status[] = { 200, 200, 200, 404, 500, 0, 304, 200 };
-	struct mirror m = { 0 };
-	struct docker_sync_out out = { .ctx = &m, .update = on_update };
-	struct docker_sync_cfg cfg = { .network = "glued_net", .resync_ms = 1000 };
+	static const long status[] = {200, 200, 200, 404, 500, 0, 304, 200};
+	struct mirror m = {0};
+	struct docker_sync_out out = {.ctx = &m, .update = on_update};
+	struct docker_sync_cfg cfg = {.network = "glued_net", .resync_ms = 1000};
 	struct docker_sync *s = docker_sync_new(&cfg, &out);
 	struct docker_sync_stats st;
 	uint64_t now = 1000;
@@ -106,8 +106,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (m.req.kind == DOCKER_REQ_FOLLOW || m.req.kind == DOCKER_REQ_SLEEP)
 				CHECK(docker_sync_on_response(s, 200, "", 0, now) == -EINVAL);
 			else if (len)
-				(void)docker_sync_on_response(s, status[body[0] & 7], body + 1, len - 1,
-							      now);
+				(void)docker_sync_on_response(s, status[body[0] & 7], body + 1,
+							      len - 1, now);
 			else
 				(void)docker_sync_on_response(s, 200, NULL, 0, now);
 			break;
