@@ -2,14 +2,13 @@
  * Engine API and hands the main thread table updates.
  *
  * It talks to the engine over its unix socket with libcurl (an events stream
- * plus list/inspect requests), turns bodies into records through
- * core/docker_json, and keeps the set of containers it has published so it
- * can withdraw the ones that vanished. It never touches the name table: it
- * queues struct docker_update values behind a mutex and makes an eventfd
- * readable; the main thread drains them on its own loop. While the engine is
- * away it keeps quiet about records (the table keeps serving them), retries
- * with backoff, and on reconnect re-lists and reconciles. docs/docker.md
- * describes the protocol, the watchdog and the log lines.
+ * plus list/inspect requests); core/docker_sync decides which request comes
+ * next and what the answers mean (published set, reconcile, watchdog,
+ * backoff). It never touches the name table: it queues struct docker_update
+ * values behind a mutex and makes an eventfd readable; the main thread
+ * drains them on its own loop. While the engine is away the table keeps
+ * serving what it has. docs/docker.md describes the protocol, the watchdog
+ * and the log lines.
  */
 #ifndef GLUED_IO_DOCKER_H
 #define GLUED_IO_DOCKER_H
@@ -19,40 +18,19 @@
 #include <stdint.h>
 
 #include "core/docker_json.h"
+#include "core/docker_sync.h"
 #include "core/table.h"
 #include "lib/counter.h"
 #include "lib/err.h"
 
 struct docker_watch_cfg {
-	const char *socket_path; /* e.g. "/var/run/docker.sock" (copied) */
-	const char *network;	 /* e.g. "glued_net" (copied; Docker's name charset) */
-	unsigned resync_s;	 /* full resync + watchdog period; 0 = 30 */
+	const char *socket_path;  /* e.g. "/var/run/docker.sock" (copied) */
+	const char *network;	  /* e.g. "glued_net" (copied; Docker's name charset) */
+	unsigned resync_s;	  /* full resync + watchdog period; 0 = 30 */
 	unsigned ping_timeout_ms; /* watchdog ping; 0 = 2000 */
 };
 
-enum docker_update_kind {
-	DOCKER_UPDATE_PUT,     /* .put: publish (replace) this container's entry */
-	DOCKER_UPDATE_DEL,     /* .del_owner: withdraw the entry (origin 0) of this owner */
-	DOCKER_UPDATE_NETWORK, /* .network: the watched network's info changed */
-	DOCKER_UPDATE_STATE,   /* .state: connected to / lost the engine */
-};
-
-struct docker_update {
-	enum docker_update_kind kind;
-	union {
-		/* origin 0, owner = full container ID, names lowercased and
-		 * valid, 1..2 addresses, updated_ms = clock_now_ms() when read. */
-		struct table_entry put;
-		char del_owner[TABLE_OWNER_MAX + 1];
-		/* All zero (id "") when the network does not exist (anymore). */
-		struct docker_network network;
-		struct {
-			bool connected;
-			unsigned api_major, api_minor; /* when connected */
-			char reason[160];	       /* when disconnected */
-		} state;
-	};
-};
+/* struct docker_update (what the watcher queues) is core/docker_sync's. */
 
 /* The watcher's counters (lib/counter.h): field, kind, metric, labels,
  * help. A stall is a watchdog tear-down: the ping failed or a resync found
