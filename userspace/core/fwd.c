@@ -7,6 +7,7 @@
  * upstream bytes: every read is bounded and a message that does not walk
  * cleanly is a bad answer, never a crash.
  */
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,7 @@ struct fwd_key {
 /* A client waiting on a slot: what its reply needs besides the answer. */
 struct fwd_waiter {
 	uint32_t next;
+	uint32_t client; /* its entry in the client table */
 	uint16_t id, flags, limit;
 	bool edns, do_bit;
 	uint8_t case_bits[(DNS_NAME_MAX + 7) / 8]; /* 1 = uppercase letter */
@@ -57,6 +59,15 @@ struct fwd_centry {
 	uint8_t msg[]; /* the answer without OPT, question lowercased */
 };
 
+/* One client address with queries waiting on upstreams: the per-client cap
+ * counts here. An entry lives while its count is above zero, so the pool
+ * never needs more entries than there are waiters. */
+struct fwd_client {
+	struct glued_addr addr;
+	uint32_t waiting;
+	uint32_t hash, hnext; /* chain; free-list link when unused */
+};
+
 struct fwd_ups {
 	struct glued_endpoint ep;
 	bool disabled;
@@ -70,6 +81,9 @@ struct fwd {
 	struct fwd_cfg cfg;
 	struct fwd_io io;
 	struct glued_rng rng;
+	/* SipHash key from the RNG at fwd_new(): names and addresses are
+	 * chosen by clients, so the bucket they land in must not be. */
+	uint8_t hkey[crypto_shorthash_KEYBYTES];
 
 	struct fwd_ups ups[FWD_MAX_UPSTREAMS];
 	uint32_t n_ups, pref; /* pref: the upstream that last answered well */
@@ -78,6 +92,8 @@ struct fwd {
 	uint32_t slot_free, *slot_buckets, slot_mask;
 	struct fwd_waiter *waiters;
 	uint32_t waiter_free;
+	struct fwd_client *clients; /* max_waiters entries */
+	uint32_t client_free, *client_buckets, client_mask;
 
 	struct fwd_centry **cbuckets;
 	uint32_t cmask;
@@ -96,7 +112,9 @@ void fwd_cfg_default(struct fwd_cfg *cfg)
 	    .total_ms = 3500,
 	    .max_inflight = 1024,
 	    .max_waiters = 4096,
+	    .max_per_client = 64,
 	    .neg_ttl_s = 5,
+	    .neg_ttl_max_s = 300,
 	    .max_ttl_s = 3600,
 	};
 }
@@ -131,15 +149,26 @@ static bool ep_eq(const struct glued_endpoint *a, const struct glued_endpoint *b
 	       memcmp(a->addr.b, b->addr.b, sizeof(a->addr.b)) == 0;
 }
 
-static uint32_t key_hash(const struct fwd_key *k)
+/* SipHash-2-4 (libsodium's crypto_shorthash) under the core's random key:
+ * without the key no one can choose names or addresses that share a
+ * bucket, as they could with an unkeyed hash. */
+static uint32_t keyed_hash(const struct fwd *f, const uint8_t *in, size_t len)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
+	uint8_t h[crypto_shorthash_BYTES];
 
-	for (size_t i = 0; i < k->name_len; i++)
-		h = (h ^ k->name[i]) * 16777619u;
-	h = (h ^ k->bits) * 16777619u;
-	h = (h ^ k->qtype) * 16777619u;
-	return (h ^ k->qclass) * 16777619u;
+	crypto_shorthash(h, in, len, f->hkey);
+	return (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
+}
+
+static uint32_t key_hash(const struct fwd *f, const struct fwd_key *k)
+{
+	uint8_t buf[DNS_NAME_MAX + 5];
+
+	memcpy(buf, k->name, k->name_len);
+	buf[k->name_len] = k->bits;
+	put16(buf + k->name_len + 1, k->qtype);
+	put16(buf + k->name_len + 3, k->qclass);
+	return keyed_hash(f, buf, k->name_len + 5u);
 }
 
 static bool key_eq(const struct fwd_key *a, const struct fwd_key *b)
@@ -240,9 +269,14 @@ static uint32_t answer_ttl(const struct fwd *f, const struct dns_msg_info *mi)
 
 	if (mi->flags & DNS_TC)
 		return 0;
-	if (rcode == DNS_RCODE_NXDOMAIN || (rcode == DNS_RCODE_NOERROR && mi->an == 0))
+	if (rcode == DNS_RCODE_NXDOMAIN || (rcode == DNS_RCODE_NOERROR && mi->an == 0)) {
+		/* A name that does not exist yet may be created any moment:
+		 * however long the zone says, do not deny it for more than
+		 * neg_ttl_max_s (RFC 2308 section 5 lets resolvers cap it). */
 		ttl = mi->has_soa ? mi->soa_ttl : f->cfg.neg_ttl_s;
-	else if (rcode == DNS_RCODE_NOERROR)
+		if (ttl > f->cfg.neg_ttl_max_s)
+			ttl = f->cfg.neg_ttl_max_s;
+	} else if (rcode == DNS_RCODE_NOERROR)
 		ttl = mi->min_ttl == UINT32_MAX ? 0 : mi->min_ttl;
 	else
 		return 0; /* SERVFAIL, REFUSED, FORMERR...: never cached */
@@ -416,6 +450,62 @@ static void cache_insert(struct fwd *f, const struct fwd_key *k, uint32_t h, con
 	f->st.cache_bytes += cost;
 }
 
+/* --- clients ---------------------------------------------------------------- */
+
+static uint32_t client_hash(const struct fwd *f, const struct glued_addr *a)
+{
+	uint8_t buf[1 + sizeof(a->b)];
+
+	buf[0] = a->family;
+	memcpy(buf + 1, a->b, sizeof(a->b));
+	return keyed_hash(f, buf, sizeof(buf));
+}
+
+static bool addr_same(const struct glued_addr *a, const struct glued_addr *b)
+{
+	return a->family == b->family && memcmp(a->b, b->b, sizeof(a->b)) == 0;
+}
+
+/* The client's entry, or NONE if it has nothing waiting. */
+static uint32_t client_find(const struct fwd *f, const struct glued_addr *a, uint32_t h)
+{
+	for (uint32_t i = f->client_buckets[h & f->client_mask]; i != NONE; i = f->clients[i].hnext)
+		if (f->clients[i].hash == h && addr_same(&f->clients[i].addr, a))
+			return i;
+	return NONE;
+}
+
+/* A new entry with nothing waiting; the pool has one per waiter, so it is
+ * never empty while a waiter is free. */
+static uint32_t client_add(struct fwd *f, const struct glued_addr *a, uint32_t h)
+{
+	uint32_t i = f->client_free;
+	struct fwd_client *c = &f->clients[i];
+
+	f->client_free = c->hnext;
+	c->addr = *a;
+	c->waiting = 0;
+	c->hash = h;
+	c->hnext = f->client_buckets[h & f->client_mask];
+	f->client_buckets[h & f->client_mask] = i;
+	return i;
+}
+
+static void client_unref(struct fwd *f, uint32_t i)
+{
+	struct fwd_client *c = &f->clients[i];
+	uint32_t *pp;
+
+	if (--c->waiting > 0)
+		return;
+	pp = &f->client_buckets[c->hash & f->client_mask];
+	while (*pp != i)
+		pp = &f->clients[*pp].hnext;
+	*pp = c->hnext;
+	c->hnext = f->client_free;
+	f->client_free = i;
+}
+
 /* --- pools ------------------------------------------------------------------ */
 
 static uint32_t waiter_get(struct fwd *f)
@@ -429,6 +519,7 @@ static uint32_t waiter_get(struct fwd *f)
 
 static void waiter_put(struct fwd *f, uint32_t i)
 {
+	client_unref(f, f->waiters[i].client);
 	f->waiters[i].next = f->waiter_free;
 	f->waiter_free = i;
 }
@@ -514,11 +605,18 @@ struct fwd *fwd_new(const struct fwd_cfg *cfg, const struct fwd_io *io, const st
 		f->cfg.max_waiters = 1;
 	f->io = *io;
 	f->rng = *rng;
+	for (size_t i = 0; i < sizeof(f->hkey); i += 4) {
+		uint32_t r = f->rng.next(f->rng.ctx);
+		memcpy(f->hkey + i, &r, 4);
+	}
 	f->slots = calloc(f->cfg.max_inflight, sizeof(*f->slots));
 	f->waiters = calloc(f->cfg.max_waiters, sizeof(*f->waiters));
+	f->clients = calloc(f->cfg.max_waiters, sizeof(*f->clients));
 	f->slot_mask = pow2_at_least(f->cfg.max_inflight * 2) - 1;
 	f->slot_buckets = malloc((size_t)(f->slot_mask + 1) * sizeof(*f->slot_buckets));
-	if (!f->slots || !f->waiters || !f->slot_buckets)
+	f->client_mask = pow2_at_least(f->cfg.max_waiters * 2) - 1;
+	f->client_buckets = malloc((size_t)(f->client_mask + 1) * sizeof(*f->client_buckets));
+	if (!f->slots || !f->waiters || !f->clients || !f->slot_buckets || !f->client_buckets)
 		goto err_free;
 	if (f->cfg.cache_max_bytes) {
 		/* About one bucket per 512 bytes of cache: short chains. */
@@ -535,13 +633,19 @@ struct fwd *fwd_new(const struct fwd_cfg *cfg, const struct fwd_io *io, const st
 	for (uint32_t i = 0; i < f->cfg.max_inflight; i++)
 		f->slots[i].hnext = i + 1 < f->cfg.max_inflight ? i + 1 : NONE;
 	f->slot_free = 0;
-	for (uint32_t i = 0; i < f->cfg.max_waiters; i++)
+	for (uint32_t i = 0; i < f->cfg.max_waiters; i++) {
 		f->waiters[i].next = i + 1 < f->cfg.max_waiters ? i + 1 : NONE;
-	f->waiter_free = 0;
+		f->clients[i].hnext = f->waiters[i].next;
+	}
+	f->waiter_free = f->client_free = 0;
+	for (uint32_t i = 0; i <= f->client_mask; i++)
+		f->client_buckets[i] = NONE;
 	return f;
 
 err_free:
+	free(f->client_buckets);
 	free(f->slot_buckets);
+	free(f->clients);
 	free(f->waiters);
 	free(f->slots);
 	free(f);
@@ -555,7 +659,9 @@ void fwd_free(struct fwd *f)
 	while (f->lru_head)
 		cache_remove(f, f->lru_head);
 	free(f->cbuckets);
+	free(f->client_buckets);
 	free(f->slot_buckets);
+	free(f->clients);
 	free(f->waiters);
 	free(f->slots);
 	free(f);
@@ -742,14 +848,15 @@ static void failover(struct fwd *f, struct fwd_slot *s, bool wrap, uint64_t now_
 
 /* --- the entry points -------------------------------------------------------- */
 
-enum fwd_verdict fwd_query(struct fwd *f, const struct dns_query *q, uint16_t limit,
-			   uint64_t now_ms, uint32_t *waiter, const uint8_t **out, size_t *out_len)
+enum fwd_verdict fwd_query(struct fwd *f, const struct dns_query *q,
+			   const struct glued_addr *client, uint16_t limit, uint64_t now_ms,
+			   uint32_t *waiter, const uint8_t **out, size_t *out_len)
 {
 	struct fwd_waiter w;
 	struct fwd_key k;
 	struct fwd_centry *e;
 	struct fwd_slot *s;
-	uint32_t h, first, wi;
+	uint32_t h, ch, ci, first, wi;
 
 	f->st.queries++;
 	*out = f->out;
@@ -764,7 +871,7 @@ enum fwd_verdict fwd_query(struct fwd *f, const struct dns_query *q, uint16_t li
 		return FWD_REPLY;
 	}
 	w.limit = limit < DNS_UDP_MIN ? DNS_UDP_MIN : limit;
-	h = key_hash(&k);
+	h = key_hash(f, &k);
 
 	e = cache_find(f, &k, h);
 	if (e && e->expires_ms <= now_ms) {
@@ -780,6 +887,17 @@ enum fwd_verdict fwd_query(struct fwd *f, const struct dns_query *q, uint16_t li
 		return FWD_REPLY;
 	}
 
+	/* One client may not hold more than its share of what waits on
+	 * upstreams (a cache hit above costs nothing and is always served). */
+	ch = client_hash(f, client);
+	ci = client_find(f, client, ch);
+	if (ci != NONE && f->cfg.max_per_client &&
+	    f->clients[ci].waiting >= f->cfg.max_per_client) {
+		f->st.client_limited++;
+		*out_len = build_rcode(f, &k, &w, DNS_RCODE_REFUSED);
+		return FWD_REPLY;
+	}
+
 	s = slot_find(f, &k, h);
 	first = s ? NONE : enabled_from(f, f->pref);
 	if ((!s && first == NONE) || f->waiter_free == NONE || (!s && f->slot_free == NONE)) {
@@ -787,6 +905,10 @@ enum fwd_verdict fwd_query(struct fwd *f, const struct dns_query *q, uint16_t li
 		*out_len = build_rcode(f, &k, &w, DNS_RCODE_SERVFAIL);
 		return FWD_REPLY;
 	}
+	if (ci == NONE)
+		ci = client_add(f, client, ch);
+	f->clients[ci].waiting++;
+	w.client = ci;
 	wi = waiter_get(f);
 	f->waiters[wi] = w;
 	if (s) {
@@ -943,4 +1065,18 @@ int fwd_is_probe(struct fwd *f, const uint8_t *qname, size_t qname_len, bool *ne
 void fwd_get_stats(const struct fwd *f, struct fwd_stats *st)
 {
 	*st = f->st;
+}
+
+size_t fwd_cache_longest_chain(const struct fwd *f)
+{
+	size_t longest = 0;
+
+	for (uint32_t i = 0; f->cbuckets && i <= f->cmask; i++) {
+		size_t n = 0;
+		for (const struct fwd_centry *e = f->cbuckets[i]; e; e = e->hnext)
+			n++;
+		if (n > longest)
+			longest = n;
+	}
+	return longest;
 }

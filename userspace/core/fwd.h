@@ -34,17 +34,21 @@
 #define FWD_PROBE_LABEL "glued-loop-probe"
 
 struct fwd_cfg {
-	size_t cache_max_bytes; /* entries + their bytes; 0 disables the cache */
-	uint32_t attempt_ms;	/* UDP attempt before failover (TCP gets twice this) */
-	uint32_t total_ms;	/* budget per question; then SERVFAIL */
-	uint32_t max_inflight;	/* slots */
-	uint32_t max_waiters;	/* clients waiting, over all slots */
-	uint32_t neg_ttl_s;	/* negative answer without SOA */
-	uint32_t max_ttl_s;	/* cap on any cached lifetime */
+	size_t cache_max_bytes;	 /* entries + their bytes; 0 disables the cache */
+	uint32_t attempt_ms;	 /* UDP attempt before failover (TCP gets twice this) */
+	uint32_t total_ms;	 /* budget per question; then SERVFAIL */
+	uint32_t max_inflight;	 /* slots */
+	uint32_t max_waiters;	 /* clients waiting, over all slots */
+	uint32_t max_per_client; /* waiters one client address may have; 0: no cap */
+	uint32_t neg_ttl_s;	 /* negative answer without SOA */
+	uint32_t neg_ttl_max_s;	 /* cap on a negative answer's lifetime (SOA minimum) */
+	uint32_t max_ttl_s;	 /* cap on any cached lifetime */
 };
 
 /* Defaults: 4 MiB cache, 1000 ms per attempt, 3500 ms in all (dig gives up
- * at 5 s), 1024 slots, 4096 waiters, 5 s negative TTL without SOA, 1 h cap. */
+ * at 5 s), 1024 slots, 4096 waiters, 64 of them per client (docs/forwarding.md
+ * says why), 5 s negative TTL without SOA, negative answers capped at 300 s,
+ * anything at 1 h. */
 void fwd_cfg_default(struct fwd_cfg *cfg);
 
 struct fwd_io {
@@ -89,7 +93,9 @@ struct fwd_io {
 	X(bad_answers, counter, "glued_forwarder_bad_answers_total", "",                           \
 	  "Upstream answers whose records did not walk cleanly (the next upstream is asked).")     \
 	X(errors, counter, "glued_forwarder_errors_total", "",                                     \
-	  "Upstream attempts that failed outright (refused, reset, short TCP stream).")
+	  "Upstream attempts that failed outright (refused, reset, short TCP stream).")            \
+	X(client_limited, counter, "glued_forwarder_client_limited_total", "",                     \
+	  "Queries answered REFUSED: their client already had its cap of queries waiting.")
 
 struct fwd_stats {
 	FWD_COUNTERS(COUNTER_FIELD)
@@ -123,11 +129,15 @@ enum fwd_verdict {
 	FWD_WAIT,  /* the client waits under *waiter; io->reply() comes later */
 };
 
-/* A query the answerer decided to forward. `limit` is the largest reply the
- * client takes (>= 512 for UDP, 65535 for TCP). *out stays valid until the
+/* A query the answerer decided to forward, from `client` (its source
+ * address: the per-client cap counts by it). `limit` is the largest reply
+ * the client takes (>= 512 for UDP, 65535 for TCP). A client that already
+ * has max_per_client queries waiting gets REFUSED (counted in
+ * client_limited) unless the answer is cached. *out stays valid until the
  * next call into the core. */
-enum fwd_verdict fwd_query(struct fwd *f, const struct dns_query *q, uint16_t limit,
-			   uint64_t now_ms, uint32_t *waiter, const uint8_t **out, size_t *out_len);
+enum fwd_verdict fwd_query(struct fwd *f, const struct dns_query *q,
+			   const struct glued_addr *client, uint16_t limit, uint64_t now_ms,
+			   uint32_t *waiter, const uint8_t **out, size_t *out_len);
 
 enum fwd_match {
 	FWD_DROPPED,  /* not the answer to our question (counted); keep waiting */
@@ -153,5 +163,9 @@ size_t fwd_probe(struct fwd *f, uint64_t now_ms);
 int fwd_is_probe(struct fwd *f, const uint8_t *qname, size_t qname_len, bool *newly);
 
 void fwd_get_stats(const struct fwd *f, struct fwd_stats *st);
+
+/* The longest chain of cache entries sharing one hash bucket (the cost of a
+ * lookup in the worst bucket), for tests and diagnostics; walks the cache. */
+size_t fwd_cache_longest_chain(const struct fwd *f);
 
 #endif

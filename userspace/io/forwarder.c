@@ -524,7 +524,8 @@ void forwarder_query(struct forwarder *f, const struct dns_client *c, const stru
 		else
 			limit = q->edns_udp_size < DNS_UDP_MAX ? q->edns_udp_size : DNS_UDP_MAX;
 	}
-	if (fwd_query(f->core, q, limit, loop_now_ms(f->l), &w, &out, &out_len) == FWD_REPLY)
+	if (fwd_query(f->core, q, &c->peer.addr, limit, loop_now_ms(f->l), &w, &out, &out_len) ==
+	    FWD_REPLY)
 		f->reply(f->reply_ctx, c, out, out_len);
 	else
 		f->clients[w] = *c;
