@@ -22,6 +22,9 @@ struct fake {
 	uint8_t q[512];
 	size_t qlen;
 	uint64_t deadline;
+	int transitions; /* upstream_state calls */
+	uint32_t state_i;
+	bool state_enabled;
 	uint32_t reply_w[MAXR];
 	uint8_t reply[MAXR][4096];
 	size_t reply_len[MAXR];
@@ -58,6 +61,15 @@ static void fake_reply(void *ctx, uint32_t waiter, const uint8_t *msg, size_t le
 	memcpy(fk->reply[i], msg, fk->reply_len[i]);
 }
 
+static void fake_upstream_state(void *ctx, uint32_t i, bool enabled)
+{
+	struct fake *fk = ctx;
+
+	fk->transitions++;
+	fk->state_i = i;
+	fk->state_enabled = enabled;
+}
+
 static uint32_t seq_rng(void *ctx)
 {
 	uint32_t *x = ctx; /* xorshift32: deterministic, never zero */
@@ -77,7 +89,11 @@ static const struct glued_rng test_rng = {.next = seq_rng, .ctx = &rng_state};
 static struct fwd *mkfwd(struct fake *fk, const struct fwd_cfg *cfg_in, const char *const *ups,
 			 size_t n)
 {
-	struct fwd_io io = {.ctx = fk, .send = fake_send, .done = fake_done, .reply = fake_reply};
+	struct fwd_io io = {.ctx = fk,
+			    .send = fake_send,
+			    .done = fake_done,
+			    .reply = fake_reply,
+			    .upstream_state = fake_upstream_state};
 	struct glued_endpoint eps[FWD_MAX_UPSTREAMS];
 	struct fwd_cfg cfg;
 	struct fwd *f;
@@ -809,7 +825,7 @@ static void test_probe(void)
 	uint8_t probe0[256], buf[512];
 	uint8_t probe0_len;
 	uint32_t w;
-	bool newly, dis;
+	bool dis;
 	char tmp[ENDPOINT_STRLEN];
 
 	T_CASE("loop probes: a random TXT name per upstream; hearing it disables that upstream")
@@ -825,16 +841,18 @@ static void test_probe(void)
 		for (int i = 1; i <= 32; i++)
 			if (probe0[i] >= 'a' && probe0[i] <= 'f')
 				probe0[i] = (uint8_t)(probe0[i] - 32); /* 0x20 by an upstream */
-		T_EQ_INT(fwd_is_probe(f, probe0, probe0_len, &newly), 1);
-		T_ASSERT(newly, "first time");
-		T_EQ_INT(fwd_is_probe(f, probe0, probe0_len, &newly), 1);
-		T_ASSERT(!newly, "second time: already disabled");
+		T_EQ_INT(fwd_is_probe(f, probe0, probe0_len, 0), 1);
+		T_EQ_INT(fk.transitions, 1);
+		T_EQ_INT(fk.state_i, 1);
+		T_ASSERT(!fk.state_enabled, "reported disabled");
+		T_EQ_INT(fwd_is_probe(f, probe0, probe0_len, 0), 1);
+		T_EQ_INT(fk.transitions, 1); /* second time: already disabled */
 		fwd_upstream(f, 1, &dis);
 		T_ASSERT(dis, "upstream 1 disabled");
 		fwd_upstream(f, 0, &dis);
 		T_ASSERT(!dis, "upstream 0 still enabled");
 		probe0[5] ^= 1;
-		T_EQ_INT(fwd_is_probe(f, probe0, probe0_len, &newly), -1);
+		T_EQ_INT(fwd_is_probe(f, probe0, probe0_len, 0), -1);
 
 		/* The probe's own answer (NXDOMAIN) ends the probe; nothing cached. */
 		from = fk.to;
@@ -872,7 +890,7 @@ static void test_probe(void)
 		 * still going round the loop, is recognised too. */
 		T_EQ_INT(fwd_probe(f, 1), 1);
 		T_ASSERT(memcmp(probe0, fk.q + 12, 51) != 0, "a new name");
-		T_EQ_INT(fwd_is_probe(f, probe0, 51, &newly), 0);
+		T_EQ_INT(fwd_is_probe(f, probe0, 51, 1), 0);
 		mkq(&q, "www.example.com", DNS_TYPE_A, 0x99, false, false, DNS_RD);
 		T_EQ_INT(fwd_query(f, &q, &cl_a, 512, 1, &w, &out, &out_len), FWD_REPLY);
 		T_EQ_INT(rd16(out), 0x99);
@@ -1122,6 +1140,112 @@ static void test_client_cap(void)
 	}
 }
 
+/* The probe the fake saw last, answered by the upstream with `rcode`. */
+static enum fwd_match answer_probe(struct fwd *f, struct fake *fk, unsigned rcode, uint64_t t)
+{
+	uint8_t buf[128];
+	size_t len = 12 + 51 + 4;
+
+	memcpy(buf, fk->q, len); /* ID and question as sent */
+	buf[2] = (DNS_QR | DNS_RA) >> 8;
+	buf[3] = (uint8_t)(DNS_RA | rcode);
+	buf[11] = 0; /* no OPT */
+	return fwd_on_reply(f, fk->slot, &fk->to, buf, len, t);
+}
+
+static bool last_sent_probe(const struct fake *fk)
+{
+	return fk->qlen >= 12 + 51 + 4 &&
+	       memcmp(fk->q + 12 + 33, "\x10glued-loop-probe\0", 18) == 0;
+}
+
+static void test_reprobe(void)
+{
+	static const struct {
+		const char *what;
+		unsigned rcode;
+		bool came_back, enabled;
+	} rows[] = {
+	    {"disabled upstream answers its new probe NXDOMAIN: enabled again", DNS_RCODE_NXDOMAIN,
+	     false, true},
+	    {"... answers NOERROR: enabled again", DNS_RCODE_NOERROR, false, true},
+	    {"... answers SERVFAIL (it may be waiting on us): stays disabled", DNS_RCODE_SERVFAIL,
+	     false, false},
+	    {"... answers REFUSED: stays disabled", DNS_RCODE_REFUSED, false, false},
+	    {"... answers NXDOMAIN but the probe came back to us first: stays disabled",
+	     DNS_RCODE_NXDOMAIN, true, false},
+	};
+	struct fake fk;
+	struct fwd *f;
+	struct fwd_stats st;
+	const uint8_t *out;
+	size_t out_len;
+	uint8_t probe[64];
+	bool dis;
+	uint32_t w;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		f = mkfwd(&fk, NULL, one_up, 1);
+		T_CASE(rows[i].what)
+		{
+			T_EQ_INT(fwd_probe(f, 0), 1);
+			memcpy(probe, fk.q + 12, 51);
+			T_EQ_INT(fwd_is_probe(f, probe, 51, 10), 0);
+			/* Before the first backoff: SERVFAIL, no probe. */
+			T_EQ_INT(ask_from(f, &cl_a, "a.example.com", 1, 5009, &w, &out, &out_len),
+				 FWD_REPLY);
+			T_EQ_INT(fk.sends, 1);
+			/* At 5 s: a query brings a new probe. */
+			T_EQ_INT(ask_from(f, &cl_a, "a.example.com", 2, 5010, &w, &out, &out_len),
+				 FWD_REPLY);
+			T_EQ_INT(fk.sends, 2);
+			T_ASSERT(last_sent_probe(&fk), "the new send is a probe");
+			T_ASSERT(memcmp(probe, fk.q + 12, 51) != 0, "with a new name");
+			if (rows[i].came_back)
+				T_EQ_INT(fwd_is_probe(f, fk.q + 12, 51, 5011), 0);
+			T_EQ_INT(answer_probe(f, &fk, rows[i].rcode, 5020), FWD_ACCEPTED);
+			fwd_upstream(f, 0, &dis);
+			T_EQ_INT(!dis, rows[i].enabled);
+			T_EQ_INT(fk.transitions, rows[i].enabled ? 2 : 1);
+			T_EQ_INT(fk.state_enabled, rows[i].enabled);
+			fwd_get_stats(f, &st);
+			T_EQ_INT(st.loops_detected, 1);
+			T_EQ_INT(st.upstreams_restored, rows[i].enabled ? 1 : 0);
+			T_EQ_INT(ask_from(f, &cl_a, "b.example.com", 3, 5030, &w, &out, &out_len),
+				 rows[i].enabled ? FWD_WAIT : FWD_REPLY);
+		}
+		fwd_free(f);
+	}
+
+	f = mkfwd(&fk, NULL, one_up, 1);
+	T_CASE("a still-looping upstream is re-probed after 5, 10, 20 ... s, at most every 300 s")
+	{
+		static const uint64_t want[] = {5000,	10000,	20000,	40000, 80000,
+						160000, 320000, 620000, 920000};
+		uint64_t got[16];
+		int n = 0;
+
+		T_EQ_INT(fwd_probe(f, 0), 1);
+		T_EQ_INT(fwd_is_probe(f, fk.q + 12, 51, 0), 0);
+		for (uint64_t t = 1000; t <= 1000000 && n < 16; t += 1000) {
+			int before = fk.sends;
+			T_EQ_INT(ask_from(f, &cl_a, "a.example.com", 1, t, &w, &out, &out_len),
+				 FWD_REPLY);
+			if (fk.sends == before)
+				continue;
+			got[n++] = t;
+			/* It comes back: still a loop (no new transition). */
+			T_EQ_INT(fwd_is_probe(f, fk.q + 12, 51, t), 0);
+		}
+		T_EQ_INT(n, (int)(sizeof(want) / sizeof(want[0])));
+		for (int k = 0; k < n && k < (int)(sizeof(want) / sizeof(want[0])); k++)
+			T_ASSERT(got[k] == want[k], "probe %d at %llu, want %llu", k,
+				 (unsigned long long)got[k], (unsigned long long)want[k]);
+		T_EQ_INT(fk.transitions, 1);
+	}
+	fwd_free(f);
+}
+
 int main(void)
 {
 	test_matching();
@@ -1138,5 +1262,6 @@ int main(void)
 	test_keyed_hash();
 	test_negative_cap();
 	test_client_cap();
+	test_reprobe();
 	return t_summary();
 }

@@ -71,10 +71,13 @@ struct fwd_client {
 struct fwd_ups {
 	struct glued_endpoint ep;
 	bool disabled;
+	bool looped; /* probe[0] came back to us */
 	/* The probe name sent last and the one before: a probe still on its
 	 * way round a loop when the list is set again is recognised too. */
 	uint8_t probe[2][DNS_NAME_MAX];
 	uint8_t probe_len[2]; /* 0: no probe sent */
+	uint64_t reprobe_ms;  /* disabled: probe again at or after this */
+	uint32_t backoff_ms;  /* disabled: the wait after that probe */
 };
 
 struct fwd {
@@ -846,6 +849,124 @@ static void failover(struct fwd *f, struct fwd_slot *s, bool wrap, uint64_t now_
 		attempt(f, s, next, false, now_ms);
 }
 
+/* --- loop probes ------------------------------------------------------------- */
+
+/* A fresh probe name to upstream i: false if no slot is free. */
+static bool probe_one(struct fwd *f, uint32_t i, uint64_t now_ms)
+{
+	static const char hex[] = "0123456789abcdef";
+	static const char label[] = FWD_PROBE_LABEL;
+	struct fwd_ups *u = &f->ups[i];
+	struct fwd_slot *s = slot_get(f);
+	uint8_t *n = u->probe[0];
+	size_t off = 0;
+
+	if (!s)
+		return false;
+	memcpy(u->probe[1], u->probe[0], u->probe_len[0]);
+	u->probe_len[1] = u->probe_len[0];
+	n[off++] = 32;
+	for (int j = 0; j < 4; j++) {
+		uint32_t r = f->rng.next(f->rng.ctx);
+		for (int b = 0; b < 8; b++, r >>= 4)
+			n[off++] = (uint8_t)hex[r & 15];
+	}
+	n[off++] = sizeof(label) - 1;
+	memcpy(n + off, label, sizeof(label) - 1);
+	off += sizeof(label) - 1;
+	n[off++] = 0;
+	u->probe_len[0] = (uint8_t)off;
+	u->looped = false;
+
+	/* Not hashed: nothing may coalesce onto a probe. */
+	s->probe = true;
+	memcpy(s->key.name, n, off);
+	s->key.name_len = (uint8_t)off;
+	s->key.qtype = DNS_TYPE_TXT;
+	s->key.qclass = DNS_CLASS_IN;
+	s->start_ms = now_ms;
+	attempt(f, s, i, false, now_ms);
+	return true;
+}
+
+size_t fwd_probe(struct fwd *f, uint64_t now_ms)
+{
+	size_t sent = 0;
+
+	for (uint32_t i = 0; i < f->n_ups; i++)
+		if (!f->ups[i].disabled && probe_one(f, i, now_ms))
+			sent++;
+	return sent;
+}
+
+/* Disabled upstreams whose time has come get a new probe; the wait after
+ * it doubles, up to FWD_REPROBE_MAX_MS. */
+static void reprobe_due(struct fwd *f, uint64_t now_ms)
+{
+	for (uint32_t i = 0; i < f->n_ups; i++) {
+		struct fwd_ups *u = &f->ups[i];
+
+		if (!u->disabled || now_ms < u->reprobe_ms || !probe_one(f, i, now_ms))
+			continue;
+		u->reprobe_ms = now_ms + u->backoff_ms;
+		u->backoff_ms =
+		    u->backoff_ms < FWD_REPROBE_MAX_MS / 2 ? u->backoff_ms * 2 : FWD_REPROBE_MAX_MS;
+	}
+}
+
+static void set_state(struct fwd *f, uint32_t i, bool enabled)
+{
+	f->ups[i].disabled = !enabled;
+	if (enabled)
+		f->st.upstreams_restored++;
+	else
+		f->st.loops_detected++;
+	if (f->io.upstream_state)
+		f->io.upstream_state(f->io.ctx, i, enabled);
+}
+
+/* A probe slot got its answer. A disabled upstream that answers its latest
+ * probe itself (NOERROR or NXDOMAIN: it resolved the name without us),
+ * while that name has not come back to us, no longer loops. */
+static void probe_answered(struct fwd *f, const struct fwd_slot *s, unsigned rcode)
+{
+	struct fwd_ups *u = s->ups < f->n_ups ? &f->ups[s->ups] : NULL;
+
+	if (!u || !ep_eq(&u->ep, &s->to) || !u->disabled || u->looped)
+		return;
+	if (rcode != DNS_RCODE_NOERROR && rcode != DNS_RCODE_NXDOMAIN)
+		return;
+	if (u->probe_len[0] != s->key.name_len ||
+	    memcmp(u->probe[0], s->key.name, s->key.name_len) != 0)
+		return;
+	set_state(f, s->ups, true);
+}
+
+int fwd_is_probe(struct fwd *f, const uint8_t *qname, size_t qname_len, uint64_t now_ms)
+{
+	for (uint32_t i = 0; i < 2 * f->n_ups; i++) {
+		struct fwd_ups *u = &f->ups[i / 2];
+		const uint8_t *name = u->probe[i % 2];
+		size_t j;
+
+		if (u->probe_len[i % 2] == 0 || u->probe_len[i % 2] != qname_len)
+			continue;
+		for (j = 0; j < qname_len && lower(qname[j]) == name[j]; j++)
+			;
+		if (j != qname_len)
+			continue;
+		if (i % 2 == 0)
+			u->looped = true;
+		if (!u->disabled) {
+			u->backoff_ms = FWD_REPROBE_MIN_MS;
+			u->reprobe_ms = now_ms + FWD_REPROBE_MIN_MS;
+			set_state(f, i / 2, false);
+		}
+		return (int)(i / 2);
+	}
+	return -1;
+}
+
 /* --- the entry points -------------------------------------------------------- */
 
 enum fwd_verdict fwd_query(struct fwd *f, const struct dns_query *q,
@@ -898,6 +1019,7 @@ enum fwd_verdict fwd_query(struct fwd *f, const struct dns_query *q,
 		return FWD_REPLY;
 	}
 
+	reprobe_due(f, now_ms);
 	s = slot_find(f, &k, h);
 	first = s ? NONE : enabled_from(f, f->pref);
 	if ((!s && first == NONE) || f->waiter_free == NONE || (!s && f->slot_free == NONE)) {
@@ -951,6 +1073,7 @@ enum fwd_match fwd_on_reply(struct fwd *f, uint32_t slot, const struct glued_end
 	flags = get16(msg + 2);
 	rcode = flags & DNS_RCODE_MASK;
 	if (s->probe) {
+		probe_answered(f, s, rcode);
 		slot_release(f, s);
 		return FWD_ACCEPTED;
 	}
@@ -995,71 +1118,6 @@ void fwd_on_timeout(struct fwd *f, uint32_t slot, uint64_t now_ms)
 		return;
 	f->st.timeouts++;
 	failover(f, &f->slots[slot], true, now_ms);
-}
-
-/* --- loop probes ------------------------------------------------------------- */
-
-size_t fwd_probe(struct fwd *f, uint64_t now_ms)
-{
-	static const char hex[] = "0123456789abcdef";
-	static const char label[] = FWD_PROBE_LABEL;
-	size_t sent = 0;
-
-	for (uint32_t i = 0; i < f->n_ups; i++) {
-		struct fwd_ups *u = &f->ups[i];
-		struct fwd_slot *s;
-		uint8_t *n = u->probe[0];
-		size_t off = 0;
-
-		if (u->disabled || !(s = slot_get(f)))
-			continue;
-		memcpy(u->probe[1], u->probe[0], u->probe_len[0]);
-		u->probe_len[1] = u->probe_len[0];
-		n[off++] = 32;
-		for (int j = 0; j < 4; j++) {
-			uint32_t r = f->rng.next(f->rng.ctx);
-			for (int b = 0; b < 8; b++, r >>= 4)
-				n[off++] = (uint8_t)hex[r & 15];
-		}
-		n[off++] = sizeof(label) - 1;
-		memcpy(n + off, label, sizeof(label) - 1);
-		off += sizeof(label) - 1;
-		n[off++] = 0;
-		u->probe_len[0] = (uint8_t)off;
-
-		/* Not hashed: nothing may coalesce onto a probe. */
-		s->probe = true;
-		memcpy(s->key.name, n, off);
-		s->key.name_len = (uint8_t)off;
-		s->key.qtype = DNS_TYPE_TXT;
-		s->key.qclass = DNS_CLASS_IN;
-		s->start_ms = now_ms;
-		attempt(f, s, i, false, now_ms);
-		sent++;
-	}
-	return sent;
-}
-
-int fwd_is_probe(struct fwd *f, const uint8_t *qname, size_t qname_len, bool *newly)
-{
-	for (uint32_t i = 0; i < 2 * f->n_ups; i++) {
-		struct fwd_ups *u = &f->ups[i / 2];
-		const uint8_t *name = u->probe[i % 2];
-		size_t j;
-
-		if (u->probe_len[i % 2] == 0 || u->probe_len[i % 2] != qname_len)
-			continue;
-		for (j = 0; j < qname_len && lower(qname[j]) == name[j]; j++)
-			;
-		if (j != qname_len)
-			continue;
-		i /= 2;
-		if (newly)
-			*newly = !u->disabled;
-		u->disabled = true;
-		return (int)i;
-	}
-	return -1;
 }
 
 void fwd_get_stats(const struct fwd *f, struct fwd_stats *st)

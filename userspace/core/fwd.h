@@ -64,6 +64,10 @@ struct fwd_io {
 	/* Send msg[0..len) to the client registered under `waiter`; the index
 	 * is free again when this returns. */
 	void (*reply)(void *ctx, uint32_t waiter, const uint8_t *msg, size_t len);
+	/* Upstream i was just disabled (its loop probe came back to us) or
+	 * enabled again (it answered a later probe and none came back):
+	 * called once per transition, for the log. May be NULL. */
+	void (*upstream_state)(void *ctx, uint32_t i, bool enabled);
 };
 
 /* The forwarder's counters (lib/counter.h): field, kind, metric, labels, help. */
@@ -94,6 +98,10 @@ struct fwd_io {
 	  "Upstream answers whose records did not walk cleanly (the next upstream is asked).")     \
 	X(errors, counter, "glued_forwarder_errors_total", "",                                     \
 	  "Upstream attempts that failed outright (refused, reset, short TCP stream).")            \
+	X(loops_detected, counter, "glued_forwarder_loops_detected_total", "",                     \
+	  "Upstreams disabled because glued's own loop probe came back through them.")             \
+	X(upstreams_restored, counter, "glued_forwarder_upstreams_restored_total", "",             \
+	  "Disabled upstreams enabled again after answering a loop probe themselves.")             \
 	X(client_limited, counter, "glued_forwarder_client_limited_total", "",                     \
 	  "Queries answered REFUSED: their client already had its cap of queries waiting.")
 
@@ -117,7 +125,7 @@ bool fwd_upstream_is_self(const struct glued_endpoint *up, const struct glued_en
 
 /* Replace the upstream list (at most FWD_MAX_UPSTREAMS; the rest are
  * ignored). An endpoint that was disabled (loop) stays disabled, and keeps
- * its probe name. Questions in flight carry on and fail over within the
+ * its probe names and re-probe schedule. Questions in flight carry on and fail over within the
  * new list. Returns how many were taken. */
 size_t fwd_set_upstreams(struct fwd *f, const struct glued_endpoint *ups, size_t n);
 size_t fwd_upstream_count(const struct fwd *f);
@@ -155,12 +163,21 @@ void fwd_on_timeout(struct fwd *f, uint32_t slot, uint64_t now_ms);
 
 /* Loop detection: send every enabled upstream a TXT query for
  * "<32 hex>.glued-loop-probe." and remember the name. Returns how many were
- * sent. */
+ * sent.
+ *
+ * A disabled upstream is probed again, with a fresh name, when a query
+ * arrives FWD_REPROBE_MIN_MS after it was disabled, then after twice that,
+ * and so on up to FWD_REPROBE_MAX_MS between probes (no query, no need to
+ * know). If it answers such a probe with NOERROR or NXDOMAIN and that name
+ * has not come back to us, it is enabled again (upstreams_restored). */
+#define FWD_REPROBE_MIN_MS 5000u
+#define FWD_REPROBE_MAX_MS 300000u
 size_t fwd_probe(struct fwd *f, uint64_t now_ms);
 /* If qname (wire form) is one of our probe names, disable the upstream it
- * was sent to and return its index (*newly: it was enabled until now);
- * else -1. */
-int fwd_is_probe(struct fwd *f, const uint8_t *qname, size_t qname_len, bool *newly);
+ * was sent to (loops_detected and io->upstream_state() if it was enabled)
+ * and return its index; else -1. The caller must drop the query: that
+ * breaks the loop. Ask only for queries from allowed clients. */
+int fwd_is_probe(struct fwd *f, const uint8_t *qname, size_t qname_len, uint64_t now_ms);
 
 void fwd_get_stats(const struct fwd *f, struct fwd_stats *st);
 

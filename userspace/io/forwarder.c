@@ -384,6 +384,18 @@ static void io_reply(void *ctx, uint32_t waiter, const uint8_t *msg, size_t len)
 	f->reply(f->reply_ctx, &f->clients[waiter], msg, len);
 }
 
+static void io_upstream_state(void *ctx, uint32_t i, bool enabled)
+{
+	struct forwarder *f = ctx;
+	char ep[ENDPOINT_STRLEN];
+
+	endpoint_str(fwd_upstream(f->core, i, NULL), ep, sizeof(ep));
+	if (enabled)
+		log_info("forwarder: upstream %s answers its loop probe itself again; enabled", ep);
+	else
+		log_warnx("forwarder: upstream %s loops back to glued; disabled", ep);
+}
+
 static void slot_timer_fire(struct loop *l, struct loop_timer *t, uint64_t now_ms)
 {
 	struct fwd_slot_io *si = t->ctx;
@@ -404,7 +416,10 @@ struct forwarder *forwarder_new(struct loop *l, const struct forwarder_cfg *cfg,
 				void *reply_ctx)
 {
 	struct forwarder *f = calloc(1, sizeof(*f));
-	struct fwd_io io = {.send = io_send, .done = io_done, .reply = io_reply};
+	struct fwd_io io = {.send = io_send,
+			    .done = io_done,
+			    .reply = io_reply,
+			    .upstream_state = io_upstream_state};
 	struct fwd_cfg ccfg;
 
 	if (!f)
@@ -540,16 +555,7 @@ void forwarder_probe_loops(struct forwarder *f)
 
 bool forwarder_is_probe(struct forwarder *f, const struct dns_query *q)
 {
-	bool newly = false;
-	int i = fwd_is_probe(f->core, q->qname, q->qname_len, &newly);
-	char ep[ENDPOINT_STRLEN];
-
-	if (i < 0)
-		return false;
-	if (newly)
-		log_warnx("forwarder: upstream %s loops back to glued; disabled",
-			  endpoint_str(fwd_upstream(f->core, (size_t)i, NULL), ep, sizeof(ep)));
-	return true;
+	return fwd_is_probe(f->core, q->qname, q->qname_len, loop_now_ms(f->l)) >= 0;
 }
 
 void forwarder_get_stats(const struct forwarder *f, struct fwd_stats *st)

@@ -50,7 +50,9 @@ void forwarder_query(struct forwarder *f, const struct dns_client *c, const stru
 
 /* Loop detection: send a random probe name to every upstream now. If glued
  * itself later receives a probe (forwarder_is_probe() true), the upstream
- * that was asked is disabled and logged. */
+ * that was asked is disabled and logged; it is probed again with backoff
+ * and enabled (and logged) when it answers a probe itself. Ask
+ * forwarder_is_probe() only for queries from allowed clients. */
 void forwarder_probe_loops(struct forwarder *f);
 bool forwarder_is_probe(struct forwarder *f, const struct dns_query *q);
 
