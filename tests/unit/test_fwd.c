@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/fwd.h"
+#include "core/fwd_clients.h"
 #include "lib/wire.h"
 #include "t.h"
 
@@ -1246,6 +1247,42 @@ static void test_reprobe(void)
 	fwd_free(f);
 }
 
+/* core/fwd_clients on its own: counts by address, entries freed with their
+ * last reference and reused, a pool of n never exhausted by n references
+ * (even all from different clients, all in one bucket). */
+static void test_clients_table(void)
+{
+	struct fwd_clients c;
+	struct glued_addr a[4] = {cl_a, cl_a, cl_a, cl_a};
+	uint32_t e[4], again;
+
+	a[1].b[3] = 2;
+	a[2].family = AF_INET6; /* same bytes as a[0], another family */
+	a[3].b[3] = 3;
+	T_CASE("client table: counts per address, freed with the last reference, reused")
+	{
+		T_EQ_INT(fwd_clients_init(&c, 4), 0);
+		/* Every address under one hash: the chains must still tell them apart. */
+		for (int i = 0; i < 4; i++)
+			e[i] = fwd_clients_ref(&c, &a[i], 7);
+		T_ASSERT(e[0] != e[1] && e[0] != e[2] && e[1] != e[2] && e[2] != e[3],
+			 "four clients, four entries");
+		for (int i = 0; i < 4; i++)
+			T_EQ_INT(fwd_clients_waiting(&c, &a[i], 7), 1);
+		fwd_clients_unref(&c, e[1]);
+		T_EQ_INT(fwd_clients_waiting(&c, &a[1], 7), 0);
+		T_EQ_INT(fwd_clients_waiting(&c, &a[0], 7), 1);
+		again = fwd_clients_ref(&c, &a[0], 7);
+		T_EQ_INT(again, e[0]);
+		T_EQ_INT(fwd_clients_waiting(&c, &a[0], 7), 2);
+		/* The freed entry serves a newcomer. */
+		T_EQ_INT(fwd_clients_ref(&c, &a[1], 9), e[1]);
+		T_EQ_INT(fwd_clients_waiting(&c, &a[1], 9), 1);
+		T_EQ_INT(fwd_clients_waiting(&c, &a[1], 7), 0); /* another hash, another bucket */
+		fwd_clients_fini(&c);
+	}
+}
+
 int main(void)
 {
 	test_matching();
@@ -1263,5 +1300,6 @@ int main(void)
 	test_negative_cap();
 	test_client_cap();
 	test_reprobe();
+	test_clients_table();
 	return t_summary();
 }

@@ -1,7 +1,8 @@
-/* Forwarder core: upstream choice, reply matching, coalescing, the answer
- * cache with its TTL arithmetic, and the per-client rewrite of answers.
+/* Forwarder core: upstream choice, reply matching, coalescing, the TTL an
+ * answer is cached for (the cache itself is core/fwd_cache.c), the
+ * per-client cap, loop probes, and the per-client rewrite of answers.
  *
- * Owns the slot and waiter pools and the cache; it must never touch a
+ * Owns the slot, waiter and client pools and the cache; it must never touch a
  * socket, read a clock, call getrandom or log — `now_ms`, bytes and an RNG
  * come in, callbacks and counters go out. Everything it parses is untrusted
  * upstream bytes: every read is bounded and a message that does not walk
@@ -12,20 +13,12 @@
 #include <string.h>
 
 #include "core/fwd.h"
+#include "core/fwd_cache.h"
+#include "core/fwd_clients.h"
 #include "lib/wire.h"
 
 #define NONE UINT32_MAX
-#define KEY_DO 0x01
-#define KEY_CD 0x02
 #define OPT_RR_LEN 11 /* root owner, type, class, ttl, rdlength */
-
-/* What makes two questions the same: lowercase name, type, class, DO, CD. */
-struct fwd_key {
-	uint8_t name[DNS_NAME_MAX];
-	uint8_t name_len;
-	uint8_t bits;
-	uint16_t qtype, qclass;
-};
 
 /* A client waiting on a slot: what its reply needs besides the answer. */
 struct fwd_waiter {
@@ -47,25 +40,6 @@ struct fwd_slot {
 	int last_rcode; /* SERVFAIL/REFUSED seen, or -1 */
 	uint64_t start_ms, deadline_ms;
 	uint32_t w_head, w_tail;
-};
-
-struct fwd_centry {
-	struct fwd_centry *hnext, *lprev, *lnext;
-	uint32_t hash;
-	uint8_t name_len, bits; /* the name is msg[12..], lowercase */
-	uint16_t qtype, qclass;
-	uint64_t stored_ms, expires_ms;
-	size_t len;
-	uint8_t msg[]; /* the answer without OPT, question lowercased */
-};
-
-/* One client address with queries waiting on upstreams: the per-client cap
- * counts here. An entry lives while its count is above zero, so the pool
- * never needs more entries than there are waiters. */
-struct fwd_client {
-	struct glued_addr addr;
-	uint32_t waiting;
-	uint32_t hash, hnext; /* chain; free-list link when unused */
 };
 
 struct fwd_ups {
@@ -95,12 +69,9 @@ struct fwd {
 	uint32_t slot_free, *slot_buckets, slot_mask;
 	struct fwd_waiter *waiters;
 	uint32_t waiter_free;
-	struct fwd_client *clients; /* max_waiters entries */
-	uint32_t client_free, *client_buckets, client_mask;
+	struct fwd_clients clients; /* waiting per client address */
 
-	struct fwd_centry **cbuckets;
-	uint32_t cmask;
-	struct fwd_centry *lru_head, *lru_tail; /* head: most recently used */
+	struct fwd_cache cache;
 
 	struct fwd_stats st;
 	uint8_t out[FWD_MSG_MAX + OPT_RR_LEN]; /* what we hand out */
@@ -214,7 +185,7 @@ static bool key_from_query(struct fwd_key *k, struct fwd_waiter *w, const struct
 	k->name_len = q->qname_len;
 	k->qtype = q->qtype;
 	k->qclass = q->qclass;
-	k->bits = (q->edns && q->edns_do ? KEY_DO : 0) | (q->flags & DNS_CD ? KEY_CD : 0);
+	k->bits = (q->edns && q->edns_do ? FWD_KEY_DO : 0) | (q->flags & DNS_CD ? FWD_KEY_CD : 0);
 	w->id = q->id;
 	w->flags = q->flags;
 	w->edns = q->edns;
@@ -359,102 +330,6 @@ static size_t build_answer(struct fwd *f, const struct fwd_key *k, const struct 
 	return len;
 }
 
-/* --- cache ------------------------------------------------------------------ */
-
-static bool centry_is(const struct fwd_centry *e, const struct fwd_key *k, uint32_t h)
-{
-	return e->hash == h && e->name_len == k->name_len && e->bits == k->bits &&
-	       e->qtype == k->qtype && e->qclass == k->qclass &&
-	       memcmp(e->msg + DNS_HDR_LEN, k->name, k->name_len) == 0;
-}
-
-static void lru_unlink(struct fwd *f, struct fwd_centry *e)
-{
-	if (e->lprev)
-		e->lprev->lnext = e->lnext;
-	else
-		f->lru_head = e->lnext;
-	if (e->lnext)
-		e->lnext->lprev = e->lprev;
-	else
-		f->lru_tail = e->lprev;
-	e->lprev = e->lnext = NULL;
-}
-
-static void lru_push(struct fwd *f, struct fwd_centry *e)
-{
-	e->lprev = NULL;
-	e->lnext = f->lru_head;
-	if (f->lru_head)
-		f->lru_head->lprev = e;
-	f->lru_head = e;
-	if (!f->lru_tail)
-		f->lru_tail = e;
-}
-
-static size_t centry_cost(const struct fwd_centry *e)
-{
-	return sizeof(*e) + e->len;
-}
-
-static void cache_remove(struct fwd *f, struct fwd_centry *e)
-{
-	struct fwd_centry **pp = &f->cbuckets[e->hash & f->cmask];
-
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-	lru_unlink(f, e);
-	f->st.cache_entries--;
-	f->st.cache_bytes -= centry_cost(e);
-	free(e);
-}
-
-static struct fwd_centry *cache_find(struct fwd *f, const struct fwd_key *k, uint32_t h)
-{
-	struct fwd_centry *e;
-
-	if (!f->cbuckets)
-		return NULL;
-	for (e = f->cbuckets[h & f->cmask]; e; e = e->hnext)
-		if (centry_is(e, k, h))
-			return e;
-	return NULL;
-}
-
-static void cache_insert(struct fwd *f, const struct fwd_key *k, uint32_t h, const uint8_t *msg,
-			 size_t len, uint32_t ttl_s, uint64_t now_ms)
-{
-	struct fwd_centry *e = cache_find(f, k, h);
-	size_t cost = sizeof(*e) + len;
-
-	if (e)
-		cache_remove(f, e);
-	if (!f->cbuckets || ttl_s == 0 || cost > f->cfg.cache_max_bytes)
-		return;
-	while (f->lru_tail && f->st.cache_bytes + cost > f->cfg.cache_max_bytes)
-		cache_remove(f, f->lru_tail);
-	e = malloc(cost);
-	if (!e)
-		return; /* not caching is always correct */
-	*e = (struct fwd_centry){.hash = h,
-				 .name_len = k->name_len,
-				 .bits = k->bits,
-				 .qtype = k->qtype,
-				 .qclass = k->qclass,
-				 .stored_ms = now_ms,
-				 .expires_ms = now_ms + (uint64_t)ttl_s * 1000,
-				 .len = len};
-	memcpy(e->msg, msg, len);
-	e->hnext = f->cbuckets[h & f->cmask];
-	f->cbuckets[h & f->cmask] = e;
-	lru_push(f, e);
-	f->st.cache_entries++;
-	f->st.cache_bytes += cost;
-}
-
-/* --- clients ---------------------------------------------------------------- */
-
 static uint32_t client_hash(const struct fwd *f, const struct glued_addr *a)
 {
 	uint8_t buf[1 + sizeof(a->b)];
@@ -462,51 +337,6 @@ static uint32_t client_hash(const struct fwd *f, const struct glued_addr *a)
 	buf[0] = a->family;
 	memcpy(buf + 1, a->b, sizeof(a->b));
 	return keyed_hash(f, buf, sizeof(buf));
-}
-
-static bool addr_same(const struct glued_addr *a, const struct glued_addr *b)
-{
-	return a->family == b->family && memcmp(a->b, b->b, sizeof(a->b)) == 0;
-}
-
-/* The client's entry, or NONE if it has nothing waiting. */
-static uint32_t client_find(const struct fwd *f, const struct glued_addr *a, uint32_t h)
-{
-	for (uint32_t i = f->client_buckets[h & f->client_mask]; i != NONE; i = f->clients[i].hnext)
-		if (f->clients[i].hash == h && addr_same(&f->clients[i].addr, a))
-			return i;
-	return NONE;
-}
-
-/* A new entry with nothing waiting; the pool has one per waiter, so it is
- * never empty while a waiter is free. */
-static uint32_t client_add(struct fwd *f, const struct glued_addr *a, uint32_t h)
-{
-	uint32_t i = f->client_free;
-	struct fwd_client *c = &f->clients[i];
-
-	f->client_free = c->hnext;
-	c->addr = *a;
-	c->waiting = 0;
-	c->hash = h;
-	c->hnext = f->client_buckets[h & f->client_mask];
-	f->client_buckets[h & f->client_mask] = i;
-	return i;
-}
-
-static void client_unref(struct fwd *f, uint32_t i)
-{
-	struct fwd_client *c = &f->clients[i];
-	uint32_t *pp;
-
-	if (--c->waiting > 0)
-		return;
-	pp = &f->client_buckets[c->hash & f->client_mask];
-	while (*pp != i)
-		pp = &f->clients[*pp].hnext;
-	*pp = c->hnext;
-	c->hnext = f->client_free;
-	f->client_free = i;
 }
 
 /* --- pools ------------------------------------------------------------------ */
@@ -522,7 +352,7 @@ static uint32_t waiter_get(struct fwd *f)
 
 static void waiter_put(struct fwd *f, uint32_t i)
 {
-	client_unref(f, f->waiters[i].client);
+	fwd_clients_unref(&f->clients, f->waiters[i].client);
 	f->waiters[i].next = f->waiter_free;
 	f->waiter_free = i;
 }
@@ -597,7 +427,6 @@ static uint32_t pow2_at_least(uint32_t n)
 struct fwd *fwd_new(const struct fwd_cfg *cfg, const struct fwd_io *io, const struct glued_rng *rng)
 {
 	struct fwd *f = calloc(1, sizeof(*f));
-	uint32_t nb;
 
 	if (!f)
 		return NULL;
@@ -614,41 +443,28 @@ struct fwd *fwd_new(const struct fwd_cfg *cfg, const struct fwd_io *io, const st
 	}
 	f->slots = calloc(f->cfg.max_inflight, sizeof(*f->slots));
 	f->waiters = calloc(f->cfg.max_waiters, sizeof(*f->waiters));
-	f->clients = calloc(f->cfg.max_waiters, sizeof(*f->clients));
 	f->slot_mask = pow2_at_least(f->cfg.max_inflight * 2) - 1;
 	f->slot_buckets = malloc((size_t)(f->slot_mask + 1) * sizeof(*f->slot_buckets));
-	f->client_mask = pow2_at_least(f->cfg.max_waiters * 2) - 1;
-	f->client_buckets = malloc((size_t)(f->client_mask + 1) * sizeof(*f->client_buckets));
-	if (!f->slots || !f->waiters || !f->clients || !f->slot_buckets || !f->client_buckets)
+	if (!f->slots || !f->waiters || !f->slot_buckets)
 		goto err_free;
-	if (f->cfg.cache_max_bytes) {
-		/* About one bucket per 512 bytes of cache: short chains. */
-		nb = pow2_at_least((uint32_t)(f->cfg.cache_max_bytes / 512 < (1u << 20)
-						  ? f->cfg.cache_max_bytes / 512
-						  : (1u << 20)));
-		f->cbuckets = calloc(nb, sizeof(*f->cbuckets));
-		if (!f->cbuckets)
-			goto err_free;
-		f->cmask = nb - 1;
-	}
+	if (fwd_clients_init(&f->clients, f->cfg.max_waiters) != 0)
+		goto err_free;
+	if (fwd_cache_init(&f->cache, f->cfg.cache_max_bytes) != 0)
+		goto err_free;
 	for (uint32_t i = 0; i <= f->slot_mask; i++)
 		f->slot_buckets[i] = NONE;
 	for (uint32_t i = 0; i < f->cfg.max_inflight; i++)
 		f->slots[i].hnext = i + 1 < f->cfg.max_inflight ? i + 1 : NONE;
 	f->slot_free = 0;
-	for (uint32_t i = 0; i < f->cfg.max_waiters; i++) {
+	for (uint32_t i = 0; i < f->cfg.max_waiters; i++)
 		f->waiters[i].next = i + 1 < f->cfg.max_waiters ? i + 1 : NONE;
-		f->clients[i].hnext = f->waiters[i].next;
-	}
-	f->waiter_free = f->client_free = 0;
-	for (uint32_t i = 0; i <= f->client_mask; i++)
-		f->client_buckets[i] = NONE;
+	f->waiter_free = 0;
 	return f;
 
 err_free:
-	free(f->client_buckets);
+	fwd_cache_fini(&f->cache);
+	fwd_clients_fini(&f->clients);
 	free(f->slot_buckets);
-	free(f->clients);
 	free(f->waiters);
 	free(f->slots);
 	free(f);
@@ -659,12 +475,9 @@ void fwd_free(struct fwd *f)
 {
 	if (!f)
 		return;
-	while (f->lru_head)
-		cache_remove(f, f->lru_head);
-	free(f->cbuckets);
-	free(f->client_buckets);
+	fwd_cache_fini(&f->cache);
+	fwd_clients_fini(&f->clients);
 	free(f->slot_buckets);
-	free(f->clients);
 	free(f->waiters);
 	free(f->slots);
 	free(f);
@@ -757,7 +570,7 @@ static size_t build_upstream_query(struct fwd *f, const struct fwd_slot *s)
 	size_t len = DNS_HDR_LEN;
 
 	put16(p, s->id);
-	put16(p + 2, (uint16_t)(DNS_RD | (k->bits & KEY_CD ? DNS_CD : 0)));
+	put16(p + 2, (uint16_t)(DNS_RD | (k->bits & FWD_KEY_CD ? DNS_CD : 0)));
 	put16(p + 4, 1);
 	put16(p + 6, 0);
 	put16(p + 8, 0);
@@ -767,7 +580,7 @@ static size_t build_upstream_query(struct fwd *f, const struct fwd_slot *s)
 	put16(p + len, k->qtype);
 	put16(p + len + 2, k->qclass);
 	len += 4;
-	return len + put_opt(p + len, k->bits & KEY_DO);
+	return len + put_opt(p + len, k->bits & FWD_KEY_DO);
 }
 
 static void attempt(struct fwd *f, struct fwd_slot *s, uint32_t ups, bool tcp, uint64_t now_ms)
@@ -975,9 +788,9 @@ enum fwd_verdict fwd_query(struct fwd *f, const struct dns_query *q,
 {
 	struct fwd_waiter w;
 	struct fwd_key k;
-	struct fwd_centry *e;
+	const struct fwd_centry *e;
 	struct fwd_slot *s;
-	uint32_t h, ch, ci, first, wi;
+	uint32_t h, ch, first, wi;
 
 	f->st.queries++;
 	*out = f->out;
@@ -994,15 +807,9 @@ enum fwd_verdict fwd_query(struct fwd *f, const struct dns_query *q,
 	w.limit = limit < DNS_UDP_MIN ? DNS_UDP_MIN : limit;
 	h = key_hash(f, &k);
 
-	e = cache_find(f, &k, h);
-	if (e && e->expires_ms <= now_ms) {
-		cache_remove(f, e);
-		e = NULL;
-	}
+	e = fwd_cache_get(&f->cache, &k, h, now_ms);
 	if (e) {
 		f->st.cache_hits++;
-		lru_unlink(f, e);
-		lru_push(f, e);
 		*out_len = build_answer(f, &k, &w, e->msg, e->len,
 					(uint32_t)((now_ms - e->stored_ms) / 1000));
 		return FWD_REPLY;
@@ -1011,9 +818,8 @@ enum fwd_verdict fwd_query(struct fwd *f, const struct dns_query *q,
 	/* One client may not hold more than its share of what waits on
 	 * upstreams (a cache hit above costs nothing and is always served). */
 	ch = client_hash(f, client);
-	ci = client_find(f, client, ch);
-	if (ci != NONE && f->cfg.max_per_client &&
-	    f->clients[ci].waiting >= f->cfg.max_per_client) {
+	if (f->cfg.max_per_client &&
+	    fwd_clients_waiting(&f->clients, client, ch) >= f->cfg.max_per_client) {
 		f->st.client_limited++;
 		*out_len = build_rcode(f, &k, &w, DNS_RCODE_REFUSED);
 		return FWD_REPLY;
@@ -1027,10 +833,7 @@ enum fwd_verdict fwd_query(struct fwd *f, const struct dns_query *q,
 		*out_len = build_rcode(f, &k, &w, DNS_RCODE_SERVFAIL);
 		return FWD_REPLY;
 	}
-	if (ci == NONE)
-		ci = client_add(f, client, ch);
-	f->clients[ci].waiting++;
-	w.client = ci;
+	w.client = fwd_clients_ref(&f->clients, client, ch);
 	wi = waiter_get(f);
 	f->waiters[wi] = w;
 	if (s) {
@@ -1099,7 +902,7 @@ enum fwd_match fwd_on_reply(struct fwd *f, uint32_t slot, const struct glued_end
 	}
 	f->pref = s->ups;
 	nlen = normalise(f, msg, &s->key, &mi);
-	cache_insert(f, &s->key, s->hash, f->norm, nlen, answer_ttl(f, &mi), now_ms);
+	fwd_cache_put(&f->cache, &s->key, s->hash, f->norm, nlen, answer_ttl(f, &mi), now_ms);
 	finish_answer(f, s, f->norm, nlen);
 	return FWD_ACCEPTED;
 }
@@ -1123,18 +926,11 @@ void fwd_on_timeout(struct fwd *f, uint32_t slot, uint64_t now_ms)
 void fwd_get_stats(const struct fwd *f, struct fwd_stats *st)
 {
 	*st = f->st;
+	st->cache_entries = f->cache.entries;
+	st->cache_bytes = f->cache.bytes;
 }
 
 size_t fwd_cache_longest_chain(const struct fwd *f)
 {
-	size_t longest = 0;
-
-	for (uint32_t i = 0; f->cbuckets && i <= f->cmask; i++) {
-		size_t n = 0;
-		for (const struct fwd_centry *e = f->cbuckets[i]; e; e = e->hnext)
-			n++;
-		if (n > longest)
-			longest = n;
-	}
-	return longest;
+	return fwd_cache_chain_max(&f->cache);
 }
