@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # One Docker host with glued: forwarding to the upstream (dnsmasq in its own
 # namespace), the upstream failing, the per-client cap on queries waiting
-# upstream, clients outside GLUED_ALLOW, and hostile bytes at :53. Tests that restart glued with other settings set
+# upstream, clients outside GLUED_ALLOW (also sending the loop-probe name),
+# and hostile bytes at :53. Tests that restart glued with other settings set
 # E2E_RESTORE_GLUED so the next test gets the standard glued back.
 
 load lib/load
@@ -143,6 +144,32 @@ PY
 	dqh h1 @127.0.0.1 allowed2.example.test A
 	assert_eq "$(dq_rcode)" NOERROR "rcode for a forwarded name from 127.0.0.1"
 	assert_eq "$(dq_answers A)" 192.0.2.7 "forwarded answer for 127.0.0.1"
+}
+
+@test "loop probe name: REFUSED from a client outside GLUED_ALLOW (upstream kept), dropped from the host (upstream disabled once)" {
+	E2E_RESTORE_GLUED=1
+	probes() { grep -o '[0-9a-f]\{32\}\.glued-loop-probe' "$E2E_DIR/dnsmasq.log" || true; }
+	before=$(probes | wc -l)
+	glued_restart h1 GLUED_ALLOW=127.0.0.0/8,10.213.0.0/16
+	# The probe glued sent its upstream at start, as dnsmasq logged it.
+	wait_until 5 test "$(probes | wc -l)" -gt "$before" || fail "no loop probe reached the upstream"
+	name=$(probes | tail -1)
+	echo "probe name: $name"
+	gctl() { GLUED_CTL_SOCKET="$(host_var h1 dir)/ctl.sock" "${E2E_GLUEDCTL:-$E2E_TOP/build/gluedctl}" "$@"; }
+	dq "$name" TXT
+	assert_eq "$(dq_rcode)" REFUSED "the probe name from $E2E_CLIENT_IP (outside GLUED_ALLOW)"
+	assert_eq "$(gctl status --json | jq -r '.upstreams[0].state')" enabled \
+		"upstream state after a stranger sent the probe name"
+	dqh h1 @127.0.0.1 host.example.test A
+	assert_eq "$(dq_answers A)" 192.0.2.10 "still forwarded"
+	# The same name from an allowed client is our loop coming back.
+	dqh h1 @127.0.0.1 "$name" TXT
+	[ "$DQ_RC" -ne 0 ] || fail "the probe name from the host got a reply"
+	assert_eq "$(gctl status --json | jq -r '.upstreams[0].state')" disabled \
+		"upstream state after the probe came back"
+	dqh h1 @127.0.0.1 "$name" TXT
+	assert_eq "$(gctl stats --json | jq .forwarder.loops_detected)" 1 "loops_detected"
+	assert_eq "$(glued_log h1 | grep -c 'loops back to glued; disabled')" 1 "log lines"
 }
 
 @test "RCODEs: NOTIMP for another opcode, FORMERR for a malformed question, silence for QR=1" {
