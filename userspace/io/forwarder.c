@@ -79,6 +79,7 @@ void forwarder_cfg_default(struct forwarder_cfg *cfg)
 	cfg->attempt_ms = c.attempt_ms;
 	cfg->total_ms = c.total_ms;
 	cfg->max_inflight = c.max_inflight;
+	cfg->neg_ttl_max_s = c.neg_ttl_max_s;
 }
 
 /* --- attempts --------------------------------------------------------------- */
@@ -436,6 +437,7 @@ struct forwarder *forwarder_new(struct loop *l, const struct forwarder_cfg *cfg,
 	if (cfg->max_inflight)
 		ccfg.max_inflight = (uint32_t)cfg->max_inflight;
 	ccfg.max_waiters = ccfg.max_inflight * 4;
+	ccfg.neg_ttl_max_s = cfg->neg_ttl_max_s;
 	f->n_slots = ccfg.max_inflight;
 	f->slots = calloc(f->n_slots, sizeof(*f->slots));
 	f->clients = calloc(ccfg.max_waiters, sizeof(*f->clients));

@@ -31,6 +31,7 @@ struct forwarder_cfg {
 	uint32_t attempt_ms;	/* per-upstream timeout before failover */
 	uint32_t total_ms;	/* give up (SERVFAIL) after this */
 	size_t max_inflight;	/* upstream queries in flight */
+	uint32_t neg_ttl_max_s; /* cap on a cached negative answer (0: none cached) */
 };
 void forwarder_cfg_default(struct forwarder_cfg *cfg);
 
