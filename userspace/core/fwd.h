@@ -1,13 +1,15 @@
 /* The forwarder's decisions, without I/O: which upstream to ask, whether a
  * reply is the answer to what we asked, how long an answer may be cached,
- * and what bytes each waiting client receives.
+ * whether a client may wait on one more upstream question, whether an
+ * upstream loops back to us, and what bytes each waiting client receives.
  *
  * Sans-IO contract: the caller hands in queries, upstream datagrams,
- * timeouts and `now_ms`; the core answers through the three callbacks of
- * struct fwd_io (send a query to an upstream, forget a slot, reply to a
- * waiting client) and through return values. Randomness (upstream IDs,
- * probe names) comes from the injected struct glued_rng. In-flight state
- * lives in pools sized at fwd_new(); only cache inserts allocate.
+ * timeouts and `now_ms`; the core answers through the callbacks of struct
+ * fwd_io (send a query to an upstream, forget a slot, reply to a waiting
+ * client, an upstream's state changed) and through return values.
+ * Randomness (upstream IDs, probe names, the key of its hash tables) comes
+ * from the injected struct glued_rng. In-flight state lives in pools sized
+ * at fwd_new(); only cache inserts allocate.
  *
  * Slots and waiters are small integers. A slot is one upstream question in
  * flight (possibly shared by many clients); its current attempt goes to one
@@ -125,8 +127,8 @@ bool fwd_upstream_is_self(const struct glued_endpoint *up, const struct glued_en
 
 /* Replace the upstream list (at most FWD_MAX_UPSTREAMS; the rest are
  * ignored). An endpoint that was disabled (loop) stays disabled, and keeps
- * its probe names and re-probe schedule. Questions in flight carry on and fail over within the
- * new list. Returns how many were taken. */
+ * its probe names and re-probe schedule. Questions in flight carry on and
+ * fail over within the new list. Returns how many were taken. */
 size_t fwd_set_upstreams(struct fwd *f, const struct glued_endpoint *ups, size_t n);
 size_t fwd_upstream_count(const struct fwd *f);
 /* Endpoint of upstream i (i < count) and whether it is disabled. */

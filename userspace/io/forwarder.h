@@ -1,8 +1,9 @@
 /* Forwarding to upstream resolvers (I/O edge over core/fwd.h).
  *
  * Contract: forwarder_query() takes a query the answerer returned as
- * DNS_ACT_FORWARD; sometime later (answer, cache hit, or SERVFAIL after
- * every upstream failed) the forwarder calls the reply function once for
+ * DNS_ACT_FORWARD; sometime later (answer, cache hit, SERVFAIL after every
+ * upstream failed, or REFUSED at once when that client already has its cap
+ * of queries waiting) the forwarder calls the reply function once for
  * that client, with the client's own ID and question case, truncated to
  * c->limit. Upstream queries use a fresh random ID and a fresh socket on a
  * random source port; replies must match source address, port, ID and the
