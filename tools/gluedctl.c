@@ -339,12 +339,32 @@ static int cmp_name(const void *a, const void *b)
 	return c ? c : strcmp(str(x, "owner"), str(y, "owner"));
 }
 
+/* glued escapes names and owners already (\DDD); whatever a daemon sends,
+ * the terminal gets printable ASCII only: a byte outside 0x20..0x7e
+ * becomes \DDD here too. NULL stays NULL. */
+static const char *printable(const char *s, char *buf, size_t cap)
+{
+	size_t o = 0;
+
+	if (!s)
+		return NULL;
+	for (; *s && o + 5 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 0x20 && c <= 0x7e)
+			buf[o++] = (char)c;
+		else
+			o += (size_t)snprintf(buf + o, cap - o, "\\%03u", c);
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
 static int cmd_names(void)
 {
 	json_t *d = get_ok("/v1/names"), *list = json_object_get(d, "names"), **rows;
 	struct table t = { .ncols = 5 };
 	size_t n = json_array_size(list);
-	char addrs[512], age[32], node[24], owner[40];
+	char addrs[512], age[32], node[24], owner[40], name[256], ownbuf[40];
 
 	if (g_json) {
 		print_json(d);
@@ -366,10 +386,13 @@ static int cmd_names(void)
 		const char *nd = str(rows[i], "node");
 		join(addrs, sizeof(addrs), json_object_get(rows[i], "addresses"));
 		fmt_age(age, sizeof(age), num(rows[i], "age_ms"));
-		snprintf(node, sizeof(node), "%.16s", nd ? nd : "?");
-		snprintf(owner, sizeof(owner), "%s", str(rows[i], "container") ? str(rows[i], "container")
-									    : str(rows[i], "owner"));
-		row_add(&t, str(rows[i], "name"), addrs, node, owner, age);
+		snprintf(node, sizeof(node), "%.16s", nd ? printable(nd, ownbuf, sizeof(ownbuf)) : "?");
+		snprintf(owner, sizeof(owner), "%s",
+			 printable(str(rows[i], "container") ? str(rows[i], "container")
+							     : str(rows[i], "owner"),
+				   ownbuf, sizeof(ownbuf)));
+		row_add(&t, printable(str(rows[i], "name"), name, sizeof(name)), addrs, node, owner,
+			age);
 	}
 	table_print(&t);
 	free(rows);

@@ -296,6 +296,7 @@ int main(int argc, char **argv)
 	log_info("dns: listening on %s (udp, tcp)", endpoint_str(&d.cfg.dns_bind, ep, sizeof(ep)));
 
 	forwarder_cfg_default(&fcfg);
+	fcfg.neg_ttl_max_s = d.cfg.neg_ttl_max_s;
 	d.fwd = forwarder_new(d.loop, &fcfg, dns_server_reply, d.dns);
 	if (!d.fwd)
 		fatal("glued: forwarder");

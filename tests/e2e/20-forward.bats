@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # One Docker host with glued: forwarding to the upstream (dnsmasq in its own
-# namespace), the upstream failing, clients outside GLUED_ALLOW, and hostile
-# bytes at :53. Tests that restart glued with other settings set
+# namespace), the upstream failing, the per-client cap on queries waiting
+# upstream, clients outside GLUED_ALLOW (also sending the loop-probe name),
+# and hostile bytes at :53. Tests that restart glued with other settings set
 # E2E_RESTORE_GLUED so the next test gets the standard glued back.
 
 load lib/load
@@ -69,6 +70,52 @@ teardown() { e2e_teardown_test; }
 	dns_is A still1 "NOERROR $ip" || fail "container name while the upstream is silent: $DNS_GOT"
 }
 
+@test "per-client cap: 100 queries to a silent upstream, the 65th on REFUSED at once, another client still forwarded" {
+	E2E_RESTORE_GLUED=1
+	glued_restart h1 GLUED_UPSTREAMS="$E2E_SILENT_IP:53"
+	# One socket, 100 distinct names sent back to back (IDs 0..99), then
+	# every reply collected for 6 s: "ID RCODE MS" per line.
+	py="$E2E_DIR/cap-client.py"
+	cat >"$py" <<'PY'
+import socket, struct, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect((sys.argv[1], 53))
+t0 = time.monotonic()
+for i in range(100):
+    name = b"".join(bytes([len(l)]) + l for l in (b"cap%d" % i, b"example", b"test")) + b"\0"
+    s.send(struct.pack(">HHHHHH", i, 0x0100, 1, 0, 0, 0) + name + struct.pack(">HH", 1, 1))
+s.settimeout(0.5)
+got = {}
+while time.monotonic() - t0 < 6 and len(got) < 100:
+    try:
+        m = s.recv(4096)
+    except socket.timeout:
+        continue
+    i, flags = struct.unpack(">HH", m[:4])
+    got.setdefault(i, (flags & 15, int((time.monotonic() - t0) * 1000)))
+for i in sorted(got):
+    print(i, got[i][0], got[i][1])
+PY
+	out="$E2E_DIR/cap-client.out"
+	cx python3 "$py" "$(host_var h1 ip)" >"$out" &
+	pyjob=$!
+	sleep 1
+	# Another client (the host itself) while the first is at its cap:
+	# forwarded, so it waits for the silent upstream and gets SERVFAIL,
+	# not REFUSED.
+	dqh h1 @127.0.0.1 +time=10 other.cap.example.test A
+	assert_eq "$(dq_rcode)" SERVFAIL "another client's rcode while the first is at its cap"
+	wait "$pyjob" || fail "the query script failed"
+	cat "$out"
+	assert_eq "$(wc -l <"$out")" 100 "replies received"
+	assert_eq "$(awk '$1 < 64 && $2 == 2' "$out" | wc -l)" 64 "the first 64: forwarded (SERVFAIL)"
+	assert_eq "$(awk '$1 >= 64 && $2 == 5' "$out" | wc -l)" 36 "the 65th on: REFUSED"
+	slow=$(awk '$1 >= 64 && $3 > 1000' "$out" | wc -l)
+	assert_eq "$slow" 0 "REFUSED replies that took more than 1 s"
+	stats=$(GLUED_CTL_SOCKET="$(host_var h1 dir)/ctl.sock" "${E2E_GLUEDCTL:-$E2E_TOP/build/gluedctl}" stats --json)
+	assert_eq "$(jq .forwarder.client_limited <<<"$stats")" 36 "client_limited counter"
+}
+
 @test "upstream down: SERVFAIL within 5 s, answers again when it is back" {
 	upstream_stop
 	t0=$(e2e_now_ms)
@@ -97,6 +144,32 @@ teardown() { e2e_teardown_test; }
 	dqh h1 @127.0.0.1 allowed2.example.test A
 	assert_eq "$(dq_rcode)" NOERROR "rcode for a forwarded name from 127.0.0.1"
 	assert_eq "$(dq_answers A)" 192.0.2.7 "forwarded answer for 127.0.0.1"
+}
+
+@test "loop probe name: REFUSED from a client outside GLUED_ALLOW (upstream kept), dropped from the host (upstream disabled once)" {
+	E2E_RESTORE_GLUED=1
+	probes() { grep -o '[0-9a-f]\{32\}\.glued-loop-probe' "$E2E_DIR/dnsmasq.log" || true; }
+	before=$(probes | wc -l)
+	glued_restart h1 GLUED_ALLOW=127.0.0.0/8,10.213.0.0/16
+	# The probe glued sent its upstream at start, as dnsmasq logged it.
+	wait_until 5 test "$(probes | wc -l)" -gt "$before" || fail "no loop probe reached the upstream"
+	name=$(probes | tail -1)
+	echo "probe name: $name"
+	gctl() { GLUED_CTL_SOCKET="$(host_var h1 dir)/ctl.sock" "${E2E_GLUEDCTL:-$E2E_TOP/build/gluedctl}" "$@"; }
+	dq "$name" TXT
+	assert_eq "$(dq_rcode)" REFUSED "the probe name from $E2E_CLIENT_IP (outside GLUED_ALLOW)"
+	assert_eq "$(gctl status --json | jq -r '.upstreams[0].state')" enabled \
+		"upstream state after a stranger sent the probe name"
+	dqh h1 @127.0.0.1 host.example.test A
+	assert_eq "$(dq_answers A)" 192.0.2.10 "still forwarded"
+	# The same name from an allowed client is our loop coming back.
+	dqh h1 @127.0.0.1 "$name" TXT
+	[ "$DQ_RC" -ne 0 ] || fail "the probe name from the host got a reply"
+	assert_eq "$(gctl status --json | jq -r '.upstreams[0].state')" disabled \
+		"upstream state after the probe came back"
+	dqh h1 @127.0.0.1 "$name" TXT
+	assert_eq "$(gctl stats --json | jq .forwarder.loops_detected)" 1 "loops_detected"
+	assert_eq "$(glued_log h1 | grep -c 'loops back to glued; disabled')" 1 "log lines"
 }
 
 @test "RCODEs: NOTIMP for another opcode, FORMERR for a malformed question, silence for QR=1" {

@@ -29,6 +29,8 @@
 /* "www.example.com" and the case the client asked in. */
 static const uint8_t qname_lc[] = "\3www\7example\3com";
 static const uint8_t qname_mc[] = "\3WwW\7exAMPle\3COm";
+/* Every query comes from one client, well under the per-client cap. */
+static const struct glued_addr client = {.family = AF_INET, .b = {192, 0, 2, 1}};
 #define QNAME_LEN 17
 
 struct state {
@@ -173,12 +175,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	st.client_id[0] = 0xabcd;
 	st.limit[0] = ctl & 16 ? 65535 : 512;
 	mkquery(&q, st.client_id[0], st.edns);
-	CHECK(fwd_query(f, &q, st.limit[0], 1000, &w, &out, &out_len) == FWD_WAIT && w == 0);
+	CHECK(fwd_query(f, &q, &client, st.limit[0], 1000, &w, &out, &out_len) == FWD_WAIT &&
+	      w == 0);
 	if (ctl & 128) {
 		st.client_id[1] = 0x1234;
 		st.limit[1] = 1232;
 		mkquery(&q, st.client_id[1], st.edns);
-		CHECK(fwd_query(f, &q, st.limit[1], 1000, &w, &out, &out_len) == FWD_WAIT &&
+		CHECK(fwd_query(f, &q, &client, st.limit[1], 1000, &w, &out, &out_len) ==
+			  FWD_WAIT &&
 		      w == 1);
 	}
 	CHECK(st.sent);
@@ -236,7 +240,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	st.dones = 0;
 	st.client_id[0] = 0x5555;
 	mkquery(&q, st.client_id[0], st.edns);
-	if (fwd_query(f, &q, st.limit[0], 1000 + 2000, &w, &out, &out_len) == FWD_REPLY)
+	if (fwd_query(f, &q, &client, st.limit[0], 1000 + 2000, &w, &out, &out_len) == FWD_REPLY)
 		check_client_reply(out, out_len, st.client_id[0], st.limit[0]);
 	fwd_free(f);
 	return 0;

@@ -88,6 +88,7 @@ static void test_defaults(void)
 		T_EQ_STR(cidr(&c.allow[5]), "fc00::/7");
 		T_EQ_STR(cidr(&c.allow[7]), "fe80::/10");
 		T_EQ_INT(c.ttl_s, 5);
+		T_EQ_INT(c.neg_ttl_max_s, 300);
 		T_EQ_STR(c.hosts_file, "");
 		T_EQ_STR(c.state_dir, "/var/lib/glued");
 		T_EQ_STR(c.bpf_pin, "/sys/fs/bpf/glued");
@@ -124,6 +125,7 @@ static void test_env_good(void)
 	    "GLUED_UPSTREAMS=1.1.1.1, [2606:4700::1111]:5353 ,9.9.9.9:53,",
 	    "GLUED_ALLOW=10.0.0.0/8,fd00::/8,192.0.2.7",
 	    "GLUED_TTL=0",
+	    "GLUED_NEG_TTL_MAX=60",
 	    "GLUED_HOSTS_FILE=/etc/glued/hosts",
 	    "GLUED_STATE_DIR=/tmp/glued",
 	    "GLUED_BPF_PIN=/sys/fs/bpf/x",
@@ -175,6 +177,7 @@ static void test_env_good(void)
 		T_EQ_STR(cidr(&c.allow[1]), "fd00::/8");
 		T_EQ_STR(cidr(&c.allow[2]), "192.0.2.7/32");
 		T_EQ_INT(c.ttl_s, 0);
+		T_EQ_INT(c.neg_ttl_max_s, 60);
 		T_EQ_STR(c.hosts_file, "/etc/glued/hosts");
 		T_EQ_STR(c.state_dir, "/tmp/glued");
 		T_EQ_STR(c.bpf_pin, "/sys/fs/bpf/x");
@@ -416,6 +419,8 @@ static void test_env_bad(void)
 	    {"GLUED_TTL", "86401", "out of range (0..86400)"},
 	    {"GLUED_TTL", "-1", "out of range (0..86400)"},
 	    {"GLUED_TTL", "99999999999999999999999", "out of range (0..86400)"},
+	    {"GLUED_NEG_TTL_MAX", "5m", "not a number"},
+	    {"GLUED_NEG_TTL_MAX", "86401", "out of range (0..86400)"},
 	    {"GLUED_HOSTS_FILE", "hosts", "must be an absolute path"},
 	    {"GLUED_HOSTS_FILE", path300, "too long (max 255 bytes)"},
 	    {"GLUED_STATE_DIR", "var/lib/glued", "must be an absolute path"},

@@ -498,6 +498,46 @@ static void msg_cases(void)
 	}
 }
 
+/* Names from outside shown to people: every byte kept, none raw. */
+static void label_text_cases(void)
+{
+	static const struct {
+		const char *what, *in;
+		size_t len, cap;
+		const char *want;
+	} rows[] = {
+	    {"plain name", "web", 3, 0, "web"},
+	    {"case kept", "WeB", 3, 0, "WeB"},
+	    {"Latin-1 byte (not UTF-8)", "caf\xe9", 4, 0, "caf\\233"},
+	    {"UTF-8 bytes escaped too", "caf\xc3\xa9", 5, 0, "caf\\195\\169"},
+	    {"terminal escape cannot reach a terminal", "\x1b[31mred", 8, 0, "\\027[31mred"},
+	    {"dot and backslash as \\X", "a.b\\c", 5, 0, "a\\.b\\\\c"},
+	    {"space, DEL, 0xff", " \x7f\xff", 3, 0, "\\032\\127\\255"},
+	    {"NUL inside the label", "a\0b", 3, 0, "a\\000b"},
+	    {"an escape that does not fit is left out whole", "caf\xe9", 4, 6, "caf"},
+	    {"empty", "", 0, 0, ""},
+	};
+	char text[DNS_LABEL_TEXT_MAX], big[DNS_LABEL_MAX];
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		T_CASE(rows[i].what)
+		{
+			size_t cap = rows[i].cap ? rows[i].cap : sizeof(text);
+
+			T_EQ_INT(dns_label_to_text(rows[i].in, rows[i].len, text, cap),
+				 strlen(rows[i].want));
+			T_EQ_STR(text, rows[i].want);
+		}
+	}
+	T_CASE("the longest label of the worst bytes fits DNS_LABEL_TEXT_MAX")
+	{
+		memset(big, 0xff, sizeof(big));
+		T_EQ_INT(dns_label_to_text(big, sizeof(big), text, sizeof(text)),
+			 4 * DNS_LABEL_MAX);
+		T_EQ_INT(text[4 * DNS_LABEL_MAX], '\0');
+	}
+}
+
 int main(void)
 {
 	skip_cases();
@@ -505,5 +545,6 @@ int main(void)
 	catalogue_cases();
 	builder_cases();
 	field_cases();
+	label_text_cases();
 	return t_summary();
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/fwd.h"
+#include "core/fwd_clients.h"
 #include "lib/wire.h"
 #include "t.h"
 
@@ -22,6 +23,9 @@ struct fake {
 	uint8_t q[512];
 	size_t qlen;
 	uint64_t deadline;
+	int transitions; /* upstream_state calls */
+	uint32_t state_i;
+	bool state_enabled;
 	uint32_t reply_w[MAXR];
 	uint8_t reply[MAXR][4096];
 	size_t reply_len[MAXR];
@@ -58,6 +62,15 @@ static void fake_reply(void *ctx, uint32_t waiter, const uint8_t *msg, size_t le
 	memcpy(fk->reply[i], msg, fk->reply_len[i]);
 }
 
+static void fake_upstream_state(void *ctx, uint32_t i, bool enabled)
+{
+	struct fake *fk = ctx;
+
+	fk->transitions++;
+	fk->state_i = i;
+	fk->state_enabled = enabled;
+}
+
 static uint32_t seq_rng(void *ctx)
 {
 	uint32_t *x = ctx; /* xorshift32: deterministic, never zero */
@@ -68,13 +81,20 @@ static uint32_t seq_rng(void *ctx)
 	return *x;
 }
 
+/* The client most cases ask from; the per-client cases add others. */
+static const struct glued_addr cl_a = {.family = AF_INET, .b = {192, 0, 2, 1}};
+
 static uint32_t rng_state = 0x12345678;
 static const struct glued_rng test_rng = {.next = seq_rng, .ctx = &rng_state};
 
 static struct fwd *mkfwd(struct fake *fk, const struct fwd_cfg *cfg_in, const char *const *ups,
 			 size_t n)
 {
-	struct fwd_io io = {.ctx = fk, .send = fake_send, .done = fake_done, .reply = fake_reply};
+	struct fwd_io io = {.ctx = fk,
+			    .send = fake_send,
+			    .done = fake_done,
+			    .reply = fake_reply,
+			    .upstream_state = fake_upstream_state};
 	struct glued_endpoint eps[FWD_MAX_UPSTREAMS];
 	struct fwd_cfg cfg;
 	struct fwd *f;
@@ -267,7 +287,7 @@ static void test_matching(void)
 		T_CASE(rows[i].what)
 		{
 			mkq(&q, "www.example.com", DNS_TYPE_A, 0x4242, false, false, DNS_RD);
-			T_EQ_INT(fwd_query(f, &q, 512, 1000, &w, &out, &out_len), FWD_WAIT);
+			T_EQ_INT(fwd_query(f, &q, &cl_a, 512, 1000, &w, &out, &out_len), FWD_WAIT);
 			T_EQ_INT(fk.sends, 1);
 			len = mkans(buf, sizeof(buf),
 				    &(struct ans){.id = (uint16_t)(sent_id(&fk) + rows[i].id_delta),
@@ -318,7 +338,7 @@ static void test_upstream_query(void)
 	T_CASE("upstream query: fresh ID, lowercase question, RD, our OPT with DO")
 	{
 		mkq(&q, "WWW.Example.com", DNS_TYPE_A, 7, true, true, DNS_RD | DNS_CD);
-		T_EQ_INT(fwd_query(f, &q, 1232, 0, &w, &out, &out_len), FWD_WAIT);
+		T_EQ_INT(fwd_query(f, &q, &cl_a, 1232, 0, &w, &out, &out_len), FWD_WAIT);
 		T_ASSERT(sent_id(&fk) != 7, "the client's ID is not reused upstream");
 		T_EQ_INT(rd16(fk.q + 2), DNS_RD | DNS_CD);
 		T_EQ_INT(rd16(fk.q + 4), 1);
@@ -330,7 +350,7 @@ static void test_upstream_query(void)
 		T_ASSERT(!fk.tcp, "first attempt over UDP");
 		id1 = sent_id(&fk);
 		mkq(&q, "other.example.com", DNS_TYPE_A, 7, false, false, DNS_RD);
-		T_EQ_INT(fwd_query(f, &q, 512, 0, &w, &out, &out_len), FWD_WAIT);
+		T_EQ_INT(fwd_query(f, &q, &cl_a, 512, 0, &w, &out, &out_len), FWD_WAIT);
 		T_ASSERT(sent_id(&fk) != id1, "every upstream query gets its own ID");
 	}
 	fwd_free(f);
@@ -352,10 +372,10 @@ static void test_coalescing(void)
 	T_CASE("identical queries share one upstream query; each gets its own ID and case")
 	{
 		mkq(&q, "www.example.com", DNS_TYPE_A, 0x1111, false, false, DNS_RD);
-		T_EQ_INT(fwd_query(f, &q, 512, 0, &w1, &out, &out_len), FWD_WAIT);
+		T_EQ_INT(fwd_query(f, &q, &cl_a, 512, 0, &w1, &out, &out_len), FWD_WAIT);
 		slot1 = fk.slot;
 		mkq(&q, "WWW.EXAMPLE.com", DNS_TYPE_A, 0x2222, true, false, 0);
-		T_EQ_INT(fwd_query(f, &q, 1232, 5, &w2, &out, &out_len), FWD_WAIT);
+		T_EQ_INT(fwd_query(f, &q, &cl_a, 1232, 5, &w2, &out, &out_len), FWD_WAIT);
 		T_EQ_INT(fk.sends, 1);
 		T_ASSERT(w1 != w2, "two waiters");
 		fwd_get_stats(f, &st);
@@ -393,13 +413,13 @@ static void test_coalescing(void)
 		int before = fk.sends;
 
 		mkq(&q, "x.example.com", DNS_TYPE_A, 1, true, false, DNS_RD);
-		T_EQ_INT(fwd_query(f, &q, 1232, 100, &w1, &out, &out_len), FWD_WAIT);
+		T_EQ_INT(fwd_query(f, &q, &cl_a, 1232, 100, &w1, &out, &out_len), FWD_WAIT);
 		mkq(&q, "x.example.com", DNS_TYPE_A, 2, true, true, DNS_RD);
-		T_EQ_INT(fwd_query(f, &q, 1232, 100, &w2, &out, &out_len), FWD_WAIT);
+		T_EQ_INT(fwd_query(f, &q, &cl_a, 1232, 100, &w2, &out, &out_len), FWD_WAIT);
 		mkq(&q, "x.example.com", DNS_TYPE_A, 3, true, false, DNS_RD | DNS_CD);
-		T_EQ_INT(fwd_query(f, &q, 1232, 100, &w3, &out, &out_len), FWD_WAIT);
+		T_EQ_INT(fwd_query(f, &q, &cl_a, 1232, 100, &w3, &out, &out_len), FWD_WAIT);
 		mkq(&q, "x.example.com", DNS_TYPE_AAAA, 4, true, false, DNS_RD);
-		T_EQ_INT(fwd_query(f, &q, 1232, 100, &w3, &out, &out_len), FWD_WAIT);
+		T_EQ_INT(fwd_query(f, &q, &cl_a, 1232, 100, &w3, &out, &out_len), FWD_WAIT);
 		T_EQ_INT(fk.sends - before, 4);
 	}
 	fwd_free(f);
@@ -417,7 +437,7 @@ static void ask_answer(struct fwd *f, struct fake *fk, const char *name, uint16_
 	uint32_t w;
 
 	mkq(&q, name, a.qtype ? a.qtype : DNS_TYPE_A, id, false, false, DNS_RD);
-	T_EQ_INT(fwd_query(f, &q, 512, t, &w, &out, &out_len), FWD_WAIT);
+	T_EQ_INT(fwd_query(f, &q, &cl_a, 512, t, &w, &out, &out_len), FWD_WAIT);
 	from = fk->to;
 	a.id = sent_id(fk);
 	a.qname = name;
@@ -433,7 +453,7 @@ static enum fwd_verdict ask(struct fwd *f, const char *name, uint16_t id, uint64
 	uint32_t w;
 
 	mkq(&q, name, DNS_TYPE_A, id, false, false, DNS_RD);
-	return fwd_query(f, &q, 512, t, &w, out, out_len);
+	return fwd_query(f, &q, &cl_a, 512, t, &w, out, out_len);
 }
 
 static void test_cache(void)
@@ -576,11 +596,11 @@ static void test_truncation(void)
 	T_CASE("an answer larger than a client's limit: TC=1, question, OPT, no records")
 	{
 		mkq(&q, "big.example.com", DNS_TYPE_A, 1, false, false, DNS_RD);
-		T_EQ_INT(fwd_query(f, &q, 512, 0, &w1, &out, &out_len), FWD_WAIT);
+		T_EQ_INT(fwd_query(f, &q, &cl_a, 512, 0, &w1, &out, &out_len), FWD_WAIT);
 		mkq(&q, "big.example.com", DNS_TYPE_A, 2, true, false, DNS_RD);
-		T_EQ_INT(fwd_query(f, &q, 1232, 0, &w2, &out, &out_len), FWD_WAIT);
+		T_EQ_INT(fwd_query(f, &q, &cl_a, 1232, 0, &w2, &out, &out_len), FWD_WAIT);
 		mkq(&q, "big.example.com", DNS_TYPE_A, 3, false, false, DNS_RD);
-		T_EQ_INT(fwd_query(f, &q, DNS_TCP_MAX, 0, &w3, &out, &out_len), FWD_WAIT);
+		T_EQ_INT(fwd_query(f, &q, &cl_a, DNS_TCP_MAX, 0, &w3, &out, &out_len), FWD_WAIT);
 		/* 40 A records: 12 + 21 + 40 * 16 = 673 bytes. */
 		len = mkans(
 		    buf, sizeof(buf),
@@ -608,7 +628,7 @@ static void test_truncation(void)
 		mkq(&q, "big.example.com", DNS_TYPE_A, 9, true, true, DNS_RD);
 		q.edns_udp_size = 512;
 		/* Cached, but DO differs: a new question; answer it big. */
-		T_EQ_INT(fwd_query(f, &q, 512, 10, &w1, &out, &out_len), FWD_WAIT);
+		T_EQ_INT(fwd_query(f, &q, &cl_a, 512, 10, &w1, &out, &out_len), FWD_WAIT);
 		len = mkans(buf, sizeof(buf),
 			    &(struct ans){.id = sent_id(&fk),
 					  .qname = "big.example.com",
@@ -639,7 +659,7 @@ static void test_failover(void)
 	T_CASE("silent upstreams: failover in order every attempt_ms, SERVFAIL at the budget")
 	{
 		mkq(&q, "slow.example.com", DNS_TYPE_A, 0x5151, true, false, DNS_RD);
-		T_EQ_INT(fwd_query(f, &q, 1232, 10000, &w, &out, &out_len), FWD_WAIT);
+		T_EQ_INT(fwd_query(f, &q, &cl_a, 1232, 10000, &w, &out, &out_len), FWD_WAIT);
 		slot = fk.slot;
 		T_EQ_STR(endpoint_str(&fk.to, tmp, sizeof(tmp)), "10.0.0.1:53");
 		T_EQ_INT(fk.deadline, 11000);
@@ -673,7 +693,7 @@ static void test_failover(void)
 
 		memset(&fk, 0, sizeof(fk));
 		mkq(&q, "bad.example.com", DNS_TYPE_A, 0x6161, false, false, DNS_RD);
-		T_EQ_INT(fwd_query(f, &q, 512, 20000, &w, &out, &out_len), FWD_WAIT);
+		T_EQ_INT(fwd_query(f, &q, &cl_a, 512, 20000, &w, &out, &out_len), FWD_WAIT);
 		for (int i = 0; i < 3; i++) {
 			from = fk.to;
 			len = mkans(buf, sizeof(buf),
@@ -694,7 +714,7 @@ static void test_failover(void)
 
 		memset(&fk, 0, sizeof(fk));
 		mkq(&q, "pref.example.com", DNS_TYPE_A, 1, false, false, DNS_RD);
-		T_EQ_INT(fwd_query(f, &q, 512, 30000, &w, &out, &out_len), FWD_WAIT);
+		T_EQ_INT(fwd_query(f, &q, &cl_a, 512, 30000, &w, &out, &out_len), FWD_WAIT);
 		fwd_on_error(f, fk.slot, 30001); /* e.g. ICMP port unreachable */
 		T_EQ_STR(endpoint_str(&fk.to, tmp, sizeof(tmp)), "10.0.0.2:5353");
 		from = fk.to;
@@ -704,7 +724,7 @@ static void test_failover(void)
 			      .id = sent_id(&fk), .qname = "pref.example.com", .n_a = 1, .ttl = 5});
 		T_EQ_INT(fwd_on_reply(f, fk.slot, &from, buf, len, 30002), FWD_ACCEPTED);
 		mkq(&q, "next.example.com", DNS_TYPE_A, 1, false, false, DNS_RD);
-		T_EQ_INT(fwd_query(f, &q, 512, 30003, &w, &out, &out_len), FWD_WAIT);
+		T_EQ_INT(fwd_query(f, &q, &cl_a, 512, 30003, &w, &out, &out_len), FWD_WAIT);
 		T_EQ_STR(endpoint_str(&fk.to, tmp, sizeof(tmp)), "10.0.0.2:5353");
 	}
 
@@ -712,7 +732,7 @@ static void test_failover(void)
 	{
 		memset(&fk, 0, sizeof(fk));
 		mkq(&q, "err.example.com", DNS_TYPE_A, 1, false, false, DNS_RD);
-		T_EQ_INT(fwd_query(f, &q, 512, 40000, &w, &out, &out_len), FWD_WAIT);
+		T_EQ_INT(fwd_query(f, &q, &cl_a, 512, 40000, &w, &out, &out_len), FWD_WAIT);
 		fwd_on_error(f, fk.slot, 40001);
 		fwd_on_error(f, fk.slot, 40002);
 		fwd_on_error(f, fk.slot, 40003);
@@ -738,7 +758,7 @@ static void test_tcp_retry(void)
 	T_CASE("TC=1 from upstream: the same question to the same upstream over TCP")
 	{
 		mkq(&q, "tc.example.com", DNS_TYPE_A, 0x7171, false, false, DNS_RD);
-		T_EQ_INT(fwd_query(f, &q, DNS_TCP_MAX, 0, &w, &out, &out_len), FWD_WAIT);
+		T_EQ_INT(fwd_query(f, &q, &cl_a, DNS_TCP_MAX, 0, &w, &out, &out_len), FWD_WAIT);
 		udp_id = sent_id(&fk);
 		len = mkans(buf, sizeof(buf),
 			    &(struct ans){.id = sent_id(&fk),
@@ -806,7 +826,7 @@ static void test_probe(void)
 	uint8_t probe0[256], buf[512];
 	uint8_t probe0_len;
 	uint32_t w;
-	bool newly, dis;
+	bool dis;
 	char tmp[ENDPOINT_STRLEN];
 
 	T_CASE("loop probes: a random TXT name per upstream; hearing it disables that upstream")
@@ -822,16 +842,18 @@ static void test_probe(void)
 		for (int i = 1; i <= 32; i++)
 			if (probe0[i] >= 'a' && probe0[i] <= 'f')
 				probe0[i] = (uint8_t)(probe0[i] - 32); /* 0x20 by an upstream */
-		T_EQ_INT(fwd_is_probe(f, probe0, probe0_len, &newly), 1);
-		T_ASSERT(newly, "first time");
-		T_EQ_INT(fwd_is_probe(f, probe0, probe0_len, &newly), 1);
-		T_ASSERT(!newly, "second time: already disabled");
+		T_EQ_INT(fwd_is_probe(f, probe0, probe0_len, 0), 1);
+		T_EQ_INT(fk.transitions, 1);
+		T_EQ_INT(fk.state_i, 1);
+		T_ASSERT(!fk.state_enabled, "reported disabled");
+		T_EQ_INT(fwd_is_probe(f, probe0, probe0_len, 0), 1);
+		T_EQ_INT(fk.transitions, 1); /* second time: already disabled */
 		fwd_upstream(f, 1, &dis);
 		T_ASSERT(dis, "upstream 1 disabled");
 		fwd_upstream(f, 0, &dis);
 		T_ASSERT(!dis, "upstream 0 still enabled");
 		probe0[5] ^= 1;
-		T_EQ_INT(fwd_is_probe(f, probe0, probe0_len, &newly), -1);
+		T_EQ_INT(fwd_is_probe(f, probe0, probe0_len, 0), -1);
 
 		/* The probe's own answer (NXDOMAIN) ends the probe; nothing cached. */
 		from = fk.to;
@@ -846,7 +868,7 @@ static void test_probe(void)
 
 		/* Queries avoid the disabled upstream, even after timeouts. */
 		mkq(&q, "www.example.com", DNS_TYPE_A, 1, false, false, DNS_RD);
-		T_EQ_INT(fwd_query(f, &q, 512, 2, &w, &out, &out_len), FWD_WAIT);
+		T_EQ_INT(fwd_query(f, &q, &cl_a, 512, 2, &w, &out, &out_len), FWD_WAIT);
 		T_EQ_STR(endpoint_str(&fk.to, tmp, sizeof(tmp)), "10.0.0.1:53");
 		fwd_on_timeout(f, fk.slot, 1002);
 		T_EQ_STR(endpoint_str(&fk.to, tmp, sizeof(tmp)), "10.0.0.1:53");
@@ -869,9 +891,9 @@ static void test_probe(void)
 		 * still going round the loop, is recognised too. */
 		T_EQ_INT(fwd_probe(f, 1), 1);
 		T_ASSERT(memcmp(probe0, fk.q + 12, 51) != 0, "a new name");
-		T_EQ_INT(fwd_is_probe(f, probe0, 51, &newly), 0);
+		T_EQ_INT(fwd_is_probe(f, probe0, 51, 1), 0);
 		mkq(&q, "www.example.com", DNS_TYPE_A, 0x99, false, false, DNS_RD);
-		T_EQ_INT(fwd_query(f, &q, 512, 1, &w, &out, &out_len), FWD_REPLY);
+		T_EQ_INT(fwd_query(f, &q, &cl_a, 512, 1, &w, &out, &out_len), FWD_REPLY);
 		T_EQ_INT(rd16(out), 0x99);
 		T_EQ_INT(rd16(out + 2) & DNS_RCODE_MASK, DNS_RCODE_SERVFAIL);
 	}
@@ -897,12 +919,368 @@ static void test_pool_exhaustion(void)
 		for (int i = 0; i < 3; i++) {
 			snprintf(name, sizeof(name), "n%d.example.com", i);
 			mkq(&q, name, DNS_TYPE_A, (uint16_t)i, false, false, DNS_RD);
-			T_EQ_INT(fwd_query(f, &q, 512, 0, &w, &out, &out_len),
+			T_EQ_INT(fwd_query(f, &q, &cl_a, 512, 0, &w, &out, &out_len),
 				 i < 2 ? FWD_WAIT : FWD_REPLY);
 		}
 		T_EQ_INT(rd16(out + 2) & DNS_RCODE_MASK, DNS_RCODE_SERVFAIL);
 	}
 	fwd_free(f);
+}
+
+/* The hash the cache used before it was keyed: FNV-1a over the lowercase
+ * wire name, DO/CD bits, type and class. Anyone could compute it. */
+static uint32_t fnv_key(const uint8_t *name, size_t len, uint16_t qtype)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ name[i]) * 16777619u;
+	h = (h ^ 0) * 16777619u;
+	h = (h ^ qtype) * 16777619u;
+	return (h ^ DNS_CLASS_IN) * 16777619u;
+}
+
+static void test_keyed_hash(void)
+{
+	enum { N = 48, BUCKETS = (4u << 20) / 512 }; /* the default cache's buckets */
+	static char names[N][32];
+	struct fake fk;
+	struct fwd *f;
+	struct fwd_stats st;
+	uint8_t wire[64];
+	int found = 0;
+
+	/* Names an attacker would pick: all in one FNV bucket. */
+	for (uint32_t i = 0; found < N && i < 50u * 1000 * 1000; i++) {
+		char name[32];
+		uint8_t len;
+
+		snprintf(name, sizeof(name), "c%u.example.com", i);
+		len = name_wire(wire, name);
+		if ((fnv_key(wire, len, DNS_TYPE_A) & (BUCKETS - 1)) == 0)
+			memcpy(names[found++], name, sizeof(name));
+	}
+	f = mkfwd(&fk, NULL, one_up, 1);
+	T_CASE("cache hash is keyed: names colliding under FNV spread over buckets")
+	{
+		T_EQ_INT(found, N);
+		for (int i = 0; i < N; i++)
+			ask_answer(f, &fk, names[i], 1, (struct ans){.n_a = 1, .ttl = 600}, 0);
+		fwd_get_stats(f, &st);
+		T_EQ_INT(st.cache_entries, N);
+		/* FNV would chain all 48 in bucket 0; SipHash under a random
+		 * key puts 48 entries in 8192 buckets, rarely two together. */
+		T_ASSERT(fwd_cache_longest_chain(f) <= 3, "longest chain %zu",
+			 fwd_cache_longest_chain(f));
+	}
+	fwd_free(f);
+}
+
+static void test_negative_cap(void)
+{
+	struct fwd_cfg cfg;
+	struct fake fk;
+	struct fwd *f;
+	const uint8_t *out;
+	size_t out_len;
+
+	static const struct {
+		const char *what, *name;
+		uint16_t rcode;
+		uint32_t soa_ttl, soa_min, cap_s, lives_s;
+	} rows[] = {
+	    {"NXDOMAIN, SOA says 1 h: cached 300 s", "nx1.example.com", DNS_RCODE_NXDOMAIN, 3600,
+	     3600, 0, 300},
+	    {"NODATA, SOA says 1 day: cached 300 s", "nd1.example.com", DNS_RCODE_NOERROR, 86400,
+	     86400, 0, 300},
+	    {"NXDOMAIN below the cap keeps its own TTL", "nx2.example.com", DNS_RCODE_NXDOMAIN, 120,
+	     120, 0, 120},
+	    {"the cap is the configured one", "nx3.example.com", DNS_RCODE_NXDOMAIN, 3600, 3600, 30,
+	     30},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		fwd_cfg_default(&cfg);
+		if (rows[i].cap_s)
+			cfg.neg_ttl_max_s = rows[i].cap_s;
+		f = mkfwd(&fk, &cfg, one_up, 1);
+		T_CASE(rows[i].what)
+		{
+			ask_answer(
+			    f, &fk, rows[i].name, 1,
+			    (struct ans){.flags = (uint16_t)(DNS_QR | DNS_RA | rows[i].rcode),
+					 .soa = true,
+					 .soa_ttl = rows[i].soa_ttl,
+					 .soa_min = rows[i].soa_min},
+			    0);
+			T_EQ_INT(
+			    ask(f, rows[i].name, 2, rows[i].lives_s * 1000 - 1, &out, &out_len),
+			    FWD_REPLY);
+			T_EQ_INT(rd16(out + 2) & DNS_RCODE_MASK, rows[i].rcode);
+			T_EQ_INT(ask(f, rows[i].name, 3, rows[i].lives_s * 1000, &out, &out_len),
+				 FWD_WAIT);
+		}
+		fwd_free(f);
+	}
+	T_CASE("the default negative cap is 300 s")
+	{
+		fwd_cfg_default(&cfg);
+		T_EQ_INT(cfg.neg_ttl_max_s, 300);
+	}
+}
+
+static enum fwd_verdict ask_from(struct fwd *f, const struct glued_addr *cl, const char *name,
+				 uint16_t id, uint64_t t, uint32_t *w, const uint8_t **out,
+				 size_t *out_len)
+{
+	struct dns_query q;
+
+	mkq(&q, name, DNS_TYPE_A, id, false, false, DNS_RD);
+	return fwd_query(f, &q, cl, 512, t, w, out, out_len);
+}
+
+static void test_client_cap(void)
+{
+	static const struct glued_addr cl_b = {.family = AF_INET, .b = {192, 0, 2, 2}};
+	/* The same 16 bytes as cl_a but another family: another client. */
+	static const struct glued_addr cl_a6 = {.family = AF_INET6, .b = {192, 0, 2, 1}};
+	struct fwd_cfg cfg;
+	struct fake fk;
+	struct fwd *f;
+	struct fwd_stats st;
+	const uint8_t *out;
+	size_t out_len, len;
+	uint32_t w, slot0, id0;
+	uint8_t buf[512];
+	char name[32];
+
+	fwd_cfg_default(&cfg);
+	cfg.max_per_client = 3;
+	f = mkfwd(&fk, &cfg, one_up, 1);
+	T_CASE("a client at its cap gets REFUSED; other clients are still forwarded")
+	{
+		for (int i = 0; i < 3; i++) {
+			snprintf(name, sizeof(name), "q%d.example.com", i);
+			T_EQ_INT(ask_from(f, &cl_a, name, (uint16_t)i, 0, &w, &out, &out_len),
+				 FWD_WAIT);
+			if (i == 0) {
+				slot0 = fk.slot;
+				id0 = sent_id(&fk);
+			}
+		}
+		T_EQ_INT(ask_from(f, &cl_a, "q3.example.com", 0x33, 0, &w, &out, &out_len),
+			 FWD_REPLY);
+		T_EQ_INT(rd16(out), 0x33);
+		T_EQ_INT(rd16(out + 2) & DNS_RCODE_MASK, DNS_RCODE_REFUSED);
+		T_ASSERT(rd16(out + 2) & DNS_QR, "a reply");
+		/* Joining a query already in flight is waiting too. */
+		T_EQ_INT(ask_from(f, &cl_a, "q0.example.com", 0x34, 0, &w, &out, &out_len),
+			 FWD_REPLY);
+		T_EQ_INT(rd16(out + 2) & DNS_RCODE_MASK, DNS_RCODE_REFUSED);
+		T_EQ_INT(fk.sends, 3);
+		T_EQ_INT(ask_from(f, &cl_b, "q3.example.com", 0x35, 0, &w, &out, &out_len),
+			 FWD_WAIT);
+		T_EQ_INT(ask_from(f, &cl_a6, "q4.example.com", 0x36, 0, &w, &out, &out_len),
+			 FWD_WAIT);
+		T_EQ_INT(fk.sends, 5);
+		fwd_get_stats(f, &st);
+		T_EQ_INT(st.client_limited, 2);
+	}
+	T_CASE("an answer frees the client's place; cached answers need none")
+	{
+		struct glued_endpoint from = ep("10.0.0.1");
+
+		len =
+		    mkans(buf, sizeof(buf),
+			  &(struct ans){
+			      .id = (uint16_t)id0, .qname = "q0.example.com", .n_a = 1, .ttl = 60});
+		T_EQ_INT(fwd_on_reply(f, slot0, &from, buf, len, 10), FWD_ACCEPTED);
+		T_EQ_INT(ask_from(f, &cl_a, "q5.example.com", 0x37, 10, &w, &out, &out_len),
+			 FWD_WAIT);
+		T_EQ_INT(ask_from(f, &cl_a, "q6.example.com", 0x38, 10, &w, &out, &out_len),
+			 FWD_REPLY);
+		T_EQ_INT(rd16(out + 2) & DNS_RCODE_MASK, DNS_RCODE_REFUSED);
+		/* At the cap, but q0 is cached: answered. */
+		T_EQ_INT(ask_from(f, &cl_a, "q0.example.com", 0x39, 20, &w, &out, &out_len),
+			 FWD_REPLY);
+		T_EQ_INT(rd16(out + 2) & DNS_RCODE_MASK, DNS_RCODE_NOERROR);
+		T_EQ_INT(rd16(out + 6), 1);
+	}
+	T_CASE("a SERVFAIL after the budget frees the places too")
+	{
+		int before = fk.replies;
+
+		/* Every slot in flight times out past the 3.5 s budget. */
+		for (uint32_t s = 0; s < cfg.max_inflight; s++)
+			fwd_on_timeout(f, s, 10000);
+		T_EQ_INT(fk.replies - before, 5);
+		for (int i = 0; i < 3; i++) {
+			snprintf(name, sizeof(name), "r%d.example.com", i);
+			T_EQ_INT(ask_from(f, &cl_a, name, (uint16_t)i, 10000, &w, &out, &out_len),
+				 FWD_WAIT);
+		}
+		T_EQ_INT(ask_from(f, &cl_a, "r3.example.com", 9, 10000, &w, &out, &out_len),
+			 FWD_REPLY);
+	}
+	fwd_free(f);
+
+	fwd_cfg_default(&cfg);
+	T_CASE("the default cap is 64 per client")
+	{
+		T_EQ_INT(cfg.max_per_client, 64);
+		f = mkfwd(&fk, &cfg, one_up, 1);
+		for (int i = 0; i < 100; i++) {
+			snprintf(name, sizeof(name), "n%d.example.com", i);
+			T_EQ_INT(ask_from(f, &cl_a, name, (uint16_t)i, 0, &w, &out, &out_len),
+				 i < 64 ? FWD_WAIT : FWD_REPLY);
+		}
+		T_EQ_INT(ask_from(f, &cl_b, "n0.example.com", 1, 0, &w, &out, &out_len), FWD_WAIT);
+		fwd_get_stats(f, &st);
+		T_EQ_INT(st.client_limited, 36);
+		fwd_free(f);
+	}
+}
+
+/* The probe the fake saw last, answered by the upstream with `rcode`. */
+static enum fwd_match answer_probe(struct fwd *f, struct fake *fk, unsigned rcode, uint64_t t)
+{
+	uint8_t buf[128];
+	size_t len = 12 + 51 + 4;
+
+	memcpy(buf, fk->q, len); /* ID and question as sent */
+	buf[2] = (DNS_QR | DNS_RA) >> 8;
+	buf[3] = (uint8_t)(DNS_RA | rcode);
+	buf[11] = 0; /* no OPT */
+	return fwd_on_reply(f, fk->slot, &fk->to, buf, len, t);
+}
+
+static bool last_sent_probe(const struct fake *fk)
+{
+	return fk->qlen >= 12 + 51 + 4 &&
+	       memcmp(fk->q + 12 + 33, "\x10glued-loop-probe\0", 18) == 0;
+}
+
+static void test_reprobe(void)
+{
+	static const struct {
+		const char *what;
+		unsigned rcode;
+		bool came_back, enabled;
+	} rows[] = {
+	    {"disabled upstream answers its new probe NXDOMAIN: enabled again", DNS_RCODE_NXDOMAIN,
+	     false, true},
+	    {"... answers NOERROR: enabled again", DNS_RCODE_NOERROR, false, true},
+	    {"... answers SERVFAIL (it may be waiting on us): stays disabled", DNS_RCODE_SERVFAIL,
+	     false, false},
+	    {"... answers REFUSED: stays disabled", DNS_RCODE_REFUSED, false, false},
+	    {"... answers NXDOMAIN but the probe came back to us first: stays disabled",
+	     DNS_RCODE_NXDOMAIN, true, false},
+	};
+	struct fake fk;
+	struct fwd *f;
+	struct fwd_stats st;
+	const uint8_t *out;
+	size_t out_len;
+	uint8_t probe[64];
+	bool dis;
+	uint32_t w;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		f = mkfwd(&fk, NULL, one_up, 1);
+		T_CASE(rows[i].what)
+		{
+			T_EQ_INT(fwd_probe(f, 0), 1);
+			memcpy(probe, fk.q + 12, 51);
+			T_EQ_INT(fwd_is_probe(f, probe, 51, 10), 0);
+			/* Before the first backoff: SERVFAIL, no probe. */
+			T_EQ_INT(ask_from(f, &cl_a, "a.example.com", 1, 5009, &w, &out, &out_len),
+				 FWD_REPLY);
+			T_EQ_INT(fk.sends, 1);
+			/* At 5 s: a query brings a new probe. */
+			T_EQ_INT(ask_from(f, &cl_a, "a.example.com", 2, 5010, &w, &out, &out_len),
+				 FWD_REPLY);
+			T_EQ_INT(fk.sends, 2);
+			T_ASSERT(last_sent_probe(&fk), "the new send is a probe");
+			T_ASSERT(memcmp(probe, fk.q + 12, 51) != 0, "with a new name");
+			if (rows[i].came_back)
+				T_EQ_INT(fwd_is_probe(f, fk.q + 12, 51, 5011), 0);
+			T_EQ_INT(answer_probe(f, &fk, rows[i].rcode, 5020), FWD_ACCEPTED);
+			fwd_upstream(f, 0, &dis);
+			T_EQ_INT(!dis, rows[i].enabled);
+			T_EQ_INT(fk.transitions, rows[i].enabled ? 2 : 1);
+			T_EQ_INT(fk.state_enabled, rows[i].enabled);
+			fwd_get_stats(f, &st);
+			T_EQ_INT(st.loops_detected, 1);
+			T_EQ_INT(st.upstreams_restored, rows[i].enabled ? 1 : 0);
+			T_EQ_INT(ask_from(f, &cl_a, "b.example.com", 3, 5030, &w, &out, &out_len),
+				 rows[i].enabled ? FWD_WAIT : FWD_REPLY);
+		}
+		fwd_free(f);
+	}
+
+	f = mkfwd(&fk, NULL, one_up, 1);
+	T_CASE("a still-looping upstream is re-probed after 5, 10, 20 ... s, at most every 300 s")
+	{
+		static const uint64_t want[] = {5000,	10000,	20000,	40000, 80000,
+						160000, 320000, 620000, 920000};
+		uint64_t got[16];
+		int n = 0;
+
+		T_EQ_INT(fwd_probe(f, 0), 1);
+		T_EQ_INT(fwd_is_probe(f, fk.q + 12, 51, 0), 0);
+		for (uint64_t t = 1000; t <= 1000000 && n < 16; t += 1000) {
+			int before = fk.sends;
+			T_EQ_INT(ask_from(f, &cl_a, "a.example.com", 1, t, &w, &out, &out_len),
+				 FWD_REPLY);
+			if (fk.sends == before)
+				continue;
+			got[n++] = t;
+			/* It comes back: still a loop (no new transition). */
+			T_EQ_INT(fwd_is_probe(f, fk.q + 12, 51, t), 0);
+		}
+		T_EQ_INT(n, (int)(sizeof(want) / sizeof(want[0])));
+		for (int k = 0; k < n && k < (int)(sizeof(want) / sizeof(want[0])); k++)
+			T_ASSERT(got[k] == want[k], "probe %d at %llu, want %llu", k,
+				 (unsigned long long)got[k], (unsigned long long)want[k]);
+		T_EQ_INT(fk.transitions, 1);
+	}
+	fwd_free(f);
+}
+
+/* core/fwd_clients on its own: counts by address, entries freed with their
+ * last reference and reused, a pool of n never exhausted by n references
+ * (even all from different clients, all in one bucket). */
+static void test_clients_table(void)
+{
+	struct fwd_clients c;
+	struct glued_addr a[4] = {cl_a, cl_a, cl_a, cl_a};
+	uint32_t e[4], again;
+
+	a[1].b[3] = 2;
+	a[2].family = AF_INET6; /* same bytes as a[0], another family */
+	a[3].b[3] = 3;
+	T_CASE("client table: counts per address, freed with the last reference, reused")
+	{
+		T_EQ_INT(fwd_clients_init(&c, 4), 0);
+		/* Every address under one hash: the chains must still tell them apart. */
+		for (int i = 0; i < 4; i++)
+			e[i] = fwd_clients_ref(&c, &a[i], 7);
+		T_ASSERT(e[0] != e[1] && e[0] != e[2] && e[1] != e[2] && e[2] != e[3],
+			 "four clients, four entries");
+		for (int i = 0; i < 4; i++)
+			T_EQ_INT(fwd_clients_waiting(&c, &a[i], 7), 1);
+		fwd_clients_unref(&c, e[1]);
+		T_EQ_INT(fwd_clients_waiting(&c, &a[1], 7), 0);
+		T_EQ_INT(fwd_clients_waiting(&c, &a[0], 7), 1);
+		again = fwd_clients_ref(&c, &a[0], 7);
+		T_EQ_INT(again, e[0]);
+		T_EQ_INT(fwd_clients_waiting(&c, &a[0], 7), 2);
+		/* The freed entry serves a newcomer. */
+		T_EQ_INT(fwd_clients_ref(&c, &a[1], 9), e[1]);
+		T_EQ_INT(fwd_clients_waiting(&c, &a[1], 9), 1);
+		T_EQ_INT(fwd_clients_waiting(&c, &a[1], 7), 0); /* another hash, another bucket */
+		fwd_clients_fini(&c);
+	}
 }
 
 int main(void)
@@ -918,5 +1296,10 @@ int main(void)
 	test_self();
 	test_probe();
 	test_pool_exhaustion();
+	test_keyed_hash();
+	test_negative_cap();
+	test_client_cap();
+	test_reprobe();
+	test_clients_table();
 	return t_summary();
 }

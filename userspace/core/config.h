@@ -54,6 +54,7 @@ enum config_key_id {
 	CONFIG_KEY_UPSTREAMS,
 	CONFIG_KEY_ALLOW,
 	CONFIG_KEY_TTL,
+	CONFIG_KEY_NEG_TTL_MAX,
 	CONFIG_KEY_HOSTS_FILE,
 	CONFIG_KEY_STATE_DIR,
 	CONFIG_KEY_BPF_PIN,
@@ -123,6 +124,7 @@ struct glued_config {
 	size_t n_allow;
 	struct glued_cidr allow[CONFIG_ALLOW_MAX];
 	uint32_t ttl_s;
+	uint32_t neg_ttl_max_s; /* forwarder: cap on a cached negative answer */
 
 	char hosts_file[CONFIG_PATH_MAX + 1]; /* "" = none */
 	char state_dir[CONFIG_PATH_MAX + 1];

@@ -497,6 +497,10 @@ const struct config_key config_keys[CONFIG_KEY_COUNT] = {
     [CONFIG_KEY_TTL] = {{"GLUED_TTL", NULL, "5", NULL,
 			 "TTL of container answers in seconds, 0..86400."},
 			INT(ttl_s, 0, 86400)},
+    [CONFIG_KEY_NEG_TTL_MAX] = {{"GLUED_NEG_TTL_MAX", NULL, "300", NULL,
+				 "Longest a forwarded NXDOMAIN/NODATA answer is cached, "
+				 "seconds, 0..86400 (0: not cached)."},
+				INT(neg_ttl_max_s, 0, 86400)},
     [CONFIG_KEY_HOSTS_FILE] = {{"GLUED_HOSTS_FILE", NULL, NULL, "none",
 				"hosts(5) file of static records this node publishes; "
 				"re-read when it changes."},

@@ -178,6 +178,26 @@ uint16_t dns_query_udp_limit(const struct dns_query *q)
 	return q->edns_udp_size > DNS_UDP_MAX ? DNS_UDP_MAX : q->edns_udp_size;
 }
 
+/* One label byte in master-file form (RFC 1035 section 5.1): '.' and '\'
+ * as \X, anything but printable ASCII as \DDD. Returns its length (<= 4). */
+static size_t escape_byte(uint8_t c, char tmp[4])
+{
+	if (c == '.' || c == '\\') {
+		tmp[0] = '\\';
+		tmp[1] = (char)c;
+		return 2;
+	}
+	if (c < 0x21 || c > 0x7e) {
+		tmp[0] = '\\';
+		tmp[1] = (char)('0' + c / 100);
+		tmp[2] = (char)('0' + c / 10 % 10);
+		tmp[3] = (char)('0' + c % 10);
+		return 4;
+	}
+	tmp[0] = (char)c;
+	return 1;
+}
+
 size_t dns_name_to_text(const uint8_t *name, size_t name_len, char *out, size_t cap)
 {
 	size_t o = 0, i = 0;
@@ -190,24 +210,9 @@ size_t dns_name_to_text(const uint8_t *name, size_t name_len, char *out, size_t 
 		if (o && o + 1 < cap)
 			out[o++] = '.';
 		for (size_t k = 0; k < n && i < name_len; k++, i++) {
-			uint8_t c = lower(name[i]);
-			char tmp[5];
-			size_t tl;
+			char tmp[4];
+			size_t tl = escape_byte(lower(name[i]), tmp);
 
-			if (c == '.' || c == '\\') {
-				tmp[0] = '\\';
-				tmp[1] = (char)c;
-				tl = 2;
-			} else if (c < 0x21 || c > 0x7e) {
-				tmp[0] = '\\';
-				tmp[1] = (char)('0' + c / 100);
-				tmp[2] = (char)('0' + c / 10 % 10);
-				tmp[3] = (char)('0' + c % 10);
-				tl = 4;
-			} else {
-				tmp[0] = (char)c;
-				tl = 1;
-			}
 			if (o + tl >= cap)
 				goto out;
 			memcpy(out + o, tmp, tl);
@@ -215,6 +220,25 @@ size_t dns_name_to_text(const uint8_t *name, size_t name_len, char *out, size_t 
 		}
 	}
 out:
+	out[o] = '\0';
+	return o;
+}
+
+size_t dns_label_to_text(const char *label, size_t len, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	if (!cap)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char tmp[4];
+		size_t tl = escape_byte((uint8_t)label[i], tmp);
+
+		if (o + tl >= cap)
+			break;
+		memcpy(out + o, tmp, tl);
+		o += tl;
+	}
 	out[o] = '\0';
 	return o;
 }

@@ -130,6 +130,16 @@ int dns_name_parse(const uint8_t *msg, size_t len, size_t off, uint8_t *out, uin
  * hold escapes; non-printable bytes are written as \DDD. */
 size_t dns_name_to_text(const uint8_t *name, size_t name_len, char *out, size_t cap);
 
+/* One label's bytes (len of them, any values) as printable ASCII in the
+ * same master-file form, case kept: '.' and '\' as \X, bytes outside
+ * 0x21..0x7e as \DDD. For showing names that came from outside (gossip,
+ * Docker) to people and to JSON: nothing is dropped, nothing reaches a
+ * terminal raw. Stops at a whole escape that would not fit; out (cap >= 1)
+ * is NUL-terminated; returns the length written. DNS_LABEL_TEXT_MAX holds
+ * any label. */
+#define DNS_LABEL_TEXT_MAX (DNS_LABEL_MAX * 4 + 1)
+size_t dns_label_to_text(const char *label, size_t len, char *out, size_t cap);
+
 /* Case-insensitive equality of two wire-form names. */
 bool dns_name_eq(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 

@@ -1,34 +1,29 @@
-/* Forwarder core: upstream choice, reply matching, coalescing, the answer
- * cache with its TTL arithmetic, and the per-client rewrite of answers.
+/* Forwarder core: upstream choice, reply matching, coalescing, the TTL an
+ * answer is cached for (the cache itself is core/fwd_cache.c), the
+ * per-client cap, loop probes, and the per-client rewrite of answers.
  *
- * Owns the slot and waiter pools and the cache; it must never touch a
+ * Owns the slot, waiter and client pools and the cache; it must never touch a
  * socket, read a clock, call getrandom or log — `now_ms`, bytes and an RNG
  * come in, callbacks and counters go out. Everything it parses is untrusted
  * upstream bytes: every read is bounded and a message that does not walk
  * cleanly is a bad answer, never a crash.
  */
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/fwd.h"
+#include "core/fwd_cache.h"
+#include "core/fwd_clients.h"
 #include "lib/wire.h"
 
 #define NONE UINT32_MAX
-#define KEY_DO 0x01
-#define KEY_CD 0x02
 #define OPT_RR_LEN 11 /* root owner, type, class, ttl, rdlength */
-
-/* What makes two questions the same: lowercase name, type, class, DO, CD. */
-struct fwd_key {
-	uint8_t name[DNS_NAME_MAX];
-	uint8_t name_len;
-	uint8_t bits;
-	uint16_t qtype, qclass;
-};
 
 /* A client waiting on a slot: what its reply needs besides the answer. */
 struct fwd_waiter {
 	uint32_t next;
+	uint32_t client; /* its entry in the client table */
 	uint16_t id, flags, limit;
 	bool edns, do_bit;
 	uint8_t case_bits[(DNS_NAME_MAX + 7) / 8]; /* 1 = uppercase letter */
@@ -47,29 +42,25 @@ struct fwd_slot {
 	uint32_t w_head, w_tail;
 };
 
-struct fwd_centry {
-	struct fwd_centry *hnext, *lprev, *lnext;
-	uint32_t hash;
-	uint8_t name_len, bits; /* the name is msg[12..], lowercase */
-	uint16_t qtype, qclass;
-	uint64_t stored_ms, expires_ms;
-	size_t len;
-	uint8_t msg[]; /* the answer without OPT, question lowercased */
-};
-
 struct fwd_ups {
 	struct glued_endpoint ep;
 	bool disabled;
+	bool looped; /* probe[0] came back to us */
 	/* The probe name sent last and the one before: a probe still on its
 	 * way round a loop when the list is set again is recognised too. */
 	uint8_t probe[2][DNS_NAME_MAX];
 	uint8_t probe_len[2]; /* 0: no probe sent */
+	uint64_t reprobe_ms;  /* disabled: probe again at or after this */
+	uint32_t backoff_ms;  /* disabled: the wait after that probe */
 };
 
 struct fwd {
 	struct fwd_cfg cfg;
 	struct fwd_io io;
 	struct glued_rng rng;
+	/* SipHash key from the RNG at fwd_new(): names and addresses are
+	 * chosen by clients, so the bucket they land in must not be. */
+	uint8_t hkey[crypto_shorthash_KEYBYTES];
 
 	struct fwd_ups ups[FWD_MAX_UPSTREAMS];
 	uint32_t n_ups, pref; /* pref: the upstream that last answered well */
@@ -78,10 +69,9 @@ struct fwd {
 	uint32_t slot_free, *slot_buckets, slot_mask;
 	struct fwd_waiter *waiters;
 	uint32_t waiter_free;
+	struct fwd_clients clients; /* waiting per client address */
 
-	struct fwd_centry **cbuckets;
-	uint32_t cmask;
-	struct fwd_centry *lru_head, *lru_tail; /* head: most recently used */
+	struct fwd_cache cache;
 
 	struct fwd_stats st;
 	uint8_t out[FWD_MSG_MAX + OPT_RR_LEN]; /* what we hand out */
@@ -96,7 +86,9 @@ void fwd_cfg_default(struct fwd_cfg *cfg)
 	    .total_ms = 3500,
 	    .max_inflight = 1024,
 	    .max_waiters = 4096,
+	    .max_per_client = 64,
 	    .neg_ttl_s = 5,
+	    .neg_ttl_max_s = 300,
 	    .max_ttl_s = 3600,
 	};
 }
@@ -131,15 +123,26 @@ static bool ep_eq(const struct glued_endpoint *a, const struct glued_endpoint *b
 	       memcmp(a->addr.b, b->addr.b, sizeof(a->addr.b)) == 0;
 }
 
-static uint32_t key_hash(const struct fwd_key *k)
+/* SipHash-2-4 (libsodium's crypto_shorthash) under the core's random key:
+ * without the key no one can choose names or addresses that share a
+ * bucket, as they could with an unkeyed hash. */
+static uint32_t keyed_hash(const struct fwd *f, const uint8_t *in, size_t len)
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
+	uint8_t h[crypto_shorthash_BYTES];
 
-	for (size_t i = 0; i < k->name_len; i++)
-		h = (h ^ k->name[i]) * 16777619u;
-	h = (h ^ k->bits) * 16777619u;
-	h = (h ^ k->qtype) * 16777619u;
-	return (h ^ k->qclass) * 16777619u;
+	crypto_shorthash(h, in, len, f->hkey);
+	return (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
+}
+
+static uint32_t key_hash(const struct fwd *f, const struct fwd_key *k)
+{
+	uint8_t buf[DNS_NAME_MAX + 5];
+
+	memcpy(buf, k->name, k->name_len);
+	buf[k->name_len] = k->bits;
+	put16(buf + k->name_len + 1, k->qtype);
+	put16(buf + k->name_len + 3, k->qclass);
+	return keyed_hash(f, buf, k->name_len + 5u);
 }
 
 static bool key_eq(const struct fwd_key *a, const struct fwd_key *b)
@@ -182,7 +185,7 @@ static bool key_from_query(struct fwd_key *k, struct fwd_waiter *w, const struct
 	k->name_len = q->qname_len;
 	k->qtype = q->qtype;
 	k->qclass = q->qclass;
-	k->bits = (q->edns && q->edns_do ? KEY_DO : 0) | (q->flags & DNS_CD ? KEY_CD : 0);
+	k->bits = (q->edns && q->edns_do ? FWD_KEY_DO : 0) | (q->flags & DNS_CD ? FWD_KEY_CD : 0);
 	w->id = q->id;
 	w->flags = q->flags;
 	w->edns = q->edns;
@@ -240,9 +243,14 @@ static uint32_t answer_ttl(const struct fwd *f, const struct dns_msg_info *mi)
 
 	if (mi->flags & DNS_TC)
 		return 0;
-	if (rcode == DNS_RCODE_NXDOMAIN || (rcode == DNS_RCODE_NOERROR && mi->an == 0))
+	if (rcode == DNS_RCODE_NXDOMAIN || (rcode == DNS_RCODE_NOERROR && mi->an == 0)) {
+		/* A name that does not exist yet may be created any moment:
+		 * however long the zone says, do not deny it for more than
+		 * neg_ttl_max_s (RFC 2308 section 5 lets resolvers cap it). */
 		ttl = mi->has_soa ? mi->soa_ttl : f->cfg.neg_ttl_s;
-	else if (rcode == DNS_RCODE_NOERROR)
+		if (ttl > f->cfg.neg_ttl_max_s)
+			ttl = f->cfg.neg_ttl_max_s;
+	} else if (rcode == DNS_RCODE_NOERROR)
 		ttl = mi->min_ttl == UINT32_MAX ? 0 : mi->min_ttl;
 	else
 		return 0; /* SERVFAIL, REFUSED, FORMERR...: never cached */
@@ -322,98 +330,13 @@ static size_t build_answer(struct fwd *f, const struct fwd_key *k, const struct 
 	return len;
 }
 
-/* --- cache ------------------------------------------------------------------ */
-
-static bool centry_is(const struct fwd_centry *e, const struct fwd_key *k, uint32_t h)
+static uint32_t client_hash(const struct fwd *f, const struct glued_addr *a)
 {
-	return e->hash == h && e->name_len == k->name_len && e->bits == k->bits &&
-	       e->qtype == k->qtype && e->qclass == k->qclass &&
-	       memcmp(e->msg + DNS_HDR_LEN, k->name, k->name_len) == 0;
-}
+	uint8_t buf[1 + sizeof(a->b)];
 
-static void lru_unlink(struct fwd *f, struct fwd_centry *e)
-{
-	if (e->lprev)
-		e->lprev->lnext = e->lnext;
-	else
-		f->lru_head = e->lnext;
-	if (e->lnext)
-		e->lnext->lprev = e->lprev;
-	else
-		f->lru_tail = e->lprev;
-	e->lprev = e->lnext = NULL;
-}
-
-static void lru_push(struct fwd *f, struct fwd_centry *e)
-{
-	e->lprev = NULL;
-	e->lnext = f->lru_head;
-	if (f->lru_head)
-		f->lru_head->lprev = e;
-	f->lru_head = e;
-	if (!f->lru_tail)
-		f->lru_tail = e;
-}
-
-static size_t centry_cost(const struct fwd_centry *e)
-{
-	return sizeof(*e) + e->len;
-}
-
-static void cache_remove(struct fwd *f, struct fwd_centry *e)
-{
-	struct fwd_centry **pp = &f->cbuckets[e->hash & f->cmask];
-
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-	lru_unlink(f, e);
-	f->st.cache_entries--;
-	f->st.cache_bytes -= centry_cost(e);
-	free(e);
-}
-
-static struct fwd_centry *cache_find(struct fwd *f, const struct fwd_key *k, uint32_t h)
-{
-	struct fwd_centry *e;
-
-	if (!f->cbuckets)
-		return NULL;
-	for (e = f->cbuckets[h & f->cmask]; e; e = e->hnext)
-		if (centry_is(e, k, h))
-			return e;
-	return NULL;
-}
-
-static void cache_insert(struct fwd *f, const struct fwd_key *k, uint32_t h, const uint8_t *msg,
-			 size_t len, uint32_t ttl_s, uint64_t now_ms)
-{
-	struct fwd_centry *e = cache_find(f, k, h);
-	size_t cost = sizeof(*e) + len;
-
-	if (e)
-		cache_remove(f, e);
-	if (!f->cbuckets || ttl_s == 0 || cost > f->cfg.cache_max_bytes)
-		return;
-	while (f->lru_tail && f->st.cache_bytes + cost > f->cfg.cache_max_bytes)
-		cache_remove(f, f->lru_tail);
-	e = malloc(cost);
-	if (!e)
-		return; /* not caching is always correct */
-	*e = (struct fwd_centry){.hash = h,
-				 .name_len = k->name_len,
-				 .bits = k->bits,
-				 .qtype = k->qtype,
-				 .qclass = k->qclass,
-				 .stored_ms = now_ms,
-				 .expires_ms = now_ms + (uint64_t)ttl_s * 1000,
-				 .len = len};
-	memcpy(e->msg, msg, len);
-	e->hnext = f->cbuckets[h & f->cmask];
-	f->cbuckets[h & f->cmask] = e;
-	lru_push(f, e);
-	f->st.cache_entries++;
-	f->st.cache_bytes += cost;
+	buf[0] = a->family;
+	memcpy(buf + 1, a->b, sizeof(a->b));
+	return keyed_hash(f, buf, sizeof(buf));
 }
 
 /* --- pools ------------------------------------------------------------------ */
@@ -429,6 +352,7 @@ static uint32_t waiter_get(struct fwd *f)
 
 static void waiter_put(struct fwd *f, uint32_t i)
 {
+	fwd_clients_unref(&f->clients, f->waiters[i].client);
 	f->waiters[i].next = f->waiter_free;
 	f->waiter_free = i;
 }
@@ -503,7 +427,6 @@ static uint32_t pow2_at_least(uint32_t n)
 struct fwd *fwd_new(const struct fwd_cfg *cfg, const struct fwd_io *io, const struct glued_rng *rng)
 {
 	struct fwd *f = calloc(1, sizeof(*f));
-	uint32_t nb;
 
 	if (!f)
 		return NULL;
@@ -514,22 +437,20 @@ struct fwd *fwd_new(const struct fwd_cfg *cfg, const struct fwd_io *io, const st
 		f->cfg.max_waiters = 1;
 	f->io = *io;
 	f->rng = *rng;
+	for (size_t i = 0; i < sizeof(f->hkey); i += 4) {
+		uint32_t r = f->rng.next(f->rng.ctx);
+		memcpy(f->hkey + i, &r, 4);
+	}
 	f->slots = calloc(f->cfg.max_inflight, sizeof(*f->slots));
 	f->waiters = calloc(f->cfg.max_waiters, sizeof(*f->waiters));
 	f->slot_mask = pow2_at_least(f->cfg.max_inflight * 2) - 1;
 	f->slot_buckets = malloc((size_t)(f->slot_mask + 1) * sizeof(*f->slot_buckets));
 	if (!f->slots || !f->waiters || !f->slot_buckets)
 		goto err_free;
-	if (f->cfg.cache_max_bytes) {
-		/* About one bucket per 512 bytes of cache: short chains. */
-		nb = pow2_at_least((uint32_t)(f->cfg.cache_max_bytes / 512 < (1u << 20)
-						  ? f->cfg.cache_max_bytes / 512
-						  : (1u << 20)));
-		f->cbuckets = calloc(nb, sizeof(*f->cbuckets));
-		if (!f->cbuckets)
-			goto err_free;
-		f->cmask = nb - 1;
-	}
+	if (fwd_clients_init(&f->clients, f->cfg.max_waiters) != 0)
+		goto err_free;
+	if (fwd_cache_init(&f->cache, f->cfg.cache_max_bytes) != 0)
+		goto err_free;
 	for (uint32_t i = 0; i <= f->slot_mask; i++)
 		f->slot_buckets[i] = NONE;
 	for (uint32_t i = 0; i < f->cfg.max_inflight; i++)
@@ -541,6 +462,8 @@ struct fwd *fwd_new(const struct fwd_cfg *cfg, const struct fwd_io *io, const st
 	return f;
 
 err_free:
+	fwd_cache_fini(&f->cache);
+	fwd_clients_fini(&f->clients);
 	free(f->slot_buckets);
 	free(f->waiters);
 	free(f->slots);
@@ -552,9 +475,8 @@ void fwd_free(struct fwd *f)
 {
 	if (!f)
 		return;
-	while (f->lru_head)
-		cache_remove(f, f->lru_head);
-	free(f->cbuckets);
+	fwd_cache_fini(&f->cache);
+	fwd_clients_fini(&f->clients);
 	free(f->slot_buckets);
 	free(f->waiters);
 	free(f->slots);
@@ -648,7 +570,7 @@ static size_t build_upstream_query(struct fwd *f, const struct fwd_slot *s)
 	size_t len = DNS_HDR_LEN;
 
 	put16(p, s->id);
-	put16(p + 2, (uint16_t)(DNS_RD | (k->bits & KEY_CD ? DNS_CD : 0)));
+	put16(p + 2, (uint16_t)(DNS_RD | (k->bits & FWD_KEY_CD ? DNS_CD : 0)));
 	put16(p + 4, 1);
 	put16(p + 6, 0);
 	put16(p + 8, 0);
@@ -658,7 +580,7 @@ static size_t build_upstream_query(struct fwd *f, const struct fwd_slot *s)
 	put16(p + len, k->qtype);
 	put16(p + len + 2, k->qclass);
 	len += 4;
-	return len + put_opt(p + len, k->bits & KEY_DO);
+	return len + put_opt(p + len, k->bits & FWD_KEY_DO);
 }
 
 static void attempt(struct fwd *f, struct fwd_slot *s, uint32_t ups, bool tcp, uint64_t now_ms)
@@ -740,16 +662,135 @@ static void failover(struct fwd *f, struct fwd_slot *s, bool wrap, uint64_t now_
 		attempt(f, s, next, false, now_ms);
 }
 
+/* --- loop probes ------------------------------------------------------------- */
+
+/* A fresh probe name to upstream i: false if no slot is free. */
+static bool probe_one(struct fwd *f, uint32_t i, uint64_t now_ms)
+{
+	static const char hex[] = "0123456789abcdef";
+	static const char label[] = FWD_PROBE_LABEL;
+	struct fwd_ups *u = &f->ups[i];
+	struct fwd_slot *s = slot_get(f);
+	uint8_t *n = u->probe[0];
+	size_t off = 0;
+
+	if (!s)
+		return false;
+	memcpy(u->probe[1], u->probe[0], u->probe_len[0]);
+	u->probe_len[1] = u->probe_len[0];
+	n[off++] = 32;
+	for (int j = 0; j < 4; j++) {
+		uint32_t r = f->rng.next(f->rng.ctx);
+		for (int b = 0; b < 8; b++, r >>= 4)
+			n[off++] = (uint8_t)hex[r & 15];
+	}
+	n[off++] = sizeof(label) - 1;
+	memcpy(n + off, label, sizeof(label) - 1);
+	off += sizeof(label) - 1;
+	n[off++] = 0;
+	u->probe_len[0] = (uint8_t)off;
+	u->looped = false;
+
+	/* Not hashed: nothing may coalesce onto a probe. */
+	s->probe = true;
+	memcpy(s->key.name, n, off);
+	s->key.name_len = (uint8_t)off;
+	s->key.qtype = DNS_TYPE_TXT;
+	s->key.qclass = DNS_CLASS_IN;
+	s->start_ms = now_ms;
+	attempt(f, s, i, false, now_ms);
+	return true;
+}
+
+size_t fwd_probe(struct fwd *f, uint64_t now_ms)
+{
+	size_t sent = 0;
+
+	for (uint32_t i = 0; i < f->n_ups; i++)
+		if (!f->ups[i].disabled && probe_one(f, i, now_ms))
+			sent++;
+	return sent;
+}
+
+/* Disabled upstreams whose time has come get a new probe; the wait after
+ * it doubles, up to FWD_REPROBE_MAX_MS. */
+static void reprobe_due(struct fwd *f, uint64_t now_ms)
+{
+	for (uint32_t i = 0; i < f->n_ups; i++) {
+		struct fwd_ups *u = &f->ups[i];
+
+		if (!u->disabled || now_ms < u->reprobe_ms || !probe_one(f, i, now_ms))
+			continue;
+		u->reprobe_ms = now_ms + u->backoff_ms;
+		u->backoff_ms =
+		    u->backoff_ms < FWD_REPROBE_MAX_MS / 2 ? u->backoff_ms * 2 : FWD_REPROBE_MAX_MS;
+	}
+}
+
+static void set_state(struct fwd *f, uint32_t i, bool enabled)
+{
+	f->ups[i].disabled = !enabled;
+	if (enabled)
+		f->st.upstreams_restored++;
+	else
+		f->st.loops_detected++;
+	if (f->io.upstream_state)
+		f->io.upstream_state(f->io.ctx, i, enabled);
+}
+
+/* A probe slot got its answer. A disabled upstream that answers its latest
+ * probe itself (NOERROR or NXDOMAIN: it resolved the name without us),
+ * while that name has not come back to us, no longer loops. */
+static void probe_answered(struct fwd *f, const struct fwd_slot *s, unsigned rcode)
+{
+	struct fwd_ups *u = s->ups < f->n_ups ? &f->ups[s->ups] : NULL;
+
+	if (!u || !ep_eq(&u->ep, &s->to) || !u->disabled || u->looped)
+		return;
+	if (rcode != DNS_RCODE_NOERROR && rcode != DNS_RCODE_NXDOMAIN)
+		return;
+	if (u->probe_len[0] != s->key.name_len ||
+	    memcmp(u->probe[0], s->key.name, s->key.name_len) != 0)
+		return;
+	set_state(f, s->ups, true);
+}
+
+int fwd_is_probe(struct fwd *f, const uint8_t *qname, size_t qname_len, uint64_t now_ms)
+{
+	for (uint32_t i = 0; i < 2 * f->n_ups; i++) {
+		struct fwd_ups *u = &f->ups[i / 2];
+		const uint8_t *name = u->probe[i % 2];
+		size_t j;
+
+		if (u->probe_len[i % 2] == 0 || u->probe_len[i % 2] != qname_len)
+			continue;
+		for (j = 0; j < qname_len && lower(qname[j]) == name[j]; j++)
+			;
+		if (j != qname_len)
+			continue;
+		if (i % 2 == 0)
+			u->looped = true;
+		if (!u->disabled) {
+			u->backoff_ms = FWD_REPROBE_MIN_MS;
+			u->reprobe_ms = now_ms + FWD_REPROBE_MIN_MS;
+			set_state(f, i / 2, false);
+		}
+		return (int)(i / 2);
+	}
+	return -1;
+}
+
 /* --- the entry points -------------------------------------------------------- */
 
-enum fwd_verdict fwd_query(struct fwd *f, const struct dns_query *q, uint16_t limit,
-			   uint64_t now_ms, uint32_t *waiter, const uint8_t **out, size_t *out_len)
+enum fwd_verdict fwd_query(struct fwd *f, const struct dns_query *q,
+			   const struct glued_addr *client, uint16_t limit, uint64_t now_ms,
+			   uint32_t *waiter, const uint8_t **out, size_t *out_len)
 {
 	struct fwd_waiter w;
 	struct fwd_key k;
-	struct fwd_centry *e;
+	const struct fwd_centry *e;
 	struct fwd_slot *s;
-	uint32_t h, first, wi;
+	uint32_t h, ch, first, wi;
 
 	f->st.queries++;
 	*out = f->out;
@@ -764,22 +805,27 @@ enum fwd_verdict fwd_query(struct fwd *f, const struct dns_query *q, uint16_t li
 		return FWD_REPLY;
 	}
 	w.limit = limit < DNS_UDP_MIN ? DNS_UDP_MIN : limit;
-	h = key_hash(&k);
+	h = key_hash(f, &k);
 
-	e = cache_find(f, &k, h);
-	if (e && e->expires_ms <= now_ms) {
-		cache_remove(f, e);
-		e = NULL;
-	}
+	e = fwd_cache_get(&f->cache, &k, h, now_ms);
 	if (e) {
 		f->st.cache_hits++;
-		lru_unlink(f, e);
-		lru_push(f, e);
 		*out_len = build_answer(f, &k, &w, e->msg, e->len,
 					(uint32_t)((now_ms - e->stored_ms) / 1000));
 		return FWD_REPLY;
 	}
 
+	/* One client may not hold more than its share of what waits on
+	 * upstreams (a cache hit above costs nothing and is always served). */
+	ch = client_hash(f, client);
+	if (f->cfg.max_per_client &&
+	    fwd_clients_waiting(&f->clients, client, ch) >= f->cfg.max_per_client) {
+		f->st.client_limited++;
+		*out_len = build_rcode(f, &k, &w, DNS_RCODE_REFUSED);
+		return FWD_REPLY;
+	}
+
+	reprobe_due(f, now_ms);
 	s = slot_find(f, &k, h);
 	first = s ? NONE : enabled_from(f, f->pref);
 	if ((!s && first == NONE) || f->waiter_free == NONE || (!s && f->slot_free == NONE)) {
@@ -787,6 +833,7 @@ enum fwd_verdict fwd_query(struct fwd *f, const struct dns_query *q, uint16_t li
 		*out_len = build_rcode(f, &k, &w, DNS_RCODE_SERVFAIL);
 		return FWD_REPLY;
 	}
+	w.client = fwd_clients_ref(&f->clients, client, ch);
 	wi = waiter_get(f);
 	f->waiters[wi] = w;
 	if (s) {
@@ -829,6 +876,7 @@ enum fwd_match fwd_on_reply(struct fwd *f, uint32_t slot, const struct glued_end
 	flags = get16(msg + 2);
 	rcode = flags & DNS_RCODE_MASK;
 	if (s->probe) {
+		probe_answered(f, s, rcode);
 		slot_release(f, s);
 		return FWD_ACCEPTED;
 	}
@@ -854,7 +902,7 @@ enum fwd_match fwd_on_reply(struct fwd *f, uint32_t slot, const struct glued_end
 	}
 	f->pref = s->ups;
 	nlen = normalise(f, msg, &s->key, &mi);
-	cache_insert(f, &s->key, s->hash, f->norm, nlen, answer_ttl(f, &mi), now_ms);
+	fwd_cache_put(&f->cache, &s->key, s->hash, f->norm, nlen, answer_ttl(f, &mi), now_ms);
 	finish_answer(f, s, f->norm, nlen);
 	return FWD_ACCEPTED;
 }
@@ -875,72 +923,14 @@ void fwd_on_timeout(struct fwd *f, uint32_t slot, uint64_t now_ms)
 	failover(f, &f->slots[slot], true, now_ms);
 }
 
-/* --- loop probes ------------------------------------------------------------- */
-
-size_t fwd_probe(struct fwd *f, uint64_t now_ms)
-{
-	static const char hex[] = "0123456789abcdef";
-	static const char label[] = FWD_PROBE_LABEL;
-	size_t sent = 0;
-
-	for (uint32_t i = 0; i < f->n_ups; i++) {
-		struct fwd_ups *u = &f->ups[i];
-		struct fwd_slot *s;
-		uint8_t *n = u->probe[0];
-		size_t off = 0;
-
-		if (u->disabled || !(s = slot_get(f)))
-			continue;
-		memcpy(u->probe[1], u->probe[0], u->probe_len[0]);
-		u->probe_len[1] = u->probe_len[0];
-		n[off++] = 32;
-		for (int j = 0; j < 4; j++) {
-			uint32_t r = f->rng.next(f->rng.ctx);
-			for (int b = 0; b < 8; b++, r >>= 4)
-				n[off++] = (uint8_t)hex[r & 15];
-		}
-		n[off++] = sizeof(label) - 1;
-		memcpy(n + off, label, sizeof(label) - 1);
-		off += sizeof(label) - 1;
-		n[off++] = 0;
-		u->probe_len[0] = (uint8_t)off;
-
-		/* Not hashed: nothing may coalesce onto a probe. */
-		s->probe = true;
-		memcpy(s->key.name, n, off);
-		s->key.name_len = (uint8_t)off;
-		s->key.qtype = DNS_TYPE_TXT;
-		s->key.qclass = DNS_CLASS_IN;
-		s->start_ms = now_ms;
-		attempt(f, s, i, false, now_ms);
-		sent++;
-	}
-	return sent;
-}
-
-int fwd_is_probe(struct fwd *f, const uint8_t *qname, size_t qname_len, bool *newly)
-{
-	for (uint32_t i = 0; i < 2 * f->n_ups; i++) {
-		struct fwd_ups *u = &f->ups[i / 2];
-		const uint8_t *name = u->probe[i % 2];
-		size_t j;
-
-		if (u->probe_len[i % 2] == 0 || u->probe_len[i % 2] != qname_len)
-			continue;
-		for (j = 0; j < qname_len && lower(qname[j]) == name[j]; j++)
-			;
-		if (j != qname_len)
-			continue;
-		i /= 2;
-		if (newly)
-			*newly = !u->disabled;
-		u->disabled = true;
-		return (int)i;
-	}
-	return -1;
-}
-
 void fwd_get_stats(const struct fwd *f, struct fwd_stats *st)
 {
 	*st = f->st;
+	st->cache_entries = f->cache.entries;
+	st->cache_bytes = f->cache.bytes;
+}
+
+size_t fwd_cache_longest_chain(const struct fwd *f)
+{
+	return fwd_cache_chain_max(&f->cache);
 }

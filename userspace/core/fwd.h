@@ -1,13 +1,15 @@
 /* The forwarder's decisions, without I/O: which upstream to ask, whether a
  * reply is the answer to what we asked, how long an answer may be cached,
- * and what bytes each waiting client receives.
+ * whether a client may wait on one more upstream question, whether an
+ * upstream loops back to us, and what bytes each waiting client receives.
  *
  * Sans-IO contract: the caller hands in queries, upstream datagrams,
- * timeouts and `now_ms`; the core answers through the three callbacks of
- * struct fwd_io (send a query to an upstream, forget a slot, reply to a
- * waiting client) and through return values. Randomness (upstream IDs,
- * probe names) comes from the injected struct glued_rng. In-flight state
- * lives in pools sized at fwd_new(); only cache inserts allocate.
+ * timeouts and `now_ms`; the core answers through the callbacks of struct
+ * fwd_io (send a query to an upstream, forget a slot, reply to a waiting
+ * client, an upstream's state changed) and through return values.
+ * Randomness (upstream IDs, probe names, the key of its hash tables) comes
+ * from the injected struct glued_rng. In-flight state lives in pools sized
+ * at fwd_new(); only cache inserts allocate.
  *
  * Slots and waiters are small integers. A slot is one upstream question in
  * flight (possibly shared by many clients); its current attempt goes to one
@@ -34,17 +36,21 @@
 #define FWD_PROBE_LABEL "glued-loop-probe"
 
 struct fwd_cfg {
-	size_t cache_max_bytes; /* entries + their bytes; 0 disables the cache */
-	uint32_t attempt_ms;	/* UDP attempt before failover (TCP gets twice this) */
-	uint32_t total_ms;	/* budget per question; then SERVFAIL */
-	uint32_t max_inflight;	/* slots */
-	uint32_t max_waiters;	/* clients waiting, over all slots */
-	uint32_t neg_ttl_s;	/* negative answer without SOA */
-	uint32_t max_ttl_s;	/* cap on any cached lifetime */
+	size_t cache_max_bytes;	 /* entries + their bytes; 0 disables the cache */
+	uint32_t attempt_ms;	 /* UDP attempt before failover (TCP gets twice this) */
+	uint32_t total_ms;	 /* budget per question; then SERVFAIL */
+	uint32_t max_inflight;	 /* slots */
+	uint32_t max_waiters;	 /* clients waiting, over all slots */
+	uint32_t max_per_client; /* waiters one client address may have; 0: no cap */
+	uint32_t neg_ttl_s;	 /* negative answer without SOA */
+	uint32_t neg_ttl_max_s;	 /* cap on a negative answer's lifetime (SOA minimum) */
+	uint32_t max_ttl_s;	 /* cap on any cached lifetime */
 };
 
 /* Defaults: 4 MiB cache, 1000 ms per attempt, 3500 ms in all (dig gives up
- * at 5 s), 1024 slots, 4096 waiters, 5 s negative TTL without SOA, 1 h cap. */
+ * at 5 s), 1024 slots, 4096 waiters, 64 of them per client (docs/forwarding.md
+ * says why), 5 s negative TTL without SOA, negative answers capped at 300 s,
+ * anything at 1 h. */
 void fwd_cfg_default(struct fwd_cfg *cfg);
 
 struct fwd_io {
@@ -60,6 +66,10 @@ struct fwd_io {
 	/* Send msg[0..len) to the client registered under `waiter`; the index
 	 * is free again when this returns. */
 	void (*reply)(void *ctx, uint32_t waiter, const uint8_t *msg, size_t len);
+	/* Upstream i was just disabled (its loop probe came back to us) or
+	 * enabled again (it answered a later probe and none came back):
+	 * called once per transition, for the log. May be NULL. */
+	void (*upstream_state)(void *ctx, uint32_t i, bool enabled);
 };
 
 /* The forwarder's counters (lib/counter.h): field, kind, metric, labels, help. */
@@ -89,7 +99,13 @@ struct fwd_io {
 	X(bad_answers, counter, "glued_forwarder_bad_answers_total", "",                           \
 	  "Upstream answers whose records did not walk cleanly (the next upstream is asked).")     \
 	X(errors, counter, "glued_forwarder_errors_total", "",                                     \
-	  "Upstream attempts that failed outright (refused, reset, short TCP stream).")
+	  "Upstream attempts that failed outright (refused, reset, short TCP stream).")            \
+	X(loops_detected, counter, "glued_forwarder_loops_detected_total", "",                     \
+	  "Upstreams disabled because glued's own loop probe came back through them.")             \
+	X(upstreams_restored, counter, "glued_forwarder_upstreams_restored_total", "",             \
+	  "Disabled upstreams enabled again after answering a loop probe themselves.")             \
+	X(client_limited, counter, "glued_forwarder_client_limited_total", "",                     \
+	  "Queries answered REFUSED: their client already had its cap of queries waiting.")
 
 struct fwd_stats {
 	FWD_COUNTERS(COUNTER_FIELD)
@@ -111,8 +127,8 @@ bool fwd_upstream_is_self(const struct glued_endpoint *up, const struct glued_en
 
 /* Replace the upstream list (at most FWD_MAX_UPSTREAMS; the rest are
  * ignored). An endpoint that was disabled (loop) stays disabled, and keeps
- * its probe name. Questions in flight carry on and fail over within the
- * new list. Returns how many were taken. */
+ * its probe names and re-probe schedule. Questions in flight carry on and
+ * fail over within the new list. Returns how many were taken. */
 size_t fwd_set_upstreams(struct fwd *f, const struct glued_endpoint *ups, size_t n);
 size_t fwd_upstream_count(const struct fwd *f);
 /* Endpoint of upstream i (i < count) and whether it is disabled. */
@@ -123,11 +139,15 @@ enum fwd_verdict {
 	FWD_WAIT,  /* the client waits under *waiter; io->reply() comes later */
 };
 
-/* A query the answerer decided to forward. `limit` is the largest reply the
- * client takes (>= 512 for UDP, 65535 for TCP). *out stays valid until the
+/* A query the answerer decided to forward, from `client` (its source
+ * address: the per-client cap counts by it). `limit` is the largest reply
+ * the client takes (>= 512 for UDP, 65535 for TCP). A client that already
+ * has max_per_client queries waiting gets REFUSED (counted in
+ * client_limited) unless the answer is cached. *out stays valid until the
  * next call into the core. */
-enum fwd_verdict fwd_query(struct fwd *f, const struct dns_query *q, uint16_t limit,
-			   uint64_t now_ms, uint32_t *waiter, const uint8_t **out, size_t *out_len);
+enum fwd_verdict fwd_query(struct fwd *f, const struct dns_query *q,
+			   const struct glued_addr *client, uint16_t limit, uint64_t now_ms,
+			   uint32_t *waiter, const uint8_t **out, size_t *out_len);
 
 enum fwd_match {
 	FWD_DROPPED,  /* not the answer to our question (counted); keep waiting */
@@ -145,13 +165,26 @@ void fwd_on_timeout(struct fwd *f, uint32_t slot, uint64_t now_ms);
 
 /* Loop detection: send every enabled upstream a TXT query for
  * "<32 hex>.glued-loop-probe." and remember the name. Returns how many were
- * sent. */
+ * sent.
+ *
+ * A disabled upstream is probed again, with a fresh name, when a query
+ * arrives FWD_REPROBE_MIN_MS after it was disabled, then after twice that,
+ * and so on up to FWD_REPROBE_MAX_MS between probes (no query, no need to
+ * know). If it answers such a probe with NOERROR or NXDOMAIN and that name
+ * has not come back to us, it is enabled again (upstreams_restored). */
+#define FWD_REPROBE_MIN_MS 5000u
+#define FWD_REPROBE_MAX_MS 300000u
 size_t fwd_probe(struct fwd *f, uint64_t now_ms);
 /* If qname (wire form) is one of our probe names, disable the upstream it
- * was sent to and return its index (*newly: it was enabled until now);
- * else -1. */
-int fwd_is_probe(struct fwd *f, const uint8_t *qname, size_t qname_len, bool *newly);
+ * was sent to (loops_detected and io->upstream_state() if it was enabled)
+ * and return its index; else -1. The caller must drop the query: that
+ * breaks the loop. Ask only for queries from allowed clients. */
+int fwd_is_probe(struct fwd *f, const uint8_t *qname, size_t qname_len, uint64_t now_ms);
 
 void fwd_get_stats(const struct fwd *f, struct fwd_stats *st);
+
+/* The longest chain of cache entries sharing one hash bucket (the cost of a
+ * lookup in the worst bucket), for tests and diagnostics; walks the cache. */
+size_t fwd_cache_longest_chain(const struct fwd *f);
 
 #endif

@@ -229,23 +229,28 @@ struct names_walk {
 	uint64_t now;
 };
 
+/* Names and owners come from Docker and from peers: any bytes. Escaped
+ * (\DDD for anything but printable ASCII) they always make a JSON string,
+ * so none goes missing from the list, and none reaches a terminal raw. */
 static int names_entry(void *ctx, const struct table_entry *e)
 {
 	struct names_walk *w = ctx;
 	json_t *addrs = json_array();
 	bool ctr = owner_is_container(e->owner);
-	char short_id[13];
+	char short_id[13], name[DNS_LABEL_TEXT_MAX], owner[TABLE_OWNER_MAX * 4 + 1];
 
 	for (size_t i = 0; i < e->n_addrs; i++)
 		json_array_append_new(addrs, addr_json(&e->addrs[i]));
 	snprintf(short_id, sizeof(short_id), "%.12s", e->owner);
+	dns_label_to_text(e->owner, strlen(e->owner), owner, sizeof(owner));
 	for (size_t i = 0; i < e->n_names; i++) {
 		json_t *o = json_object();
-		set_str(o, "name", e->names[i]);
+		dns_label_to_text(e->names[i], strlen(e->names[i]), name, sizeof(name));
+		set_str(o, "name", name);
 		json_object_set(o, "addresses", addrs);
 		set_u64(o, "origin", e->origin);
 		set_str(o, "node", node_of(w->p, e->origin));
-		set_str(o, "owner", e->owner);
+		set_str(o, "owner", owner);
 		set_str(o, "container", ctr ? short_id : NULL);
 		set_u64(o, "age_ms", w->now > e->updated_ms ? w->now - e->updated_ms : 0);
 		json_array_append_new(w->list, o);

@@ -471,16 +471,18 @@ size_t dns_server_handle(struct dns_server *s, const struct dns_client *c, const
 	case DNS_ACT_FORWARD:
 		break;
 	}
-	if (s->fwd && forwarder_is_probe(s->fwd, &q)) {
-		/* Our own loop probe came back: never forward it again. */
-		s->st.probes_dropped++;
-		return 0;
-	}
 	if (!s->fwd || !allowed(s, &c->peer.addr)) {
 		s->st.refused++;
 		if (dns_build_rcode(&q, msg, len, DNS_RCODE_REFUSED, reply, cap, &out_len) != 0)
 			return 0;
 		return out_len;
+	}
+	/* After the allow list: a client we would not forward for must not
+	 * be able to disable an upstream by sending a probe name. */
+	if (forwarder_is_probe(s->fwd, &q)) {
+		/* Our own loop probe came back: never forward it again. */
+		s->st.probes_dropped++;
+		return 0;
 	}
 	{
 		struct dns_client fc = *c;

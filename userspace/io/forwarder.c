@@ -79,6 +79,7 @@ void forwarder_cfg_default(struct forwarder_cfg *cfg)
 	cfg->attempt_ms = c.attempt_ms;
 	cfg->total_ms = c.total_ms;
 	cfg->max_inflight = c.max_inflight;
+	cfg->neg_ttl_max_s = c.neg_ttl_max_s;
 }
 
 /* --- attempts --------------------------------------------------------------- */
@@ -383,6 +384,18 @@ static void io_reply(void *ctx, uint32_t waiter, const uint8_t *msg, size_t len)
 	f->reply(f->reply_ctx, &f->clients[waiter], msg, len);
 }
 
+static void io_upstream_state(void *ctx, uint32_t i, bool enabled)
+{
+	struct forwarder *f = ctx;
+	char ep[ENDPOINT_STRLEN];
+
+	endpoint_str(fwd_upstream(f->core, i, NULL), ep, sizeof(ep));
+	if (enabled)
+		log_info("forwarder: upstream %s answers its loop probe itself again; enabled", ep);
+	else
+		log_warnx("forwarder: upstream %s loops back to glued; disabled", ep);
+}
+
 static void slot_timer_fire(struct loop *l, struct loop_timer *t, uint64_t now_ms)
 {
 	struct fwd_slot_io *si = t->ctx;
@@ -403,7 +416,10 @@ struct forwarder *forwarder_new(struct loop *l, const struct forwarder_cfg *cfg,
 				void *reply_ctx)
 {
 	struct forwarder *f = calloc(1, sizeof(*f));
-	struct fwd_io io = {.send = io_send, .done = io_done, .reply = io_reply};
+	struct fwd_io io = {.send = io_send,
+			    .done = io_done,
+			    .reply = io_reply,
+			    .upstream_state = io_upstream_state};
 	struct fwd_cfg ccfg;
 
 	if (!f)
@@ -420,6 +436,7 @@ struct forwarder *forwarder_new(struct loop *l, const struct forwarder_cfg *cfg,
 	if (cfg->max_inflight)
 		ccfg.max_inflight = (uint32_t)cfg->max_inflight;
 	ccfg.max_waiters = ccfg.max_inflight * 4;
+	ccfg.neg_ttl_max_s = cfg->neg_ttl_max_s;
 	f->n_slots = ccfg.max_inflight;
 	f->slots = calloc(f->n_slots, sizeof(*f->slots));
 	f->clients = calloc(ccfg.max_waiters, sizeof(*f->clients));
@@ -523,7 +540,8 @@ void forwarder_query(struct forwarder *f, const struct dns_client *c, const stru
 		else
 			limit = q->edns_udp_size < DNS_UDP_MAX ? q->edns_udp_size : DNS_UDP_MAX;
 	}
-	if (fwd_query(f->core, q, limit, loop_now_ms(f->l), &w, &out, &out_len) == FWD_REPLY)
+	if (fwd_query(f->core, q, &c->peer.addr, limit, loop_now_ms(f->l), &w, &out, &out_len) ==
+	    FWD_REPLY)
 		f->reply(f->reply_ctx, c, out, out_len);
 	else
 		f->clients[w] = *c;
@@ -538,16 +556,7 @@ void forwarder_probe_loops(struct forwarder *f)
 
 bool forwarder_is_probe(struct forwarder *f, const struct dns_query *q)
 {
-	bool newly = false;
-	int i = fwd_is_probe(f->core, q->qname, q->qname_len, &newly);
-	char ep[ENDPOINT_STRLEN];
-
-	if (i < 0)
-		return false;
-	if (newly)
-		log_warnx("forwarder: upstream %s loops back to glued; disabled",
-			  endpoint_str(fwd_upstream(f->core, (size_t)i, NULL), ep, sizeof(ep)));
-	return true;
+	return fwd_is_probe(f->core, q->qname, q->qname_len, loop_now_ms(f->l)) >= 0;
 }
 
 void forwarder_get_stats(const struct forwarder *f, struct fwd_stats *st)

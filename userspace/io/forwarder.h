@@ -1,8 +1,9 @@
 /* Forwarding to upstream resolvers (I/O edge over core/fwd.h).
  *
  * Contract: forwarder_query() takes a query the answerer returned as
- * DNS_ACT_FORWARD; sometime later (answer, cache hit, or SERVFAIL after
- * every upstream failed) the forwarder calls the reply function once for
+ * DNS_ACT_FORWARD; sometime later (answer, cache hit, SERVFAIL after every
+ * upstream failed, or REFUSED at once when that client already has its cap
+ * of queries waiting) the forwarder calls the reply function once for
  * that client, with the client's own ID and question case, truncated to
  * c->limit. Upstream queries use a fresh random ID and a fresh socket on a
  * random source port; replies must match source address, port, ID and the
@@ -31,6 +32,7 @@ struct forwarder_cfg {
 	uint32_t attempt_ms;	/* per-upstream timeout before failover */
 	uint32_t total_ms;	/* give up (SERVFAIL) after this */
 	size_t max_inflight;	/* upstream queries in flight */
+	uint32_t neg_ttl_max_s; /* cap on a cached negative answer (0: none cached) */
 };
 void forwarder_cfg_default(struct forwarder_cfg *cfg);
 
@@ -50,7 +52,9 @@ void forwarder_query(struct forwarder *f, const struct dns_client *c, const stru
 
 /* Loop detection: send a random probe name to every upstream now. If glued
  * itself later receives a probe (forwarder_is_probe() true), the upstream
- * that was asked is disabled and logged. */
+ * that was asked is disabled and logged; it is probed again with backoff
+ * and enabled (and logged) when it answers a probe itself. Ask
+ * forwarder_is_probe() only for queries from allowed clients. */
 void forwarder_probe_loops(struct forwarder *f);
 bool forwarder_is_probe(struct forwarder *f, const struct dns_query *q);
 
