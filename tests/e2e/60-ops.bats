@@ -362,8 +362,8 @@ proc_status() {
 	wait "$holder" || true
 	cx ip addr del "$second/24" dev eth0 2>/dev/null || true
 	assert_eq "$out" "$(ctr_ip h1 tcp1)" "the other client's TCP answer"
-	M=$(scrape)
-	n=$(metric 'glued_dns_tcp_connections_total{result="rejected_source"}')
+	ctl stats --json
+	n=$(jq -r .dns.tcp_rejected_source <<<"$out")
 	[ "${n:-0}" -gt 0 ] || fail "no connection was refused for its source"
 }
 
@@ -379,7 +379,7 @@ proc_status() {
 	[ $((rss1 - rss0)) -lt 32768 ] || fail "RSS grew by $(((rss1 - rss0) / 1024)) MB"
 	dq +tcp pipe1 A
 	assert_eq "$(dq_answers A)" "$(ctr_ip h1 pipe1)" "glued still answers over TCP"
-	M=$(scrape)
-	n=$(metric glued_dns_tcp_reads_paused_total)
+	ctl stats --json
+	n=$(jq -r .dns.tcp_paused <<<"$out")
 	[ "${n:-0}" -gt 0 ] || fail "reading was never paused"
 }
