@@ -10,7 +10,7 @@ BUILD_PKGS="make pkg-config clang llvm libclang-rt-14-dev libbpf-dev bpftool lin
 # Tests and benchmarks: bats, DNS clients and servers, Docker, busybox image.
 TEST_PKGS="bats dnsutils knot-dnsutils dnsperf dnsmasq-base unbound docker.io containerd
   busybox-static iproute2 jq procps psmisc util-linux iputils-ping ca-certificates tcpdump
-  curl debootstrap ethtool python3 systemd knot"
+  curl debootstrap ethtool python3 systemd knot qemu-system-x86 kmod xz-utils"
 
 check() {
 	local p
