@@ -3,7 +3,7 @@
 # 6.12 (trixie) and 5.10 (bullseye) under QEMU, each running
 # tools/vm/check.sh on the tree built here.
 #   make bpf-check [KERNELS="host bookworm trixie bullseye"]
-#     load + the BPF suite on each (5.10: glued starts and serves)
+#     load + the BPF suite (tests/bpf) on each
 # `make test` runs the whole matrix (BPF suite and attach checks).
 
 # The client end of check.sh's veth pair runs this (XDP_TX needs it).

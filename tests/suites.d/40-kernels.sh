@@ -29,7 +29,8 @@ if ! make -s all bpf-test-build kernels-build >>"$logdir/kernels.log" 2>&1; then
 fi
 
 # The checks per kernel: tc hook mode expected on lo (tcx from 6.6, else
-# clsact); 5.10 (bullseye) only has to run glued (see check.sh userspace).
+# clsact); on 5.10 (bullseye) the BPF suite, and glued must run (see
+# check.sh userspace).
 host_tc() {
 	local v
 	v=$(uname -r)
@@ -39,7 +40,6 @@ host_tc() {
 cmds() { # KERNEL -> the shell command run on it
 	local bpf='tools/vm/check.sh bpf'
 	if [ "$mode" = bpf ]; then
-		[ "$1" = bullseye ] && { echo 'tools/vm/check.sh userspace'; return; }
 		echo "$bpf"
 		return
 	fi
@@ -47,7 +47,7 @@ cmds() { # KERNEL -> the shell command run on it
 	host) echo "$bpf; tools/vm/check.sh attach $(host_tc) generic" ;;
 	bookworm) echo "$bpf; tools/vm/check.sh attach clsact" ;;
 	trixie) echo "$bpf; tools/vm/check.sh attach tcx" ;;
-	bullseye) echo 'tools/vm/check.sh userspace' ;;
+	bullseye) echo "$bpf; tools/vm/check.sh userspace" ;;
 	*) return 1 ;;
 	esac
 }
@@ -59,7 +59,7 @@ for k in $kernels; do
 		out=$(bash -c "$c" 2>&1)
 		rc=$?
 	else
-		out=$(VM_TIMEOUT=${VM_TIMEOUT:-420} tools/vm/run.sh "$k" bash -c "$c" 2>&1)
+		out=$(VM_TIMEOUT=${VM_TIMEOUT:-900} tools/vm/run.sh "$k" bash -c "$c" 2>&1)
 		rc=$?
 	fi
 	dt=$(($(date +%s) - t0))
@@ -75,8 +75,10 @@ for k in $kernels; do
 	fi
 	kv=$(grep -m1 '^kernel ' <<<"$out" | cut -d' ' -f2)
 	printf '  %-9s %-26s %3d passed, %d failed  %4ss\n' "$k" "${kv:-?}" "$p" "$f" "$dt"
-	if [ "$f" -gt 0 ]; then
-		grep -E '^  FAIL|^    |^vm: |^kernel-fetch: ' <<<"$out" | head -n 40 | sed 's/^/    /'
+	if [ $((p + f)) -eq 0 ] || [ "$rc" -eq 125 ]; then
+		tail -n 15 <<<"$out" | sed 's/^/    /'
+	elif [ "$f" -gt 0 ]; then
+		grep -E '^  FAIL|^    ' <<<"$out" | head -n 40 | sed 's/^/    /'
 	fi
 	pass=$((pass + p))
 	fail=$((fail + f))

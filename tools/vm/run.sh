@@ -69,7 +69,9 @@ fi
 # --- run --------------------------------------------------------------------
 work=$(mktemp -d /tmp/glued-vm.XXXXXX)
 [ -n "${VM_KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
-printf '%q ' "$@" >"$work/cmd"
+# The command runs where run.sh was started (the same path in the guest).
+printf 'cd %q || exit 125\n' "$PWD" >"$work/cmd"
+printf '%q ' "$@" >>"$work/cmd"
 echo >>"$work/cmd"
 echo "$mods" >"$work/modules"
 share=(-virtfs "local,path=$work,mount_tag=result,security_model=none")
