@@ -4,7 +4,7 @@
  * once, over the packet itself: plan() reads Ethernet/IP/UDP/DNS in place
  * (data/data_end) and decides, counting every decision, without writing a
  * byte; then the answer function of the hook (xdp_answer(), inlined /
- * glued_tc_answer(), a global function; see "answering") resizes the frame and
+ * tc_answer(); see "answering") resizes the frame and
  * write_reply() rewrites the headers and writes the answers after the
  * question, which stays where it is (case echoed for free). The UDP
  * checksum is built from what the program read and wrote, never by a
@@ -117,7 +117,7 @@ struct vlanhdr {
 /* What plan() found and the answer needs. Offsets are from data; DNS
  * offsets from the DNS header. Sums are ones' complement accumulators in
  * the convention of csum.h (native loads from an even offset). The answer
- * trusts none of it (see xdp_answer() and glued_tc_answer()). */
+ * trusts none of it (see xdp_answer() and tc_answer()). */
 struct plan {
 	__u32 l3_off;  /* 14, or 18 behind one 802.1Q tag */
 	__u32 dns_off; /* l3_off + IP header + 8 */
@@ -759,20 +759,18 @@ static __always_inline __u16 *udp_check(void *data, void *data_end, const struct
 /* plan() leaves a few hundred distinct verifier states (transport, VLAN,
  * OPT, option count, ...), and code after it is walked once per state
  * that reaches it: the answer loops walked that often would pass the
- * verifier's limit. Two ways out, each making the answer see a plan it
- * knows nothing about, so that it is walked once and checks every field
- * of *p it uses (it does):
- *
- * XDP: the plan lives in the per-CPU glued_lcache value, and what the
- * verifier reads back from a map value is any number; the answer is
- * inlined. A global function (below, for TC) costs a BPF-to-BPF call:
- * ~2 ns per answer on the best batches, ~8 ns on the median ones (A/B,
- * docs/fastpath.md). The value is the CPU's own and one program runs at
- * a time on a CPU (softirq, or bottom halves disabled), so nothing
+ * verifier's limit. So the answer must see a plan it knows nothing about,
+ * so that it is walked once, and check every field of *p it uses (it
+ * does): in both programs the plan lives in the per-CPU glued_lcache
+ * value, and what the verifier reads back from a map value is any number;
+ * the answer is inlined. The value is the CPU's own and one program runs
+ * at a time on a CPU (softirq, or bottom halves disabled), so nothing
  * changes the plan between plan() and the answer.
  *
- * TC: a global function, checked once on its own with arguments it knows
- * nothing about (its plan stays on the stack). */
+ * verifier: TC's answer used to be a global function with its plan on the
+ * stack; 5.10 refuses a global function with pointer arguments other
+ * than the context ("Arg#1 type PTR ... is not supported yet", 5.12+),
+ * and a BPF-to-BPF call costs ~2-8 ns (A/B, docs/fastpath.md). */
 
 static __always_inline int xdp_answer(struct xdp_md *ctx, struct plan *p,
 				      const struct glued_name_val *val)
@@ -806,8 +804,8 @@ static __always_inline int xdp_answer(struct xdp_md *ctx, struct plan *p,
  * length; the swapped addresses do not change the sum). The segment's old
  * sum needs the query's bytes, hence the scratch copy (TC only). An IPv4
  * query with no checksum (0) gets a full one. */
-__noinline int glued_tc_answer(struct __sk_buff *skb, struct plan *p,
-			       const struct glued_name_val *val)
+static __always_inline int tc_answer(struct __sk_buff *skb, struct plan *p,
+				     const struct glued_name_val *val)
 {
 	void *data, *data_end;
 	struct scratch *s;
@@ -911,7 +909,7 @@ int glued_tc_dns(struct __sk_buff *skb)
 {
 	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
 	const struct glued_name_val *val = NULL;
-	struct plan p = {};
+	struct local_cache *lc;
 	__u32 zero = 0, stat;
 
 	/* Direct access sees the linear part only: make a small datagram
@@ -924,11 +922,16 @@ int glued_tc_dns(struct __sk_buff *skb)
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 	}
-	stat = plan(skb, data, data_end, &p, bpf_map_lookup_elem(&glued_lcache, &zero), &val, 1);
+	lc = bpf_map_lookup_elem(&glued_lcache, &zero);
+	if (!lc) { /* a per-CPU array always has element 0 */
+		count(GLUED_STAT_error);
+		return TC_ACT_OK;
+	}
+	stat = plan(skb, data, data_end, &lc->plan, lc, &val, 1);
 	if ((stat != GLUED_STAT_answered && stat != GLUED_STAT_nodata) || !val) {
 		count(stat);
 		return TC_ACT_OK;
 	}
-	p.stat = stat;
-	return glued_tc_answer(skb, &p, val);
+	lc->plan.stat = stat;
+	return tc_answer(skb, &lc->plan, val);
 }

@@ -43,7 +43,7 @@ run_bpf() {
 		if [ "$f" -eq 0 ] && [ "$p" -gt 0 ]; then
 			ok "${t##*/}: $line"
 		else
-			grep -iE 'fail|verifier|error' <<<"$out" | head -n 40 | sed 's/^/    /'
+			grep -E '^not ok|^  [^ ]+:[0-9]+: |^bpf: |verifier' <<<"$out" | head -n 40 | sed 's/^/    /'
 			ko "${t##*/}: $line"
 		fi
 	done
