@@ -32,19 +32,26 @@ static __always_inline __u64 csum_odd(__u64 s)
 	return s << 8;
 }
 
-/* Sum of the first len bytes (len <= 512) of a map value buffer of at
- * least len + 3 bytes (the scratch), as the UDP checksum counts them. One
- * bpf_csum_diff() call (csum_partial in the kernel) instead of a loop: no
- * per-word instructions and nothing for the verifier to walk. It wants a
- * multiple of 4, so up to three zero bytes are written after the data
- * (zeros do not change the sum). */
+/* Sum of the first len bytes (len <= 512) of a map value buffer of
+ * CSUM_BUF_SPAN + CSUM_BUF_PAD bytes (the scratch), as the UDP checksum
+ * counts them. One bpf_csum_diff() call (csum_partial in the kernel)
+ * instead of a loop: no per-word instructions and nothing for the verifier
+ * to walk. It wants a multiple of 4, so up to three zero bytes are written
+ * after the data (zeros do not change the sum). */
+#define CSUM_BUF_SPAN 1024 /* a power of two >= 512: the verifier's bound */
+#define CSUM_BUF_PAD 4	   /* the zeros after the last byte */
 static __always_inline __u64 csum_buf(__u8 *m, __u32 len)
 {
 	__s64 s;
 
-	barrier_var(len); /* verifier: check and use the same register */
 	if (len > 512)
 		return CSUM_BAD;
+	/* verifier: bound the register every access below uses (the 6.1
+	 * verifier saw the test above on one copy of len and the accesses
+	 * through another: "unbounded memory access"). The identity for
+	 * len <= 512; barrier_var() keeps clang from dropping it. */
+	barrier_var(len);
+	len &= CSUM_BUF_SPAN - 1;
 	m[len] = 0;
 	m[len + 1] = 0;
 	m[len + 2] = 0;

@@ -4,7 +4,7 @@
  * once, over the packet itself: plan() reads Ethernet/IP/UDP/DNS in place
  * (data/data_end) and decides, counting every decision, without writing a
  * byte; then the answer function of the hook (xdp_answer(), inlined /
- * glued_tc_answer(), a global function; see "answering") resizes the frame and
+ * tc_answer(); see "answering") resizes the frame and
  * write_reply() rewrites the headers and writes the answers after the
  * question, which stays where it is (case echoed for free). The UDP
  * checksum is built from what the program read and wrote, never by a
@@ -34,10 +34,12 @@
 #include <linux/ipv6.h>
 #include <linux/pkt_cls.h>
 #include <linux/udp.h>
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
 #include "glued/abi.h"
+#include "glued/dns.h"
 #include "csum.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -49,7 +51,7 @@ char LICENSE[] SEC("license") = "GPL";
  * which a reader could see a reused value as small as the kernel allows. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, GLUED_NAMES_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct glued_name_key);
 	__type(value, struct glued_name_val);
@@ -57,7 +59,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 256);
+	__uint(max_entries, GLUED_ADDRS_MAX);
 	__type(key, struct glued_local_key);
 	__type(value, struct glued_local_val);
 } glued_addrs SEC(".maps");
@@ -84,11 +86,12 @@ struct {
 } glued_rot SEC(".maps");
 
 /* TC only, private (not ABI): a copy of the query's DNS message, summed
- * for the checksum diff a partial checksum needs (see glued_tc_dns). 1024
- * bytes so that csum_buf() may pad a 512-byte message. */
-#define SCRATCH_LEN 1024
+ * for the checksum diff a partial checksum needs (see glued_tc_dns). Sized
+ * for csum_buf()'s verifier bound (CSUM_BUF_SPAN + its padding), not for
+ * the 512 bytes it holds. */
+#define SCRATCH_LEN CSUM_BUF_SPAN
 struct scratch {
-	__u8 msg[SCRATCH_LEN];
+	__u8 msg[SCRATCH_LEN + CSUM_BUF_PAD];
 };
 
 struct {
@@ -101,24 +104,11 @@ struct {
 /* --- wire constants ---------------------------------------------------------------------- */
 
 #define ETH_P_8021Q_ 0x8100
-#define DNS_HDR 12
-#define DNS_QR 0x8000
-#define DNS_OPCODE 0x7800
-#define DNS_AA 0x0400
-#define DNS_RD 0x0100
-#define DNS_RA 0x0080
-#define DNS_CD 0x0010
-#define DNS_TYPE_A 1
-#define DNS_TYPE_AAAA 28
-#define DNS_TYPE_OPT 41
-#define DNS_CLASS_IN 1
-#define DNS_UDP_MIN 512
-#define DNS_UDP_MAX 1232 /* dns_wire.h DNS_UDP_MAX: the OPT we send advertises it */
-#define ANSWER_FIXED 12	 /* c00c, type, class, ttl, rdlength */
-#define OPT_RR 11
-#define OPT_OPTIONS_MAX 8 /* options walked in a query's OPT; more passes */
-#define LABEL_MAX 63
+#define ANSWER_FIXED 12		  /* c00c, type, class, ttl, rdlength */
+#define OPT_OPTIONS_MAX 8	  /* options walked in a query's OPT; more passes */
 #define DNS_OFF_MAX (18 + 40 + 8) /* VLAN + IPv6 + UDP */
+#define DNS_OFF_MASK 0x7f	  /* >= DNS_OFF_MAX, all ones */
+_Static_assert(DNS_OFF_MASK >= DNS_OFF_MAX && !(DNS_OFF_MASK & (DNS_OFF_MASK + 1)), "DNS_OFF_MASK");
 
 struct vlanhdr {
 	__be16 tci, proto;
@@ -127,13 +117,13 @@ struct vlanhdr {
 /* What plan() found and the answer needs. Offsets are from data; DNS
  * offsets from the DNS header. Sums are ones' complement accumulators in
  * the convention of csum.h (native loads from an even offset). The answer
- * trusts none of it (see xdp_answer() and glued_tc_answer()). */
+ * trusts none of it (see xdp_answer() and tc_answer()). */
 struct plan {
-	__u32 l3_off;	/* 14, or 18 behind one 802.1Q tag */
-	__u32 dns_off;	/* l3_off + IP header + 8 */
-	__u32 qend;	/* DNS offset just past QCLASS: label length + 18 */
-	__u32 mlen;	/* query length */
-	__u32 dns_len;	/* reply length */
+	__u32 l3_off;  /* 14, or 18 behind one 802.1Q tag */
+	__u32 dns_off; /* l3_off + IP header + 8 */
+	__u32 qend;    /* DNS offset just past QCLASS: label length + 18 */
+	__u32 mlen;    /* query length */
+	__u32 dns_len; /* reply length */
 	__u32 ttl_be;
 	__u64 qsum;	/* the question, bytes [12, qend) */
 	__u64 hdr_sum;	/* out: pseudo header + UDP header of the reply */
@@ -192,14 +182,25 @@ static __always_inline void count(__u32 stat)
  * previous tick's time for one more jiffy: the value lags
  * CLOCK_MONOTONIC by at most two ticks, which a grace of seconds does
  * not notice. */
+static __always_inline __u64 monotonic_ns(void)
+{
+	/* 5.10 has no coarse clock helper (5.11+): libbpf resolves this test
+	 * against the running kernel's BTF at load, and the verifier drops
+	 * the branch not taken, so the program loads on both. The fallback
+	 * is the same clock, exact, and costs ~40 ns more once per jiffy. */
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_ktime_get_coarse_ns))
+		return bpf_ktime_get_coarse_ns();
+	return bpf_ktime_get_ns();
+}
+
 static __always_inline __u64 coarse_now(struct local_cache *lc)
 {
 	__u64 j = bpf_jiffies64();
 
 	if (!lc)
-		return bpf_ktime_get_coarse_ns();
+		return monotonic_ns();
 	if (lc->jiffies != j) {
-		lc->now_ns = bpf_ktime_get_coarse_ns();
+		lc->now_ns = monotonic_ns();
 		lc->jiffies = j;
 	}
 	return lc->now_ns;
@@ -211,28 +212,41 @@ static __always_inline __u16 ld16(const __u8 *p)
 	return bpf_ntohs(*(const __u16 *)p);
 }
 
+/* A network-order 16-bit length that is added to a packet pointer.
+ * verifier: 6.1 and 6.12 know nothing of a byte swap's result (6.18 bounds
+ * it to 0..0xffff) and refuse pointer arithmetic with it; the mask, kept
+ * by barrier_var() (clang knows it is a no-op), bounds the register that
+ * is added. */
+static __always_inline __u32 ntohs_len(__be16 v)
+{
+	__u32 x = bpf_ntohs(v);
+
+	barrier_var(x);
+	return x & 0xffff;
+}
+
 /* --- decide -------------------------------------------------------------------------------- */
 
 /* The DNS message at dns, mlen bytes (mlen in [12, GLUED_QUERY_MAX], all
  * before data_end). Returns a glued_stat: answered or nodata with *p
  * filled, or the reason to pass. */
 static __always_inline __u32 plan_dns(void *ctx, const __u8 *dns, const void *data_end,
-				      const struct glued_bpf_config *cfg, struct plan *p, __u32 mlen,
-				      const struct glued_name_val **valp, const int tc)
+				      const struct glued_bpf_config *cfg, struct plan *p,
+				      __u32 mlen, const struct glued_name_val **valp, const int tc)
 {
 	__u64 key[GLUED_NAME_LEN / 8] = {};
 	const struct glued_name_val *val;
 	const __u64 *nw;
-	const __u8 *lab = dns + DNS_HDR + 1, *q;
+	const __u8 *lab = dns + DNS_HDR_LEN + 1, *q;
 	__u32 len, qend, alen, n, dlen, zero = 0, *rot;
 	__u16 flags, qtype, arcount, limit = DNS_UDP_MIN;
 	__u8 opt = 0, do_bit = 0, aaaa;
 	__u64 h, lsum = 0, bad = 0, diff = 0, counts;
 
-	if (dns + DNS_HDR > (const __u8 *)data_end)
+	if (dns + DNS_HDR_LEN > (const __u8 *)data_end)
 		return GLUED_STAT_truncated; /* verifier: mlen >= 12 says it is there */
 	flags = ld16(dns + 2);
-	if (flags & (DNS_QR | DNS_OPCODE))
+	if (flags & (DNS_QR | DNS_OPCODE_MASK))
 		return flags & DNS_QR ? GLUED_STAT_qr_set : GLUED_STAT_opcode;
 	/* QDCOUNT, ANCOUNT, NSCOUNT, ARCOUNT in one little-endian load:
 	 * 1, 0, 0 and 0 or 1 read as 0x0100, with ARCOUNT's low byte in
@@ -243,16 +257,16 @@ static __always_inline __u32 plan_dns(void *ctx, const __u8 *dns, const void *da
 	arcount = (__u16)(counts >> 56);
 
 	/* The question: one label, then the root, QTYPE, QCLASS. */
-	if (mlen < DNS_HDR + 1 || lab > (const __u8 *)data_end)
+	if (mlen < DNS_HDR_LEN + 1 || lab > (const __u8 *)data_end)
 		return GLUED_STAT_truncated;
-	len = dns[DNS_HDR];
+	len = dns[DNS_HDR_LEN];
 	if (len == 0)
 		return GLUED_STAT_not_single_label;
 	if ((len & 0xc0) == 0xc0)
 		return GLUED_STAT_compression;
-	if (len > LABEL_MAX)
+	if (len > DNS_LABEL_MAX)
 		return GLUED_STAT_label_too_long;
-	if (DNS_HDR + 1 + len + 5 > mlen)
+	if (DNS_HDR_LEN + 1 + len + 5 > mlen)
 		return GLUED_STAT_truncated;
 
 	/* The label, eight bytes at a time straight from the packet: masked
@@ -302,19 +316,18 @@ static __always_inline __u32 plan_dns(void *ctx, const __u8 *dns, const void *da
 	/* verifier: read the length again. The loop's exits left the first
 	 * read with eight different ranges, and everything below would be
 	 * walked once per range. */
-	len = *(volatile const __u8 *)(dns + DNS_HDR) & LABEL_MAX;
+	len = *(volatile const __u8 *)(dns + DNS_HDR_LEN) & DNS_LABEL_MAX;
 	q = lab + len;
 	if (q + 5 > (const __u8 *)data_end)
 		return GLUED_STAT_truncated; /* verifier: checked against mlen above */
 	if (q[0] != 0)
-		return (q[0] & 0xc0) == 0xc0 ? GLUED_STAT_compression
-					     : GLUED_STAT_not_single_label;
+		return (q[0] & 0xc0) == 0xc0 ? GLUED_STAT_compression : GLUED_STAT_not_single_label;
 	qtype = ld16(q + 1);
 	if (ld16(q + 3) != DNS_CLASS_IN)
 		return GLUED_STAT_class;
 	if (qtype != DNS_TYPE_A && qtype != DNS_TYPE_AAAA)
 		return GLUED_STAT_type;
-	qend = DNS_HDR + 1 + len + 5;
+	qend = DNS_HDR_LEN + 1 + len + 5;
 	p->qend = qend;
 	/* The question's bytes in the checksum: the length byte (even
 	 * offset), the label (read from the odd offset 13: swapped), the
@@ -330,12 +343,12 @@ static __always_inline __u32 plan_dns(void *ctx, const __u8 *dns, const void *da
 		const __u8 *o = dns + qend;
 		__u32 rdlen, off = 0;
 
-		if (qend + OPT_RR > mlen || o + OPT_RR > (const __u8 *)data_end)
+		if (qend + DNS_RR_MIN > mlen || o + DNS_RR_MIN > (const __u8 *)data_end)
 			return GLUED_STAT_malformed;
 		if (o[0] != 0 || ld16(o + 1) != DNS_TYPE_OPT || o[6] != 0)
 			return GLUED_STAT_edns_unsupported;
 		rdlen = ld16(o + 9);
-		if (qend + OPT_RR + rdlen > mlen)
+		if (qend + DNS_RR_MIN + rdlen > mlen)
 			return GLUED_STAT_malformed;
 		for (__u32 i = 0; i < OPT_OPTIONS_MAX; i++) {
 			const __u8 *x;
@@ -344,7 +357,7 @@ static __always_inline __u32 plan_dns(void *ctx, const __u8 *dns, const void *da
 				break;
 			if (off + 4 > rdlen)
 				return GLUED_STAT_malformed;
-			x = o + OPT_RR + (off & (GLUED_QUERY_MAX - 1));
+			x = o + DNS_RR_MIN + (off & (GLUED_QUERY_MAX - 1));
 			if (x + 4 > (const __u8 *)data_end)
 				return GLUED_STAT_malformed; /* verifier: inside mlen */
 			off += 4 + ld16(x + 2);
@@ -352,7 +365,9 @@ static __always_inline __u32 plan_dns(void *ctx, const __u8 *dns, const void *da
 		if (off != rdlen)
 			return off > rdlen ? GLUED_STAT_malformed : GLUED_STAT_edns_unsupported;
 		limit = ld16(o + 3);
-		limit = limit < DNS_UDP_MIN ? DNS_UDP_MIN : limit > DNS_UDP_MAX ? DNS_UDP_MAX : limit;
+		limit = limit < DNS_UDP_MIN   ? DNS_UDP_MIN
+			: limit > DNS_UDP_MAX ? DNS_UDP_MAX
+					      : limit;
 		opt = 1;
 		do_bit = o[7] >> 7;
 	}
@@ -385,7 +400,7 @@ static __always_inline __u32 plan_dns(void *ctx, const __u8 *dns, const void *da
 		if ((val->flags & GLUED_NAME_V4_OVERFLOW) || n > GLUED_V4_MAX)
 			return GLUED_STAT_overflow;
 	}
-	dlen = qend + n * (ANSWER_FIXED + alen) + (opt ? OPT_RR : 0);
+	dlen = qend + n * (ANSWER_FIXED + alen) + (opt ? DNS_RR_MIN : 0);
 	if (dlen > limit)
 		return GLUED_STAT_too_big; /* userspace sends TC=1 */
 	*valp = val;
@@ -409,9 +424,9 @@ static __always_inline __u32 plan_dns(void *ctx, const __u8 *dns, const void *da
 
 /* Config, Ethernet, IP, UDP, then plan_dns(). lc: glued_lcache's value
  * (NULL: no cache). */
-static __always_inline __u32 plan(void *ctx, const void *data, const void *data_end,
-				  struct plan *p, struct local_cache *lc,
-				  const struct glued_name_val **valp, const int tc)
+static __always_inline __u32 plan(void *ctx, const void *data, const void *data_end, struct plan *p,
+				  struct local_cache *lc, const struct glued_name_val **valp,
+				  const int tc)
 {
 	const struct ethhdr *eth = data;
 	const struct glued_bpf_config *cfg;
@@ -448,7 +463,7 @@ static __always_inline __u32 plan(void *ctx, const void *data, const void *data_
 			return GLUED_STAT_fragment;
 		if (ip->protocol != IPPROTO_UDP)
 			return GLUED_STAT_not_udp;
-		tot = bpf_ntohs(ip->tot_len);
+		tot = ntohs_len(ip->tot_len);
 		if (tot < sizeof(*ip) + sizeof(*udp) ||
 		    csum_fold(csum_ip4_sum((const __u32 *)ip)) != 0xffff)
 			return GLUED_STAT_bad_ip;
@@ -493,7 +508,7 @@ static __always_inline __u32 plan(void *ctx, const void *data, const void *data_
 		default:
 			return GLUED_STAT_not_udp;
 		}
-		plen = bpf_ntohs(ip6->payload_len);
+		plen = ntohs_len(ip6->payload_len);
 		if ((const void *)(ip6 + 1) + plen > data_end)
 			return GLUED_STAT_truncated;
 		udp = (const void *)(ip6 + 1);
@@ -535,7 +550,7 @@ static __always_inline __u32 plan(void *ctx, const void *data, const void *data_
 	mlen = ulen - sizeof(*udp);
 	if (mlen > GLUED_QUERY_MAX)
 		return GLUED_STAT_too_big;
-	if (mlen < DNS_HDR)
+	if (mlen < DNS_HDR_LEN)
 		return GLUED_STAT_malformed;
 	p->l3_off = l3_off;
 	p->dns_off = (__u32)((const void *)(udp + 1) - data);
@@ -626,8 +641,8 @@ static __always_inline int write_reply(void *data, void *data_end, struct plan *
 		ip6->payload_len = bpf_htons(ulen);
 		ip6->hop_limit = GLUED_IP_TTL;
 		sum = bpf_htons(IPPROTO_UDP) + bpf_htons((__u16)ulen) + (a0 & 0xffffffff) +
-		      (a0 >> 32) + (a1 & 0xffffffff) + (a1 >> 32) + (b0 & 0xffffffff) +
-		      (b0 >> 32) + (b1 & 0xffffffff) + (b1 >> 32);
+		      (a0 >> 32) + (a1 & 0xffffffff) + (a1 >> 32) + (b0 & 0xffffffff) + (b0 >> 32) +
+		      (b1 & 0xffffffff) + (b1 >> 32);
 		udp = (void *)(ip6 + 1);
 	}
 	if ((void *)(udp + 1) > data_end)
@@ -643,11 +658,13 @@ static __always_inline int write_reply(void *data, void *data_end, struct plan *
 	}
 
 	/* DNS header: ID, QDCOUNT, NSCOUNT and ARCOUNT stay what the query
-	 * had (1, 0, 1 with an OPT, else 0); flags and ANCOUNT change. */
-	if (dns_off > DNS_OFF_MAX)
-		return -1;
-	dns = data + dns_off;
-	if (dns + DNS_HDR > (__u8 *)data_end)
+	 * had (1, 0, 1 with an OPT, else 0); flags and ANCOUNT change.
+	 * verifier: plan() made dns_off <= DNS_OFF_MAX (66); the mask is on
+	 * the register added to data. A range test here would be made on one
+	 * copy and the 6.1 verifier would see the add done with another,
+	 * reloaded from the stack, unbounded. */
+	dns = data + (dns_off & DNS_OFF_MASK);
+	if (dns + DNS_HDR_LEN > (__u8 *)data_end)
 		return -1;
 	{
 		__u16 id = *(__u16 *)dns, an_be = bpf_htons((__u16)n);
@@ -667,6 +684,11 @@ static __always_inline int write_reply(void *data, void *data_end, struct plan *
 	head1 = (__u32)(ttl >> 16) | (__u32)(rec - ANSWER_FIXED) << 24;
 	tail = (__u64)n * ((head0 & 0xffffffff) + (head0 >> 32) + head1);
 	a = dns + (p->qend & 0x7f); /* verifier: qend <= 81 */
+	/* verifier: every store of a record goes through the one register
+	 * whose range was just tested (barrier_var(a) below). Left alone,
+	 * clang may derive a + 8 from another copy of dns + qend, a pointer
+	 * with the same unknown offset and another id, which no verifier
+	 * knows to be in range. */
 	if (p->aaaa) {
 		for (__u32 k = 0; k < GLUED_V6_MAX; k++) {
 			const __u32 *v = (const __u32 *)val->v6[idx & (GLUED_V6_MAX - 1)];
@@ -675,6 +697,7 @@ static __always_inline int write_reply(void *data, void *data_end, struct plan *
 				break;
 			if (a + ANSWER_FIXED + 16 > (__u8 *)data_end)
 				return -1;
+			barrier_var(a); /* verifier: see above */
 			*(__u64 *)a = head0;
 			*(__u32 *)(a + 8) = head1;
 			*(__u32 *)(a + 12) = v[0];
@@ -693,6 +716,7 @@ static __always_inline int write_reply(void *data, void *data_end, struct plan *
 				break;
 			if (a + ANSWER_FIXED + 4 > (__u8 *)data_end)
 				return -1;
+			barrier_var(a); /* verifier: see above */
 			*(__u64 *)a = head0;
 			*(__u32 *)(a + 8) = head1;
 			*(__u32 *)(a + 12) = v;
@@ -705,8 +729,8 @@ static __always_inline int write_reply(void *data, void *data_end, struct plan *
 		/* 00, TYPE 41, size 1232, ext. RCODE 0, version 0, DO, RDLENGTH 0 */
 		__u64 o0 = 0x00d004290000ULL | (__u64)p->do_bit << 63;
 
-		a = dns + ((dlen - OPT_RR) & (GLUED_QUERY_MAX - 1));
-		if (a + OPT_RR > (__u8 *)data_end)
+		a = dns + ((dlen - DNS_RR_MIN) & (GLUED_QUERY_MAX - 1));
+		if (a + DNS_RR_MIN > (__u8 *)data_end)
 			return -1;
 		*(__u64 *)a = o0;
 		*(__u16 *)(a + 8) = 0;
@@ -735,20 +759,18 @@ static __always_inline __u16 *udp_check(void *data, void *data_end, const struct
 /* plan() leaves a few hundred distinct verifier states (transport, VLAN,
  * OPT, option count, ...), and code after it is walked once per state
  * that reaches it: the answer loops walked that often would pass the
- * verifier's limit. Two ways out, each making the answer see a plan it
- * knows nothing about, so that it is walked once and checks every field
- * of *p it uses (it does):
- *
- * XDP: the plan lives in the per-CPU glued_lcache value, and what the
- * verifier reads back from a map value is any number; the answer is
- * inlined. A global function (below, for TC) costs a BPF-to-BPF call:
- * ~2 ns per answer on the best batches, ~8 ns on the median ones (A/B,
- * docs/fastpath.md). The value is the CPU's own and one program runs at
- * a time on a CPU (softirq, or bottom halves disabled), so nothing
+ * verifier's limit. So the answer must see a plan it knows nothing about,
+ * so that it is walked once, and check every field of *p it uses (it
+ * does): in both programs the plan lives in the per-CPU glued_lcache
+ * value, and what the verifier reads back from a map value is any number;
+ * the answer is inlined. The value is the CPU's own and one program runs
+ * at a time on a CPU (softirq, or bottom halves disabled), so nothing
  * changes the plan between plan() and the answer.
  *
- * TC: a global function, checked once on its own with arguments it knows
- * nothing about (its plan stays on the stack). */
+ * verifier: TC's answer used to be a global function with its plan on the
+ * stack; 5.10 refuses a global function with pointer arguments other
+ * than the context ("Arg#1 type PTR ... is not supported yet", 5.12+),
+ * and a BPF-to-BPF call costs ~2-8 ns (A/B, docs/fastpath.md). */
 
 static __always_inline int xdp_answer(struct xdp_md *ctx, struct plan *p,
 				      const struct glued_name_val *val)
@@ -782,8 +804,8 @@ static __always_inline int xdp_answer(struct xdp_md *ctx, struct plan *p,
  * length; the swapped addresses do not change the sum). The segment's old
  * sum needs the query's bytes, hence the scratch copy (TC only). An IPv4
  * query with no checksum (0) gets a full one. */
-__noinline int glued_tc_answer(struct __sk_buff *skb, struct plan *p,
-			       const struct glued_name_val *val)
+static __always_inline int tc_answer(struct __sk_buff *skb, struct plan *p,
+				     const struct glued_name_val *val)
 {
 	void *data, *data_end;
 	struct scratch *s;
@@ -796,8 +818,13 @@ __noinline int glued_tc_answer(struct __sk_buff *skb, struct plan *p,
 	mlen = p->mlen;
 	dlen = p->dns_len;
 	s = bpf_map_lookup_elem(&glued_scratch, &zero);
-	if (!s || mlen > GLUED_QUERY_MAX || mlen < DNS_HDR || dlen > GLUED_QUERY_MAX ||
-	    bpf_skb_load_bytes(skb, p->dns_off, s->msg, mlen))
+	if (!s || mlen > GLUED_QUERY_MAX || mlen < DNS_HDR_LEN || dlen > GLUED_QUERY_MAX)
+		goto err;
+	/* verifier: the size is bounded in the register passed (1..1024, the
+	 * scratch's size; the identity for 12..512): the 6.1 verifier lost the
+	 * range test above when clang reloaded mlen from the stack. */
+	barrier_var(mlen);
+	if (bpf_skb_load_bytes(skb, p->dns_off, s->msg, ((mlen - 1) & (SCRATCH_LEN - 1)) + 1))
 		goto err;
 	old_sum = csum_buf(s->msg, mlen);
 	if (old_sum == CSUM_BAD)
@@ -882,7 +909,7 @@ int glued_tc_dns(struct __sk_buff *skb)
 {
 	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
 	const struct glued_name_val *val = NULL;
-	struct plan p = {};
+	struct local_cache *lc;
 	__u32 zero = 0, stat;
 
 	/* Direct access sees the linear part only: make a small datagram
@@ -895,11 +922,16 @@ int glued_tc_dns(struct __sk_buff *skb)
 		data = (void *)(long)skb->data;
 		data_end = (void *)(long)skb->data_end;
 	}
-	stat = plan(skb, data, data_end, &p, bpf_map_lookup_elem(&glued_lcache, &zero), &val, 1);
+	lc = bpf_map_lookup_elem(&glued_lcache, &zero);
+	if (!lc) { /* a per-CPU array always has element 0 */
+		count(GLUED_STAT_error);
+		return TC_ACT_OK;
+	}
+	stat = plan(skb, data, data_end, &lc->plan, lc, &val, 1);
 	if ((stat != GLUED_STAT_answered && stat != GLUED_STAT_nodata) || !val) {
 		count(stat);
 		return TC_ACT_OK;
 	}
-	p.stat = stat;
-	return glued_tc_answer(skb, &p, val);
+	lc->plan.stat = stat;
+	return tc_answer(skb, &lc->plan, val);
 }

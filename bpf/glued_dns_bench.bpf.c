@@ -72,12 +72,12 @@ static __always_inline int floor_lookup(struct xdp_md *ctx)
 	if (reflect(ctx, &dns) != XDP_TX)
 		return XDP_PASS;
 	data_end = (__u8 *)(long)ctx->data_end;
-	if (dns + DNS_HDR + 1 + 8 > data_end)
+	if (dns + DNS_HDR_LEN + 1 + 8 > data_end)
 		return XDP_PASS;
-	len = dns[DNS_HDR];
+	len = dns[DNS_HDR_LEN];
 	if (len == 0 || len > 8)
 		return XDP_PASS;
-	w = *(__u64 *)(dns + DNS_HDR + 1) & (~0ULL >> (64 - 8 * len));
+	w = *(__u64 *)(dns + DNS_HDR_LEN + 1) & (~0ULL >> (64 - 8 * len));
 	h = glued_name_hash_step(GLUED_NAME_HASH_SEED ^ len, w);
 	return bpf_map_lookup_elem(&glued_names, &h) ? XDP_TX : XDP_PASS;
 }

@@ -20,7 +20,7 @@ BPF_CPU ?=
 BPF_CFLAGS := -target bpf $(if $(BPF_CPU),-mcpu=$(BPF_CPU)) -O2 -g -Wall -Wextra \
 	-Wno-unused-parameter -D__TARGET_ARCH_x86 -Iinclude -Ibpf -I$(BPF_ARCH_INC)
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/glued/abi.h
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/glued/*.h)
 	@mkdir -p $(dir $@)
 	$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -72,3 +72,7 @@ bench-bpf: $(BUILD)/tools/bpf-bench
 bpf-test-build: $(BPF_TEST_BINS) $(BUILD)/tools/bpf-bench $(BUILD)/tools/bpf-ab \
 		$(BUILD)/tools/bpf-jit-lines
 .PHONY: bpf-test-build
+
+# The kernel matrix (make bpf-check); here so that the top-level list of
+# mk/ files stays as it is.
+include mk/kernels.mk

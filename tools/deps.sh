@@ -60,6 +60,9 @@ TEST_PKGS=(
 	aardvark-dns
 	catatonit
 	crun
+	qemu-system-x86
+	kmod
+	xz-utils
 )
 
 pkgs() { # set -> the packages, one a line

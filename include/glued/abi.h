@@ -29,6 +29,11 @@
 #define GLUED_V4_MAX 16
 #define GLUED_V6_MAX 8
 
+/* Map sizes (max_entries): the program declares its maps with these and
+ * userspace sizes its mirrors and checks pinned maps against them. */
+#define GLUED_NAMES_MAX 65536 /* glued_names: names the kernel can answer */
+#define GLUED_ADDRS_MAX 256   /* glued_addrs: local addresses glued serves */
+
 /* Limits of the program, exported for tests and docs. */
 #define GLUED_QUERY_MAX 512 /* UDP payload of a query the kernel considers */
 #define GLUED_IP_TTL 64	    /* TTL / hop limit of replies */
@@ -212,6 +217,8 @@ GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_bpf_config, alive_until_ns) ==
 GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_bpf_config, ttl_s) == 16);
 GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_bpf_config, port_be) == 20);
 GLUED_ABI_ASSERT_(sizeof(struct glued_stats) == GLUED_STAT_MAX * sizeof(__u64));
+/* The program masks its offsets into a query with GLUED_QUERY_MAX - 1. */
+GLUED_ABI_ASSERT_((GLUED_QUERY_MAX & (GLUED_QUERY_MAX - 1)) == 0);
 GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_stats, error) ==
 		  GLUED_STAT_error * sizeof(__u64));
 #undef GLUED_ABI_ASSERT_

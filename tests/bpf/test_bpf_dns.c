@@ -413,8 +413,9 @@ static const struct fixture fixtures[] = {
 	{"TCP/53 over IPv4", .f = {.tcp = 1}, .q = {0}, .verdict = PASS, .stat = GLUED_STAT_not_udp},
 	{"TCP/53 over IPv6", .f = {.tcp = 1, .v6 = 1}, .q = {0}, .verdict = PASS,
 	 .stat = GLUED_STAT_not_udp},
-	/* TC: BPF_PROG_TEST_RUN refuses IPv4 frames shorter than an IPv4
-	 * header before running the program (EINVAL): XDP only. */
+	/* TC: BPF_PROG_TEST_RUN on 6.1 and later refuses IPv4 frames
+	 * shorter than an IPv4 header before running the program (EINVAL):
+	 * there XDP only; 5.10 runs them through TC too. */
 	{"runt frame: Ethernet header only", .f = {.runt = 14}, .q = {0}, .verdict = PASS,
 	 .stat = GLUED_STAT_truncated},
 	{"runt frame: cut inside the IPv4 header", .f = {.runt = 30}, .q = {0}, .verdict = PASS,
@@ -439,10 +440,11 @@ static void check_fixture(int tc, const struct fixture *fx)
 
 	len = fixture_frame(fx, in, dns, &dlen);
 	run_prog(tc, in, len, fx->rot, &r);
-	if (tc && len < 14 + 20) { /* see the runt fixtures */
-		T_EQ_INT(r.err, -EINVAL);
+	/* See the runt fixtures: a kernel that refuses the frame (6.1 and
+	 * later do, EINVAL) never ran the program; one that runs it (5.10)
+	 * must see it pass as the fixture says, like XDP. */
+	if (tc && len < 14 + 20 && r.err == -EINVAL)
 		return;
-	}
 	T_EQ_INT(r.err, 0);
 	T_ASSERT(r.verdict == fx->verdict, "verdict %d, want %d", r.verdict, fx->verdict);
 	T_ASSERT(r.moved == 1 && r.stat == (int)fx->stat, "counter %s (%d moved), want %s",

@@ -9,8 +9,6 @@
 #include "core/dns_wire.h"
 #include "lib/wire.h"
 
-#define DNS_RR_MIN 11 /* root owner + type, class, ttl, rdlength */
-
 static inline uint8_t lower(uint8_t c)
 {
 	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;

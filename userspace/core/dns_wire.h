@@ -12,29 +12,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "glued/dns.h"
 #include "lib/err.h"
 #include "lib/wire.h"
 
-#define DNS_HDR_LEN 12
-#define DNS_NAME_MAX 255     /* wire form, including the root label */
-#define DNS_LABEL_MAX 63
-#define DNS_MAX_PTRS 16	     /* compression pointers followed per name */
-#define DNS_UDP_MIN 512	     /* without EDNS */
-#define DNS_UDP_MAX 1232     /* the most glued sends over UDP (DNS flag day 2020) */
+/* DNS_HDR_LEN, DNS_LABEL_MAX, DNS_UDP_MIN/MAX, the flag bits, enum
+ * dns_type and DNS_CLASS_IN are shared with the BPF program. */
+#define DNS_NAME_MAX 255 /* wire form, including the root label */
+#define DNS_MAX_PTRS 16	 /* compression pointers followed per name */
 #define DNS_TCP_MAX 65535
-
-/* Header flag bits (host order of the 16-bit flags word). */
-#define DNS_QR 0x8000
-#define DNS_OPCODE_MASK 0x7800
-#define DNS_OPCODE_SHIFT 11
-#define DNS_AA 0x0400
-#define DNS_TC 0x0200
-#define DNS_RD 0x0100
-#define DNS_RA 0x0080
-#define DNS_Z 0x0040
-#define DNS_AD 0x0020
-#define DNS_CD 0x0010
-#define DNS_RCODE_MASK 0x000f
 
 enum dns_rcode {
 	DNS_RCODE_NOERROR = 0,
@@ -46,48 +32,32 @@ enum dns_rcode {
 	DNS_RCODE_BADVERS = 16, /* extended: needs OPT */
 };
 
-enum dns_type {
-	DNS_TYPE_A = 1,
-	DNS_TYPE_NS = 2,
-	DNS_TYPE_CNAME = 5,
-	DNS_TYPE_SOA = 6,
-	DNS_TYPE_PTR = 12,
-	DNS_TYPE_MX = 15,
-	DNS_TYPE_TXT = 16,
-	DNS_TYPE_AAAA = 28,
-	DNS_TYPE_SRV = 33,
-	DNS_TYPE_OPT = 41,
-	DNS_TYPE_ANY = 255,
-};
-
-#define DNS_CLASS_IN 1
-
 /* A parsed query. Filled by dns_parse_query(); every field is valid when it
  * returns 0, and the header fields (id, flags, counts) are valid as soon as
  * the 12-byte header was read, even if it then fails, so an error reply can
  * be built. */
 struct dns_query {
 	uint16_t id;
-	uint16_t flags;	/* as received */
+	uint16_t flags; /* as received */
 	uint16_t qdcount, ancount, nscount, arcount;
 	bool header_ok; /* 12 header bytes were present */
 
 	/* The question name in wire form, uncompressed, case as received. */
 	uint8_t qname[DNS_NAME_MAX];
-	uint8_t qname_len;	/* bytes in qname, including the root label */
-	uint8_t labels;		/* label count, root excluded: 1 = single label */
+	uint8_t qname_len; /* bytes in qname, including the root label */
+	uint8_t labels;	   /* label count, root excluded: 1 = single label */
 	uint16_t qtype, qclass;
-	uint16_t question_end;	/* offset just past QCLASS in the message */
-	bool question_ok;	/* qname..qclass above are valid (set even when a
-				 * later section then fails, for error replies) */
+	uint16_t question_end; /* offset just past QCLASS in the message */
+	bool question_ok;      /* qname..qclass above are valid (set even when a
+				* later section then fails, for error replies) */
 
 	/* EDNS(0): present only if the query had an OPT record. */
 	bool edns;
 	uint16_t edns_udp_size; /* as advertised (may be < 512) */
 	uint8_t edns_version;
-	bool edns_do;		/* DO bit */
-	uint16_t opt_offset;	/* where the OPT RR starts in the message */
-	uint16_t opt_len;	/* its length in bytes */
+	bool edns_do;	     /* DO bit */
+	uint16_t opt_offset; /* where the OPT RR starts in the message */
+	uint16_t opt_len;    /* its length in bytes */
 };
 
 /* Parse a query message. Returns:
