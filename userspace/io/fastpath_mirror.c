@@ -19,7 +19,6 @@
 #include "io/fastpath_int.h"
 #include "lib/clock.h"
 
-#define LOCAL_MAX 256 /* glued_addrs max_entries */
 
 /* --- local addresses ------------------------------------------------------------------- */
 
@@ -34,7 +33,7 @@ static void local_add(struct glued_local_key *keys, size_t *n, const struct glue
 {
 	struct glued_local_key k;
 
-	if (*n >= LOCAL_MAX || bpf_local_key(a, &k))
+	if (*n >= GLUED_ADDRS_MAX || bpf_local_key(a, &k))
 		return;
 	for (size_t i = 0; i < *n; i++)
 		if (memcmp(&keys[i], &k, sizeof(k)) == 0)
@@ -104,13 +103,13 @@ static void local_key_str(const struct glued_local_key *k, char *buf, size_t n)
  * address that stays is never missing. */
 void fp_addrs_sync(struct fastpath *fp)
 {
-	struct glued_local_key want[LOCAL_MAX], have[LOCAL_MAX], k, *prev = NULL;
+	struct glued_local_key want[GLUED_ADDRS_MAX], have[GLUED_ADDRS_MAX], k, *prev = NULL;
 	struct glued_local_val v = {0};
 	size_t n_want = local_wanted(fp, want), n_have = 0, added = 0, removed = 0;
-	char list[LOCAL_MAX * 8], a[ADDR_STRLEN];
+	char list[GLUED_ADDRS_MAX * 8], a[ADDR_STRLEN];
 	size_t off = 0;
 
-	while (n_have < LOCAL_MAX && bpf_map_get_next_key(fp->addrs_fd, prev, &k) == 0) {
+	while (n_have < GLUED_ADDRS_MAX && bpf_map_get_next_key(fp->addrs_fd, prev, &k) == 0) {
 		have[n_have] = k;
 		prev = &have[n_have++];
 	}
