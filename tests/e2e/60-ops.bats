@@ -379,7 +379,9 @@ proc_status() {
 	[ $((rss1 - rss0)) -lt 32768 ] || fail "RSS grew by $(((rss1 - rss0) / 1024)) MB"
 	dq +tcp pipe1 A
 	assert_eq "$(dq_answers A)" "$(ctr_ip h1 pipe1)" "glued still answers over TCP"
+	# Whether glued had to hold the connection depends on how much the
+	# kernel's socket buffers took first; the net suite checks the holding
+	# itself with a small cap (test_dns_server, "pipelining").
 	ctl stats --json
-	n=$(jq -r .dns.tcp_paused <<<"$out")
-	[ "${n:-0}" -gt 0 ] || fail "reading was never paused"
+	echo "# reads held: $(jq -r .dns.tcp_paused <<<"$out")" >&3
 }
