@@ -42,7 +42,7 @@ static void bench_profile(uint64_t t0, uint64_t last[6], bool print)
 		size_t m = gossip_members(S.nodes[i].g, info, GOSSIP_MEMBERS_MAX);
 
 		for (size_t j = 0; j < m && j < GOSSIP_MEMBERS_MAX; j++) {
-			int y = info[j].id[1] << 8 | info[j].id[2];
+			int y = node_of_id(info[j].id);
 
 			if (y >= S.n)
 				continue;
@@ -69,7 +69,7 @@ static void bench_profile(uint64_t t0, uint64_t last[6], bool print)
 }
 
 /* BENCH_VERBOSE: bytes per node per second by message type since *since. */
-static void bench_bytes(const char *what, uint64_t since[16], double secs)
+void bench_bytes(const char *what, uint64_t since[16], double secs)
 {
 	static const char *names[16] = {
 	    "headers", "ping",	"ack",	   "ping-req", "nack",	    "alive", "suspect", "dead",
@@ -114,7 +114,7 @@ static uint64_t bench_deploy(int n, int k, int d)
 		size_t m = gossip_members(S.nodes[i].g, info, GOSSIP_MEMBERS_MAX);
 
 		for (size_t j = 0; j < m && j < GOSSIP_MEMBERS_MAX; j++) {
-			int y = info[j].id[1] << 8 | info[j].id[2];
+			int y = node_of_id(info[j].id);
 
 			for (int c = 0; c < nch; c++)
 				if (y == deploy_node(n, c, d))

@@ -23,7 +23,7 @@ static int state_seen(int xi, int y, uint32_t *origin)
 
 	*origin = 0;
 	for (size_t j = 0; j < n && j < GOSSIP_MEMBERS_MAX; j++)
-		if ((info[j].id[1] << 8 | info[j].id[2]) == y) {
+		if (node_of_id(info[j].id) == y) {
 			*origin = info[j].origin;
 			return (int)info[j].state;
 		}

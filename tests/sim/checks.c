@@ -25,6 +25,13 @@ static void check_shown(struct node *x, int xi, uint32_t origin, int y, int k, b
 	owner_of(owner, y, k);
 	e = table_get(x->t, origin, owner);
 	if (!e) {
+		/* with a Byzantine member about: a record still current at its
+		 * origin (which is up) never leaves another node's table, but for
+		 * a withdrawal (a false death: check_dead_bound() bounds it) */
+		if (S.check_byz && learned && y != S.byz && x->shown[slot] &&
+		    !S.ver_end[x->shown[slot]] && S.nodes[y].up && !S.nodes[y].paused)
+			fail("node %d lost %d/%d version %u, still current at its origin", xi, y, k,
+			     x->shown[slot]);
 		/* a deletion (not a withdrawal) means x learned the version it showed ended */
 		if (learned && x->floor[slot] < x->shown[slot])
 			x->floor[slot] = x->shown[slot];
@@ -34,8 +41,11 @@ static void check_shown(struct node *x, int xi, uint32_t origin, int y, int k, b
 		const uint8_t *b = e->addrs[0].b;
 		uint32_t v = (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 
-		if (v >= S.next_ver) {
-			fail("node %d shows unknown version %u of %d/%d", xi, v, y, k);
+		if (v >= S.next_ver || S.ver_slot[v] != (uint32_t)slot + 1 || e->n_names != 2 ||
+		    e->n_addrs != 1 || e->addrs[0].b[0] != 172) {
+			fail("node %d shows a record of %d/%d its origin never published (version "
+			     "%u)",
+			     xi, y, k, v);
 			return;
 		}
 		if (S.ver_end[v] && v <= x->floor[slot])
@@ -106,7 +116,7 @@ void dump_view(int xi, int y)
 		fprintf(stderr, "  node %d is down since %" PRIu64 "\n", y, S.nodes[y].down_at);
 	}
 	for (size_t j = 0; j < n; j++) {
-		if ((info[j].id[1] << 8 | info[j].id[2]) != y)
+		if (node_of_id(info[j].id) != y)
 			continue;
 		fprintf(stderr,
 			"  node %d sees %d: %s epoch %" PRIu64 " inc %u head %" PRIu64
@@ -137,7 +147,7 @@ bool converged_at(int xi, bool report)
 	memset(origin, 0, sizeof(origin));
 	n = gossip_members(x->g, info, GOSSIP_MEMBERS_MAX);
 	for (size_t j = 0; j < n && j < GOSSIP_MEMBERS_MAX; j++) {
-		int y = info[j].id[1] << 8 | info[j].id[2];
+		int y = node_of_id(info[j].id);
 
 		if (y < S.n)
 			origin[y] = info[j].origin;
@@ -257,7 +267,7 @@ void check_versions_monotonic(void)
 			continue;
 		n = gossip_members(S.nodes[i].g, info, GOSSIP_MEMBERS_MAX);
 		for (size_t j = 0; j < n; j++) {
-			int y = info[j].id[1] << 8 | info[j].id[2];
+			int y = node_of_id(info[j].id);
 
 			if (y >= 64)
 				continue;
@@ -266,6 +276,30 @@ void check_versions_monotonic(void)
 				fail("node %d: version of member %d went backwards", i, y);
 			last_epoch[i][y] = info[j].epoch;
 			last_head[i][y] = info[j].head;
+		}
+	}
+}
+
+/* No active node holds another active node (but `except`) dead for longer
+ * than the failure-detection bound: what a member that accuses falsely can
+ * achieve against a node that refutes. */
+void check_dead_bound(int except)
+{
+	for (int x = 0; x < S.n && x < DEAD_TRACK; x++) {
+		for (int y = 0; y < S.n && y < DEAD_TRACK; y++) {
+			uint64_t since = S.dead_since[x][y], d;
+
+			if (!since || x == except || y == except || !active(x) || !active(y))
+				continue;
+			d = S.now - since;
+			if (d > S.dead_longest)
+				S.dead_longest = d;
+			if (d > detect_bound()) {
+				fail("node %d has held live node %d dead for %" PRIu64
+				     " ms (bound %" PRIu64 ")",
+				     x, y, d, detect_bound());
+				S.dead_since[x][y] = 0; /* once */
+			}
 		}
 	}
 }

@@ -12,10 +12,53 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "core/crypto.h"
 #include "sim.h"
+#include <sodium.h>
 
 struct sim_state S;
 uint64_t rs[2];
+
+/* node IDs (public keys) to node numbers: open addressing over their first
+ * bytes */
+#define ID_SLOTS 4096
+static struct {
+	uint8_t id[GOSSIP_ID_LEN];
+	int node; /* + 1; 0 = empty */
+} id_index[ID_SLOTS];
+
+static size_t id_slot(const uint8_t *id)
+{
+	uint64_t h;
+
+	memcpy(&h, id, sizeof(h));
+	return (size_t)(h % ID_SLOTS);
+}
+
+static void id_index_add(const uint8_t *id, int node)
+{
+	size_t i = id_slot(id);
+
+	while (id_index[i].node && memcmp(id_index[i].id, id, GOSSIP_ID_LEN))
+		i = (i + 1) % ID_SLOTS;
+	memcpy(id_index[i].id, id, GOSSIP_ID_LEN);
+	id_index[i].node = node + 1;
+}
+
+int node_of_id(const uint8_t *id)
+{
+	for (size_t i = id_slot(id); id_index[i].node; i = (i + 1) % ID_SLOTS)
+		if (!memcmp(id_index[i].id, id, GOSSIP_ID_LEN))
+			return id_index[i].node - 1;
+	return NODE_UNKNOWN;
+}
+
+void sim_sign(void *ctx, uint8_t sig[64], const uint8_t *msg, size_t len)
+{
+	const struct node *x = ctx;
+
+	crypto_sign_stmt(sig, msg, len, x->sk);
+}
 
 /* --- deterministic randomness ------------------------------------------- */
 
@@ -143,7 +186,7 @@ int node_of_origin(struct node *x, uint32_t origin, bool *alive)
 		if (info[i].origin != origin)
 			continue;
 		*alive = info[i].state == GOSSIP_ALIVE || info[i].state == GOSSIP_SUSPECT;
-		return info[i].id[1] << 8 | info[i].id[2];
+		return node_of_id(info[i].id);
 	}
 	return -1;
 }
@@ -167,6 +210,25 @@ void schedule(int i)
 	push(e);
 }
 
+/* SIM_DUMP=dir: every 50th datagram (up to 100) as a fuzz corpus entry for
+ * tests/fuzz/fuzz_gossip_decode.c (a mode byte, then the plaintext). */
+static void dump(const struct gossip_out *o)
+{
+	static unsigned seen, written;
+	char path[4096];
+	FILE *f;
+
+	if (++seen % 50 || written >= 100)
+		return;
+	snprintf(path, sizeof(path), "%s/sim-%03u", getenv("SIM_DUMP"), written++);
+	f = fopen(path, "wb");
+	if (!f)
+		return;
+	fputc(written % 4, f); /* stranger or known peer, pair key or HELLO */
+	fwrite(o->buf, 1, o->len, f);
+	fclose(f);
+}
+
 void send_one(int from, const struct gossip_out *o)
 {
 	int to = node_of_ep(&o->to);
@@ -180,6 +242,8 @@ void send_one(int from, const struct gossip_out *o)
 		S.tx_by_type[o->buf[p] < 16 ? o->buf[p] : 15] += len;
 		p += len;
 	}
+	if (getenv("SIM_DUMP"))
+		dump(o);
 	if (to < 0 || to == from)
 		return;
 	if (o->to_id_known && memcmp(o->to_id, S.nodes[to].id, GOSSIP_ID_LEN))
@@ -196,6 +260,7 @@ void send_one(int from, const struct gossip_out *o)
 		e->node = to;
 		e->from = from;
 		e->from_ep = S.nodes[from].ep;
+		e->unverified = !o->to_id_known; /* a HELLO: the sender is only a claim */
 		e->len = (uint16_t)o->len;
 		e->buf = malloc(o->len);
 		memcpy(e->buf, o->buf, o->len);
@@ -216,11 +281,17 @@ void drain(int i)
 			send_one(i, &out[j]);
 	} while (n == 32);
 	while (gossip_poll_event(x->g, &ev)) {
-		int y = ev.id[1] << 8 | ev.id[2];
+		int y = node_of_id(ev.id);
 
-		if (ev.type == GOSSIP_EV_DEAD && S.check_false_dead && y < S.n && S.nodes[y].up &&
-		    !S.nodes[y].paused)
+		if (ev.type == GOSSIP_EV_DEAD && S.check_false_dead && y != S.byz && y < S.n &&
+		    S.nodes[y].up && !S.nodes[y].paused)
 			fail("node %d declared live node %d dead", i, y);
+		if (i < DEAD_TRACK && y < DEAD_TRACK) {
+			if (ev.type == GOSSIP_EV_DEAD && !S.dead_since[i][y])
+				S.dead_since[i][y] = S.now ? S.now : 1;
+			else if (ev.type == GOSSIP_EV_JOINED)
+				S.dead_since[i][y] = 0;
+		}
 	}
 	schedule(i);
 }
@@ -238,6 +309,7 @@ void node_start(int i)
 	cfg.self_addr = x->ep;
 	cfg.epoch = ++x->restarts;
 	cfg.timing = S.tm;
+	cfg.signer = (struct gossip_signer){sim_sign, x};
 	x->g = gossip_new(&cfg, x->t, (struct glued_rng){core_rng, NULL});
 	if (!x->g)
 		abort();
@@ -283,7 +355,7 @@ void node_stop(int i, bool graceful)
 	x->down_at = S.now;
 }
 
-static uint32_t new_version(void)
+static uint32_t new_version(int i, int k)
 {
 	uint32_t v = S.next_ver++;
 
@@ -291,9 +363,12 @@ static uint32_t new_version(void)
 		size_t cap = S.ver_cap * 2;
 
 		S.ver_end = realloc(S.ver_end, cap * sizeof(*S.ver_end));
+		S.ver_slot = realloc(S.ver_slot, cap * sizeof(*S.ver_slot));
 		memset(S.ver_end + S.ver_cap, 0, (cap - S.ver_cap) * sizeof(*S.ver_end));
+		memset(S.ver_slot + S.ver_cap, 0, (cap - S.ver_cap) * sizeof(*S.ver_slot));
 		S.ver_cap = cap;
 	}
+	S.ver_slot[v] = (uint32_t)(i * S.k + k) + 1;
 	return v;
 }
 
@@ -302,7 +377,7 @@ void op_put(int i, int k)
 {
 	struct node *x = &S.nodes[i];
 	static struct table_entry e;
-	uint32_t v = new_version();
+	uint32_t v = new_version(i, k);
 
 	memset(&e, 0, sizeof(e));
 	e.origin = 0;
@@ -342,6 +417,18 @@ void op_del(int i, int k)
 
 /* --- running ------------------------------------------------------------ */
 
+static void deliver(struct node *x, const struct ev *e)
+{
+	const uint8_t *id = e->as_id ? e->as_id : S.nodes[e->from].id;
+
+	if (S.byz >= 0 && x == &S.nodes[S.byz])
+		byz_capture(e);
+	if (e->unverified)
+		(void)gossip_recv_unverified(x->g, S.now, &e->from_ep, id, e->buf, e->len);
+	else
+		(void)gossip_recv(x->g, S.now, &e->from_ep, id, e->buf, e->len);
+}
+
 void run_until(uint64_t t)
 {
 	while (S.heap_n && S.heap[0]->at <= t) {
@@ -359,8 +446,7 @@ void run_until(uint64_t t)
 
 			S.pkts++;
 			if (x->up && !x->paused && !cut) {
-				(void)gossip_recv(x->g, S.now, &e->from_ep, S.nodes[e->from].id,
-						  e->buf, e->len);
+				deliver(x, e);
 				drain(e->node);
 			}
 			free(e->buf);
@@ -381,15 +467,21 @@ void setup(int n, int k)
 	S.k = k;
 	S.ver_cap = 1 << 16;
 	S.ver_end = calloc(S.ver_cap, sizeof(*S.ver_end));
+	S.ver_slot = calloc(S.ver_cap, sizeof(*S.ver_slot));
+	S.byz = -1;
 	S.next_ver = 1;
 	gossip_timing_defaults(&S.tm);
 	for (int i = 0; i < n; i++) {
 		struct node *x = &S.nodes[i];
 
-		for (int b = 0; b < GOSSIP_ID_LEN; b++)
-			x->id[b] = (uint8_t)rnd64();
-		x->id[1] = (uint8_t)(i >> 8);
-		x->id[2] = (uint8_t)i;
+		uint8_t seed[32];
+
+		/* a real Ed25519 key pair from the seed: statements are signed
+		 * and verified as in the daemon */
+		for (int b = 0; b < 32; b++)
+			seed[b] = (uint8_t)rnd64();
+		crypto_sign_seed_keypair(x->id, x->sk, seed);
+		id_index_add(x->id, i);
 		x->ep.addr.family = AF_INET;
 		x->ep.addr.b[0] = 10;
 		x->ep.addr.b[2] = (uint8_t)(i >> 8);
@@ -429,5 +521,8 @@ void reset(void)
 	}
 	free(S.heap);
 	free(S.ver_end);
+	free(S.ver_slot);
 	memset(&S, 0, sizeof(S));
+	byz_reset();
+	memset(id_index, 0, sizeof(id_index));
 }

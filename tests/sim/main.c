@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "core/crypto.h"
 #include "sim.h"
 
 int main(int argc, char **argv)
@@ -27,6 +28,10 @@ int main(int argc, char **argv)
 	    {"bench-dead", required_argument, 0, 'd'}, {0, 0, 0, 0},
 	};
 
+	if (crypto_global_init()) {
+		fprintf(stderr, "sim: libsodium cannot initialise\n");
+		return 2;
+	}
 	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (opt) {
 		case 's':
@@ -99,7 +104,11 @@ int main(int argc, char **argv)
 		else
 			passed++;
 		printf("sim: seed %" PRIu64 " scenario %s nodes %d: %s (%" PRIu64 " packets)\n",
-		       seed, sc->name, n, failed ? "FAILED" : "ok", S.pkts);
+		       seed, sc->name, S.n, failed ? "FAILED" : "ok", S.pkts);
+		if (S.byz >= 0)
+			printf("sim: byzantine: %" PRIu64 " forged or replayed datagrams, honest "
+			       "traffic %.2f KB/s per node, longest false death %" PRIu64 " ms\n",
+			       S.byz_injected, S.byz_kbs, S.dead_longest);
 	} else {
 		if (!count)
 			count = 216;
@@ -108,8 +117,10 @@ int main(int argc, char **argv)
 			int n;
 
 			pick(s, &n, &sc);
-			if (scen && strcmp(scen, sc->name))
-				continue;
+			if (scen && !(sc = find_scenario(scen))) {
+				fprintf(stderr, "sim: no scenario %s\n", scen);
+				return 2;
+			}
 			if (run_one(s, n, sc))
 				failed++;
 			else

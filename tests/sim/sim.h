@@ -17,7 +17,9 @@
 #include "core/table.h"
 
 #define MAX_NODES 1024
-#define K_MAX 64 /* record slots per node */
+#define K_MAX 64	       /* record slots per node */
+#define NODE_UNKNOWN (1 << 20) /* node_of_id(): not a simulated node */
+#define DEAD_TRACK 64	       /* nodes whose views of each other are timed */
 
 struct rec {
 	bool live;
@@ -28,7 +30,8 @@ struct node {
 	bool up, paused, ever;
 	int group;
 	uint32_t restarts;
-	uint8_t id[GOSSIP_ID_LEN];
+	uint8_t id[GOSSIP_ID_LEN]; /* its Ed25519 public key */
+	uint8_t sk[64];
 	struct glued_endpoint ep;
 	struct table *t;
 	struct gossip *g;
@@ -57,6 +60,8 @@ struct ev {
 	struct glued_endpoint from_ep;
 	uint16_t len;
 	uint8_t *buf;
+	bool unverified;      /* sealed as a HELLO (cluster key only) */
+	const uint8_t *as_id; /* the sender ID it claims, if not its own (unverified only) */
 };
 
 struct sim_state {
@@ -70,6 +75,13 @@ struct sim_state {
 	uint64_t *ver_end; /* when a version stopped being current; 0 = still is */
 	size_t ver_cap;
 	bool check_false_dead, check_records, quiet;
+	int byz;	       /* the Byzantine node, or -1 (0 after reset: set by setup) */
+	bool check_byz;	       /* no honest record may change or vanish (byzantine.c) */
+	uint64_t byz_injected; /* forged or replayed datagrams sent */
+	double byz_kbs;	       /* honest KB/s per node during the attack */
+	uint64_t dead_since[DEAD_TRACK][DEAD_TRACK]; /* [x][y]: x holds y dead since; 0 = not */
+	uint64_t dead_longest; /* longest false death seen by check_dead_bound() */
+	uint32_t *ver_slot;    /* version -> (node * k + slot) + 1 that published it */
 	int failures;
 	uint64_t seed;
 	const char *scenario;
@@ -115,6 +127,11 @@ bool active(int i);
 void setup(int n, int k);
 void start_all(void);
 void reset(void);
+int node_of_id(const uint8_t *id);
+void byz_reset(void);
+void byz_capture(const struct ev *e);
+void byz_step(int b);
+void sim_sign(void *ctx, uint8_t sig[64], const uint8_t *msg, size_t len);
 void on_table(void *ctx, uint32_t origin, const char *owner);
 int count_remote(void *ctx, const struct table_entry *e);
 void dump_view(int xi, int y);
@@ -124,6 +141,7 @@ bool await_convergence(uint64_t bound_ms, const char *what);
 void check_withdrawn(int y, const char *why);
 uint64_t detect_bound(void);
 void check_versions_monotonic(void);
+void check_dead_bound(int except);
 void random_ops(int count);
 void churn(uint64_t ms, int ops);
 void heal(void);
@@ -133,6 +151,7 @@ const struct scenario *find_scenario(const char *name);
 size_t entries_of(int i);
 int cmp_u64(const void *a, const void *b);
 void bench_one(int n, double loss);
+void bench_bytes(const char *what, uint64_t since[16], double secs);
 int bench_dead(const char *sizes_csv, uint64_t first, uint64_t seeds);
 
 #endif
