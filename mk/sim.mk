@@ -1,6 +1,8 @@
 # The gossip simulation (tests/sim/): the real core and table linked against
 # a fake network and a virtual clock, optimised (it runs many seeds).
 #   make sim                                   every scenario over the seed set
+#   make sim SCENARIO=<name>                   that scenario on every seed of the set
+#                                              (byzantine: the attacker, not in the rotation)
 #   make sim SEED=<n> [NODES=<k>] [SCENARIO=<name>]   replay one run exactly
 #   make bench-sim                             10/100/1000 nodes, 0% and 5% loss:
 #       a burst (every node publishes 50 records), then five deploys on the

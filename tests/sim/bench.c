@@ -69,6 +69,22 @@ static void bench_profile(uint64_t t0, uint64_t last[6], bool print)
 }
 
 /* BENCH_VERBOSE: bytes per node per second by message type since *since. */
+/* Statements signed and verified, datagrams and their bytes, summed over
+ * the nodes (the cost of signatures: docs/protocol.md, "Measured"). */
+static void sig_totals(int n, uint64_t c[4])
+{
+	memset(c, 0, 4 * sizeof(*c));
+	for (int i = 0; i < n; i++) {
+		struct gossip_stats st;
+
+		gossip_get_stats(S.nodes[i].g, &st);
+		c[0] += st.stmts_signed;
+		c[1] += st.stmts_verified;
+		c[2] += st.tx_dgrams;
+		c[3] += st.tx_bytes;
+	}
+}
+
 void bench_bytes(const char *what, uint64_t since[16], double secs)
 {
 	static const char *names[16] = {
@@ -207,7 +223,7 @@ void bench_one(int n, double loss)
 	size_t want = (size_t)n * k;
 	struct timespec w0, w1;
 	int known = 0;
-	uint64_t prof[6] = {0}, by_type[16];
+	uint64_t prof[6] = {0}, by_type[16], sg0[4], sg1[4], sg2[4], sg3[4];
 
 	clock_gettime(CLOCK_MONOTONIC, &w0);
 	reset();
@@ -244,6 +260,7 @@ void bench_one(int n, double loss)
 	memcpy(by_type, S.tx_by_type, sizeof(by_type));
 	if (getenv("BENCH_VERBOSE"))
 		bench_profile(t0, prof, false);
+	sig_totals(n, sg0);
 	for (int j = 0; j < k; j++) {
 		for (int i = 0; i < n; i++)
 			op_put(i, j);
@@ -271,6 +288,7 @@ void bench_one(int n, double loss)
 		}
 	}
 	t1 = S.now;
+	sig_totals(n, sg1);
 	for (int i = 0; i < n; i++)
 		tx1 += S.nodes[i].tx_bytes;
 	if (getenv("BENCH_VERBOSE")) {
@@ -295,7 +313,9 @@ void bench_one(int n, double loss)
 	for (int i = 0; i < n; i++)
 		txs += S.nodes[i].tx_bytes;
 	memcpy(by_type, S.tx_by_type, sizeof(by_type));
+	sig_totals(n, sg2);
 	run_until(S.now + 10000);
+	sig_totals(n, sg3);
 	for (int i = 0; i < n; i++)
 		tx2 += S.nodes[i].tx_bytes;
 	if (getenv("BENCH_VERBOSE"))
@@ -340,6 +360,18 @@ void bench_one(int n, double loss)
 	       (double)(tx1 - tx0) / n / ((double)(t1 - t0 ? t1 - t0 : 1) / 1000) / 1024,
 	       (double)(tx2 - txs) / n / 10.0 / 1024, known, n,
 	       (double)(w1.tv_sec - w0.tv_sec) + (double)(w1.tv_nsec - w0.tv_nsec) / 1e9);
+	{
+		double bs = (double)(t1 - t0 ? t1 - t0 : 1) / 1000;
+
+		printf("bench-sim: nodes=%d loss=%.0f%% statements: burst %.1f signed %.1f "
+		       "verified /s/node; steady %.2f signed %.2f verified /s/node; datagrams "
+		       "%.0f bytes on average (burst), %.0f (steady)\n",
+		       n, loss * 100, (double)(sg1[0] - sg0[0]) / n / bs,
+		       (double)(sg1[1] - sg0[1]) / n / bs, (double)(sg3[0] - sg2[0]) / n / 10.0,
+		       (double)(sg3[1] - sg2[1]) / n / 10.0,
+		       (double)(sg1[3] - sg0[3]) / (double)(sg1[2] - sg0[2] ? sg1[2] - sg0[2] : 1),
+		       (double)(sg3[3] - sg2[3]) / (double)(sg3[2] - sg2[2] ? sg3[2] - sg2[2] : 1));
+	}
 	fflush(stdout);
 	if (ok)
 		bench_change(n, loss, k);

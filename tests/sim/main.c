@@ -18,7 +18,9 @@
 int main(int argc, char **argv)
 {
 	uint64_t seed = 0, first = 0, count = 0;
-	int nodes = 0, opt, passed = 0, failed = 0;
+	int nodes = 0, opt, passed = 0, failed = 0, byz_runs = 0;
+	uint64_t byz_forged = 0, byz_dead = 0;
+	double byz_kbs = 0;
 	const char *scen = NULL, *bench = NULL, *bench_dead_sizes = NULL;
 	bool have_seed = false;
 	static const struct option lo[] = {
@@ -99,7 +101,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "sim: nodes must be 2..64\n");
 			return 2;
 		}
-		if (run_one(seed, n, sc))
+		if (run_one(seed, n, sc, nodes != 0))
 			failed++;
 		else
 			passed++;
@@ -121,11 +123,22 @@ int main(int argc, char **argv)
 				fprintf(stderr, "sim: no scenario %s\n", scen);
 				return 2;
 			}
-			if (run_one(s, n, sc))
+			if (run_one(s, n, sc, false))
 				failed++;
 			else
 				passed++;
+			if (S.byz >= 0) {
+				byz_runs++;
+				byz_forged += S.byz_injected;
+				byz_kbs = S.byz_kbs > byz_kbs ? S.byz_kbs : byz_kbs;
+				byz_dead = S.dead_longest > byz_dead ? S.dead_longest : byz_dead;
+			}
 		}
+		if (byz_runs)
+			printf("sim: byzantine: %d runs, %" PRIu64 " forged or replayed datagrams, "
+			       "honest traffic at most %.2f KB/s per node, longest false death "
+			       "%" PRIu64 " ms\n",
+			       byz_runs, byz_forged, byz_kbs, byz_dead);
 	}
 	reset();
 	printf("sim: %d passed, %d failed\n", passed, failed);

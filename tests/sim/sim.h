@@ -145,7 +145,7 @@ void check_dead_bound(int except);
 void random_ops(int count);
 void churn(uint64_t ms, int ops);
 void heal(void);
-int run_one(uint64_t seed, int n, const struct scenario *sc);
+int run_one(uint64_t seed, int n, const struct scenario *sc, bool n_fixed);
 void pick(uint64_t seed, int *n, const struct scenario **sc);
 const struct scenario *find_scenario(const char *name);
 size_t entries_of(int i);
