@@ -71,8 +71,9 @@ struct member {
 	uint64_t next_sync_ms;
 	struct rtt rtt;	     /* round trips to it (syncs, direct probes) */
 	uint32_t sync_fails; /* sync attempts in a row without an answer */
-	/* what syncs may still send it (gsp_on_sync_req) */
-	uint64_t serve_tokens, serve_ms;
+	/* what syncs may send it again (gsp_on_sync_req) */
+	int64_t serve_tokens;
+	uint64_t serve_ms, served_to;
 	/* rate limit */
 	uint64_t rate_start;
 	uint32_t rate_n;
@@ -121,6 +122,7 @@ struct serve {
 	int slot;
 	uint32_t id;
 	uint64_t from, to, have;
+	uint64_t free_above; /* records above it are new to the requester: not charged */
 	size_t cursor;
 	uint16_t chunk;
 };

@@ -117,17 +117,16 @@ void gsp_note_head(struct member *m, uint64_t head, uint64_t now)
 		m->gap_since = now ? now : 1;
 }
 
-/* As gsp_note_head, and a head we had not heard of is news we pass on
- * (with the full retransmit budget): whoever missed the origin's last
- * records learns of the gap from it and syncs, however few of the records
- * themselves reached it. */
+/* As gsp_note_head; a head we had not heard of is news we pass on (with
+ * the full retransmit budget) when we hold the origin's statement of it:
+ * whoever missed the origin's last records learns of the gap from it and
+ * syncs, however few of the records themselves reached it. (A head heard
+ * only in the origin's own header cannot be passed on: nobody would take
+ * it unsigned. The origin's own head news, and every relay of it, carry
+ * the statement.) */
 void gsp_learn_head(struct gossip *g, struct member *m, uint64_t head, uint64_t now)
 {
-	uint64_t before = m->known_head;
-
 	gsp_note_head(m, head, now);
-	if (m->known_head > before)
-		gsp_bcast_head(g, m);
 }
 
 void gsp_set_alive(struct gossip *g, struct member *m, uint64_t epoch, uint32_t inc, uint64_t now)
@@ -165,6 +164,7 @@ void gsp_on_delta(struct gossip *g, const struct gw_msg *msg, uint64_t now)
 	struct member *m = gsp_member_find(g, st->id);
 	const struct gw_record *r = &msg->u.delta.rec;
 	uint64_t s = r->seq, oh;
+	bool relay_head = false;
 
 	g->st.deltas_rcvd++;
 	if (!m || !live(m) || st->epoch < m->epoch ||
@@ -180,10 +180,15 @@ void gsp_on_delta(struct gossip *g, const struct gw_msg *msg, uint64_t now)
 	}
 	if (!gsp_delta_ok(g, msg))
 		return;
-	gsp_stmt_keep(m, st, msg->u.delta.stmt_raw);
+	if (gsp_stmt_newer(m, st)) {
+		gsp_stmt_keep(m, st, msg->u.delta.stmt_raw);
+		relay_head = true;
+	}
 	if (vcmp(st->epoch, st->incarnation, m->epoch, m->inc) > 0)
 		gsp_set_alive(g, m, st->epoch, st->incarnation, now); /* proof of a newer life */
 	gsp_learn_head(g, m, st->head, now);
+	if (relay_head && live(m))
+		gsp_bcast_head(g, m); /* a newer statement: head news */
 	if (s <= m->head || s <= m->sync_floor || (m->sync >= 0 && g->syncs[m->sync].full)) {
 		g->st.deltas_stale++;
 		return;
@@ -469,31 +474,34 @@ void gsp_sync_next(struct gossip *g, uint64_t now)
 	}
 }
 
-/* What one requester may be sent by syncs: a bucket as large as about one
- * full copy of our records, refilled at SERVE_RATE bytes/s. An honest node
- * asks for a full copy rarely and for small increments otherwise; one that
- * asks in a loop gets SERVE_RATE, not a copy per request. */
+/* What one requester may be sent again. Records changed since the last
+ * sync we completed for it (above m->served_to) are free: that is what an
+ * honest node asks for, however busy the burst. Records it was sent before
+ * (a full copy after it held us dead, a chunk lost on the way, or a member
+ * asking for everything in a loop) come out of a bucket that holds about
+ * one full copy of our records and refills at SERVE_RATE bytes/s. */
 #define SERVE_RATE 2048
 
-static uint64_t serve_burst(const struct gossip *g)
+static int64_t serve_burst(const struct gossip *g)
 {
-	return (uint64_t)(g->live_lrecs + g->tombs) * 128 + 2 * GOSSIP_DGRAM_MAX;
+	return (int64_t)(g->live_lrecs + g->tombs) * 128 + 2 * GOSSIP_DGRAM_MAX;
 }
 
 void gsp_on_sync_req(struct gossip *g, const struct gw_msg *msg, struct member *m, uint64_t now)
 {
 	struct serve *v = NULL;
 	int slot = (int)(m - g->members);
-	uint64_t burst = serve_burst(g);
+	int64_t burst = serve_burst(g);
 
 	if (!m->serve_ms) /* a requester starts with a full bucket */
 		m->serve_tokens = burst;
 	else
-		m->serve_tokens += (now - m->serve_ms) * SERVE_RATE / 1000;
+		m->serve_tokens += (int64_t)((now - m->serve_ms) * SERVE_RATE / 1000);
 	if (m->serve_tokens > burst)
 		m->serve_tokens = burst;
 	m->serve_ms = now ? now : 1;
-	if (m->serve_tokens < GOSSIP_DGRAM_MAX) {
+	if (m->serve_tokens <= 0 &&
+	    (msg->u.sync_req.from < m->served_to || msg->u.sync_req.flags & GW_SYNC_FULL)) {
 		g->st.syncs_refused++;
 		return;
 	}
@@ -517,6 +525,7 @@ void gsp_on_sync_req(struct gossip *g, const struct gw_msg *msg, struct member *
 	v->full = msg->u.sync_req.flags & GW_SYNC_FULL || v->from < g->tomb_floor ||
 		  v->from > g->seq || msg->u.sync_req.epoch != g->cfg.epoch;
 	v->have = v->full ? 0 : msg->u.sync_req.have;
+	v->free_above = m->served_to;
 	if (v->full)
 		v->from = 0; /* everything from the start */
 	g->st.syncs_served++;
@@ -551,10 +560,10 @@ bool gsp_serve_chunk(struct gossip *g, struct serve *v, struct gossip_out *o)
 	struct member *m = &g->members[v->slot];
 	struct gw_hdr h = {g->cfg.epoch, g->inc, g->stmt.head};
 	struct wire_out w = wire_out_init(o->buf, GOSSIP_DGRAM_MAX);
-	size_t off;
+	size_t off, rec_off;
 	uint8_t count = 0, flags = v->full ? GW_SYNC_FULL : 0;
 
-	if (!live(m) || v->chunk >= CHUNKS_MAX || m->serve_tokens < GOSSIP_DGRAM_MAX) {
+	if (!live(m) || v->chunk >= CHUNKS_MAX || m->serve_tokens <= 0) {
 		v->used = false; /* out of budget: the requester times out, retries later */
 		return false;
 	}
@@ -567,20 +576,24 @@ bool gsp_serve_chunk(struct gossip *g, struct serve *v, struct gossip_out *o)
 			continue;
 		if (!v->full && l->seq - v->from <= 64 && v->have >> (l->seq - v->from - 1) & 1)
 			continue; /* the requester holds this very change already */
+		rec_off = wire_out_len(&w);
 		if (!put_local(g, &w, l))
 			break;
+		if (l->seq <= v->free_above)
+			m->serve_tokens -= (int64_t)(wire_out_len(&w) - rec_off); /* sent before */
 		count++;
 	}
 	if (v->cursor == g->n_lrecs) {
 		flags |= GW_SYNC_LAST;
 		v->used = false;
+		if (m->served_to < v->to)
+			m->served_to = v->to;
 	}
 	gw_sync_data_end(&w, off, flags, count);
 	o->to = m->addr;
 	o->to_id_known = true;
 	memcpy(o->to_id, m->id, GOSSIP_ID_LEN);
 	o->len = wire_out_len(&w);
-	m->serve_tokens -= o->len;
 	v->chunk++;
 	g->st.tx_dgrams++;
 	g->st.tx_bytes += o->len;
