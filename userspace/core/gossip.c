@@ -344,7 +344,7 @@ void gossip_tick(struct gossip *g, uint64_t now)
 		g->next_sign = now + g->tm.sign_interval_ms;
 	}
 	if (g->refute_due && now >= g->next_refute)
-		gsp_refute(g, g->cfg.epoch, g->inc, now);
+		(void)gsp_refute(g, g->cfg.epoch, g->inc, now);
 	gsp_relays_step(g, now);
 	gsp_probe_step(g, now);
 	gsp_syncs_step(g, now);
@@ -636,9 +636,10 @@ struct gossip *gossip_new(const struct gossip_cfg *cfg, struct table *t, struct 
 	DEF(probe_timeout_ms)
 	DEF(indirect_checks)
 	DEF(suspicion_mult)
-	DEF(suspicion_max_mult) DEF(awareness_max) DEF(gossip_interval_ms) DEF(gossip_fanout)
-	    DEF(retransmit_mult) DEF(push_pull_interval_ms) DEF(gap_ms) DEF(sync_timeout_ms)
-		DEF(rejoin_interval_ms) DEF(dead_reap_ms) DEF(rate_per_s) DEF(sign_interval_ms)
+	DEF(suspicion_max_mult)
+	DEF(awareness_max) DEF(gossip_interval_ms) DEF(gossip_fanout) DEF(retransmit_mult)
+	    DEF(push_pull_interval_ms) DEF(gap_ms) DEF(sync_timeout_ms) DEF(rejoin_interval_ms)
+		DEF(dead_reap_ms) DEF(rate_per_s) DEF(sign_interval_ms)
 #undef DEF
 		    g->rng[0] = ((uint64_t)rng.next(rng.ctx) << 32 | rng.next(rng.ctx)) | 1;
 	g->rng[1] = (uint64_t)rng.next(rng.ctx) << 32 | rng.next(rng.ctx);

@@ -344,7 +344,7 @@ void gsp_member_remove(struct gossip *g, struct member *m);
 struct member *gsp_member_add(struct gossip *g, const uint8_t *id, uint64_t epoch, uint32_t inc,
 			      const struct glued_endpoint *addr, uint64_t now);
 void gsp_set_dead(struct gossip *g, struct member *m, uint8_t state, uint64_t now);
-void gsp_refute(struct gossip *g, uint64_t epoch, uint32_t inc, uint64_t now);
+bool gsp_refute(struct gossip *g, uint64_t epoch, uint32_t inc, uint64_t now);
 void gsp_suspect(struct gossip *g, struct member *m, uint64_t epoch, uint32_t inc,
 		 const uint8_t *from, uint64_t now);
 void gsp_on_member(struct gossip *g, const struct gw_msg *msg, const struct member *sender,

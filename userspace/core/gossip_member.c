@@ -165,15 +165,15 @@ void gsp_set_dead(struct gossip *g, struct member *m, uint8_t state, uint64_t no
  * incarnation). At most one refutation per probe interval: a member that
  * accuses us in a loop makes us sign and broadcast no faster than that,
  * and a suspicion lasts several intervals, so the delay costs nothing. */
-void gsp_refute(struct gossip *g, uint64_t epoch, uint32_t inc, uint64_t now)
+bool gsp_refute(struct gossip *g, uint64_t epoch, uint32_t inc, uint64_t now)
 {
 	if (g->left || epoch != g->cfg.epoch || inc != g->inc) {
 		g->st.claims_refused += !g->left && (epoch != g->cfg.epoch || inc > g->inc);
-		return;
+		return false;
 	}
 	if (now < g->next_refute) {
 		g->refute_due = true;
-		return;
+		return false;
 	}
 	g->refute_due = false;
 	g->next_refute = now + g->tm.probe_interval_ms;
@@ -189,6 +189,7 @@ void gsp_refute(struct gossip *g, uint64_t epoch, uint32_t inc, uint64_t now)
 	 * cluster-wide broadcast. */
 	gsp_sign_self(g, 0);
 	event(g, GOSSIP_EV_REFUTED, g->cfg.self_id, &g->cfg.self_addr, g->cfg.epoch, g->inc);
+	return true;
 }
 
 /* Someone else suspects m: probe it ourselves next, instead of when the
@@ -259,6 +260,13 @@ void gsp_suspect(struct gossip *g, struct member *m, uint64_t epoch, uint32_t in
 	g->st.suspicions++;
 	event(g, GOSSIP_EV_SUSPECT, m->id, &m->addr, epoch, inc);
 	gsp_bcast_member(g, GW_SUSPECT, m->id, epoch, inc, from);
+	{
+		/* and to the suspect itself, now: it refutes to us directly */
+		struct dg d;
+
+		if (ep_known(&m->addr) && gsp_dg_open(g, &d, &m->addr, m->id))
+			gsp_dg_close(g, &d, 0); /* carries our SUSPECT about it */
+	}
 }
 
 /* A signed statement about a member other than us: verified (once: the
@@ -334,9 +342,23 @@ void gsp_on_member(struct gossip *g, const struct gw_msg *msg, const struct memb
 	int c;
 
 	if (!memcmp(id, g->cfg.self_id, GOSSIP_ID_LEN)) {
-		if (msg->type == GW_SUSPECT || msg->type == GW_DEAD)
-			gsp_refute(g, e, inc, now);
-		return; /* our own statements, or a LEFT we never signed */
+		struct member *a = sender ? gsp_member_find(g, sender->id) : NULL;
+		struct dg d;
+
+		if (msg->type != GW_SUSPECT && msg->type != GW_DEAD)
+			return; /* our own statements, or a LEFT we never signed */
+		if (!gsp_refute(g, e, inc, now) || !a ||
+		    now - a->last_told_ms < g->tm.probe_interval_ms)
+			return;
+		/* tell the accuser itself at once (it suspects us, or relays
+		 * someone who does): our new incarnation in the header, our
+		 * statement inside. One datagram per accuser and interval. */
+		a->last_told_ms = now;
+		if (gsp_dg_open(g, &d, &a->addr, a->id)) {
+			gw_put_alive(&d.w, &g->stmt, NULL);
+			gsp_dg_close(g, &d, 0);
+		}
+		return;
 	}
 	if (msg->type == GW_ALIVE || msg->type == GW_LEFT) {
 		on_stmt(g, msg, sender, from, now);
