@@ -15,8 +15,11 @@
  * never logs; it allocates when the replicated state grows (a member, a
  * pending sync) and at gossip_new, never to parse or build a datagram.
  * Sealing, opening, replay windows and identity belong to core/crypto and
- * the edge (io/gossip.c); this core sees only plaintext that opened and the
- * sender ID the crypto layer authenticated.
+ * the edge (io/gossip.c); this core sees only plaintext that opened, with
+ * the sender ID the envelope proved (gossip_recv) or only claimed
+ * (gossip_recv_unverified). What origins say about themselves it checks
+ * itself: signed statements (gossip_sign.c), made through the injected
+ * signer and verified with the origin's node ID.
  */
 #ifndef GLUED_CORE_GOSSIP_H
 #define GLUED_CORE_GOSSIP_H
