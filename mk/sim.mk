@@ -1,6 +1,8 @@
 # The gossip simulation (tests/sim/): the real core and table linked against
 # a fake network and a virtual clock, optimised (it runs many seeds).
 #   make sim                                   every scenario over the seed set
+#   make sim SCENARIO=<name>                   that scenario on every seed of the set
+#                                              (byzantine: the attacker, not in the rotation)
 #   make sim SEED=<n> [NODES=<k>] [SCENARIO=<name>]   replay one run exactly
 #   make bench-sim                             10/100/1000 nodes, 0% and 5% loss:
 #       a burst (every node publishes 50 records), then five deploys on the
@@ -13,13 +15,15 @@ SIM := $(BUILD)/sim/glued-sim
 SIM_BENCH := $(BUILD)/sim/glued-sim-bench
 SIM_SEEDS ?= 216
 BENCH_SIM_NODES ?= 10,100,1000
-SIM_CORE := $(patsubst %.c,$(OBJ)/%.o,$(wildcard userspace/core/gossip*.c) $(LIB_SRC))
+SIM_CORE := $(patsubst %.c,$(OBJ)/%.o,$(wildcard userspace/core/gossip*.c) userspace/core/crypto.c $(LIB_SRC))
+# engine, invariants, scenarios, benchmarks, command line (tests/sim/sim.h)
+SIM_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(filter-out tests/sim/fake_table.c,$(wildcard tests/sim/*.c)))
 
-$(SIM): $(OBJ)/tests/sim/sim.o $(call lib_objs,$(OBJ))
+$(SIM): $(SIM_OBJS) $(call lib_objs,$(OBJ))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(SIM_BENCH): $(OBJ)/tests/sim/sim.o $(OBJ)/tests/sim/fake_table.o $(SIM_CORE)
+$(SIM_BENCH): $(SIM_OBJS) $(OBJ)/tests/sim/fake_table.o $(SIM_CORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

@@ -4,6 +4,7 @@
  * a randomized run against a model that no datagram is accepted twice.
  */
 #include <errno.h>
+#include <sodium.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -243,7 +244,9 @@ static void test_seal_open(void)
 		uint8_t t[256];
 
 		memcpy(t, buf, (size_t)n);
-		t[4] = 2;
+		t[4] = 1; /* before pair keys: the other side must not try to open it */
+		T_EQ_INT(crypto_open(&k, NULL, t, (size_t)n, pt, sizeof(pt), &h), GLUED_EBADVERS);
+		t[4] = 3;
 		T_EQ_INT(crypto_open(&k, NULL, t, (size_t)n, pt, sizeof(pt), &h), GLUED_EBADVERS);
 	}
 	T_CASE("peek reads the claimed sender without authenticating")
@@ -418,6 +421,129 @@ static void test_model(void)
 	crypto_replay_fini(&r);
 }
 
+/* Three nodes that share the cluster key: a and b, and m, a member that
+ * would speak for a. */
+struct node_keys {
+	uint8_t pk[CRYPTO_NODE_ID_LEN], sk[CRYPTO_SK_LEN];
+	struct crypto_pairs pairs;
+};
+
+static void keys_init(struct node_keys *n, uint8_t seed_byte, const struct crypto_key *cluster)
+{
+	uint8_t seed[32];
+
+	memset(seed, seed_byte, sizeof(seed));
+	crypto_sign_seed_keypair(n->pk, n->sk, seed);
+	T_EQ_INT(crypto_pairs_init(&n->pairs, cluster, n->sk), 0);
+}
+
+/* A datagram from `from` (sealed under the pair key with `to_pk`) claiming
+ * sender `claim`, epoch 1 and seq. */
+static int seal_pair(struct node_keys *from, const uint8_t *to_pk, const uint8_t *claim,
+		     uint64_t seq, uint8_t *out)
+{
+	struct crypto_hdr h = {.kind = CRYPTO_KIND_GOSSIP, .epoch = 1, .seq = seq};
+	uint8_t nonce[CRYPTO_NONCE_LEN] = {(uint8_t)seq, 7};
+	const struct crypto_key *k = crypto_pairs_get(&from->pairs, to_pk);
+
+	memcpy(h.node_id, claim, CRYPTO_NODE_ID_LEN);
+	return k ? crypto_seal(k, &h, nonce, (const uint8_t *)"hello", 5, out, 256) : -1;
+}
+
+/* What b's edge does: the pair key of the claimed sender, then the window. */
+static int open_pair(struct node_keys *at, struct crypto_replay *r, const uint8_t *buf, int n)
+{
+	struct crypto_hdr h;
+	uint8_t pt[256];
+	const struct crypto_key *k;
+
+	if (crypto_peek_hdr(buf, (size_t)n, &h))
+		return GLUED_EMALF;
+	k = crypto_pairs_get(&at->pairs, h.node_id);
+	return k ? crypto_open(k, r, buf, (size_t)n, pt, sizeof(pt), &h) : GLUED_EAUTH;
+}
+
+static void test_node_keys(void)
+{
+	struct crypto_key cluster = key_of("s3cret", topic_a), other = key_of("other", topic_a);
+	struct node_keys a, b, m, a2;
+	struct crypto_replay r;
+	uint8_t d1[256], d2[256], msg[64] = "statement", sig[CRYPTO_SIG_LEN];
+	int n1, n2;
+
+	keys_init(&a, 1, &cluster);
+	keys_init(&b, 2, &cluster);
+	keys_init(&m, 3, &cluster);
+	keys_init(&a2, 1, &other); /* a's key pair under another cluster key */
+	T_ASSERT(crypto_replay_init(&r, 16, 4) == 0, "replay init");
+	T_CASE("both ends of a pair derive the same key; another pair or cluster does not")
+	{
+		const struct crypto_key *ab = crypto_pairs_get(&a.pairs, b.pk);
+		const struct crypto_key *ba = crypto_pairs_get(&b.pairs, a.pk);
+		const struct crypto_key *mb = crypto_pairs_get(&m.pairs, b.pk);
+		const struct crypto_key *ab2 = crypto_pairs_get(&a2.pairs, b.pk);
+
+		T_ASSERT(ab && ba && mb && ab2, "keys");
+		T_EQ_MEM(ab->k, ba->k, CRYPTO_KEY_LEN);
+		T_ASSERT(memcmp(ab->k, mb->k, CRYPTO_KEY_LEN) != 0, "m's key with b differs");
+		T_ASSERT(memcmp(ab->k, ab2->k, CRYPTO_KEY_LEN) != 0, "the cluster key is in it");
+		T_ASSERT(crypto_pairs_get(&a.pairs, b.pk) == ab && a.pairs.hits >= 1, "cached");
+	}
+	T_CASE("a public key of small order is refused")
+	{
+		uint8_t zero[CRYPTO_NODE_ID_LEN] = {1}; /* the identity point: order 1 */
+		struct crypto_key k;
+
+		T_EQ_INT(crypto_pair_key(&k, &cluster, a.pairs.xsk, a.pk, zero), GLUED_EAUTH);
+		T_ASSERT(crypto_pairs_get(&a.pairs, zero) == NULL, "not cached either");
+	}
+	T_CASE("a member sealing in another's name does not open, and leaves its window alone")
+	{
+		/* m claims to be a, seq 2^64-1: under m's pair key with b */
+		n1 = seal_pair(&m, b.pk, a.pk, UINT64_MAX, d1);
+		T_ASSERT(n1 > 0, "sealed");
+		T_EQ_INT(open_pair(&b, &r, d1, n1), GLUED_EAUTH);
+		T_EQ_INT(r.st.accepted, 0);
+		/* a's genuine datagrams afterwards: accepted, once */
+		n2 = seal_pair(&a, b.pk, a.pk, 1, d2);
+		T_EQ_INT(open_pair(&b, &r, d2, n2), 5);
+		T_EQ_INT(open_pair(&b, &r, d2, n2), GLUED_EREPLAY);
+		n2 = seal_pair(&a, b.pk, a.pk, 2, d2);
+		T_EQ_INT(open_pair(&b, &r, d2, n2), 5);
+	}
+	T_CASE("a datagram for b does not open at m (only the pair can read it)")
+	{
+		n2 = seal_pair(&a, b.pk, a.pk, 3, d2);
+		T_ASSERT(open_pair(&m, NULL, d2, n2) == GLUED_EAUTH, "m cannot read a to b");
+	}
+	T_CASE("statement signatures: tampered, wrong key, right key")
+	{
+		crypto_sign_stmt(sig, msg, sizeof(msg), a.sk);
+		T_ASSERT(crypto_sig_ok(sig, msg, sizeof(msg), a.pk), "a's signature verifies");
+		T_ASSERT(!crypto_sig_ok(sig, msg, sizeof(msg), m.pk), "not as m's");
+		msg[3] ^= 1;
+		T_ASSERT(!crypto_sig_ok(sig, msg, sizeof(msg), a.pk), "tampered message");
+		msg[3] ^= 1;
+		sig[10] ^= 1;
+		T_ASSERT(!crypto_sig_ok(sig, msg, sizeof(msg), a.pk), "tampered signature");
+	}
+	T_CASE("hash16 separates tags and the boundary between its inputs")
+	{
+		uint8_t h1[16], h2[16], h3[16];
+
+		crypto_hash16(h1, 'L', (const uint8_t *)"ab", 2, (const uint8_t *)"c", 1);
+		crypto_hash16(h2, 'N', (const uint8_t *)"ab", 2, (const uint8_t *)"c", 1);
+		crypto_hash16(h3, 'L', (const uint8_t *)"abc", 3, NULL, 0);
+		T_ASSERT(memcmp(h1, h2, 16) != 0, "tags differ");
+		T_EQ_MEM(h1, h3, 16); /* fixed-size Merkle inputs: no boundary ambiguity */
+	}
+	crypto_replay_fini(&r);
+	crypto_pairs_fini(&a.pairs);
+	crypto_pairs_fini(&b.pairs);
+	crypto_pairs_fini(&m.pairs);
+	crypto_pairs_fini(&a2.pairs);
+}
+
 int main(void)
 {
 	if (crypto_global_init() != 0) {
@@ -428,5 +554,6 @@ int main(void)
 	test_seal_open();
 	test_replay();
 	test_model();
+	test_node_keys();
 	return t_summary();
 }

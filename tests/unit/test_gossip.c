@@ -3,8 +3,10 @@
  * adversarial network). Also the table additions gossip relies on (entry
  * observers, table_del_origin_except). */
 #include <errno.h>
+#include <sodium.h>
 #include <sys/socket.h>
 
+#include "core/crypto.h"
 #include "core/gossip.h"
 #include "core/gossip_wire.h"
 #include "core/table.h"
@@ -16,7 +18,8 @@
 struct node {
 	struct table *t;
 	struct gossip *g;
-	uint8_t id[GOSSIP_ID_LEN];
+	uint8_t id[GOSSIP_ID_LEN]; /* its Ed25519 public key */
+	uint8_t sk[CRYPTO_SK_LEN];
 	struct glued_endpoint ep;
 	bool down; /* drops everything to and from it */
 	uint64_t epoch;
@@ -43,6 +46,35 @@ static uint32_t rng_next(void *ctx)
 	return *s;
 }
 
+static void sign(void *ctx, uint8_t sig[64], const uint8_t *msg, size_t len)
+{
+	const struct node *x = ctx;
+
+	crypto_sign_stmt(sig, msg, len, x->sk);
+}
+
+/* Datagrams node `capture_from` sent that hold a message of type
+ * `capture_type` (the first CAPTURE of them), for replays and forgeries. */
+#define CAPTURE 8
+static int capture_from = -1, capture_type, n_captured;
+static struct gossip_out captured[CAPTURE];
+
+static bool has_type(const uint8_t *buf, size_t len, int type)
+{
+	struct gw_hdr h;
+	struct gw_iter it;
+	struct gw_msg m;
+	size_t unknown;
+
+	if (gw_check(buf, len, &h, &unknown))
+		return false;
+	gw_iter_init(&it, buf, len);
+	while (gw_iter_next(&it, &m))
+		if (m.type == type)
+			return true;
+	return false;
+}
+
 static void start(int i)
 {
 	struct node *x = &nodes[i];
@@ -54,6 +86,7 @@ static void start(int i)
 	cfg.self_addr = x->ep;
 	cfg.epoch = ++x->epoch;
 	x->rng = 0x1234567u + (uint32_t)i * 77 + (uint32_t)x->epoch;
+	cfg.signer = (struct gossip_signer){sign, x};
 	x->g = gossip_new(&cfg, x->t, (struct glued_rng){rng_next, &x->rng});
 	if (!x->g || table_observe_entries(x->t, gossip_on_table_entry, x->g))
 		abort();
@@ -115,12 +148,22 @@ static void flush(void)
 				any = true;
 				if (to >= 0)
 					count_pings(i, to, out[j].buf, out[j].len);
+				if (i == capture_from && n_captured < CAPTURE &&
+				    has_type(out[j].buf, out[j].len, capture_type))
+					captured[n_captured++] = out[j];
 				if (to < 0 || !nodes[to].g || nodes[to].down || nodes[i].down)
 					continue;
 				if (drop && drop(i, to, out[j].buf, out[j].len))
 					continue;
-				(void)gossip_recv(nodes[to].g, now, &nodes[i].ep, nodes[i].id,
-						  out[j].buf, out[j].len);
+				/* to an address only: a HELLO, whose sender the
+				 * envelope does not prove */
+				if (out[j].to_id_known)
+					(void)gossip_recv(nodes[to].g, now, &nodes[i].ep,
+							  nodes[i].id, out[j].buf, out[j].len);
+				else
+					(void)gossip_recv_unverified(nodes[to].g, now, &nodes[i].ep,
+								     nodes[i].id, out[j].buf,
+								     out[j].len);
 			}
 		}
 		if (!any)
@@ -190,7 +233,10 @@ static const struct gossip_member_info *member(int i, int j)
 
 static void node_init(int i)
 {
-	memset(nodes[i].id, 0x10 * (i + 1), GOSSIP_ID_LEN);
+	uint8_t seed[32];
+
+	memset(seed, 0x10 * (i + 1), sizeof(seed));
+	crypto_sign_seed_keypair(nodes[i].id, nodes[i].sk, seed);
 	nodes[i].ep.addr.family = AF_INET;
 	nodes[i].ep.addr.b[0] = 10;
 	nodes[i].ep.addr.b[3] = (uint8_t)(i + 1);
@@ -312,6 +358,72 @@ static uint64_t until_dead(int y, int n, uint64_t limit)
 	return now - t0;
 }
 
+/* --- forgeries ------------------------------------------------------------ */
+
+/* A datagram from node `from` (its real header) into buf; returns the
+ * writer for messages to be appended. */
+static struct wire_out dgram_from(uint8_t *buf, int from)
+{
+	struct wire_out w = wire_out_init(buf, GOSSIP_DGRAM_MAX);
+	struct gw_hdr h;
+	uint64_t seq;
+
+	gossip_self(nodes[from].g, &h.epoch, &seq, &h.incarnation);
+	h.head = seq;
+	gw_put_hdr(&w, &h);
+	return w;
+}
+
+/* A statement about `about` signed with `signer`'s key. */
+static void stmt_sign(struct gw_stmt *st, int about, int signer, uint64_t epoch, uint32_t inc,
+		      uint64_t prev, uint64_t head, uint8_t flags)
+{
+	uint8_t msg[GW_STMT_MSG_LEN];
+	size_t len;
+
+	memset(st, 0, sizeof(*st));
+	memcpy(st->id, nodes[about].id, GOSSIP_ID_LEN);
+	st->epoch = epoch;
+	st->incarnation = inc;
+	st->flags = flags;
+	st->prev = prev;
+	st->head = head;
+	crypto_hash16(st->root, 'E', NULL, 0, NULL, 0);
+	len = gw_stmt_signed_msg(st, msg);
+	crypto_sign_stmt(st->sig, msg, len, nodes[signer].sk);
+}
+
+/* A DELTA of origin `about` (owner, name -> 172.0.0.last at version seq)
+ * under a one-record statement signed by `signer`. */
+static void put_forged_delta(struct wire_out *w, int about, int signer, uint64_t epoch,
+			     uint32_t inc, uint64_t seq, const char *owner, const char *name,
+			     uint8_t last)
+{
+	uint8_t rec[GW_RECORD_MAX], raw[GW_STMT_LEN], msg[GW_STMT_MSG_LEN];
+	struct wire_out rw = wire_out_init(rec, sizeof(rec)), sw = wire_out_init(raw, sizeof(raw));
+	struct table_entry e = {0};
+	struct gw_stmt st;
+
+	strcpy(e.owner, owner);
+	e.n_names = 1;
+	strcpy(e.names[0], name);
+	e.n_addrs = 1;
+	e.addrs[0].family = AF_INET;
+	e.addrs[0].b[0] = 172;
+	e.addrs[0].b[3] = last;
+	gw_put_record(&rw, seq, owner, &e);
+	stmt_sign(&st, about, signer, epoch, inc, seq - 1, seq, 0);
+	crypto_hash16(st.root, 'L', rec, wire_out_len(&rw), NULL, 0); /* one leaf: the root */
+	crypto_sign_stmt(st.sig, msg, gw_stmt_signed_msg(&st, msg), nodes[signer].sk);
+	gw_put_stmt(&sw, &st);
+	gw_put_delta(w, raw, NULL, 0, rec, wire_out_len(&rw));
+}
+
+static int recv_from(int to, int from, const uint8_t *buf, size_t len)
+{
+	return gossip_recv(nodes[to].g, now, &nodes[from].ep, nodes[from].id, buf, len);
+}
+
 /* --- table additions ------------------------------------------------------ */
 
 static int seen_origin = -1, seen_calls;
@@ -333,6 +445,7 @@ static bool keep_a(void *ctx, const char *owner)
 
 int main(void)
 {
+	T_ASSERT(crypto_global_init() == 0, "libsodium");
 	T_CASE("entry observers see puts, deletes and origin removals, not no-op puts")
 	{
 		struct table *t = table_new();
@@ -383,20 +496,23 @@ int main(void)
 		teardown();
 	}
 
-	T_CASE("a local record reaches the other nodes at once, and its deletion too")
+	T_CASE("a local record reaches the other nodes at once, later changes within the "
+	       "signing interval")
 	{
 		setup();
 		run_to(now + 2000);
 		put(0, "c1", "web", 5);
-		run_to(now + 5); /* immediate push, no round wait */
+		run_to(now + 5); /* signed and pushed at once, no round wait */
 		T_ASSERT(resolves(1, "web", 5) && resolves(2, "web", 5), "web everywhere");
 		T_ASSERT(member(1, 0)->origin != 0, "remote origin");
 		put(0, "c1", "web", 6);
-		run_to(now + 5);
-		T_ASSERT(resolves(2, "web", 6), "update seen");
 		T_EQ_INT(table_del(nodes[0].t, 0, "c1"), 0);
+		put(0, "c2", "api", 7);
 		run_to(now + 5);
+		T_ASSERT(resolves(2, "web", 5), "the batch waits for the signing interval");
+		run_to(now + 50);
 		T_ASSERT(!resolves(1, "web", 0) && !resolves(2, "web", 0), "deleted everywhere");
+		T_ASSERT(resolves(1, "api", 7) && resolves(2, "api", 7), "api everywhere");
 		teardown();
 	}
 
@@ -562,11 +678,14 @@ int main(void)
 		for (int i = 0; i < y; i++)
 			probers += i != first && pings[i][y] > 0;
 		T_ASSERT(probers == y - 1, "%d of %d others probed the suspect", probers, y - 1);
-		/* k = 3 confirmations within that interval: the minimum applies */
+		/* k = 3 confirmations within that interval: the minimum applies;
+		 * each node suspects after its own probe failed (another's word
+		 * only makes it probe first): up to two probe intervals (the next
+		 * probe, and its end) after the first */
 		(void)until_dead(y, N_MAX, 20000);
 		took = now - t_suspect;
 		T_ASSERT(took <= 2ull * tm.suspicion_mult * tm.probe_interval_ms +
-				     2 * tm.gossip_interval_ms,
+				     2 * tm.probe_interval_ms + 2 * tm.gossip_interval_ms,
 			 "dead everywhere %llu ms after the first suspicion",
 			 (unsigned long long)took);
 		teardown();
@@ -605,40 +724,197 @@ int main(void)
 
 	T_CASE("a stale delta never brings a deleted record back")
 	{
-		uint8_t buf[GOSSIP_DGRAM_MAX];
-		struct wire_out w = wire_out_init(buf, sizeof(buf));
-		struct gw_hdr h = {1, 0, 1};
-		struct table_entry e = {0};
 		uint64_t epoch, seq;
 		uint32_t inc;
 
 		setup();
+		capture_from = 1;
+		capture_type = GW_DELTA;
+		n_captured = 0;
 		put(1, "c1", "ghost", 7);
 		run_to(now + 2000);
+		T_ASSERT(n_captured > 0, "node 1's delta captured");
 		T_EQ_INT(table_del(nodes[1].t, 0, "c1"), 0);
 		run_to(now + 100);
 		T_ASSERT(!resolves(0, "ghost", 0), "deleted");
-		/* node 2 replays node 1's original put (seq 1) to node 0 */
+		/* node 2 replays node 1's original put (seq 1), signed and all */
 		gossip_self(nodes[1].g, &epoch, &seq, &inc);
 		T_EQ_INT(seq, 2);
-		strcpy(e.owner, "c1");
-		e.n_names = 1;
-		strcpy(e.names[0], "ghost");
-		e.n_addrs = 1;
-		e.addrs[0].family = AF_INET;
-		gw_put_hdr(&w, &h);
-		gw_put_delta(&w, nodes[1].id, epoch, 1, "c1", &e);
-		T_EQ_INT(
-		    gossip_recv(nodes[0].g, now, &nodes[2].ep, nodes[2].id, buf, wire_out_len(&w)),
-		    0);
+		T_EQ_INT(gossip_recv(nodes[0].g, now, &nodes[2].ep, nodes[2].id, captured[0].buf,
+				     captured[0].len),
+			 0);
 		T_ASSERT(!resolves(0, "ghost", 0), "not resurrected");
+		capture_from = -1;
+		teardown();
+	}
+
+	T_CASE("a tampered delta is refused, the genuine one applied")
+	{
+		uint8_t buf[GOSSIP_DGRAM_MAX];
+		struct gossip_stats st0, st;
+		struct gw_iter it;
+		struct gw_msg m;
+		size_t at = 0;
+
+		setup();
+		run_to(now + 2000);
+		capture_from = 1;
+		capture_type = GW_DELTA;
+		n_captured = 0;
+		nodes[0].down = true;
+		put(1, "c9", "tamper", 9);
+		run_to(now + 5);
+		nodes[0].down = false;
+		capture_from = -1;
+		T_ASSERT(n_captured > 0, "node 1's delta captured");
+		memcpy(buf, captured[0].buf, captured[0].len);
+		gw_iter_init(&it, buf, captured[0].len);
+		while (gw_iter_next(&it, &m))
+			if (m.type == GW_DELTA)
+				at = (size_t)(m.u.delta.rec_raw - buf) + m.u.delta.rec_len - 1;
+		T_ASSERT(at > 0, "delta found");
+		buf[at] ^= 0x40; /* the address: 172.0.0.9 -> 172.0.0.73 */
+		gossip_get_stats(nodes[0].g, &st0);
+		T_EQ_INT(recv_from(0, 2, buf, captured[0].len), 0);
+		gossip_get_stats(nodes[0].g, &st);
+		T_ASSERT(!resolves(0, "tamper", 0), "tampered record not applied");
+		T_ASSERT(st.stmts_bad > st0.stmts_bad, "counted as a bad statement");
+		T_EQ_INT(recv_from(0, 2, captured[0].buf, captured[0].len), 0);
+		T_ASSERT(resolves(0, "tamper", 9), "the genuine one applied");
+		teardown();
+	}
+
+	T_CASE("claims about another origin signed with the claimer's own key are refused")
+	{
+		uint8_t buf[GOSSIP_DGRAM_MAX];
+		struct wire_out w;
+		struct gw_stmt st;
+		struct gossip_stats st0, st1;
+		const struct gossip_member_info *mi;
+		uint64_t epoch, seq;
+		uint32_t inc;
+
+		setup();
+		put(1, "c1", "real", 1);
+		run_to(now + 2000);
+		gossip_self(nodes[1].g, &epoch, &seq, &inc);
+		gossip_get_stats(nodes[0].g, &st0);
+		w = dgram_from(buf, 2);
+		/* node 2 speaks for node 1: a new record, a new life, a leave */
+		put_forged_delta(&w, 1, 2, epoch, inc, seq + 1, "c2", "fake", 66);
+		stmt_sign(&st, 1, 2, epoch + 1, 0, 0, 0, 0);
+		gw_put_alive(&w, &st, &nodes[2].ep);
+		stmt_sign(&st, 1, 2, epoch, inc + 1, seq, seq, GW_STMT_LEFT);
+		gw_put_left(&w, &st);
+		T_ASSERT(!w.err, "encoded");
+		T_EQ_INT(recv_from(0, 2, buf, wire_out_len(&w)), 0);
+		gossip_get_stats(nodes[0].g, &st1);
+		mi = member(0, 1);
+		T_ASSERT(!resolves(0, "fake", 0), "no record added for node 1");
+		T_ASSERT(resolves(0, "real", 1), "node 1's record kept");
+		T_ASSERT(mi->state == GOSSIP_ALIVE && mi->epoch == epoch && mi->incarnation == inc,
+			 "node 1 unchanged: %s epoch %llu inc %u", gossip_state_str(mi->state),
+			 (unsigned long long)mi->epoch, mi->incarnation);
+		T_EQ_INT(st1.stmts_bad - st0.stmts_bad, 3);
+		teardown();
+	}
+
+	T_CASE("a forged suspicion and death: probed, not believed; refuted where heard")
+	{
+		uint8_t buf[GOSSIP_DGRAM_MAX];
+		struct wire_out w;
+		uint64_t epoch, seq;
+		uint32_t inc;
+
+		setup();
+		put(1, "c1", "keep", 3);
+		run_to(now + 2000);
+		gossip_self(nodes[1].g, &epoch, &seq, &inc);
+		w = dgram_from(buf, 2);
+		gw_put_member(&w, GW_SUSPECT, nodes[1].id, epoch, inc, nodes[2].id);
+		gw_put_member(&w, GW_DEAD, nodes[1].id, epoch, inc, nodes[2].id);
+		T_EQ_INT(recv_from(0, 2, buf, wire_out_len(&w)), 0);
+		T_ASSERT(member(0, 1)->state == GOSSIP_ALIVE,
+			 "another's word is a reason to probe, not a suspicion: %s",
+			 gossip_state_str(member(0, 1)->state));
+		memset(pings, 0, sizeof(pings));
+		run_to(now + 500);
+		T_ASSERT(pings[0][1] > 0, "node 0 probed node 1 at its next probe");
+		T_ASSERT(member(0, 1)->state == GOSSIP_ALIVE && resolves(0, "keep", 3),
+			 "alive, records kept");
+		/* told to node 1 itself, the accusation is refuted: a new signed
+		 * incarnation that everyone takes */
+		w = dgram_from(buf, 2);
+		gw_put_member(&w, GW_SUSPECT, nodes[1].id, epoch, inc, nodes[2].id);
+		T_EQ_INT(recv_from(1, 2, buf, wire_out_len(&w)), 0);
+		run_to(now + 500);
+		T_ASSERT(member(0, 1)->incarnation == inc + 1 &&
+			     member(2, 1)->incarnation == inc + 1,
+			 "the refutation reached everyone: %u %u", member(0, 1)->incarnation,
+			 member(2, 1)->incarnation);
+		T_ASSERT(resolves(0, "keep", 3) && resolves(2, "keep", 3), "records never left");
+		T_EQ_INT(nodes[0].events[GOSSIP_EV_DEAD], 0);
+		T_EQ_INT(nodes[0].events[GOSSIP_EV_SUSPECT], 0);
+		teardown();
+	}
+
+	T_CASE("forged huge epoch, incarnation and version, then the genuine node is heard")
+	{
+		uint8_t buf[GOSSIP_DGRAM_MAX];
+		struct wire_out w;
+		struct gw_stmt st;
+		struct gw_hdr h = {UINT64_MAX, UINT32_MAX, UINT64_MAX};
+		struct gossip_stats st0, st1;
+		uint64_t epoch, seq, e0, s0;
+		uint32_t inc, i0;
+
+		setup();
+		put(1, "c1", "before", 1);
+		run_to(now + 2000);
+		gossip_self(nodes[1].g, &epoch, &seq, &inc);
+		gossip_self(nodes[0].g, &e0, &s0, &i0);
+		gossip_get_stats(nodes[0].g, &st0);
+		w = dgram_from(buf, 2);
+		stmt_sign(&st, 1, 2, UINT64_MAX, UINT32_MAX, UINT64_MAX - 1, UINT64_MAX, 0);
+		gw_put_alive(&w, &st, NULL);
+		put_forged_delta(&w, 1, 2, epoch, inc, UINT64_MAX, "c1", "before", 99);
+		gw_put_member(&w, GW_DEAD, nodes[1].id, UINT64_MAX, UINT32_MAX, nodes[2].id);
+		gw_put_member(&w, GW_SUSPECT, nodes[1].id, epoch, UINT32_MAX, nodes[2].id);
+		/* and about node 0 itself, above its own incarnation */
+		gw_put_member(&w, GW_SUSPECT, nodes[0].id, e0, i0 + 1000, nodes[2].id);
+		T_ASSERT(!w.err, "encoded");
+		T_EQ_INT(recv_from(0, 2, buf, wire_out_len(&w)), 0);
+		/* a HELLO in node 1's name: its header claims the largest version */
+		w = wire_out_init(buf, sizeof(buf));
+		gw_put_hdr(&w, &h);
+		gw_put_probe(&w, GW_PING, 1, NULL, NULL);
+		gw_put_member(&w, GW_DEAD, nodes[1].id, epoch, inc, nodes[2].id);
+		T_EQ_INT(gossip_recv_unverified(nodes[0].g, now, &nodes[2].ep, nodes[1].id, buf,
+						wire_out_len(&w)),
+			 0);
+		gossip_get_stats(nodes[0].g, &st1);
+		T_ASSERT(st1.claims_refused - st0.claims_refused >= 3,
+			 "accusations above the signed version refused (%llu)",
+			 (unsigned long long)(st1.claims_refused - st0.claims_refused));
+		T_ASSERT(member(0, 1)->state == GOSSIP_ALIVE && member(0, 1)->epoch == epoch &&
+			     member(0, 1)->incarnation == inc,
+			 "node 1 as it signed");
+		T_ASSERT(resolves(0, "before", 1), "its record unchanged");
+		gossip_self(nodes[0].g, &e0, &s0, &inc);
+		T_EQ_INT(inc, i0); /* no refutation of a claim it never could have made */
+		/* node 1 goes on: its next record and a new incarnation are accepted */
+		put(1, "c2", "after", 2);
+		run_to(now + 200);
+		T_ASSERT(resolves(0, "after", 2) && resolves(2, "after", 2), "node 1 heard");
+		T_ASSERT(member(0, 1)->state == GOSSIP_ALIVE && member(0, 1)->epoch == epoch,
+			 "node 1 alive in its epoch");
 		teardown();
 	}
 
 	T_CASE("bad input is refused and counted")
 	{
 		struct gossip_stats st;
-		uint8_t junk[40] = {1, 0};
+		uint8_t junk[40] = {GW_VERSION, 0};
 
 		setup();
 		T_EQ_INT(

@@ -421,3 +421,107 @@ int crypto_open(const struct crypto_key *key, struct crypto_replay *r, const uin
 		crypto_replay_commit(r, h);
 	return (int)plen;
 }
+
+/* --- node keys ---------------------------------------------------------------------------- */
+
+_Static_assert(CRYPTO_SIG_LEN == crypto_sign_BYTES, "Ed25519 signature");
+_Static_assert(CRYPTO_SK_LEN == crypto_sign_SECRETKEYBYTES, "Ed25519 secret key");
+
+void crypto_sign_stmt(uint8_t sig[CRYPTO_SIG_LEN], const uint8_t *msg, size_t len,
+		      const uint8_t sk[CRYPTO_SK_LEN])
+{
+	crypto_sign_detached(sig, NULL, msg, len, sk);
+}
+
+bool crypto_sig_ok(const uint8_t sig[CRYPTO_SIG_LEN], const uint8_t *msg, size_t len,
+		   const uint8_t pk[CRYPTO_NODE_ID_LEN])
+{
+	return crypto_sign_verify_detached(sig, msg, len, pk) == 0;
+}
+
+void crypto_hash16(uint8_t out[16], uint8_t tag, const uint8_t *a, size_t alen, const uint8_t *b,
+		   size_t blen)
+{
+	crypto_generichash_blake2b_state st;
+
+	crypto_generichash_blake2b_init(&st, NULL, 0, 16);
+	crypto_generichash_blake2b_update(&st, &tag, 1);
+	crypto_generichash_blake2b_update(&st, a, alen);
+	if (b)
+		crypto_generichash_blake2b_update(&st, b, blen);
+	crypto_generichash_blake2b_final(&st, out, 16);
+}
+
+int crypto_x25519_secret(uint8_t xsk[CRYPTO_X25519_LEN], const uint8_t sk[CRYPTO_SK_LEN])
+{
+	return crypto_sign_ed25519_sk_to_curve25519(xsk, sk) == 0 ? 0 : -EINVAL;
+}
+
+int crypto_pair_key(struct crypto_key *out, const struct crypto_key *cluster,
+		    const uint8_t xsk[CRYPTO_X25519_LEN], const uint8_t self_pk[CRYPTO_NODE_ID_LEN],
+		    const uint8_t peer_pk[CRYPTO_NODE_ID_LEN])
+{
+	static const uint8_t personal[crypto_generichash_blake2b_PERSONALBYTES] = "glued-pair-k2";
+	crypto_generichash_blake2b_state st;
+	uint8_t xpk[CRYPTO_X25519_LEN], shared[CRYPTO_X25519_LEN];
+	bool self_first = memcmp(self_pk, peer_pk, CRYPTO_NODE_ID_LEN) < 0;
+
+	/* the conversion rejects points off the curve; scalarmult an all-zero
+	 * (small order) result */
+	if (crypto_sign_ed25519_pk_to_curve25519(xpk, peer_pk) != 0 ||
+	    crypto_scalarmult(shared, xsk, xpk) != 0)
+		return GLUED_EAUTH;
+	crypto_generichash_blake2b_init_salt_personal(&st, NULL, 0, CRYPTO_KEY_LEN, NULL, personal);
+	crypto_generichash_blake2b_update(&st, cluster->k, CRYPTO_KEY_LEN);
+	crypto_generichash_blake2b_update(&st, shared, sizeof(shared));
+	crypto_generichash_blake2b_update(&st, self_first ? self_pk : peer_pk, CRYPTO_NODE_ID_LEN);
+	crypto_generichash_blake2b_update(&st, self_first ? peer_pk : self_pk, CRYPTO_NODE_ID_LEN);
+	crypto_generichash_blake2b_final(&st, out->k, CRYPTO_KEY_LEN);
+	sodium_memzero(shared, sizeof(shared));
+	sodium_memzero(&st, sizeof(st));
+	return 0;
+}
+
+int crypto_pairs_init(struct crypto_pairs *p, const struct crypto_key *cluster,
+		      const uint8_t sk[CRYPTO_SK_LEN])
+{
+	memset(p, 0, sizeof(*p));
+	if (crypto_x25519_secret(p->xsk, sk))
+		return -EINVAL;
+	p->slot = calloc(CRYPTO_PAIRS, sizeof(*p->slot));
+	if (!p->slot)
+		return -ENOMEM;
+	p->cluster = *cluster;
+	crypto_sign_ed25519_sk_to_pk(p->self_pk, sk);
+	return 0;
+}
+
+void crypto_pairs_fini(struct crypto_pairs *p)
+{
+	if (p->slot)
+		sodium_memzero(p->slot, CRYPTO_PAIRS * sizeof(*p->slot));
+	free(p->slot);
+	sodium_memzero(p, sizeof(*p));
+}
+
+const struct crypto_key *crypto_pairs_get(struct crypto_pairs *p,
+					  const uint8_t peer[CRYPTO_NODE_ID_LEN])
+{
+	uint64_t h;
+	struct crypto_pair *s;
+
+	memcpy(&h, peer, sizeof(h)); /* IDs are public keys: their bytes hash well */
+	s = &p->slot[(h ^ h >> 31) % CRYPTO_PAIRS];
+	if (s->used && !memcmp(s->peer, peer, CRYPTO_NODE_ID_LEN)) {
+		p->hits++;
+		return &s->key;
+	}
+	if (crypto_pair_key(&s->key, &p->cluster, p->xsk, p->self_pk, peer)) {
+		s->used = false;
+		return NULL;
+	}
+	s->used = true;
+	memcpy(s->peer, peer, CRYPTO_NODE_ID_LEN);
+	p->computed++;
+	return &s->key;
+}

@@ -34,7 +34,7 @@
 #include "lib/err.h"
 
 #define CRYPTO_MAGIC 0x474c5544u /* "GLUD" */
-#define CRYPTO_VERSION 1
+#define CRYPTO_VERSION 2	 /* 2: gossip datagrams sealed under pair keys */
 #define CRYPTO_KEY_LEN 32
 #define CRYPTO_NODE_ID_LEN 32
 #define CRYPTO_TOPIC_LEN 32
@@ -48,10 +48,13 @@
 #define CRYPTO_WINDOW_WORDS 16
 #define CRYPTO_WINDOW_SEQS ((CRYPTO_WINDOW_WORDS - 1) * 64) /* 960 */
 
+/* Which key seals a datagram, and so what opening it proves. */
 enum crypto_kind {
-	CRYPTO_KIND_GOSSIP = 1, /* a gossip core message (core/gossip) */
-	CRYPTO_KIND_BEACON = 2, /* the LAN multicast beacon (io/gossip) */
-	CRYPTO_KIND_MAX = CRYPTO_KIND_BEACON,
+	CRYPTO_KIND_GOSSIP = 1, /* to a known node ID, under the pair key: proves the sender */
+	CRYPTO_KIND_BEACON = 2, /* the LAN multicast beacon, under the cluster key */
+	CRYPTO_KIND_HELLO = 3,	/* to a peer whose ID is not known yet, under the cluster key:
+				 * proves only membership, not the claimed sender */
+	CRYPTO_KIND_MAX = CRYPTO_KIND_HELLO,
 };
 
 struct crypto_key {
@@ -147,6 +150,62 @@ void crypto_replay_commit(struct crypto_replay *r, const struct crypto_hdr *h);
  * r may be NULL to skip replay protection (the fuzz target, tools). */
 int crypto_open(const struct crypto_key *key, struct crypto_replay *r, const uint8_t *buf,
 		size_t len, uint8_t *pt, size_t cap, struct crypto_hdr *h) GLUED_MUST_CHECK;
+
+/* --- node keys -------------------------------------------------------------
+ * The node ID is an Ed25519 public key. Two uses of the key pair:
+ *  - statements (core/gossip_sign.c) are signed with it: crypto_sign_stmt()
+ *    in the edge (through the core's injected signer), crypto_sig_ok() in
+ *    the core;
+ *  - the pair key of two nodes: BLAKE2b-256 ("glued-pair-k2") over the
+ *    cluster key, X25519(a, B) (the Ed25519 keys converted to Curve25519) and
+ *    both public keys in ascending order. Only the two nodes (knowing the
+ *    cluster key) can compute it: a datagram of kind GOSSIP that opens under
+ *    it was sealed by the node its header names (or by the receiver itself).
+ */
+#define CRYPTO_SIG_LEN 64
+#define CRYPTO_SK_LEN 64 /* libsodium's Ed25519 secret key: seed || public key */
+#define CRYPTO_X25519_LEN 32
+
+void crypto_sign_stmt(uint8_t sig[CRYPTO_SIG_LEN], const uint8_t *msg, size_t len,
+		      const uint8_t sk[CRYPTO_SK_LEN]);
+/* Does sig verify for msg under the public key pk (a node ID)? */
+bool crypto_sig_ok(const uint8_t sig[CRYPTO_SIG_LEN], const uint8_t *msg, size_t len,
+		   const uint8_t pk[CRYPTO_NODE_ID_LEN]);
+/* 16-byte BLAKE2b over a tag byte, then a (alen bytes) and b (blen bytes,
+ * b may be NULL): the Merkle leaves and nodes of statements. */
+void crypto_hash16(uint8_t out[16], uint8_t tag, const uint8_t *a, size_t alen, const uint8_t *b,
+		   size_t blen);
+
+/* This node's Curve25519 secret from its Ed25519 secret key: 0 or -EINVAL. */
+int crypto_x25519_secret(uint8_t xsk[CRYPTO_X25519_LEN],
+			 const uint8_t sk[CRYPTO_SK_LEN]) GLUED_MUST_CHECK;
+/* The pair key of this node (xsk, self_pk) and peer_pk: 0, or GLUED_EAUTH
+ * when peer_pk is not a usable public key (not on the curve, small order). */
+int crypto_pair_key(struct crypto_key *out, const struct crypto_key *cluster,
+		    const uint8_t xsk[CRYPTO_X25519_LEN], const uint8_t self_pk[CRYPTO_NODE_ID_LEN],
+		    const uint8_t peer_pk[CRYPTO_NODE_ID_LEN]) GLUED_MUST_CHECK;
+
+/* A direct-mapped cache of pair keys by peer ID (an X25519 costs ~100 us;
+ * a cluster has at most GOSSIP_MEMBERS_MAX peers). */
+#define CRYPTO_PAIRS 2048
+struct crypto_pairs {
+	struct crypto_key cluster;
+	uint8_t xsk[CRYPTO_X25519_LEN];
+	uint8_t self_pk[CRYPTO_NODE_ID_LEN];
+	struct crypto_pair {
+		bool used;
+		uint8_t peer[CRYPTO_NODE_ID_LEN];
+		struct crypto_key key;
+	} * slot;
+	uint64_t computed, hits;
+};
+/* 0, -ENOMEM or -EINVAL (sk unusable). */
+int crypto_pairs_init(struct crypto_pairs *p, const struct crypto_key *cluster,
+		      const uint8_t sk[CRYPTO_SK_LEN]) GLUED_MUST_CHECK;
+void crypto_pairs_fini(struct crypto_pairs *p);
+/* The pair key with peer (computed or cached), or NULL (GLUED_EAUTH above). */
+const struct crypto_key *crypto_pairs_get(struct crypto_pairs *p,
+					  const uint8_t peer[CRYPTO_NODE_ID_LEN]);
 
 /* Parse only the cleartext header (no authentication: for logging the
  * claimed sender of a datagram that failed to open). 0 or an error as above. */

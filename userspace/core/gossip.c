@@ -81,34 +81,45 @@ void gsp_bcast_add(struct gossip *g, bool is_delta, uint64_t key, const uint8_t 
 }
 
 void gsp_bcast_member(struct gossip *g, uint8_t type, const uint8_t *id, uint64_t epoch,
-		      uint32_t inc, const struct glued_endpoint *addr, uint64_t head,
-		      const uint8_t *from)
+		      uint32_t inc, const uint8_t *from)
 {
 	uint8_t buf[128];
 	struct wire_out w = wire_out_init(buf, sizeof(buf));
 
-	if (type == GW_ALIVE)
-		gw_put_alive(&w, id, epoch, inc, addr, head);
-	else
-		gw_put_member(&w, type, id, epoch, inc, from);
+	gw_put_member(&w, type, id, epoch, inc, from);
 	if (!w.err)
 		gsp_bcast_add(g, false, hash_bytes(id, GOSSIP_ID_LEN), buf, wire_out_len(&w));
 }
 
-/* Head news about m (or about us, m NULL): an ALIVE at the version we
- * hold, keyed apart from membership news about the same member so neither
- * replaces the other. */
+/* ALIVE or LEFT with the origin's own statement, relayed unchanged; the
+ * address hint is where we reach it (used by receivers that have none). */
+static void bcast_stmt(struct gossip *g, const struct member *m, uint64_t key)
+{
+	uint8_t buf[GW_MSG_HDR_LEN + GW_STMT_LEN + GW_ENDPOINT_LEN];
+	struct wire_out w = wire_out_init(buf, sizeof(buf));
+	const struct gw_stmt *st = m ? &m->stmt : &g->stmt;
+
+	if (m && !m->has_stmt)
+		return; /* nothing it signed to relay: it speaks for itself */
+	if (st->flags & GW_STMT_LEFT)
+		gw_put_left(&w, st);
+	else
+		gw_put_alive(&w, st, m ? &m->addr : NULL);
+	if (!w.err)
+		gsp_bcast_add(g, false, key, buf, wire_out_len(&w));
+}
+
+void gsp_bcast_stmt(struct gossip *g, const struct member *m)
+{
+	bcast_stmt(g, m, m ? m->id_hash : g->self_hash);
+}
+
+/* Head news about m (or about us, m NULL): its newest statement, keyed
+ * apart from membership news about the same member so neither replaces
+ * the other. */
 void gsp_bcast_head(struct gossip *g, const struct member *m)
 {
-	uint8_t buf[128];
-	struct wire_out w = wire_out_init(buf, sizeof(buf));
-
-	if (m)
-		gw_put_alive(&w, m->id, m->epoch, m->inc, &m->addr, m->known_head);
-	else
-		gw_put_alive(&w, g->cfg.self_id, g->cfg.epoch, g->inc, &g->cfg.self_addr, g->seq);
-	if (!w.err)
-		gsp_bcast_add(g, false, (m ? m->id_hash : g->self_hash) ^ 1, buf, wire_out_len(&w));
+	bcast_stmt(g, m, (m ? m->id_hash : g->self_hash) ^ 1);
 }
 
 static bool bcast_pending(const struct gossip *g, uint32_t stamp)
@@ -157,7 +168,7 @@ static void fill_bcast(struct gossip *g, struct wire_out *w, uint32_t stamp)
 bool gsp_dg_open(struct gossip *g, struct dg *d, const struct glued_endpoint *to,
 		 const uint8_t *to_id)
 {
-	struct gw_hdr h = {g->cfg.epoch, g->inc, g->seq};
+	struct gw_hdr h = {g->cfg.epoch, g->inc, g->stmt.head};
 
 	if (g->out_n == OUTQ_MAX) {
 		g->st.tx_queue_dropped++;
@@ -224,7 +235,7 @@ static void send_join(struct gossip *g, const struct glued_endpoint *to, const u
 	if (!gsp_dg_open(g, &d, to, id))
 		return;
 	gw_put_probe(&d.w, GW_PING, ++g->next_probe_seq, id, NULL);
-	gw_put_alive(&d.w, g->cfg.self_id, g->cfg.epoch, g->inc, &g->cfg.self_addr, g->seq);
+	gw_put_alive(&d.w, &g->stmt, NULL);
 	gsp_put_summary(g, &d.w, 0);
 	gsp_dg_close(g, &d, ++g->stamp);
 }
@@ -270,8 +281,7 @@ static void housekeeping(struct gossip *g, uint64_t now)
 			continue;
 		if (m->state == GOSSIP_SUSPECT && now >= m->susp_deadline) {
 			gsp_set_dead(g, m, GOSSIP_DEAD, now);
-			gsp_bcast_member(g, GW_DEAD, m->id, m->epoch, m->inc, NULL, 0,
-					 g->cfg.self_id);
+			gsp_bcast_member(g, GW_DEAD, m->id, m->epoch, m->inc, g->cfg.self_id);
 			continue;
 		}
 		if (!live(m)) {
@@ -329,6 +339,12 @@ void gossip_tick(struct gossip *g, uint64_t now)
 {
 	if (g->left)
 		return;
+	if (g->n_pend && now >= g->next_sign) {
+		gsp_sign_batch(g);
+		g->next_sign = now + g->tm.sign_interval_ms;
+	}
+	if (g->refute_due && now >= g->next_refute)
+		(void)gsp_refute(g, g->cfg.epoch, g->inc, now);
 	gsp_relays_step(g, now);
 	gsp_probe_step(g, now);
 	gsp_syncs_step(g, now);
@@ -368,6 +384,10 @@ uint64_t gossip_next_deadline(const struct gossip *g)
 	if (g->push_due)
 		return 0;
 	d = g->next_round;
+	if (g->n_pend && g->next_sign < d)
+		d = g->next_sign;
+	if (g->refute_due && g->next_refute < d)
+		d = g->next_refute;
 	if (g->next_probe < d)
 		d = g->next_probe;
 	if (g->probe.active) {
@@ -414,22 +434,62 @@ static bool on_header(struct gossip *g, struct member *m, const struct gw_hdr *h
 	m->addr = *from;
 	m->last_contact_ms = now;
 	if (c > 0) {
+		/* its own word (the envelope proved the sender): a new life or
+		 * incarnation; relayed as its statement once we hold that */
 		gsp_set_alive(g, m, h->epoch, h->incarnation, now);
-		gsp_bcast_member(g, GW_ALIVE, m->id, m->epoch, m->inc, &m->addr, h->head, NULL);
-	} else if (c == 0 && !live(m) && now - m->last_told_ms >= g->tm.probe_interval_ms) {
+		if (m->has_stmt && vcmp(m->stmt.epoch, m->stmt.incarnation, m->epoch, m->inc) == 0)
+			gsp_bcast_stmt(g, m);
+	} else if (c == 0 && m->state == GOSSIP_DEAD &&
+		   now - m->last_told_ms >= g->tm.probe_interval_ms) {
 		/* it does not know it was declared dead: tell it, so it refutes */
 		struct dg d;
 
 		m->last_told_ms = now;
 		if (gsp_dg_open(g, &d, from, m->id)) {
-			gw_put_member(&d.w, m->state == GOSSIP_DEAD ? GW_DEAD : GW_LEFT, m->id,
-				      m->epoch, m->inc, g->cfg.self_id);
+			gw_put_member(&d.w, GW_DEAD, m->id, m->epoch, m->inc, g->cfg.self_id);
 			gsp_dg_close(g, &d, 0);
 		}
 	}
 	if (live(m))
 		gsp_learn_head(g, m, h->head, now);
 	return true;
+}
+
+/* The sender's rate: false (and counted) if over rate_per_s. */
+static bool rate_ok(struct gossip *g, uint64_t *start, uint32_t *n, uint64_t now)
+{
+	if (now - *start >= 1000) {
+		*start = now;
+		*n = 0;
+	}
+	if (++*n > g->tm.rate_per_s) {
+		g->st.rx_rate_limited++;
+		return false;
+	}
+	return true;
+}
+
+static int check(struct gossip *g, const uint8_t *sender_id, const uint8_t *buf, size_t len,
+		 struct gw_hdr *h)
+{
+	size_t unknown;
+	int err;
+
+	g->st.rx_dgrams++;
+	g->st.rx_bytes += len;
+	if (g->left)
+		return 1;
+	if (!memcmp(sender_id, g->cfg.self_id, GOSSIP_ID_LEN)) {
+		g->st.rx_self++;
+		return GLUED_EPROTO;
+	}
+	err = gw_check(buf, len, h, &unknown);
+	g->st.rx_unknown_msgs += unknown;
+	if (err == GLUED_EBADVERS)
+		g->st.rx_bad_version++;
+	else if (err)
+		g->st.rx_malformed++;
+	return err;
 }
 
 int gossip_recv(struct gossip *g, uint64_t now, const struct glued_endpoint *from,
@@ -440,42 +500,21 @@ int gossip_recv(struct gossip *g, uint64_t now, const struct glued_endpoint *fro
 	struct gw_msg msg;
 	struct member *m;
 	struct boot *b;
-	size_t unknown;
 	int err;
 
-	g->st.rx_dgrams++;
-	g->st.rx_bytes += len;
-	if (g->left)
-		return 0;
-	if (!memcmp(sender_id, g->cfg.self_id, GOSSIP_ID_LEN)) {
-		g->st.rx_self++;
-		return GLUED_EPROTO;
-	}
-	err = gw_check(buf, len, &h, &unknown);
-	g->st.rx_unknown_msgs += unknown;
-	if (err == GLUED_EBADVERS) {
-		g->st.rx_bad_version++;
-		return err;
-	}
-	if (err) {
-		g->st.rx_malformed++;
-		return err;
-	}
+	err = check(g, sender_id, buf, len, &h);
+	if (err)
+		return err > 0 ? 0 : err;
 	m = gsp_member_find(g, sender_id);
 	if (!m) {
+		/* its own word: the envelope proved who sent it. Others learn of
+		 * it from its signed ALIVE (in every join) */
 		m = gsp_member_add(g, sender_id, h.epoch, h.incarnation, from, now);
 		if (!m)
 			return GLUED_ELIMIT;
-		gsp_bcast_member(g, GW_ALIVE, m->id, m->epoch, m->inc, from, h.head, NULL);
 	}
-	if (now - m->rate_start >= 1000) {
-		m->rate_start = now;
-		m->rate_n = 0;
-	}
-	if (++m->rate_n > g->tm.rate_per_s) {
-		g->st.rx_rate_limited++;
+	if (!rate_ok(g, &m->rate_start, &m->rate_n, now))
 		return GLUED_ELIMIT;
-	}
 	b = boot_match(g, from, sender_id);
 	if (b && !b->authed) {
 		b->authed = true;
@@ -502,10 +541,10 @@ int gossip_recv(struct gossip *g, uint64_t now, const struct glued_endpoint *fro
 			gsp_on_delta(g, &msg, now);
 			break;
 		case GW_SUMMARY:
-			gsp_on_summary(g, &msg, m, from);
+			gsp_on_summary(g, &msg, sender_id, from);
 			break;
 		case GW_SYNC_REQ:
-			gsp_on_sync_req(g, &msg, m);
+			gsp_on_sync_req(g, &msg, m, now);
 			break;
 		case GW_SYNC_DATA:
 			gsp_on_sync_data(g, &msg, m, now);
@@ -513,6 +552,41 @@ int gossip_recv(struct gossip *g, uint64_t now, const struct glued_endpoint *fro
 		}
 		if (!m->used)
 			break; /* the sender's slot was reused (cannot normally happen) */
+	}
+	return 0;
+}
+
+int gossip_recv_unverified(struct gossip *g, uint64_t now, const struct glued_endpoint *from,
+			   const uint8_t sender_id[GOSSIP_ID_LEN], const uint8_t *buf, size_t len)
+{
+	struct gw_hdr h;
+	struct gw_iter it;
+	struct gw_msg msg;
+	int err;
+
+	err = check(g, sender_id, buf, len, &h);
+	if (err)
+		return err > 0 ? 0 : err;
+	g->st.rx_unverified++;
+	/* one budget for all of them: the claimed IDs are anyone's to make */
+	if (!rate_ok(g, &g->unv_rate_start, &g->unv_rate_n, now))
+		return GLUED_ELIMIT;
+	gw_iter_init(&it, buf, len);
+	while (gw_iter_next(&it, &msg)) {
+		switch (msg.type) {
+		case GW_PING:
+			if (gsp_probe_for_me(g, &msg))
+				gsp_send_probe(g, from, sender_id, GW_ACK, msg.u.probe.seq,
+					       g->cfg.self_id, NULL);
+			break;
+		case GW_ALIVE:
+		case GW_LEFT:
+			gsp_on_member(g, &msg, NULL, from, now);
+			break;
+		case GW_SUMMARY:
+			gsp_on_summary(g, &msg, sender_id, from);
+			break;
+		}
 	}
 	return 0;
 }
@@ -537,6 +611,7 @@ void gossip_timing_defaults(struct gossip_timing *t)
 	    .rejoin_interval_ms = 5000,
 	    .dead_reap_ms = 3600000,
 	    .rate_per_s = 2000,
+	    .sign_interval_ms = 50,
 	};
 }
 
@@ -550,7 +625,7 @@ struct gossip *gossip_new(const struct gossip_cfg *cfg, struct table *t, struct 
 	struct gossip_timing d;
 	struct gossip *g;
 
-	if (cfg->epoch == 0)
+	if (cfg->epoch == 0 || !cfg->signer.sign)
 		return NULL;
 	g = calloc(1, sizeof(*g));
 	if (!g)
@@ -563,12 +638,15 @@ struct gossip *gossip_new(const struct gossip_cfg *cfg, struct table *t, struct 
 	if (!g->tm.f)                                                                              \
 		g->tm.f = d.f;
 	DEF(probe_interval_ms)
-	DEF(probe_timeout_ms) DEF(indirect_checks) DEF(suspicion_mult) DEF(suspicion_max_mult)
-	    DEF(awareness_max) DEF(gossip_interval_ms) DEF(gossip_fanout) DEF(retransmit_mult)
-		DEF(push_pull_interval_ms) DEF(gap_ms) DEF(sync_timeout_ms) DEF(rejoin_interval_ms)
-		    DEF(dead_reap_ms) DEF(rate_per_s)
+	DEF(probe_timeout_ms)
+	DEF(indirect_checks)
+	DEF(suspicion_mult)
+	DEF(suspicion_max_mult)
+	DEF(awareness_max) DEF(gossip_interval_ms) DEF(gossip_fanout) DEF(retransmit_mult)
+	    DEF(push_pull_interval_ms) DEF(gap_ms) DEF(sync_timeout_ms) DEF(rejoin_interval_ms)
+		DEF(dead_reap_ms) DEF(rate_per_s) DEF(sign_interval_ms)
 #undef DEF
-			g->rng[0] = ((uint64_t)rng.next(rng.ctx) << 32 | rng.next(rng.ctx)) | 1;
+		    g->rng[0] = ((uint64_t)rng.next(rng.ctx) << 32 | rng.next(rng.ctx)) | 1;
 	g->rng[1] = (uint64_t)rng.next(rng.ctx) << 32 | rng.next(rng.ctx);
 	g->self_hash = hash_bytes(cfg->self_id, GOSSIP_ID_LEN);
 	g->members = calloc(GOSSIP_MEMBERS_MAX, sizeof(*g->members));
@@ -577,6 +655,8 @@ struct gossip *gossip_new(const struct gossip_cfg *cfg, struct table *t, struct 
 	g->syncs = calloc(SYNCS_MAX, sizeof(*g->syncs));
 	g->order = calloc(GOSSIP_MEMBERS_MAX, sizeof(*g->order));
 	if (!g->members || !g->bcast || !g->outq || !g->syncs || !g->order)
+		goto err_free;
+	if (gsp_sign_init(g))
 		goto err_free;
 	for (int s = 0; s < GOSSIP_MEMBERS_MAX; s++)
 		g->members[s].sync = -1;
@@ -607,6 +687,7 @@ void gossip_free(struct gossip *g)
 	free(g->syncs);
 	free(g->order);
 	free(g->lrecs);
+	gsp_sign_free(g);
 	free(g);
 }
 
@@ -644,6 +725,7 @@ void gossip_leave(struct gossip *g, uint64_t now)
 	if (g->left)
 		return;
 	g->inc++;
+	gsp_sign_self(g, GW_STMT_LEFT);
 	n = gsp_pick_random(g, -1, peers, LEAVE_DIRECT);
 	for (size_t i = 0; i < n; i++) {
 		struct member *m = &g->members[peers[i]];
@@ -651,7 +733,7 @@ void gossip_leave(struct gossip *g, uint64_t now)
 
 		if (!gsp_dg_open(g, &d, &m->addr, m->id))
 			break;
-		gw_put_member(&d.w, GW_LEFT, g->cfg.self_id, g->cfg.epoch, g->inc, NULL);
+		gw_put_left(&d.w, &g->stmt);
 		gsp_dg_close(g, &d, 0);
 	}
 	g->left = true;

@@ -15,8 +15,11 @@
  * never logs; it allocates when the replicated state grows (a member, a
  * pending sync) and at gossip_new, never to parse or build a datagram.
  * Sealing, opening, replay windows and identity belong to core/crypto and
- * the edge (io/gossip.c); this core sees only plaintext that opened and the
- * sender ID the crypto layer authenticated.
+ * the edge (io/gossip.c); this core sees only plaintext that opened, with
+ * the sender ID the envelope proved (gossip_recv) or only claimed
+ * (gossip_recv_unverified). What origins say about themselves it checks
+ * itself: signed statements (gossip_sign.c), made through the injected
+ * signer and verified with the origin's node ID.
  */
 #ifndef GLUED_CORE_GOSSIP_H
 #define GLUED_CORE_GOSSIP_H
@@ -58,6 +61,17 @@ struct gossip_timing {
 	uint32_t rejoin_interval_ms;	/* 5000: contact a bootstrap peer / dead member */
 	uint32_t dead_reap_ms;		/* 3600000: forget a dead or left member */
 	uint32_t rate_per_s;		/* 2000: datagrams accepted per source per second */
+	uint32_t sign_interval_ms;	/* 50: at most one batch statement per interval; the
+					 * first change after a quiet interval is signed at once */
+};
+
+/* Signs with this node's Ed25519 secret key (the key whose public half is
+ * cfg.self_id): sig gets the 64-byte signature of msg. Never fails; the core
+ * calls it once per statement (a batch of its changes, a refutation, a
+ * leave), never per datagram. */
+struct gossip_signer {
+	void (*sign)(void *ctx, uint8_t sig[64], const uint8_t *msg, size_t len);
+	void *ctx;
 };
 
 struct gossip_cfg {
@@ -70,6 +84,7 @@ struct gossip_cfg {
 	 * boot counter, or wall-clock milliseconds at start). Never 0. */
 	uint64_t epoch;
 	struct gossip_timing timing;
+	struct gossip_signer signer; /* required */
 };
 
 enum gossip_member_state {
@@ -138,7 +153,14 @@ struct gossip_stats {
 	uint64_t records_limited;  /* puts refused: GOSSIP_*_RECORDS_MAX or table full */
 	uint64_t local_truncated;  /* local entries published with names cut to fit a datagram */
 	uint64_t tx_queue_dropped; /* datagrams dropped: out queue full */
-	uint32_t awareness;	   /* current Lifeguard health score (0 = healthy) */
+	/* statements (docs/protocol.md, "Signed statements") */
+	uint64_t stmts_signed;	 /* statements this node signed */
+	uint64_t stmts_verified; /* signatures checked (Ed25519 verifications) */
+	uint64_t stmts_cached;	 /* statements known verified: no check needed */
+	uint64_t stmts_bad;	 /* signature or Merkle path wrong: claim dropped */
+	uint64_t claims_refused; /* SUSPECT/DEAD above the version we hold, self claims */
+	uint64_t rx_unverified;	 /* datagrams whose sender the envelope did not prove */
+	uint32_t awareness;	 /* current Lifeguard health score (0 = healthy) */
 	uint32_t members_alive, members_suspect, members_dead;
 };
 
@@ -151,7 +173,8 @@ void gossip_timing_defaults(struct gossip_timing *t);
  * origin-0 entries already in the table; the caller registers
  * gossip_on_table_entry as an entry observer of t (ctx: the core) so that
  * later changes are published too. rng seeds the core's own generator
- * once. Returns NULL if out of memory or if cfg->epoch is 0. */
+ * once. Returns NULL if out of memory, or if cfg->epoch is 0 or
+ * cfg->signer.sign is NULL. */
 struct gossip *gossip_new(const struct gossip_cfg *cfg, struct table *t, struct glued_rng rng);
 /* The table entry observer (table_entry_observer_fn) that publishes this
  * node's records: origin-0 entries that appeared, changed or went. */
@@ -178,6 +201,14 @@ int gossip_add_peer(struct gossip *g, uint64_t now_ms, const struct glued_endpoi
  * case is counted; the edge may log a rate-limited line for non-zero. */
 int gossip_recv(struct gossip *g, uint64_t now_ms, const struct glued_endpoint *from,
 		const uint8_t sender_id[GOSSIP_ID_LEN], const uint8_t *buf, size_t len);
+/* A datagram whose envelope proves membership only (a HELLO, sealed to a
+ * peer whose ID the sender did not know): sender_id is a claim. Only what
+ * proves itself or costs a bounded reply is used: PING (answered), ALIVE and
+ * LEFT (signed statements) and SUMMARY (answered); the header and every
+ * other message are ignored. Replies go sealed to sender_id, which only the
+ * real owner of that ID can open. Same returns as gossip_recv. */
+int gossip_recv_unverified(struct gossip *g, uint64_t now_ms, const struct glued_endpoint *from,
+			   const uint8_t sender_id[GOSSIP_ID_LEN], const uint8_t *buf, size_t len);
 
 /* Run timers due at now_ms. Call it when now_ms >= gossip_next_deadline()
  * (calling it earlier or more often is harmless). */

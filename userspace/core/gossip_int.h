@@ -29,7 +29,10 @@
 #define PUSH_DGRAMS_MAX 4 /* datagrams per peer per gossip round */
 #define LEAVE_DIRECT 16
 #define IDX_CAP 2048 /* member index slots (power of two, > 2 * GOSSIP_MEMBERS_MAX) */
-#define BCAST_MSG_MAX (GW_MSG_HDR_LEN + GOSSIP_ID_LEN + 8 + GW_RECORD_MAX)
+#define BCAST_MSG_MAX (GW_MSG_HDR_LEN + GW_STMT_LEN + 1 + GW_PATH_MAX * GW_HASH_LEN + GW_RECORD_MAX)
+#define VCACHE 1024 /* verified statements remembered (direct-mapped) */
+
+_Static_assert(GW_HDR_LEN + BCAST_MSG_MAX <= GOSSIP_DGRAM_MAX, "a DELTA fits a datagram");
 
 struct window {
 	uint64_t bits;	     /* bit i: version head + 1 + i seen */
@@ -51,10 +54,15 @@ struct member {
 	uint64_t epoch;
 	uint32_t inc;
 	uint64_t state_ms, last_contact_ms, last_told_ms;
+	/* its newest statement we verified (has_stmt): what we relay about it */
+	bool has_stmt;
+	uint8_t stmt_raw[GW_STMT_LEN];
+	struct gw_stmt stmt;
 	/* suspicion */
 	uint64_t susp_start, susp_deadline;
-	uint32_t n_confirm;
+	uint32_t n_confirm; /* accusers of its current version (ourselves included) */
 	uint64_t confirm[CONFIRM_MAX];
+	bool dead_heard; /* one of them said DEAD: its suspicion timer ran out */
 	/* records of this origin */
 	uint64_t head, known_head, gap_since, sync_floor;
 	struct window win;
@@ -63,6 +71,9 @@ struct member {
 	uint64_t next_sync_ms;
 	struct rtt rtt;	     /* round trips to it (syncs, direct probes) */
 	uint32_t sync_fails; /* sync attempts in a row without an answer */
+	/* what syncs may send it again (gsp_on_sync_req) */
+	int64_t serve_tokens;
+	uint64_t serve_ms, served_to;
 	/* rate limit */
 	uint64_t rate_start;
 	uint32_t rate_n;
@@ -111,6 +122,7 @@ struct serve {
 	int slot;
 	uint32_t id;
 	uint64_t from, to, have;
+	uint64_t free_above; /* records above it are new to the requester: not charged */
 	size_t cursor;
 	uint16_t chunk;
 };
@@ -128,6 +140,12 @@ struct probe {
 	uint64_t sent, ind_at, end;
 };
 
+/* A local change awaiting its statement (gossip_sign.c). */
+struct pend {
+	uint16_t len;
+	uint8_t rec[GW_RECORD_MAX]; /* the encoded record: a Merkle leaf */
+};
+
 struct gossip {
 	struct gossip_cfg cfg;
 	struct gossip_timing tm;
@@ -137,6 +155,17 @@ struct gossip {
 	uint32_t inc;
 	uint64_t seq; /* record version within cfg.epoch */
 	bool left, push_due, announce_head;
+	/* our newest statement, and the changes since it (g->seq is always
+	 * stmt.head + n_pend) */
+	struct gw_stmt stmt;
+	uint8_t stmt_raw[GW_STMT_LEN];
+	struct pend *pend; /* GW_BATCH_MAX */
+	size_t n_pend;
+	uint64_t next_sign, next_refute, next_accusation_relay;
+	bool refute_due;
+	uint64_t unv_rate_start; /* unverified datagrams: one rate budget */
+	uint32_t unv_rate_n;
+	uint8_t (*vcache)[GW_HASH_LEN]; /* VCACHE hashes of verified statements */
 	uint32_t awareness;
 	uint32_t next_probe_seq, stamp;
 	int sync_cursor; /* where gsp_sync_next looks first */
@@ -298,9 +327,11 @@ static inline void event(struct gossip *g, enum gossip_event_type type, const ui
 void gsp_bcast_add(struct gossip *g, bool is_delta, uint64_t key, const uint8_t *msg, size_t len);
 bool gsp_bcast_full(const struct gossip *g);
 void gsp_bcast_head(struct gossip *g, const struct member *m);
+/* SUSPECT or DEAD, raised by `from` */
 void gsp_bcast_member(struct gossip *g, uint8_t type, const uint8_t *id, uint64_t epoch,
-		      uint32_t inc, const struct glued_endpoint *addr, uint64_t head,
-		      const uint8_t *from);
+		      uint32_t inc, const uint8_t *from);
+/* m's statement (m NULL: ours) as ALIVE or LEFT: membership news */
+void gsp_bcast_stmt(struct gossip *g, const struct member *m);
 bool gsp_dg_open(struct gossip *g, struct dg *d, const struct glued_endpoint *to,
 		 const uint8_t *to_id);
 void gsp_dg_close(struct gossip *g, struct dg *d, uint32_t stamp);
@@ -313,7 +344,7 @@ void gsp_member_remove(struct gossip *g, struct member *m);
 struct member *gsp_member_add(struct gossip *g, const uint8_t *id, uint64_t epoch, uint32_t inc,
 			      const struct glued_endpoint *addr, uint64_t now);
 void gsp_set_dead(struct gossip *g, struct member *m, uint8_t state, uint64_t now);
-void gsp_refute(struct gossip *g, uint64_t epoch, uint32_t inc);
+bool gsp_refute(struct gossip *g, uint64_t epoch, uint32_t inc, uint64_t now);
 void gsp_suspect(struct gossip *g, struct member *m, uint64_t epoch, uint32_t inc,
 		 const uint8_t *from, uint64_t now);
 void gsp_on_member(struct gossip *g, const struct gw_msg *msg, const struct member *sender,
@@ -325,8 +356,9 @@ void gsp_on_probe(struct gossip *g, const struct gw_msg *msg, struct member *sen
 		  const struct glued_endpoint *from, uint64_t now);
 void gsp_relays_step(struct gossip *g, uint64_t now);
 void gsp_put_summary(struct gossip *g, struct wire_out *w, uint8_t flags);
-void gsp_on_summary(struct gossip *g, const struct gw_msg *msg, struct member *sender,
+void gsp_on_summary(struct gossip *g, const struct gw_msg *msg, const uint8_t *sender_id,
 		    const struct glued_endpoint *from);
+bool gsp_probe_for_me(const struct gossip *g, const struct gw_msg *msg);
 void gsp_withdraw(struct gossip *g, struct member *m);
 void gsp_epoch_advance(struct gossip *g, struct member *m, uint64_t epoch);
 void gsp_note_head(struct member *m, uint64_t head, uint64_t now);
@@ -341,9 +373,19 @@ void gsp_syncs_step(struct gossip *g, uint64_t now);
 void gsp_rtt_sample(struct gossip *g, struct member *m, uint64_t ms);
 uint64_t gsp_syncs_deadline(const struct gossip *g);
 void gsp_on_sync_data(struct gossip *g, const struct gw_msg *msg, struct member *m, uint64_t now);
-void gsp_on_sync_req(struct gossip *g, const struct gw_msg *msg, struct member *m);
+void gsp_on_sync_req(struct gossip *g, const struct gw_msg *msg, struct member *m, uint64_t now);
 bool gsp_serve_chunk(struct gossip *g, struct serve *v, struct gossip_out *o);
 void gsp_on_entry(void *ctx, uint32_t origin, const char *owner);
+/* gossip_sign.c: statements */
+int gsp_sign_init(struct gossip *g) GLUED_MUST_CHECK;
+void gsp_sign_free(struct gossip *g);
+void gsp_pend_add(struct gossip *g, const uint8_t *rec, size_t len);
+void gsp_sign_batch(struct gossip *g);
+void gsp_sign_self(struct gossip *g, uint8_t flags);
+bool gsp_stmt_ok(struct gossip *g, const struct gw_stmt *st, const uint8_t *raw);
+bool gsp_delta_ok(struct gossip *g, const struct gw_msg *msg);
+bool gsp_stmt_newer(const struct member *m, const struct gw_stmt *st);
+void gsp_stmt_keep(struct member *m, const struct gw_stmt *st, const uint8_t *raw);
 int gsp_publish_existing(void *ctx, const struct table_entry *e);
 
 #endif

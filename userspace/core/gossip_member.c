@@ -158,18 +158,38 @@ void gsp_set_dead(struct gossip *g, struct member *m, uint8_t state, uint64_t no
 	      m->inc);
 }
 
-void gsp_refute(struct gossip *g, uint64_t epoch, uint32_t inc)
+/* Someone says we are suspect or dead at our current version: raise the
+ * incarnation and sign it. Claims at any other version are not about us as
+ * we are (older: already refuted; newer: nobody holds a version of ours we
+ * did not sign, so it is forged, and following it could wrap the
+ * incarnation). At most one refutation per probe interval: a member that
+ * accuses us in a loop makes us sign and broadcast no faster than that,
+ * and a suspicion lasts several intervals, so the delay costs nothing. */
+bool gsp_refute(struct gossip *g, uint64_t epoch, uint32_t inc, uint64_t now)
 {
-	if (g->left || epoch != g->cfg.epoch || inc < g->inc)
-		return;
+	if (g->left || epoch != g->cfg.epoch || inc != g->inc) {
+		g->st.claims_refused += !g->left && (epoch != g->cfg.epoch || inc > g->inc);
+		return false;
+	}
+	if (now < g->next_refute) {
+		g->refute_due = true;
+		return false;
+	}
+	g->refute_due = false;
+	g->next_refute = now + g->tm.probe_interval_ms;
 	g->inc = inc + 1;
 	g->st.refutations++;
 	if (g->awareness < g->tm.awareness_max)
 		g->awareness++;
-	gsp_bcast_member(g, GW_ALIVE, g->cfg.self_id, g->cfg.epoch, g->inc, &g->cfg.self_addr,
-			 g->seq, NULL);
-	g->push_due = true;
+	/* No broadcast: only nodes whose own probe of us failed suspect us,
+	 * and each of them probes us again at its next probe, carrying its
+	 * suspicion; the header of our answer carries the new incarnation
+	 * (and push-pull the signed statement). So an accuser, lying or not,
+	 * costs one signature here and a datagram or two, never a
+	 * cluster-wide broadcast. */
+	gsp_sign_self(g, 0);
 	event(g, GOSSIP_EV_REFUTED, g->cfg.self_id, &g->cfg.self_addr, g->cfg.epoch, g->inc);
+	return true;
 }
 
 /* Someone else suspects m: probe it ourselves next, instead of when the
@@ -190,41 +210,126 @@ static void probe_soon(struct gossip *g, const struct member *m)
 	g->soon[g->soon_n++] = slot;
 }
 
+/* Count `from` as an accuser of m (at its current version), once: true if
+ * new. Only ourselves or a member we hold live counts: accusers are named
+ * by whoever relays, and invented ones must not shorten anything. */
+static bool add_accuser(struct gossip *g, struct member *m, const uint8_t *from)
+{
+	const struct member *c = gsp_member_find(g, from);
+	uint64_t fh = hash_bytes(from, GOSSIP_ID_LEN);
+
+	if (memcmp(from, g->cfg.self_id, GOSSIP_ID_LEN) && !(c && live(c) && c != m))
+		return false;
+	for (uint32_t i = 0; i < m->n_confirm; i++)
+		if (m->confirm[i] == fh)
+			return false;
+	if (m->n_confirm == CONFIRM_MAX)
+		return false;
+	m->confirm[m->n_confirm++] = fh;
+	return true;
+}
+
+/* Suspect m (our own probe failed: from is us), or confirm a suspicion we
+ * hold (from is another accuser). Accusations heard while m was still
+ * alive to us count as confirmations from the start: they are why we
+ * probed it first. */
 void gsp_suspect(struct gossip *g, struct member *m, uint64_t epoch, uint32_t inc,
 		 const uint8_t *from, uint64_t now)
 {
-	uint64_t fh = hash_bytes(from, GOSSIP_ID_LEN);
-
-	if (m->state == GOSSIP_SUSPECT && vcmp(epoch, inc, m->epoch, m->inc) == 0) {
+	if (vcmp(epoch, inc, m->epoch, m->inc) != 0)
+		return; /* only at the version it signed last (gsp_on_member) */
+	if (m->state == GOSSIP_SUSPECT) {
 		/* an independent confirmation shortens the timeout (Lifeguard) */
-		for (uint32_t i = 0; i < m->n_confirm; i++)
-			if (m->confirm[i] == fh)
-				return;
-		if (m->n_confirm == CONFIRM_MAX)
+		if (!add_accuser(g, m, from))
 			return;
-		m->confirm[m->n_confirm++] = fh;
 		m->susp_deadline = m->susp_start + suspicion_timeout(g, m->n_confirm - 1);
-		gsp_bcast_member(g, GW_SUSPECT, m->id, epoch, inc, NULL, 0, from);
+		gsp_bcast_member(g, GW_SUSPECT, m->id, epoch, inc, from);
 		return;
 	}
-	if (m->state == GOSSIP_SUSPECT && vcmp(epoch, inc, m->epoch, m->inc) < 0)
-		return;
-	if (epoch > m->epoch)
-		gsp_epoch_advance(g, m, epoch);
-	m->epoch = epoch;
-	m->inc = inc;
+	if (memcmp(from, g->cfg.self_id, GOSSIP_ID_LEN))
+		return; /* another's word alone: gsp_on_member probes it instead */
+	(void)add_accuser(g, m, from);
+	probe_soon(g, m); /* again at our next probe: it refutes, or confirms */
 	m->state = GOSSIP_SUSPECT;
 	m->state_ms = now;
 	m->susp_start = now;
-	m->n_confirm = 1;
-	m->confirm[0] = fh;
-	m->susp_deadline = now + suspicion_timeout(g, 0);
-	if (memcmp(from, g->cfg.self_id, GOSSIP_ID_LEN))
-		probe_soon(g, m);
+	m->susp_deadline = now + suspicion_timeout(g, m->n_confirm - 1);
+	if (m->dead_heard && m->susp_deadline > now + 2 * g->tm.probe_interval_ms)
+		m->susp_deadline = now + 2 * g->tm.probe_interval_ms; /* as in gsp_on_member */
 	gsp_count_states(g);
 	g->st.suspicions++;
 	event(g, GOSSIP_EV_SUSPECT, m->id, &m->addr, epoch, inc);
-	gsp_bcast_member(g, GW_SUSPECT, m->id, epoch, inc, NULL, 0, from);
+	gsp_bcast_member(g, GW_SUSPECT, m->id, epoch, inc, from);
+	{
+		/* and to the suspect itself, now: it refutes to us directly */
+		struct dg d;
+
+		if (ep_known(&m->addr) && gsp_dg_open(g, &d, &m->addr, m->id))
+			gsp_dg_close(g, &d, 0); /* carries our SUSPECT about it */
+	}
+}
+
+/* A signed statement about a member other than us: verified (once: the
+ * cache) only when it would tell us something new, then applied. */
+static void on_stmt(struct gossip *g, const struct gw_msg *msg, const struct member *sender,
+		    const struct glued_endpoint *from, uint64_t now)
+{
+	const struct gw_stmt *st = &msg->u.member.stmt;
+	struct member *m = gsp_member_find(g, st->id);
+	bool left = st->flags & GW_STMT_LEFT;
+	int c;
+
+	if (m && !gsp_stmt_newer(m, st))
+		return; /* nothing new (the usual case): no verification */
+	if (m && vcmp(st->epoch, st->incarnation, m->epoch, m->inc) < 0)
+		return; /* we know a newer version from its own datagrams */
+	if (!gsp_stmt_ok(g, st, msg->u.member.stmt_raw))
+		return;
+	if (!m) {
+		struct glued_endpoint a = st->addr;
+
+		if (left)
+			return;
+		if (!ep_known(&a))
+			a = msg->u.member.addr; /* the relay's hint */
+		if (!ep_known(&a) && sender && !memcmp(st->id, sender->id, GOSSIP_ID_LEN))
+			a = *from;
+		m = gsp_member_add(g, st->id, st->epoch, st->incarnation, &a, now);
+		if (!m)
+			return;
+		gsp_stmt_keep(m, st, msg->u.member.stmt_raw);
+		gsp_note_head(m, st->head, now);
+		gsp_bcast_stmt(g, m);
+		return;
+	}
+	c = vcmp(st->epoch, st->incarnation, m->epoch, m->inc);
+	gsp_stmt_keep(m, st, msg->u.member.stmt_raw);
+	if (left) {
+		if (c < 0 || (m->state == GOSSIP_LEFT && c == 0))
+			return;
+		if (st->epoch > m->epoch)
+			gsp_epoch_advance(g, m, st->epoch);
+		m->epoch = st->epoch;
+		m->inc = st->incarnation;
+		gsp_set_dead(g, m, GOSSIP_LEFT, now);
+		gsp_bcast_stmt(g, m);
+		return;
+	}
+	if (c > 0) {
+		/* an address it signed beats what anyone says; a relay's hint
+		 * only fills a gap (its own datagrams set it: on_header) */
+		if (ep_known(&st->addr))
+			m->addr = st->addr;
+		else if (!ep_known(&m->addr) && ep_known(&msg->u.member.addr))
+			m->addr = msg->u.member.addr;
+		gsp_set_alive(g, m, st->epoch, st->incarnation, now);
+		gsp_bcast_stmt(g, m);
+	} else if (live(m)) {
+		/* a newer statement at the same incarnation: head news */
+		gsp_bcast_add(g, false, m->id_hash ^ 1, msg->raw, msg->raw_len);
+	}
+	if (st->epoch == m->epoch && live(m))
+		gsp_note_head(m, st->head, now);
 }
 
 void gsp_on_member(struct gossip *g, const struct gw_msg *msg, const struct member *sender,
@@ -237,56 +342,67 @@ void gsp_on_member(struct gossip *g, const struct gw_msg *msg, const struct memb
 	int c;
 
 	if (!memcmp(id, g->cfg.self_id, GOSSIP_ID_LEN)) {
-		if (msg->type != GW_ALIVE)
-			gsp_refute(g, e, inc);
-		return;
-	}
-	m = gsp_member_find(g, id);
-	if (!m) {
-		struct glued_endpoint a = msg->u.member.addr;
+		struct member *a = sender ? gsp_member_find(g, sender->id) : NULL;
+		struct dg d;
 
-		if (msg->type != GW_ALIVE)
+		if (msg->type != GW_SUSPECT && msg->type != GW_DEAD)
+			return; /* our own statements, or a LEFT we never signed */
+		if (!gsp_refute(g, e, inc, now) || !a ||
+		    now - a->last_told_ms < g->tm.probe_interval_ms)
 			return;
-		if (sender && !memcmp(id, sender->id, GOSSIP_ID_LEN) && !ep_known(&a))
-			a = *from;
-		m = gsp_member_add(g, id, e, inc, &a, now);
-		if (!m)
-			return;
-		gsp_note_head(m, msg->u.member.head, now);
-		gsp_bcast_member(g, GW_ALIVE, id, e, inc, &m->addr, msg->u.member.head, NULL);
+		/* tell the accuser itself at once (it suspects us, or relays
+		 * someone who does): our new incarnation in the header, our
+		 * statement inside. One datagram per accuser and interval. */
+		a->last_told_ms = now;
+		if (gsp_dg_open(g, &d, &a->addr, a->id)) {
+			gw_put_alive(&d.w, &g->stmt, NULL);
+			gsp_dg_close(g, &d, 0);
+		}
 		return;
 	}
+	if (msg->type == GW_ALIVE || msg->type == GW_LEFT) {
+		on_stmt(g, msg, sender, from, now);
+		return;
+	}
+	if (!sender)
+		return; /* accusations count only from a proven sender */
+	/* SUSPECT, DEAD: anyone may accuse (SWIM), but only at the version the
+	 * member signed last as we hold it: an accusation never moves a
+	 * member's epoch or incarnation, so it cannot outlast the refutation */
+	m = gsp_member_find(g, id);
+	if (!m)
+		return;
 	c = vcmp(e, inc, m->epoch, m->inc);
-	switch (msg->type) {
-	case GW_ALIVE:
-		if (c > 0) {
-			if (ep_known(&msg->u.member.addr))
-				m->addr = msg->u.member.addr;
-			gsp_set_alive(g, m, e, inc, now);
-			gsp_bcast_member(g, GW_ALIVE, id, e, inc, &m->addr, msg->u.member.head,
-					 NULL);
+	if (c > 0)
+		g->st.claims_refused++;
+	if (c != 0 || !live(m))
+		return;
+	/* Someone else's SUSPECT or DEAD is a reason to probe the member
+	 * next, and one more confirmation once our own probe failed; never a
+	 * suspicion or a death by itself. The member dies here when our own
+	 * suspicion timer runs out (housekeeping), which every refutation
+	 * stops. So a lying member can neither remove another's records nor
+	 * make the cluster broadcast suspicions and refutations: all it buys
+	 * is which member we probe next (the probe rate stays one per
+	 * interval). An honest death is adopted one probe later (the news of
+	 * it makes everyone probe the dead node at once). */
+	if (m->state == GOSSIP_SUSPECT) {
+		gsp_suspect(g, m, e, inc, msg->u.member.from, now);
+		/* someone's timer ran out on what our own probe also saw: ours
+		 * ends within two probe intervals, time enough for the probe
+		 * that carries our suspicion to it to bring its refutation */
+		if (msg->type == GW_DEAD && m->susp_deadline > now + 2 * g->tm.probe_interval_ms)
+			m->susp_deadline = now + 2 * g->tm.probe_interval_ms;
+	} else if (add_accuser(g, m, msg->u.member.from)) {
+		m->dead_heard |= msg->type == GW_DEAD;
+		probe_soon(g, m);
+		/* pass the news on, so every node probes it soon: at most one
+		 * such relay per probe interval, so an accuser in a loop costs
+		 * each node a bounded trickle, not a broadcast per accusation */
+		if (now >= g->next_accusation_relay) {
+			g->next_accusation_relay = now + g->tm.probe_interval_ms;
+			gsp_bcast_member(g, msg->type, id, e, inc, msg->u.member.from);
 		}
-		if (c == 0 && live(m) && msg->u.member.head > m->known_head)
-			gsp_bcast_add(g, false, m->id_hash ^ 1, msg->raw,
-				      msg->raw_len); /* relay news */
-		if (e == m->epoch && live(m))
-			gsp_note_head(m, msg->u.member.head, now);
-		break;
-	case GW_SUSPECT:
-		if (c >= 0 && live(m))
-			gsp_suspect(g, m, e, inc, msg->u.member.from, now);
-		break;
-	case GW_DEAD:
-	case GW_LEFT:
-		if (c < 0 || (!live(m) && c == 0))
-			break;
-		if (e > m->epoch)
-			gsp_epoch_advance(g, m, e);
-		m->epoch = e;
-		m->inc = inc;
-		gsp_set_dead(g, m, msg->type == GW_DEAD ? GOSSIP_DEAD : GOSSIP_LEFT, now);
-		gsp_bcast_member(g, msg->type, id, e, inc, NULL, 0, msg->u.member.from);
-		break;
 	}
 }
 
@@ -299,8 +415,8 @@ static int pick_probe_target(struct gossip *g)
 		struct member *m = &g->members[s];
 
 		memmove(g->soon, g->soon + 1, --g->soon_n * sizeof(g->soon[0]));
-		if (m->used && m->state == GOSSIP_SUSPECT && ep_known(&m->addr))
-			return s;
+		if (live(m) && ep_known(&m->addr))
+			return s; /* someone accused it: probe it now */
 	}
 	for (size_t tries = 0; tries < 2; tries++) {
 		while (g->order_pos < g->order_n) {
@@ -389,6 +505,10 @@ static void probe_finish(struct gossip *g, uint64_t now)
 	if (p->acked) {
 		if (g->awareness)
 			g->awareness--;
+		if (m->state == GOSSIP_ALIVE) {
+			m->n_confirm = 0; /* it answered: accusations so far were wrong */
+			m->dead_heard = false;
+		}
 		return;
 	}
 	g->st.probe_failed++;
@@ -449,16 +569,22 @@ void gsp_probe_step(struct gossip *g, uint64_t now)
 	}
 }
 
+bool gsp_probe_for_me(const struct gossip *g, const struct gw_msg *msg)
+{
+	static const uint8_t zero[GOSSIP_ID_LEN];
+
+	return !memcmp(msg->u.probe.target, zero, GOSSIP_ID_LEN) ||
+	       !memcmp(msg->u.probe.target, g->cfg.self_id, GOSSIP_ID_LEN);
+}
+
 void gsp_on_probe(struct gossip *g, const struct gw_msg *msg, struct member *sender,
 		  const struct glued_endpoint *from, uint64_t now)
 {
 	const uint8_t *target = msg->u.probe.target;
-	static const uint8_t zero[GOSSIP_ID_LEN];
 
 	switch (msg->type) {
 	case GW_PING:
-		if (memcmp(target, zero, GOSSIP_ID_LEN) &&
-		    memcmp(target, g->cfg.self_id, GOSSIP_ID_LEN))
+		if (!gsp_probe_for_me(g, msg))
 			return; /* meant for another node (restarted at this address?) */
 		gsp_send_probe(g, from, sender->id, GW_ACK, msg->u.probe.seq, g->cfg.self_id, NULL);
 		return;
@@ -569,12 +695,15 @@ static bool put_entry(struct gossip *g, struct wire_out *w, const struct member 
 	size_t off = wire_out_len(w);
 
 	if (!m)
-		gw_put_alive(w, g->cfg.self_id, g->cfg.epoch, g->inc, &g->cfg.self_addr, g->seq);
-	else if (live(m))
-		gw_put_alive(w, m->id, m->epoch, m->inc, &m->addr, m->head);
+		gw_put_alive(w, &g->stmt, NULL);
+	else if (m->state == GOSSIP_DEAD)
+		gw_put_member(w, GW_DEAD, m->id, m->epoch, m->inc, g->cfg.self_id);
+	else if (!m->has_stmt)
+		return true; /* nothing signed to pass on: it speaks for itself */
+	else if (m->state == GOSSIP_LEFT)
+		gw_put_left(w, &m->stmt);
 	else
-		gw_put_member(w, m->state == GOSSIP_DEAD ? GW_DEAD : GW_LEFT, m->id, m->epoch,
-			      m->inc, g->cfg.self_id);
+		gw_put_alive(w, &m->stmt, &m->addr);
 	if (w->err) {
 		gw_rollback(w, off);
 		return false;
@@ -582,7 +711,7 @@ static bool put_entry(struct gossip *g, struct wire_out *w, const struct member 
 	return true;
 }
 
-void gsp_on_summary(struct gossip *g, const struct gw_msg *msg, struct member *sender,
+void gsp_on_summary(struct gossip *g, const struct gw_msg *msg, const uint8_t *sender_id,
 		    const struct glued_endpoint *from)
 {
 	uint64_t mine[GW_BUCKETS];
@@ -591,7 +720,7 @@ void gsp_on_summary(struct gossip *g, const struct gw_msg *msg, struct member *s
 	struct dg d;
 
 	summary_hashes(g, mine);
-	if (!gsp_dg_open(g, &d, from, sender->id))
+	if (!gsp_dg_open(g, &d, from, sender_id))
 		return;
 	if (!(msg->u.summary.flags & GW_SUMMARY_REPLY))
 		gsp_put_summary(g, &d.w, GW_SUMMARY_REPLY);
@@ -609,7 +738,7 @@ void gsp_on_summary(struct gossip *g, const struct gw_msg *msg, struct member *s
 			if (put_entry(g, &d.w, m))
 				continue;
 			gsp_dg_close(g, &d, 0);
-			if (++dgrams == PP_DGRAMS_MAX || !gsp_dg_open(g, &d, from, sender->id))
+			if (++dgrams == PP_DGRAMS_MAX || !gsp_dg_open(g, &d, from, sender_id))
 				return;
 			if (!put_entry(g, &d.w, m))
 				break;

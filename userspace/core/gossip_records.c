@@ -117,17 +117,16 @@ void gsp_note_head(struct member *m, uint64_t head, uint64_t now)
 		m->gap_since = now ? now : 1;
 }
 
-/* As gsp_note_head, and a head we had not heard of is news we pass on
- * (with the full retransmit budget): whoever missed the origin's last
- * records learns of the gap from it and syncs, however few of the records
- * themselves reached it. */
+/* As gsp_note_head; a head we had not heard of is news we pass on (with
+ * the full retransmit budget) when we hold the origin's statement of it:
+ * whoever missed the origin's last records learns of the gap from it and
+ * syncs, however few of the records themselves reached it. (A head heard
+ * only in the origin's own header cannot be passed on: nobody would take
+ * it unsigned. The origin's own head news, and every relay of it, carry
+ * the statement.) */
 void gsp_learn_head(struct gossip *g, struct member *m, uint64_t head, uint64_t now)
 {
-	uint64_t before = m->known_head;
-
 	gsp_note_head(m, head, now);
-	if (m->known_head > before)
-		gsp_bcast_head(g, m);
 }
 
 void gsp_set_alive(struct gossip *g, struct member *m, uint64_t epoch, uint32_t inc, uint64_t now)
@@ -136,12 +135,17 @@ void gsp_set_alive(struct gossip *g, struct member *m, uint64_t epoch, uint32_t 
 
 	if (epoch > m->epoch)
 		gsp_epoch_advance(g, m, epoch);
+	if (vcmp(epoch, inc, m->epoch, m->inc) != 0) {
+		m->n_confirm = 0; /* accusations were about the version it left behind */
+		m->dead_heard = false;
+	}
 	m->epoch = epoch;
 	m->inc = inc;
 	if (m->state != GOSSIP_ALIVE) {
 		m->state = GOSSIP_ALIVE;
 		m->state_ms = now;
 		m->n_confirm = 0;
+		m->dead_heard = false;
 		gsp_count_states(g);
 	}
 	if (was_down) {
@@ -151,20 +155,40 @@ void gsp_set_alive(struct gossip *g, struct member *m, uint64_t epoch, uint32_t 
 	}
 }
 
+/* A record change of origin m, relayed by anyone: applied only if its
+ * origin signed it (the statement covers the record through its Merkle
+ * path). Checked only when it would be applied: stale copies cost nothing. */
 void gsp_on_delta(struct gossip *g, const struct gw_msg *msg, uint64_t now)
 {
-	struct member *m = gsp_member_find(g, msg->u.delta.origin);
+	const struct gw_stmt *st = &msg->u.delta.stmt;
+	struct member *m = gsp_member_find(g, st->id);
 	const struct gw_record *r = &msg->u.delta.rec;
 	uint64_t s = r->seq, oh;
+	bool relay_head = false;
 
 	g->st.deltas_rcvd++;
-	if (!m || !live(m) || msg->u.delta.epoch < m->epoch) {
+	if (!m || !live(m) || st->epoch < m->epoch ||
+	    (st->epoch == m->epoch && st->incarnation < m->inc && s <= m->head)) {
 		g->st.deltas_stale++;
 		return;
 	}
-	if (msg->u.delta.epoch > m->epoch)
-		gsp_set_alive(g, m, msg->u.delta.epoch, 0, now); /* proof of a newer life */
-	gsp_learn_head(g, m, s, now);
+	if (st->epoch == m->epoch &&
+	    (s <= m->head || s <= m->sync_floor || (m->sync >= 0 && g->syncs[m->sync].full) ||
+	     (s <= m->head + WIN && win_has(m, s)))) {
+		g->st.deltas_stale++;
+		return;
+	}
+	if (!gsp_delta_ok(g, msg))
+		return;
+	if (gsp_stmt_newer(m, st)) {
+		gsp_stmt_keep(m, st, msg->u.delta.stmt_raw);
+		relay_head = true;
+	}
+	if (vcmp(st->epoch, st->incarnation, m->epoch, m->inc) > 0)
+		gsp_set_alive(g, m, st->epoch, st->incarnation, now); /* proof of a newer life */
+	gsp_learn_head(g, m, st->head, now);
+	if (relay_head && live(m))
+		gsp_bcast_head(g, m); /* a newer statement: head news */
 	if (s <= m->head || s <= m->sync_floor || (m->sync >= 0 && g->syncs[m->sync].full)) {
 		g->st.deltas_stale++;
 		return;
@@ -380,8 +404,17 @@ void gsp_on_sync_data(struct gossip *g, const struct gw_msg *msg, struct member 
 		m->need_full = false;
 	}
 	win_advance(m, y->to);
-	if (m->known_head <= m->head)
-		m->gap_since = 0;
+	/* The origin answered up to `to`. A head above that and above
+	 * anything it signed was only ever said in its own datagram headers:
+	 * a member announcing records it never serves would be synced every
+	 * round. Forget such a head (a real one comes back signed) and sync
+	 * again only after gap_ms. */
+	if (m->known_head > m->head &&
+	    (!m->has_stmt || m->stmt.epoch != m->epoch || m->known_head > m->stmt.head))
+		m->known_head = m->has_stmt && m->stmt.epoch == m->epoch && m->stmt.head > m->head
+				    ? m->stmt.head
+				    : m->head;
+	m->gap_since = m->known_head <= m->head ? 0 : now;
 	g->st.syncs_completed++;
 	gsp_sync_free(g, m->sync);
 	gsp_sync_next(g, now);
@@ -441,10 +474,37 @@ void gsp_sync_next(struct gossip *g, uint64_t now)
 	}
 }
 
-void gsp_on_sync_req(struct gossip *g, const struct gw_msg *msg, struct member *m)
+/* What one requester may be sent again. Records changed since the last
+ * sync we completed for it (above m->served_to) are free: that is what an
+ * honest node asks for, however busy the burst. Records it was sent before
+ * (a full copy after it held us dead, a chunk lost on the way, or a member
+ * asking for everything in a loop) come out of a bucket that holds about
+ * one full copy of our records and refills at SERVE_RATE bytes/s. */
+#define SERVE_RATE 2048
+
+static int64_t serve_burst(const struct gossip *g)
+{
+	return (int64_t)(g->live_lrecs + g->tombs) * 128 + 2 * GOSSIP_DGRAM_MAX;
+}
+
+void gsp_on_sync_req(struct gossip *g, const struct gw_msg *msg, struct member *m, uint64_t now)
 {
 	struct serve *v = NULL;
 	int slot = (int)(m - g->members);
+	int64_t burst = serve_burst(g);
+
+	if (!m->serve_ms) /* a requester starts with a full bucket */
+		m->serve_tokens = burst;
+	else
+		m->serve_tokens += (int64_t)((now - m->serve_ms) * SERVE_RATE / 1000);
+	if (m->serve_tokens > burst)
+		m->serve_tokens = burst;
+	m->serve_ms = now ? now : 1;
+	if (m->serve_tokens <= 0 &&
+	    (msg->u.sync_req.from < m->served_to || msg->u.sync_req.flags & GW_SYNC_FULL)) {
+		g->st.syncs_refused++;
+		return;
+	}
 
 	for (int i = 0; i < SERVES_MAX; i++)
 		if (g->serves[i].used && g->serves[i].slot == slot)
@@ -465,6 +525,7 @@ void gsp_on_sync_req(struct gossip *g, const struct gw_msg *msg, struct member *
 	v->full = msg->u.sync_req.flags & GW_SYNC_FULL || v->from < g->tomb_floor ||
 		  v->from > g->seq || msg->u.sync_req.epoch != g->cfg.epoch;
 	v->have = v->full ? 0 : msg->u.sync_req.have;
+	v->free_above = m->served_to;
 	if (v->full)
 		v->from = 0; /* everything from the start */
 	g->st.syncs_served++;
@@ -497,13 +558,13 @@ static bool put_local(struct gossip *g, struct wire_out *w, const struct lrec *l
 bool gsp_serve_chunk(struct gossip *g, struct serve *v, struct gossip_out *o)
 {
 	struct member *m = &g->members[v->slot];
-	struct gw_hdr h = {g->cfg.epoch, g->inc, g->seq};
+	struct gw_hdr h = {g->cfg.epoch, g->inc, g->stmt.head};
 	struct wire_out w = wire_out_init(o->buf, GOSSIP_DGRAM_MAX);
-	size_t off;
+	size_t off, rec_off;
 	uint8_t count = 0, flags = v->full ? GW_SYNC_FULL : 0;
 
-	if (!live(m) || v->chunk >= CHUNKS_MAX) {
-		v->used = false;
+	if (!live(m) || v->chunk >= CHUNKS_MAX || m->serve_tokens <= 0) {
+		v->used = false; /* out of budget: the requester times out, retries later */
 		return false;
 	}
 	gw_put_hdr(&w, &h);
@@ -515,13 +576,18 @@ bool gsp_serve_chunk(struct gossip *g, struct serve *v, struct gossip_out *o)
 			continue;
 		if (!v->full && l->seq - v->from <= 64 && v->have >> (l->seq - v->from - 1) & 1)
 			continue; /* the requester holds this very change already */
+		rec_off = wire_out_len(&w);
 		if (!put_local(g, &w, l))
 			break;
+		if (l->seq <= v->free_above)
+			m->serve_tokens -= (int64_t)(wire_out_len(&w) - rec_off); /* sent before */
 		count++;
 	}
 	if (v->cursor == g->n_lrecs) {
 		flags |= GW_SYNC_LAST;
 		v->used = false;
+		if (m->served_to < v->to)
+			m->served_to = v->to;
 	}
 	gw_sync_data_end(&w, off, flags, count);
 	o->to = m->addr;
@@ -561,20 +627,17 @@ static struct lrec *lrec_alloc(struct gossip *g)
 	return &g->lrecs[g->n_lrecs++];
 }
 
+/* A change of ours waits for its statement (gossip_sign.c): the first one
+ * after a quiet interval is signed at the next tick, later ones in batches
+ * of up to sign_interval_ms. */
 static void publish(struct gossip *g, struct lrec *l)
 {
-	uint8_t buf[BCAST_MSG_MAX];
+	uint8_t buf[GW_RECORD_MAX];
 	struct wire_out w = wire_out_init(buf, sizeof(buf));
-	size_t off = wire_out_len(&w);
 
-	wire_put_u8(&w, GW_DELTA);
-	wire_put_u16(&w, 0);
-	wire_put_bytes(&w, g->cfg.self_id, GOSSIP_ID_LEN);
-	wire_put_u64(&w, g->cfg.epoch);
 	if (!put_local(g, &w, l) || w.err)
 		return;
-	wire_patch_u16(&w, off + 1, (uint16_t)(wire_out_len(&w) - GW_MSG_HDR_LEN));
-	gsp_bcast_add(g, true, 0, buf, wire_out_len(&w));
+	gsp_pend_add(g, buf, wire_out_len(&w));
 }
 
 static void local_delete(struct gossip *g, struct lrec *l)
@@ -607,8 +670,6 @@ void gsp_on_entry(void *ctx, uint32_t origin, const char *owner)
 
 	if (origin != 0 || g->left)
 		return;
-	g->push_due = true;
-	g->announce_head = true;
 	if (!owner) { /* every origin-0 entry may be gone */
 		for (size_t i = 0; i < g->n_lrecs; i++) {
 			l = &g->lrecs[i];

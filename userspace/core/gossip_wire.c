@@ -224,16 +224,63 @@ void gw_put_probe(struct wire_out *w, uint8_t type, uint32_t seq, const uint8_t 
 	msg_end(w, off);
 }
 
-void gw_put_alive(struct wire_out *w, const uint8_t *id, uint64_t epoch, uint32_t inc,
-		  const struct glued_endpoint *addr, uint64_t head)
+void gw_put_stmt(struct wire_out *w, const struct gw_stmt *st)
+{
+	wire_put_bytes(w, st->id, GOSSIP_ID_LEN);
+	wire_put_u64(w, st->epoch);
+	wire_put_u32(w, st->incarnation);
+	wire_put_u8(w, st->flags);
+	gw_put_endpoint(w, &st->addr);
+	wire_put_u64(w, st->prev);
+	wire_put_u64(w, st->head);
+	wire_put_bytes(w, st->root, GW_HASH_LEN);
+	wire_put_bytes(w, st->sig, GW_SIG_LEN);
+}
+
+/* Sets GLUED_EMALF for what no origin signs: epoch 0, unknown flags, a
+ * batch running backwards or wider than GW_BATCH_MAX. */
+void gw_get_stmt(struct wire *w, struct gw_stmt *st)
+{
+	wire_bytes(w, st->id, GOSSIP_ID_LEN);
+	st->epoch = wire_u64(w);
+	st->incarnation = wire_u32(w);
+	st->flags = wire_u8(w);
+	gw_get_endpoint(w, &st->addr);
+	st->prev = wire_u64(w);
+	st->head = wire_u64(w);
+	wire_bytes(w, st->root, GW_HASH_LEN);
+	wire_bytes(w, st->sig, GW_SIG_LEN);
+	if (!w->err && (st->epoch == 0 || st->flags & ~GW_STMT_LEFT || st->head < st->prev ||
+			st->head - st->prev > GW_BATCH_MAX))
+		wire_fail(w, GLUED_EMALF);
+}
+
+size_t gw_stmt_signed_msg(const struct gw_stmt *st, uint8_t out[GW_STMT_MSG_LEN])
+{
+	uint8_t buf[GW_STMT_LEN];
+	struct wire_out w = wire_out_init(buf, sizeof(buf));
+	size_t dl = sizeof(GW_STMT_DOMAIN) - 1;
+
+	gw_put_stmt(&w, st);
+	memcpy(out, GW_STMT_DOMAIN, dl);
+	memcpy(out + dl, buf, GW_STMT_SIGNED);
+	return dl + GW_STMT_SIGNED;
+}
+
+void gw_put_alive(struct wire_out *w, const struct gw_stmt *st, const struct glued_endpoint *hint)
 {
 	size_t off = msg_begin(w, GW_ALIVE);
 
-	wire_put_bytes(w, id, GOSSIP_ID_LEN);
-	wire_put_u64(w, epoch);
-	wire_put_u32(w, inc);
-	gw_put_endpoint(w, addr);
-	wire_put_u64(w, head);
+	gw_put_stmt(w, st);
+	gw_put_endpoint(w, hint);
+	msg_end(w, off);
+}
+
+void gw_put_left(struct wire_out *w, const struct gw_stmt *st)
+{
+	size_t off = msg_begin(w, GW_LEFT);
+
+	gw_put_stmt(w, st);
 	msg_end(w, off);
 }
 
@@ -245,19 +292,20 @@ void gw_put_member(struct wire_out *w, uint8_t type, const uint8_t *id, uint64_t
 	wire_put_bytes(w, id, GOSSIP_ID_LEN);
 	wire_put_u64(w, epoch);
 	wire_put_u32(w, inc);
-	if (type != GW_LEFT)
-		wire_put_bytes(w, from ? from : zero_id, GOSSIP_ID_LEN);
+	wire_put_bytes(w, from ? from : zero_id, GOSSIP_ID_LEN);
 	msg_end(w, off);
 }
 
-void gw_put_delta(struct wire_out *w, const uint8_t *origin, uint64_t epoch, uint64_t seq,
-		  const char *owner, const struct table_entry *e)
+void gw_put_delta(struct wire_out *w, const uint8_t *stmt_raw, const uint8_t *path, uint8_t n_path,
+		  const uint8_t *rec, size_t rec_len)
 {
 	size_t off = msg_begin(w, GW_DELTA);
 
-	wire_put_bytes(w, origin, GOSSIP_ID_LEN);
-	wire_put_u64(w, epoch);
-	gw_put_record(w, seq, owner, e);
+	wire_put_bytes(w, stmt_raw, GW_STMT_LEN);
+	wire_put_u8(w, n_path);
+	if (n_path)
+		wire_put_bytes(w, path, (size_t)n_path * GW_HASH_LEN);
+	wire_put_bytes(w, rec, rec_len);
 	msg_end(w, off);
 }
 
@@ -350,31 +398,51 @@ static int decode_body(uint8_t type, const uint8_t *body, size_t len, struct gw_
 		}
 		break;
 	case GW_ALIVE:
+	case GW_LEFT:
+		m->u.member.stmt_raw = w.p;
+		gw_get_stmt(&w, &m->u.member.stmt);
+		memcpy(m->u.member.id, m->u.member.stmt.id, GOSSIP_ID_LEN);
+		m->u.member.epoch = m->u.member.stmt.epoch;
+		m->u.member.incarnation = m->u.member.stmt.incarnation;
+		m->u.member.head = m->u.member.stmt.head;
+		memset(m->u.member.from, 0, GOSSIP_ID_LEN);
+		memset(&m->u.member.addr, 0, sizeof(m->u.member.addr));
+		if (type == GW_ALIVE)
+			gw_get_endpoint(&w, &m->u.member.addr);
+		/* ALIVE never carries the left flag, LEFT always does */
+		if (!w.err && !!(m->u.member.stmt.flags & GW_STMT_LEFT) != (type == GW_LEFT))
+			wire_fail(&w, GLUED_EMALF);
+		break;
 	case GW_SUSPECT:
 	case GW_DEAD:
-	case GW_LEFT:
 		wire_bytes(&w, m->u.member.id, GOSSIP_ID_LEN);
 		m->u.member.epoch = wire_u64(&w);
 		m->u.member.incarnation = wire_u32(&w);
 		memset(&m->u.member.addr, 0, sizeof(m->u.member.addr));
-		memset(m->u.member.from, 0, GOSSIP_ID_LEN);
 		m->u.member.head = 0;
-		if (type == GW_ALIVE) {
-			gw_get_endpoint(&w, &m->u.member.addr);
-			m->u.member.head = wire_u64(&w);
-		} else if (type != GW_LEFT) {
-			wire_bytes(&w, m->u.member.from, GOSSIP_ID_LEN);
-		}
+		m->u.member.stmt_raw = NULL;
+		wire_bytes(&w, m->u.member.from, GOSSIP_ID_LEN);
 		if (!w.err && m->u.member.epoch == 0)
 			wire_fail(&w, GLUED_EMALF);
 		break;
-	case GW_DELTA:
-		wire_bytes(&w, m->u.delta.origin, GOSSIP_ID_LEN);
-		m->u.delta.epoch = wire_u64(&w);
+	case GW_DELTA: {
+		const struct gw_stmt *st = &m->u.delta.stmt;
+
+		m->u.delta.stmt_raw = w.p;
+		gw_get_stmt(&w, &m->u.delta.stmt);
+		m->u.delta.n_path = wire_u8(&w);
+		if (!w.err && m->u.delta.n_path > GW_PATH_MAX)
+			wire_fail(&w, GLUED_EMALF);
+		m->u.delta.path = wire_take(&w, (size_t)m->u.delta.n_path * GW_HASH_LEN);
+		m->u.delta.rec_raw = w.p;
 		gw_record_decode(&w, &m->u.delta.rec);
-		if (!w.err && m->u.delta.epoch == 0)
+		m->u.delta.rec_len = (size_t)(w.p - m->u.delta.rec_raw);
+		/* the record is one of the batch the statement signs */
+		if (!w.err && (st->flags & GW_STMT_LEFT || m->u.delta.rec.seq <= st->prev ||
+			       m->u.delta.rec.seq > st->head))
 			wire_fail(&w, GLUED_EMALF);
 		break;
+	}
 	case GW_SUMMARY:
 		m->u.summary.flags = wire_u8(&w);
 		m->u.summary.members = wire_u16(&w);

@@ -16,12 +16,26 @@
 #include "lib/addr.h"
 #include "lib/wire.h"
 
-#define GW_VERSION 1
+#define GW_VERSION 2	 /* 2: signed statements in ALIVE, LEFT and DELTA */
 #define GW_HDR_LEN 22	 /* version, flags, epoch, incarnation, head */
 #define GW_MSG_HDR_LEN 3 /* type, body length */
 #define GW_ENDPOINT_LEN 19
-#define GW_RECORD_MAX 1100 /* encoded record, so a DELTA fits one datagram */
-#define GW_BUCKETS 16	   /* SUMMARY hash buckets */
+#define GW_BUCKETS 16 /* SUMMARY hash buckets */
+
+/* A statement: what an origin signs about itself (docs/protocol.md,
+ * "Signed statements"). The first GW_STMT_SIGNED bytes are signed, after the
+ * domain string GW_STMT_DOMAIN, with the Ed25519 key that is the origin's
+ * node ID; the signature follows. */
+#define GW_STMT_DOMAIN "glued-statement-v2"
+#define GW_HASH_LEN 16 /* Merkle node: BLAKE2b-128 */
+#define GW_SIG_LEN 64  /* Ed25519 */
+#define GW_STMT_SIGNED (32 + 8 + 4 + 1 + GW_ENDPOINT_LEN + 8 + 8 + GW_HASH_LEN) /* 96 */
+#define GW_STMT_LEN (GW_STMT_SIGNED + GW_SIG_LEN)				/* 160 */
+#define GW_STMT_LEFT 0x01 /* the origin left at this version */
+#define GW_BATCH_MAX 64	  /* record versions one statement covers */
+#define GW_PATH_MAX 6	  /* Merkle path of one of at most 64 leaves */
+/* encoded record, so a DELTA (statement, path, record) fits one datagram */
+#define GW_RECORD_MAX 880
 
 enum gw_type {
 	GW_PING = 1,
@@ -42,6 +56,17 @@ enum gw_type {
 #define GW_SYNC_LAST 0x01
 #define GW_SYNC_FULL 0x02
 #define GW_REC_DELETED 0x01
+
+struct gw_stmt {
+	uint8_t id[GOSSIP_ID_LEN];
+	uint64_t epoch;
+	uint32_t incarnation;
+	uint8_t flags;		    /* GW_STMT_LEFT */
+	struct glued_endpoint addr; /* family 0: "my source address" */
+	uint64_t prev, head;	    /* the batch: record versions prev+1..head */
+	uint8_t root[GW_HASH_LEN];  /* Merkle root over the batch's records */
+	uint8_t sig[GW_SIG_LEN];
+};
 
 struct gw_hdr {
 	uint64_t epoch;
@@ -76,13 +101,19 @@ struct gw_msg {
 			uint8_t id[GOSSIP_ID_LEN];
 			uint64_t epoch;
 			uint32_t incarnation;
-			struct glued_endpoint addr;  /* ALIVE only; family 0 = unknown */
+			struct glued_endpoint addr;  /* ALIVE only: the relay's hint */
 			uint64_t head;		     /* ALIVE only */
 			uint8_t from[GOSSIP_ID_LEN]; /* SUSPECT, DEAD only */
+			struct gw_stmt stmt;	     /* ALIVE, LEFT: id, epoch, ... from it */
+			const uint8_t *stmt_raw;     /* its GW_STMT_LEN bytes */
 		} member;
 		struct {
-			uint8_t origin[GOSSIP_ID_LEN];
-			uint64_t epoch;
+			struct gw_stmt stmt; /* the origin's, covering rec.seq */
+			const uint8_t *stmt_raw;
+			uint8_t n_path;
+			const uint8_t *path;	/* n_path Merkle siblings, leaf upwards */
+			const uint8_t *rec_raw; /* the encoded record (the Merkle leaf) */
+			size_t rec_len;
 			struct gw_record rec;
 		} delta;
 		struct {
@@ -134,9 +165,17 @@ void gw_put_hdr(struct wire_out *w, const struct gw_hdr *h);
 void gw_rollback(struct wire_out *w, size_t off);
 void gw_put_probe(struct wire_out *w, uint8_t type, uint32_t seq, const uint8_t *target,
 		  const struct glued_endpoint *addr);
-void gw_put_alive(struct wire_out *w, const uint8_t *id, uint64_t epoch, uint32_t inc,
-		  const struct glued_endpoint *addr, uint64_t head);
-/* SUSPECT and DEAD carry `from`; LEFT does not (from ignored). */
+/* A statement as its GW_STMT_LEN bytes; gw_stmt_signed_msg() writes the
+ * bytes the signature covers (domain string + the first GW_STMT_SIGNED
+ * bytes) into out (GW_STMT_MSG_LEN) and returns their length. */
+#define GW_STMT_MSG_LEN (sizeof(GW_STMT_DOMAIN) - 1 + GW_STMT_SIGNED)
+void gw_put_stmt(struct wire_out *w, const struct gw_stmt *s);
+void gw_get_stmt(struct wire *w, struct gw_stmt *s);
+size_t gw_stmt_signed_msg(const struct gw_stmt *s, uint8_t out[GW_STMT_MSG_LEN]);
+/* ALIVE: the statement and the relay's address hint; LEFT: the statement. */
+void gw_put_alive(struct wire_out *w, const struct gw_stmt *s, const struct glued_endpoint *hint);
+void gw_put_left(struct wire_out *w, const struct gw_stmt *s);
+/* SUSPECT and DEAD (type), with `from`. */
 void gw_put_member(struct wire_out *w, uint8_t type, const uint8_t *id, uint64_t epoch,
 		   uint32_t inc, const uint8_t *from);
 /* Encoded size of a record for entry e (or a tombstone when e is NULL and
@@ -144,8 +183,9 @@ void gw_put_member(struct wire_out *w, uint8_t type, const uint8_t *id, uint64_t
 size_t gw_record_size(const struct table_entry *e, size_t owner_len);
 void gw_put_record(struct wire_out *w, uint64_t seq, const char *owner,
 		   const struct table_entry *e /* NULL = tombstone */);
-void gw_put_delta(struct wire_out *w, const uint8_t *origin, uint64_t epoch, uint64_t seq,
-		  const char *owner, const struct table_entry *e);
+/* DELTA: the statement, the Merkle path of the record, the encoded record. */
+void gw_put_delta(struct wire_out *w, const uint8_t *stmt_raw, const uint8_t *path, uint8_t n_path,
+		  const uint8_t *rec, size_t rec_len);
 void gw_put_summary(struct wire_out *w, uint8_t flags, uint16_t members,
 		    const uint64_t hash[GW_BUCKETS]);
 void gw_put_sync_req(struct wire_out *w, uint32_t id, uint64_t epoch, uint64_t from, uint64_t have,

@@ -79,8 +79,9 @@ struct gossip_edge {
 	const struct glued_config *cfg;
 	struct table *table;
 	struct identity ident;
-	struct crypto_key key;
-	struct crypto_replay replay;
+	struct crypto_key key;	     /* the cluster key: beacons and hellos */
+	struct crypto_pairs pairs;   /* pair keys: datagrams to a known node ID */
+	struct crypto_replay replay; /* of pair-key datagrams only: only the sender moves it */
 	uint64_t seq;
 	struct gossip *core;
 
@@ -173,25 +174,40 @@ static int dest_sockaddr(const struct gossip_edge *e, const struct glued_endpoin
 	return -EAFNOSUPPORT;
 }
 
-/* Seal pt into buf: the header stamps this boot's epoch and the next seq. */
-static int seal(struct gossip_edge *e, uint8_t kind, const uint8_t *pt, size_t len, uint8_t *buf,
-		size_t cap)
+/* Seal pt into buf: the header stamps this boot's epoch and the next seq.
+ * Gossip to a known node ID goes under our pair key with it (so it proves
+ * the sender), to an address whose node is not known yet as a HELLO under
+ * the cluster key (docs/security.md, "The envelope"). */
+static int seal(struct gossip_edge *e, uint8_t kind, const uint8_t *to_id, const uint8_t *pt,
+		size_t len, uint8_t *buf, size_t cap)
 {
 	uint8_t nonce[CRYPTO_NONCE_LEN];
 	struct crypto_hdr h = {.kind = kind, .epoch = e->ident.epoch, .seq = ++e->seq};
+	const struct crypto_key *key = &e->key;
 	int ret;
 
+	if (kind == CRYPTO_KIND_GOSSIP && !to_id)
+		h.kind = CRYPTO_KIND_HELLO;
+	else if (kind == CRYPTO_KIND_GOSSIP && !(key = crypto_pairs_get(&e->pairs, to_id)))
+		return GLUED_EAUTH; /* not a usable public key: nobody can answer there */
 	ret = rand_bytes(nonce, sizeof(nonce));
 	if (ret)
 		return ret;
 	memcpy(h.node_id, e->ident.pk, GOSSIP_ID_LEN);
-	return crypto_seal(&e->key, &h, nonce, pt, len, buf, cap);
+	return crypto_seal(key, &h, nonce, pt, len, buf, cap);
+}
+
+static void edge_sign(void *ctx, uint8_t sig[64], const uint8_t *msg, size_t len)
+{
+	struct gossip_edge *e = ctx;
+
+	crypto_sign_stmt(sig, msg, len, e->ident.sk);
 }
 
 /* Seal and queue one datagram; ifindex > 0 picks the outgoing interface
  * (multicast). Drops and counts when no slot is free. */
 static void send_sealed(struct gossip_edge *e, const struct glued_endpoint *to, uint8_t kind,
-			const uint8_t *pt, size_t len, int fd, int ifindex)
+			const uint8_t *to_id, const uint8_t *pt, size_t len, int fd, int ifindex)
 {
 	struct send_slot *s = slot_get(e);
 	socklen_t salen;
@@ -205,7 +221,7 @@ static void send_sealed(struct gossip_edge *e, const struct glued_endpoint *to, 
 		e->st.tx_errors++;
 		return;
 	}
-	n = seal(e, kind, pt, len, s->buf, sizeof(s->buf));
+	n = seal(e, kind, to_id, pt, len, s->buf, sizeof(s->buf));
 	if (n < 0) {
 		e->st.tx_errors++;
 		return;
@@ -301,7 +317,8 @@ static void pump(struct gossip_edge *e)
 	do {
 		n = gossip_poll_send(e->core, e->out, OUT_BATCH);
 		for (size_t i = 0; i < n; i++)
-			send_sealed(e, &e->out[i].to, CRYPTO_KIND_GOSSIP, e->out[i].buf,
+			send_sealed(e, &e->out[i].to, CRYPTO_KIND_GOSSIP,
+				    e->out[i].to_id_known ? e->out[i].to_id : NULL, e->out[i].buf,
 				    e->out[i].len, e->rx.fd, 0);
 	} while (n == OUT_BATCH);
 	while (gossip_poll_event(e->core, &ev))
@@ -427,7 +444,8 @@ static void beacon_send(struct gossip_edge *e)
 	wire_put_u16(&w, e->bind.port);
 	beacon_scan(e);
 	for (size_t i = 0; i < e->n_ifs; i++) {
-		send_sealed(e, &to, CRYPTO_KIND_BEACON, pt, wire_out_len(&w), e->rx.fd, e->ifs[i]);
+		send_sealed(e, &to, CRYPTO_KIND_BEACON, NULL, pt, wire_out_len(&w), e->rx.fd,
+			    e->ifs[i]);
 		e->st.beacons_sent++;
 	}
 }
@@ -570,7 +588,19 @@ static void handle_dgram(struct gossip_edge *e, const struct glued_endpoint *fro
 
 	e->st.rx_dgrams++;
 	e->st.rx_bytes += len;
-	n = crypto_open(&e->key, &e->replay, buf, len, e->pt, sizeof(e->pt), &h);
+	/* Only a pair-key datagram proves its sender, so only it may move the
+	 * sender's replay window; a hello or beacon, which any member could
+	 * seal with any ID, is checked against no window (the core treats it
+	 * as a claim: gossip_recv_unverified, beacon_recv). */
+	n = crypto_peek_hdr(buf, len, &h);
+	if (n == 0 && h.kind == CRYPTO_KIND_GOSSIP) {
+		const struct crypto_key *k = crypto_pairs_get(&e->pairs, h.node_id);
+
+		n = k ? crypto_open(k, &e->replay, buf, len, e->pt, sizeof(e->pt), &h)
+		      : GLUED_EAUTH;
+	} else if (n == 0) {
+		n = crypto_open(&e->key, NULL, buf, len, e->pt, sizeof(e->pt), &h);
+	}
 	if (n < 0) {
 		if (n == GLUED_EAUTH)
 			e->st.rx_auth_failed++;
@@ -588,7 +618,11 @@ static void handle_dgram(struct gossip_edge *e, const struct glued_endpoint *fro
 	if (h.kind == CRYPTO_KIND_BEACON) {
 		beacon_recv(e, from, h.node_id, e->pt, (size_t)n);
 	} else {
-		ret = gossip_recv(e->core, loop_now_ms(e->loop), from, h.node_id, e->pt, (size_t)n);
+		ret = h.kind == CRYPTO_KIND_GOSSIP
+			  ? gossip_recv(e->core, loop_now_ms(e->loop), from, h.node_id, e->pt,
+					(size_t)n)
+			  : gossip_recv_unverified(e->core, loop_now_ms(e->loop), from, h.node_id,
+						   e->pt, (size_t)n);
 		if (ret) {
 			e->st.rx_core_rejected++;
 			if (ret != GLUED_ELIMIT)
@@ -746,14 +780,20 @@ struct gossip_edge *gossip_edge_new(struct loop *l, const struct glued_config *c
 	else
 		crypto_default_topic(topic);
 	crypto_key_derive(&e->key, cfg->cluster_secret, strlen(cfg->cluster_secret), topic);
+	if (crypto_pairs_init(&e->pairs, &e->key, e->ident.sk) != 0) {
+		snprintf(err, errlen,
+			 "gossip: the node key cannot derive pair keys (out of memory?)");
+		goto err_ident;
+	}
 	if (crypto_replay_init(&e->replay, REPLAY_SENDERS, REPLAY_WINDOWS) != 0) {
 		snprintf(err, errlen, "gossip: out of memory");
-		goto err_ident;
+		goto err_pairs;
 	}
 	memcpy(gc.self_id, e->ident.pk, GOSSIP_ID_LEN);
 	gc.self_addr = cfg->gossip_bind;
 	gc.epoch = e->ident.epoch;
 	gossip_timing_defaults(&gc.timing);
+	gc.signer = (struct gossip_signer){edge_sign, e};
 	e->core = gossip_new(&gc, t, rand_kernel);
 	if (!e->core) {
 		snprintf(err, errlen, "gossip: cannot create the protocol core (out of memory?)");
@@ -767,6 +807,8 @@ struct gossip_edge *gossip_edge_new(struct loop *l, const struct glued_config *c
 
 err_replay:
 	crypto_replay_fini(&e->replay);
+err_pairs:
+	crypto_pairs_fini(&e->pairs);
 err_ident:
 	identity_clear(&e->ident);
 	sodium_memzero(&e->key, sizeof(e->key));
@@ -870,8 +912,9 @@ void gossip_edge_leave(struct gossip_edge *e)
 
 			if (dest_sockaddr(e, &e->out[i].to, &ss, &salen) != 0)
 				continue;
-			len = seal(e, CRYPTO_KIND_GOSSIP, e->out[i].buf, e->out[i].len, buf,
-				   sizeof(buf));
+			len = seal(e, CRYPTO_KIND_GOSSIP,
+				   e->out[i].to_id_known ? e->out[i].to_id : NULL, e->out[i].buf,
+				   e->out[i].len, buf, sizeof(buf));
 			if (len > 0 && sendto(e->rx.fd, buf, (size_t)len, 0, (struct sockaddr *)&ss,
 					      salen) == len)
 				e->st.tx_dgrams++;
@@ -900,6 +943,7 @@ void gossip_edge_free(struct gossip_edge *e)
 		close(e->brx.fd);
 	gossip_free(e->core);
 	crypto_replay_fini(&e->replay);
+	crypto_pairs_fini(&e->pairs);
 	identity_clear(&e->ident);
 	sodium_memzero(&e->key, sizeof(e->key));
 	free(e->members);
