@@ -96,7 +96,14 @@ static size_t members(void *ctx, struct ctl_member *out, size_t max)
 	X(syncs_completed, "snapshot syncs completed", core.syncs_completed)                       \
 	X(syncs_timed_out, "snapshot syncs timed out", core.syncs_timed_out)                       \
 	X(epoch_replaced, "origins replaced wholesale after a restart", core.epoch_replaced)       \
-	X(records_limited, "records refused by a bound", core.records_limited)
+	X(records_limited, "records refused by a bound", core.records_limited)                     \
+	X(statements_signed, "own statements signed (Ed25519)", core.stmts_signed)                 \
+	X(statements_verified, "signatures checked", core.stmts_verified)                          \
+	X(statements_cached, "statements already known verified", core.stmts_cached)               \
+	X(statements_bad, "claims dropped: bad signature or Merkle path", core.stmts_bad)          \
+	X(claims_refused, "accusations above the version held, or about ourselves",               \
+	  core.claims_refused)                                                                     \
+	X(unverified, "datagrams whose sender the envelope did not prove", core.rx_unverified)
 
 static size_t counters(void *ctx, struct counter_value *out, size_t max)
 {
