@@ -25,6 +25,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "t.h"
+#include "tdns.h"
 
 #define IDLE_MS 300
 #define MAX_CONNS 4
@@ -45,33 +46,9 @@ static const char *named(const char *what)
 
 /* --- a small DNS client ------------------------------------------------------- */
 
-static size_t mkquery(uint8_t *out, uint16_t id, const char *label, uint16_t qtype, uint16_t flags)
+static size_t mkquery(uint8_t *out, uint16_t id, const char *name, uint16_t qtype, uint16_t flags)
 {
-	size_t n = strlen(label), off = 12;
-
-	memset(out, 0, 12);
-	out[0] = (uint8_t)(id >> 8);
-	out[1] = (uint8_t)id;
-	out[2] = (uint8_t)(flags >> 8);
-	out[3] = (uint8_t)flags;
-	out[5] = 1;
-	/* dotted name to labels */
-	const char *p = label;
-	while (*p) {
-		const char *dot = strchr(p, '.');
-		size_t l = dot ? (size_t)(dot - p) : strlen(p);
-		out[off++] = (uint8_t)l;
-		memcpy(out + off, p, l);
-		off += l;
-		p += l + (dot ? 1 : 0);
-	}
-	(void)n;
-	out[off++] = 0;
-	out[off++] = (uint8_t)(qtype >> 8);
-	out[off++] = (uint8_t)qtype;
-	out[off++] = 0;
-	out[off++] = 1;
-	return off;
+	return t_query(out, id, flags, 0, name, qtype, 1);
 }
 
 static int udp_client(const char *dst, int timeout_ms)
@@ -359,7 +336,8 @@ static void *client(void *arg)
 		/* Every slot is taken now (PER_SOURCE + 1 == MAX_CONNS). Make
 		 * own[0] the least recently active: a new source takes its slot. */
 		for (int i = 1; i < PER_SOURCE; i++)
-			T_ASSERT(tcp_ask(own[i], (uint16_t)(100 + i)) == 100 + i, "own[%d] answers", i);
+			T_ASSERT(tcp_ask(own[i], (uint16_t)(100 + i)) == 100 + i, "own[%d] answers",
+				 i);
 		T_ASSERT(tcp_ask(other, 91) == 91, "other answers again");
 		third = tcp_client_from("127.0.0.3", 2000);
 		T_ASSERT(tcp_ask(third, 92) == 92, "the new connection is answered");
@@ -422,13 +400,12 @@ static void put(struct table *t, const char *owner, const char *name, const char
 static void run_path(enum dns_server_rx rx, struct table *t)
 {
 	struct loop_op stop_op = {.fn = on_stop};
-	struct dns_server_cfg cfg = {
-	    .ttl_s = 5,
-	    .tcp_max_conns = MAX_CONNS,
-	    .tcp_idle_ms = IDLE_MS,
-	    .tcp_per_source = PER_SOURCE,
-	    .tcp_max_out = 4096,
-	    .rx = rx};
+	struct dns_server_cfg cfg = {.ttl_s = 5,
+				     .tcp_max_conns = MAX_CONNS,
+				     .tcp_idle_ms = IDLE_MS,
+				     .tcp_per_source = PER_SOURCE,
+				     .tcp_max_out = 4096,
+				     .rx = rx};
 	struct dns_server *s = NULL;
 	struct loop *l = loop_new(256);
 	const char *why;

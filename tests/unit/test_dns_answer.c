@@ -10,6 +10,7 @@
 
 #include "core/dns_answer.h"
 #include "t.h"
+#include "tdns.h"
 
 /* The case tables give qspec fields positionally and leave the EDNS ones
  * out when the query has none. */
@@ -28,30 +29,8 @@ struct qspec {
 
 static size_t build_query(uint8_t *m, uint16_t id, const struct qspec *s)
 {
-	size_t n = 0;
-	const char *p = s->name;
+	size_t n = t_query(m, id, s->flags, s->edns ? 1 : 0, s->name, s->qtype, s->qclass);
 
-	m[n++] = (uint8_t)(id >> 8);
-	m[n++] = (uint8_t)id;
-	m[n++] = (uint8_t)(s->flags >> 8);
-	m[n++] = (uint8_t)s->flags;
-	memcpy(m + n, "\0\1\0\0\0\0\0", 7);
-	n += 7;
-	m[n++] = s->edns ? 1 : 0;
-	while (*p && strcmp(p, ".")) {
-		const char *dot = strchr(p, '.');
-		size_t l = dot ? (size_t)(dot - p) : strlen(p);
-
-		m[n++] = (uint8_t)l;
-		memcpy(m + n, p, l);
-		n += l;
-		p += l + (dot ? 1 : 0);
-	}
-	m[n++] = 0;
-	m[n++] = (uint8_t)(s->qtype >> 8);
-	m[n++] = (uint8_t)s->qtype;
-	m[n++] = (uint8_t)(s->qclass >> 8);
-	m[n++] = (uint8_t)s->qclass;
 	if (s->edns) {
 		uint8_t opt[11] = {0,
 				   0,
