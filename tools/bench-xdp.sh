@@ -108,24 +108,12 @@ TMP=$(mktemp -d /tmp/glued-benchxdp.XXXXXX)
 chmod 755 "$TMP"
 # Private copies: a rebuild during the run must not change what is measured.
 GLUED_SRC=$GLUED
-if [ -x "$GLUED" ]; then
-	cp "$GLUED" "$TMP/glued"
-	GLUED=$TMP/glued
-fi
-FLOOR=
-if [ -f "$FLOOR_SRC" ]; then
-	cp "$FLOOR_SRC" "$TMP/floor.bpf.o"
-	FLOOR=$TMP/floor.bpf.o
-fi
-if [ -x "$DNSGUN" ]; then
-	cp "$DNSGUN" "$TMP/dnsgun"
-	DNSGUN=$TMP/dnsgun
-fi
-REFLECTOR=
-if [ -f "$REFLECTOR_SRC" ]; then
-	cp "$REFLECTOR_SRC" "$TMP/reflector.bpf.o"
-	REFLECTOR=$TMP/reflector.bpf.o
-fi
+GLUED=$(private_copy "$GLUED" glued)
+DNSGUN=$(private_copy "$DNSGUN" dnsgun)
+# The optional programs stay empty when they were not built.
+FLOOR= REFLECTOR=
+[ -f "$FLOOR_SRC" ] && FLOOR=$(private_copy "$FLOOR_SRC" floor.bpf.o)
+[ -f "$REFLECTOR_SRC" ] && REFLECTOR=$(private_copy "$REFLECTOR_SRC" reflector.bpf.o)
 # glued's pins go to a bpffs of our own (GLUED_BPF_PIN), never /sys/fs/bpf/glued.
 BPFFS=$TMP/bpffs
 mkdir -p "$BPFFS"
@@ -155,17 +143,7 @@ else
 fi
 
 # --- namespaces ---------------------------------------------------------------
-ip netns add "$NS_C"
-ip netns add "$NS_S"
-ip link add "$VETH_C" type veth peer name "$VETH_S"
-ip link set "$VETH_C" netns "$NS_C"
-ip link set "$VETH_S" netns "$NS_S"
-in_c ip link set lo up
-in_s ip link set lo up
-in_c ip addr add "$CLI_IP/24" dev "$VETH_C"
-in_s ip addr add "$SRV_IP/24" dev "$VETH_S"
-in_c ip link set "$VETH_C" up
-in_s ip link set "$VETH_S" up
+ns_pair_up
 # The client's stack leaves UDP checksums to "hardware" (CHECKSUM_PARTIAL),
 # which a veth never fills in: an XDP program that patches the checksum
 # incrementally (the reflector) would send a bad one back. A real NIC receives

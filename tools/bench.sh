@@ -93,24 +93,11 @@ chmod 755 "$TMP"
 # Run a private copy: a rebuild of build/glued during the run must not change
 # (or remove) the binary being measured.
 GLUED_SRC=$GLUED
-if [ -x "$GLUED" ]; then
-	cp "$GLUED" "$TMP/glued"
-	GLUED=$TMP/glued
-fi
+GLUED=$(private_copy "$GLUED" glued)
 
 # --- namespaces ---------------------------------------------------------------
-ip netns add "$NS_C"
-ip netns add "$NS_S"
-ip link add "$VETH_C" type veth peer name "$VETH_S"
-ip link set "$VETH_C" netns "$NS_C"
-ip link set "$VETH_S" netns "$NS_S"
-in_c ip link set lo up
-in_s ip link set lo up
-in_c ip addr add "$CLI_IP/24" dev "$VETH_C"
-in_s ip addr add "$SRV_IP/24" dev "$VETH_S"
+ns_pair_up
 in_s ip addr add "$UP_IP/32" dev lo
-in_c ip link set "$VETH_C" up
-in_s ip link set "$VETH_S" up
 for _ in $(seq 50); do in_c ping -c1 -W1 "$SRV_IP" >/dev/null 2>&1 && break; sleep 0.1; done
 
 # --- data ---------------------------------------------------------------------

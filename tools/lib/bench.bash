@@ -87,6 +87,33 @@ run() {
 in_c() { ip netns exec "$NS_C" "$@"; }
 in_s() { ip netns exec "$NS_S" "$@"; }
 
+# ns_pair_up: NS_C and NS_S joined by the veth pair VETH_C/VETH_S, with
+# CLI_IP/24 and SRV_IP/24 on its ends; lo and both ends up.
+ns_pair_up() {
+	ip netns add "$NS_C"
+	ip netns add "$NS_S"
+	ip link add "$VETH_C" type veth peer name "$VETH_S"
+	ip link set "$VETH_C" netns "$NS_C"
+	ip link set "$VETH_S" netns "$NS_S"
+	in_c ip link set lo up
+	in_s ip link set lo up
+	in_c ip addr add "$CLI_IP/24" dev "$VETH_C"
+	in_s ip addr add "$SRV_IP/24" dev "$VETH_S"
+	in_c ip link set "$VETH_C" up
+	in_s ip link set "$VETH_S" up
+}
+
+# private_copy <file> <name>: prints the path of a copy of <file> in TMP, or
+# <file> itself when there is no such file. A rebuild during the run must
+# not change (or remove) what is being measured.
+private_copy() {
+	if [ -f "$1" ]; then
+		cp "$1" "$TMP/$2" && echo "$TMP/$2"
+	else
+		echo "$1"
+	fi
+}
+
 cpu_client=() cpu_server=()
 if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
 	cpu_client=(taskset -c 0)
