@@ -9,6 +9,7 @@
 
 #include "core/dns_answer.h"
 #include "lib/wire.h"
+#include "lib/hex.h"
 
 #define OPT_RR_LEN 11	/* root, type, class, ttl, rdlength */
 #define ANSWER_FIXED 12 /* c00c, type, class, ttl, rdlength */
@@ -120,17 +121,6 @@ static bool label_is(const uint8_t *l, const char *s)
 			return false;
 	}
 	return true;
-}
-
-static int hex_digit(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* The address a PTR name stands for; false if it is not a full reverse
