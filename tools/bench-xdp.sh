@@ -297,9 +297,8 @@ start_floor() {
 # Stop one server and leave the server veth and port 53 as they were: glued
 # leaves its pinned XDP link attached on exit by design (`glued --detach`
 # removes it), knotd leaves its XDP program, the reflector is ours.
-PORT_WAITS=()
 stop_server() {	# <pid or ""> <server>
-	local i prog
+	local prog
 	[ -n "$1" ] && bg_stop "$1"
 	case $2 in
 	fastpath | glued-user)
@@ -315,12 +314,7 @@ stop_server() {	# <pid or ""> <server>
 	fi
 	[ -z "$(server_xdp)" ] || die "cannot remove the XDP program from $VETH_S"
 	[ "$2" = floor ] && rm -rf "$BPFFS/floor"
-	for ((i = 0; i < 100; i++)); do
-		in_s ss -Hlnu "( sport = :53 )" 2>/dev/null | grep -qF "$SRV_IP:53" || break
-		sleep 0.05
-	done
-	[ "$i" -gt 0 ] && PORT_WAITS+=("$2: ~$((i * 50)) ms")
-	return 0
+	port53_wait "$2" u
 }
 # The kernel fast path's own count of answers (glued_stats, summed over CPUs).
 kernel_answered() {

@@ -163,16 +163,9 @@ start_upstream() {	# <log>
 # Sockets can outlive their process for a moment (io_uring tears a ring down
 # asynchronously, holding its files), so wait until nothing holds the port
 # before the next server binds it; record how long that took.
-PORT_WAITS=()
 stop_server() {		# <pid> <name>: sets STOP_RC
-	local i
 	bg_stop "$1"
-	for ((i = 0; i < 100; i++)); do
-		in_s ss -Hlnut "( sport = :53 )" 2>/dev/null | grep -qF "$SRV_IP:53" || break
-		sleep 0.05
-	done
-	[ "$i" -gt 0 ] && PORT_WAITS+=("$2: ~$((i * 50)) ms")
-	return 0
+	port53_wait "$2" ut
 }
 
 

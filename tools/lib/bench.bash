@@ -114,6 +114,20 @@ private_copy() {
 	fi
 }
 
+# port53_wait <name> <ss protocols: u or ut>: wait up to 5 s until nothing
+# in NS_S listens on SRV_IP:53, so the next server can bind it; when that
+# took a while, record it in PORT_WAITS for the report.
+PORT_WAITS=()
+port53_wait() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		in_s ss "-Hln$2" "( sport = :53 )" 2>/dev/null | grep -qF "$SRV_IP:53" || break
+		sleep 0.05
+	done
+	[ "$i" -gt 0 ] && PORT_WAITS+=("$1: ~$((i * 50)) ms")
+	return 0
+}
+
 cpu_client=() cpu_server=()
 if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
 	cpu_client=(taskset -c 0)
