@@ -46,12 +46,12 @@ $(BUILD)/tests/bpf/%: tests/bpf/%.c $(wildcard tests/bpf/*.h) userspace/io/bpf_n
 	$(CC) $(BPF_TEST_CFLAGS) $(SAN) $< userspace/io/bpf_names.c $(LIB_SRC) $(CORE_SRC) \
 		$(LDLIBS) -o $@
 
-$(BUILD)/tools/bpf-bench: tools/bpf-bench.c tests/bpf/pkt.h include/glued/abi.h $(BPF_SKELS)
+$(BUILD)/tools/bpf-bench: tools/bpf-bench.c tools/bench_q.h tests/bpf/pkt.h include/glued/abi.h $(BPF_SKELS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_BASE) -O2 $< $(LDLIBS) -o $@
 
 # A/B of benchmark objects of different trees (docs/fastpath.md, "Cost").
-$(BUILD)/tools/bpf-ab: tools/bpf-ab.c tests/bpf/pkt.h include/glued/abi.h
+$(BUILD)/tools/bpf-ab: tools/bpf-ab.c tools/bench_q.h tests/bpf/pkt.h include/glued/abi.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_BASE) -O2 $< $(LDLIBS) -o $@
 

@@ -36,14 +36,10 @@
 
 #include "glued/abi.h"
 #include "../tests/bpf/pkt.h"
+#include "bench_q.h"
 
 #define OBJS_MAX 8
 #define BATCHES_MAX 1000
-
-struct bench_q {
-	uint32_t len;
-	uint8_t frame[256];
-};
 
 enum prog { P_BENCH, P_RESTORE, P_DNS, P_MAX };
 static const char *const prog_names[P_MAX] = {"glued_xdp_bench", "glued_xdp_restore",
@@ -56,13 +52,13 @@ struct kind {
 };
 
 static const struct kind kinds[] = {
-	{"A", "web", 0, 0, XDP_TX, P_BENCH},
-	{"A24", "project-frontend-web-1-x", 0, 0, XDP_TX, P_BENCH},
-	{"AAAA6", "web", 1, 0, XDP_TX, P_BENCH},
-	{"restore", "web", 0, 0, XDP_PASS, P_RESTORE},
-	{"miss", "absent", 0, 0, XDP_PASS, P_DNS},
-	{"coldA", "web", 0, 1, XDP_TX, P_DNS},
-	{"coldmiss", "absent", 0, 1, XDP_PASS, P_DNS},
+    {"A", "web", 0, 0, XDP_TX, P_BENCH},
+    {"A24", "project-frontend-web-1-x", 0, 0, XDP_TX, P_BENCH},
+    {"AAAA6", "web", 1, 0, XDP_TX, P_BENCH},
+    {"restore", "web", 0, 0, XDP_PASS, P_RESTORE},
+    {"miss", "absent", 0, 0, XDP_PASS, P_DNS},
+    {"coldA", "web", 0, 1, XDP_TX, P_DNS},
+    {"coldmiss", "absent", 0, 1, XDP_PASS, P_DNS},
 };
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -166,15 +162,9 @@ static int batch(struct row *r, unsigned repeat, unsigned calls, int k)
 {
 	unsigned n = r->k->cold ? calls : 1;
 	unsigned long long total = 0;
-	uint32_t zero = 0;
 
-	if (r->k->prog != P_DNS) {
-		struct bench_q q = {.len = (uint32_t)r->len};
-
-		memcpy(q.frame, r->frame, r->len);
-		if (bpf_map_update_elem(r->q_fd, &zero, &q, BPF_ANY))
-			return -1;
-	}
+	if (r->k->prog != P_DNS && bench_q_set(r->q_fd, r->frame, r->len))
+		return -1;
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t out[2048];
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = r->frame,
@@ -219,7 +209,8 @@ int main(int argc, char **argv)
 		int fds[P_MAX], q_fd;
 
 		if (load(argv[o + 1], &objs[o], fds, &q_fd)) {
-			fprintf(stderr, "bpf-ab: %s: cannot load it and fill its maps (root?): %s\n",
+			fprintf(stderr,
+				"bpf-ab: %s: cannot load it and fill its maps (root?): %s\n",
 				argv[o + 1], strerror(errno));
 			goto out;
 		}
@@ -235,7 +226,8 @@ int main(int argc, char **argv)
 							    .qtype = want[k]->v6 ? 28 : 1,
 							    .opt = 1,
 							    .opt_cookie = 1});
-			r->len = frame_build(r->frame, &(struct fspec){.v6 = want[k]->v6}, dns, dlen);
+			r->len =
+			    frame_build(r->frame, &(struct fspec){.v6 = want[k]->v6}, dns, dlen);
 			r->b = calloc(batches, sizeof(double));
 			if (!r->b)
 				goto out;
