@@ -18,7 +18,7 @@ BPF_ARCH_INC := /usr/include/$(shell $(CLANG) -print-multiarch 2>/dev/null)
 BPF_CLANG ?= $(CLANG)
 BPF_CPU ?=
 BPF_CFLAGS := -target bpf $(if $(BPF_CPU),-mcpu=$(BPF_CPU)) -O2 -g -Wall -Wextra \
-	-Wno-unused-parameter -D__TARGET_ARCH_x86 -Iinclude -Ibpf -I$(BPF_ARCH_INC)
+	-D__TARGET_ARCH_x86 -Iinclude -Ibpf -I$(BPF_ARCH_INC)
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) include/glued/abi.h
 	@mkdir -p $(dir $@)

@@ -186,13 +186,12 @@ static void *pipe_sender(void *arg)
 	return NULL;
 }
 
-static void *client(void *arg)
+static void *client(void *arg GLUED_UNUSED)
 {
 	uint8_t q[512], r[4096];
 	ssize_t n;
 	int fd;
 
-	(void)arg;
 	T_CASE(named("UDP: A for a known name answers both addresses"))
 	{
 		fd = udp_client("127.0.0.1", 1000);
@@ -385,7 +384,8 @@ static void *client(void *arg)
 	return NULL;
 }
 
-static void on_stop(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+static void on_stop(struct loop *l, struct loop_op *op GLUED_UNUSED, int res GLUED_UNUSED,
+		    uint32_t flags GLUED_UNUSED)
 {
 	loop_stop(l);
 }

@@ -82,7 +82,7 @@ static void check_version(const struct engine *e)
 	free(buf);
 }
 
-static int count_id(void *ctx, const char *id)
+static int count_id(void *ctx, const char *id GLUED_UNUSED)
 {
 	(*(size_t *)ctx)++;
 	return 0;

@@ -46,7 +46,7 @@ static void fake_send(void *ctx, uint32_t slot, const struct glued_endpoint *to,
 	fk->deadline = deadline_ms;
 }
 
-static void fake_done(void *ctx, uint32_t slot)
+static void fake_done(void *ctx, uint32_t slot GLUED_UNUSED)
 {
 	((struct fake *)ctx)->dones++;
 }

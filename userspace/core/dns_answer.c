@@ -265,8 +265,8 @@ enum dns_action dns_answer(const struct dns_answer_cfg *cfg, const struct table 
 	return DNS_ACT_REPLY;
 }
 
-int dns_build_rcode(const struct dns_query *q, const uint8_t *msg, size_t len, uint8_t rcode,
-		    uint8_t *out, size_t cap, size_t *out_len)
+int dns_build_rcode(const struct dns_query *q, uint8_t rcode, uint8_t *out, size_t cap,
+		    size_t *out_len)
 {
 	struct reply r = {
 	    .rcode = rcode,
@@ -275,8 +275,6 @@ int dns_build_rcode(const struct dns_query *q, const uint8_t *msg, size_t len, u
 	};
 	int err;
 
-	(void)msg; /* q carries everything; kept in the API for callers */
-	(void)len;
 	if (!q->header_ok)
 		return GLUED_EMALF;
 	err = reply_emit(q, &r, cap, 0, out, out_len);
