@@ -84,9 +84,8 @@ static int batch(struct row *r, unsigned calls, int k)
 		return -1;
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t out[2048];
-		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = r->in,
-			    .data_size_in = (uint32_t)r->len, .data_out = out,
-			    .data_size_out = sizeof(out), .repeat = r->repeat);
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = r->in, .data_size_in = (uint32_t)r->len,
+			    .data_out = out, .data_size_out = sizeof(out), .repeat = r->repeat);
 
 		if (bpf_prog_test_run_opts(r->fd, &o) || (int)o.retval != r->want)
 			return -1;
@@ -190,8 +189,8 @@ int main(int argc, char **argv)
 	unsigned n = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : 200000;
 	unsigned rep = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 0) : 1000000;
 	struct bpf_insn empty[] = {
-	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS},
-	    {.code = BPF_JMP | BPF_EXIT},
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS},
+		{.code = BPF_JMP | BPF_EXIT},
 	};
 	struct glued_bpf_config cfg = {.abi_version = GLUED_ABI_VERSION,
 				       .flags = GLUED_CFG_ENABLED,
@@ -211,8 +210,7 @@ int main(int argc, char **argv)
 	r = reflector__open_and_load();
 	efd = bpf_prog_load(BPF_PROG_TYPE_XDP, "glued_empty", "GPL", empty, 2, NULL);
 	if (!g || !gb || !r || efd < 0) {
-		fprintf(stderr, "bpf-bench: cannot load the programs (root?): %s\n",
-			strerror(errno));
+		fprintf(stderr, "bpf-bench: cannot load the programs (root?): %s\n", strerror(errno));
 		return 1;
 	}
 	gfd = bpf_program__fd(g->progs.glued_xdp_dns);
@@ -227,8 +225,8 @@ int main(int argc, char **argv)
 	hit_len = frame_build(hit, &(struct fspec){0}, dns, dlen);
 	dlen = q_build(dns, &(struct qspec){.name = "web", .qtype = 28, .opt = 1, .opt_cookie = 1});
 	hit6_len = frame_build(hit6, &(struct fspec){.v6 = 1}, dns, dlen);
-	dlen = q_build(
-	    dns, &(struct qspec){.name = "project-frontend-web-1-x", .opt = 1, .opt_cookie = 1});
+	dlen = q_build(dns, &(struct qspec){.name = "project-frontend-web-1-x", .opt = 1,
+					    .opt_cookie = 1});
 	hitl_len = frame_build(hitl, &(struct fspec){0}, dns, dlen);
 	dlen = q_build(dns, &(struct qspec){.name = "absent", .opt = 1, .opt_cookie = 1});
 	miss_len = frame_build(miss, &(struct fspec){0}, dns, dlen);
@@ -237,10 +235,8 @@ int main(int argc, char **argv)
 	int ffd = bpf_program__fd(gb->progs.glued_xdp_floor);
 	int qfd = bpf_map__fd(gb->maps.glued_benchq);
 #define ROW(p_, w_, fd_, want_, in_, len_, rep_, q_)                                               \
-	{                                                                                          \
-		.prog = p_, .what = w_, .fd = fd_, .want = want_, .in = in_, .len = len_,          \
-		.repeat = rep_, .q_fd = q_                                                         \
-	}
+	{.prog = p_, .what = w_, .fd = fd_, .want = want_, .in = in_, .len = len_, .repeat = rep_, \
+	 .q_fd = q_}
 	/* Named rows: the table below is in this order. */
 	enum {
 		EMPTY_CALL,
@@ -263,39 +259,34 @@ int main(int argc, char **argv)
 		N_ROWS
 	};
 	struct row rows[N_ROWS] = {
-	    [EMPTY_CALL] =
-		ROW("empty program", "calls of 1 run", efd, XDP_PASS, hit, hit_len, 1, -1),
-	    [REFL_CALL] =
-		ROW("glued_xdp_reflect", "calls of 1 run", rfd, XDP_TX, hit, hit_len, 1, -1),
-	    [FLOOR_CALL] =
-		ROW("floor: reflect+lookup", "calls of 1 run", ffd, XDP_TX, hit, hit_len, 1, -1),
-	    [GROW_CALL] =
-		ROW("floor: refl+lookup+grow", "calls of 1 run",
-		    bpf_program__fd(gb->progs.glued_xdp_floor_grow), XDP_TX, hit, hit_len, 1, -1),
-	    [A_CALL] = ROW("glued_xdp_dns A", "calls of 1 run", gfd, XDP_TX, hit, hit_len, 1, -1),
-	    [AAAA_CALL] =
-		ROW("glued_xdp_dns AAAA/v6", "calls of 1 run", gfd, XDP_TX, hit6, hit6_len, 1, -1),
-	    [A24_CALL] =
-		ROW("glued_xdp_dns A 24ch", "calls of 1 run", gfd, XDP_TX, hitl, hitl_len, 1, -1),
-	    [MISS_CALL] =
-		ROW("glued_xdp_dns miss", "calls of 1 run", gfd, XDP_PASS, miss, miss_len, 1, -1),
-	    [EMPTY_REP] = ROW("empty program", "repeat=N", efd, XDP_PASS, hit, hit_len, rep, -1),
-	    [REFL_REP] = ROW("glued_xdp_reflect", "repeat=N", rfd, XDP_TX, hit, hit_len, rep, -1),
-	    [FLOOR_REP] =
-		ROW("floor: reflect+lookup", "repeat=N", ffd, XDP_TX, hit, hit_len, rep, -1),
-	    [MISS_REP] =
-		ROW("glued_xdp_dns miss", "repeat=N", gfd, XDP_PASS, miss, miss_len, rep, -1),
-	    [RESTORE_REP] =
-		ROW("restore query", "repeat=N", bpf_program__fd(gb->progs.glued_xdp_restore),
-		    XDP_PASS, hit, hit_len, rep, qfd),
-	    [GROW_REP] = ROW("restore + floor + grow", "repeat=N",
-			     bpf_program__fd(gb->progs.glued_xdp_floor_bench), XDP_TX, hit, hit_len,
-			     rep, qfd),
-	    [A_REP] = ROW("restore + dns A", "repeat=N", bfd, XDP_TX, hit, hit_len, rep, qfd),
-	    [AAAA_REP] =
-		ROW("restore + dns AAAA/v6", "repeat=N", bfd, XDP_TX, hit6, hit6_len, rep, qfd),
-	    [A24_REP] =
-		ROW("restore + dns A 24ch", "repeat=N", bfd, XDP_TX, hitl, hitl_len, rep, qfd),
+		[EMPTY_CALL] = ROW("empty program", "calls of 1 run", efd, XDP_PASS, hit, hit_len, 1, -1),
+		[REFL_CALL] = ROW("glued_xdp_reflect", "calls of 1 run", rfd, XDP_TX, hit, hit_len, 1, -1),
+		[FLOOR_CALL] = ROW("floor: reflect+lookup", "calls of 1 run", ffd, XDP_TX, hit, hit_len, 1,
+				   -1),
+		[GROW_CALL] = ROW("floor: refl+lookup+grow", "calls of 1 run",
+				  bpf_program__fd(gb->progs.glued_xdp_floor_grow), XDP_TX, hit, hit_len,
+				  1, -1),
+		[A_CALL] = ROW("glued_xdp_dns A", "calls of 1 run", gfd, XDP_TX, hit, hit_len, 1, -1),
+		[AAAA_CALL] = ROW("glued_xdp_dns AAAA/v6", "calls of 1 run", gfd, XDP_TX, hit6, hit6_len,
+				  1, -1),
+		[A24_CALL] = ROW("glued_xdp_dns A 24ch", "calls of 1 run", gfd, XDP_TX, hitl, hitl_len, 1,
+				 -1),
+		[MISS_CALL] = ROW("glued_xdp_dns miss", "calls of 1 run", gfd, XDP_PASS, miss, miss_len, 1,
+				  -1),
+		[EMPTY_REP] = ROW("empty program", "repeat=N", efd, XDP_PASS, hit, hit_len, rep, -1),
+		[REFL_REP] = ROW("glued_xdp_reflect", "repeat=N", rfd, XDP_TX, hit, hit_len, rep, -1),
+		[FLOOR_REP] = ROW("floor: reflect+lookup", "repeat=N", ffd, XDP_TX, hit, hit_len, rep, -1),
+		[MISS_REP] = ROW("glued_xdp_dns miss", "repeat=N", gfd, XDP_PASS, miss, miss_len, rep, -1),
+		[RESTORE_REP] = ROW("restore query", "repeat=N",
+				    bpf_program__fd(gb->progs.glued_xdp_restore), XDP_PASS, hit, hit_len,
+				    rep, qfd),
+		[GROW_REP] = ROW("restore + floor + grow", "repeat=N",
+				 bpf_program__fd(gb->progs.glued_xdp_floor_bench), XDP_TX, hit, hit_len,
+				 rep, qfd),
+		[A_REP] = ROW("restore + dns A", "repeat=N", bfd, XDP_TX, hit, hit_len, rep, qfd),
+		[AAAA_REP] = ROW("restore + dns AAAA/v6", "repeat=N", bfd, XDP_TX, hit6, hit6_len, rep,
+				 qfd),
+		[A24_REP] = ROW("restore + dns A 24ch", "repeat=N", bfd, XDP_TX, hitl, hitl_len, rep, qfd),
 	};
 #undef ROW
 	/* Warm rows: (restore + X) - restore, plus the empty program's
@@ -304,10 +295,10 @@ int main(int argc, char **argv)
 		int from;
 		const char *prog;
 	} warm_of[] = {
-	    {GROW_REP, "floor: refl+lookup+grow"},
-	    {A_REP, "glued_xdp_dns A"},
-	    {AAAA_REP, "glued_xdp_dns AAAA/v6"},
-	    {A24_REP, "glued_xdp_dns A 24ch"},
+		{GROW_REP, "floor: refl+lookup+grow"},
+		{A_REP, "glued_xdp_dns A"},
+		{AAAA_REP, "glued_xdp_dns AAAA/v6"},
+		{A24_REP, "glued_xdp_dns A 24ch"},
 	};
 	struct row warm[4], *w_grow = &warm[0], *w_a = &warm[1];
 	const struct row *floor_call = &rows[EMPTY_CALL], *refl_call = &rows[REFL_CALL];
@@ -322,10 +313,10 @@ int main(int argc, char **argv)
 	       "repeat=N=%u; %d interleaved batches, best and median batch mean.\n"
 	       "  Queries carry an OPT with a cookie, as dig sends (A/v4: %zu-byte frame)\n",
 	       n, BATCHES, rep, BATCHES, hit_len);
-	printf("  %-22s %-22s %8s %8s %8s %7s %7s\n", "program", "how", "ns/query", "median", "net",
-	       "ratio", "net");
-	printf("  %-22s %-22s %8s %8s %8s %7s %7s\n", "", "", "(best)", "", "of empty", "refl.",
-	       "ratio");
+	printf("  %-22s %-22s %8s %8s %8s %7s %7s\n", "program", "how", "ns/query", "median",
+	       "net", "ratio", "net");
+	printf("  %-22s %-22s %8s %8s %8s %7s %7s\n", "", "", "(best)", "", "of empty",
+	       "refl.", "ratio");
 	for (size_t i = 0; i < N_ROWS; i++) {
 		int rep_row = rows[i].repeat > 1;
 
