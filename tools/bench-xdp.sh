@@ -560,18 +560,12 @@ report() {
 	printf '  %-11s %10s %10s %6s %15s %7s  %-22s %-10s %s\n' server replies/s sent/s "reply%" cpu0/cpu1 \
 		ns/pkt "replies/s every round" kernel "rcodes (best round)"
 	for s in $SERVERS; do
-		st=$(col "$s" 2)
-		if [ -z "$st" ]; then
-			printf '  %-11s %s\n' "$s" "not run"
-		elif [ "$st" != ok ]; then
-			printf '  %-11s %s\n' "$s" "$st"
-		else
-			printf '  %-11s %10s %10s %5s%% %7s/%-7s %7s  %-22s %-10s %s\n' "$s" "$(col "$s" 3)" \
-				"$(col "$s" 4)" "$(awk -v a="$(col "$s" 6)" -v b="$(col "$s" 5)" \
-				'BEGIN { printf "%.0f", (b > 0) ? 100 * a / b : 0 }')" "$(col "$s" 8)" \
-				"$(col "$s" 9)" "$(col "$s" 14)" "$(col "$s" 12)" "$(col "$s" 11)" "$(col "$s" 7)"
-			[ -n "$(col "$s" 13)" ] && printf '  %-11s   (%s)\n' "" "$(col "$s" 13)"
-		fi
+		row_failed 11 "$s" "$s" && continue
+		printf '  %-11s %10s %10s %5s%% %7s/%-7s %7s  %-22s %-10s %s\n' "$s" "$(col "$s" 3)" \
+			"$(col "$s" 4)" "$(awk -v a="$(col "$s" 6)" -v b="$(col "$s" 5)" \
+			'BEGIN { printf "%.0f", (b > 0) ? 100 * a / b : 0 }')" "$(col "$s" 8)" \
+			"$(col "$s" 9)" "$(col "$s" 14)" "$(col "$s" 12)" "$(col "$s" 11)" "$(col "$s" 7)"
+		[ -n "$(col "$s" 13)" ] && printf '  %-11s   (%s)\n' "" "$(col "$s" 13)"
 	done
 	for s in glued-user unbound dnsmasq knot knot-xdp; do
 		[[ " $SERVERS " == *" $s "* ]] && ok "$s" || continue

@@ -483,17 +483,10 @@ hdr() {
 		cpu "cpu/q" "cpu0/1" "qps of every round" "rcodes (best round)"
 }
 row() {	# <label> <key>
-	local st
-	st=$(col "$2" 2)
-	if [ -z "$st" ]; then
-		printf '  %-14s %s\n' "$1" "not run"
-	elif [ "$st" != ok ]; then
-		printf '  %-14s %s\n' "$1" "$st"
-	else
-		printf '  %-14s %8s %7s %7s %6s %4s%% %5sus %3s/%3s  %-22s %s\n' "$1" "$(col "$2" 3)" \
-			"$(col "$2" 4)" "$(col "$2" 5)" "$(col "$2" 7)" "$(col "$2" 10)" "$(col "$2" 11)" \
-			"$(col "$2" 14)" "$(col "$2" 15)" "$(col "$2" 13)" "$(col "$2" 8)"
-	fi
+	row_failed 14 "$1" "$2" && return 0
+	printf '  %-14s %8s %7s %7s %6s %4s%% %5sus %3s/%3s  %-22s %s\n' "$1" "$(col "$2" 3)" \
+		"$(col "$2" 4)" "$(col "$2" 5)" "$(col "$2" 7)" "$(col "$2" 10)" "$(col "$2" 11)" \
+		"$(col "$2" 14)" "$(col "$2" 15)" "$(col "$2" 13)" "$(col "$2" 8)"
 }
 
 

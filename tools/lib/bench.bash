@@ -202,6 +202,15 @@ record_fail() {	# <key> <why>
 }
 col() { awk -F'\t' -v k="$1" -v c="$2" '$1 == k { v = $c } END { print v }' "$RESULTS"; }
 ok() { [ "$(col "$1" 2)" = ok ]; }
+# row_failed <width> <label> <key>: for a server that did not run or failed,
+# print its row ("not run" or the status) and succeed; for one that ran,
+# print nothing and fail (the caller prints the figures).
+row_failed() {
+	local st
+	st=$(col "$3" 2)
+	[ "$st" = ok ] && return 1
+	printf "  %-${1}s %s\n" "$2" "${st:-not run}"
+}
 ratio() {	# <key a> <key b> [column, default 3]: a/b, or n/a unless both ran
 	local c=${3:-3}
 	ok "$1" && ok "$2" || { echo n/a; return; }
