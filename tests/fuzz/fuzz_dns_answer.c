@@ -11,12 +11,7 @@
 #include <sys/socket.h>
 
 #include "core/dns_answer.h"
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			abort();                                                                   \
-	} while (0)
+#include "fuzz.h"
 
 static struct table *tbl;
 

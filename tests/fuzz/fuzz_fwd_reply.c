@@ -19,12 +19,7 @@
 #include <sys/socket.h>
 
 #include "core/fwd.h"
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			abort();                                                                   \
-	} while (0)
+#include "fuzz.h"
 
 /* "www.example.com" and the case the client asked in. */
 static const uint8_t qname_lc[] = "\3www\7example\3com";
