@@ -45,7 +45,7 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 PKGS := libcurl jansson libsodium liburing libbpf libseccomp
 
-WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes
 CPPFLAGS := -D_GNU_SOURCE -Iinclude -Iuserspace -I$(BUILD)
 CFLAGS_BASE := -std=gnu11 -g $(WARN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS ?= -O2

@@ -18,7 +18,7 @@ BPF_ARCH_INC := /usr/include/$(shell $(CLANG) -print-multiarch 2>/dev/null)
 BPF_CLANG ?= $(CLANG)
 BPF_CPU ?=
 BPF_CFLAGS := -target bpf $(if $(BPF_CPU),-mcpu=$(BPF_CPU)) -O2 -g -Wall -Wextra \
-	-Wno-unused-parameter -D__TARGET_ARCH_x86 -Iinclude -Ibpf -I$(BPF_ARCH_INC)
+	-D__TARGET_ARCH_x86 -Iinclude -Ibpf -I$(BPF_ARCH_INC)
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/glued/*.h)
 	@mkdir -p $(dir $@)
@@ -46,12 +46,12 @@ $(BUILD)/tests/bpf/%: tests/bpf/%.c $(wildcard tests/bpf/*.h) userspace/io/bpf_n
 	$(CC) $(BPF_TEST_CFLAGS) $(SAN) $< userspace/io/bpf_names.c $(LIB_SRC) $(CORE_SRC) \
 		$(LDLIBS) -o $@
 
-$(BUILD)/tools/bpf-bench: tools/bpf-bench.c tests/bpf/pkt.h include/glued/abi.h $(BPF_SKELS)
+$(BUILD)/tools/bpf-bench: tools/bpf-bench.c tools/bench_q.h tests/bpf/pkt.h include/glued/abi.h $(BPF_SKELS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_BASE) -O2 $< $(LDLIBS) -o $@
 
 # A/B of benchmark objects of different trees (docs/fastpath.md, "Cost").
-$(BUILD)/tools/bpf-ab: tools/bpf-ab.c tests/bpf/pkt.h include/glued/abi.h
+$(BUILD)/tools/bpf-ab: tools/bpf-ab.c tools/bench_q.h tests/bpf/pkt.h include/glued/abi.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_BASE) -O2 $< $(LDLIBS) -o $@
 

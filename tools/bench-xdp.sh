@@ -108,24 +108,12 @@ TMP=$(mktemp -d /tmp/glued-benchxdp.XXXXXX)
 chmod 755 "$TMP"
 # Private copies: a rebuild during the run must not change what is measured.
 GLUED_SRC=$GLUED
-if [ -x "$GLUED" ]; then
-	cp "$GLUED" "$TMP/glued"
-	GLUED=$TMP/glued
-fi
-FLOOR=
-if [ -f "$FLOOR_SRC" ]; then
-	cp "$FLOOR_SRC" "$TMP/floor.bpf.o"
-	FLOOR=$TMP/floor.bpf.o
-fi
-if [ -x "$DNSGUN" ]; then
-	cp "$DNSGUN" "$TMP/dnsgun"
-	DNSGUN=$TMP/dnsgun
-fi
-REFLECTOR=
-if [ -f "$REFLECTOR_SRC" ]; then
-	cp "$REFLECTOR_SRC" "$TMP/reflector.bpf.o"
-	REFLECTOR=$TMP/reflector.bpf.o
-fi
+GLUED=$(private_copy "$GLUED" glued)
+DNSGUN=$(private_copy "$DNSGUN" dnsgun)
+# The optional programs stay empty when they were not built.
+FLOOR= REFLECTOR=
+[ -f "$FLOOR_SRC" ] && FLOOR=$(private_copy "$FLOOR_SRC" floor.bpf.o)
+[ -f "$REFLECTOR_SRC" ] && REFLECTOR=$(private_copy "$REFLECTOR_SRC" reflector.bpf.o)
 # glued's pins go to a bpffs of our own (GLUED_BPF_PIN), never /sys/fs/bpf/glued.
 BPFFS=$TMP/bpffs
 mkdir -p "$BPFFS"
@@ -155,17 +143,7 @@ else
 fi
 
 # --- namespaces ---------------------------------------------------------------
-ip netns add "$NS_C"
-ip netns add "$NS_S"
-ip link add "$VETH_C" type veth peer name "$VETH_S"
-ip link set "$VETH_C" netns "$NS_C"
-ip link set "$VETH_S" netns "$NS_S"
-in_c ip link set lo up
-in_s ip link set lo up
-in_c ip addr add "$CLI_IP/24" dev "$VETH_C"
-in_s ip addr add "$SRV_IP/24" dev "$VETH_S"
-in_c ip link set "$VETH_C" up
-in_s ip link set "$VETH_S" up
+ns_pair_up
 # The client's stack leaves UDP checksums to "hardware" (CHECKSUM_PARTIAL),
 # which a veth never fills in: an XDP program that patches the checksum
 # incrementally (the reflector) would send a bad one back. A real NIC receives
@@ -319,9 +297,8 @@ start_floor() {
 # Stop one server and leave the server veth and port 53 as they were: glued
 # leaves its pinned XDP link attached on exit by design (`glued --detach`
 # removes it), knotd leaves its XDP program, the reflector is ours.
-PORT_WAITS=()
 stop_server() {	# <pid or ""> <server>
-	local i prog
+	local prog
 	[ -n "$1" ] && bg_stop "$1"
 	case $2 in
 	fastpath | glued-user)
@@ -337,12 +314,7 @@ stop_server() {	# <pid or ""> <server>
 	fi
 	[ -z "$(server_xdp)" ] || die "cannot remove the XDP program from $VETH_S"
 	[ "$2" = floor ] && rm -rf "$BPFFS/floor"
-	for ((i = 0; i < 100; i++)); do
-		in_s ss -Hlnu "( sport = :53 )" 2>/dev/null | grep -qF "$SRV_IP:53" || break
-		sleep 0.05
-	done
-	[ "$i" -gt 0 ] && PORT_WAITS+=("$2: ~$((i * 50)) ms")
-	return 0
+	port53_wait "$2" u
 }
 # The kernel fast path's own count of answers (glued_stats, summed over CPUs).
 kernel_answered() {
@@ -588,18 +560,12 @@ report() {
 	printf '  %-11s %10s %10s %6s %15s %7s  %-22s %-10s %s\n' server replies/s sent/s "reply%" cpu0/cpu1 \
 		ns/pkt "replies/s every round" kernel "rcodes (best round)"
 	for s in $SERVERS; do
-		st=$(col "$s" 2)
-		if [ -z "$st" ]; then
-			printf '  %-11s %s\n' "$s" "not run"
-		elif [ "$st" != ok ]; then
-			printf '  %-11s %s\n' "$s" "$st"
-		else
-			printf '  %-11s %10s %10s %5s%% %7s/%-7s %7s  %-22s %-10s %s\n' "$s" "$(col "$s" 3)" \
-				"$(col "$s" 4)" "$(awk -v a="$(col "$s" 6)" -v b="$(col "$s" 5)" \
-				'BEGIN { printf "%.0f", (b > 0) ? 100 * a / b : 0 }')" "$(col "$s" 8)" \
-				"$(col "$s" 9)" "$(col "$s" 14)" "$(col "$s" 12)" "$(col "$s" 11)" "$(col "$s" 7)"
-			[ -n "$(col "$s" 13)" ] && printf '  %-11s   (%s)\n' "" "$(col "$s" 13)"
-		fi
+		row_failed 11 "$s" "$s" && continue
+		printf '  %-11s %10s %10s %5s%% %7s/%-7s %7s  %-22s %-10s %s\n' "$s" "$(col "$s" 3)" \
+			"$(col "$s" 4)" "$(awk -v a="$(col "$s" 6)" -v b="$(col "$s" 5)" \
+			'BEGIN { printf "%.0f", (b > 0) ? 100 * a / b : 0 }')" "$(col "$s" 8)" \
+			"$(col "$s" 9)" "$(col "$s" 14)" "$(col "$s" 12)" "$(col "$s" 11)" "$(col "$s" 7)"
+		[ -n "$(col "$s" 13)" ] && printf '  %-11s   (%s)\n' "" "$(col "$s" 13)"
 	done
 	for s in glued-user unbound dnsmasq knot knot-xdp; do
 		[[ " $SERVERS " == *" $s "* ]] && ok "$s" || continue

@@ -93,24 +93,11 @@ chmod 755 "$TMP"
 # Run a private copy: a rebuild of build/glued during the run must not change
 # (or remove) the binary being measured.
 GLUED_SRC=$GLUED
-if [ -x "$GLUED" ]; then
-	cp "$GLUED" "$TMP/glued"
-	GLUED=$TMP/glued
-fi
+GLUED=$(private_copy "$GLUED" glued)
 
 # --- namespaces ---------------------------------------------------------------
-ip netns add "$NS_C"
-ip netns add "$NS_S"
-ip link add "$VETH_C" type veth peer name "$VETH_S"
-ip link set "$VETH_C" netns "$NS_C"
-ip link set "$VETH_S" netns "$NS_S"
-in_c ip link set lo up
-in_s ip link set lo up
-in_c ip addr add "$CLI_IP/24" dev "$VETH_C"
-in_s ip addr add "$SRV_IP/24" dev "$VETH_S"
+ns_pair_up
 in_s ip addr add "$UP_IP/32" dev lo
-in_c ip link set "$VETH_C" up
-in_s ip link set "$VETH_S" up
 for _ in $(seq 50); do in_c ping -c1 -W1 "$SRV_IP" >/dev/null 2>&1 && break; sleep 0.1; done
 
 # --- data ---------------------------------------------------------------------
@@ -176,16 +163,9 @@ start_upstream() {	# <log>
 # Sockets can outlive their process for a moment (io_uring tears a ring down
 # asynchronously, holding its files), so wait until nothing holds the port
 # before the next server binds it; record how long that took.
-PORT_WAITS=()
 stop_server() {		# <pid> <name>: sets STOP_RC
-	local i
 	bg_stop "$1"
-	for ((i = 0; i < 100; i++)); do
-		in_s ss -Hlnut "( sport = :53 )" 2>/dev/null | grep -qF "$SRV_IP:53" || break
-		sleep 0.05
-	done
-	[ "$i" -gt 0 ] && PORT_WAITS+=("$2: ~$((i * 50)) ms")
-	return 0
+	port53_wait "$2" ut
 }
 
 
@@ -503,17 +483,10 @@ hdr() {
 		cpu "cpu/q" "cpu0/1" "qps of every round" "rcodes (best round)"
 }
 row() {	# <label> <key>
-	local st
-	st=$(col "$2" 2)
-	if [ -z "$st" ]; then
-		printf '  %-14s %s\n' "$1" "not run"
-	elif [ "$st" != ok ]; then
-		printf '  %-14s %s\n' "$1" "$st"
-	else
-		printf '  %-14s %8s %7s %7s %6s %4s%% %5sus %3s/%3s  %-22s %s\n' "$1" "$(col "$2" 3)" \
-			"$(col "$2" 4)" "$(col "$2" 5)" "$(col "$2" 7)" "$(col "$2" 10)" "$(col "$2" 11)" \
-			"$(col "$2" 14)" "$(col "$2" 15)" "$(col "$2" 13)" "$(col "$2" 8)"
-	fi
+	row_failed 14 "$1" "$2" && return 0
+	printf '  %-14s %8s %7s %7s %6s %4s%% %5sus %3s/%3s  %-22s %s\n' "$1" "$(col "$2" 3)" \
+		"$(col "$2" 4)" "$(col "$2" 5)" "$(col "$2" 7)" "$(col "$2" 10)" "$(col "$2" 11)" \
+		"$(col "$2" 14)" "$(col "$2" 15)" "$(col "$2" 13)" "$(col "$2" 8)"
 }
 
 

@@ -36,14 +36,10 @@
 
 #include "glued/abi.h"
 #include "../tests/bpf/pkt.h"
+#include "bench_q.h"
 
 #define OBJS_MAX 8
 #define BATCHES_MAX 1000
-
-struct bench_q {
-	uint32_t len;
-	uint8_t frame[256];
-};
 
 enum prog { P_BENCH, P_RESTORE, P_DNS, P_MAX };
 static const char *const prog_names[P_MAX] = {"glued_xdp_bench", "glued_xdp_restore",
@@ -166,15 +162,9 @@ static int batch(struct row *r, unsigned repeat, unsigned calls, int k)
 {
 	unsigned n = r->k->cold ? calls : 1;
 	unsigned long long total = 0;
-	uint32_t zero = 0;
 
-	if (r->k->prog != P_DNS) {
-		struct bench_q q = {.len = (uint32_t)r->len};
-
-		memcpy(q.frame, r->frame, r->len);
-		if (bpf_map_update_elem(r->q_fd, &zero, &q, BPF_ANY))
-			return -1;
-	}
+	if (r->k->prog != P_DNS && bench_q_set(r->q_fd, r->frame, r->len))
+		return -1;
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t out[2048];
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = r->frame,

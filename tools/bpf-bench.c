@@ -49,6 +49,7 @@
 #include "glued_dns_bench.skel.h"
 #include "reflector.skel.h"
 #include "../tests/bpf/pkt.h"
+#include "bench_q.h"
 
 #define BATCHES 20
 
@@ -62,11 +63,6 @@ struct row {
 	unsigned repeat; /* 1: calls of one run */
 	int q_fd;	 /* >= 0: glued_benchq, set to this row's frame first */
 	double b[BATCHES], min, med;
-};
-
-struct bench_q {
-	uint32_t len;
-	uint8_t frame[256];
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -83,15 +79,9 @@ static int batch(struct row *r, unsigned calls, int k)
 {
 	unsigned long long total = 0;
 	unsigned n = r->repeat > 1 ? 1 : calls;
-	uint32_t zero = 0;
 
-	if (r->q_fd >= 0) {
-		struct bench_q q = {.len = (uint32_t)r->len};
-
-		memcpy(q.frame, r->in, r->len);
-		if (bpf_map_update_elem(r->q_fd, &zero, &q, BPF_ANY))
-			return -1;
-	}
+	if (r->q_fd >= 0 && bench_q_set(r->q_fd, r->in, r->len))
+		return -1;
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t out[2048];
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = r->in, .data_size_in = (uint32_t)r->len,

@@ -119,7 +119,7 @@ static void load_config(struct glued_config *cfg, const char *path)
 	}
 }
 
-static void on_signal(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+static void on_signal(struct loop *l, struct loop_op *op, int res, uint32_t flags GLUED_UNUSED)
 {
 	struct daemon *d = op->ctx;
 

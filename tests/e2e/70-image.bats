@@ -11,20 +11,11 @@
 # through it.
 
 load lib/load
+load lib/debian
 
 CACHE=${GLUED_IMAGE_CACHE:-/var/cache/glued-test/image-cache}
 BUILD_PKGS=make,pkg-config,clang,llvm,libbpf-dev,bpftool,linux-libc-dev,liburing-dev,libcurl4-openssl-dev,libjansson-dev,libsodium-dev,libmicrohttpd-dev,libseccomp-dev
 RUNTIME_PKGS=libcurl4,libjansson4,libsodium23,liburing2,libbpf1,libmicrohttpd12,libseccomp2
-
-# The first URI of the Debian (not security) archive apt is configured with.
-debian_mirror() {
-	local m
-	m=$(grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' |
-		grep -v security | head -n 1)
-	[ -n "$m" ] || m=$(grep -hE '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}' |
-		grep -v security | head -n 1)
-	echo "${m:-http://deb.debian.org/debian}"
-}
 
 # base_tar NAME PACKAGES: $CACHE/NAME-<hash of PACKAGES>.tar, made once (a
 # changed package list makes a new one).
@@ -32,20 +23,7 @@ base_tar_path() {
 	echo "$CACHE/$1-$(printf '%s' "$2" | sha256sum | cut -c1-12).tar"
 }
 base_tar() {
-	local name=$1 pkgs=$2 tar root
-	tar=$(base_tar_path "$1" "$2")
-	[ -s "$tar" ] && return 0
-	mkdir -p "$CACHE/debs"
-	root=$CACHE/$name-root
-	rm -rf "$root"
-	debootstrap --variant=minbase --cache-dir="$CACHE/debs" --include="$pkgs" bookworm \
-		"$root" "$(debian_mirror)" >"$CACHE/$name.log" 2>&1 || {
-		tail -n 20 "$CACHE/$name.log" >&2
-		return 1
-	}
-	rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
-	tar -C "$root" -cf "$tar.tmp" . && mv "$tar.tmp" "$tar"
-	rm -rf "$root"
+	debian_minbase_tar "$(base_tar_path "$1" "$2")" "$CACHE" "$CACHE/$1.log" "$2"
 }
 
 # The tracked files of the tree as they are now: the build context.

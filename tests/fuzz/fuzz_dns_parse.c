@@ -7,12 +7,7 @@
 #include <string.h>
 
 #include "core/dns_wire.h"
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			abort();                                                                   \
-	} while (0)
+#include "fuzz.h"
 
 static void check_name(const uint8_t *name, size_t len)
 {

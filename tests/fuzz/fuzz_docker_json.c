@@ -11,12 +11,7 @@
 #include <string.h>
 
 #include "core/docker_json.h"
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			abort();                                                                   \
-	} while (0)
+#include "fuzz.h"
 
 static void check_id(const char *id)
 {
@@ -47,7 +42,8 @@ static void check_container(const struct docker_container *c)
 
 		CHECK(n >= 1 && n <= TABLE_NAME_MAX);
 		for (size_t k = 0; k < n; k++)
-			CHECK(e->names[i][k] != '.' && !(e->names[i][k] >= 'A' && e->names[i][k] <= 'Z'));
+			CHECK(e->names[i][k] != '.' &&
+			      !(e->names[i][k] >= 'A' && e->names[i][k] <= 'Z'));
 		for (size_t j = 0; j < i; j++)
 			CHECK(strcmp(e->names[i], e->names[j]) != 0);
 	}
@@ -97,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	case 3: {
 		struct docker_network n, m;
-		struct glued_addr gw = { .family = AF_INET, .b = { 172, 30, 0, 1 } };
+		struct glued_addr gw = {.family = AF_INET, .b = {172, 30, 0, 1}};
 
 		if (docker_json_parse_network(buf, len, &n) == 0) {
 			check_id(n.id);

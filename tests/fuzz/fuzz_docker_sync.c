@@ -16,12 +16,7 @@
 #include <string.h>
 
 #include "core/docker_sync.h"
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			abort();                                                                   \
-	} while (0)
+#include "fuzz.h"
 
 #define MIRROR_MAX 256
 

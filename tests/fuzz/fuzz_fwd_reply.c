@@ -19,12 +19,7 @@
 #include <sys/socket.h>
 
 #include "core/fwd.h"
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			abort();                                                                   \
-	} while (0)
+#include "fuzz.h"
 
 /* "www.example.com" and the case the client asked in. */
 static const uint8_t qname_lc[] = "\3www\7example\3com";
@@ -46,7 +41,7 @@ struct state {
 static struct state st;
 static uint32_t rng_x = 1;
 
-static uint32_t rng(void *ctx)
+static uint32_t rng(void *ctx GLUED_UNUSED)
 {
 	rng_x ^= rng_x << 13;
 	rng_x ^= rng_x >> 17;
@@ -59,8 +54,9 @@ static uint16_t rd16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static void on_send(void *ctx, uint32_t slot, const struct glued_endpoint *to, bool tcp,
-		    const uint8_t *msg, size_t len, uint64_t deadline_ms)
+static void on_send(void *ctx GLUED_UNUSED, uint32_t slot,
+		    const struct glued_endpoint *to GLUED_UNUSED, bool tcp, const uint8_t *msg,
+		    size_t len, uint64_t deadline_ms GLUED_UNUSED)
 {
 	CHECK(len >= 12 + QNAME_LEN + 4);
 	CHECK(memcmp(msg + 12, qname_lc, QNAME_LEN) == 0);
@@ -70,7 +66,7 @@ static void on_send(void *ctx, uint32_t slot, const struct glued_endpoint *to, b
 	st.id = rd16(msg);
 }
 
-static void on_done(void *ctx, uint32_t slot)
+static void on_done(void *ctx GLUED_UNUSED, uint32_t slot GLUED_UNUSED)
 {
 	st.dones++;
 }
@@ -104,7 +100,7 @@ static void check_client_reply(const uint8_t *m, size_t len, uint16_t id, uint16
 
 static int n_replies;
 
-static void on_reply(void *ctx, uint32_t waiter, const uint8_t *msg, size_t len)
+static void on_reply(void *ctx GLUED_UNUSED, uint32_t waiter, const uint8_t *msg, size_t len)
 {
 	CHECK(waiter < 2);
 	check_client_reply(msg, len, st.client_id[waiter], st.limit[waiter]);

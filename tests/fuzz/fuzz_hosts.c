@@ -10,12 +10,7 @@
 #include <string.h>
 
 #include "core/hosts.h"
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			abort();                                                                   \
-	} while (0)
+#include "fuzz.h"
 
 static void check_name(const char *s)
 {

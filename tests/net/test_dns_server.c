@@ -25,6 +25,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "t.h"
+#include "tdns.h"
 
 #define IDLE_MS 300
 #define MAX_CONNS 4
@@ -45,33 +46,9 @@ static const char *named(const char *what)
 
 /* --- a small DNS client ------------------------------------------------------- */
 
-static size_t mkquery(uint8_t *out, uint16_t id, const char *label, uint16_t qtype, uint16_t flags)
+static size_t mkquery(uint8_t *out, uint16_t id, const char *name, uint16_t qtype, uint16_t flags)
 {
-	size_t n = strlen(label), off = 12;
-
-	memset(out, 0, 12);
-	out[0] = (uint8_t)(id >> 8);
-	out[1] = (uint8_t)id;
-	out[2] = (uint8_t)(flags >> 8);
-	out[3] = (uint8_t)flags;
-	out[5] = 1;
-	/* dotted name to labels */
-	const char *p = label;
-	while (*p) {
-		const char *dot = strchr(p, '.');
-		size_t l = dot ? (size_t)(dot - p) : strlen(p);
-		out[off++] = (uint8_t)l;
-		memcpy(out + off, p, l);
-		off += l;
-		p += l + (dot ? 1 : 0);
-	}
-	(void)n;
-	out[off++] = 0;
-	out[off++] = (uint8_t)(qtype >> 8);
-	out[off++] = (uint8_t)qtype;
-	out[off++] = 0;
-	out[off++] = 1;
-	return off;
+	return t_query(out, id, flags, 0, name, qtype, 1);
 }
 
 static int udp_client(const char *dst, int timeout_ms)
@@ -87,6 +64,18 @@ static int udp_client(const char *dst, int timeout_ms)
 		return -1;
 	}
 	return fd;
+}
+
+/* One A query for name from fd (connected; a failed send fails the case);
+ * what recv() returns for the reply. */
+static ssize_t udp_ask(int fd, uint16_t id, const char *name, uint16_t flags, uint8_t *r,
+		       size_t cap)
+{
+	uint8_t q[512];
+	size_t n = mkquery(q, id, name, 1, flags);
+
+	T_ASSERT(send(fd, q, n, 0) == (ssize_t)n, "query %#x sent", id);
+	return recv(fd, r, cap, 0);
 }
 
 /* A TCP connection to the server from source address src (127.0.0.x). */
@@ -197,19 +186,16 @@ static void *pipe_sender(void *arg)
 	return NULL;
 }
 
-static void *client(void *arg)
+static void *client(void *arg GLUED_UNUSED)
 {
 	uint8_t q[512], r[4096];
 	ssize_t n;
 	int fd;
 
-	(void)arg;
 	T_CASE(named("UDP: A for a known name answers both addresses"))
 	{
 		fd = udp_client("127.0.0.1", 1000);
-		n = (ssize_t)mkquery(q, 0x1234, "web", 1, 0x0100);
-		send(fd, q, (size_t)n, 0);
-		n = recv(fd, r, sizeof(r), 0);
+		n = udp_ask(fd, 0x1234, "web", 0x0100, r, sizeof(r));
 		T_ASSERT(n > 12, "reply received (%zd)", n);
 		if (n > 12) {
 			T_EQ_INT(msg_id(r), 0x1234);
@@ -242,9 +228,7 @@ static void *client(void *arg)
 	T_CASE(named("UDP: a message with QR=1 gets no reply"))
 	{
 		fd = udp_client("127.0.0.1", 300);
-		n = (ssize_t)mkquery(q, 9, "web", 1, 0x8000);
-		send(fd, q, (size_t)n, 0);
-		n = recv(fd, r, sizeof(r), 0);
+		n = udp_ask(fd, 9, "web", 0x8000, r, sizeof(r));
 		T_ASSERT(n < 0, "no reply expected, got %zd bytes", n);
 		close(fd);
 	}
@@ -265,9 +249,7 @@ static void *client(void *arg)
 			;
 		tv.tv_sec = 1;
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		n = (ssize_t)mkquery(q, 0x4242, "web", 1, 0);
-		send(fd, q, (size_t)n, 0);
-		n = recv(fd, r, sizeof(r), 0);
+		n = udp_ask(fd, 0x4242, "web", 0, r, sizeof(r));
 		T_ASSERT(n > 12 && msg_id(r) == 0x4242, "answered after garbage (%zd)", n);
 		close(fd);
 	}
@@ -275,9 +257,7 @@ static void *client(void *arg)
 	T_CASE(named("UDP: forwarding without a forwarder or permission is REFUSED"))
 	{
 		fd = udp_client("127.0.0.1", 1000);
-		n = (ssize_t)mkquery(q, 0x5151, "example.com", 1, 0x0100);
-		send(fd, q, (size_t)n, 0);
-		n = recv(fd, r, sizeof(r), 0);
+		n = udp_ask(fd, 0x5151, "example.com", 0x0100, r, sizeof(r));
 		T_ASSERT(n >= 12, "reply received (%zd)", n);
 		if (n >= 12)
 			T_EQ_INT(rcode(r), 5);
@@ -359,7 +339,8 @@ static void *client(void *arg)
 		/* Every slot is taken now (PER_SOURCE + 1 == MAX_CONNS). Make
 		 * own[0] the least recently active: a new source takes its slot. */
 		for (int i = 1; i < PER_SOURCE; i++)
-			T_ASSERT(tcp_ask(own[i], (uint16_t)(100 + i)) == 100 + i, "own[%d] answers", i);
+			T_ASSERT(tcp_ask(own[i], (uint16_t)(100 + i)) == 100 + i, "own[%d] answers",
+				 i);
 		T_ASSERT(tcp_ask(other, 91) == 91, "other answers again");
 		third = tcp_client_from("127.0.0.3", 2000);
 		T_ASSERT(tcp_ask(third, 92) == 92, "the new connection is answered");
@@ -403,7 +384,8 @@ static void *client(void *arg)
 	return NULL;
 }
 
-static void on_stop(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+static void on_stop(struct loop *l, struct loop_op *op GLUED_UNUSED, int res GLUED_UNUSED,
+		    uint32_t flags GLUED_UNUSED)
 {
 	loop_stop(l);
 }
@@ -422,13 +404,12 @@ static void put(struct table *t, const char *owner, const char *name, const char
 static void run_path(enum dns_server_rx rx, struct table *t)
 {
 	struct loop_op stop_op = {.fn = on_stop};
-	struct dns_server_cfg cfg = {
-	    .ttl_s = 5,
-	    .tcp_max_conns = MAX_CONNS,
-	    .tcp_idle_ms = IDLE_MS,
-	    .tcp_per_source = PER_SOURCE,
-	    .tcp_max_out = 4096,
-	    .rx = rx};
+	struct dns_server_cfg cfg = {.ttl_s = 5,
+				     .tcp_max_conns = MAX_CONNS,
+				     .tcp_idle_ms = IDLE_MS,
+				     .tcp_per_source = PER_SOURCE,
+				     .tcp_max_out = 4096,
+				     .rx = rx};
 	struct dns_server *s = NULL;
 	struct loop *l = loop_new(256);
 	const char *why;

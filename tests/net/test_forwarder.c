@@ -22,6 +22,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "t.h"
+#include "tdns.h"
 
 #define ATTEMPT_MS 300
 #define TOTAL_MS 1000
@@ -265,7 +266,8 @@ static void sink_reply(void *ctx, const struct dns_client *c, const uint8_t *msg
 		loop_stop(s->l);
 }
 
-static void guard_fire(struct loop *l, struct loop_timer *t, uint64_t now_ms)
+static void guard_fire(struct loop *l, struct loop_timer *t GLUED_UNUSED,
+		       uint64_t now_ms GLUED_UNUSED)
 {
 	loop_stop(l);
 }
@@ -326,28 +328,12 @@ static void env_free(struct env *e)
 
 /* --- queries ------------------------------------------------------------------------ */
 
-static uint8_t name_wire(uint8_t *out, const char *text)
-{
-	size_t n = 0;
-
-	while (*text) {
-		const char *dot = strchr(text, '.');
-		size_t l = dot ? (size_t)(dot - text) : strlen(text);
-		out[n++] = (uint8_t)l;
-		memcpy(out + n, text, l);
-		n += l;
-		text += l + (dot ? 1 : 0);
-	}
-	out[n++] = 0;
-	return (uint8_t)n;
-}
-
 static void ask(struct env *e, const char *name, uint16_t id, enum dns_transport tr)
 {
 	struct dns_client c = {.transport = tr, .fd = -1, .limit = tr == DNS_TCP ? 65535 : 512};
 	struct dns_query q = {.id = id, .flags = DNS_RD, .qdcount = 1, .header_ok = true};
 
-	q.qname_len = name_wire(q.qname, name);
+	q.qname_len = t_name_wire(q.qname, name);
 	q.labels = 3;
 	q.qtype = DNS_TYPE_A;
 	q.qclass = DNS_CLASS_IN;
@@ -371,7 +357,7 @@ static void check_answer(const uint8_t *m, size_t len, uint16_t id, const char *
 			 const uint8_t addr[4])
 {
 	uint8_t w[256];
-	size_t nl = name_wire(w, name), off = 12 + nl + 4;
+	size_t nl = t_name_wire(w, name), off = 12 + nl + 4;
 
 	T_ASSERT(len >= off + 16, "reply of %zu bytes has an answer", len);
 	if (len < off + 16)

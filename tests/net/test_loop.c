@@ -46,7 +46,8 @@ struct timer_probe {
 	uint64_t first_now;
 };
 
-static void second_fire(struct loop *l, struct loop_timer *t, uint64_t now_ms)
+static void second_fire(struct loop *l, struct loop_timer *t GLUED_UNUSED,
+			uint64_t now_ms GLUED_UNUSED)
 {
 	loop_stop(l);
 }
@@ -64,7 +65,8 @@ struct recv_probe {
 	int res, calls;
 };
 
-static void recv_done(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+static void recv_done(struct loop *l GLUED_UNUSED, struct loop_op *op, int res,
+		      uint32_t flags GLUED_UNUSED)
 {
 	struct recv_probe *r = op->ctx;
 
@@ -72,7 +74,8 @@ static void recv_done(struct loop *l, struct loop_op *op, int res, uint32_t flag
 	r->calls++;
 }
 
-static void guard_fire(struct loop *l, struct loop_timer *t, uint64_t now_ms)
+static void guard_fire(struct loop *l, struct loop_timer *t GLUED_UNUSED,
+		       uint64_t now_ms GLUED_UNUSED)
 {
 	loop_stop(l);
 }

@@ -30,31 +30,11 @@ ok() { echo "  ok   $*"; pass=$((pass + 1)); }
 bad() { echo "  FAIL $*"; fail=$((fail + 1)); }
 summary() { echo "fresh: $pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit; }
 
-# The first URI of the Debian (not security) archive apt is configured with.
-debian_mirror() {
-	local m
-	m=$(grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' |
-		grep -v security | head -n 1)
-	[ -n "$m" ] || m=$(grep -hE '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}' |
-		grep -v security | head -n 1)
-	echo "${m:-http://deb.debian.org/debian}"
-}
+source "$top/tests/e2e/lib/debian.bash"
 
 # $BASE, made once: a minbase bookworm with no apt lists and no .debs.
 base_tar() {
-	local root=$CACHE/base-root
-	[ -s "$BASE" ] && return 0
-	mkdir -p "$CACHE/debs"
-	rm -rf "$root"
-	debootstrap --variant=minbase --cache-dir="$CACHE/debs" bookworm "$root" \
-		"$(debian_mirror)" >"$logdir/fresh-debootstrap.log" 2>&1 || {
-		tail -n 20 "$logdir/fresh-debootstrap.log" | sed 's/^/    /'
-		rm -rf "$root"
-		return 1
-	}
-	rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
-	tar -C "$root" -cf "$BASE.tmp" . && mv "$BASE.tmp" "$BASE"
-	rm -rf "$root"
+	debian_minbase_tar "$BASE" "$CACHE" "$logdir/fresh-debootstrap.log" 2>&1
 }
 
 # in_root CMD: run CMD with bash -c in the root, as root, from /src/glued.

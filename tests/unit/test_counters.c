@@ -12,58 +12,25 @@
 
 #include "io/counters.h"
 #include "t.h"
+#include "tfile.h"
 
 /* Link seam: the real bounds (dns_server.h) without linking the server. */
-const uint32_t dns_server_lat_bounds_us[DNS_SERVER_LAT_BUCKETS] = { DNS_SERVER_LAT_BOUNDS_US };
+const uint32_t dns_server_lat_bounds_us[DNS_SERVER_LAT_BUCKETS] = {DNS_SERVER_LAT_BOUNDS_US};
 
 static void data_path(char *path, size_t cap, const char *name)
 {
-	const char *dir = getenv("COUNTERS_DATA");
-
-	if (dir)
-		snprintf(path, cap, "%s/%s", dir, name);
-	else
-		snprintf(path, cap, "%.*s/data/counters/%s",
-			 (int)(strrchr(__FILE__, '/') - __FILE__), __FILE__, name);
-}
-
-static char *slurp(const char *name)
-{
-	char path[512];
-	FILE *f;
-	char *buf;
-	long n;
-
-	data_path(path, sizeof(path), name);
-	f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "  cannot open %s: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		fclose(f);
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
+	t_data_path(path, cap, "COUNTERS_DATA", "counters", name);
 }
 
 /* Compare with the golden file (or rewrite it); report the first line that
  * differs. */
 static bool golden(const char *name, const char *got)
 {
-	char *want;
+	char path[512], *want;
 	size_t line = 1, i = 0;
 	bool same;
 
 	if (getenv("COUNTERS_GOLDEN_UPDATE")) {
-		char path[512];
 		FILE *f;
 
 		data_path(path, sizeof(path), name);
@@ -72,7 +39,8 @@ static bool golden(const char *name, const char *got)
 			return false;
 		return true;
 	}
-	want = slurp(name);
+	data_path(path, sizeof(path), name);
+	want = t_read_file(path, NULL, true);
 	if (!want)
 		return false;
 	same = strcmp(want, got) == 0;

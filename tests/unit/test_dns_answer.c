@@ -10,6 +10,7 @@
 
 #include "core/dns_answer.h"
 #include "t.h"
+#include "tdns.h"
 
 /* The case tables give qspec fields positionally and leave the EDNS ones
  * out when the query has none. */
@@ -28,30 +29,8 @@ struct qspec {
 
 static size_t build_query(uint8_t *m, uint16_t id, const struct qspec *s)
 {
-	size_t n = 0;
-	const char *p = s->name;
+	size_t n = t_query(m, id, s->flags, s->edns ? 1 : 0, s->name, s->qtype, s->qclass);
 
-	m[n++] = (uint8_t)(id >> 8);
-	m[n++] = (uint8_t)id;
-	m[n++] = (uint8_t)(s->flags >> 8);
-	m[n++] = (uint8_t)s->flags;
-	memcpy(m + n, "\0\1\0\0\0\0\0", 7);
-	n += 7;
-	m[n++] = s->edns ? 1 : 0;
-	while (*p && strcmp(p, ".")) {
-		const char *dot = strchr(p, '.');
-		size_t l = dot ? (size_t)(dot - p) : strlen(p);
-
-		m[n++] = (uint8_t)l;
-		memcpy(m + n, p, l);
-		n += l;
-		p += l + (dot ? 1 : 0);
-	}
-	m[n++] = 0;
-	m[n++] = (uint8_t)(s->qtype >> 8);
-	m[n++] = (uint8_t)s->qtype;
-	m[n++] = (uint8_t)(s->qclass >> 8);
-	m[n++] = (uint8_t)s->qclass;
 	if (s->edns) {
 		uint8_t opt[11] = {0,
 				   0,
@@ -372,18 +351,28 @@ static void rule_cases(void)
 
 /* --- details beyond the table ---------------------------------------------------------- */
 
-static enum dns_action run(const struct qspec *s, size_t limit, uint32_t rot, uint8_t *out,
-			   size_t *out_len, struct parsed *r)
+/* dns_answer() on the bytes m into out (65535 bytes); a reply is parsed
+ * into *r. */
+static enum dns_action answer_bytes(const uint8_t *m, size_t len, size_t limit, uint32_t rot,
+				    uint8_t *out, size_t *out_len, struct parsed *r)
 {
-	uint8_t m[512];
 	struct dns_query q;
-	size_t len = build_query(m, 0xbeef, s);
 	enum dns_action act =
 	    dns_answer(&cfg, tbl, m, len, limit, rot, &q, out, 65535, out_len, &st);
 
 	if (act == DNS_ACT_REPLY)
 		parse_reply(out, *out_len, r);
 	return act;
+}
+
+/* The query s (ID 0xbeef) through answer_bytes(). */
+static enum dns_action run(const struct qspec *s, size_t limit, uint32_t rot, uint8_t *out,
+			   size_t *out_len, struct parsed *r)
+{
+	uint8_t m[512];
+	size_t len = build_query(m, 0xbeef, s);
+
+	return answer_bytes(m, len, limit, rot, out, out_len, r);
 }
 
 static void detail_cases(void)
@@ -455,14 +444,11 @@ static void detail_cases(void)
 	T_CASE("FORMERR for QDCOUNT 2: no question in the reply")
 	{
 		uint8_t m[64];
-		struct dns_query q;
 		struct qspec s = {"web", A_, IN_, RD_};
 		size_t len = build_query(m, 0x7777, &s);
 
 		m[5] = 2;
-		T_EQ_INT(dns_answer(&cfg, tbl, m, len, 0, 0, &q, out, sizeof(out), &n, &st),
-			 DNS_ACT_REPLY);
-		parse_reply(out, n, &r);
+		T_EQ_INT(answer_bytes(m, len, 0, 0, out, &n, &r), DNS_ACT_REPLY);
 		T_ASSERT(r.ok, "parses");
 		T_EQ_INT(r.rcode, DNS_RCODE_FORMERR);
 		T_EQ_INT(r.qd, 0);
@@ -472,16 +458,13 @@ static void detail_cases(void)
 	T_CASE("FORMERR for two OPTs keeps the question, has no OPT")
 	{
 		uint8_t m[64];
-		struct dns_query q;
 		struct qspec s = {"web", A_, IN_, RD_, 1232};
 		size_t len = build_query(m, 0x7778, &s);
 
 		memcpy(m + len, m + len - 11, 11);
 		len += 11;
 		m[11] = 2;
-		T_EQ_INT(dns_answer(&cfg, tbl, m, len, 0, 0, &q, out, sizeof(out), &n, &st),
-			 DNS_ACT_REPLY);
-		parse_reply(out, n, &r);
+		T_EQ_INT(answer_bytes(m, len, 0, 0, out, &n, &r), DNS_ACT_REPLY);
 		T_ASSERT(r.ok, "parses");
 		T_EQ_INT(r.rcode, DNS_RCODE_FORMERR);
 		T_EQ_INT(r.qd, 1);
@@ -490,24 +473,18 @@ static void detail_cases(void)
 	T_CASE("FORMERR for a name with a pointer loop")
 	{
 		uint8_t m[] = {0, 9, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 0xc0, 12, 0, 1, 0, 1};
-		struct dns_query q;
 
-		T_EQ_INT(dns_answer(&cfg, tbl, m, sizeof(m), 0, 0, &q, out, sizeof(out), &n, &st),
-			 DNS_ACT_REPLY);
-		parse_reply(out, n, &r);
+		T_EQ_INT(answer_bytes(m, sizeof(m), 0, 0, out, &n, &r), DNS_ACT_REPLY);
 		T_EQ_INT(r.rcode, DNS_RCODE_FORMERR);
 		T_EQ_INT(r.qd, 0);
 	}
 	T_CASE("short headers are dropped; a bare header is FORMERR")
 	{
 		uint8_t m[12] = {0, 9, 1, 0, 0, 1};
-		struct dns_query q;
 
 		for (size_t len = 0; len < 12; len++)
-			T_EQ_INT(dns_answer(&cfg, tbl, m, len, 0, 0, &q, out, sizeof(out), &n, &st),
-				 DNS_ACT_DROP);
-		T_EQ_INT(dns_answer(&cfg, tbl, m, 12, 0, 0, &q, out, sizeof(out), &n, &st),
-			 DNS_ACT_REPLY);
+			T_EQ_INT(answer_bytes(m, len, 0, 0, out, &n, &r), DNS_ACT_DROP);
+		T_EQ_INT(answer_bytes(m, 12, 0, 0, out, &n, &r), DNS_ACT_REPLY);
 	}
 	T_CASE("NOTIMP echoes the opcode and the OPT")
 	{
@@ -530,6 +507,22 @@ static void detail_cases(void)
 	}
 }
 
+/* The query s (ID id), which dns_answer() must hand to the forwarder, then
+ * dns_build_rcode(rcode) of it parsed into *r; the reply's length. */
+static size_t forwarded_then_rcode(const struct qspec *s, uint16_t id, uint8_t rcode, uint8_t *out,
+				   size_t cap, struct parsed *r)
+{
+	uint8_t m[64];
+	struct dns_query q;
+	size_t n = 0, len = build_query(m, id, s);
+
+	T_EQ_INT(dns_answer(&cfg, tbl, m, len, 0, 0, &q, out, cap, &n, &st), DNS_ACT_FORWARD);
+	T_EQ_INT(dns_build_rcode(&q, rcode, out, cap, &n), 0);
+	parse_reply(out, n, r);
+	T_ASSERT(r->ok, "parses");
+	return n;
+}
+
 static void build_rcode_cases(void)
 {
 	uint8_t m[64], out[512];
@@ -541,12 +534,7 @@ static void build_rcode_cases(void)
 	{
 		struct qspec s = {"example.com", A_, IN_, RD_, 4096, 0, true};
 
-		len = build_query(m, 0x1111, &s);
-		T_EQ_INT(dns_answer(&cfg, tbl, m, len, 0, 0, &q, out, sizeof(out), &n, &st),
-			 DNS_ACT_FORWARD);
-		T_EQ_INT(dns_build_rcode(&q, m, len, DNS_RCODE_REFUSED, out, sizeof(out), &n), 0);
-		parse_reply(out, n, &r);
-		T_ASSERT(r.ok, "parses");
+		n = forwarded_then_rcode(&s, 0x1111, DNS_RCODE_REFUSED, out, sizeof(out), &r);
 		T_EQ_INT(r.id, 0x1111);
 		T_EQ_INT(r.flags, DNS_QR | DNS_RA | DNS_RD | DNS_RCODE_REFUSED);
 		T_EQ_INT(r.qd, 1);
@@ -558,12 +546,7 @@ static void build_rcode_cases(void)
 	{
 		struct qspec s = {"example.com", DNS_TYPE_MX, IN_, 0};
 
-		len = build_query(m, 0x2222, &s);
-		T_EQ_INT(dns_answer(&cfg, tbl, m, len, 0, 0, &q, out, sizeof(out), &n, &st),
-			 DNS_ACT_FORWARD);
-		T_EQ_INT(dns_build_rcode(&q, m, len, DNS_RCODE_SERVFAIL, out, sizeof(out), &n), 0);
-		parse_reply(out, n, &r);
-		T_ASSERT(r.ok, "parses");
+		forwarded_then_rcode(&s, 0x2222, DNS_RCODE_SERVFAIL, out, sizeof(out), &r);
 		T_EQ_INT(r.flags, DNS_QR | DNS_RA | DNS_RCODE_SERVFAIL);
 		T_EQ_INT(r.ar, 0);
 		T_EQ_INT(r.qtype, DNS_TYPE_MX);
@@ -573,7 +556,7 @@ static void build_rcode_cases(void)
 		uint8_t h[12] = {0x33, 0x33, 0x01, 0x00, 0, 2};
 
 		T_EQ_INT(dns_parse_query(&q, h, 12), GLUED_EFORMERR);
-		T_EQ_INT(dns_build_rcode(&q, h, 12, DNS_RCODE_SERVFAIL, out, sizeof(out), &n), 0);
+		T_EQ_INT(dns_build_rcode(&q, DNS_RCODE_SERVFAIL, out, sizeof(out), &n), 0);
 		T_EQ_INT(n, 12);
 		parse_reply(out, n, &r);
 		T_EQ_INT(r.qd, 0);
@@ -585,13 +568,12 @@ static void build_rcode_cases(void)
 
 		len = build_query(m, 0x2222, &s);
 		T_EQ_INT(dns_parse_query(&q, m, len), 0);
-		T_EQ_INT(dns_build_rcode(&q, m, len, DNS_RCODE_SERVFAIL, out, 20, &n),
-			 GLUED_ESPACE);
+		T_EQ_INT(dns_build_rcode(&q, DNS_RCODE_SERVFAIL, out, 20, &n), GLUED_ESPACE);
 	}
 	T_CASE("no header is GLUED_EMALF")
 	{
 		T_EQ_INT(dns_parse_query(&q, m, 5), GLUED_ETRUNC);
-		T_EQ_INT(dns_build_rcode(&q, m, 5, DNS_RCODE_SERVFAIL, out, sizeof(out), &n),
+		T_EQ_INT(dns_build_rcode(&q, DNS_RCODE_SERVFAIL, out, sizeof(out), &n),
 			 GLUED_EMALF);
 	}
 }

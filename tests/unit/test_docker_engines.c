@@ -11,6 +11,7 @@
 
 #include "core/docker_json.h"
 #include "t.h"
+#include "tfile.h"
 
 struct engine {
 	const char *dir;
@@ -28,28 +29,10 @@ static const struct engine engines[] = {
 
 static char *slurp(const char *dir, const char *name, size_t *len)
 {
-	char path[512];
-	FILE *f;
-	char *buf;
-	long n;
+	char sub[64];
 
-	snprintf(path, sizeof(path), "%.*s/data/docker/%s/%s",
-		 (int)(strrchr(__FILE__, '/') - __FILE__), __FILE__, dir, name);
-	f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
-		exit(1);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
+	snprintf(sub, sizeof(sub), "docker/%s", dir);
+	return t_data_read(NULL, sub, name, len, true);
 }
 
 static int inspect(const struct engine *e, const char *file, struct docker_container *c)
@@ -99,7 +82,7 @@ static void check_version(const struct engine *e)
 	free(buf);
 }
 
-static int count_id(void *ctx, const char *id)
+static int count_id(void *ctx, const char *id GLUED_UNUSED)
 {
 	(*(size_t *)ctx)++;
 	return 0;

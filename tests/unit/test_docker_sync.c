@@ -12,6 +12,7 @@
 #include "core/docker_pub.h"
 #include "core/docker_sync.h"
 #include "t.h"
+#include "tfile.h"
 
 #define WEB_ID "530c29abcb4773b7595acf906e82ccc48dcbfc3ba2cacc1c1d9f265d95d13777"
 #define DB_ID "fa61faa60544db6be90b6c171ca6a6cd0d7b59547f12983fcf1fe6e1fd107a43"
@@ -46,32 +47,7 @@ static const char *name_of(const char *id)
 
 static char *slurp(const char *name, size_t *len)
 {
-	char path[512];
-	const char *dir = getenv("DOCKER_DATA");
-	FILE *f;
-	char *buf;
-	long n;
-
-	if (dir)
-		snprintf(path, sizeof(path), "%s/%s", dir, name);
-	else
-		snprintf(path, sizeof(path), "%.*s/data/docker/%s",
-			 (int)(strrchr(__FILE__, '/') - __FILE__), __FILE__, name);
-	f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
-		exit(1);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
+	return t_data_read("DOCKER_DATA", "docker", name, len, true);
 }
 
 /* Replace every occurrence of from (same length as to) in s. */

@@ -10,6 +10,7 @@
 #include "core/fwd_clients.h"
 #include "lib/wire.h"
 #include "t.h"
+#include "tdns.h"
 
 /* --- a fake edge ------------------------------------------------------------ */
 
@@ -45,7 +46,7 @@ static void fake_send(void *ctx, uint32_t slot, const struct glued_endpoint *to,
 	fk->deadline = deadline_ms;
 }
 
-static void fake_done(void *ctx, uint32_t slot)
+static void fake_done(void *ctx, uint32_t slot GLUED_UNUSED)
 {
 	((struct fake *)ctx)->dones++;
 }
@@ -123,22 +124,6 @@ static struct glued_endpoint ep(const char *s)
 
 /* --- building queries and answers ------------------------------------------ */
 
-static uint8_t name_wire(uint8_t *out, const char *text)
-{
-	size_t n = 0;
-
-	while (*text) {
-		const char *dot = strchr(text, '.');
-		size_t l = dot ? (size_t)(dot - text) : strlen(text);
-		out[n++] = (uint8_t)l;
-		memcpy(out + n, text, l);
-		n += l;
-		text += l + (dot ? 1 : 0);
-	}
-	out[n++] = 0;
-	return (uint8_t)n;
-}
-
 static void mkq(struct dns_query *q, const char *name, uint16_t qtype, uint16_t id, bool edns,
 		bool do_bit, uint16_t flags)
 {
@@ -147,7 +132,7 @@ static void mkq(struct dns_query *q, const char *name, uint16_t qtype, uint16_t 
 	q->flags = flags;
 	q->qdcount = 1;
 	q->header_ok = true;
-	q->qname_len = name_wire(q->qname, name);
+	q->qname_len = t_name_wire(q->qname, name);
 	q->labels = 1;
 	q->qtype = qtype;
 	q->qclass = DNS_CLASS_IN;
@@ -173,7 +158,7 @@ static size_t mkans(uint8_t *buf, size_t cap, const struct ans *a)
 {
 	struct wire_out w = wire_out_init(buf, cap);
 	uint8_t name[256];
-	uint8_t nl = name_wire(name, a->qname);
+	uint8_t nl = t_name_wire(name, a->qname);
 
 	wire_put_u16(&w, a->id);
 	wire_put_u16(&w, a->flags ? a->flags : DNS_QR | DNS_RD | DNS_RA);
@@ -236,7 +221,7 @@ static uint16_t sent_id(const struct fake *fk)
 static uint32_t first_ttl(const uint8_t *m, const char *name)
 {
 	uint8_t tmp[256];
-	size_t off = 12 + name_wire(tmp, name) + 4;
+	size_t off = 12 + t_name_wire(tmp, name) + 4;
 
 	return rd32(m + off + 2 + 2 + 2);
 }
@@ -333,7 +318,7 @@ static void test_upstream_query(void)
 	size_t out_len;
 	uint32_t w, id1;
 	uint8_t want[64];
-	uint8_t nl = name_wire(want, "www.example.com");
+	uint8_t nl = t_name_wire(want, "www.example.com");
 
 	T_CASE("upstream query: fresh ID, lowercase question, RD, our OPT with DO")
 	{
@@ -394,7 +379,7 @@ static void test_coalescing(void)
 		/* Client 1: its ID, its case, RD echoed, no OPT (it sent none). */
 		T_EQ_INT(rd16(fk.reply[0]), 0x1111);
 		T_ASSERT(rd16(fk.reply[0] + 2) & DNS_RD, "RD echoed");
-		nl = name_wire(name, "www.example.com");
+		nl = t_name_wire(name, "www.example.com");
 		T_EQ_MEM(fk.reply[0] + 12, name, nl);
 		T_EQ_INT(rd16(fk.reply[0] + 6), 2);
 		T_EQ_INT(rd16(fk.reply[0] + 10), 0);
@@ -402,7 +387,7 @@ static void test_coalescing(void)
 		/* Client 2: its ID, its case, no RD, one OPT (ours). */
 		T_EQ_INT(rd16(fk.reply[1]), 0x2222);
 		T_ASSERT(!(rd16(fk.reply[1] + 2) & DNS_RD), "RD not invented");
-		name_wire(name, "WWW.EXAMPLE.com");
+		t_name_wire(name, "WWW.EXAMPLE.com");
 		T_EQ_MEM(fk.reply[1] + 12, name, nl);
 		T_EQ_INT(rd16(fk.reply[1] + 10), 1);
 		T_EQ_INT(rd16(fk.reply[1] + fk.reply_len[1] - 11 + 3), FWD_EDNS_SIZE);
@@ -591,7 +576,7 @@ static void test_truncation(void)
 	size_t out_len, len;
 	uint32_t w1, w2, w3;
 	uint8_t buf[2048], name[64];
-	uint8_t nl = name_wire(name, "big.example.com");
+	uint8_t nl = t_name_wire(name, "big.example.com");
 
 	T_CASE("an answer larger than a client's limit: TC=1, question, OPT, no records")
 	{
@@ -956,7 +941,7 @@ static void test_keyed_hash(void)
 		uint8_t len;
 
 		snprintf(name, sizeof(name), "c%u.example.com", i);
-		len = name_wire(wire, name);
+		len = t_name_wire(wire, name);
 		if ((fnv_key(wire, len, DNS_TYPE_A) & (BUCKETS - 1)) == 0)
 			memcpy(names[found++], name, sizeof(name));
 	}

@@ -4,7 +4,6 @@
  * its rights — that the filter kills a forbidden call (execve), lets an
  * allowed one through, and that a capability drop leaves exactly the mask. */
 #include <errno.h>
-#include <linux/capability.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -16,12 +15,6 @@
 #include "t.h"
 
 #define BIT(c) (1ULL << (c))
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
 
 /* Run fn in a child; return its wait status. */
 static int in_child(int (*fn)(void))

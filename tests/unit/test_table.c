@@ -275,13 +275,14 @@ static void basic_cases(void)
 	table_free(t);
 }
 
-static int count_names(void *ctx, const char *name, size_t len, const struct table_answer *ans)
+static int count_names(void *ctx, const char *name GLUED_UNUSED, size_t len GLUED_UNUSED,
+		       const struct table_answer *ans GLUED_UNUSED)
 {
 	(*(size_t *)ctx)++;
 	return 0;
 }
 
-static int stop_at_two(void *ctx, const struct table_entry *e)
+static int stop_at_two(void *ctx, const struct table_entry *e GLUED_UNUSED)
 {
 	return ++*(size_t *)ctx == 2 ? 7 : 0;
 }

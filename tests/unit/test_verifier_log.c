@@ -10,30 +10,12 @@
 
 #include "core/verifier_log.h"
 #include "t.h"
+#include "tfile.h"
 
+/* No NUL: the parser must not need one. */
 static char *slurp(const char *name, size_t *len)
 {
-	char path[512];
-	FILE *f;
-	char *buf;
-	long n;
-
-	snprintf(path, sizeof(path), "%.*s/data/verifier/%s",
-		 (int)(strrchr(__FILE__, '/') - __FILE__), __FILE__, name);
-	f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "cannot open %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n); /* no NUL: the parser must not need one */
-	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n)
-		exit(1);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
+	return t_data_read(NULL, "verifier", name, len, false);
 }
 
 static int reason_of(const char *s, struct verifier_reason *r)

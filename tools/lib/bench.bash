@@ -87,6 +87,47 @@ run() {
 in_c() { ip netns exec "$NS_C" "$@"; }
 in_s() { ip netns exec "$NS_S" "$@"; }
 
+# ns_pair_up: NS_C and NS_S joined by the veth pair VETH_C/VETH_S, with
+# CLI_IP/24 and SRV_IP/24 on its ends; lo and both ends up.
+ns_pair_up() {
+	ip netns add "$NS_C"
+	ip netns add "$NS_S"
+	ip link add "$VETH_C" type veth peer name "$VETH_S"
+	ip link set "$VETH_C" netns "$NS_C"
+	ip link set "$VETH_S" netns "$NS_S"
+	in_c ip link set lo up
+	in_s ip link set lo up
+	in_c ip addr add "$CLI_IP/24" dev "$VETH_C"
+	in_s ip addr add "$SRV_IP/24" dev "$VETH_S"
+	in_c ip link set "$VETH_C" up
+	in_s ip link set "$VETH_S" up
+}
+
+# private_copy <file> <name>: prints the path of a copy of <file> in TMP, or
+# <file> itself when there is no such file. A rebuild during the run must
+# not change (or remove) what is being measured.
+private_copy() {
+	if [ -f "$1" ]; then
+		cp "$1" "$TMP/$2" && echo "$TMP/$2"
+	else
+		echo "$1"
+	fi
+}
+
+# port53_wait <name> <ss protocols: u or ut>: wait up to 5 s until nothing
+# in NS_S listens on SRV_IP:53, so the next server can bind it; when that
+# took a while, record it in PORT_WAITS for the report.
+PORT_WAITS=()
+port53_wait() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		in_s ss "-Hln$2" "( sport = :53 )" 2>/dev/null | grep -qF "$SRV_IP:53" || break
+		sleep 0.05
+	done
+	[ "$i" -gt 0 ] && PORT_WAITS+=("$1: ~$((i * 50)) ms")
+	return 0
+}
+
 cpu_client=() cpu_server=()
 if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
 	cpu_client=(taskset -c 0)
@@ -161,6 +202,15 @@ record_fail() {	# <key> <why>
 }
 col() { awk -F'\t' -v k="$1" -v c="$2" '$1 == k { v = $c } END { print v }' "$RESULTS"; }
 ok() { [ "$(col "$1" 2)" = ok ]; }
+# row_failed <width> <label> <key>: for a server that did not run or failed,
+# print its row ("not run" or the status) and succeed; for one that ran,
+# print nothing and fail (the caller prints the figures).
+row_failed() {
+	local st
+	st=$(col "$3" 2)
+	[ "$st" = ok ] && return 1
+	printf "  %-${1}s %s\n" "$2" "${st:-not run}"
+}
 ratio() {	# <key a> <key b> [column, default 3]: a/b, or n/a unless both ran
 	local c=${3:-3}
 	ok "$1" && ok "$2" || { echo n/a; return; }

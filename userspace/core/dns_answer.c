@@ -9,6 +9,7 @@
 
 #include "core/dns_answer.h"
 #include "lib/wire.h"
+#include "lib/hex.h"
 
 #define OPT_RR_LEN 11	/* root, type, class, ttl, rdlength */
 #define ANSWER_FIXED 12 /* c00c, type, class, ttl, rdlength */
@@ -120,17 +121,6 @@ static bool label_is(const uint8_t *l, const char *s)
 			return false;
 	}
 	return true;
-}
-
-static int hex_digit(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* The address a PTR name stands for; false if it is not a full reverse
@@ -275,8 +265,8 @@ enum dns_action dns_answer(const struct dns_answer_cfg *cfg, const struct table 
 	return DNS_ACT_REPLY;
 }
 
-int dns_build_rcode(const struct dns_query *q, const uint8_t *msg, size_t len, uint8_t rcode,
-		    uint8_t *out, size_t cap, size_t *out_len)
+int dns_build_rcode(const struct dns_query *q, uint8_t rcode, uint8_t *out, size_t cap,
+		    size_t *out_len)
 {
 	struct reply r = {
 	    .rcode = rcode,
@@ -285,8 +275,6 @@ int dns_build_rcode(const struct dns_query *q, const uint8_t *msg, size_t len, u
 	};
 	int err;
 
-	(void)msg; /* q carries everything; kept in the API for callers */
-	(void)len;
 	if (!q->header_ok)
 		return GLUED_EMALF;
 	err = reply_emit(q, &r, cap, 0, out, out_len);

@@ -101,11 +101,11 @@ enum dns_action dns_answer(const struct dns_answer_cfg *cfg, const struct table 
 
 /* A reply to q with only the question (and an OPT if q had one) and the
  * given RCODE: REFUSED, SERVFAIL, FORMERR... Works from a query whose header
- * parsed even if the rest did not (then the question is omitted). msg and
- * len are not read (q carries everything). Returns 0, GLUED_EMALF when q's
+ * parsed even if the rest did not (then the question is omitted): q carries
+ * everything it needs. Returns 0, GLUED_EMALF when q's
  * header did not parse (q->header_ok false), or GLUED_ESPACE when cap is
  * too small. */
-int dns_build_rcode(const struct dns_query *q, const uint8_t *msg, size_t len, uint8_t rcode,
-		    uint8_t *out, size_t cap, size_t *out_len) GLUED_MUST_CHECK;
+int dns_build_rcode(const struct dns_query *q, uint8_t rcode, uint8_t *out, size_t cap,
+		    size_t *out_len) GLUED_MUST_CHECK;
 
 #endif

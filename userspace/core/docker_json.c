@@ -154,7 +154,8 @@ static void add_names(struct docker_container *c, const json_t *arr)
 	size_t i;
 	const json_t *v;
 
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		if (json_is_string(v))
 			add_name(c, json_string_value(v), json_string_length(v));
 		else
@@ -198,7 +199,8 @@ int docker_json_parse_list(const char *buf, size_t len, docker_id_fn fn, void *c
 		err = GLUED_ELIMIT;
 		goto out;
 	}
-	json_array_foreach(root, i, v) {
+	json_array_foreach(root, i, v)
+	{
 		size_t n;
 		const char *id = get_str(v, "Id", &n);
 		char idbuf[DOCKER_ID_MAX + 1];
@@ -215,6 +217,25 @@ out:
 	return err;
 }
 
+/* A body whose root has a valid "Id" and a "Name" (a container or a
+ * network): the parsed root, to be released by the caller, and both
+ * strings. On error nothing is left to release. */
+static int load_named(json_t **root, const char *buf, size_t len, const char **id, size_t *id_len,
+		      const char **name, size_t *name_len)
+{
+	int err = load(root, buf, len, DOCKER_BODY_MAX);
+
+	if (err)
+		return err;
+	*id = get_str(*root, "Id", id_len);
+	*name = get_str(*root, "Name", name_len);
+	if (!*id || !id_valid(*id, *id_len) || !*name) {
+		json_decref(*root);
+		return GLUED_EMALF;
+	}
+	return 0;
+}
+
 /* --- inspect --------------------------------------------------------------- */
 
 int docker_json_parse_inspect(const char *buf, size_t len, const char *network,
@@ -225,17 +246,11 @@ int docker_json_parse_inspect(const char *buf, size_t len, const char *network,
 	const char *id, *name;
 	size_t id_len, name_len;
 	struct glued_addr a;
-	int err = load(&root, buf, len, DOCKER_BODY_MAX);
+	int err = load_named(&root, buf, len, &id, &id_len, &name, &name_len);
 
 	memset(c, 0, sizeof(*c));
 	if (err)
 		return err;
-	id = get_str(root, "Id", &id_len);
-	name = get_str(root, "Name", &name_len);
-	if (!id || !id_valid(id, id_len) || !name) {
-		err = GLUED_EMALF;
-		goto out;
-	}
 	memcpy(c->entry.owner, id, id_len + 1);
 	if (name_len && name[0] == '/') {
 		name++;
@@ -368,9 +383,9 @@ enum docker_reaction docker_event_react(const struct docker_event *ev, const cha
 	 * teardown), and every event behind it waits too, the "die" included;
 	 * that cost removals up to ~170 ms. */
 	static const char *const inspect[] = {
-		"start", "restart", "rename", "unpause", "update", NULL,
+	    "start", "restart", "rename", "unpause", "update", NULL,
 	};
-	static const char *const net_changed[] = { "create", "destroy", "remove", NULL };
+	static const char *const net_changed[] = {"create", "destroy", "remove", NULL};
 
 	switch (ev->type) {
 	case DOCKER_EV_CONTAINER:
@@ -410,17 +425,11 @@ int docker_json_parse_network(const char *buf, size_t len, struct docker_network
 	const json_t *cfg, *v;
 	const char *id, *name, *bridge;
 	size_t id_len, name_len, blen, i;
-	int err = load(&root, buf, len, DOCKER_BODY_MAX);
+	int err = load_named(&root, buf, len, &id, &id_len, &name, &name_len);
 
 	memset(n, 0, sizeof(*n));
 	if (err)
 		return err;
-	id = get_str(root, "Id", &id_len);
-	name = get_str(root, "Name", &name_len);
-	if (!id || !id_valid(id, id_len) || !name) {
-		err = GLUED_EMALF;
-		goto out;
-	}
 	memcpy(n->id, id, id_len + 1);
 	err = copy_str(n->name, sizeof(n->name), name, name_len);
 	if (err)
@@ -428,7 +437,8 @@ int docker_json_parse_network(const char *buf, size_t len, struct docker_network
 	copy_opt(n->driver, sizeof(n->driver), root, "Driver");
 
 	cfg = get_arr(get_obj(root, "IPAM"), "Config");
-	json_array_foreach(cfg, i, v) {
+	json_array_foreach(cfg, i, v)
+	{
 		struct docker_subnet *sn = &n->subnets[n->n_subnets];
 		size_t slen;
 		const char *s = get_str(v, "Subnet", &slen);

@@ -462,12 +462,7 @@ struct fwd *fwd_new(const struct fwd_cfg *cfg, const struct fwd_io *io, const st
 	return f;
 
 err_free:
-	fwd_cache_fini(&f->cache);
-	fwd_clients_fini(&f->clients);
-	free(f->slot_buckets);
-	free(f->waiters);
-	free(f->slots);
-	free(f);
+	fwd_free(f);
 	return NULL;
 }
 

@@ -757,14 +757,14 @@ int table_del(struct table *t, uint32_t origin, const char *owner)
 	return 0;
 }
 
-size_t table_del_origin(struct table *t, uint32_t origin)
+size_t table_del_origin_except(struct table *t, uint32_t origin, table_keep_fn keep, void *ctx)
 {
 	struct tentry *e, *next;
 	size_t n = 0;
 
 	for (e = t->head; e; e = next) {
 		next = e->next;
-		if (e->origin == origin) {
+		if (e->origin == origin && !(keep && keep(ctx, e->owner))) {
 			entry_remove(t, e);
 			n++;
 		}
@@ -775,22 +775,9 @@ size_t table_del_origin(struct table *t, uint32_t origin)
 	return n;
 }
 
-size_t table_del_origin_except(struct table *t, uint32_t origin, table_keep_fn keep, void *ctx)
+size_t table_del_origin(struct table *t, uint32_t origin)
 {
-	struct tentry *e, *next;
-	size_t n = 0;
-
-	for (e = t->head; e; e = next) {
-		next = e->next;
-		if (e->origin == origin && !keep(ctx, e->owner)) {
-			entry_remove(t, e);
-			n++;
-		}
-	}
-	flush_dirty(t);
-	if (n)
-		tell_entry(t, origin, NULL);
-	return n;
+	return table_del_origin_except(t, origin, NULL, NULL);
 }
 
 /* --- reads ------------------------------------------------------------------- */

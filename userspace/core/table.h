@@ -124,8 +124,9 @@ int table_observe(struct table *t, table_observer_fn fn, void *ctx) GLUED_MUST_C
 typedef void (*table_entry_observer_fn)(void *ctx, uint32_t origin, const char *owner);
 int table_observe_entries(struct table *t, table_entry_observer_fn fn, void *ctx) GLUED_MUST_CHECK;
 
-/* Remove every entry of an origin for which keep(ctx, owner) returns false;
- * returns how many were removed. keep must not mutate the table. */
+/* Remove every entry of an origin for which keep(ctx, owner) returns false
+ * (every entry when keep is NULL); returns how many were removed. keep must
+ * not mutate the table. */
 typedef bool (*table_keep_fn)(void *ctx, const char *owner);
 size_t table_del_origin_except(struct table *t, uint32_t origin, table_keep_fn keep, void *ctx);
 

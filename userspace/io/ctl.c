@@ -340,7 +340,8 @@ void ctl_counters_snapshot(const struct ctl_parts *p, struct counters_snapshot *
 	}
 }
 
-char *ctl_render_stats(const struct ctl_parts *p)
+char *ctl_render_counters(const struct ctl_parts *p,
+			  char *(*render)(const struct counters_snapshot *s))
 {
 	struct counters_snapshot *s = malloc(sizeof(*s));
 	char *out;
@@ -348,7 +349,7 @@ char *ctl_render_stats(const struct ctl_parts *p)
 	if (!s)
 		return NULL;
 	ctl_counters_snapshot(p, s);
-	out = counters_render_json(s);
+	out = render(s);
 	free(s);
 	return out;
 }
@@ -596,11 +597,11 @@ struct ctl_fastpath *ctl_fastpath_adapter_new(struct fastpath *fp)
 	if (!fp || !(a = calloc(1, sizeof(*a))))
 		return NULL;
 	a->fp = fp;
-	a->ops = (struct ctl_fastpath){ .ctx = a,
-					.state = fpa_state,
-					.counters = fpa_counters,
-					.attach_points = fpa_attach_points,
-					.map_has = fpa_map_has };
+	a->ops = (struct ctl_fastpath){.ctx = a,
+				       .state = fpa_state,
+				       .counters = fpa_counters,
+				       .attach_points = fpa_attach_points,
+				       .map_has = fpa_map_has};
 	return &a->ops;
 }
 
@@ -642,7 +643,7 @@ static void ctl_serve(void *ctx, const struct http_req *req, struct http_resp *r
 	} else if (strcmp(path, "/v1/peers") == 0) {
 		resp->body = ctl_render_peers(c->p);
 	} else if (strcmp(path, "/v1/stats") == 0) {
-		resp->body = ctl_render_stats(c->p);
+		resp->body = ctl_render_counters(c->p, counters_render_json);
 	} else if (strcmp(path, "/v1/lookup") == 0) {
 		resp->body = ctl_render_lookup(c->p, http_arg(req, "name"), &resp->status);
 	} else {

@@ -123,9 +123,11 @@ void ctl_free(struct ctl *c);
 char *ctl_render_status(const struct ctl_parts *p);
 char *ctl_render_names(const struct ctl_parts *p);
 char *ctl_render_peers(const struct ctl_parts *p);
-/* ctl_counters_snapshot() rendered by counters_render_json(); the renderer
- * alone is what tests/unit/test_counters.c checks against golden files. */
-char *ctl_render_stats(const struct ctl_parts *p);
+/* ctl_counters_snapshot() rendered by render: counters_render_json() for
+ * /v1/stats, counters_render_prom() for /metrics. The renderers alone are
+ * what tests/unit/test_counters.c checks against golden files. */
+char *ctl_render_counters(const struct ctl_parts *p,
+			  char *(*render)(const struct counters_snapshot *s));
 /* *status is 200, or 400 for a name that is not a DNS name. */
 char *ctl_render_lookup(const struct ctl_parts *p, const char *name, unsigned *status);
 

@@ -22,7 +22,6 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 
-
 /* Monotonic µs, for the forwarding latency histogram only. */
 static uint64_t now_us(void)
 {
@@ -56,9 +55,9 @@ struct dns_server *dns_server_new(struct loop *l, const struct dns_server_cfg *c
 		s->cfg.tcp_max_out = 65536;
 	if (!s->cfg.tcp_max_fwd)
 		s->cfg.tcp_max_fwd = 32;
-	s->tcp_policy = (struct tcp_admit_cfg){ .per_source = s->cfg.tcp_per_source,
-						.idle_ms = s->cfg.tcp_idle_ms,
-						.lifetime_ms = s->cfg.tcp_lifetime_ms };
+	s->tcp_policy = (struct tcp_admit_cfg){.per_source = s->cfg.tcp_per_source,
+					       .idle_ms = s->cfg.tcp_idle_ms,
+					       .lifetime_ms = s->cfg.tcp_lifetime_ms};
 	s->acfg.ttl_s = cfg->ttl_s;
 	s->table = t;
 	s->tcp_fd[0] = s->tcp_fd[1] = -1;
@@ -171,7 +170,7 @@ static int open_socket(const struct glued_endpoint *ep, int type)
 	 * seconds on a loaded host). A restart waits for that, up to 3 s,
 	 * rather than failing; this runs once, before the loop. */
 	for (int tries = 0; bind(fd, (struct sockaddr *)&ss, len) < 0; tries++) {
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		struct timespec ts = {0, 100 * 1000 * 1000};
 
 		if (errno != EADDRINUSE || tries == 30)
 			goto err;
@@ -339,7 +338,7 @@ static void udp_rx_arm(struct udp_rx *r)
 	loop_recvmsg(r->u->srv->loop, &r->op, r->u->fd, &r->msg);
 }
 
-static void slot_done(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+static void slot_done(struct loop *l, struct loop_op *op, int res, uint32_t flags GLUED_UNUSED)
 {
 	struct send_slot *sl = op->ctx;
 	struct dns_server *s = sl->srv;
@@ -473,7 +472,7 @@ size_t dns_server_handle(struct dns_server *s, const struct dns_client *c, const
 	}
 	if (!s->fwd || !allowed(s, &c->peer.addr)) {
 		s->st.refused++;
-		if (dns_build_rcode(&q, msg, len, DNS_RCODE_REFUSED, reply, cap, &out_len) != 0)
+		if (dns_build_rcode(&q, DNS_RCODE_REFUSED, reply, cap, &out_len) != 0)
 			return 0;
 		return out_len;
 	}
@@ -531,7 +530,8 @@ static void udp_recv_error(struct dns_server *s, int res)
 		log_warnx("dns: udp receive: %s", glued_strerror(res));
 }
 
-static void udp_multishot_done(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+static void udp_multishot_done(struct loop *l GLUED_UNUSED, struct loop_op *op, int res,
+			       uint32_t flags)
 {
 	struct udp_sock *u = op->ctx;
 	struct msghdr m;
@@ -555,7 +555,8 @@ static void udp_multishot_done(struct loop *l, struct loop_op *op, int res, uint
 		udp_arm(u);
 }
 
-static void udp_single_done(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+static void udp_single_done(struct loop *l GLUED_UNUSED, struct loop_op *op, int res,
+			    uint32_t flags GLUED_UNUSED)
 {
 	struct udp_rx *r = op->ctx;
 
@@ -572,7 +573,7 @@ static void udp_single_done(struct loop *l, struct loop_op *op, int res, uint32_
 
 /* --- replies from the forwarder --------------------------------------------- */
 
-const uint32_t dns_server_lat_bounds_us[DNS_SERVER_LAT_BUCKETS] = { DNS_SERVER_LAT_BOUNDS_US };
+const uint32_t dns_server_lat_bounds_us[DNS_SERVER_LAT_BUCKETS] = {DNS_SERVER_LAT_BOUNDS_US};
 
 static void lat_observe(struct dns_server_latency *h, uint64_t us)
 {

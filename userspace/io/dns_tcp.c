@@ -86,13 +86,14 @@ static void tcp_deadline_arm(struct tcp_conn *c)
 {
 	struct dns_server *s = c->srv;
 
-	loop_timer_arm(s->loop, &c->idle, tcp_deadline_ms(&s->tcp_policy, c->opened_ms, c->last_ms));
+	loop_timer_arm(s->loop, &c->idle,
+		       tcp_deadline_ms(&s->tcp_policy, c->opened_ms, c->last_ms));
 }
 
 static void tcp_send_next(struct tcp_conn *c);
 static void tcp_process(struct tcp_conn *c);
 
-static void tcp_send_done(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+static void tcp_send_done(struct loop *l, struct loop_op *op, int res, uint32_t flags GLUED_UNUSED)
 {
 	struct tcp_conn *c = op->ctx;
 	struct tcp_out *o = c->out_head;
@@ -162,7 +163,7 @@ static void tcp_queue(struct tcp_conn *c, const uint8_t *msg, size_t len)
 	tcp_send_next(c);
 }
 
-static void tcp_deadline_fire(struct loop *l, struct loop_timer *t, uint64_t now_ms)
+static void tcp_deadline_fire(struct loop *l GLUED_UNUSED, struct loop_timer *t, uint64_t now_ms)
 {
 	struct tcp_conn *c = t->ctx;
 	struct dns_server *s = c->srv;
@@ -242,7 +243,7 @@ static void tcp_process(struct tcp_conn *c)
 		tcp_recv_arm(c);
 }
 
-static void tcp_recv_done(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+static void tcp_recv_done(struct loop *l, struct loop_op *op, int res, uint32_t flags GLUED_UNUSED)
 {
 	struct tcp_conn *c = op->ctx;
 
@@ -275,10 +276,10 @@ static struct tcp_conn *tcp_admit(struct dns_server *s, const struct glued_endpo
 		const struct tcp_conn *c = &s->conns[i];
 
 		s->tcp_view[i] = (struct tcp_slot_view){
-			.in_use = c->in_use,
-			.busy = c->in_use && (c->closing || c->out_head || c->fwd_inflight),
-			.peer = c->peer.addr,
-			.last_ms = c->last_ms,
+		    .in_use = c->in_use,
+		    .busy = c->in_use && (c->closing || c->out_head || c->fwd_inflight),
+		    .peer = c->peer.addr,
+		    .last_ms = c->last_ms,
 		};
 	}
 	switch (tcp_admit_decide(&s->tcp_policy, s->tcp_view, n, &peer->addr, &slot)) {
@@ -335,12 +336,12 @@ static void tcp_conn_start(struct dns_server *s, struct tcp_conn *c, int fd,
 	tcp_recv_arm(c);
 }
 
-void dns_tcp_accept_done(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+void dns_tcp_accept_done(struct loop *l GLUED_UNUSED, struct loop_op *op, int res, uint32_t flags)
 {
 	struct dns_server *s = op->ctx;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	struct glued_endpoint peer = { 0 };
+	struct glued_endpoint peer = {0};
 	struct tcp_conn *c;
 
 	if (!(flags & LOOP_F_MORE) && res != -ECANCELED)

@@ -207,7 +207,8 @@ static size_t body_write(char *data, size_t size, size_t nmemb, void *ctx)
 	return n;
 }
 
-static int progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+static int progress(void *ctx, curl_off_t dt GLUED_UNUSED, curl_off_t dn GLUED_UNUSED,
+		    curl_off_t ut GLUED_UNUSED, curl_off_t un GLUED_UNUSED)
 {
 	struct docker_watch *w = ctx;
 

@@ -165,7 +165,7 @@ static void att_error(struct fwd_attempt *a, int err)
 	fwd_on_error(f->core, a->slot, loop_now_ms(f->l));
 }
 
-static void udp_recv_done(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+static void udp_recv_done(struct loop *l, struct loop_op *op, int res, uint32_t flags GLUED_UNUSED)
 {
 	struct fwd_attempt *a = op->ctx;
 	struct glued_endpoint from;
@@ -191,7 +191,8 @@ static void udp_recv_done(struct loop *l, struct loop_op *op, int res, uint32_t 
 	att_put(a);
 }
 
-static void send_done(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+static void send_done(struct loop *l GLUED_UNUSED, struct loop_op *op, int res,
+		      uint32_t flags GLUED_UNUSED)
 {
 	struct fwd_attempt *a = op->ctx;
 
@@ -212,7 +213,8 @@ static void send_done(struct loop *l, struct loop_op *op, int res, uint32_t flag
 	att_put(a);
 }
 
-static void tcp_conn_done(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+static void tcp_conn_done(struct loop *l GLUED_UNUSED, struct loop_op *op, int res,
+			  uint32_t flags GLUED_UNUSED)
 {
 	struct fwd_attempt *a = op->ctx;
 
@@ -228,7 +230,7 @@ static void tcp_conn_done(struct loop *l, struct loop_op *op, int res, uint32_t 
 	att_put(a);
 }
 
-static void tcp_recv_done(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+static void tcp_recv_done(struct loop *l, struct loop_op *op, int res, uint32_t flags GLUED_UNUSED)
 {
 	struct fwd_attempt *a = op->ctx;
 
@@ -396,7 +398,7 @@ static void io_upstream_state(void *ctx, uint32_t i, bool enabled)
 		log_warnx("forwarder: upstream %s loops back to glued; disabled", ep);
 }
 
-static void slot_timer_fire(struct loop *l, struct loop_timer *t, uint64_t now_ms)
+static void slot_timer_fire(struct loop *l GLUED_UNUSED, struct loop_timer *t, uint64_t now_ms)
 {
 	struct fwd_slot_io *si = t->ctx;
 	struct forwarder *f = si->f;

@@ -50,7 +50,7 @@ static void http_run(struct http *h)
 		loop_timer_disarm(h->loop, &h->timer);
 }
 
-static void http_readable(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+static void http_readable(struct loop *l, struct loop_op *op, int res, uint32_t flags GLUED_UNUSED)
 {
 	struct http *h = op->ctx;
 
@@ -60,14 +60,16 @@ static void http_readable(struct loop *l, struct loop_op *op, int res, uint32_t 
 	loop_poll(l, &h->poll_op, h->epfd, POLLIN);
 }
 
-static void http_timer(struct loop *l, struct loop_timer *t, uint64_t now_ms)
+static void http_timer(struct loop *l GLUED_UNUSED, struct loop_timer *t,
+		       uint64_t now_ms GLUED_UNUSED)
 {
 	http_run(t->ctx);
 }
 
 static enum MHD_Result http_request(void *cls, struct MHD_Connection *conn, const char *url,
-				    const char *method, const char *version, const char *upload,
-				    size_t *upload_size, void **con_cls)
+				    const char *method, const char *version GLUED_UNUSED,
+				    const char *upload GLUED_UNUSED,
+				    size_t *upload_size GLUED_UNUSED, void **con_cls GLUED_UNUSED)
 {
 	static char oom[] = "{\"error\":\"out of memory\"}\n";
 	struct http *h = cls;
@@ -92,7 +94,7 @@ static enum MHD_Result http_request(void *cls, struct MHD_Connection *conn, cons
 	return ret;
 }
 
-static void http_log(void *cls, const char *fmt, va_list ap)
+static void http_log(void *cls GLUED_UNUSED, const char *fmt, va_list ap)
 {
 	char msg[256];
 

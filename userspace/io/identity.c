@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "io/identity.h"
+#include "lib/hex.h"
 
 #define KEY_FILE "node.key"
 #define EPOCH_FILE "epoch"
@@ -30,21 +31,10 @@ void identity_hex(char out[IDENTITY_ID_HEX + 1], const uint8_t id[IDENTITY_ID_LE
 	out[IDENTITY_ID_HEX] = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int identity_unhex(uint8_t id[IDENTITY_ID_LEN], const char *hex)
 {
 	for (size_t i = 0; i < IDENTITY_ID_LEN; i++) {
-		int hi = hexval(hex[2 * i]), lo = hi < 0 ? -1 : hexval(hex[2 * i + 1]);
+		int hi = hex_digit(hex[2 * i]), lo = hi < 0 ? -1 : hex_digit(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return GLUED_EMALF;

@@ -24,15 +24,7 @@ struct metrics {
 
 char *metrics_render(const struct ctl_parts *p)
 {
-	struct counters_snapshot *s = malloc(sizeof(*s));
-	char *out;
-
-	if (!s)
-		return NULL;
-	ctl_counters_snapshot(p, s);
-	out = counters_render_prom(s);
-	free(s);
-	return out;
+	return ctl_render_counters(p, counters_render_prom);
 }
 
 /* --- the server ------------------------------------------------------------------------------ */

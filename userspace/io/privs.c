@@ -8,7 +8,6 @@
  * mounts, loads modules or reads other processes' memory is on it.
  */
 #include <errno.h>
-#include <linux/capability.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,12 +17,6 @@
 
 #include "io/privs.h"
 
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
 #define CAP_MAX_KNOWN 63
 
 uint64_t privs_keep_mask(const struct privs_keep *keep)

@@ -16,11 +16,21 @@
 #ifndef GLUED_IO_PRIVS_H
 #define GLUED_IO_PRIVS_H
 
+#include <linux/capability.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "lib/err.h"
+
+/* Headers older than the kernel may lack the 5.8 capabilities; the numbers
+ * are ABI. */
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
 
 /* Why each capability is kept, for the log and for `gluedctl status`. */
 struct privs_keep {

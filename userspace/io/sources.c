@@ -46,7 +46,7 @@ struct sources {
 	struct docker_watch *docker;
 	struct loop_op docker_op;
 	struct docker_network network;
-	struct fastpath *fastpath; /* NULL: none; told the bridge and when synced */
+	struct fastpath *fastpath;		  /* NULL: none; told the bridge and when synced */
 	struct sources_docker_state docker_state; /* for sources_get_docker() */
 	char upstreams_from[CONFIG_PATH_MAX + 1];
 };
@@ -64,7 +64,7 @@ static void push_allow(struct sources *s)
 	for (size_t i = 0; i < s->cfg->n_allow && n < DNS_SERVER_ALLOW_MAX; i++)
 		allow[n++] = s->cfg->allow[i];
 	for (size_t i = 0; i < s->network.n_subnets && n < DNS_SERVER_ALLOW_MAX; i++)
-			allow[n++] = s->network.subnets[i].cidr;
+		allow[n++] = s->network.subnets[i].cidr;
 	dns_server_set_allow(s->dns, allow, n);
 }
 
@@ -100,7 +100,7 @@ static void hosts_withdraw_all(struct sources *s)
 static void hosts_changed(void *ctx, const char *path, const char *text, size_t len, int err)
 {
 	struct sources *s = ctx;
-	struct hosts_result r = { 0 };
+	struct hosts_result r = {0};
 	struct glued_addr *addrs;
 	struct table_entry e;
 	size_t published = 0;
@@ -206,8 +206,8 @@ static void resolv_changed(void *ctx, const char *path, const char *text, size_t
 		return;
 	}
 	if (rc.n_skipped)
-		log_warnx("forwarder: %s:%u: %zu nameserver lines skipped (bad or scoped address)", path,
-			  rc.first_skipped_line, rc.n_skipped);
+		log_warnx("forwarder: %s:%u: %zu nameserver lines skipped (bad or scoped address)",
+			  path, rc.first_skipped_line, rc.n_skipped);
 	apply_upstreams(s, rc.servers, rc.n_servers, path);
 }
 
@@ -251,7 +251,8 @@ static void docker_apply(void *ctx, const struct docker_update *u)
 	}
 }
 
-static void docker_readable(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+static void docker_readable(struct loop *l, struct loop_op *op, int res,
+			    uint32_t flags GLUED_UNUSED)
 {
 	struct sources *s = op->ctx;
 
@@ -281,9 +282,9 @@ struct sources *sources_new(struct loop *l, const struct glued_config *cfg, stru
 int sources_start(struct sources *s)
 {
 	struct docker_watch_cfg dcfg = {
-		.socket_path = s->cfg->docker_socket,
-		.network = s->cfg->network_name,
-		.resync_s = s->cfg->resync_s,
+	    .socket_path = s->cfg->docker_socket,
+	    .network = s->cfg->network_name,
+	    .resync_s = s->cfg->resync_s,
 	};
 	int ret;
 

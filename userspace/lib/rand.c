@@ -31,10 +31,9 @@ uint32_t rand_u32(void)
 	return v;
 }
 
-static uint32_t kernel_next(void *ctx)
+static uint32_t kernel_next(void *ctx GLUED_UNUSED)
 {
-	(void)ctx;
 	return rand_u32();
 }
 
-const struct glued_rng rand_kernel = { .next = kernel_next, .ctx = NULL };
+const struct glued_rng rand_kernel = {.next = kernel_next, .ctx = NULL};
