@@ -230,9 +230,9 @@ static __always_inline __u32 ntohs_len(__be16 v)
 /* The DNS message at dns, mlen bytes (mlen in [12, GLUED_QUERY_MAX], all
  * before data_end). Returns a glued_stat: answered or nodata with *p
  * filled, or the reason to pass. */
-static __always_inline __u32 plan_dns(void *ctx, const __u8 *dns, const void *data_end,
+static __always_inline __u32 plan_dns(const __u8 *dns, const void *data_end,
 				      const struct glued_bpf_config *cfg, struct plan *p,
-				      __u32 mlen, const struct glued_name_val **valp, const int tc)
+				      __u32 mlen, const struct glued_name_val **valp)
 {
 	__u64 key[GLUED_NAME_LEN / 8] = {};
 	const struct glued_name_val *val;
@@ -424,9 +424,8 @@ static __always_inline __u32 plan_dns(void *ctx, const __u8 *dns, const void *da
 
 /* Config, Ethernet, IP, UDP, then plan_dns(). lc: glued_lcache's value
  * (NULL: no cache). */
-static __always_inline __u32 plan(void *ctx, const void *data, const void *data_end, struct plan *p,
-				  struct local_cache *lc, const struct glued_name_val **valp,
-				  const int tc)
+static __always_inline __u32 plan(const void *data, const void *data_end, struct plan *p,
+				  struct local_cache *lc, const struct glued_name_val **valp)
 {
 	const struct ethhdr *eth = data;
 	const struct glued_bpf_config *cfg;
@@ -554,7 +553,7 @@ static __always_inline __u32 plan(void *ctx, const void *data, const void *data_
 		return GLUED_STAT_malformed;
 	p->l3_off = l3_off;
 	p->dns_off = (__u32)((const void *)(udp + 1) - data);
-	return plan_dns(ctx, (const __u8 *)(udp + 1), data_end, cfg, p, mlen, valp, tc);
+	return plan_dns((const __u8 *)(udp + 1), data_end, cfg, p, mlen, valp);
 }
 
 /* --- reply ----------------------------------------------------------------------------------- */
@@ -889,7 +888,7 @@ static __always_inline int xdp_dns(struct xdp_md *ctx)
 		count(GLUED_STAT_error);
 		return XDP_PASS;
 	}
-	stat = plan(ctx, data, data_end, &lc->plan, lc, &val, 0);
+	stat = plan(data, data_end, &lc->plan, lc, &val);
 	if ((stat != GLUED_STAT_answered && stat != GLUED_STAT_nodata) || !val) {
 		count(stat);
 		return XDP_PASS;
@@ -927,7 +926,7 @@ int glued_tc_dns(struct __sk_buff *skb)
 		count(GLUED_STAT_error);
 		return TC_ACT_OK;
 	}
-	stat = plan(skb, data, data_end, &lc->plan, lc, &val, 1);
+	stat = plan(data, data_end, &lc->plan, lc, &val);
 	if ((stat != GLUED_STAT_answered && stat != GLUED_STAT_nodata) || !val) {
 		count(stat);
 		return TC_ACT_OK;

@@ -691,7 +691,7 @@ void gossip_free(struct gossip *g)
 	free(g);
 }
 
-int gossip_add_peer(struct gossip *g, uint64_t now, const struct glued_endpoint *ep,
+int gossip_add_peer(struct gossip *g, uint64_t now GLUED_UNUSED, const struct glued_endpoint *ep,
 		    const uint8_t *id, bool bootstrap)
 {
 	if (!ep_known(ep) || ep->port == 0 || addr_is_any(&ep->addr))
@@ -717,7 +717,7 @@ int gossip_add_peer(struct gossip *g, uint64_t now, const struct glued_endpoint 
 	return 0;
 }
 
-void gossip_leave(struct gossip *g, uint64_t now)
+void gossip_leave(struct gossip *g, uint64_t now GLUED_UNUSED)
 {
 	int peers[LEAVE_DIRECT];
 	size_t n;

@@ -124,7 +124,7 @@ void gsp_note_head(struct member *m, uint64_t head, uint64_t now)
  * only in the origin's own header cannot be passed on: nobody would take
  * it unsigned. The origin's own head news, and every relay of it, carry
  * the statement.) */
-void gsp_learn_head(struct gossip *g, struct member *m, uint64_t head, uint64_t now)
+void gsp_learn_head(struct gossip *g GLUED_UNUSED, struct member *m, uint64_t head, uint64_t now)
 {
 	gsp_note_head(m, head, now);
 }

@@ -117,7 +117,7 @@ static void pump(struct gossip_edge *e);
 
 /* --- sending ------------------------------------------------------------------------------- */
 
-static void on_sent(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+static void on_sent(struct loop *l, struct loop_op *op, int res, uint32_t flags GLUED_UNUSED)
 {
 	struct send_slot *s = op->ctx;
 	struct gossip_edge *e = s->e;
@@ -299,7 +299,7 @@ static void log_event(struct gossip_edge *e, const struct gossip_event *ev)
 	}
 }
 
-static void on_core_timer(struct loop *l, struct loop_timer *t, uint64_t now_ms)
+static void on_core_timer(struct loop *l GLUED_UNUSED, struct loop_timer *t, uint64_t now_ms)
 {
 	struct gossip_edge *e = t->ctx;
 
@@ -337,7 +337,7 @@ static void pump(struct gossip_edge *e)
  * not through a call from us: so whatever it queued (an immediate push of
  * the delta) would wait for its next timer. Pump on the next loop turn
  * instead, once the mutation is over. */
-void gossip_edge_on_table_entry(void *ctx, uint32_t origin, const char *owner)
+void gossip_edge_on_table_entry(void *ctx, uint32_t origin, const char *owner GLUED_UNUSED)
 {
 	struct gossip_edge *e = ctx;
 
@@ -345,7 +345,7 @@ void gossip_edge_on_table_entry(void *ctx, uint32_t origin, const char *owner)
 		loop_timer_arm(e->loop, &e->kick_timer, loop_now_ms(e->loop));
 }
 
-static void on_kick_timer(struct loop *l, struct loop_timer *t, uint64_t now_ms)
+static void on_kick_timer(struct loop *l GLUED_UNUSED, struct loop_timer *t, uint64_t now_ms)
 {
 	struct gossip_edge *e = t->ctx;
 
@@ -450,7 +450,7 @@ static void beacon_send(struct gossip_edge *e)
 	}
 }
 
-static void on_beacon_timer(struct loop *l, struct loop_timer *t, uint64_t now_ms)
+static void on_beacon_timer(struct loop *l, struct loop_timer *t, uint64_t now_ms GLUED_UNUSED)
 {
 	struct gossip_edge *e = t->ctx;
 
@@ -632,7 +632,7 @@ static void handle_dgram(struct gossip_edge *e, const struct glued_endpoint *fro
 	pump(e);
 }
 
-static void on_recv(struct loop *l, struct loop_op *op, int res, uint32_t flags)
+static void on_recv(struct loop *l GLUED_UNUSED, struct loop_op *op, int res, uint32_t flags GLUED_UNUSED)
 {
 	struct edge_rx *r = op->ctx;
 	struct gossip_edge *e = r->e;
@@ -704,7 +704,7 @@ static size_t resolve_pending(struct gossip_edge *e, bool log_failures)
 	return left;
 }
 
-static void on_resolve_timer(struct loop *l, struct loop_timer *t, uint64_t now_ms)
+static void on_resolve_timer(struct loop *l, struct loop_timer *t, uint64_t now_ms GLUED_UNUSED)
 {
 	struct gossip_edge *e = t->ctx;
 
