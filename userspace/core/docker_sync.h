@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "core/docker_json.h"
+#include "lib/counter.h"
 #include "core/table.h"
 #include "lib/err.h"
 
@@ -114,15 +115,26 @@ struct docker_req {
 	uint64_t until_ms;	    /* FOLLOW, SLEEP */
 };
 
+/* The watcher's counters (lib/counter.h): field, kind, metric, labels,
+ * help. A stall is a watchdog tear-down: the ping failed or a resync found
+ * misses. */
+#define DOCKER_COUNTERS(X)                                                                         \
+	X(connected, flag, "glued_docker_connected", "",                                           \
+	  "1 while glued is connected to the Docker engine.")                                      \
+	X(events, counter, "glued_docker_events_total", "", "Docker events read.")                 \
+	X(event_errors, counter, "glued_docker_event_errors_total", "",                            \
+	  "Docker event lines that did not parse.")                                                \
+	X(inspects, counter, "glued_docker_inspects_total", "", "Container inspects done.")        \
+	X(reconnects, counter, "glued_docker_reconnects_total", "",                                \
+	  "Connection attempts to the engine after the first.")                                    \
+	X(resyncs, counter, "glued_docker_resyncs_total", "", "Full list and inspect passes.")     \
+	X(stalls, counter, "glued_docker_stalls_total", "",                                        \
+	  "Watchdog tear-downs of the events stream.")                                             \
+	X(published, gauge, "glued_docker_containers", "",                                         \
+	  "Containers on the watched network published.")
+
 struct docker_sync_stats {
-	uint64_t events;       /* /events lines parsed */
-	uint64_t event_errors; /* lines that did not parse */
-	uint64_t inspects;     /* container inspects answered */
-	uint64_t reconnects;   /* sessions started after the first */
-	uint64_t resyncs;      /* full list + inspect passes completed */
-	uint64_t stalls;       /* watchdog tear-downs (ping failed or resync found misses) */
-	uint64_t published;    /* containers currently published */
-	bool connected;
+	DOCKER_COUNTERS(COUNTER_FIELD)
 };
 
 /* Docker's network name charset [A-Za-z0-9][A-Za-z0-9_.-]*, at most

@@ -27,7 +27,7 @@ static const struct counter_def dns_defs[] = {DNS_SERVER_COUNTERS(COUNTER_DEF)};
 #define COUNTER_STRUCT struct fwd_stats
 static const struct counter_def fwd_defs[] = {FWD_COUNTERS(COUNTER_DEF)};
 #undef COUNTER_STRUCT
-#define COUNTER_STRUCT struct docker_watch_stats
+#define COUNTER_STRUCT struct docker_sync_stats
 static const struct counter_def docker_defs[] = {DOCKER_COUNTERS(COUNTER_DEF)};
 #undef COUNTER_STRUCT
 #define COUNTER_STRUCT struct table_stats

@@ -53,7 +53,7 @@ struct counters_snapshot {
 	struct dns_server_stats dns; /* the answerer's, the server's, the latency */
 	struct fwd_stats fwd;
 	uint64_t upstreams, upstreams_disabled;
-	struct docker_watch_stats docker;
+	struct docker_sync_stats docker;
 	struct table_stats table;
 
 	bool have_kernel; /* a fast path whose counters could be read */

@@ -66,9 +66,10 @@ struct docker_watch {
 	char why[160];
 	struct log_ratelimit rl;
 
-	_Atomic uint64_t st_events, st_event_errors, st_inspects, st_reconnects, st_resyncs,
-	    st_stalls, st_published;
-	atomic_bool st_connected;
+	/* The core's counters, mirrored for the main thread (one per list line). */
+#define ST_ATOMIC(f_, k_, m_, l_, h_) _Atomic uint64_t st_##f_;
+	DOCKER_COUNTERS(ST_ATOMIC)
+#undef ST_ATOMIC
 };
 
 /* --- queue to the main thread --------------------------------------------- */
@@ -129,7 +130,7 @@ static void on_update(void *ctx, const struct docker_update *u)
 	else if (u->kind == DOCKER_UPDATE_DEL)
 		log_debug("docker: withdraw %.12s", u->del_owner);
 	else if (u->kind == DOCKER_UPDATE_STATE)
-		atomic_store(&w->st_connected, u->state.connected);
+		atomic_store(&w->st_connected, (uint64_t)u->state.connected);
 	push(w, u);
 }
 
@@ -171,13 +172,9 @@ static void stats_sync(struct docker_watch *w)
 	struct docker_sync_stats st;
 
 	docker_sync_get_stats(w->sync, &st);
-	atomic_store(&w->st_events, st.events);
-	atomic_store(&w->st_event_errors, st.event_errors);
-	atomic_store(&w->st_inspects, st.inspects);
-	atomic_store(&w->st_reconnects, st.reconnects);
-	atomic_store(&w->st_resyncs, st.resyncs);
-	atomic_store(&w->st_stalls, st.stalls);
-	atomic_store(&w->st_published, st.published);
+#define ST_STORE(f_, k_, m_, l_, h_) atomic_store(&w->st_##f_, st.f_);
+	DOCKER_COUNTERS(ST_STORE)
+#undef ST_STORE
 }
 
 /* --- HTTP over the unix socket --------------------------------------------- */
@@ -444,7 +441,7 @@ static void *watch_main(void *arg)
 		}
 		stats_sync(w);
 	}
-	atomic_store(&w->st_connected, false);
+	atomic_store(&w->st_connected, 0);
 	return NULL;
 }
 
@@ -569,14 +566,9 @@ void docker_watch_free(struct docker_watch *w)
 	curl_global_cleanup();
 }
 
-void docker_watch_get_stats(const struct docker_watch *w, struct docker_watch_stats *st)
+void docker_watch_get_stats(const struct docker_watch *w, struct docker_sync_stats *st)
 {
-	st->events = atomic_load(&w->st_events);
-	st->event_errors = atomic_load(&w->st_event_errors);
-	st->inspects = atomic_load(&w->st_inspects);
-	st->reconnects = atomic_load(&w->st_reconnects);
-	st->resyncs = atomic_load(&w->st_resyncs);
-	st->stalls = atomic_load(&w->st_stalls);
-	st->published = atomic_load(&w->st_published);
-	st->connected = atomic_load(&w->st_connected);
+#define ST_LOAD(f_, k_, m_, l_, h_) st->f_ = atomic_load(&w->st_##f_);
+	DOCKER_COUNTERS(ST_LOAD)
+#undef ST_LOAD
 }

@@ -20,7 +20,6 @@
 #include "core/docker_json.h"
 #include "core/docker_sync.h"
 #include "core/table.h"
-#include "lib/counter.h"
 #include "lib/err.h"
 
 struct docker_watch_cfg {
@@ -32,27 +31,8 @@ struct docker_watch_cfg {
 
 /* struct docker_update (what the watcher queues) is core/docker_sync's. */
 
-/* The watcher's counters (lib/counter.h): field, kind, metric, labels,
- * help. A stall is a watchdog tear-down: the ping failed or a resync found
- * misses. */
-#define DOCKER_COUNTERS(X)                                                                         \
-	X(connected, flag, "glued_docker_connected", "",                                           \
-	  "1 while glued is connected to the Docker engine.")                                      \
-	X(events, counter, "glued_docker_events_total", "", "Docker events read.")                 \
-	X(event_errors, counter, "glued_docker_event_errors_total", "",                            \
-	  "Docker event lines that did not parse.")                                                \
-	X(inspects, counter, "glued_docker_inspects_total", "", "Container inspects done.")        \
-	X(reconnects, counter, "glued_docker_reconnects_total", "",                                \
-	  "Connection attempts to the engine after the first.")                                    \
-	X(resyncs, counter, "glued_docker_resyncs_total", "", "Full list and inspect passes.")     \
-	X(stalls, counter, "glued_docker_stalls_total", "",                                        \
-	  "Watchdog tear-downs of the events stream.")                                             \
-	X(published, gauge, "glued_docker_containers", "",                                         \
-	  "Containers on the watched network published.")
-
-struct docker_watch_stats {
-	DOCKER_COUNTERS(COUNTER_FIELD)
-};
+/* The watcher's counters are core/docker_sync.h's DOCKER_COUNTERS; its
+ * stats are struct docker_sync_stats. */
 
 struct docker_watch;
 
@@ -75,6 +55,6 @@ void docker_watch_stop(struct docker_watch *w);
 /* Stops if needed, frees queued updates and everything else. */
 void docker_watch_free(struct docker_watch *w);
 /* Counters, readable from any thread. */
-void docker_watch_get_stats(const struct docker_watch *w, struct docker_watch_stats *st);
+void docker_watch_get_stats(const struct docker_watch *w, struct docker_sync_stats *st);
 
 #endif

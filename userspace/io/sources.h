@@ -37,7 +37,7 @@ struct sources_docker_state {
 	unsigned api_major, api_minor;
 	char reason[160];    /* why not connected ("" when connected or not yet known) */
 	uint64_t since_ms;   /* clock_now_ms() of the last state change; 0 = none yet */
-	struct docker_watch_stats stats;
+	struct docker_sync_stats stats;
 	struct docker_network network; /* id "" while the network does not exist */
 };
 void sources_get_docker(const struct sources *s, struct sources_docker_state *st);
