@@ -186,6 +186,24 @@ bridge_name() {
 	assert_eq "$(($(kstat answered) - before))" 2 "kernel answers on lo"
 }
 
+@test "a client outside GLUED_ALLOW: the kernel passes it up (not_allowed), userspace says REFUSED" {
+	glued_stop h1
+	fp_start GLUED_ALLOW=127.0.0.0/8,10.213.0.0/16
+	before=$(kanswered)
+	na=$(kstat not_allowed)
+	dq static1 A
+	assert_eq "$(dq_rcode)" REFUSED "static1 from $E2E_CLIENT_IP (outside GLUED_ALLOW)"
+	assert_eq "$(dq_answer_count)" 0 "no address in the reply"
+	assert_eq "$(($(kstat not_allowed) - na))" 1 "the kernel's not_allowed counter"
+	assert_eq "$(kanswered)" "$before" "the kernel answered nothing"
+	# The host itself is inside the list: answered in the kernel on lo.
+	dqh h1 @127.0.0.1 static1 A
+	assert_eq "$(dq_answers A)" 192.0.2.55 "static1 via 127.0.0.1"
+	assert_eq "$(($(kanswered) - before))" 1 "the kernel answered the host"
+	glued_stop h1
+	fp_start
+}
+
 @test "a container started after glued is answered by the kernel; removed, it is gone at once" {
 	ctr_run h1 late1
 	ip=$(ctr_ip h1 late1)
