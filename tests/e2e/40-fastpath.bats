@@ -125,7 +125,7 @@ bridge_name() {
 		[[ $t == tcx || $t == 11 ]] || fail "$l is a $t link, want tcx"
 	done
 	assert_eq "$(hx h1 bpftool -j link show pinned "$PIN/link_xdp_eth0" | jq -r .type)" xdp "link_xdp_eth0 type"
-	for l in "link_tc_lo" "link_tc_$br" "link_xdp_eth0" names addrs config stats rot; do
+	for l in "link_tc_lo" "link_tc_$br" "link_xdp_eth0" names addrs config stats rot allow; do
 		hx h1 test -e "$PIN/$l" || fail "$PIN/$l is not pinned"
 	done
 	dump=$(hx h1 bpftool map dump pinned "$PIN/names")
@@ -372,7 +372,7 @@ bridge_name() {
 	glued_stop h1
 	out=$(hx h1 env GLUED_BPF_PIN=$PIN "$E2E_GLUED" --detach 2>&1)
 	echo "$out"
-	grep -q 'glued --detach: 8 hooks and pins removed' <<<"$out" || fail "--detach output"
+	grep -q 'glued --detach: 9 hooks and pins removed' <<<"$out" || fail "--detach output"
 	hx h1 test -e "$PIN" && fail "$PIN still exists"
 	links_gone "$ids" || fail "links left after --detach"
 	dq static1 A
