@@ -65,6 +65,14 @@ struct {
 } glued_addrs SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, GLUED_ALLOW_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct glued_allow_key);
+	__type(value, __u8);
+} glued_allow SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
@@ -432,7 +440,9 @@ static __always_inline __u32 plan(const void *data, const void *data_end, struct
 	const struct udphdr *udp;
 	__u32 zero = 0, ulen, mlen, l3_off;
 	__u64 w0, w1, w2; /* the glued_local_key of the destination, as words */
+	struct glued_allow_key src = {}; /* the source, as glued_allow looks it up */
 	__u16 proto;
+	__u32 stat;
 
 	cfg = bpf_map_lookup_elem(&glued_config, &zero);
 	if (!cfg || cfg->abi_version != GLUED_ABI_VERSION || !(cfg->flags & GLUED_CFG_ENABLED))
@@ -477,6 +487,9 @@ static __always_inline __u32 plan(const void *data, const void *data_end, struct
 		if (ulen < sizeof(*udp) || ulen > tot - sizeof(*ip))
 			return GLUED_STAT_malformed;
 		w0 = GLUED_FAMILY_V4 | (__u64)ip->daddr << 32;
+		src.prefixlen = 8 + 32;
+		src.family = GLUED_FAMILY_V4;
+		*(__u32 *)src.addr = ip->saddr;
 		w1 = 0;
 		w2 = 0;
 		p->v6 = 0;
@@ -521,6 +534,9 @@ static __always_inline __u32 plan(const void *data, const void *data_end, struct
 		w0 = GLUED_FAMILY_V6 | (__u64)ip6->daddr.in6_u.u6_addr32[0] << 32;
 		w1 = ip6->daddr.in6_u.u6_addr32[1] | (__u64)ip6->daddr.in6_u.u6_addr32[2] << 32;
 		w2 = ip6->daddr.in6_u.u6_addr32[3];
+		src.prefixlen = 8 + 128;
+		src.family = GLUED_FAMILY_V6;
+		__builtin_memcpy(src.addr, &ip6->saddr, 16);
 		p->v6 = 1;
 	} else {
 		return GLUED_STAT_not_ip;
@@ -553,7 +569,12 @@ static __always_inline __u32 plan(const void *data, const void *data_end, struct
 		return GLUED_STAT_malformed;
 	p->l3_off = l3_off;
 	p->dns_off = (__u32)((const void *)(udp + 1) - data);
-	return plan_dns((const __u8 *)(udp + 1), data_end, cfg, p, mlen, valp);
+	stat = plan_dns((const __u8 *)(udp + 1), data_end, cfg, p, mlen, valp);
+	/* Only an answer pays for the allow list: whatever passes up, userspace
+	 * checks the same list itself. */
+	if (stat <= GLUED_STAT_nodata && !bpf_map_lookup_elem(&glued_allow, &src))
+		return GLUED_STAT_not_allowed;
+	return stat;
 }
 
 /* --- reply ----------------------------------------------------------------------------------- */

@@ -59,6 +59,11 @@ $(ASAN)/tests/unit/test_privs: $(ASAN)/tests/unit/test_privs.o \
 		$(ASAN)/userspace/io/privs.o $(call lib_objs,$(ASAN))
 	$(CC) $(SAN) $^ $(LDLIBS) -o $@
 
+# io/update_queue is a mutex and a ring, no fd: its unit test links it.
+$(ASAN)/tests/unit/test_update_queue: $(ASAN)/tests/unit/test_update_queue.o \
+		$(ASAN)/userspace/io/update_queue.o $(call lib_objs,$(ASAN))
+	$(CC) $(SAN) $^ $(LDLIBS) -o $@
+
 UNIT_BINS := $(patsubst tests/unit/%.c,$(ASAN)/tests/unit/%,$(UNIT_SRC))
 unit-build: $(UNIT_BINS)
 

@@ -15,7 +15,7 @@
 
 #include <linux/types.h>
 
-#define GLUED_ABI_VERSION 2
+#define GLUED_ABI_VERSION 3
 
 /* A name: one DNS label of 1..63 bytes, lowercase ASCII, zero-padded to
  * GLUED_NAME_LEN so that the key is a C string (bpftool shows it as one)
@@ -33,6 +33,7 @@
  * userspace sizes its mirrors and checks pinned maps against them. */
 #define GLUED_NAMES_MAX 65536 /* glued_names: names the kernel can answer */
 #define GLUED_ADDRS_MAX 256   /* glued_addrs: local addresses glued serves */
+#define GLUED_ALLOW_MAX 256   /* glued_allow: prefixes of GLUED_ALLOW */
 
 /* Limits of the program, exported for tests and docs. */
 #define GLUED_QUERY_MAX 512 /* UDP payload of a query the kernel considers */
@@ -122,6 +123,20 @@ struct glued_local_val {
 #define GLUED_FAMILY_V4 4
 #define GLUED_FAMILY_V6 6
 
+/* --- glued_allow: LPM trie (source prefix -> 1) ------------------------------------------ */
+
+/* Who gets answers at all: GLUED_ALLOW (with the watched subnets), the same
+ * list userspace checks. The program answers only a source inside one of
+ * these prefixes; any other query passes up (GLUED_STAT_not_allowed) and
+ * userspace refuses it. An LPM key: prefixlen counts bits from `family`, so
+ * 10.0.0.0/8 is {8 + 8, 4, 10}; one trie serves both families. */
+struct glued_allow_key {
+	__u32 prefixlen; /* 8 (the family byte) + the address prefix */
+	__u8 family;	 /* GLUED_FAMILY_V4 or GLUED_FAMILY_V6 */
+	__u8 addr[16];	 /* network order; IPv4 in addr[0..3] */
+	__u8 _pad[3];	 /* always zero; never inside a prefix */
+};
+
 /* --- glued_config: array[1] ------------------------------------------------------------ */
 
 enum glued_config_flags {
@@ -176,6 +191,7 @@ struct glued_bpf_config {
 	X(type)		    /* QTYPE not A or AAAA */                                             \
 	X(edns_unsupported) /* ARCOUNT 1 but not a plain OPT we can echo (see docs) */            \
 	X(miss)		    /* name not in glued_names: userspace says NXDOMAIN */               \
+	X(not_allowed)	    /* known name, but the source is outside GLUED_ALLOW: userspace refuses */\
 	X(overflow)	    /* the name has more addresses than the map value holds */            \
 	X(too_big)	    /* query > GLUED_QUERY_MAX or reply > client's UDP limit */           \
 	X(resize_failed)    /* adjust_tail / change_tail refused */                               \
@@ -211,6 +227,8 @@ GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_name_val, v6) ==
 GLUED_ABI_ASSERT_(sizeof(struct glued_local_key) == 20);
 GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_local_key, addr) == 4);
 GLUED_ABI_ASSERT_(sizeof(struct glued_local_val) == 4);
+GLUED_ABI_ASSERT_(sizeof(struct glued_allow_key) == 24);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_allow_key, family) == 4);
 GLUED_ABI_ASSERT_(sizeof(struct glued_bpf_config) == 24);
 GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_bpf_config, flags) == 4);
 GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_bpf_config, alive_until_ns) == 8);

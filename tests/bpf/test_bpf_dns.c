@@ -156,6 +156,22 @@ static int add_local(const char *s)
 	return bpf_map_update_elem(bpf_map__fd(skel->maps.glued_addrs), &k, &v, BPF_ANY);
 }
 
+/* glued_allow: add (or with del, remove) the prefix s ("10.0.0.0/8"). */
+static int allow_prefix(const char *s, int del)
+{
+	struct glued_allow_key k = {0};
+	struct glued_cidr c;
+	uint8_t one = 1;
+	int fd = bpf_map__fd(skel->maps.glued_allow);
+
+	if (cidr_parse(&c, s))
+		return -1;
+	k.family = c.addr.family == AF_INET ? GLUED_FAMILY_V4 : GLUED_FAMILY_V6;
+	memcpy(k.addr, c.addr.b, c.addr.family == AF_INET ? 4 : 16);
+	k.prefixlen = 8u + c.prefix;
+	return del ? bpf_map_delete_elem(fd, &k) : bpf_map_update_elem(fd, &k, &one, BPF_ANY);
+}
+
 /* Per-CPU values travel in 8-byte slots, whatever the value size. */
 static void set_rot(uint32_t rot)
 {
@@ -643,6 +659,9 @@ int main(void)
 		T_EQ_INT(set_config(GLUED_CFG_ENABLED), 0);
 		T_EQ_INT(add_local("10.0.0.1"), 0);
 		T_EQ_INT(add_local("fd00::1"), 0);
+		/* the fixtures' client is 10.0.0.99 / fd00::99 */
+		T_EQ_INT(allow_prefix("10.0.0.0/24", 0), 0);
+		T_EQ_INT(allow_prefix("fd00::/64", 0), 0);
 	}
 
 	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
@@ -652,6 +671,42 @@ int main(void)
 				check_fixture(tc, &fixtures[i]);
 			}
 		}
+
+	T_CASE("a source outside glued_allow: a known name passes up, a miss is still a miss") {
+		uint8_t in[512], in6[512], dns[512];
+		struct qspec q = {.name = "web"}, qm = {.name = "nosuchname"};
+		size_t dlen = q_build(dns, &q), len = frame_build(in, &(struct fspec){0}, dns, dlen);
+		size_t len6 = frame_build(in6, &(struct fspec){.v6 = 1}, dns, dlen);
+		uint8_t inm[512];
+		size_t lenm = frame_build(inm, &(struct fspec){0}, dns, q_build(dns, &qm));
+		struct run r;
+
+		/* 10.0.0.99 is outside 10.0.0.0/28; the v6 client stays allowed */
+		T_EQ_INT(allow_prefix("10.0.0.0/24", 1), 0);
+		T_EQ_INT(allow_prefix("10.0.0.0/28", 0), 0);
+		for (int tc = 0; tc <= 1; tc++) {
+			run_prog(tc, in, len, 0, &r);
+			T_EQ_INT(r.verdict, PASS);
+			T_EQ_INT(r.stat, GLUED_STAT_not_allowed);
+			run_prog(tc, inm, lenm, 0, &r);
+			T_EQ_INT(r.stat, GLUED_STAT_miss);
+			run_prog(tc, in6, len6, 0, &r);
+			T_EQ_INT(r.stat, GLUED_STAT_answered);
+		}
+		T_EQ_INT(allow_prefix("fd00::/64", 1), 0);
+		T_EQ_INT(allow_prefix("fd00::/124", 0), 0); /* fd00::0..f: ::99 is outside */
+		run_prog(0, in6, len6, 0, &r);
+		T_EQ_INT(r.stat, GLUED_STAT_not_allowed);
+		T_EQ_INT(allow_prefix("10.0.0.96/29", 0), 0); /* a longer prefix that holds .99 */
+		T_EQ_INT(allow_prefix("fd00::/64", 0), 0);
+		for (int tc = 0; tc <= 1; tc++) {
+			run_prog(tc, in, len, 0, &r);
+			T_EQ_INT(r.stat, GLUED_STAT_answered);
+			run_prog(tc, in6, len6, 0, &r);
+			T_EQ_INT(r.stat, GLUED_STAT_answered);
+		}
+		T_EQ_INT(allow_prefix("10.0.0.0/24", 0), 0);
+	}
 
 	T_CASE("rotation moves: consecutive answers start one address later") {
 		uint8_t in[512], dns[512];

@@ -125,7 +125,7 @@ bridge_name() {
 		[[ $t == tcx || $t == 11 ]] || fail "$l is a $t link, want tcx"
 	done
 	assert_eq "$(hx h1 bpftool -j link show pinned "$PIN/link_xdp_eth0" | jq -r .type)" xdp "link_xdp_eth0 type"
-	for l in "link_tc_lo" "link_tc_$br" "link_xdp_eth0" names addrs config stats rot; do
+	for l in "link_tc_lo" "link_tc_$br" "link_xdp_eth0" names addrs config stats rot allow; do
 		hx h1 test -e "$PIN/$l" || fail "$PIN/$l is not pinned"
 	done
 	dump=$(hx h1 bpftool map dump pinned "$PIN/names")
@@ -184,6 +184,24 @@ bridge_name() {
 	dqh h1 @127.0.0.1 static2 A
 	assert_eq "$(dq_answers A)" 192.0.2.56 "static2 via 127.0.0.1"
 	assert_eq "$(($(kstat answered) - before))" 2 "kernel answers on lo"
+}
+
+@test "a client outside GLUED_ALLOW: the kernel passes it up (not_allowed), userspace says REFUSED" {
+	glued_stop h1
+	fp_start GLUED_ALLOW=127.0.0.0/8,10.213.0.0/16
+	before=$(kanswered)
+	na=$(kstat not_allowed)
+	dq static1 A
+	assert_eq "$(dq_rcode)" REFUSED "static1 from $E2E_CLIENT_IP (outside GLUED_ALLOW)"
+	assert_eq "$(dq_answer_count)" 0 "no address in the reply"
+	assert_eq "$(($(kstat not_allowed) - na))" 1 "the kernel's not_allowed counter"
+	assert_eq "$(kanswered)" "$before" "the kernel answered nothing"
+	# The host itself is inside the list: answered in the kernel on lo.
+	dqh h1 @127.0.0.1 static1 A
+	assert_eq "$(dq_answers A)" 192.0.2.55 "static1 via 127.0.0.1"
+	assert_eq "$(($(kanswered) - before))" 1 "the kernel answered the host"
+	glued_stop h1
+	fp_start
 }
 
 @test "a container started after glued is answered by the kernel; removed, it is gone at once" {
@@ -354,7 +372,7 @@ bridge_name() {
 	glued_stop h1
 	out=$(hx h1 env GLUED_BPF_PIN=$PIN "$E2E_GLUED" --detach 2>&1)
 	echo "$out"
-	grep -q 'glued --detach: 8 hooks and pins removed' <<<"$out" || fail "--detach output"
+	grep -q 'glued --detach: 9 hooks and pins removed' <<<"$out" || fail "--detach output"
 	hx h1 test -e "$PIN" && fail "$PIN still exists"
 	links_gone "$ids" || fail "links left after --detach"
 	dq static1 A

@@ -205,6 +205,29 @@ static void *client(void *arg GLUED_UNUSED)
 		close(fd);
 	}
 
+	T_CASE(named("UDP: a client outside the allow list gets REFUSED, no answer, for a known name"))
+	{
+		struct sockaddr_in from = {.sin_family = AF_INET};
+		struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(port)};
+		struct timeval tv = {.tv_sec = 1};
+		int ofd = socket(AF_INET, SOCK_DGRAM, 0);
+
+		inet_pton(AF_INET, "127.0.0.9", &from.sin_addr);
+		inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+		setsockopt(ofd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		T_ASSERT(bind(ofd, (struct sockaddr *)&from, sizeof(from)) == 0 &&
+			     connect(ofd, (struct sockaddr *)&dst, sizeof(dst)) == 0,
+			 "client on 127.0.0.9");
+		n = udp_ask(ofd, 0x2345, "web", 0x0100, r, sizeof(r));
+		T_ASSERT(n > 12, "reply received (%zd)", n);
+		if (n > 12) {
+			T_EQ_INT(msg_id(r), 0x2345);
+			T_EQ_INT(rcode(r), 5);
+			T_EQ_INT(ancount(r), 0);
+		}
+		close(ofd);
+	}
+
 	T_CASE(named("UDP: the reply leaves from the address the client asked (127.0.0.2)"))
 	{
 		struct sockaddr_in from;
@@ -441,6 +464,14 @@ static void run_path(enum dns_server_rx rx, struct table *t)
 		ret = dns_server_start(s);
 	}
 	T_ASSERT(ret == 0, "%s server started: %s", path, glued_strerror(ret));
+	{
+		/* Who gets answers: 127.0.0.0/29 (127.0.0.1..7), not 127.0.0.9. */
+		struct glued_cidr allow;
+
+		if (cidr_parse(&allow, "127.0.0.0/29") != 0)
+			abort();
+		dns_server_set_allow(s, &allow, 1);
+	}
 	if (ret == 0) {
 		T_CASE(named("the server runs the path it was given"))
 		T_EQ_INT(dns_server_rx_path(s), rx);

@@ -8,7 +8,7 @@
 char LICENSE[] SEC("license") = "GPL";
 
 SEC("xdp")
-int glued_check_pass(struct xdp_md *ctx)
+int glued_check_pass(struct xdp_md *ctx __attribute__((unused)))
 {
 	return XDP_PASS;
 }

@@ -491,8 +491,11 @@ const struct config_key config_keys[CONFIG_KEY_COUNT] = {
 			   "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,"
 			   "fc00::/7,169.254.0.0/16,fe80::/10",
 			   NULL,
-			   "Comma list of CIDRs whose clients may use the forwarder (at most "
-			   "64); the watched network's subnets are always added."},
+			   "Comma list of CIDRs whose clients get answers at all: container "
+			   "names, PTR and forwarding, in the kernel and in userspace (at most "
+			   "64); others get REFUSED. The watched network's subnets are always "
+			   "added. This is glued's DNS firewall: the XDP/TC path answers before "
+			   "netfilter sees the packet."},
 			  LIST(set_allow, CONFIG_ALLOW_MAX)},
     [CONFIG_KEY_TTL] = {{"GLUED_TTL", NULL, "5", NULL,
 			 "TTL of container answers in seconds, 0..86400."},

@@ -460,6 +460,17 @@ size_t dns_server_handle(struct dns_server *s, const struct dns_client *c, const
 	size_t out_len = 0;
 	enum dns_action act;
 
+	/* GLUED_ALLOW is who gets answers at all: container names, PTR and
+	 * forwarding alike (the kernel program checks the same list). Anyone
+	 * else gets REFUSED for a well-formed query, nothing for the rest: no
+	 * reply larger than the query, no data. */
+	if (!allowed(s, &c->peer.addr)) {
+		s->st.refused++;
+		if (dns_parse_query(&q, msg, len) != 0 ||
+		    dns_build_rcode(&q, DNS_RCODE_REFUSED, reply, cap, &out_len) != 0)
+			return 0;
+		return out_len;
+	}
 	act = dns_answer(&s->acfg, s->table, msg, len, c->transport == DNS_TCP ? DNS_TCP_MAX : 0,
 			 s->rot++, &q, reply, cap, &out_len, &s->st.answer);
 	switch (act) {
@@ -470,7 +481,7 @@ size_t dns_server_handle(struct dns_server *s, const struct dns_client *c, const
 	case DNS_ACT_FORWARD:
 		break;
 	}
-	if (!s->fwd || !allowed(s, &c->peer.addr)) {
+	if (!s->fwd) {
 		s->st.refused++;
 		if (dns_build_rcode(&q, DNS_RCODE_REFUSED, reply, cap, &out_len) != 0)
 			return 0;

@@ -76,7 +76,7 @@ struct dns_server_latency {
 #define DNS_SERVER_CONNS_HELP_ "TCP connections by outcome."
 #define DNS_SERVER_COUNTERS(X)                                                                     \
 	X(refused, counter, "glued_dns_refused_total", "",                                         \
-	  "Queries refused because the client may not use the forwarder.")                         \
+	  "Queries refused: the client is outside GLUED_ALLOW, or nothing to forward to.")                         \
 	X(probes_dropped, counter, "glued_dns_loop_probes_dropped_total", "",                      \
 	  "glued's own forwarding-loop probes that came back to it.")                              \
 	X(udp_rx, counter, "glued_dns_messages_total", "transport=\"udp\",direction=\"received\"", \
@@ -122,7 +122,8 @@ int dns_server_start(struct dns_server *s) GLUED_MUST_CHECK;
 void dns_server_free(struct dns_server *s);
 
 void dns_server_set_forwarder(struct dns_server *s, struct forwarder *f);
-/* Who may use the forwarder; replaces the list. */
+/* Who gets answers at all (table, PTR, forwarding); replaces the list.
+ * Everyone else gets REFUSED. */
 void dns_server_set_allow(struct dns_server *s, const struct glued_cidr *allow, size_t n);
 
 /* dns_reply_fn for the forwarder: ctx is the struct dns_server. */

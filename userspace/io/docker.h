@@ -44,9 +44,12 @@ struct docker_watch *docker_watch_new(const struct docker_watch_cfg *cfg);
 int docker_watch_start(struct docker_watch *w) GLUED_MUST_CHECK;
 /* An eventfd, readable while updates wait; poll it from the main loop. */
 int docker_watch_fd(const struct docker_watch *w);
-/* Main thread: clear the eventfd and call fn for every queued update, in the
- * order the watcher produced them. Returns how many were applied. The update
- * is only valid during the call. */
+/* Main thread: clear the eventfd and call fn for the oldest queued updates,
+ * at most a slice (128) per call, in the order the watcher produced them;
+ * while more remain the eventfd stays readable, so the loop calls again
+ * after its other completions. Returns how many were applied. The update
+ * is only valid during the call. The queue holds at most 1024 updates: the
+ * watcher waits for room (io/update_queue.h). */
 typedef void (*docker_update_fn)(void *ctx, const struct docker_update *u);
 size_t docker_watch_drain(struct docker_watch *w, docker_update_fn fn, void *ctx);
 /* Ask the thread to stop and join it; returns within about a second, even in

@@ -62,7 +62,7 @@ struct fastpath *fastpath_new(struct loop *l, const struct glued_config *cfg, st
 	fp->loop = l;
 	fp->cfg = cfg;
 	fp->table = t;
-	fp->names_fd = fp->addrs_fd = fp->config_fd = fp->stats_fd = -1;
+	fp->names_fd = fp->addrs_fd = fp->config_fd = fp->stats_fd = fp->allow_fd = -1;
 	for (size_t i = 0; i < FP_HOOKS_MAX; i++)
 		fp->hooks[i].link_fd = -1;
 	fp->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(1, 5);

@@ -54,7 +54,7 @@ struct fastpath {
 	struct glued_dns *skel;
 	bool active;
 	bool maps_reused;
-	int names_fd, addrs_fd, config_fd, stats_fd;
+	int names_fd, addrs_fd, config_fd, stats_fd, allow_fd;
 	char why[FP_WHY_LEN]; /* why it is inactive */
 
 	struct fp_hook hooks[FP_HOOKS_MAX];

@@ -34,14 +34,14 @@
 #define LOAD_LOG_MAX (64u << 20) /* libbpf's verifier buffer is 16 MiB; room for the rest */
 
 /* The maps glued pins, by pin name. glued_scratch is the program's own. */
-enum { PIN_NAMES, PIN_ADDRS, PIN_CONFIG, PIN_STATS, PIN_ROT, PIN_MAPS };
-static const char *const map_pins[PIN_MAPS] = {"names", "addrs", "config", "stats", "rot"};
+enum { PIN_NAMES, PIN_ADDRS, PIN_CONFIG, PIN_STATS, PIN_ROT, PIN_ALLOW, PIN_MAPS };
+static const char *const map_pins[PIN_MAPS] = {"names", "addrs", "config", "stats", "rot", "allow"};
 
 static struct bpf_map *skel_map(struct glued_dns *s, int i)
 {
 	struct bpf_map *m[PIN_MAPS] = {s->maps.glued_names, s->maps.glued_addrs,
 				       s->maps.glued_config, s->maps.glued_stats,
-				       s->maps.glued_rot};
+				       s->maps.glued_rot,  s->maps.glued_allow};
 	return m[i];
 }
 
@@ -388,6 +388,7 @@ int fp_load(struct fastpath *fp)
 	fp->addrs_fd = bpf_map__fd(fp->skel->maps.glued_addrs);
 	fp->config_fd = bpf_map__fd(fp->skel->maps.glued_config);
 	fp->stats_fd = bpf_map__fd(fp->skel->maps.glued_stats);
+	fp->allow_fd = bpf_map__fd(fp->skel->maps.glued_allow);
 	return 0;
 
 err_destroy:
@@ -401,7 +402,7 @@ void fp_unload(struct fastpath *fp)
 {
 	glued_dns__destroy(fp->skel); /* maps pinned: they stay */
 	fp->skel = NULL;
-	fp->names_fd = fp->addrs_fd = fp->config_fd = fp->stats_fd = -1;
+	fp->names_fd = fp->addrs_fd = fp->config_fd = fp->stats_fd = fp->allow_fd = -1;
 }
 
 static uint64_t mono_ns(void)

@@ -268,3 +268,50 @@ void fp_names_reconcile(struct fastpath *fp)
 	    "fastpath: names reconciled with the table: %zu written, %zu unchanged, %zu removed",
 	    r.written, r.same, removed);
 }
+
+/* --- glued_allow ------------------------------------------------------------------------- */
+
+static void allow_key(struct glued_allow_key *k, const struct glued_cidr *c)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = c->addr.family == AF_INET ? GLUED_FAMILY_V4 : GLUED_FAMILY_V6;
+	memcpy(k->addr, c->addr.b, c->addr.family == AF_INET ? 4 : 16);
+	k->prefixlen = 8 + c->prefix;
+}
+
+void fastpath_set_allow(struct fastpath *fp, const struct glued_cidr *allow, size_t n)
+{
+	struct glued_allow_key want[GLUED_ALLOW_MAX], have[GLUED_ALLOW_MAX], k, *prev = NULL;
+	size_t n_want = 0, n_have = 0;
+	__u8 one = 1;
+	int err;
+
+	if (!fp || !fp->active || fp->allow_fd < 0)
+		return;
+	for (size_t i = 0; i < n && n_want < GLUED_ALLOW_MAX; i++)
+		allow_key(&want[n_want++], &allow[i]);
+	while (n_have < GLUED_ALLOW_MAX && bpf_map_get_next_key(fp->allow_fd, prev, &k) == 0) {
+		have[n_have] = k;
+		prev = &have[n_have++];
+	}
+	/* Add first, then remove: a source allowed before and after is never
+	 * refused in between. */
+	for (size_t i = 0; i < n_want; i++) {
+		if (bpf_map_update_elem(fp->allow_fd, &want[i], &one, BPF_ANY) < 0) {
+			err = -errno;
+			fp->map_errors++;
+			log_warnx("fastpath: glued_allow: add a prefix: %s", glued_strerror(err));
+		}
+	}
+	for (size_t i = 0; i < n_have; i++) {
+		bool keep = false;
+
+		for (size_t j = 0; j < n_want && !keep; j++)
+			keep = memcmp(&have[i], &want[j], sizeof(k)) == 0;
+		if (!keep && bpf_map_delete_elem(fp->allow_fd, &have[i]) < 0 && errno != ENOENT) {
+			fp->map_errors++;
+			log_warn("fastpath: glued_allow: remove a prefix");
+		}
+	}
+	log_debug("fastpath: glued_allow: %zu prefixes (the DNS allow list)", n_want);
+}

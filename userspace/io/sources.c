@@ -66,6 +66,8 @@ static void push_allow(struct sources *s)
 	for (size_t i = 0; i < s->network.n_subnets && n < DNS_SERVER_ALLOW_MAX; i++)
 		allow[n++] = s->network.subnets[i].cidr;
 	dns_server_set_allow(s->dns, allow, n);
+	if (s->fastpath)
+		fastpath_set_allow(s->fastpath, allow, n);
 }
 
 /* --- hosts file ---------------------------------------------------------------- */
