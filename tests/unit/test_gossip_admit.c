@@ -49,7 +49,7 @@ int main(void)
 		T_EQ_INT(in(&l, "10.231.0.255"), 1);
 		T_EQ_INT(in(&l, "10.231.1.1"), 0);
 		T_EQ_INT(in(&l, "10.230.0.1"), 0);
-		T_EQ_INT(in(&l, "::ffff:10.231.0.7"), 1);  /* dual-stack socket */
+		T_EQ_INT(in(&l, "::ffff:10.231.0.7"), 1); /* dual-stack socket */
 		T_EQ_INT(in(&l, "::ffff:10.231.9.7"), 0);
 		a = ip("fd00:1:2:3::5");
 		T_EQ_INT(gossip_local_add(&l, &a, 64), 0);

@@ -24,7 +24,7 @@
 #define CONFIG_PATH_MAX 255
 #define CONFIG_SUN_PATH_MAX 107 /* sizeof(sockaddr_un.sun_path) - 1 */
 #define CONFIG_SECRET_MAX 255
-#define CONFIG_SECRETS_MAX 4 /* GLUED_CLUSTER_SECRET keyring: accept any, send with the first */
+#define CONFIG_SECRETS_MAX 4   /* GLUED_CLUSTER_SECRET keyring: accept any, send with the first */
 #define CONFIG_TOPIC_ID_LEN 32 /* bytes; 64 hex characters in text */
 #define CONFIG_NODE_ID_HEX 64  /* Ed25519 public key in hex */
 #define CONFIG_HOST_MAX 253    /* DNS name or IP literal */
@@ -120,7 +120,7 @@ struct glued_config {
 	size_t n_peers;
 	struct config_peer peers[CONFIG_PEERS_MAX];
 	char cluster_secret[CONFIG_SECRET_MAX + 1];
-	bool cluster_secret_default; /* CONFIG_DEFAULT_SECRET is (one of) the secrets: warn, LAN only */
+	bool cluster_secret_default; /* the default is one of the secrets: LAN only */
 	struct glued_endpoint gossip_bind;
 
 	enum log_level log_level;

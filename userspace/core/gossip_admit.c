@@ -18,7 +18,7 @@ int gossip_local_add(struct gossip_local *l, const struct glued_addr *a, unsigne
 	if (!bits || plen > bits)
 		return -EINVAL;
 	for (unsigned i = plen; i < 128; i++)
-		c.addr.b[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+		c.addr.b[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
 	for (size_t i = 0; i < l->n; i++)
 		if (l->net[i].prefix == c.prefix && addr_eq(&l->net[i].addr, &c.addr))
 			return 0;

@@ -75,7 +75,7 @@ static size_t members(void *ctx, struct ctl_member *out, size_t max)
 	X(replayed, "datagrams rejected as replays", rx_replayed)                                  \
 	X(envelope_bad, "datagrams too short or not ours", rx_envelope_bad)                        \
 	X(core_rejected, "opened datagrams the protocol core refused", rx_core_rejected)           \
-	X(not_local, "dropped: default secret and not from a directly connected subnet",          \
+	X(not_local, "dropped: default secret and not from a directly connected subnet",           \
 	  rx_not_local)                                                                            \
 	X(socket_errors, "socket receive and send errors", rx_errors)                              \
 	X(tx_queue_full, "datagrams dropped for want of a send slot", tx_queue_full)               \

@@ -82,7 +82,7 @@ struct gossip_edge {
 	struct table *table;
 	struct identity ident;
 	/* The keyring, one per GLUED_CLUSTER_SECRET entry: [0] seals, any opens. */
-	struct crypto_key keys[CONFIG_SECRETS_MAX];	/* cluster keys: beacons and hellos */
+	struct crypto_key keys[CONFIG_SECRETS_MAX];    /* cluster keys: beacons and hellos */
 	struct crypto_pairs pairs[CONFIG_SECRETS_MAX]; /* pair keys: to a known node ID */
 	size_t n_keys;
 	/* The default secret is (one of) the keys: gossip only from here. */
@@ -706,7 +706,8 @@ static void handle_dgram(struct gossip_edge *e, const struct glued_endpoint *fro
 	pump(e);
 }
 
-static void on_recv(struct loop *l GLUED_UNUSED, struct loop_op *op, int res, uint32_t flags GLUED_UNUSED)
+static void on_recv(struct loop *l GLUED_UNUSED, struct loop_op *op, int res,
+		    uint32_t flags GLUED_UNUSED)
 {
 	struct edge_rx *r = op->ctx;
 	struct gossip_edge *e = r->e;
@@ -865,8 +866,9 @@ struct gossip_edge *gossip_edge_new(struct loop *l, const struct glued_config *c
 			crypto_key_derive(&e->keys[e->n_keys], sp[e->n_keys], sl[e->n_keys], topic);
 			if (crypto_pairs_init(&e->pairs[e->n_keys], &e->keys[e->n_keys],
 					      e->ident.sk) != 0) {
-				snprintf(err, errlen, "gossip: the node key cannot derive pair "
-						      "keys (out of memory?)");
+				snprintf(err, errlen,
+					 "gossip: the node key cannot derive pair "
+					 "keys (out of memory?)");
 				goto err_pairs;
 			}
 		}
