@@ -325,6 +325,12 @@ static int cmd_status(void)
 	else
 		snprintf(b, sizeof(b), "none (this glued runs alone)");
 	row_add(&t, "cluster", b);
+	if (json_is_object(cl) && str(cl, "secret")) {
+		snprintf(line, sizeof(line), "%s%s (%lld key%s): %s", str(cl, "secret"),
+			 strcmp(str(cl, "secret"), "default") == 0 ? " (INSECURE)" : "",
+			 num(cl, "secrets"), num(cl, "secrets") == 1 ? "" : "s", str(cl, "scope"));
+		row_add(&t, "secret", line);
+	}
 	row_add(&t, "control", str(d, "ctl_socket"));
 	table_print(&t);
 	json_decref(d);

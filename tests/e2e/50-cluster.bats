@@ -176,6 +176,69 @@ teardown() { e2e_teardown_cluster_test; }
 	dns_on h1 A sec1 "NOERROR $ip1" || fail "h1 lost sec1: $DNS_GOT"
 }
 
+# ctl_json HOST ARGS...: gluedctl --json against HOST's glued.
+ctl_json() {
+	local h=$1
+	shift
+	GLUED_CTL_SOCKET="$E2E_DIR/$h/ctl.sock" "$E2E_TOP/build/gluedctl" --json "$@"
+}
+
+# gossip_counter HOST NAME: a gossip counter of HOST's glued.
+gossip_counter() {
+	ctl_json "$1" stats | jq -r --arg n "$2" '.gossip[$n]'
+}
+
+# udp_from NS SRC DST PORT HEXBYTES: one datagram from address SRC (an address of
+# namespace NS) to DST:PORT.
+udp_from() {
+	ip netns exec "$1" /usr/bin/python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+s.sendto(bytes.fromhex(sys.argv[4]), (sys.argv[2], int(sys.argv[3])))' "$2" "$3" "$4" "$5"
+}
+
+@test "the default secret: two hosts find each other on the LAN; gossip from a routed subnet is dropped" {
+	touch "$E2E_DIR/h1/restore_glued" "$E2E_DIR/h2/restore_glued"
+	cluster_glued_restart h1 GLUED_CLUSTER_SECRET=default_insecure_secret
+	cluster_glued_restart h2 GLUED_CLUSTER_SECRET=default_insecure_secret
+	log_since_start h2 "GLUED_CLUSTER_SECRET is the default" || fail "h2: no default-secret warning"
+	assert_eq "$(ctl_json h2 status | jq -r .cluster.secret)" default "h2 status cluster.secret"
+	assert_eq "$(ctl_json h3 status | jq -r .cluster.secret)" configured "h3 status cluster.secret"
+	# Zero config: nothing but the beacon, and the names are shared.
+	ctr_run h1 dflt1
+	expect_dns_on $PROPAGATE_S h2 A dflt1 "NOERROR $(ctr_ip h1 dflt1)"
+	dns_on h3 A dflt1 NXDOMAIN || fail "h3 (a real secret) learned dflt1: $DNS_GOT"
+	# h1's container gateway is routed to h2, not directly connected to it: a
+	# datagram from there is dropped before it is opened, and counted.
+	before=$(gossip_counter h2 not_local)
+	lan_before=$(gossip_counter h2 envelope_bad)
+	udp_from "$(host_var h1 ns)" "$(host_var h1 gw4)" "$(host_var h2 ip)" 7947 \
+		"474c5544$(printf '00%.0s' {1..120})"
+	wait_until 3 test "$(gossip_counter h2 not_local)" -eq $((before + 1)) ||
+		fail "h2 not_local: $(gossip_counter h2 not_local), want $((before + 1))"
+	log_since_start h2 "drop datagram from $(host_var h1 gw4):[0-9]*: not from a directly connected subnet" ||
+		fail "h2 did not log the drop"
+	assert_eq "$(gossip_counter h2 envelope_bad)" "$lan_before" "h2 envelope_bad (not opened at all)"
+	# The same bytes from h1's LAN address (directly connected) reach the opener.
+	udp_from "$(host_var h1 ns)" "$(host_var h1 ip)" "$(host_var h2 ip)" 7947 \
+		"474c5544$(printf '00%.0s' {1..120})"
+	wait_until 3 test "$(gossip_counter h2 envelope_bad)" -eq $((lan_before + 1)) ||
+		fail "h2 envelope_bad: $(gossip_counter h2 envelope_bad), want $((lan_before + 1))"
+	assert_eq "$(gossip_counter h2 not_local)" $((before + 1)) "h2 not_local after a LAN datagram"
+}
+
+@test "a keyring: a node sending with a new secret is heard by one that lists it second" {
+	next=rotated-cluster-secret-0123456789abcdef
+	touch "$E2E_DIR/h1/restore_glued" "$E2E_DIR/h3/restore_glued"
+	cluster_glued_restart h1 GLUED_CLUSTER_SECRET="$E2E_SECRET,$next"
+	cluster_glued_restart h3 GLUED_CLUSTER_SECRET="$next,$E2E_SECRET"
+	assert_eq "$(ctl_json h3 status | jq -r .cluster.secrets)" 2 "h3 status cluster.secrets"
+	ctr_run h3 ring3
+	ctr_run h1 ring1
+	expect_dns_on $PROPAGATE_S h1 A ring3 "NOERROR $(ctr_ip h3 ring3)"
+	expect_dns_on $PROPAGATE_S h3 A ring1 "NOERROR $(ctr_ip h1 ring1)"
+}
+
 @test "a partition (h3's LAN link down) and heal: every host converges" {
 	ctr_run h1 p1a
 	ctr_run h3 p3a

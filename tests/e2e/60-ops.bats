@@ -49,11 +49,17 @@ metric() {
 	assert_eq "$(jq -r .pid <<<"$out")" "$(glued_pid h1)" "pid"
 	rx=$(jq -r .dns_receive <<<"$out")
 	assert_match "$rx" '^(multishot|single-shot)$' "dns receive path"
+	# GLUED_CLUSTER_SECRET is not set here: status says so, and what it means.
+	assert_eq "$(jq -r .cluster.secret <<<"$out")" default "cluster.secret"
+	assert_eq "$(jq -r .cluster.secrets <<<"$out")" 1 "cluster.secrets"
+	assert_match "$(jq -r .cluster.scope <<<"$out")" "directly connected subnets" "cluster.scope"
 	ctl status
 	[ $rc -eq 0 ] || fail "status failed"
 	assert_match "$out" "dns +[0-9.:]+ \($rx receive\)" "dns line"
 	assert_match "$out" "docker +connected to .*docker.sock \(API 1\.[0-9]+\)" "docker line"
 	assert_match "$out" "upstreams +$E2E_UPSTREAM_IP:53 \(enabled\)" "upstreams line"
+	assert_match "$out" "secret +default \(INSECURE\) \(1 key\): open to directly connected" \
+		"secret line"
 }
 
 @test "gluedctl names: a container's name, alias, address, container ID and node" {

@@ -132,6 +132,17 @@ void dump_view(int xi, int y)
 		xi, st.members_alive, st.members_suspect, st.members_dead, st.syncs_started,
 		st.syncs_completed, st.syncs_timed_out, st.syncs_refused, st.deltas_applied,
 		st.deltas_out_of_window);
+	fprintf(stderr,
+		"  node %d amplification: limited %" PRIu64 " challenges %" PRIu64
+		" validated %" PRIu64 " syncs from unproven %" PRIu64 "\n",
+		xi, st.amp_limited, st.amp_challenges, st.amp_validated, st.syncs_unproven);
+	if (S.nodes[y].up) {
+		gossip_get_stats(S.nodes[y].g, &st);
+		fprintf(stderr,
+			"  node %d amplification: limited %" PRIu64 " challenges %" PRIu64
+			" validated %" PRIu64 " syncs from unproven %" PRIu64 "\n",
+			y, st.amp_limited, st.amp_challenges, st.amp_validated, st.syncs_unproven);
+	}
 }
 
 /* Does node x hold exactly the live records of every other active node? */

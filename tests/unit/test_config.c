@@ -229,6 +229,39 @@ static void test_env_good(void)
 			 0);
 		T_EQ_INT(c.cluster_secret_default, 1);
 	}
+
+	T_CASE("GLUED_CLUSTER_SECRET is a keyring: a comma list of up to 4")
+	{
+		const char *ptr[CONFIG_SECRETS_MAX];
+		size_t len[CONFIG_SECRETS_MAX];
+
+		T_EQ_INT(
+		    env_load(&c, (const char *const[]){"GLUED_CLUSTER_SECRET=new1,old2", NULL}), 0);
+		T_EQ_INT(c.cluster_secret_default, 0);
+		T_EQ_INT(config_secrets(c.cluster_secret, ptr, len), 2);
+		T_EQ_INT(len[0], 4);
+		T_EQ_INT(memcmp(ptr[0], "new1", 4), 0);
+		T_EQ_INT(len[1], 4);
+		T_EQ_INT(memcmp(ptr[1], "old2", 4), 0);
+		T_EQ_INT(config_secrets("a,b,c,d,e", ptr, len), 0);
+		T_EQ_INT(config_secrets("a,,b", ptr, len), 0);
+		T_EQ_INT(config_secrets("a,", ptr, len), 0);
+		T_EQ_INT(env_load(&c, (const char *const[]){"GLUED_CLUSTER_SECRET=a,,b", NULL}) < 0,
+			 1);
+		T_EQ_INT(
+		    env_load(&c, (const char *const[]){"GLUED_CLUSTER_SECRET=a,b,c,d,e", NULL}) < 0,
+		    1);
+	}
+
+	T_CASE("the default secret anywhere in the keyring keeps gossip on the LAN")
+	{
+		T_EQ_INT(env_load(&c,
+				  (const char *const[]){
+				      "GLUED_CLUSTER_SECRET=s3cret,default_insecure_secret", NULL}),
+			 0);
+		T_EQ_INT(c.cluster_secret_default, 1);
+		T_EQ_INT(config_secret_is_default("default_insecure_secretX"), 0);
+	}
 }
 
 static void test_aliases(void)

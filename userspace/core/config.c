@@ -277,7 +277,7 @@ void config_derive(struct glued_config *c)
 	c->topic_id_set = c->source[CONFIG_KEY_TOPIC_ID] != CONFIG_SRC_DEFAULT;
 	c->upstreams_set = c->source[CONFIG_KEY_UPSTREAMS] != CONFIG_SRC_DEFAULT;
 	c->allow_set = c->source[CONFIG_KEY_ALLOW] != CONFIG_SRC_DEFAULT;
-	c->cluster_secret_default = strcmp(c->cluster_secret, CONFIG_DEFAULT_SECRET) == 0;
+	c->cluster_secret_default = config_secret_is_default(c->cluster_secret);
 }
 
 static void add_warning(struct glued_config *c, const char *fmt, ...)

@@ -24,6 +24,7 @@
 #define CONFIG_PATH_MAX 255
 #define CONFIG_SUN_PATH_MAX 107 /* sizeof(sockaddr_un.sun_path) - 1 */
 #define CONFIG_SECRET_MAX 255
+#define CONFIG_SECRETS_MAX 4   /* GLUED_CLUSTER_SECRET keyring: accept any, send with the first */
 #define CONFIG_TOPIC_ID_LEN 32 /* bytes; 64 hex characters in text */
 #define CONFIG_NODE_ID_HEX 64  /* Ed25519 public key in hex */
 #define CONFIG_HOST_MAX 253    /* DNS name or IP literal */
@@ -40,6 +41,14 @@
 #define CONFIG_GOSSIP_PORT 7947
 #define CONFIG_METRICS_PORT 9153
 #define CONFIG_DEFAULT_SECRET "default_insecure_secret"
+
+/* GLUED_CLUSTER_SECRET is a comma list of 1..CONFIG_SECRETS_MAX secrets.
+ * Splits list into ptr/len (not NUL-terminated; no copy) and returns how many
+ * (0 for a list that config would refuse: an empty entry or too many). */
+size_t config_secrets(const char *list, const char *ptr[CONFIG_SECRETS_MAX],
+		      size_t len[CONFIG_SECRETS_MAX]);
+/* Is CONFIG_DEFAULT_SECRET one of the secrets of list? */
+bool config_secret_is_default(const char *list);
 
 enum config_key_id {
 	CONFIG_KEY_NETWORK_NAME,
@@ -111,7 +120,7 @@ struct glued_config {
 	size_t n_peers;
 	struct config_peer peers[CONFIG_PEERS_MAX];
 	char cluster_secret[CONFIG_SECRET_MAX + 1];
-	bool cluster_secret_default; /* still CONFIG_DEFAULT_SECRET: warn */
+	bool cluster_secret_default; /* the default is one of the secrets: LAN only */
 	struct glued_endpoint gossip_bind;
 
 	enum log_level log_level;

@@ -299,8 +299,47 @@ static int set_peers(struct glued_config *c, const char *const *items, size_t n_
 	return 0;
 }
 
+size_t config_secrets(const char *list, const char *ptr[CONFIG_SECRETS_MAX],
+		      size_t len[CONFIG_SECRETS_MAX])
+{
+	size_t n = 0;
+	const char *s = list;
+
+	for (;;) {
+		const char *comma = strchr(s, ',');
+		size_t l = comma ? (size_t)(comma - s) : strlen(s);
+
+		if (l == 0 || n == CONFIG_SECRETS_MAX)
+			return 0;
+		ptr[n] = s;
+		len[n++] = l;
+		if (!comma)
+			return n;
+		s = comma + 1;
+	}
+}
+
+bool config_secret_is_default(const char *list)
+{
+	const char *ptr[CONFIG_SECRETS_MAX];
+	size_t len[CONFIG_SECRETS_MAX], n = config_secrets(list, ptr, len);
+
+	for (size_t i = 0; i < n; i++)
+		if (len[i] == strlen(CONFIG_DEFAULT_SECRET) &&
+		    memcmp(ptr[i], CONFIG_DEFAULT_SECRET, len[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A keyring: "new,old" during a rotation (docs/security.md, "Rotating the
+ * secret"). The value itself is never echoed in an error. */
 static int set_cluster_secret(struct glued_config *c, const char *s, char *why, size_t n)
 {
+	const char *ptr[CONFIG_SECRETS_MAX];
+	size_t len[CONFIG_SECRETS_MAX];
+
+	if (config_secrets(s, ptr, len) == 0)
+		return why_set(why, n, "must be a comma list of 1 to 4 non-empty secrets");
 	return copy_str(c->cluster_secret, CONFIG_SECRET_MAX, s, why, n);
 }
 
@@ -469,8 +508,9 @@ const struct config_key config_keys[CONFIG_KEY_COUNT] = {
 				     "or nodeid (gossip port 7947 when omitted)."},
 				    LIST(set_peers, CONFIG_PEERS_MAX)},
     [CONFIG_KEY_CLUSTER_SECRET] = {{"GLUED_CLUSTER_SECRET", NULL, CONFIG_DEFAULT_SECRET, NULL,
-				    "Cluster authentication secret (the default is logged "
-				    "as insecure)."},
+				    "Cluster secret, or a comma list of up to 4 (accept any, "
+				    "send with the first: rotation). Unset: a public default, "
+				    "gossip only from directly connected subnets."},
 				   STR(set_cluster_secret),
 				   .secret = true},
     [CONFIG_KEY_LOG] = {{"GLUED_LOG", "RUST_LOG", "info", NULL,

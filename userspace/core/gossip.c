@@ -183,8 +183,41 @@ bool gsp_dg_open(struct gossip *g, struct dg *d, const struct glued_endpoint *to
 	else
 		memset(d->o->to_id, 0, GOSSIP_ID_LEN);
 	d->w = wire_out_init(d->o->buf, GOSSIP_DGRAM_MAX);
+	d->uncharged = false;
+	d->cookie = false;
 	gw_put_hdr(&d->w, &h);
 	return true;
+}
+
+/* A PING whose sequence is to's cookie, sealed to to_id: its ACK proves to
+ * (gossip_amp.h). At most one per address per GOSSIP_CHALLENGE_MIN_MS.
+ * Provoked by a datagram from there, it is charged to the address's budget
+ * (and always fits: it goes before any answer). On the core's own
+ * initiative (its timers have something for that address) it is not: two
+ * nodes that each spent their budget on the other would otherwise wait for
+ * each other forever. That is at most one PING a second to an address the
+ * core has business with, whatever anyone sends. */
+void gsp_challenge(struct gossip *g, const struct glued_endpoint *to, const uint8_t *to_id,
+		   bool provoked)
+{
+	struct glued_endpoint ep = *to;
+	uint8_t id[GOSSIP_ID_LEN];
+	struct dg d;
+
+	if (gossip_amp_validated(&g->amp, &ep))
+		return;
+	memcpy(id, to_id, GOSSIP_ID_LEN);
+	if (!gsp_dg_open(g, &d, &ep, id))
+		return;
+	d.uncharged = true;
+	d.cookie = !provoked;
+	gw_put_probe(&d.w, GW_PING, gossip_amp_cookie(&g->amp, &ep, g->now), id, NULL);
+	/* (+ a SUSPECT gsp_dg_close may add) */
+	if (!gossip_amp_challenge_due(
+		&g->amp, &ep, g->now,
+		provoked ? wire_out_len(&d.w) + GW_MSG_HDR_LEN + 80 + GOSSIP_SEAL_OVERHEAD : 0))
+		return; /* not queued: the slot stays free */
+	gsp_dg_close(g, &d, 0);
 }
 
 /* Piggyback (stamp != 0) and queue the datagram if it carries anything.
@@ -192,6 +225,8 @@ bool gsp_dg_open(struct gossip *g, struct dg *d, const struct glued_endpoint *to
  * so it can gsp_refute long before its suspicion times out. */
 void gsp_dg_close(struct gossip *g, struct dg *d, uint32_t stamp)
 {
+	bool proven;
+
 	if (!d->o)
 		return;
 	if (g->stamp >= UINT32_MAX - 1)
@@ -206,14 +241,20 @@ void gsp_dg_close(struct gossip *g, struct dg *d, uint32_t stamp)
 				gw_rollback(&d->w, off);
 		}
 	}
-	if (stamp)
+	proven = gossip_amp_validated(&g->amp, &d->o->to);
+	/* Piggybacked updates go only where they are known to arrive. */
+	if (stamp && proven)
 		fill_bcast(g, &d->w, stamp);
-	if (d->w.err || wire_out_len(&d->w) <= GW_HDR_LEN)
-		return;
-	d->o->len = wire_out_len(&d->w);
-	g->out_n++;
-	g->st.tx_dgrams++;
-	g->st.tx_bytes += d->o->len;
+	if (!d->w.err && wire_out_len(&d->w) > GW_HDR_LEN &&
+	    (d->cookie || (d->uncharged && !gossip_amp_heard(&g->amp, &d->o->to)) ||
+	     gossip_amp_may_send(&g->amp, &d->o->to, wire_out_len(&d->w) + GOSSIP_SEAL_OVERHEAD))) {
+		d->o->len = wire_out_len(&d->w);
+		g->out_n++;
+		g->st.tx_dgrams++;
+		g->st.tx_bytes += d->o->len;
+	}
+	if (!proven && d->o->to_id_known)
+		gsp_challenge(g, &d->o->to, d->o->to_id, false);
 }
 
 void gsp_send_probe(struct gossip *g, const struct glued_endpoint *to, const uint8_t *to_id,
@@ -224,6 +265,7 @@ void gsp_send_probe(struct gossip *g, const struct glued_endpoint *to, const uin
 
 	if (!gsp_dg_open(g, &d, to, to_id))
 		return;
+	d.uncharged = type == GW_PING || type == GW_PING_REQ;
 	gw_put_probe(&d.w, type, seq, target, taddr);
 	gsp_dg_close(g, &d, ++g->stamp);
 }
@@ -234,6 +276,7 @@ static void send_join(struct gossip *g, const struct glued_endpoint *to, const u
 
 	if (!gsp_dg_open(g, &d, to, id))
 		return;
+	d.uncharged = true; /* our own contact: a bootstrap or beaconing peer, a rejoin */
 	gw_put_probe(&d.w, GW_PING, ++g->next_probe_seq, id, NULL);
 	gw_put_alive(&d.w, &g->stmt, NULL);
 	gsp_put_summary(g, &d.w, 0);
@@ -337,6 +380,7 @@ static void rejoin(struct gossip *g)
 
 void gossip_tick(struct gossip *g, uint64_t now)
 {
+	g->now = now;
 	if (g->left)
 		return;
 	if (g->n_pend && now >= g->next_sign) {
@@ -492,6 +536,17 @@ static int check(struct gossip *g, const uint8_t *sender_id, const uint8_t *buf,
 	return err;
 }
 
+/* What came from an address is its budget; an address not proven yet is
+ * challenged first, before any answer can spend the budget: tx <= 3 rx held
+ * before, so this datagram's 3 x len (> a PING) is free for the challenge. */
+static void amp_rx(struct gossip *g, const struct glued_endpoint *from, const uint8_t *sender_id,
+		   size_t len)
+{
+	gossip_amp_rx(&g->amp, from, len + GOSSIP_SEAL_OVERHEAD);
+	if (!gossip_amp_validated(&g->amp, from))
+		gsp_challenge(g, from, sender_id, true);
+}
+
 int gossip_recv(struct gossip *g, uint64_t now, const struct glued_endpoint *from,
 		const uint8_t sender_id[GOSSIP_ID_LEN], const uint8_t *buf, size_t len)
 {
@@ -502,9 +557,11 @@ int gossip_recv(struct gossip *g, uint64_t now, const struct glued_endpoint *fro
 	struct boot *b;
 	int err;
 
+	g->now = now;
 	err = check(g, sender_id, buf, len, &h);
 	if (err)
 		return err > 0 ? 0 : err;
+	amp_rx(g, from, sender_id, len);
 	m = gsp_member_find(g, sender_id);
 	if (!m) {
 		/* its own word: the envelope proved who sent it. Others learn of
@@ -525,8 +582,13 @@ int gossip_recv(struct gossip *g, uint64_t now, const struct glued_endpoint *fro
 	gw_iter_init(&it, buf, len);
 	while (gw_iter_next(&it, &msg)) {
 		switch (msg.type) {
-		case GW_PING:
 		case GW_ACK:
+			/* our cookie back: from receives there (gossip_amp.h) */
+			if (gossip_amp_echo(&g->amp, from, msg.u.probe.seq, now))
+				break;
+			gsp_on_probe(g, &msg, m, from, now);
+			break;
+		case GW_PING:
 		case GW_NACK:
 		case GW_PING_REQ:
 			gsp_on_probe(g, &msg, m, from, now);
@@ -564,9 +626,11 @@ int gossip_recv_unverified(struct gossip *g, uint64_t now, const struct glued_en
 	struct gw_msg msg;
 	int err;
 
+	g->now = now;
 	err = check(g, sender_id, buf, len, &h);
 	if (err)
 		return err > 0 ? 0 : err;
+	amp_rx(g, from, sender_id, len);
 	g->st.rx_unverified++;
 	/* one budget for all of them: the claimed IDs are anyone's to make */
 	if (!rate_ok(g, &g->unv_rate_start, &g->unv_rate_n, now))
@@ -642,9 +706,10 @@ struct gossip *gossip_new(const struct gossip_cfg *cfg, struct table *t, struct 
 	DEF(indirect_checks)
 	DEF(suspicion_mult)
 	DEF(suspicion_max_mult)
-	DEF(awareness_max) DEF(gossip_interval_ms) DEF(gossip_fanout) DEF(retransmit_mult)
-	    DEF(push_pull_interval_ms) DEF(gap_ms) DEF(sync_timeout_ms) DEF(rejoin_interval_ms)
-		DEF(dead_reap_ms) DEF(rate_per_s) DEF(sign_interval_ms)
+	DEF(awareness_max)
+	DEF(gossip_interval_ms) DEF(gossip_fanout) DEF(retransmit_mult) DEF(push_pull_interval_ms)
+	    DEF(gap_ms) DEF(sync_timeout_ms) DEF(rejoin_interval_ms) DEF(dead_reap_ms)
+		DEF(rate_per_s) DEF(sign_interval_ms)
 #undef DEF
 		    g->rng[0] = ((uint64_t)rng.next(rng.ctx) << 32 | rng.next(rng.ctx)) | 1;
 	g->rng[1] = (uint64_t)rng.next(rng.ctx) << 32 | rng.next(rng.ctx);
@@ -658,6 +723,15 @@ struct gossip *gossip_new(const struct gossip_cfg *cfg, struct table *t, struct 
 		goto err_free;
 	if (gsp_sign_init(g))
 		goto err_free;
+	{
+		uint8_t key[GOSSIP_AMP_KEY_LEN];
+		uint64_t k0 = rnd(g), k1 = rnd(g);
+
+		memcpy(key, &k0, 8);
+		memcpy(key + 8, &k1, 8);
+		if (gossip_amp_init(&g->amp, key))
+			goto err_free;
+	}
 	for (int s = 0; s < GOSSIP_MEMBERS_MAX; s++)
 		g->members[s].sync = -1;
 	for (int s = 0; s < SYNCS_MAX; s++)
@@ -687,13 +761,15 @@ void gossip_free(struct gossip *g)
 	free(g->syncs);
 	free(g->order);
 	free(g->lrecs);
+	gossip_amp_fini(&g->amp);
 	gsp_sign_free(g);
 	free(g);
 }
 
-int gossip_add_peer(struct gossip *g, uint64_t now GLUED_UNUSED, const struct glued_endpoint *ep,
+int gossip_add_peer(struct gossip *g, uint64_t now, const struct glued_endpoint *ep,
 		    const uint8_t *id, bool bootstrap)
 {
+	g->now = now;
 	if (!ep_known(ep) || ep->port == 0 || addr_is_any(&ep->addr))
 		return -EINVAL;
 	if (bootstrap) {
@@ -717,11 +793,12 @@ int gossip_add_peer(struct gossip *g, uint64_t now GLUED_UNUSED, const struct gl
 	return 0;
 }
 
-void gossip_leave(struct gossip *g, uint64_t now GLUED_UNUSED)
+void gossip_leave(struct gossip *g, uint64_t now)
 {
 	int peers[LEAVE_DIRECT];
 	size_t n;
 
+	g->now = now;
 	if (g->left)
 		return;
 	g->inc++;
@@ -733,6 +810,7 @@ void gossip_leave(struct gossip *g, uint64_t now GLUED_UNUSED)
 
 		if (!gsp_dg_open(g, &d, &m->addr, m->id))
 			break;
+		d.uncharged = true;
 		gw_put_left(&d.w, &g->stmt);
 		gsp_dg_close(g, &d, 0);
 	}
@@ -799,6 +877,9 @@ void gossip_get_stats(const struct gossip *g, struct gossip_stats *st)
 {
 	*st = g->st;
 	st->awareness = g->awareness;
+	st->amp_limited = g->amp.st.limited_dgrams;
+	st->amp_challenges = g->amp.st.challenges;
+	st->amp_validated = g->amp.st.validated;
 }
 
 void gossip_self(const struct gossip *g, uint64_t *epoch, uint64_t *seq, uint32_t *incarnation)

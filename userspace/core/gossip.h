@@ -40,6 +40,7 @@
 #define GOSSIP_LOCAL_RECORDS_MAX 4096  /* entries of origin 0 that are published */
 #define GOSSIP_BOOTSTRAP_MAX 64	       /* peers given with gossip_add_peer(bootstrap) */
 #define GOSSIP_PORT_DEFAULT 7947
+#define GOSSIP_SEAL_OVERHEAD 96 /* the edge's envelope (CRYPTO_OVERHEAD): bytes on the wire */
 
 /* Timers and knobs. A zero field takes its default (docs/protocol.md,
  * "Timers", says why each default is what it is). */
@@ -160,6 +161,11 @@ struct gossip_stats {
 	uint64_t stmts_bad;	 /* signature or Merkle path wrong: claim dropped */
 	uint64_t claims_refused; /* SUSPECT/DEAD above the version we hold, self claims */
 	uint64_t rx_unverified;	 /* datagrams whose sender the envelope did not prove */
+	/* amplification (core/gossip_amp.h) */
+	uint64_t amp_limited;	 /* datagrams not sent: over an unproven address's budget */
+	uint64_t amp_challenges; /* cookie PINGs sent to unproven addresses */
+	uint64_t amp_validated;	 /* addresses that echoed a cookie */
+	uint64_t syncs_unproven; /* sync requests from an unproven address: not served */
 	uint32_t awareness;	 /* current Lifeguard health score (0 = healthy) */
 	uint32_t members_alive, members_suspect, members_dead;
 };

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "core/gossip.h"
+#include "core/gossip_amp.h"
 #include "core/gossip_wire.h"
 
 #define WIN 64	      /* out-of-order record versions tracked above head */
@@ -197,6 +198,8 @@ struct gossip {
 	size_t soon_n;
 
 	uint64_t next_probe, next_round, next_pp, next_rejoin;
+	uint64_t now;		    /* of the call in progress (challenges need it) */
+	struct gossip_amp amp;	    /* what may go to an address (gossip_amp.h) */
 	struct table_entry scratch; /* one entry being built; never on the stack */
 	struct gossip_stats st;
 };
@@ -204,6 +207,14 @@ struct gossip {
 struct dg {
 	struct gossip_out *o;
 	struct wire_out w;
+	/* What the core sends on its own, bounded by its timers and never by
+	 * what it receives (probes, joins, the leave, challenges): not charged
+	 * to the destination's amplification budget while nothing came from
+	 * there (an address only heard of; gsp_dg_close). Everything else to
+	 * an address that has not proven it receives there is charged, and
+	 * dropped over budget. */
+	bool uncharged;
+	bool cookie; /* a challenge on the core's own initiative: never charged */
 };
 
 /* --- small helpers ------------------------------------------------------ */
@@ -335,6 +346,8 @@ void gsp_bcast_stmt(struct gossip *g, const struct member *m);
 bool gsp_dg_open(struct gossip *g, struct dg *d, const struct glued_endpoint *to,
 		 const uint8_t *to_id);
 void gsp_dg_close(struct gossip *g, struct dg *d, uint32_t stamp);
+void gsp_challenge(struct gossip *g, const struct glued_endpoint *to, const uint8_t *to_id,
+		   bool provoked);
 void gsp_send_probe(struct gossip *g, const struct glued_endpoint *to, const uint8_t *to_id,
 		    uint8_t type, uint32_t seq, const uint8_t *target,
 		    const struct glued_endpoint *taddr);

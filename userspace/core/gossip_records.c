@@ -493,6 +493,13 @@ void gsp_on_sync_req(struct gossip *g, const struct gw_msg *msg, struct member *
 	int slot = (int)(m - g->members);
 	int64_t burst = serve_burst(g);
 
+	if (!gossip_amp_validated(&g->amp, &m->addr)) {
+		/* snapshots only where they are known to arrive: the requester
+		 * retries after its timeout, by then (normally) proven */
+		g->st.syncs_unproven++;
+		gsp_challenge(g, &m->addr, m->id, true);
+		return;
+	}
 	if (!m->serve_ms) /* a requester starts with a full bucket */
 		m->serve_tokens = burst;
 	else
@@ -563,7 +570,8 @@ bool gsp_serve_chunk(struct gossip *g, struct serve *v, struct gossip_out *o)
 	size_t off, rec_off;
 	uint8_t count = 0, flags = v->full ? GW_SYNC_FULL : 0;
 
-	if (!live(m) || v->chunk >= CHUNKS_MAX || m->serve_tokens <= 0) {
+	if (!live(m) || v->chunk >= CHUNKS_MAX || m->serve_tokens <= 0 ||
+	    !gossip_amp_validated(&g->amp, &m->addr)) {
 		v->used = false; /* out of budget: the requester times out, retries later */
 		return false;
 	}

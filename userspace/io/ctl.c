@@ -89,6 +89,22 @@ static bool owner_is_container(const char *owner)
 
 /* --- /v1/status ------------------------------------------------------------------------ */
 
+/* Which secret guards the cluster and what that means (docs/security.md,
+ * "Who can do what"); never the secret itself. */
+static void cluster_secret_json(json_t *cl, const struct glued_config *cfg)
+{
+	const char *ptr[CONFIG_SECRETS_MAX];
+	size_t len[CONFIG_SECRETS_MAX];
+
+	set_str(cl, "secret", cfg->cluster_secret_default ? "default" : "configured");
+	set_u64(cl, "secrets", config_secrets(cfg->cluster_secret, ptr, len));
+	set_str(cl, "scope",
+		cfg->cluster_secret_default
+		    ? "open to directly connected subnets: anyone there can join, read every "
+		      "name and publish its own; set GLUED_CLUSTER_SECRET for a closed cluster"
+		    : "closed: only nodes with a listed secret can join");
+}
+
 static json_t *fastpath_json(const struct ctl_parts *p)
 {
 	const struct ctl_fastpath *fp = p->fastpath;
@@ -214,6 +230,7 @@ char *ctl_render_status(const struct ctl_parts *p)
 		cl = json_object();
 		set_u64(cl, "members", n);
 		set_u64(cl, "alive", alive);
+		cluster_secret_json(cl, p->cfg);
 	} else {
 		cl = json_null();
 	}

@@ -75,6 +75,8 @@ static size_t members(void *ctx, struct ctl_member *out, size_t max)
 	X(replayed, "datagrams rejected as replays", rx_replayed)                                  \
 	X(envelope_bad, "datagrams too short or not ours", rx_envelope_bad)                        \
 	X(core_rejected, "opened datagrams the protocol core refused", rx_core_rejected)           \
+	X(not_local, "dropped: default secret and not from a directly connected subnet",           \
+	  rx_not_local)                                                                            \
 	X(socket_errors, "socket receive and send errors", rx_errors)                              \
 	X(tx_queue_full, "datagrams dropped for want of a send slot", tx_queue_full)               \
 	X(beacons_sent, "LAN beacons sent", beacons_sent)                                          \
@@ -103,7 +105,13 @@ static size_t members(void *ctx, struct ctl_member *out, size_t max)
 	X(statements_bad, "claims dropped: bad signature or Merkle path", core.stmts_bad)          \
 	X(claims_refused, "accusations above the version held, or about ourselves",               \
 	  core.claims_refused)                                                                     \
-	X(unverified, "datagrams whose sender the envelope did not prove", core.rx_unverified)
+	X(unverified, "datagrams whose sender the envelope did not prove", core.rx_unverified)     \
+	X(amp_limited, "datagrams not sent: over an unproven address's 3x budget",                 \
+	  core.amp_limited)                                                                        \
+	X(addr_challenges, "cookie PINGs sent to unproven addresses", core.amp_challenges)         \
+	X(addr_validated, "addresses that echoed a cookie", core.amp_validated)                    \
+	X(syncs_unproven, "sync requests from unproven addresses, not served",                     \
+	  core.syncs_unproven)
 
 static size_t counters(void *ctx, struct counter_value *out, size_t max)
 {

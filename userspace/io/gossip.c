@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/gossip_admit.h"
 #include "io/gossip.h"
 #include "io/identity.h"
 #include "lib/clock.h"
@@ -35,6 +36,7 @@
 #define RESOLVE_RETRY_MS 10000
 #define REPLAY_SENDERS 4096
 #define REPLAY_WINDOWS 1024
+#define LOCAL_RESCAN_MS 1000 /* a source outside the known subnets rescans at most this often */
 
 struct edge_rx {
 	struct gossip_edge *e;
@@ -79,8 +81,14 @@ struct gossip_edge {
 	const struct glued_config *cfg;
 	struct table *table;
 	struct identity ident;
-	struct crypto_key key;	     /* the cluster key: beacons and hellos */
-	struct crypto_pairs pairs;   /* pair keys: datagrams to a known node ID */
+	/* The keyring, one per GLUED_CLUSTER_SECRET entry: [0] seals, any opens. */
+	struct crypto_key keys[CONFIG_SECRETS_MAX];    /* cluster keys: beacons and hellos */
+	struct crypto_pairs pairs[CONFIG_SECRETS_MAX]; /* pair keys: to a known node ID */
+	size_t n_keys;
+	/* The default secret is (one of) the keys: gossip only from here. */
+	bool lan_only;
+	struct gossip_local local;
+	uint64_t local_scanned_ms;
 	struct crypto_replay replay; /* of pair-key datagrams only: only the sender moves it */
 	uint64_t seq;
 	struct gossip *core;
@@ -183,12 +191,12 @@ static int seal(struct gossip_edge *e, uint8_t kind, const uint8_t *to_id, const
 {
 	uint8_t nonce[CRYPTO_NONCE_LEN];
 	struct crypto_hdr h = {.kind = kind, .epoch = e->ident.epoch, .seq = ++e->seq};
-	const struct crypto_key *key = &e->key;
+	const struct crypto_key *key = &e->keys[0];
 	int ret;
 
 	if (kind == CRYPTO_KIND_GOSSIP && !to_id)
 		h.kind = CRYPTO_KIND_HELLO;
-	else if (kind == CRYPTO_KIND_GOSSIP && !(key = crypto_pairs_get(&e->pairs, to_id)))
+	else if (kind == CRYPTO_KIND_GOSSIP && !(key = crypto_pairs_get(&e->pairs[0], to_id)))
 		return GLUED_EAUTH; /* not a usable public key: nobody can answer there */
 	ret = rand_bytes(nonce, sizeof(nonce));
 	if (ret)
@@ -268,6 +276,7 @@ static void log_bootstrap_auth(struct gossip_edge *e, const uint8_t *id)
 }
 
 static bool is_alive_member(struct gossip_edge *e, const uint8_t *id);
+static void local_scan(struct gossip_edge *e);
 
 static void log_event(struct gossip_edge *e, const struct gossip_event *ev)
 {
@@ -455,6 +464,8 @@ static void on_beacon_timer(struct loop *l, struct loop_timer *t, uint64_t now_m
 	struct gossip_edge *e = t->ctx;
 
 	beacon_send(e);
+	if (e->lan_only)
+		local_scan(e);
 	loop_timer_arm_in(l, t, BEACON_INTERVAL_MS);
 }
 
@@ -572,12 +583,78 @@ static void drop_log(struct gossip_edge *e, const struct glued_endpoint *from, c
 	log_warnx("gossip: drop datagram from %s: %s", endpoint_str(from, s, sizeof(s)), why);
 }
 
+/* The host's interface prefixes (every interface, loopback included: a
+ * container bridge is directly connected too), for the default-secret
+ * filter. Rescanned with every beacon and, at most once per
+ * LOCAL_RESCAN_MS, when a datagram comes from outside them (an address
+ * just added). */
+static void local_scan(struct gossip_edge *e)
+{
+	struct ifaddrs *ifas, *ifa;
+
+	if (getifaddrs(&ifas) < 0)
+		return;
+	gossip_local_reset(&e->local);
+	for (ifa = ifas; ifa; ifa = ifa->ifa_next) {
+		struct glued_endpoint a, m;
+		socklen_t sl;
+		unsigned plen = 0;
+
+		if (!ifa->ifa_addr || !ifa->ifa_netmask || !(ifa->ifa_flags & IFF_UP) ||
+		    (ifa->ifa_addr->sa_family != AF_INET && ifa->ifa_addr->sa_family != AF_INET6))
+			continue;
+		sl = ifa->ifa_addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+							 : sizeof(struct sockaddr_in6);
+		if (endpoint_from_sockaddr(&a, ifa->ifa_addr, sl) ||
+		    endpoint_from_sockaddr(&m, ifa->ifa_netmask, sl))
+			continue;
+		for (size_t i = 0; i < 16; i++)
+			plen += (unsigned)__builtin_popcount(m.addr.b[i]);
+		(void)gossip_local_add(&e->local, &a.addr, plen);
+	}
+	freeifaddrs(ifas);
+	e->local_scanned_ms = loop_now_ms(e->loop);
+}
+
+static bool source_local(struct gossip_edge *e, const struct glued_addr *a)
+{
+	if (gossip_local_contains(&e->local, a))
+		return true;
+	if (loop_now_ms(e->loop) - e->local_scanned_ms < LOCAL_RESCAN_MS)
+		return false;
+	local_scan(e);
+	return gossip_local_contains(&e->local, a);
+}
+
 static void rx_arm(struct edge_rx *r)
 {
 	r->iov = (struct iovec){.iov_base = r->buf, .iov_len = sizeof(r->buf)};
 	r->msg = (struct msghdr){
 	    .msg_name = &r->ss, .msg_namelen = sizeof(r->ss), .msg_iov = &r->iov, .msg_iovlen = 1};
 	loop_recvmsg(r->e->loop, &r->op, r->fd, &r->msg);
+}
+
+/* Open with the keyring: any key opens (a rotation in progress: "new,old"
+ * on some nodes, "old" or "old,new" on others), keys[0] seals. Plaintext
+ * length into e->pt, or the first error that is not "wrong key". */
+static int open_dgram(struct gossip_edge *e, const uint8_t *buf, size_t len, struct crypto_hdr *h)
+{
+	int n = crypto_peek_hdr(buf, len, h);
+
+	if (n)
+		return n;
+	n = GLUED_EAUTH;
+	for (size_t i = 0; i < e->n_keys && n == GLUED_EAUTH; i++) {
+		if (h->kind == CRYPTO_KIND_GOSSIP) {
+			const struct crypto_key *k = crypto_pairs_get(&e->pairs[i], h->node_id);
+
+			n = k ? crypto_open(k, &e->replay, buf, len, e->pt, sizeof(e->pt), h)
+			      : GLUED_EAUTH;
+		} else {
+			n = crypto_open(&e->keys[i], NULL, buf, len, e->pt, sizeof(e->pt), h);
+		}
+	}
+	return n;
 }
 
 static void handle_dgram(struct gossip_edge *e, const struct glued_endpoint *from,
@@ -592,15 +669,12 @@ static void handle_dgram(struct gossip_edge *e, const struct glued_endpoint *fro
 	 * sender's replay window; a hello or beacon, which any member could
 	 * seal with any ID, is checked against no window (the core treats it
 	 * as a claim: gossip_recv_unverified, beacon_recv). */
-	n = crypto_peek_hdr(buf, len, &h);
-	if (n == 0 && h.kind == CRYPTO_KIND_GOSSIP) {
-		const struct crypto_key *k = crypto_pairs_get(&e->pairs, h.node_id);
-
-		n = k ? crypto_open(k, &e->replay, buf, len, e->pt, sizeof(e->pt), &h)
-		      : GLUED_EAUTH;
-	} else if (n == 0) {
-		n = crypto_open(&e->key, NULL, buf, len, e->pt, sizeof(e->pt), &h);
+	if (e->lan_only && !source_local(e, &from->addr)) {
+		e->st.rx_not_local++;
+		drop_log(e, from, "not from a directly connected subnet (default secret)");
+		return;
 	}
+	n = open_dgram(e, buf, len, &h);
 	if (n < 0) {
 		if (n == GLUED_EAUTH)
 			e->st.rx_auth_failed++;
@@ -632,7 +706,8 @@ static void handle_dgram(struct gossip_edge *e, const struct glued_endpoint *fro
 	pump(e);
 }
 
-static void on_recv(struct loop *l GLUED_UNUSED, struct loop_op *op, int res, uint32_t flags GLUED_UNUSED)
+static void on_recv(struct loop *l GLUED_UNUSED, struct loop_op *op, int res,
+		    uint32_t flags GLUED_UNUSED)
 {
 	struct edge_rx *r = op->ctx;
 	struct gossip_edge *e = r->e;
@@ -779,12 +854,26 @@ struct gossip_edge *gossip_edge_new(struct loop *l, const struct glued_config *c
 		memcpy(topic, cfg->topic_id, sizeof(topic));
 	else
 		crypto_default_topic(topic);
-	crypto_key_derive(&e->key, cfg->cluster_secret, strlen(cfg->cluster_secret), topic);
-	if (crypto_pairs_init(&e->pairs, &e->key, e->ident.sk) != 0) {
-		snprintf(err, errlen,
-			 "gossip: the node key cannot derive pair keys (out of memory?)");
-		goto err_ident;
+	{
+		const char *sp[CONFIG_SECRETS_MAX];
+		size_t sl[CONFIG_SECRETS_MAX], n = config_secrets(cfg->cluster_secret, sp, sl);
+
+		if (n == 0) {
+			snprintf(err, errlen, "gossip: GLUED_CLUSTER_SECRET: no usable secret");
+			goto err_ident;
+		}
+		for (; e->n_keys < n; e->n_keys++) {
+			crypto_key_derive(&e->keys[e->n_keys], sp[e->n_keys], sl[e->n_keys], topic);
+			if (crypto_pairs_init(&e->pairs[e->n_keys], &e->keys[e->n_keys],
+					      e->ident.sk) != 0) {
+				snprintf(err, errlen,
+					 "gossip: the node key cannot derive pair "
+					 "keys (out of memory?)");
+				goto err_pairs;
+			}
+		}
 	}
+	e->lan_only = cfg->cluster_secret_default;
 	if (crypto_replay_init(&e->replay, REPLAY_SENDERS, REPLAY_WINDOWS) != 0) {
 		snprintf(err, errlen, "gossip: out of memory");
 		goto err_pairs;
@@ -808,10 +897,11 @@ struct gossip_edge *gossip_edge_new(struct loop *l, const struct glued_config *c
 err_replay:
 	crypto_replay_fini(&e->replay);
 err_pairs:
-	crypto_pairs_fini(&e->pairs);
+	for (size_t i = 0; i < e->n_keys; i++)
+		crypto_pairs_fini(&e->pairs[i]);
 err_ident:
 	identity_clear(&e->ident);
-	sodium_memzero(&e->key, sizeof(e->key));
+	sodium_memzero(e->keys, sizeof(e->keys));
 err_alloc:
 	free(e->members);
 	free(e->slots);
@@ -824,13 +914,26 @@ static void warn_config(const struct gossip_edge *e)
 	const struct glued_config *cfg = e->cfg;
 
 	if (cfg->cluster_secret_default)
-		log_warnx("gossip: GLUED_CLUSTER_SECRET is the default: anyone who can reach "
-			  "port %u can join this cluster and read its names; set a random "
-			  "secret (e.g. 32 bytes from /dev/urandom in hex) on every node",
+		log_warnx("gossip: GLUED_CLUSTER_SECRET is the default: anyone on a directly "
+			  "connected subnet can join this cluster on port %u and read its "
+			  "names (gossip from elsewhere is dropped); set a random secret "
+			  "(e.g. 32 bytes from /dev/urandom in hex) on every node",
 			  (unsigned)cfg->gossip_bind.port);
-	else if (strlen(cfg->cluster_secret) < 16)
-		log_warnx("gossip: GLUED_CLUSTER_SECRET is shorter than 16 characters: it can "
-			  "be guessed offline from one captured datagram (docs/security.md)");
+	else {
+		const char *sp[CONFIG_SECRETS_MAX];
+		size_t sl[CONFIG_SECRETS_MAX], n = config_secrets(cfg->cluster_secret, sp, sl);
+
+		for (size_t i = 0; i < n; i++)
+			if (sl[i] < 16)
+				log_warnx("gossip: GLUED_CLUSTER_SECRET (secret %zu of %zu) is "
+					  "shorter than 16 characters: it can be guessed offline "
+					  "from one captured datagram (docs/security.md)",
+					  i + 1, n);
+		if (n > 1)
+			log_info("gossip: %zu cluster secrets: sending with the first, "
+				 "accepting any",
+				 n);
+	}
 	if (!cfg->topic_id_set)
 		log_warnx("gossip: GLUED_TOPIC_ID not set: using the default topic; nodes with "
 			  "different topics never talk to each other");
@@ -874,6 +977,8 @@ int gossip_edge_start(struct gossip_edge *e, char *err, size_t errlen)
 	if (e->ident.mode_fixed)
 		log_warnx("gossip: %s/node.key was readable by others: now 0600", cfg->state_dir);
 
+	if (e->lan_only)
+		local_scan(e);
 	rx_arm(&e->rx);
 	if (e->brx.fd >= 0)
 		rx_arm(&e->brx);
@@ -943,9 +1048,10 @@ void gossip_edge_free(struct gossip_edge *e)
 		close(e->brx.fd);
 	gossip_free(e->core);
 	crypto_replay_fini(&e->replay);
-	crypto_pairs_fini(&e->pairs);
+	for (size_t i = 0; i < e->n_keys; i++)
+		crypto_pairs_fini(&e->pairs[i]);
 	identity_clear(&e->ident);
-	sodium_memzero(&e->key, sizeof(e->key));
+	sodium_memzero(e->keys, sizeof(e->keys));
 	free(e->members);
 	free(e->slots);
 	free(e);
@@ -971,6 +1077,16 @@ const struct gossip *gossip_edge_core(const struct gossip_edge *e)
 const char *gossip_edge_node_id(const struct gossip_edge *e)
 {
 	return e->ident.node_id;
+}
+
+bool gossip_edge_lan_only(const struct gossip_edge *e)
+{
+	return e->lan_only;
+}
+
+size_t gossip_edge_keys(const struct gossip_edge *e)
+{
+	return e->n_keys;
 }
 
 const struct glued_endpoint *gossip_edge_bind(const struct gossip_edge *e)

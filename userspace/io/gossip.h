@@ -42,6 +42,7 @@ struct gossip_edge_stats {
 	uint64_t rx_envelope_bad;      /* short, not ours, another version */
 	uint64_t rx_self;	       /* our own datagrams (multicast loop) */
 	uint64_t rx_core_rejected;     /* opened but refused by the core */
+	uint64_t rx_not_local;	       /* default secret: source not on a connected subnet */
 	uint64_t rx_errors, tx_errors; /* socket errors */
 	uint64_t tx_queue_full;	       /* sealed datagrams dropped: no send slot */
 	uint64_t beacons_sent, beacons_rcvd;
@@ -74,6 +75,11 @@ void gossip_edge_get_stats(const struct gossip_edge *e, struct gossip_edge_stats
 const struct gossip *gossip_edge_core(const struct gossip_edge *e);
 /* This node's ID in hex (64 chars + NUL). */
 const char *gossip_edge_node_id(const struct gossip_edge *e);
+
+/* Is the default secret in use (gossip only from directly connected
+ * subnets)? How many secrets in the keyring? */
+bool gossip_edge_lan_only(const struct gossip_edge *e);
+size_t gossip_edge_keys(const struct gossip_edge *e);
 
 /* The address the gossip socket is bound to (GLUED_GOSSIP_BIND). */
 const struct glued_endpoint *gossip_edge_bind(const struct gossip_edge *e);

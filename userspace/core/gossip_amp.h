@@ -1,0 +1,93 @@
+/* Amplification limit and address validation for the gossip core (pure).
+ *
+ * Replies go to the address a datagram came from, and a member of the
+ * cluster can put any source address on a datagram it seals. So the core
+ * never sends more than GOSSIP_AMP_FACTOR times the bytes it received from
+ * an address to that address until the address has proven that it receives
+ * there, and serves syncs (snapshot streams) only to proven addresses.
+ *
+ * An address proves itself by echoing a cookie: the core sends it a PING
+ * whose sequence number is the cookie, a keyed MAC (SipHash-2-4, key drawn
+ * at start) of the address and the coarse time (GOSSIP_COOKIE_PERIOD_MS),
+ * sealed to the node ID the datagrams from there claim; only that node can
+ * open it, and only at that address does it arrive, so an ACK carrying the
+ * cookie back proves both. The current and the previous period are
+ * accepted, and nothing is stored per challenge. The wire format does not
+ * change (the cookie rides in the PING/ACK sequence field).
+ *
+ * State per address (a set-associative table, GOSSIP_AMP_WAYS ways: a full
+ * set evicts an unproven address before a proven one, least recently used
+ * first; an evicted or new address starts with nothing received and
+ * unproven, so eviction never raises a budget): bytes received, bytes sent
+ * while unproven, proven or not, the last challenge.
+ */
+#ifndef GLUED_CORE_GOSSIP_AMP_H
+#define GLUED_CORE_GOSSIP_AMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/addr.h"
+
+#define GOSSIP_AMP_FACTOR 3
+#define GOSSIP_AMP_SLOTS 4096	      /* addresses tracked (power of two) */
+#define GOSSIP_AMP_WAYS 8	      /* slots an address may take (one set) */
+#define GOSSIP_COOKIE_PERIOD_MS 30000 /* a cookie is good for one to two periods */
+#define GOSSIP_CHALLENGE_MIN_MS 1000  /* one challenge per address per second at most */
+#define GOSSIP_AMP_KEY_LEN 16
+
+struct gossip_amp_stats {
+	uint64_t limited_dgrams,
+	    limited_bytes;   /* not sent: over the budget of an unproven address */
+	uint64_t challenges; /* cookie PINGs sent */
+	uint64_t validated;  /* addresses that echoed a cookie */
+	uint64_t evictions;  /* an address's state went to another */
+};
+
+struct gossip_amp_slot {
+	bool used, validated;
+	struct glued_endpoint ep;
+	uint64_t rx, tx; /* bytes on the wire (sealed), since the slot was taken */
+	uint64_t challenged_ms;
+	uint64_t lru; /* LRU stamp */
+};
+
+struct gossip_amp {
+	uint8_t key[GOSSIP_AMP_KEY_LEN];
+	struct gossip_amp_slot *slot; /* GOSSIP_AMP_SLOTS */
+	uint64_t tick;
+	struct gossip_amp_stats st;
+};
+
+/* 0 or -ENOMEM. key: the MAC key (random; the simulator's is seeded). */
+int gossip_amp_init(struct gossip_amp *a, const uint8_t key[GOSSIP_AMP_KEY_LEN]);
+void gossip_amp_fini(struct gossip_amp *a);
+
+/* A datagram of `bytes` (sealed size) came from ep. */
+void gossip_amp_rx(struct gossip_amp *a, const struct glued_endpoint *ep, size_t bytes);
+/* Has anything come from ep (since its slot was taken)? */
+bool gossip_amp_heard(const struct gossip_amp *a, const struct glued_endpoint *ep);
+/* Has ep echoed a cookie (since its slot was taken)? */
+bool gossip_amp_validated(const struct gossip_amp *a, const struct glued_endpoint *ep);
+/* May `bytes` go to ep? True for a proven address, or while the bytes sent
+ * to it stay within GOSSIP_AMP_FACTOR x the bytes received (then they are
+ * charged); false is counted. */
+bool gossip_amp_may_send(struct gossip_amp *a, const struct glued_endpoint *ep, size_t bytes);
+
+/* The cookie for ep at now_ms (never 0). */
+uint32_t gossip_amp_cookie(const struct gossip_amp *a, const struct glued_endpoint *ep,
+			   uint64_t now_ms);
+/* Should ep be challenged now with a datagram of `bytes`? True (and
+ * recorded, counted) if it is not proven, was not challenged in the last
+ * GOSSIP_CHALLENGE_MIN_MS, and the challenge fits its budget (or nothing
+ * came from it yet: the caller's own initiative). A challenge that would
+ * not fit is not recorded, so the next datagram from ep brings it. */
+bool gossip_amp_challenge_due(struct gossip_amp *a, const struct glued_endpoint *ep,
+			      uint64_t now_ms, size_t bytes);
+/* An ACK with sequence `seq` came from ep: if seq is ep's cookie of this
+ * period or the previous one, ep is proven. Returns whether it was. */
+bool gossip_amp_echo(struct gossip_amp *a, const struct glued_endpoint *ep, uint32_t seq,
+		     uint64_t now_ms);
+
+#endif
