@@ -1,7 +1,8 @@
 /* The gossip edge; see gossip.h. Owns the gossip socket(s), the send slots,
- * the identity, the cluster key and replay window, the beacon and the
- * bootstrap list; hands authenticated plaintext to core/gossip and seals what
- * it emits. Never decides anything about membership or records.
+ * the identity, the cluster keys and replay window and the bootstrap list;
+ * hands authenticated plaintext to core/gossip and seals what it emits. The
+ * LAN side (the beacon, the interface prefixes the default secret admits)
+ * is io/gossip_lan.c. Never decides anything about membership or records.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,104 +25,9 @@
 #include "lib/rand.h"
 #include "lib/wire.h"
 
-#define SEALED_MAX (GOSSIP_DGRAM_MAX + CRYPTO_OVERHEAD)
-#define RX_BUF 2048    /* larger than any datagram we accept */
-#define SEND_SLOTS 256 /* sealed datagrams in flight */
-#define OUT_BATCH 16
-#define BEACON_INTERVAL_MS 2000
-#define BEACON_RECONTACT_MS 10000 /* a beaconing non-member is contacted at most this often */
-#define BEACON_PEERS_MAX 256
-#define BEACON_IFS_MAX 16
-#define BEACON_LEN 20
-#define RESOLVE_RETRY_MS 10000
-#define REPLAY_SENDERS 4096
-#define REPLAY_WINDOWS 1024
-#define LOCAL_RESCAN_MS 1000 /* a source outside the known subnets rescans at most this often */
+#include "io/gossip_int.h"
 
-struct edge_rx {
-	struct gossip_edge *e;
-	int fd;
-	struct loop_op op;
-	struct msghdr msg;
-	struct iovec iov;
-	struct sockaddr_storage ss;
-	uint8_t buf[RX_BUF];
-};
 
-struct send_slot {
-	struct loop_op op;
-	struct gossip_edge *e;
-	bool busy;
-	struct msghdr msg;
-	struct iovec iov;
-	struct sockaddr_storage ss;
-	union {
-		char buf[64];	/* >= CMSG_SPACE(sizeof(struct in6_pktinfo)) = 40 */
-		uint64_t align; /* cmsghdr alignment */
-	} cmsg;
-	uint8_t buf[SEALED_MAX];
-};
-
-/* A configured peer still waiting: a host name that did not resolve yet, or
- * a bare node ID waiting for its beacon. */
-struct pending_peer {
-	struct config_peer p;
-	bool has_id;
-	uint8_t id[GOSSIP_ID_LEN];
-	bool done;
-};
-
-struct beacon_peer {
-	uint8_t id[GOSSIP_ID_LEN];
-	uint64_t contacted_ms;
-};
-
-struct gossip_edge {
-	struct loop *loop;
-	const struct glued_config *cfg;
-	struct table *table;
-	struct identity ident;
-	/* The keyring, one per GLUED_CLUSTER_SECRET entry: [0] seals, any opens. */
-	struct crypto_key keys[CONFIG_SECRETS_MAX];    /* cluster keys: beacons and hellos */
-	struct crypto_pairs pairs[CONFIG_SECRETS_MAX]; /* pair keys: to a known node ID */
-	size_t n_keys;
-	/* The default secret is (one of) the keys: gossip only from here. */
-	bool lan_only;
-	struct gossip_local local;
-	uint64_t local_scanned_ms;
-	struct crypto_replay replay; /* of pair-key datagrams only: only the sender moves it */
-	uint64_t seq;
-	struct gossip *core;
-
-	int family;
-	struct glued_endpoint bind;
-	struct edge_rx rx;  /* the gossip socket */
-	struct edge_rx brx; /* beacon socket when bound to one address, fd -1 otherwise */
-	uint8_t pt[RX_BUF]; /* opened plaintext */
-	struct send_slot *slots;
-	size_t next_slot;
-	struct gossip_out out[OUT_BATCH];
-	struct gossip_member_info *members; /* GOSSIP_MEMBERS_MAX, for beacon decisions */
-
-	struct loop_timer core_timer, beacon_timer, resolve_timer;
-	struct loop_timer kick_timer; /* pump soon: a local record changed */
-	struct glued_addr group;
-	int ifs[BEACON_IFS_MAX];
-	size_t n_ifs;
-	struct beacon_peer bpeers[BEACON_PEERS_MAX];
-	size_t n_bpeers;
-	struct pending_peer pend[CONFIG_PEERS_MAX];
-	size_t n_pend;
-	uint8_t auth_logged[GOSSIP_BOOTSTRAP_MAX]
-			   [GOSSIP_ID_LEN]; /* "Authenticated with" said once */
-	size_t n_auth_logged;
-
-	struct log_ratelimit drop_rl, tx_rl;
-	struct gossip_edge_stats st;
-	bool started, left;
-};
-
-static void pump(struct gossip_edge *e);
 
 /* --- sending ------------------------------------------------------------------------------- */
 
@@ -214,7 +120,7 @@ static void edge_sign(void *ctx, uint8_t sig[64], const uint8_t *msg, size_t len
 
 /* Seal and queue one datagram; ifindex > 0 picks the outgoing interface
  * (multicast). Drops and counts when no slot is free. */
-static void send_sealed(struct gossip_edge *e, const struct glued_endpoint *to, uint8_t kind,
+void edge_send_sealed(struct gossip_edge *e, const struct glued_endpoint *to, uint8_t kind,
 			const uint8_t *to_id, const uint8_t *pt, size_t len, int fd, int ifindex)
 {
 	struct send_slot *s = slot_get(e);
@@ -262,7 +168,7 @@ static void send_sealed(struct gossip_edge *e, const struct glued_endpoint *to, 
 
 /* The first authenticated contact with a bootstrap peer is logged once per
  * node ID, whether the core reports it or a bare-ID peer's beacon does. */
-static void log_bootstrap_auth(struct gossip_edge *e, const uint8_t *id)
+void edge_log_bootstrap_auth(struct gossip_edge *e, const uint8_t *id)
 {
 	char hex[IDENTITY_ID_HEX + 1];
 
@@ -275,8 +181,6 @@ static void log_bootstrap_auth(struct gossip_edge *e, const uint8_t *id)
 	log_info("Authenticated with bootstrap peer %s", hex);
 }
 
-static bool is_alive_member(struct gossip_edge *e, const uint8_t *id);
-static void local_scan(struct gossip_edge *e);
 
 static void log_event(struct gossip_edge *e, const struct gossip_event *ev)
 {
@@ -299,7 +203,7 @@ static void log_event(struct gossip_edge *e, const struct gossip_event *ev)
 		log_info("gossip: member %.16s left addr=%s", id, ep);
 		break;
 	case GOSSIP_EV_BOOTSTRAP_AUTH:
-		log_bootstrap_auth(e, ev->id);
+		edge_log_bootstrap_auth(e, ev->id);
 		break;
 	case GOSSIP_EV_REFUTED:
 		log_info("gossip: refuted a suspicion about this node (incarnation %u)",
@@ -313,11 +217,11 @@ static void on_core_timer(struct loop *l GLUED_UNUSED, struct loop_timer *t, uin
 	struct gossip_edge *e = t->ctx;
 
 	gossip_tick(e->core, now_ms);
-	pump(e);
+	edge_pump(e);
 }
 
 /* Send what the core queued, log its events, arm its next deadline. */
-static void pump(struct gossip_edge *e)
+void edge_pump(struct gossip_edge *e)
 {
 	struct gossip_event ev;
 	uint64_t deadline;
@@ -326,7 +230,7 @@ static void pump(struct gossip_edge *e)
 	do {
 		n = gossip_poll_send(e->core, e->out, OUT_BATCH);
 		for (size_t i = 0; i < n; i++)
-			send_sealed(e, &e->out[i].to, CRYPTO_KIND_GOSSIP,
+			edge_send_sealed(e, &e->out[i].to, CRYPTO_KIND_GOSSIP,
 				    e->out[i].to_id_known ? e->out[i].to_id : NULL, e->out[i].buf,
 				    e->out[i].len, e->rx.fd, 0);
 	} while (n == OUT_BATCH);
@@ -359,10 +263,10 @@ static void on_kick_timer(struct loop *l GLUED_UNUSED, struct loop_timer *t, uin
 	struct gossip_edge *e = t->ctx;
 
 	gossip_tick(e->core, now_ms);
-	pump(e);
+	edge_pump(e);
 }
 
-static int add_peer(struct gossip_edge *e, const struct glued_endpoint *ep, const uint8_t *id,
+int edge_add_peer(struct gossip_edge *e, const struct glued_endpoint *ep, const uint8_t *id,
 		    bool bootstrap)
 {
 	char s[ENDPOINT_STRLEN];
@@ -372,184 +276,6 @@ static int add_peer(struct gossip_edge *e, const struct glued_endpoint *ep, cons
 		log_warnx("gossip: peer %s: %s", endpoint_str(ep, s, sizeof(s)),
 			  glued_strerror(ret));
 	return ret;
-}
-
-/* --- beacon -------------------------------------------------------------------------------- */
-
-static bool beacon_iface_ok(const struct ifaddrs *ifa)
-{
-	static const char *const skip[] = {"docker", "br-", "veth", "virbr", "cni", "flannel"};
-
-	if (!(ifa->ifa_flags & IFF_UP) || !(ifa->ifa_flags & IFF_MULTICAST) ||
-	    (ifa->ifa_flags & IFF_LOOPBACK))
-		return false;
-	for (size_t i = 0; i < sizeof(skip) / sizeof(*skip); i++)
-		if (strncmp(ifa->ifa_name, skip[i], strlen(skip[i])) == 0)
-			return false;
-	return true;
-}
-
-/* The interfaces beacons go out of (and are listened for on): up, multicast,
- * not loopback or a container bridge, with an address of our family (the
- * bound one, if the bind address is specific). Joins the group on each one
- * new since the last scan (interfaces come and go: a link down and up). */
-static void beacon_scan(struct gossip_edge *e)
-{
-	struct ifaddrs *ifas, *ifa;
-	int fd = e->brx.fd >= 0 ? e->brx.fd : e->rx.fd;
-
-	if (getifaddrs(&ifas) < 0)
-		return;
-	e->n_ifs = 0;
-	for (ifa = ifas; ifa; ifa = ifa->ifa_next) {
-		struct glued_endpoint a;
-		int idx;
-		bool dup = false;
-
-		if (!ifa->ifa_addr || ifa->ifa_addr->sa_family != e->family ||
-		    !beacon_iface_ok(ifa))
-			continue;
-		if (endpoint_from_sockaddr(&a, ifa->ifa_addr,
-					   e->family == AF_INET ? sizeof(struct sockaddr_in)
-								: sizeof(struct sockaddr_in6)))
-			continue;
-		if (!addr_is_any(&e->bind.addr) && !addr_eq(&a.addr, &e->bind.addr))
-			continue;
-		idx = (int)if_nametoindex(ifa->ifa_name);
-		for (size_t i = 0; i < e->n_ifs; i++)
-			dup |= e->ifs[i] == idx;
-		if (idx <= 0 || dup || e->n_ifs == BEACON_IFS_MAX)
-			continue;
-		e->ifs[e->n_ifs++] = idx;
-		if (e->family == AF_INET) {
-			struct ip_mreqn m = {.imr_ifindex = idx};
-
-			memcpy(&m.imr_multiaddr, e->group.b, 4);
-			(void)setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m));
-		} else {
-			struct ipv6_mreq m = {.ipv6mr_interface = (unsigned)idx};
-
-			memcpy(&m.ipv6mr_multiaddr, e->group.b, 16);
-			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &m, sizeof(m));
-		}
-	}
-	freeifaddrs(ifas);
-}
-
-static void beacon_send(struct gossip_edge *e)
-{
-	uint8_t pt[BEACON_LEN];
-	struct wire_out w = wire_out_init(pt, sizeof(pt));
-	struct glued_endpoint to = {.addr = e->group, .port = e->bind.port};
-
-	wire_put_u8(&w, 1);
-	if (addr_is_any(&e->bind.addr)) {
-		wire_put_u8(&w, 0);
-		wire_put_bytes(&w, (const uint8_t[16]){0}, 16);
-	} else {
-		wire_put_u8(&w, e->bind.addr.family == AF_INET ? 4 : 6);
-		wire_put_bytes(&w, e->bind.addr.b, 16);
-	}
-	wire_put_u16(&w, e->bind.port);
-	beacon_scan(e);
-	for (size_t i = 0; i < e->n_ifs; i++) {
-		send_sealed(e, &to, CRYPTO_KIND_BEACON, NULL, pt, wire_out_len(&w), e->rx.fd,
-			    e->ifs[i]);
-		e->st.beacons_sent++;
-	}
-}
-
-static void on_beacon_timer(struct loop *l, struct loop_timer *t, uint64_t now_ms GLUED_UNUSED)
-{
-	struct gossip_edge *e = t->ctx;
-
-	beacon_send(e);
-	if (e->lan_only)
-		local_scan(e);
-	loop_timer_arm_in(l, t, BEACON_INTERVAL_MS);
-}
-
-static bool is_alive_member(struct gossip_edge *e, const uint8_t *id)
-{
-	size_t n = gossip_members(e->core, e->members, GOSSIP_MEMBERS_MAX);
-
-	if (n > GOSSIP_MEMBERS_MAX)
-		n = GOSSIP_MEMBERS_MAX;
-	for (size_t i = 0; i < n; i++)
-		if (memcmp(e->members[i].id, id, GOSSIP_ID_LEN) == 0)
-			return e->members[i].state == GOSSIP_ALIVE ||
-			       e->members[i].state == GOSSIP_SUSPECT;
-	return false;
-}
-
-/* An authenticated beacon: the sender's endpoint, then a contact if it is
- * a bare-ID bootstrap peer or not yet an alive member. */
-static void beacon_recv(struct gossip_edge *e, const struct glued_endpoint *from, const uint8_t *id,
-			const uint8_t *pt, size_t len)
-{
-	struct wire w = wire_init(pt, len);
-	struct glued_endpoint ep = {0};
-	uint64_t now = loop_now_ms(e->loop);
-	struct beacon_peer *bp = NULL;
-	uint8_t ver, fam;
-	char hex[IDENTITY_ID_HEX + 1], s[ENDPOINT_STRLEN];
-
-	ver = wire_u8(&w);
-	fam = wire_u8(&w);
-	wire_bytes(&w, ep.addr.b, 16);
-	ep.port = wire_u16(&w);
-	if (w.err || ver != 1 || ep.port == 0 || (fam != 0 && fam != 4 && fam != 6)) {
-		e->st.rx_core_rejected++;
-		return;
-	}
-	e->st.beacons_rcvd++;
-	if (fam == 0)
-		ep.addr = from->addr;
-	else
-		ep.addr.family = fam == 4 ? AF_INET : AF_INET6;
-	if (fam == 4)
-		memset(ep.addr.b + 4, 0, 12);
-
-	for (size_t i = 0; i < e->n_pend; i++) {
-		struct pending_peer *p = &e->pend[i];
-
-		if (p->done || !p->has_id || p->p.host[0] || memcmp(p->id, id, GOSSIP_ID_LEN) != 0)
-			continue;
-		p->done = true;
-		identity_hex(hex, id);
-		log_info("gossip: bootstrap peer %s found at %s by its beacon", hex,
-			 endpoint_str(&ep, s, sizeof(s)));
-		/* Already a member (it contacted us first): this beacon, which
-		 * opened under the cluster key, is the authenticated contact. */
-		if (is_alive_member(e, id))
-			log_bootstrap_auth(e, id);
-		(void)add_peer(e, &ep, id, true);
-		return;
-	}
-	for (size_t i = 0; i < e->n_bpeers; i++)
-		if (memcmp(e->bpeers[i].id, id, GOSSIP_ID_LEN) == 0)
-			bp = &e->bpeers[i];
-	if (!bp) {
-		if (e->n_bpeers < BEACON_PEERS_MAX) {
-			bp = &e->bpeers[e->n_bpeers++];
-		} else { /* the least recently contacted one makes room */
-			bp = &e->bpeers[0];
-			for (size_t i = 1; i < e->n_bpeers; i++)
-				if (e->bpeers[i].contacted_ms < bp->contacted_ms)
-					bp = &e->bpeers[i];
-		}
-		memcpy(bp->id, id, GOSSIP_ID_LEN);
-		bp->contacted_ms = 0;
-	} else if (now - bp->contacted_ms < BEACON_RECONTACT_MS) {
-		return;
-	}
-	bp->contacted_ms = now;
-	if (is_alive_member(e, id))
-		return;
-	identity_hex(hex, id);
-	log_debug("gossip: beacon from %.16s at %s: contacting it", hex,
-		  endpoint_str(&ep, s, sizeof(s)));
-	(void)add_peer(e, &ep, id, false);
 }
 
 /* --- receiving ----------------------------------------------------------------------------- */
@@ -574,56 +300,13 @@ static const char *open_reason(int err)
 	}
 }
 
-static void drop_log(struct gossip_edge *e, const struct glued_endpoint *from, const char *why)
+void edge_drop_log(struct gossip_edge *e, const struct glued_endpoint *from, const char *why)
 {
 	char s[ENDPOINT_STRLEN];
 
 	if (!log_ratelimit_ok(&e->drop_rl, loop_now_ms(e->loop)))
 		return;
 	log_warnx("gossip: drop datagram from %s: %s", endpoint_str(from, s, sizeof(s)), why);
-}
-
-/* The host's interface prefixes (every interface, loopback included: a
- * container bridge is directly connected too), for the default-secret
- * filter. Rescanned with every beacon and, at most once per
- * LOCAL_RESCAN_MS, when a datagram comes from outside them (an address
- * just added). */
-static void local_scan(struct gossip_edge *e)
-{
-	struct ifaddrs *ifas, *ifa;
-
-	if (getifaddrs(&ifas) < 0)
-		return;
-	gossip_local_reset(&e->local);
-	for (ifa = ifas; ifa; ifa = ifa->ifa_next) {
-		struct glued_endpoint a, m;
-		socklen_t sl;
-		unsigned plen = 0;
-
-		if (!ifa->ifa_addr || !ifa->ifa_netmask || !(ifa->ifa_flags & IFF_UP) ||
-		    (ifa->ifa_addr->sa_family != AF_INET && ifa->ifa_addr->sa_family != AF_INET6))
-			continue;
-		sl = ifa->ifa_addr->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-							 : sizeof(struct sockaddr_in6);
-		if (endpoint_from_sockaddr(&a, ifa->ifa_addr, sl) ||
-		    endpoint_from_sockaddr(&m, ifa->ifa_netmask, sl))
-			continue;
-		for (size_t i = 0; i < 16; i++)
-			plen += (unsigned)__builtin_popcount(m.addr.b[i]);
-		(void)gossip_local_add(&e->local, &a.addr, plen);
-	}
-	freeifaddrs(ifas);
-	e->local_scanned_ms = loop_now_ms(e->loop);
-}
-
-static bool source_local(struct gossip_edge *e, const struct glued_addr *a)
-{
-	if (gossip_local_contains(&e->local, a))
-		return true;
-	if (loop_now_ms(e->loop) - e->local_scanned_ms < LOCAL_RESCAN_MS)
-		return false;
-	local_scan(e);
-	return gossip_local_contains(&e->local, a);
 }
 
 static void rx_arm(struct edge_rx *r)
@@ -668,10 +351,10 @@ static void handle_dgram(struct gossip_edge *e, const struct glued_endpoint *fro
 	/* Only a pair-key datagram proves its sender, so only it may move the
 	 * sender's replay window; a hello or beacon, which any member could
 	 * seal with any ID, is checked against no window (the core treats it
-	 * as a claim: gossip_recv_unverified, beacon_recv). */
-	if (e->lan_only && !source_local(e, &from->addr)) {
+	 * as a claim: gossip_recv_unverified, edge_beacon_recv). */
+	if (e->lan_only && !edge_source_local(e, &from->addr)) {
 		e->st.rx_not_local++;
-		drop_log(e, from, "not from a directly connected subnet (default secret)");
+		edge_drop_log(e, from, "not from a directly connected subnet (default secret)");
 		return;
 	}
 	n = open_dgram(e, buf, len, &h);
@@ -682,7 +365,7 @@ static void handle_dgram(struct gossip_edge *e, const struct glued_endpoint *fro
 			e->st.rx_replayed++;
 		else
 			e->st.rx_envelope_bad++;
-		drop_log(e, from, open_reason(n));
+		edge_drop_log(e, from, open_reason(n));
 		return;
 	}
 	if (memcmp(h.node_id, e->ident.pk, GOSSIP_ID_LEN) == 0) {
@@ -690,7 +373,7 @@ static void handle_dgram(struct gossip_edge *e, const struct glued_endpoint *fro
 		return;
 	}
 	if (h.kind == CRYPTO_KIND_BEACON) {
-		beacon_recv(e, from, h.node_id, e->pt, (size_t)n);
+		edge_beacon_recv(e, from, h.node_id, e->pt, (size_t)n);
 	} else {
 		ret = h.kind == CRYPTO_KIND_GOSSIP
 			  ? gossip_recv(e->core, loop_now_ms(e->loop), from, h.node_id, e->pt,
@@ -700,10 +383,10 @@ static void handle_dgram(struct gossip_edge *e, const struct glued_endpoint *fro
 		if (ret) {
 			e->st.rx_core_rejected++;
 			if (ret != GLUED_ELIMIT)
-				drop_log(e, from, glued_strerror(ret));
+				edge_drop_log(e, from, glued_strerror(ret));
 		}
 	}
-	pump(e);
+	edge_pump(e);
 }
 
 static void on_recv(struct loop *l GLUED_UNUSED, struct loop_op *op, int res,
@@ -754,7 +437,7 @@ static int resolve(const struct gossip_edge *e, const char *host, uint16_t port,
 }
 
 /* Try every pending host name; returns how many are still pending. */
-static size_t resolve_pending(struct gossip_edge *e, bool log_failures)
+size_t edge_resolve_pending(struct gossip_edge *e, bool log_failures)
 {
 	size_t left = 0;
 
@@ -774,7 +457,7 @@ static size_t resolve_pending(struct gossip_edge *e, bool log_failures)
 			continue;
 		}
 		p->done = true;
-		(void)add_peer(e, &ep, p->has_id ? p->id : NULL, true);
+		(void)edge_add_peer(e, &ep, p->has_id ? p->id : NULL, true);
 	}
 	return left;
 }
@@ -783,9 +466,9 @@ static void on_resolve_timer(struct loop *l, struct loop_timer *t, uint64_t now_
 {
 	struct gossip_edge *e = t->ctx;
 
-	if (resolve_pending(e, false) > 0)
+	if (edge_resolve_pending(e, false) > 0)
 		loop_timer_arm_in(l, t, RESOLVE_RETRY_MS);
-	pump(e);
+	edge_pump(e);
 }
 
 /* --- life cycle ---------------------------------------------------------------------------- */
@@ -889,7 +572,7 @@ struct gossip_edge *gossip_edge_new(struct loop *l, const struct glued_config *c
 		goto err_replay;
 	}
 	loop_timer_init(&e->core_timer, on_core_timer, e);
-	loop_timer_init(&e->beacon_timer, on_beacon_timer, e);
+	loop_timer_init(&e->beacon_timer, edge_on_beacon_timer, e);
 	loop_timer_init(&e->resolve_timer, on_resolve_timer, e);
 	loop_timer_init(&e->kick_timer, on_kick_timer, e);
 	return e;
@@ -978,7 +661,7 @@ int gossip_edge_start(struct gossip_edge *e, char *err, size_t errlen)
 		log_warnx("gossip: %s/node.key was readable by others: now 0600", cfg->state_dir);
 
 	if (e->lan_only)
-		local_scan(e);
+		edge_local_scan(e);
 	rx_arm(&e->rx);
 	if (e->brx.fd >= 0)
 		rx_arm(&e->brx);
@@ -989,12 +672,12 @@ int gossip_edge_start(struct gossip_edge *e, char *err, size_t errlen)
 		p->p = cfg->peers[i];
 		p->has_id = p->p.node_id[0] && identity_unhex(p->id, p->p.node_id) == 0;
 	}
-	if (resolve_pending(e, true) > 0)
+	if (edge_resolve_pending(e, true) > 0)
 		loop_timer_arm_in(e->loop, &e->resolve_timer, RESOLVE_RETRY_MS);
-	beacon_send(e);
+	edge_beacon_send(e);
 	loop_timer_arm_in(e->loop, &e->beacon_timer, BEACON_INTERVAL_MS);
 	e->started = true;
-	pump(e);
+	edge_pump(e);
 	return 0;
 }
 
