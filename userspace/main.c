@@ -28,6 +28,7 @@
 #include "io/sources.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/rand.h"
 
 extern char **environ;
 
@@ -279,6 +280,12 @@ int main(int argc, char **argv)
 	d.loop = loop_new(4096);
 	if (!d.table || !d.loop)
 		fatal("glued: start");
+	{
+		uint8_t key[16]; /* the table's index hashes: peers must not aim at one chain */
+
+		if (rand_bytes(key, sizeof(key)) != 0 || table_set_hash_key(d.table, key) != 0)
+			fatalx("glued: start: no random key for the name table");
+	}
 	/* Before any thread starts (the Docker watcher): threads inherit the
 	 * blocked mask, so SIGTERM reaches the signalfd, not a default action
 	 * in another thread (which killed glued without its cleanup). */

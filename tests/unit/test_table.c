@@ -119,6 +119,12 @@ static void basic_cases(void)
 
 	T_ASSERT(t != NULL, "table_new");
 	T_EQ_INT(table_observe(t, observe, &seen), 0);
+	{
+		/* Every case below runs under a keyed index hash, as glued does. */
+		const uint8_t key[16] = {0x5a, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0xa5};
+
+		T_EQ_INT(table_set_hash_key(t, key), 0);
+	}
 
 	T_CASE("put makes every name resolve to every address")
 	{
@@ -129,6 +135,14 @@ static void basic_cases(void)
 		T_EQ_STR(look(t, "db"), "-");
 		T_EQ_STR(seen_take(&seen), "web,web-alias");
 	}
+	T_CASE("the hash key cannot change once the table holds entries")
+	{
+		const uint8_t other[16] = {1};
+
+		T_EQ_INT(table_set_hash_key(t, other), -EBUSY);
+		T_EQ_STR(look(t, "web"), "10.0.0.2|fd00::2");
+	}
+
 	T_CASE("lookups ignore case and use exactly len bytes")
 	{
 		T_EQ_STR(look(t, "WEB"), "10.0.0.2|fd00::2");

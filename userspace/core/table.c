@@ -12,6 +12,8 @@
 #include <sys/socket.h>
 
 #include "core/table.h"
+#include <sodium.h>
+
 #include "lib/hashmap.h"
 
 #define TABLE_OBSERVERS_MAX 4
@@ -83,7 +85,8 @@ struct table {
 	size_t records;
 	uint64_t next_seq;
 	uint64_t puts, dels, skipped_names;
-	struct table_entry *scratch; /* table_get()'s copy */
+	struct table_entry *scratch;		     /* table_get()'s copy */
+	uint8_t hash_key[crypto_shorthash_KEYBYTES]; /* all zero until set */
 };
 
 /* --- hashing ---------------------------------------------------------------- */
@@ -93,28 +96,53 @@ static inline uint8_t lower(uint8_t c)
 	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
 }
 
-/* Hash of a name as if lowercased, so lookups need not copy. */
-static uint32_t hash_name(const char *s, size_t len)
+/* The three indexes hash what peers choose (names, owners, addresses all
+ * arrive by gossip), so the hash is keyed: SipHash-2-4 (libsodium's
+ * crypto_shorthash) under t->hash_key, which glued draws at start
+ * (table_set_hash_key()). Without the key nobody can aim names at one
+ * bucket chain. */
+static uint32_t keyed(const struct table *t, const uint8_t *b, size_t n)
 {
-	uint32_t h = HASHMAP_FNV_BASIS;
+	uint8_t out[crypto_shorthash_BYTES];
 
+	crypto_shorthash(out, b, n, t->hash_key);
+	return (uint32_t)out[0] | (uint32_t)out[1] << 8 | (uint32_t)out[2] << 16 |
+	       (uint32_t)out[3] << 24;
+}
+
+/* Hash of a name as if lowercased, so callers need not copy it. */
+static uint32_t hash_name(const struct table *t, const char *s, size_t len)
+{
+	uint8_t low[TABLE_NAME_MAX + 1];
+
+	if (len > TABLE_NAME_MAX)
+		len = TABLE_NAME_MAX; /* longer names are never stored */
 	for (size_t i = 0; i < len; i++)
-		h = (h ^ lower((uint8_t)s[i])) * 16777619u;
-	return hashmap_mix(h);
+		low[i] = lower((uint8_t)s[i]);
+	return keyed(t, low, len);
 }
 
-static uint32_t hash_entry(uint32_t origin, const char *owner, size_t len)
+static uint32_t hash_entry(const struct table *t, uint32_t origin, const char *owner, size_t len)
 {
-	uint8_t o[4] = {(uint8_t)(origin >> 24), (uint8_t)(origin >> 16), (uint8_t)(origin >> 8),
-			(uint8_t)origin};
+	uint8_t b[4 + TABLE_OWNER_MAX];
 
-	return hashmap_mix(hashmap_fnv1a(hashmap_fnv1a(HASHMAP_FNV_BASIS, o, 4), owner, len));
+	if (len > TABLE_OWNER_MAX)
+		len = TABLE_OWNER_MAX;
+	b[0] = (uint8_t)(origin >> 24);
+	b[1] = (uint8_t)(origin >> 16);
+	b[2] = (uint8_t)(origin >> 8);
+	b[3] = (uint8_t)origin;
+	memcpy(b + 4, owner, len);
+	return keyed(t, b, 4 + len);
 }
 
-static uint32_t hash_addr(const struct glued_addr *a)
+static uint32_t hash_addr(const struct table *t, const struct glued_addr *a)
 {
-	return hashmap_mix(
-	    hashmap_fnv1a(hashmap_fnv1a(HASHMAP_FNV_BASIS, &a->family, 1), a->b, 16));
+	uint8_t b[17];
+
+	b[0] = a->family;
+	memcpy(b + 1, a->b, 16);
+	return keyed(t, b, sizeof(b));
 }
 
 struct name_key {
@@ -169,7 +197,7 @@ static size_t entry_slot(const struct table *t, uint32_t origin, const char *own
 {
 	struct entry_key k = {origin, owner};
 
-	return hashmap_find(&t->entries, hash_entry(origin, owner, strlen(owner)), entry_eq, &k);
+	return hashmap_find(&t->entries, hash_entry(t, origin, owner, strlen(owner)), entry_eq, &k);
 }
 
 /* --- names and labels ------------------------------------------------------- */
@@ -305,6 +333,14 @@ struct table *table_new(void)
 		return NULL;
 	}
 	return t;
+}
+
+int table_set_hash_key(struct table *t, const uint8_t key[16])
+{
+	if (t->entries.n)
+		return -EBUSY; /* the indexes hold hashes under the old key */
+	memcpy(t->hash_key, key, sizeof(t->hash_key));
+	return 0;
 }
 
 static void name_free(struct tname *n)
@@ -552,7 +588,8 @@ static int taddr_reserve(struct taddr *a, size_t want)
 	return 0;
 }
 
-static struct tentry *entry_alloc(const struct table_entry *e, const struct norm *nm)
+static struct tentry *entry_alloc(const struct table *t, const struct table_entry *e,
+				  const struct norm *nm)
 {
 	size_t n_refs = nm->n_names + nm->n_addrs, olen = strlen(e->owner);
 	struct tentry *te = malloc(sizeof(*te) + n_refs * sizeof(union tref) + olen + 1);
@@ -562,7 +599,7 @@ static struct tentry *entry_alloc(const struct table_entry *e, const struct norm
 	memset(te, 0, sizeof(*te));
 	te->origin = e->origin;
 	te->updated_ms = e->updated_ms;
-	te->hash = hash_entry(e->origin, e->owner, olen);
+	te->hash = hash_entry(t, e->origin, e->owner, olen);
 	te->n_names = (uint16_t)nm->n_names;
 	te->n_addrs = (uint16_t)nm->n_addrs;
 	te->owner = (char *)(te->refs + n_refs);
@@ -598,11 +635,11 @@ static int plan_make(struct table *t, const struct table_entry *e, const struct 
 	memset(p, 0, sizeof(*p));
 	for (size_t j = 0; j < nm->n_addrs; j++)
 		nm->addrs[j].family == AF_INET ? n4++ : n6++;
-	p->e = entry_alloc(e, nm);
+	p->e = entry_alloc(t, e, nm);
 	if (!p->e)
 		goto err;
 	for (size_t i = 0; i < nm->n_names; i++) {
-		uint32_t h = hash_name(nm->names[i], nm->len[i]);
+		uint32_t h = hash_name(t, nm->names[i], nm->len[i]);
 		struct tname *n = name_find(t, nm->names[i], nm->len[i], h);
 
 		if (!n) {
@@ -617,7 +654,7 @@ static int plan_make(struct table *t, const struct table_entry *e, const struct 
 			goto err;
 	}
 	for (size_t j = 0; j < nm->n_addrs; j++) {
-		uint32_t h = hash_addr(&nm->addrs[j]);
+		uint32_t h = hash_addr(t, &nm->addrs[j]);
 		struct taddr *a = addr_find(t, &nm->addrs[j], h);
 
 		if (!a) {
@@ -796,7 +833,7 @@ bool table_lookup(const struct table *t, const char *name, size_t len, struct ta
 
 	if (len == 0 || len > TABLE_NAME_MAX)
 		return false;
-	n = name_find(t, name, len, hash_name(name, len));
+	n = name_find(t, name, len, hash_name(t, name, len));
 	if (!n)
 		return false;
 	answer_of(n, ans);
@@ -811,7 +848,7 @@ const char *table_lookup_addr(const struct table *t, const struct glued_addr *a)
 	if (a->family != AF_INET && a->family != AF_INET6)
 		return NULL;
 	memcpy(k.b, a->b, a->family == AF_INET ? 4 : 16);
-	n = addr_find(t, &k, hash_addr(&k));
+	n = addr_find(t, &k, hash_addr(t, &k));
 	if (!n || n->n == 0)
 		return NULL;
 	return n->entries[0]->refs[0].name->name;

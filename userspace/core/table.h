@@ -63,6 +63,10 @@ struct table_answer {
 typedef void (*table_observer_fn)(void *ctx, const char *name, size_t len);
 
 struct table *table_new(void);
+/* The key of the table's index hashes (SipHash-2-4; 16 bytes the caller
+ * draws at random: the core takes no randomness of its own). Zero until
+ * set, which tests may keep. Only before the first entry: -EBUSY after. */
+int table_set_hash_key(struct table *t, const uint8_t key[16]) GLUED_MUST_CHECK;
 void table_free(struct table *t);
 
 /* Replace the entry (e->origin, e->owner). Names that are not valid single
