@@ -185,7 +185,11 @@ run_attach() {
 		ko "userspace over TCP"
 	fi
 	# The kernel's decisions are counted where the operator looks.
-	if bpftool map dump pinned "$W/bpf/glued/stats" | grep -q '"answered"'; then
+	# The whole dump first: grep -q stops reading at its match, and with
+	# pipefail bpftool's SIGPIPE on the rest would fail the check.
+	local dump
+	dump=$(bpftool map dump pinned "$W/bpf/glued/stats" 2>&1)
+	if grep -q '"answered"' <<<"$dump"; then
 		ok "bpftool map dump shows the named counters"
 	else
 		ko "bpftool map dump of the pinned stats"
