@@ -27,8 +27,6 @@
 
 #include "io/gossip_int.h"
 
-
-
 /* --- sending ------------------------------------------------------------------------------- */
 
 static void on_sent(struct loop *l, struct loop_op *op, int res, uint32_t flags GLUED_UNUSED)
@@ -121,7 +119,7 @@ static void edge_sign(void *ctx, uint8_t sig[64], const uint8_t *msg, size_t len
 /* Seal and queue one datagram; ifindex > 0 picks the outgoing interface
  * (multicast). Drops and counts when no slot is free. */
 void edge_send_sealed(struct gossip_edge *e, const struct glued_endpoint *to, uint8_t kind,
-			const uint8_t *to_id, const uint8_t *pt, size_t len, int fd, int ifindex)
+		      const uint8_t *to_id, const uint8_t *pt, size_t len, int fd, int ifindex)
 {
 	struct send_slot *s = slot_get(e);
 	socklen_t salen;
@@ -181,7 +179,6 @@ void edge_log_bootstrap_auth(struct gossip_edge *e, const uint8_t *id)
 	log_info("Authenticated with bootstrap peer %s", hex);
 }
 
-
 static void log_event(struct gossip_edge *e, const struct gossip_event *ev)
 {
 	char id[IDENTITY_ID_HEX + 1], ep[ENDPOINT_STRLEN];
@@ -231,8 +228,8 @@ void edge_pump(struct gossip_edge *e)
 		n = gossip_poll_send(e->core, e->out, OUT_BATCH);
 		for (size_t i = 0; i < n; i++)
 			edge_send_sealed(e, &e->out[i].to, CRYPTO_KIND_GOSSIP,
-				    e->out[i].to_id_known ? e->out[i].to_id : NULL, e->out[i].buf,
-				    e->out[i].len, e->rx.fd, 0);
+					 e->out[i].to_id_known ? e->out[i].to_id : NULL,
+					 e->out[i].buf, e->out[i].len, e->rx.fd, 0);
 	} while (n == OUT_BATCH);
 	while (gossip_poll_event(e->core, &ev))
 		log_event(e, &ev);
@@ -267,7 +264,7 @@ static void on_kick_timer(struct loop *l GLUED_UNUSED, struct loop_timer *t, uin
 }
 
 int edge_add_peer(struct gossip_edge *e, const struct glued_endpoint *ep, const uint8_t *id,
-		    bool bootstrap)
+		  bool bootstrap)
 {
 	char s[ENDPOINT_STRLEN];
 	int ret = gossip_add_peer(e->core, loop_now_ms(e->loop), ep, id, bootstrap);
@@ -638,7 +635,8 @@ int gossip_edge_start(struct gossip_edge *e, char *err, size_t errlen)
 			 glued_strerror(fd));
 		return fd;
 	}
-	e->rx = (struct edge_rx){.e = e, .fd = fd, .op = {.fn = on_recv, .ctx = &e->rx}};
+	e->rx =
+	    (struct edge_rx){.e = e, .fd = fd, .op = {.fn = on_recv, .ctx = &e->rx, .first = true}};
 	(void)addr_parse(&e->group,
 			 e->family == AF_INET ? GOSSIP_BEACON_GROUP4 : GOSSIP_BEACON_GROUP6);
 	if (!addr_is_any(&e->bind.addr)) {
@@ -651,7 +649,7 @@ int gossip_edge_start(struct gossip_edge *e, char *err, size_t errlen)
 				  endpoint_str(&gep, s, sizeof(s)), glued_strerror(fd));
 		else
 			e->brx = (struct edge_rx){
-			    .e = e, .fd = fd, .op = {.fn = on_recv, .ctx = &e->brx}};
+			    .e = e, .fd = fd, .op = {.fn = on_recv, .ctx = &e->brx, .first = true}};
 	}
 	log_info("Gossip endpoint created node_id=%s addr=%s", e->ident.node_id,
 		 endpoint_str(&e->bind, s, sizeof(s)));

