@@ -39,7 +39,14 @@ setup_file() {
 	E2E_CLUSTER_ENV_HOOK=abuse_env e2e_setup_cluster
 }
 teardown_file() { e2e_teardown_all; }
-teardown() { e2e_teardown_cluster_test; }
+teardown() {
+	local dir
+	dir=$(host_var h2 dir)
+	# In place: the file is bound over h2's /etc/resolv.conf.
+	[ -f "$dir/resolv.conf.orig" ] && cat "$dir/resolv.conf.orig" >"$dir/resolv.conf" &&
+		rm -f "$dir/resolv.conf.orig"
+	e2e_teardown_cluster_test
+}
 
 # alive_members HOST: how many members HOST sees alive (itself excluded).
 alive_members() {
@@ -98,4 +105,40 @@ gossip_health() {
 	assert_eq "$deaths_h2" 0 "deaths declared by h2 during the flood"
 	assert_eq "$deaths_h3" 0 "deaths declared by h3 during the flood"
 	assert_eq "$min_alive" 2 "members h2 and h3 saw alive during the flood (fewest)"
+}
+
+@test "a bootstrap name whose lookup hangs (a silent name server) does not delay h2's DNS answers" {
+	dir=$(host_var h2 dir)
+	cp "$dir/resolv.conf" "$dir/resolv.conf.orig"
+	# glibc asks $E2E_SILENT_IP (on the LAN, nobody has it) 2 x 5 s per lookup.
+	printf 'nameserver %s\noptions timeout:5 attempts:2\n' "$E2E_SILENT_IP" >"$dir/resolv.conf"
+	touch "$E2E_DIR/h2/restore_glued"
+	cluster_glued_restart h2 GLUED_BOOTSTRAP_PEERS="hang.e2e.test,$(host_var h1 ip)"
+	ctr_run h2 lat2
+	ip=$(ctr_ip h2 lat2)
+	expect_dns_on 3 h2 A lat2 "NOERROR $ip"
+	# 12 s of queries, one every 100 ms: the lookup hangs all along (its 5 s
+	# timeout, the retry 10 s later), each answer's time is dig's.
+	max=0 n=0 lost=0
+	t_end=$(($(e2e_now_ms) + 12000))
+	while [ "$(e2e_now_ms)" -lt $t_end ]; do
+		out=$(cx dig +time=2 +tries=1 @"$(host_var h2 ip)" lat2 A 2>&1) || true
+		ms=$(sed -n 's/^;; Query time: \([0-9]*\) msec.*/\1/p' <<<"$out")
+		if [ -z "$ms" ] || ! grep -q "status: NOERROR" <<<"$out"; then
+			lost=$((lost + 1))
+		else
+			n=$((n + 1))
+			[ "$ms" -gt "$max" ] && max=$ms
+		fi
+		sleep 0.1
+	done
+	echo "# while hang.e2e.test was being looked up: $n answers, $lost lost, slowest ${max} ms" >&3
+	glued_alive h2 || fail "h2's glued died (seccomp?)"
+	assert_eq "$lost" 0 "queries without an answer while the lookup hung"
+	[ "$max" -lt 500 ] || fail "the slowest answer took $max ms while the lookup hung"
+	log_since_start h2 "bootstrap peer hang.e2e.test: cannot resolve: no answer in time" ||
+		fail "h2 did not time the lookup out (the lookup did not hang?)"
+	[ "$(gossip_counter h2 resolve_failures)" -ge 1 ] || fail "h2 resolve_failures is 0"
+	# The other peer, an address, was joined meanwhile.
+	[ "$(alive_members h2)" -ge 1 ] || fail "h2 has no alive member"
 }

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -406,55 +405,69 @@ static void on_recv(struct loop *l GLUED_UNUSED, struct loop_op *op, int res,
 
 /* --- bootstrap peers ----------------------------------------------------------------------- */
 
-/* Resolve host (IP literal or DNS name) for our socket's family. */
-static int resolve(const struct gossip_edge *e, const char *host, uint16_t port,
-		   struct glued_endpoint *ep)
-{
-	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *res = NULL, *ai;
-	int ret;
+/* Host names are looked up by io/resolver, off the loop: getaddrinfo can
+ * block for as long as a silent name server makes it, and nothing on the
+ * loop may (docs/architecture.md). IP literals need no lookup. */
 
-	if (addr_parse(&ep->addr, host) == 0) {
-		ep->port = port;
-		return 0;
+static void on_resolved(void *ctx, uint64_t tag, int err, const struct glued_addr *addrs,
+			size_t n GLUED_UNUSED)
+{
+	struct gossip_edge *e = ctx;
+	struct pending_peer *p = &e->pend[tag];
+	struct glued_endpoint ep;
+
+	p->resolving = false;
+	if (e->left || p->done)
+		return;
+	if (err) {
+		e->st.resolve_failures++;
+		if (!p->failure_logged)
+			log_warnx("gossip: bootstrap peer %s: cannot resolve: %s; retrying every "
+				  "%d s",
+				  p->p.host, err == -ETIMEDOUT ? "no answer in time" : "no address",
+				  RESOLVE_RETRY_MS / 1000);
+		p->failure_logged = true;
+		if (!loop_timer_armed(&e->resolve_timer))
+			loop_timer_arm_in(e->loop, &e->resolve_timer, RESOLVE_RETRY_MS);
+		return;
 	}
-	hints.ai_family = e->family == AF_INET ? AF_INET : AF_UNSPEC;
-	ret = getaddrinfo(host, NULL, &hints, &res);
-	if (ret)
-		return GLUED_ENOTFOUND;
-	ret = GLUED_ENOTFOUND;
-	for (ai = res; ai; ai = ai->ai_next) {
-		if (endpoint_from_sockaddr(ep, ai->ai_addr, ai->ai_addrlen) == 0) {
-			ep->port = port;
-			ret = 0;
-			break;
-		}
-	}
-	freeaddrinfo(res);
-	return ret;
+	/* The resolver asked for our socket's family (either, for IPv6). */
+	ep = (struct glued_endpoint){.addr = addrs[0], .port = p->p.port};
+	p->done = true;
+	(void)edge_add_peer(e, &ep, p->has_id ? p->id : NULL, true);
+	edge_pump(e);
 }
 
-/* Try every pending host name; returns how many are still pending. */
-size_t edge_resolve_pending(struct gossip_edge *e, bool log_failures)
+/* Add the peers given as addresses, start a lookup for each host name not
+ * being looked up yet (as many as the resolver takes); how many are still
+ * pending. */
+size_t edge_resolve_pending(struct gossip_edge *e)
 {
 	size_t left = 0;
 
 	for (size_t i = 0; i < e->n_pend; i++) {
 		struct pending_peer *p = &e->pend[i];
-		struct glued_endpoint ep;
+		struct glued_endpoint ep = {.port = p->p.port};
+		int ret;
 
 		if (p->done || !p->p.host[0])
 			continue;
-		if (resolve(e, p->p.host, p->p.port, &ep) != 0) {
-			e->st.resolve_failures++;
-			if (log_failures)
-				log_warnx("gossip: bootstrap peer %s: cannot resolve; retrying "
-					  "every %d s",
-					  p->p.host, RESOLVE_RETRY_MS / 1000);
-			left++;
+		if (addr_parse(&ep.addr, p->p.host) == 0) {
+			p->done = true;
+			(void)edge_add_peer(e, &ep, p->has_id ? p->id : NULL, true);
 			continue;
 		}
-		p->done = true;
-		(void)edge_add_peer(e, &ep, p->has_id ? p->id : NULL, true);
+		left++;
+		if (p->resolving)
+			continue;
+		ret = resolver_lookup(e->res, p->p.host, e->family, i);
+		if (ret == 0)
+			p->resolving = true;
+		else if (ret != -EBUSY && !p->failure_logged) {
+			log_warnx("gossip: bootstrap peer %s: cannot look it up: %s", p->p.host,
+				  glued_strerror(ret));
+			p->failure_logged = true;
+		}
 	}
 	return left;
 }
@@ -463,7 +476,7 @@ static void on_resolve_timer(struct loop *l, struct loop_timer *t, uint64_t now_
 {
 	struct gossip_edge *e = t->ctx;
 
-	if (edge_resolve_pending(e, false) > 0)
+	if (edge_resolve_pending(e) > 0)
 		loop_timer_arm_in(l, t, RESOLVE_RETRY_MS);
 	edge_pump(e);
 }
@@ -568,12 +581,19 @@ struct gossip_edge *gossip_edge_new(struct loop *l, const struct glued_config *c
 		snprintf(err, errlen, "gossip: cannot create the protocol core (out of memory?)");
 		goto err_replay;
 	}
+	e->res = resolver_new(l, RESOLVE_PENDING_MAX, RESOLVE_TIMEOUT_MS, on_resolved, e);
+	if (!e->res) {
+		snprintf(err, errlen, "gossip: out of memory");
+		goto err_core;
+	}
 	loop_timer_init(&e->core_timer, on_core_timer, e);
 	loop_timer_init(&e->beacon_timer, edge_on_beacon_timer, e);
 	loop_timer_init(&e->resolve_timer, on_resolve_timer, e);
 	loop_timer_init(&e->kick_timer, on_kick_timer, e);
 	return e;
 
+err_core:
+	gossip_free(e->core);
 err_replay:
 	crypto_replay_fini(&e->replay);
 err_pairs:
@@ -670,7 +690,7 @@ int gossip_edge_start(struct gossip_edge *e, char *err, size_t errlen)
 		p->p = cfg->peers[i];
 		p->has_id = p->p.node_id[0] && identity_unhex(p->id, p->p.node_id) == 0;
 	}
-	if (edge_resolve_pending(e, true) > 0)
+	if (edge_resolve_pending(e) > 0)
 		loop_timer_arm_in(e->loop, &e->resolve_timer, RESOLVE_RETRY_MS);
 	edge_beacon_send(e);
 	loop_timer_arm_in(e->loop, &e->beacon_timer, BEACON_INTERVAL_MS);
@@ -727,6 +747,7 @@ void gossip_edge_free(struct gossip_edge *e)
 		close(e->rx.fd);
 	if (e->brx.fd >= 0)
 		close(e->brx.fd);
+	resolver_free(e->res);
 	gossip_free(e->core);
 	crypto_replay_fini(&e->replay);
 	for (size_t i = 0; i < e->n_keys; i++)
