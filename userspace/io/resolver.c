@@ -137,8 +137,7 @@ static void *worker(void *arg)
 		memcpy(s->addrs, addrs, n * sizeof(addrs[0]));
 		s->n = n;
 		s->state = SLOT_DONE;
-		/* The loop reads it; a full counter (never, at 2^64) only
-		 * means it is readable already. */
+		/* The loop's read takes the count and collects every DONE slot. */
 		(void)!write(sh->efd, &(uint64_t){1}, sizeof(uint64_t));
 	}
 	pthread_mutex_unlock(&sh->mu);
@@ -260,7 +259,11 @@ struct resolver *resolver_new(struct loop *l, unsigned max_pending, uint32_t tim
 	sh = calloc(1, sizeof(*sh) + max_pending * sizeof(sh->slots[0]));
 	if (!sh)
 		goto err_r;
-	sh->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	/* Blocking: a read of an O_NONBLOCK file may complete at once with
+	 * -EAGAIN on some kernels instead of waiting (5.10's io_uring honours
+	 * the flag); the worker's write never blocks (the count never nears
+	 * 2^64 - 1). */
+	sh->efd = eventfd(0, EFD_CLOEXEC);
 	if (sh->efd < 0)
 		goto err_sh;
 	pthread_mutex_init(&sh->mu, NULL);
