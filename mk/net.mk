@@ -13,6 +13,7 @@ $(ASAN)/tests/net/%: $(ASAN)/tests/net/%.o $(call lib_objs,$(ASAN))
 $(ASAN)/tests/net/test_loop: $(ASAN)/userspace/io/loop.o
 $(ASAN)/tests/net/test_forwarder: $(ASAN)/userspace/io/loop.o $(ASAN)/userspace/io/forwarder.o
 $(ASAN)/tests/net/test_dns_server: $(ASAN)/userspace/io/loop.o $(ASAN)/userspace/io/dns_server.o $(ASAN)/userspace/io/dns_tcp.o $(ASAN)/userspace/io/forwarder.o
+$(ASAN)/tests/net/test_resolver: $(ASAN)/userspace/io/loop.o $(ASAN)/userspace/io/resolver.o $(ASAN)/userspace/io/privs.o
 
 .PHONY: net-build
 net-build: $(NET_BINS)

@@ -21,11 +21,6 @@ DEAD_BOUND_S=5
 # A new name reaches every host within this (goal: p99 250 ms).
 PROPAGATE_S=3
 
-# log_since_start HOST PATTERN: PATTERN in HOST's glued log since its last start.
-log_since_start() {
-	sed -n '/=== .* glued start: /h; //!H; ${x;p}' "$E2E_DIR/$1/glued.log" | grep -q -- "$2"
-}
-
 h3_bootstrap() {
 	echo "GLUED_BOOTSTRAP_PEERS=$(host_var h1 ip)" >"$E2E_DIR/h3/cluster_env"
 }

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -26,8 +25,6 @@
 #include "lib/wire.h"
 
 #include "io/gossip_int.h"
-
-
 
 /* --- sending ------------------------------------------------------------------------------- */
 
@@ -121,7 +118,7 @@ static void edge_sign(void *ctx, uint8_t sig[64], const uint8_t *msg, size_t len
 /* Seal and queue one datagram; ifindex > 0 picks the outgoing interface
  * (multicast). Drops and counts when no slot is free. */
 void edge_send_sealed(struct gossip_edge *e, const struct glued_endpoint *to, uint8_t kind,
-			const uint8_t *to_id, const uint8_t *pt, size_t len, int fd, int ifindex)
+		      const uint8_t *to_id, const uint8_t *pt, size_t len, int fd, int ifindex)
 {
 	struct send_slot *s = slot_get(e);
 	socklen_t salen;
@@ -181,7 +178,6 @@ void edge_log_bootstrap_auth(struct gossip_edge *e, const uint8_t *id)
 	log_info("Authenticated with bootstrap peer %s", hex);
 }
 
-
 static void log_event(struct gossip_edge *e, const struct gossip_event *ev)
 {
 	char id[IDENTITY_ID_HEX + 1], ep[ENDPOINT_STRLEN];
@@ -231,8 +227,8 @@ void edge_pump(struct gossip_edge *e)
 		n = gossip_poll_send(e->core, e->out, OUT_BATCH);
 		for (size_t i = 0; i < n; i++)
 			edge_send_sealed(e, &e->out[i].to, CRYPTO_KIND_GOSSIP,
-				    e->out[i].to_id_known ? e->out[i].to_id : NULL, e->out[i].buf,
-				    e->out[i].len, e->rx.fd, 0);
+					 e->out[i].to_id_known ? e->out[i].to_id : NULL,
+					 e->out[i].buf, e->out[i].len, e->rx.fd, 0);
 	} while (n == OUT_BATCH);
 	while (gossip_poll_event(e->core, &ev))
 		log_event(e, &ev);
@@ -267,7 +263,7 @@ static void on_kick_timer(struct loop *l GLUED_UNUSED, struct loop_timer *t, uin
 }
 
 int edge_add_peer(struct gossip_edge *e, const struct glued_endpoint *ep, const uint8_t *id,
-		    bool bootstrap)
+		  bool bootstrap)
 {
 	char s[ENDPOINT_STRLEN];
 	int ret = gossip_add_peer(e->core, loop_now_ms(e->loop), ep, id, bootstrap);
@@ -409,55 +405,69 @@ static void on_recv(struct loop *l GLUED_UNUSED, struct loop_op *op, int res,
 
 /* --- bootstrap peers ----------------------------------------------------------------------- */
 
-/* Resolve host (IP literal or DNS name) for our socket's family. */
-static int resolve(const struct gossip_edge *e, const char *host, uint16_t port,
-		   struct glued_endpoint *ep)
-{
-	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *res = NULL, *ai;
-	int ret;
+/* Host names are looked up by io/resolver, off the loop: getaddrinfo can
+ * block for as long as a silent name server makes it, and nothing on the
+ * loop may (docs/architecture.md). IP literals need no lookup. */
 
-	if (addr_parse(&ep->addr, host) == 0) {
-		ep->port = port;
-		return 0;
+static void on_resolved(void *ctx, uint64_t tag, int err, const struct glued_addr *addrs,
+			size_t n GLUED_UNUSED)
+{
+	struct gossip_edge *e = ctx;
+	struct pending_peer *p = &e->pend[tag];
+	struct glued_endpoint ep;
+
+	p->resolving = false;
+	if (e->left || p->done)
+		return;
+	if (err) {
+		e->st.resolve_failures++;
+		if (!p->failure_logged)
+			log_warnx("gossip: bootstrap peer %s: cannot resolve: %s; retrying every "
+				  "%d s",
+				  p->p.host, err == -ETIMEDOUT ? "no answer in time" : "no address",
+				  RESOLVE_RETRY_MS / 1000);
+		p->failure_logged = true;
+		if (!loop_timer_armed(&e->resolve_timer))
+			loop_timer_arm_in(e->loop, &e->resolve_timer, RESOLVE_RETRY_MS);
+		return;
 	}
-	hints.ai_family = e->family == AF_INET ? AF_INET : AF_UNSPEC;
-	ret = getaddrinfo(host, NULL, &hints, &res);
-	if (ret)
-		return GLUED_ENOTFOUND;
-	ret = GLUED_ENOTFOUND;
-	for (ai = res; ai; ai = ai->ai_next) {
-		if (endpoint_from_sockaddr(ep, ai->ai_addr, ai->ai_addrlen) == 0) {
-			ep->port = port;
-			ret = 0;
-			break;
-		}
-	}
-	freeaddrinfo(res);
-	return ret;
+	/* The resolver asked for our socket's family (either, for IPv6). */
+	ep = (struct glued_endpoint){.addr = addrs[0], .port = p->p.port};
+	p->done = true;
+	(void)edge_add_peer(e, &ep, p->has_id ? p->id : NULL, true);
+	edge_pump(e);
 }
 
-/* Try every pending host name; returns how many are still pending. */
-size_t edge_resolve_pending(struct gossip_edge *e, bool log_failures)
+/* Add the peers given as addresses, start a lookup for each host name not
+ * being looked up yet (as many as the resolver takes); how many are still
+ * pending. */
+size_t edge_resolve_pending(struct gossip_edge *e)
 {
 	size_t left = 0;
 
 	for (size_t i = 0; i < e->n_pend; i++) {
 		struct pending_peer *p = &e->pend[i];
-		struct glued_endpoint ep;
+		struct glued_endpoint ep = {.port = p->p.port};
+		int ret;
 
 		if (p->done || !p->p.host[0])
 			continue;
-		if (resolve(e, p->p.host, p->p.port, &ep) != 0) {
-			e->st.resolve_failures++;
-			if (log_failures)
-				log_warnx("gossip: bootstrap peer %s: cannot resolve; retrying "
-					  "every %d s",
-					  p->p.host, RESOLVE_RETRY_MS / 1000);
-			left++;
+		if (addr_parse(&ep.addr, p->p.host) == 0) {
+			p->done = true;
+			(void)edge_add_peer(e, &ep, p->has_id ? p->id : NULL, true);
 			continue;
 		}
-		p->done = true;
-		(void)edge_add_peer(e, &ep, p->has_id ? p->id : NULL, true);
+		left++;
+		if (p->resolving)
+			continue;
+		ret = resolver_lookup(e->res, p->p.host, e->family, i);
+		if (ret == 0)
+			p->resolving = true;
+		else if (ret != -EBUSY && !p->failure_logged) {
+			log_warnx("gossip: bootstrap peer %s: cannot look it up: %s", p->p.host,
+				  glued_strerror(ret));
+			p->failure_logged = true;
+		}
 	}
 	return left;
 }
@@ -466,7 +476,7 @@ static void on_resolve_timer(struct loop *l, struct loop_timer *t, uint64_t now_
 {
 	struct gossip_edge *e = t->ctx;
 
-	if (edge_resolve_pending(e, false) > 0)
+	if (edge_resolve_pending(e) > 0)
 		loop_timer_arm_in(l, t, RESOLVE_RETRY_MS);
 	edge_pump(e);
 }
@@ -571,12 +581,19 @@ struct gossip_edge *gossip_edge_new(struct loop *l, const struct glued_config *c
 		snprintf(err, errlen, "gossip: cannot create the protocol core (out of memory?)");
 		goto err_replay;
 	}
+	e->res = resolver_new(l, RESOLVE_PENDING_MAX, RESOLVE_TIMEOUT_MS, on_resolved, e);
+	if (!e->res) {
+		snprintf(err, errlen, "gossip: out of memory");
+		goto err_core;
+	}
 	loop_timer_init(&e->core_timer, on_core_timer, e);
 	loop_timer_init(&e->beacon_timer, edge_on_beacon_timer, e);
 	loop_timer_init(&e->resolve_timer, on_resolve_timer, e);
 	loop_timer_init(&e->kick_timer, on_kick_timer, e);
 	return e;
 
+err_core:
+	gossip_free(e->core);
 err_replay:
 	crypto_replay_fini(&e->replay);
 err_pairs:
@@ -638,7 +655,8 @@ int gossip_edge_start(struct gossip_edge *e, char *err, size_t errlen)
 			 glued_strerror(fd));
 		return fd;
 	}
-	e->rx = (struct edge_rx){.e = e, .fd = fd, .op = {.fn = on_recv, .ctx = &e->rx}};
+	e->rx =
+	    (struct edge_rx){.e = e, .fd = fd, .op = {.fn = on_recv, .ctx = &e->rx, .first = true}};
 	(void)addr_parse(&e->group,
 			 e->family == AF_INET ? GOSSIP_BEACON_GROUP4 : GOSSIP_BEACON_GROUP6);
 	if (!addr_is_any(&e->bind.addr)) {
@@ -651,7 +669,7 @@ int gossip_edge_start(struct gossip_edge *e, char *err, size_t errlen)
 				  endpoint_str(&gep, s, sizeof(s)), glued_strerror(fd));
 		else
 			e->brx = (struct edge_rx){
-			    .e = e, .fd = fd, .op = {.fn = on_recv, .ctx = &e->brx}};
+			    .e = e, .fd = fd, .op = {.fn = on_recv, .ctx = &e->brx, .first = true}};
 	}
 	log_info("Gossip endpoint created node_id=%s addr=%s", e->ident.node_id,
 		 endpoint_str(&e->bind, s, sizeof(s)));
@@ -672,7 +690,7 @@ int gossip_edge_start(struct gossip_edge *e, char *err, size_t errlen)
 		p->p = cfg->peers[i];
 		p->has_id = p->p.node_id[0] && identity_unhex(p->id, p->p.node_id) == 0;
 	}
-	if (edge_resolve_pending(e, true) > 0)
+	if (edge_resolve_pending(e) > 0)
 		loop_timer_arm_in(e->loop, &e->resolve_timer, RESOLVE_RETRY_MS);
 	edge_beacon_send(e);
 	loop_timer_arm_in(e->loop, &e->beacon_timer, BEACON_INTERVAL_MS);
@@ -729,6 +747,7 @@ void gossip_edge_free(struct gossip_edge *e)
 		close(e->rx.fd);
 	if (e->brx.fd >= 0)
 		close(e->brx.fd);
+	resolver_free(e->res);
 	gossip_free(e->core);
 	crypto_replay_fini(&e->replay);
 	for (size_t i = 0; i < e->n_keys; i++)

@@ -1,9 +1,10 @@
 /* The gossip edge: the UDP socket on GLUED_GOSSIP_BIND, sealing and opening
  * of every datagram (core/crypto), the LAN multicast beacon, bootstrap peers
- * (resolved with getaddrinfo), and the timers that drive the protocol core
- * (core/gossip). It turns completions into core calls and core output into
- * sealed sendmsg submissions; it makes no protocol decision and never parses
- * a plaintext byte before it authenticated.
+ * (host names looked up off the loop by io/resolver), and the timers that
+ * drive the protocol core (core/gossip). It turns completions into core
+ * calls and core output into sealed sendmsg submissions; it makes no
+ * protocol decision and never parses a plaintext byte before it
+ * authenticated.
  *
  * The beacon: every BEACON_INTERVAL_MS (and at start) a datagram sealed
  * with kind CRYPTO_KIND_BEACON goes to 239.255.79.47 (IPv4 bind) or

@@ -14,6 +14,7 @@
 #include "core/gossip_admit.h"
 #include "io/gossip.h"
 #include "io/identity.h"
+#include "io/resolver.h"
 #include "lib/log.h"
 
 #define SEALED_MAX (GOSSIP_DGRAM_MAX + CRYPTO_OVERHEAD)
@@ -26,6 +27,8 @@
 #define BEACON_IFS_MAX 16
 #define BEACON_LEN 20
 #define RESOLVE_RETRY_MS 10000
+#define RESOLVE_PENDING_MAX 4	/* bootstrap host names looked up at once */
+#define RESOLVE_TIMEOUT_MS 5000 /* then the lookup counts as failed, retried later */
 #define REPLAY_SENDERS 4096
 #define REPLAY_WINDOWS 1024
 #define LOCAL_RESCAN_MS 1000 /* a source outside the known subnets rescans at most this often */
@@ -61,6 +64,8 @@ struct pending_peer {
 	bool has_id;
 	uint8_t id[GOSSIP_ID_LEN];
 	bool done;
+	bool resolving;	     /* a lookup is out (io/resolver) */
+	bool failure_logged; /* "cannot resolve" said once */
 };
 
 struct beacon_peer {
@@ -104,6 +109,7 @@ struct gossip_edge {
 	size_t n_bpeers;
 	struct pending_peer pend[CONFIG_PEERS_MAX];
 	size_t n_pend;
+	struct resolver *res; /* host names, off the loop */
 	uint8_t auth_logged[GOSSIP_BOOTSTRAP_MAX]
 			   [GOSSIP_ID_LEN]; /* "Authenticated with" said once */
 	size_t n_auth_logged;
@@ -121,7 +127,7 @@ int edge_add_peer(struct gossip_edge *e, const struct glued_endpoint *ep, const 
 		  bool bootstrap);
 void edge_log_bootstrap_auth(struct gossip_edge *e, const uint8_t *id);
 void edge_drop_log(struct gossip_edge *e, const struct glued_endpoint *from, const char *why);
-size_t edge_resolve_pending(struct gossip_edge *e, bool log_failures);
+size_t edge_resolve_pending(struct gossip_edge *e);
 
 /* io/gossip_lan.c */
 void edge_beacon_scan(struct gossip_edge *e);

@@ -485,14 +485,65 @@ void loop_stop(struct loop *l)
 	l->stop = true;
 }
 
+/* One completion, copied out of the ring so that the ring's slots can be
+ * handed back before any callback runs, whatever order they run in. */
+struct loop_done {
+	struct loop_op *op;
+	int res;
+	uint32_t flags;
+};
+
+/* Run the callbacks of the ops in done[0..n) whose `first` is `first`, in
+ * the order they completed; how many ran. */
+static size_t dispatch(struct loop *l, const struct loop_done *done, size_t n, bool first)
+{
+	size_t ran = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct loop_op *op = done[i].op;
+
+		if (!op || op->first != first)
+			continue;
+		op->fn(l, op, done[i].res, done[i].flags);
+		ran++;
+	}
+	return ran;
+}
+
+/* Take at most LOOP_BATCH completions and serve them: the `first` ops,
+ * whose new SQEs are submitted at once, then the others. */
+static void serve_batch(struct loop *l)
+{
+	struct io_uring_cqe *cqes[LOOP_BATCH];
+	struct loop_done done[LOOP_BATCH];
+	unsigned n = io_uring_peek_batch_cqe(&l->ring, cqes, LOOP_BATCH);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct loop_op *op = io_uring_cqe_get_data(cqes[i]);
+
+		/* Without ext_arg liburing waits with a timeout SQE of its
+		 * own; its completion is no loop_op. */
+		if (cqes[i]->user_data == LIBURING_UDATA_TIMEOUT || (op && !op->fn))
+			op = NULL;
+		done[i] = (struct loop_done){op, cqes[i]->res, cqes[i]->flags};
+	}
+	/* Consume first: the callbacks queue new SQEs, and may need CQ room. */
+	io_uring_cq_advance(&l->ring, n);
+	/* The ops a callback reads here stay valid: an op's memory outlives
+	 * its last completion (loop.h), and this batch holds only completions
+	 * the kernel has already posted. */
+	if (dispatch(l, done, n, true) > 0)
+		io_uring_submit(&l->ring);
+	(void)dispatch(l, done, n, false);
+}
+
 int loop_run(struct loop *l)
 {
-	struct io_uring_cqe *cqes[256];
+	struct io_uring_cqe *cqe;
 
 	l->stop = false;
 	while (!l->stop) {
 		struct __kernel_timespec ts, *tsp = NULL;
-		unsigned n;
 		int ret;
 
 		l->now_ms = clock_now_ms();
@@ -505,26 +556,14 @@ int loop_run(struct loop *l)
 			ts.tv_nsec = (long long)(wait % 1000) * 1000000;
 			tsp = &ts;
 		}
-		ret = io_uring_submit_and_wait_timeout(&l->ring, cqes, 1, tsp, NULL);
+		ret = io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, tsp, NULL);
 		if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY)
 			return ret;
 		l->now_ms = clock_now_ms();
-		/* Drain everything available, in batches. */
-		while ((n = io_uring_peek_batch_cqe(&l->ring, cqes, 256)) > 0) {
-			for (unsigned i = 0; i < n; i++) {
-				struct loop_op *op = io_uring_cqe_get_data(cqes[i]);
-				int res = cqes[i]->res;
-				uint32_t flags = cqes[i]->flags;
-				/* Without ext_arg liburing waits with a timeout SQE
-				 * of its own; its completion is no loop_op. */
-				bool own = cqes[i]->user_data == LIBURING_UDATA_TIMEOUT;
-
-				/* Consume first: the callback may queue new SQEs. */
-				io_uring_cqe_seen(&l->ring, cqes[i]);
-				if (op && !own && op->fn)
-					op->fn(l, op, res, flags);
-			}
-		}
+		/* One batch, not everything available: completions that keep
+		 * coming (a flood) must not hold back the timers and the
+		 * submission of what the batch queued. */
+		serve_batch(l);
 	}
 	return 0;
 }

@@ -10,6 +10,13 @@
  * SQEs are batched: nothing is submitted until the loop waits, or until
  * the submission queue is full.
  *
+ * One turn of the loop: run the timers that are due, submit and wait, then
+ * take at most LOOP_BATCH completions; of those, the ops marked `first`
+ * (the gossip sockets) are served before the others and what they queued
+ * is submitted at once, then the rest in the order they came. So however
+ * many DNS completions a flood brings, a gossip datagram waits for at most
+ * the one batch it arrived with, and timers run at least once a batch.
+ *
  * The kernel's io_uring is probed once, in loop_new(), by trying each
  * feature beyond the 5.10 baseline (loop_features()); never by version
  * numbers. Callers pick their receive style from the result. Only loop.c
@@ -37,7 +44,11 @@ typedef void (*loop_op_fn)(struct loop *l, struct loop_op *op, int res, uint32_t
 struct loop_op {
 	loop_op_fn fn;
 	void *ctx;
+	bool first; /* served before the other completions of its turn */
 };
+
+/* Completions taken per turn, at most (see the top of this file). */
+#define LOOP_BATCH 256
 
 struct loop_timer;
 typedef void (*loop_timer_fn)(struct loop *l, struct loop_timer *t, uint64_t now_ms);

@@ -183,3 +183,8 @@ ms_until() {
 lan_link() {
 	ip -n "$(e2e_ns lan)" link set "p$(($(host_var "$1" ip | sed 's/.*\.//')))" "$2"
 }
+
+# log_since_start HOST PATTERN: PATTERN in HOST's glued log since its last start.
+log_since_start() {
+	sed -n '/=== .* glued start: /h; //!H; ${x;p}' "$E2E_DIR/$1/glued.log" | grep -q -- "$2"
+}
