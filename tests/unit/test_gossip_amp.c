@@ -84,6 +84,31 @@ static void test_budget(void)
 		gossip_amp_rx(&a, &u, 100);
 		T_EQ_INT(gossip_amp_challenge_due(&a, &u, 12000, 150), 1); /* not recorded before */
 	}
+	T_CASE("own-initiative challenges: charged while they fit, then free every 4, 8, ... 64 s")
+	{
+		struct glued_endpoint s = ep(78, 1);
+		uint64_t t = 20000;
+
+		/* on the wire: + 28 bytes of IPv4 and UDP headers a datagram */
+		gossip_amp_rx(&a, &s, 200);			     /* budget 3 x 228 = 684 */
+		T_EQ_INT(gossip_amp_challenge_due(&a, &s, t, 0), 1); /* charged 328 */
+		T_EQ_INT(gossip_amp_may_send(&a, &s, 329), 0);	     /* 356 left */
+		T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + 1000, 0), 1); /* charged: 28 left */
+		T_EQ_INT(gossip_amp_may_send(&a, &s, 1), 0);
+		T_EQ_INT(a.st.free_challenges, 0);
+		/* over the budget: the next free one 4 s after the last, then 8, 16, 32, 64, 64 */
+		t += 1000;
+		for (unsigned k = 0, gap = 4000; k < 6; k++, gap = gap < 64000 ? 2 * gap : gap) {
+			T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + gap - 1, 0), 0);
+			T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + gap, 0), 1);
+			t += gap;
+		}
+		T_EQ_INT(a.st.free_challenges, 6);
+		/* a provoked one never goes over the budget */
+		T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + 100000, 150), 0);
+		gossip_amp_rx(&a, &s, 50);
+		T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + 100000, 150), 1);
+	}
 	gossip_amp_fini(&a);
 }
 
@@ -185,7 +210,9 @@ static size_t attack(uint8_t *buf, uint64_t epoch)
 	return wire_out_len(&w);
 }
 
-static void test_core(void)
+/* long_run: follow the spoofed request with 30 s of the core's timers
+ * (else 2 s, then the proven case). */
+static void test_core(bool long_run)
 {
 	struct glued_endpoint a_ep = ep(1, 7947), victim = ep(66, 7947);
 	struct node a = {0}, x = {0};
@@ -210,7 +237,11 @@ static void test_core(void)
 	gossip_tick(a.g, now);
 	(void)drain(a.g, &victim, &dgrams, &cookie, NULL, NULL);
 
-	T_CASE("issue 11: a spoofed full-sync request plus summary yields at most 3x to the victim")
+	T_CASE(long_run
+		   ? "issue 11's spoofed request: 30 s of timers after it stay within 3x + two "
+		     "free challenges"
+		   : "issue 11: a spoofed full-sync request plus summary yields at most 3x to the "
+		     "victim, 2 s of timers included")
 	{
 		len = attack(buf, 1);
 		in = len + GOSSIP_SEAL_OVERHEAD;
@@ -221,11 +252,12 @@ static void test_core(void)
 		       got, dgrams, (double)got / (double)in);
 		T_ASSERT(got <= GOSSIP_AMP_FACTOR * in, "answer: %zu bytes for %zu in", got, in);
 		T_ASSERT(cookie != 0, "no challenge PING to the source");
-		/* then 2 s of the core's timers (it has a member at the victim's
-		 * address now): what it sends there is charged to the same budget,
-		 * but for the challenges on its own initiative, one a second */
-		size_t challenges = 0, all = got;
-		for (int t = 0; t < 20; t++) {
+		/* then the core's timers (it has a member at the victim's address
+		 * now): what it sends there is charged to the same budget, its own
+		 * challenges once they no longer fit are free but back off (4 s,
+		 * then 8, ...): nothing more within 2 s, at most two more in 30 s */
+		size_t challenges = 0, all = got, all2 = 0, ch2 = 0;
+		for (int t = 0; t < (long_run ? 300 : 20); t++) {
 			size_t d2;
 			uint32_t probe_seq;
 
@@ -233,38 +265,49 @@ static void test_core(void)
 			gossip_tick(a.g, now);
 			got += drain(a.g, &victim, &d2, &probe_seq, &cookie, &challenges);
 			dgrams += d2;
+			if (t == 19) {
+				all2 = got + challenges * GOSSIP_AMP_CHALLENGE_BYTES;
+				ch2 = challenges;
+			}
 		}
-		all = got + challenges * (GW_HDR_LEN + GW_MSG_HDR_LEN + 80 + GOSSIP_SEAL_OVERHEAD);
-		printf("# 2 s later: %zu bytes charged (%.2fx), %zu challenges, %zu datagrams, "
-		       "at most %zu bytes in all (%.2fx)\n",
-		       got, (double)got / (double)in, challenges, dgrams, all,
-		       (double)all / (double)in);
+		all = got + challenges * GOSSIP_AMP_CHALLENGE_BYTES;
+		printf("# 2 s later: at most %zu bytes in all (%.2fx), %zu free challenges", all2,
+		       (double)all2 / (double)in, ch2);
+		if (long_run)
+			printf("; 30 s later: %zu bytes charged (%.2fx), %zu free challenges, %zu "
+			       "datagrams, at most %zu bytes in all (%.2fx)",
+			       got, (double)got / (double)in, challenges, dgrams, all,
+			       (double)all / (double)in);
+		printf("\n");
+		T_ASSERT(all2 <= GOSSIP_AMP_FACTOR * in, "2 s: %zu bytes for %zu in", all2, in);
 		T_ASSERT(got <= GOSSIP_AMP_FACTOR * in, "%zu bytes charged for %zu in", got, in);
-		T_ASSERT(challenges <= 2, "%zu challenges in 2 s", challenges);
+		T_ASSERT(challenges <= 2, "%zu free challenges in 30 s", challenges);
 		gossip_get_stats(a.g, &st);
 		T_EQ_INT(st.syncs_served, 0);
 		T_EQ_INT(st.syncs_unproven, 1);
 		T_ASSERT(st.amp_limited > 0, "nothing limited: the summary answer fit?");
 	}
 
-	T_CASE("the same request from an address that echoed the cookie is served in full")
-	{
-		struct wire_out w = wire_out_init(buf, GOSSIP_DGRAM_MAX);
-		struct gw_hdr h = {.epoch = 1};
+	if (!long_run)
+		T_CASE("the same request from an address that echoed the cookie is served in full")
+		{
+			struct wire_out w = wire_out_init(buf, GOSSIP_DGRAM_MAX);
+			struct gw_hdr h = {.epoch = 1};
 
-		gw_put_hdr(&w, &h);
-		gw_put_probe(&w, GW_ACK, cookie, x.id, NULL);
-		T_EQ_INT(gossip_recv(a.g, now, &victim, x.id, buf, wire_out_len(&w)), 0);
-		gossip_get_stats(a.g, &st);
-		T_EQ_INT(st.amp_validated, 1);
-		len = attack(buf, 1);
-		T_EQ_INT(gossip_recv(a.g, now, &victim, x.id, buf, len), 0);
-		got = drain(a.g, &victim, &dgrams, &cookie, NULL, NULL);
-		printf("# proven: %zu bytes in %zu datagrams\n", got, dgrams);
-		gossip_get_stats(a.g, &st);
-		T_EQ_INT(st.syncs_served, 1);
-		T_ASSERT(got > 10 * (len + GOSSIP_SEAL_OVERHEAD), "only %zu bytes served", got);
-	}
+			gw_put_hdr(&w, &h);
+			gw_put_probe(&w, GW_ACK, cookie, x.id, NULL);
+			T_EQ_INT(gossip_recv(a.g, now, &victim, x.id, buf, wire_out_len(&w)), 0);
+			gossip_get_stats(a.g, &st);
+			T_EQ_INT(st.amp_validated, 1);
+			len = attack(buf, 1);
+			T_EQ_INT(gossip_recv(a.g, now, &victim, x.id, buf, len), 0);
+			got = drain(a.g, &victim, &dgrams, &cookie, NULL, NULL);
+			printf("# proven: %zu bytes in %zu datagrams\n", got, dgrams);
+			gossip_get_stats(a.g, &st);
+			T_EQ_INT(st.syncs_served, 1);
+			T_ASSERT(got > 10 * (len + GOSSIP_SEAL_OVERHEAD), "only %zu bytes served",
+				 got);
+		}
 	gossip_free(a.g);
 	gossip_free(x.g);
 	table_free(a.t);
@@ -276,6 +319,7 @@ int main(void)
 	if (sodium_init() < 0)
 		return 1;
 	test_budget();
-	test_core();
+	test_core(false);
+	test_core(true);
 	return t_summary();
 }

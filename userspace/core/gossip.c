@@ -879,6 +879,7 @@ void gossip_get_stats(const struct gossip *g, struct gossip_stats *st)
 	st->awareness = g->awareness;
 	st->amp_limited = g->amp.st.limited_dgrams;
 	st->amp_challenges = g->amp.st.challenges;
+	st->amp_challenges_free = g->amp.st.free_challenges;
 	st->amp_validated = g->amp.st.validated;
 }
 

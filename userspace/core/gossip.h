@@ -162,11 +162,12 @@ struct gossip_stats {
 	uint64_t claims_refused; /* SUSPECT/DEAD above the version we hold, self claims */
 	uint64_t rx_unverified;	 /* datagrams whose sender the envelope did not prove */
 	/* amplification (core/gossip_amp.h) */
-	uint64_t amp_limited;	 /* datagrams not sent: over an unproven address's budget */
-	uint64_t amp_challenges; /* cookie PINGs sent to unproven addresses */
-	uint64_t amp_validated;	 /* addresses that echoed a cookie */
-	uint64_t syncs_unproven; /* sync requests from an unproven address: not served */
-	uint32_t awareness;	 /* current Lifeguard health score (0 = healthy) */
+	uint64_t amp_limited;	      /* datagrams not sent: over an unproven address's budget */
+	uint64_t amp_challenges;      /* cookie PINGs sent to unproven addresses */
+	uint64_t amp_challenges_free; /* of which free, over the budget (backing off) */
+	uint64_t amp_validated;	      /* addresses that echoed a cookie */
+	uint64_t syncs_unproven;      /* sync requests from an unproven address: not served */
+	uint32_t awareness;	      /* current Lifeguard health score (0 = healthy) */
 	uint32_t members_alive, members_suspect, members_dead;
 };
 

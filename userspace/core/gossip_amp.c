@@ -102,9 +102,16 @@ static struct gossip_amp_slot *take(struct gossip_amp *a, const struct glued_end
 	return v;
 }
 
+/* The IP and UDP headers a datagram to or from ep carries: what a victim
+ * receives is counted on the wire, so the budget is too. */
+static size_t dgram_overhead(const struct glued_endpoint *ep)
+{
+	return ep->addr.family == AF_INET ? 20 + 8 : 40 + 8;
+}
+
 void gossip_amp_rx(struct gossip_amp *a, const struct glued_endpoint *ep, size_t bytes)
 {
-	take(a, ep)->rx += bytes;
+	take(a, ep)->rx += bytes + dgram_overhead(ep);
 }
 
 bool gossip_amp_heard(const struct gossip_amp *a, const struct glued_endpoint *ep)
@@ -127,6 +134,7 @@ bool gossip_amp_may_send(struct gossip_amp *a, const struct glued_endpoint *ep, 
 
 	if (s->validated)
 		return true;
+	bytes += dgram_overhead(ep);
 	if (s->tx + bytes > GOSSIP_AMP_FACTOR * s->rx) {
 		a->st.limited_dgrams++;
 		a->st.limited_bytes += bytes;
@@ -148,11 +156,29 @@ bool gossip_amp_challenge_due(struct gossip_amp *a, const struct glued_endpoint 
 			      uint64_t now_ms, size_t bytes)
 {
 	struct gossip_amp_slot *s = take(a, ep);
+	size_t cost = (bytes ? bytes : GOSSIP_AMP_CHALLENGE_BYTES) + dgram_overhead(ep);
+	bool fits = !s->rx || s->tx + cost <= GOSSIP_AMP_FACTOR * s->rx;
+	uint64_t gap = GOSSIP_CHALLENGE_MIN_MS;
 
-	if (s->validated ||
-	    (s->challenged_ms && now_ms - s->challenged_ms < GOSSIP_CHALLENGE_MIN_MS) ||
-	    (s->rx && s->tx + bytes > GOSSIP_AMP_FACTOR * s->rx))
+	if (s->validated || (bytes && !fits))
 		return false;
+	if (!fits) {
+		unsigned shift = GOSSIP_CHALLENGE_FREE_SHIFT + s->free_challenges;
+
+		gap <<= shift < GOSSIP_CHALLENGE_FREE_SHIFT_MAX ? shift
+								: GOSSIP_CHALLENGE_FREE_SHIFT_MAX;
+	}
+	if (s->challenged_ms && now_ms - s->challenged_ms < gap)
+		return false;
+	if (!bytes && s->rx) {
+		if (fits) {
+			s->tx += cost;
+		} else {
+			if (s->free_challenges < UINT8_MAX)
+				s->free_challenges++;
+			a->st.free_challenges++;
+		}
+	}
 	s->challenged_ms = now_ms ? now_ms : 1;
 	a->st.challenges++;
 	return true;

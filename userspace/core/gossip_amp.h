@@ -3,7 +3,8 @@
  * Replies go to the address a datagram came from, and a member of the
  * cluster can put any source address on a datagram it seals. So the core
  * never sends more than GOSSIP_AMP_FACTOR times the bytes it received from
- * an address to that address until the address has proven that it receives
+ * an address (counted on the wire: sealed datagram plus IP and UDP
+ * headers) to that address until the address has proven that it receives
  * there, and serves syncs (snapshot streams) only to proven addresses.
  *
  * An address proves itself by echoing a cookie: the core sends it a PING
@@ -35,14 +36,27 @@
 #define GOSSIP_AMP_WAYS 8	      /* slots an address may take (one set) */
 #define GOSSIP_COOKIE_PERIOD_MS 30000 /* a cookie is good for one to two periods */
 #define GOSSIP_CHALLENGE_MIN_MS 1000  /* one challenge per address per second at most */
+/* A challenge on the core's own initiative to an address that sent
+ * something and whose budget it no longer fits is sent free, but only
+ * after 4, 8, 16, 32, then every 64 s (GOSSIP_CHALLENGE_MIN_MS << 2..6)
+ * since the last one: enough to break two nodes out of budgets spent on
+ * each other, too little to amplify (a one-shot spoof costs the victim
+ * one such PING 4 s later, if the core still has business there). */
+#define GOSSIP_CHALLENGE_FREE_SHIFT 2
+#define GOSSIP_CHALLENGE_FREE_SHIFT_MAX 6
+/* What a challenge on the core's own initiative is charged when it fits:
+ * an upper bound of its sealed size (a PING, and a SUSPECT of the member
+ * it cannot reach: < 300 bytes). */
+#define GOSSIP_AMP_CHALLENGE_BYTES 300
 #define GOSSIP_AMP_KEY_LEN 16
 
 struct gossip_amp_stats {
 	uint64_t limited_dgrams,
-	    limited_bytes;   /* not sent: over the budget of an unproven address */
-	uint64_t challenges; /* cookie PINGs sent */
-	uint64_t validated;  /* addresses that echoed a cookie */
-	uint64_t evictions;  /* an address's state went to another */
+	    limited_bytes;	  /* not sent: over the budget of an unproven address */
+	uint64_t challenges;	  /* cookie PINGs sent */
+	uint64_t free_challenges; /* of which over the budget (backing off) */
+	uint64_t validated;	  /* addresses that echoed a cookie */
+	uint64_t evictions;	  /* an address's state went to another */
 };
 
 struct gossip_amp_slot {
@@ -50,7 +64,8 @@ struct gossip_amp_slot {
 	struct glued_endpoint ep;
 	uint64_t rx, tx; /* bytes on the wire (sealed), since the slot was taken */
 	uint64_t challenged_ms;
-	uint64_t lru; /* LRU stamp */
+	uint8_t free_challenges; /* sent over the budget: the backoff's exponent */
+	uint64_t lru;		 /* LRU stamp */
 };
 
 struct gossip_amp {
@@ -78,11 +93,15 @@ bool gossip_amp_may_send(struct gossip_amp *a, const struct glued_endpoint *ep, 
 /* The cookie for ep at now_ms (never 0). */
 uint32_t gossip_amp_cookie(const struct gossip_amp *a, const struct glued_endpoint *ep,
 			   uint64_t now_ms);
-/* Should ep be challenged now with a datagram of `bytes`? True (and
- * recorded, counted) if it is not proven, was not challenged in the last
- * GOSSIP_CHALLENGE_MIN_MS, and the challenge fits its budget (or nothing
- * came from it yet: the caller's own initiative). A challenge that would
- * not fit is not recorded, so the next datagram from ep brings it. */
+/* Should ep be challenged now? Never a proven address, at most once per
+ * GOSSIP_CHALLENGE_MIN_MS. bytes != 0: provoked by a datagram from ep, a
+ * challenge of that size that the caller charges; it must fit the budget,
+ * and one that does not is not recorded, so the next datagram from ep
+ * brings it. bytes == 0: the core's own initiative, charged here
+ * (GOSSIP_AMP_CHALLENGE_BYTES) when ep sent something and it fits, free
+ * towards an address nothing came from, and free but backing off
+ * (GOSSIP_CHALLENGE_FREE_SHIFT) when it does not fit. True = send it
+ * (recorded, counted). */
 bool gossip_amp_challenge_due(struct gossip_amp *a, const struct glued_endpoint *ep,
 			      uint64_t now_ms, size_t bytes);
 /* An ACK with sequence `seq` came from ep: if seq is ep's cookie of this

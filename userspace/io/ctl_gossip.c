@@ -103,15 +103,16 @@ static size_t members(void *ctx, struct ctl_member *out, size_t max)
 	X(statements_verified, "signatures checked", core.stmts_verified)                          \
 	X(statements_cached, "statements already known verified", core.stmts_cached)               \
 	X(statements_bad, "claims dropped: bad signature or Merkle path", core.stmts_bad)          \
-	X(claims_refused, "accusations above the version held, or about ourselves",               \
+	X(claims_refused, "accusations above the version held, or about ourselves",                \
 	  core.claims_refused)                                                                     \
 	X(unverified, "datagrams whose sender the envelope did not prove", core.rx_unverified)     \
 	X(amp_limited, "datagrams not sent: over an unproven address's 3x budget",                 \
 	  core.amp_limited)                                                                        \
 	X(addr_challenges, "cookie PINGs sent to unproven addresses", core.amp_challenges)         \
+	X(addr_challenges_free, "of which free, over the budget (backing off)",                    \
+	  core.amp_challenges_free)                                                                \
 	X(addr_validated, "addresses that echoed a cookie", core.amp_validated)                    \
-	X(syncs_unproven, "sync requests from unproven addresses, not served",                     \
-	  core.syncs_unproven)
+	X(syncs_unproven, "sync requests from unproven addresses, not served", core.syncs_unproven)
 
 static size_t counters(void *ctx, struct counter_value *out, size_t max)
 {
@@ -122,7 +123,8 @@ static size_t counters(void *ctx, struct counter_value *out, size_t max)
 	gossip_edge_get_stats(a->edge, &st);
 #define X(name_, help_, field_)                                                                    \
 	if (n < max)                                                                               \
-		out[n++] = (struct counter_value){ .name = #name_, .help = help_, .value = st.field_ };
+		out[n++] =                                                                         \
+		    (struct counter_value){.name = #name_, .help = help_, .value = st.field_};
 	GOSSIP_CTL_COUNTERS(X)
 #undef X
 	return n;
@@ -161,11 +163,11 @@ struct ctl_gossip *ctl_gossip_adapter_new(struct gossip_edge *e)
 		return NULL;
 	a->edge = e;
 	a->ops = (struct ctl_gossip){
-		.ctx = a,
-		.node_id = node_id,
-		.members = members,
-		.counters = counters,
-		.origin_node = origin_node,
+	    .ctx = a,
+	    .node_id = node_id,
+	    .members = members,
+	    .counters = counters,
+	    .origin_node = origin_node,
 	};
 	return &a->ops;
 }
