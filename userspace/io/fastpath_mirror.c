@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <ifaddrs.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,31 +280,18 @@ static void allow_key(struct glued_allow_key *k, const struct glued_cidr *c)
 	k->prefixlen = 8 + c->prefix;
 }
 
-/* The kernel's half of response rate limiting (abi.h, "glued_rrl"): GCRA
- * in nanoseconds, prefixes as masks. Rate 0 writes cost 0: off. */
+/* The kernel's half of response rate limiting (abi.h, "glued_rrl"). */
 static void rrl_config_write(struct fastpath *fp)
 {
 	const struct glued_config *c = fp->cfg;
-	struct glued_rrl_config rc = {0};
-	uint8_t m6[16] = {0};
+	struct glued_rrl_config rc;
 	__u32 zero = 0;
-	int fd;
 
 	if (!fp->skel)
 		return;
-	fd = bpf_map__fd(fp->skel->maps.glued_rrl_cfg);
-	if (c->rrl_rate) {
-		rc.cost_ns = 1000000000ULL / c->rrl_rate;
-		rc.burst_ns = 1000000000ULL;
-	}
-	rc.mask4 = htonl(c->rrl_prefix4 >= 32 ? 0xffffffffu : ~(0xffffffffu >> c->rrl_prefix4));
-	for (unsigned i = 0; i < 16; i++) {
-		unsigned bits = c->rrl_prefix6 > i * 8 ? c->rrl_prefix6 - i * 8 : 0;
-
-		m6[i] = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
-	}
-	memcpy(rc.mask6, m6, sizeof(m6));
-	if (bpf_map_update_elem(fd, &zero, &rc, BPF_ANY) < 0) {
+	bpf_rrl_config_init(&rc, c->rrl_rate, c->rrl_prefix4, c->rrl_prefix6);
+	if (bpf_map_update_elem(bpf_map__fd(fp->skel->maps.glued_rrl_cfg), &zero, &rc, BPF_ANY) <
+	    0) {
 		fp->map_errors++;
 		log_warn("fastpath: glued_rrl_cfg: write the rate limit");
 	}
