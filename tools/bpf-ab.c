@@ -16,8 +16,12 @@
  * Usage: bpf-ab OBJ[:ABI] OBJ[:ABI]... (ABI: the GLUED_ABI_VERSION that
  * object was built with, written into its glued_config; default this
  * tree's). Environment: BPF_AB_BATCHES (100), BPF_AB_REPEAT (20000),
- * BPF_AB_CALLS (1000). The objects must keep this tree's layouts of
- * glued_config, glued_addrs and glued_names (the ones it fills).
+ * BPF_AB_CALLS (1000), BPF_AB_ALLOW (the glued_allow value written for
+ * 0.0.0.0/0 and ::/0, default 1: allowed; 3: allowed and RRL-exempt),
+ * BPF_AB_RRL_RATE (written into glued_rrl_cfg where the object has it,
+ * prefixes /24 and /56; default 0: off). The objects must keep this
+ * tree's layouts of glued_config, glued_addrs and glued_names (the ones it
+ * fills).
  *
  * The object of another tree, e.g. of the commit before a change:
  *   mkdir /tmp/old && git archive COMMIT | tar -x -C /tmp/old
@@ -112,6 +116,34 @@ static int fill_names(int fd)
 	return 0;
 }
 
+/* glued_allow: every source, with BPF_AB_ALLOW's flags; glued_rrl_cfg
+ * (objects that have it): BPF_AB_RRL_RATE per second per /24 or /56, the
+ * encoding of io/bpf_names.c's bpf_rrl_config_init(). */
+static int fill_access(struct bpf_object *obj)
+{
+	uint8_t flags = (uint8_t)env_uint("BPF_AB_ALLOW", 1, 255);
+	unsigned rate = env_uint("BPF_AB_RRL_RATE", 0, 1000000000);
+	int allow = bpf_object__find_map_fd_by_name(obj, "glued_allow");
+	int rrl = bpf_object__find_map_fd_by_name(obj, "glued_rrl_cfg");
+	struct glued_allow_key k4 = {.prefixlen = 8, .family = GLUED_FAMILY_V4};
+	struct glued_allow_key k6 = {.prefixlen = 8, .family = GLUED_FAMILY_V6};
+	uint32_t zero = 0;
+
+	if (allow >= 0 && (bpf_map_update_elem(allow, &k4, &flags, BPF_ANY) ||
+			   bpf_map_update_elem(allow, &k6, &flags, BPF_ANY)))
+		return -1;
+	if (rrl >= 0 && getenv("BPF_AB_RRL_RATE")) {
+		struct glued_rrl_config rc = {.cost_ns = 1000000000ull / rate,
+					      .burst_ns = 1000000000ull,
+					      .mask4 = htonl(0xffffff00u),
+					      .mask6 = {0xffffffffu, htonl(0xffffff00u)}};
+
+		if (bpf_map_update_elem(rrl, &zero, &rc, BPF_ANY))
+			return -1;
+	}
+	return 0;
+}
+
 static int load(const char *arg, struct bpf_object **objp, int fds[P_MAX], int *q_fd)
 {
 	struct glued_local_key lk4 = {.family = GLUED_FAMILY_V4, .addr = {10, 0, 0, 1}};
@@ -153,7 +185,7 @@ static int load(const char *arg, struct bpf_object **objp, int fds[P_MAX], int *
 	    bpf_map_update_elem(addrs, &lk6, &lv, BPF_ANY) ||
 	    fill_names(bpf_object__find_map_fd_by_name(obj, "glued_names")))
 		return -1;
-	return 0;
+	return fill_access(obj);
 }
 
 /* One batch of a row: one call of repeat = N (the kernel's mean per run),
