@@ -458,29 +458,26 @@ static __always_inline __u32 plan_dns(const __u8 *dns, const void *data_end,
 static __always_inline int rrl_over(const struct glued_allow_key *src, struct local_cache *lc)
 {
 	const struct glued_rrl_config *rc;
-	struct glued_rrl_key k = {};
 	struct glued_rrl_bucket *b, nb;
-	__u32 zero = 0, *w = (__u32 *)k.addr;
-	__u64 now, t;
+	__u64 key, now, t, a;
+	__u32 zero = 0;
 
 	rc = bpf_map_lookup_elem(&glued_rrl_cfg, &zero);
 	if (!rc || !rc->cost_ns)
 		return 0;
-	k.family = src->family;
-	__builtin_memcpy(k.addr, src->addr, sizeof(k.addr));
-	if (src->family == GLUED_FAMILY_V4) {
-		w[0] &= rc->mask4;
-	} else {
-		w[0] &= rc->mask6[0];
-		w[1] &= rc->mask6[1];
-		w[2] &= rc->mask6[2];
-		w[3] &= rc->mask6[3];
-	}
+	/* The key (abi.h) as one little-endian word: the family in byte 0,
+	 * the masked prefix in bytes 1..7. */
+	__builtin_memcpy(&a, src->addr, sizeof(a));
+	if (src->family == GLUED_FAMILY_V4)
+		a = (__u32)a & *(const __u32 *)rc->mask4;
+	else
+		a &= *(const __u64 *)rc->mask6;
+	key = src->family | a << 8;
 	now = coarse_now(lc);
-	b = bpf_map_lookup_elem(&glued_rrl, &k);
+	b = bpf_map_lookup_elem(&glued_rrl, &key);
 	if (!b) {
 		nb.tat_ns = now + rc->cost_ns;
-		bpf_map_update_elem(&glued_rrl, &k, &nb, BPF_ANY);
+		bpf_map_update_elem(&glued_rrl, &key, &nb, BPF_ANY);
 		return 0;
 	}
 	t = b->tat_ns > now ? b->tat_ns : now;

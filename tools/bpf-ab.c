@@ -56,13 +56,13 @@ struct kind {
 };
 
 static const struct kind kinds[] = {
-	{"A", "web", 0, 0, XDP_TX, P_BENCH},
-	{"A24", "project-frontend-web-1-x", 0, 0, XDP_TX, P_BENCH},
-	{"AAAA6", "web", 1, 0, XDP_TX, P_BENCH},
-	{"restore", "web", 0, 0, XDP_PASS, P_RESTORE},
-	{"miss", "absent", 0, 0, XDP_PASS, P_DNS},
-	{"coldA", "web", 0, 1, XDP_TX, P_DNS},
-	{"coldmiss", "absent", 0, 1, XDP_PASS, P_DNS},
+    {"A", "web", 0, 0, XDP_TX, P_BENCH},
+    {"A24", "project-frontend-web-1-x", 0, 0, XDP_TX, P_BENCH},
+    {"AAAA6", "web", 1, 0, XDP_TX, P_BENCH},
+    {"restore", "web", 0, 0, XDP_PASS, P_RESTORE},
+    {"miss", "absent", 0, 0, XDP_PASS, P_DNS},
+    {"coldA", "web", 0, 1, XDP_TX, P_DNS},
+    {"coldmiss", "absent", 0, 1, XDP_PASS, P_DNS},
 };
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -135,8 +135,8 @@ static int fill_access(struct bpf_object *obj)
 	if (rrl >= 0 && getenv("BPF_AB_RRL_RATE")) {
 		struct glued_rrl_config rc = {.cost_ns = 1000000000ull / rate,
 					      .burst_ns = 1000000000ull,
-					      .mask4 = htonl(0xffffff00u),
-					      .mask6 = {0xffffffffu, htonl(0xffffff00u)}};
+					      .mask6 = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+					      .mask4 = {0xff, 0xff, 0xff}};
 
 		if (bpf_map_update_elem(rrl, &zero, &rc, BPF_ANY))
 			return -1;
@@ -241,7 +241,8 @@ int main(int argc, char **argv)
 		int fds[P_MAX], q_fd;
 
 		if (load(argv[o + 1], &objs[o], fds, &q_fd)) {
-			fprintf(stderr, "bpf-ab: %s: cannot load it and fill its maps (root?): %s\n",
+			fprintf(stderr,
+				"bpf-ab: %s: cannot load it and fill its maps (root?): %s\n",
 				argv[o + 1], strerror(errno));
 			goto out;
 		}
@@ -257,7 +258,8 @@ int main(int argc, char **argv)
 							    .qtype = want[k]->v6 ? 28 : 1,
 							    .opt = 1,
 							    .opt_cookie = 1});
-			r->len = frame_build(r->frame, &(struct fspec){.v6 = want[k]->v6}, dns, dlen);
+			r->len =
+			    frame_build(r->frame, &(struct fspec){.v6 = want[k]->v6}, dns, dlen);
 			r->b = calloc(batches, sizeof(double));
 			if (!r->b)
 				goto out;

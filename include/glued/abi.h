@@ -160,20 +160,23 @@ struct glued_allow_key {
  * cycling prefixes costs memory bounded by the map and can only give a
  * prefix a fresh (full) bucket back. */
 #define GLUED_RRL_MAX 16384
+#define GLUED_RRL_PREFIX6_MAX 56 /* the key holds 7 address bytes */
 
 struct glued_rrl_config {
 	__u64 cost_ns;	/* 1e9 / rate: credit one response spends; 0: off */
 	__u64 burst_ns; /* credit a prefix can bank: 1 s, `rate` responses */
-	__u32 mask4;	/* applied to the IPv4 source (network order) */
-	__u32 mask6[4]; /* applied to the IPv6 source words (network order) */
+	__u8 mask6[8];	/* applied to the IPv6 source's first 8 bytes */
+	__u8 mask4[4];	/* applied to the IPv4 source */
 	__u32 _pad;
 };
 
+/* 8 bytes, like glued_names' key: the family, then the first 7 bytes of
+ * the masked source (IPv4: 4, the rest zero; IPv6: up to a /56). Every
+ * byte defined: the key is built as one word. */
 struct glued_rrl_key {
 	__u8 family; /* GLUED_FAMILY_V4 / _V6 */
-	__u8 _pad[3];
-	__u8 addr[16]; /* the masked source, network order; IPv4 in addr[0..3] */
-} __attribute__((aligned(4)));
+	__u8 addr[7];
+};
 
 struct glued_rrl_bucket {
 	__u64 tat_ns; /* CLOCK_MONOTONIC when the prefix's credit is full again */
@@ -272,11 +275,10 @@ GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_local_key, addr) == 4);
 GLUED_ABI_ASSERT_(sizeof(struct glued_local_val) == 4);
 GLUED_ABI_ASSERT_(sizeof(struct glued_allow_key) == 24);
 GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_allow_key, family) == 4);
-GLUED_ABI_ASSERT_(sizeof(struct glued_rrl_config) == 40);
-GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_rrl_config, mask4) == 16);
-GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_rrl_config, mask6) == 20);
-GLUED_ABI_ASSERT_(sizeof(struct glued_rrl_key) == 20);
-GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_rrl_key, addr) == 4);
+GLUED_ABI_ASSERT_(sizeof(struct glued_rrl_config) == 32);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_rrl_config, mask6) == 16);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_rrl_config, mask4) == 24);
+GLUED_ABI_ASSERT_(sizeof(struct glued_rrl_key) == 8);
 GLUED_ABI_ASSERT_(sizeof(struct glued_rrl_bucket) == 8);
 GLUED_ABI_ASSERT_(sizeof(struct glued_bpf_config) == 24);
 GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_bpf_config, flags) == 4);

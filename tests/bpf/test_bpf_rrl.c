@@ -177,10 +177,12 @@ static int answered(int tc, const uint8_t *f, size_t n, int k)
 static int bucket(int v6, const char *prefix, int set, int64_t ahead_ns, struct glued_rrl_bucket *b)
 {
 	struct glued_rrl_key k = {.family = v6 ? GLUED_FAMILY_V6 : GLUED_FAMILY_V4};
+	uint8_t a[16] = {0};
 	int fd = bpf_map__fd(skel->maps.glued_rrl);
 
-	if (inet_pton(v6 ? AF_INET6 : AF_INET, prefix, k.addr) != 1)
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, prefix, a) != 1)
 		abort();
+	memcpy(k.addr, a, sizeof(k.addr));
 	if (bpf_map_lookup_elem(fd, &k, b))
 		return -1;
 	if (!set)

@@ -144,7 +144,7 @@ static void test_env_good(void)
 	    "GLUED_RRL_RATE=0",
 	    "GLUED_RRL_SLIP=1",
 	    "GLUED_RRL_PREFIX4=32",
-	    "GLUED_RRL_PREFIX6=64",
+	    "GLUED_RRL_PREFIX6=48",
 	    "GLUED_RRL_EXEMPT=10.1.0.0/16,fd00::/8",
 	    "PATH=/usr/bin",
 	    NULL,
@@ -203,7 +203,7 @@ static void test_env_good(void)
 		T_EQ_INT(c.rrl_rate, 0);
 		T_EQ_INT(c.rrl_slip, 1);
 		T_EQ_INT(c.rrl_prefix4, 32);
-		T_EQ_INT(c.rrl_prefix6, 64);
+		T_EQ_INT(c.rrl_prefix6, 48);
 		T_EQ_INT(c.n_rrl_exempt, 2);
 		T_EQ_STR(cidr(&c.rrl_exempt[1]), "fd00::/8");
 		T_EQ_INT(c.n_warnings, 0);
@@ -492,7 +492,7 @@ static void test_env_bad(void)
 	    {"GLUED_RRL_RATE", "fast", "not a number"},
 	    {"GLUED_RRL_SLIP", "11", "out of range (0..10)"},
 	    {"GLUED_RRL_PREFIX4", "7", "out of range (8..32)"},
-	    {"GLUED_RRL_PREFIX6", "129", "out of range (16..128)"},
+	    {"GLUED_RRL_PREFIX6", "64", "out of range (16..56)"},
 	    {"GLUED_RRL_EXEMPT", "127.0.0.1/8,lo", "lo: not a CIDR"},
 	    {"DOCKER_HOST", "ssh://me@host", "scheme ssh:// is not supported, only unix:///path"},
 	    {"DOCKER_HOST", "/var/run/docker.sock", "must be unix:///path/to/docker.sock"},

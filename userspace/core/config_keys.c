@@ -599,8 +599,8 @@ const struct config_key config_keys[CONFIG_KEY_COUNT] = {
 				 "IPv4 sources sharing one rate limit: prefix length, 8..32."},
 				INT(rrl_prefix4, 8, 32)},
     [CONFIG_KEY_RRL_PREFIX6] = {{"GLUED_RRL_PREFIX6", NULL, "56", NULL,
-				 "IPv6 sources sharing one rate limit: prefix length, 16..128."},
-				INT(rrl_prefix6, 16, 128)},
+				 "IPv6 sources sharing one rate limit: prefix length, 16..56."},
+				INT(rrl_prefix6, 16, 56)},
     [CONFIG_KEY_RRL_EXEMPT] = {{"GLUED_RRL_EXEMPT", NULL, "127.0.0.0/8,::1/128", NULL,
 				"Comma list of CIDRs never rate limited (at most 64); the watched "
 				"network's subnets are always added: its containers are glued's "

@@ -60,7 +60,8 @@ int bpf_local_key(const struct glued_addr *a, struct glued_local_key *k) GLUED_M
 
 /* glued_rrl_cfg value (abi.h, "glued_rrl"): `rate` answers per second
  * per source prefix (0: off), prefixes of prefix4 / prefix6 bits (capped
- * at 32 / 128) as masks; GCRA with a burst of one second. */
+ * at 32 / GLUED_RRL_PREFIX6_MAX) as masks; GCRA with a burst of one
+ * second. */
 void bpf_rrl_config_init(struct glued_rrl_config *c, uint32_t rate, unsigned prefix4,
 			 unsigned prefix6);
 
