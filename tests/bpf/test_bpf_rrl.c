@@ -115,18 +115,12 @@ static uint64_t stat_sum(enum glued_stat i)
 	return n;
 }
 
-/* A query frame for name/qtype from the client, its source's last byte
- * replaced by src_last (checksums redone). */
-static size_t frame(uint8_t *f, int v6, const char *name, uint16_t qtype, uint8_t src_last)
+/* The IPv4 header and UDP checksums of a frame whose source was patched. */
+static void fix_sums(uint8_t *f, int v6, size_t n)
 {
-	struct qspec q = {.name = name, .qtype = qtype};
-	struct fspec fs = {.v6 = v6};
-	uint8_t dns[512];
-	size_t dlen = q_build(dns, &q), n = frame_build(f, &fs, dns, dlen);
 	size_t ip = 14, udp = ip + (v6 ? 40 : 20), ulen = n - udp;
 	uint16_t c;
 
-	f[ip + (v6 ? 8 + 15 : 12 + 3)] = src_last;
 	if (!v6) {
 		f[ip + 10] = f[ip + 11] = 0;
 		c = (uint16_t)~fold16(sum16(f + ip, 20, 0));
@@ -136,6 +130,22 @@ static size_t frame(uint8_t *f, int v6, const char *name, uint16_t qtype, uint8_
 	c = (uint16_t)~udp_sum(f + ip, v6, f + udp, ulen);
 	c = c ? c : 0xffff;
 	f[udp + 6] = c >> 8, f[udp + 7] = c & 0xff;
+}
+
+/* A query frame for name/qtype from the client, its source's last byte
+ * replaced by src_last and the byte that decides its prefix (IPv4: the
+ * third, inside a /24's; IPv6: the seventh, inside a /56's) by src_mid. */
+static size_t frame(uint8_t *f, int v6, const char *name, uint16_t qtype, uint8_t src_mid,
+		    uint8_t src_last)
+{
+	struct qspec q = {.name = name, .qtype = qtype};
+	struct fspec fs = {.v6 = v6};
+	uint8_t dns[512];
+	size_t dlen = q_build(dns, &q), n = frame_build(f, &fs, dns, dlen);
+
+	f[14 + (v6 ? 8 + 15 : 12 + 3)] = src_last;
+	f[14 + (v6 ? 8 + 6 : 12 + 2)] = src_mid;
+	fix_sums(f, v6, n);
 	return n;
 }
 
@@ -191,12 +201,20 @@ static int bucket(int v6, const char *prefix, int set, int64_t ahead_ns, struct 
 	return bpf_map_update_elem(fd, &k, b, BPF_EXIST);
 }
 
+/* Credits that can come back while el_ns pass at RATE (the runs below
+ * take milliseconds, but a loaded machine or a slow VM stretches them). */
+static int refill(uint64_t el_ns)
+{
+	return (int)(el_ns * RATE / 1000000000ull) + 1;
+}
+
 int main(void)
 {
 	struct glued_rrl_bucket b;
 	uint8_t f[2048], g[2048];
 	size_t n, m;
-	uint64_t before;
+	uint64_t before, t0, el, tat;
+	int k;
 
 	setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){RLIM_INFINITY, RLIM_INFINITY});
 	ncpus = libbpf_num_possible_cpus();
@@ -212,7 +230,7 @@ int main(void)
 	T_CASE("an exempt source (allowed | exempt) is never limited and leaves no bucket")
 	{
 		T_EQ_INT(allow("10.0.0.0/24", GLUED_ALLOW_F_ALLOWED | GLUED_ALLOW_F_RRL_EXEMPT), 0);
-		n = frame(f, 0, "web", 1, 99);
+		n = frame(f, 0, "web", 1, 0, 99);
 		T_EQ_INT(answered(0, f, n, 5 * RATE), 5 * RATE);
 		T_EQ_INT(answered(1, f, n, 5 * RATE), 5 * RATE);
 		T_ASSERT(bucket(0, "10.0.0.0", 0, 0, &b) < 0, "no glued_rrl entry for 10.0.0.0/24");
@@ -221,52 +239,79 @@ int main(void)
 	{
 		T_EQ_INT(allow("10.0.0.0/24", GLUED_ALLOW_F_ALLOWED), 0);
 		before = stat_sum(GLUED_STAT_rate_limited);
-		T_EQ_INT(answered(0, f, n, RATE), RATE);
-		T_EQ_INT(answered(0, f, n, 5), 0);
-		T_EQ_INT(answered(1, f, n, 5), 0); /* TC meets the same bucket */
-		T_EQ_INT(stat_sum(GLUED_STAT_rate_limited) - before, 10);
+		t0 = mono_ns();
+		k = answered(0, f, n, RATE + 5);
+		k += answered(1, f, n, 5); /* TC meets the same bucket */
+		el = mono_ns() - t0;
+		T_ASSERT(k >= RATE && k <= RATE + refill(el), "answered %d of %d in %llu us", k,
+			 RATE + 10, (unsigned long long)(el / 1000));
+		T_EQ_INT(stat_sum(GLUED_STAT_rate_limited) - before, RATE + 10 - k);
 		T_EQ_INT(bucket(0, "10.0.0.0", 0, 0, &b), 0);
 		T_ASSERT(b.tat_ns > mono_ns() + 500000000ull, "the bucket is spent: tat %llu",
 			 (unsigned long long)b.tat_ns);
 	}
+	/* From here the bucket is put where a case needs it (10 s ahead: spent
+	 * for longer than any run takes). */
 	T_CASE("NODATA is no larger than its query: answered while the prefix is limited")
 	{
-		m = frame(g, 0, "v4only", 28, 99);
+		T_EQ_INT(bucket(0, "10.0.0.0", 1, 10000000000ll, &b), 0);
+		m = frame(g, 0, "v4only", 28, 0, 99);
 		T_EQ_INT(answered(0, g, m, 5), 5);
 	}
 	T_CASE("another source of the same /24 shares the bucket; another /24 has its own")
 	{
-		m = frame(g, 0, "web", 1, 7);
-		T_EQ_INT(answered(0, g, m, 3), 0);
 		T_EQ_INT(allow("10.0.0.0/8", GLUED_ALLOW_F_ALLOWED), 0);
-		/* 10.0.0.7 is still in 10.0.0.0/24; move the client out: */
+		m = frame(g, 0, "web", 1, 0, 7);
+		T_EQ_INT(answered(0, g, m, 3), 0);
+		/* 10.0.0.7 out of 10.0.0.0/24's entry: same bucket, now via 10/8 */
 		T_EQ_INT(allow("10.0.0.0/24", 0), 0);
-		T_EQ_INT(answered(0, g, m, 3), 0); /* same bucket, now via 10/8 */
+		T_EQ_INT(answered(0, g, m, 3), 0);
+		m = frame(g, 0, "web", 1, 1, 7); /* 10.0.1.7 */
+		T_EQ_INT(answered(0, g, m, 3), 3);
+		T_EQ_INT(bucket(0, "10.0.1.0", 0, 0, &b), 0);
 	}
 	T_CASE("the credit comes back with time: a bucket a second old banks `rate` again")
 	{
 		T_EQ_INT(bucket(0, "10.0.0.0", 1, -1000000000ll, &b), 0);
-		T_EQ_INT(answered(0, f, n, RATE + 5), RATE);
-		/* Spent, then 0.15 s passed: one credit (a jiffy of slack). */
+		t0 = mono_ns();
+		k = answered(0, f, n, RATE + 5);
+		el = mono_ns() - t0;
+		T_ASSERT(k >= RATE && k <= RATE + refill(el), "answered %d", k);
+		/* Spent, then 0.15 s passed: one credit, and one per 0.1 s the
+		 * runs take. */
 		T_EQ_INT(bucket(0, "10.0.0.0", 1, 850000000ll, &b), 0);
-		T_EQ_INT(answered(0, f, n, 3), 1);
+		t0 = mono_ns();
+		k = answered(0, f, n, 3);
+		el = mono_ns() - t0;
+		T_ASSERT(k >= 1 && k <= refill(el + 50000000ull), "answered %d", k);
 	}
 	T_CASE("not allowed at all: not_allowed, the bucket untouched")
 	{
 		T_EQ_INT(allow("10.0.0.0/8", 0), 0);
+		T_EQ_INT(bucket(0, "10.0.0.0", 0, 0, &b), 0);
+		tat = b.tat_ns;
 		before = stat_sum(GLUED_STAT_not_allowed);
 		T_EQ_INT(answered(0, f, n, 3), 0);
 		T_EQ_INT(stat_sum(GLUED_STAT_not_allowed) - before, 3);
+		T_EQ_INT(bucket(0, "10.0.0.0", 0, 0, &b), 0);
+		T_EQ_INT(b.tat_ns, tat);
 	}
-	T_CASE("IPv6: a /56 is one bucket")
+	T_CASE("IPv6: a /56 is one bucket, the next /56 another")
 	{
-		T_EQ_INT(allow("fd00::/64", GLUED_ALLOW_F_ALLOWED), 0);
-		n = frame(f, 1, "web", 28, 0x99);
-		m = frame(g, 1, "web", 28, 0x42);
-		T_EQ_INT(answered(0, f, n, RATE), RATE);
+		T_EQ_INT(allow("fd00::/48", GLUED_ALLOW_F_ALLOWED), 0);
+		n = frame(f, 1, "web", 28, 0, 0x99);
+		k = answered(0, f, n, RATE);
+		T_EQ_INT(k, RATE);
+		T_EQ_INT(bucket(1, "fd00::", 1, 10000000000ll, &b), 0);
+		m = frame(g, 1, "web", 28, 0, 0x42); /* fd00::42 */
 		T_EQ_INT(answered(1, g, m, 3), 0);
-		T_EQ_INT(bucket(1, "fd00::", 0, 0, &b), 0);
-		T_EQ_INT(allow("fd00::/64", GLUED_ALLOW_F_ALLOWED | GLUED_ALLOW_F_RRL_EXEMPT), 0);
+		g[14 + 8 + 7] = 0x33; /* fd00:0:0:33::42: the byte after the /56 */
+		fix_sums(g, 1, m);
+		T_EQ_INT(answered(1, g, m, 3), 0);
+		m = frame(g, 1, "web", 28, 1, 0x42); /* fd00:0:0:100::42: the next /56 */
+		T_EQ_INT(answered(1, g, m, 3), 3);
+		T_EQ_INT(allow("fd00::/48", GLUED_ALLOW_F_ALLOWED | GLUED_ALLOW_F_RRL_EXEMPT), 0);
+		m = frame(g, 1, "web", 28, 0, 0x42);
 		T_EQ_INT(answered(1, g, m, 3), 3);
 	}
 	T_CASE("rate 0 is off: no limit, no bucket")
@@ -279,7 +324,7 @@ int main(void)
 		    bpf_map_update_elem(bpf_map__fd(skel->maps.glued_rrl_cfg), &zero, &rc, BPF_ANY),
 		    0);
 		T_EQ_INT(allow("10.0.0.0/24", GLUED_ALLOW_F_ALLOWED), 0);
-		n = frame(f, 0, "web", 1, 99);
+		n = frame(f, 0, "web", 1, 0, 99);
 		T_EQ_INT(answered(0, f, n, 3 * RATE), 3 * RATE);
 	}
 	glued_dns__destroy(skel);
