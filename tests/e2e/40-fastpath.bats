@@ -272,9 +272,10 @@ bridge_name() {
 	cat >"$py" <<'PY'
 import socket, struct, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE: 400 replies at once
 s.connect((sys.argv[1], 53))
 n = int(sys.argv[2])
-q = b"\x06static1\x00" + struct.pack(">HH", 1, 1)
+q = b"\x07static1\x00" + struct.pack(">HH", 1, 1)
 for i in range(n):
     s.send(struct.pack(">HHHHHH", i, 0x0100, 1, 0, 0, 0) + q)
 s.settimeout(1.0)
