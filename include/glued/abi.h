@@ -237,7 +237,7 @@ struct glued_bpf_config {
 	X(edns_unsupported) /* ARCOUNT 1 but not a plain OPT we can echo (see docs) */            \
 	X(miss)		    /* name not in glued_names: userspace says NXDOMAIN */               \
 	X(not_allowed)	    /* known name, but the source is outside GLUED_ALLOW: userspace refuses */\
-	X(rate_limited)	    /* answer larger than the query, prefix over GLUED_RRL_RATE: userspace decides */\
+	X(rate_limited)	    /* answer > query, prefix over GLUED_RRL_RATE: userspace decides */   \
 	X(overflow)	    /* the name has more addresses than the map value holds */            \
 	X(too_big)	    /* query > GLUED_QUERY_MAX or reply > client's UDP limit */           \
 	X(resize_failed)    /* adjust_tail / change_tail refused */                               \
