@@ -79,6 +79,25 @@ struct {
 	__type(value, struct glued_bpf_config);
 } glued_config SEC(".maps");
 
+/* Response rate limiting (abi.h, "glued_rrl"): the daemon's rate, and one
+ * GCRA timestamp per source prefix. Shared by every CPU, not per-CPU: a
+ * spoofed flood spread over the CPUs by RSS must meet one limit, not one
+ * per CPU. Racing CPUs may both pass on one credit (the update is a plain
+ * store): the limit is exact per CPU and at worst CPUs x rate overall. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct glued_rrl_config);
+} glued_rrl_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, GLUED_RRL_MAX);
+	__type(key, struct glued_rrl_key);
+	__type(value, struct glued_rrl_bucket);
+} glued_rrl SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -430,6 +449,44 @@ static __always_inline __u32 plan_dns(const __u8 *dns, const void *data_end,
 	return n ? GLUED_STAT_answered : GLUED_STAT_nodata;
 }
 
+/* --- response rate limiting ------------------------------------------------------------- */
+
+/* Is the prefix of this source (allowed, not exempt) over its rate for one
+ * more answer larger than the query? GCRA (abi.h): due at max(tat, now) +
+ * cost, at most burst early; a prefix not in glued_rrl starts with a full
+ * credit. Only then does an answer pay for it. */
+static __always_inline int rrl_over(const struct glued_allow_key *src, struct local_cache *lc)
+{
+	const struct glued_rrl_config *rc;
+	struct glued_rrl_bucket *b, nb;
+	__u64 key, now, t, a;
+	__u32 zero = 0;
+
+	rc = bpf_map_lookup_elem(&glued_rrl_cfg, &zero);
+	if (!rc || !rc->cost_ns)
+		return 0;
+	/* The key (abi.h) as one little-endian word: the family in byte 0,
+	 * the masked prefix in bytes 1..7. */
+	__builtin_memcpy(&a, src->addr, sizeof(a));
+	if (src->family == GLUED_FAMILY_V4)
+		a = (__u32)a & *(const __u32 *)rc->mask4;
+	else
+		a &= *(const __u64 *)rc->mask6;
+	key = src->family | a << 8;
+	now = coarse_now(lc);
+	b = bpf_map_lookup_elem(&glued_rrl, &key);
+	if (!b) {
+		nb.tat_ns = now + rc->cost_ns;
+		bpf_map_update_elem(&glued_rrl, &key, &nb, BPF_ANY);
+		return 0;
+	}
+	t = b->tat_ns > now ? b->tat_ns : now;
+	if (t + rc->cost_ns - now > rc->burst_ns)
+		return 1;
+	b->tat_ns = t + rc->cost_ns;
+	return 0;
+}
+
 /* Config, Ethernet, IP, UDP, then plan_dns(). lc: glued_lcache's value
  * (NULL: no cache). */
 static __always_inline __u32 plan(const void *data, const void *data_end, struct plan *p,
@@ -572,8 +629,16 @@ static __always_inline __u32 plan(const void *data, const void *data_end, struct
 	stat = plan_dns((const __u8 *)(udp + 1), data_end, cfg, p, mlen, valp);
 	/* Only an answer pays for the allow list: whatever passes up, userspace
 	 * checks the same list itself. */
-	if (stat <= GLUED_STAT_nodata && !bpf_map_lookup_elem(&glued_allow, &src))
-		return GLUED_STAT_not_allowed;
+	if (stat <= GLUED_STAT_nodata) {
+		const __u8 *af = bpf_map_lookup_elem(&glued_allow, &src);
+
+		if (!af || !(*af & GLUED_ALLOW_F_ALLOWED))
+			return GLUED_STAT_not_allowed;
+		/* RRL: the flags the one lookup gave; an exempt source, or an
+		 * answer no larger than its query (NODATA), pays nothing more. */
+		if (!(*af & GLUED_ALLOW_F_RRL_EXEMPT) && p->dns_len > p->mlen && rrl_over(&src, lc))
+			return GLUED_STAT_rate_limited;
+	}
 	return stat;
 }
 

@@ -189,7 +189,8 @@ glued_env() {
 	GENV=(GLUED_DNS_BIND="$SRV_IP:53" GLUED_TTL="$TTL" GLUED_HOSTS_FILE="$HOSTS"
 		GLUED_UPSTREAMS=10.97.1.1:53 GLUED_STATE_DIR="$TMP/glued-state"
 		GLUED_CTL_SOCKET="$TMP/glued.sock" DOCKER_HOST="unix://$TMP/no-docker.sock"
-		GLUED_BPF_PIN="$PIN_DIR" GLUED_LOG=info)
+		GLUED_BPF_PIN="$PIN_DIR" GLUED_LOG=info
+		GLUED_RRL_EXEMPT="$NET") # the load generator: never rate limited
 }
 start_fastpath() {
 	glued_env

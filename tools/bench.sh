@@ -129,6 +129,7 @@ start_glued() {		# <log> <hosts file or ""> <upstream ip:port>
 		GLUED_UPSTREAMS="$3" GLUED_STATE_DIR="$TMP/glued-state"
 		GLUED_CTL_SOCKET="$TMP/glued.sock" DOCKER_HOST="unix://$TMP/no-docker.sock"
 		GLUED_BPF_PIN="$TMP/no-bpf-pins"
+		GLUED_RRL_EXEMPT="$NET"
 		GLUED_LOG="${BENCH_GLUED_LOG:-info}")
 	[ -n "$2" ] && envs+=(GLUED_HOSTS_FILE="$2")
 	rm -rf "$TMP/glued-state" "$TMP/glued.sock"

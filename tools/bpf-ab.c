@@ -16,8 +16,12 @@
  * Usage: bpf-ab OBJ[:ABI] OBJ[:ABI]... (ABI: the GLUED_ABI_VERSION that
  * object was built with, written into its glued_config; default this
  * tree's). Environment: BPF_AB_BATCHES (100), BPF_AB_REPEAT (20000),
- * BPF_AB_CALLS (1000). The objects must keep this tree's layouts of
- * glued_config, glued_addrs and glued_names (the ones it fills).
+ * BPF_AB_CALLS (1000), BPF_AB_ALLOW (the glued_allow value written for
+ * 0.0.0.0/0 and ::/0, default 1: allowed; 3: allowed and RRL-exempt),
+ * BPF_AB_RRL_RATE (written into glued_rrl_cfg where the object has it,
+ * prefixes /24 and /56; default 0: off). The objects must keep this
+ * tree's layouts of glued_config, glued_addrs and glued_names (the ones it
+ * fills).
  *
  * The object of another tree, e.g. of the commit before a change:
  *   mkdir /tmp/old && git archive COMMIT | tar -x -C /tmp/old
@@ -52,13 +56,13 @@ struct kind {
 };
 
 static const struct kind kinds[] = {
-	{"A", "web", 0, 0, XDP_TX, P_BENCH},
-	{"A24", "project-frontend-web-1-x", 0, 0, XDP_TX, P_BENCH},
-	{"AAAA6", "web", 1, 0, XDP_TX, P_BENCH},
-	{"restore", "web", 0, 0, XDP_PASS, P_RESTORE},
-	{"miss", "absent", 0, 0, XDP_PASS, P_DNS},
-	{"coldA", "web", 0, 1, XDP_TX, P_DNS},
-	{"coldmiss", "absent", 0, 1, XDP_PASS, P_DNS},
+    {"A", "web", 0, 0, XDP_TX, P_BENCH},
+    {"A24", "project-frontend-web-1-x", 0, 0, XDP_TX, P_BENCH},
+    {"AAAA6", "web", 1, 0, XDP_TX, P_BENCH},
+    {"restore", "web", 0, 0, XDP_PASS, P_RESTORE},
+    {"miss", "absent", 0, 0, XDP_PASS, P_DNS},
+    {"coldA", "web", 0, 1, XDP_TX, P_DNS},
+    {"coldmiss", "absent", 0, 1, XDP_PASS, P_DNS},
 };
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 
@@ -112,6 +116,34 @@ static int fill_names(int fd)
 	return 0;
 }
 
+/* glued_allow: every source, with BPF_AB_ALLOW's flags; glued_rrl_cfg
+ * (objects that have it): BPF_AB_RRL_RATE per second per /24 or /56, the
+ * encoding of io/bpf_names.c's bpf_rrl_config_init(). */
+static int fill_access(struct bpf_object *obj)
+{
+	uint8_t flags = (uint8_t)env_uint("BPF_AB_ALLOW", 1, 255);
+	unsigned rate = env_uint("BPF_AB_RRL_RATE", 0, 1000000000);
+	int allow = bpf_object__find_map_fd_by_name(obj, "glued_allow");
+	int rrl = bpf_object__find_map_fd_by_name(obj, "glued_rrl_cfg");
+	struct glued_allow_key k4 = {.prefixlen = 8, .family = GLUED_FAMILY_V4};
+	struct glued_allow_key k6 = {.prefixlen = 8, .family = GLUED_FAMILY_V6};
+	uint32_t zero = 0;
+
+	if (allow >= 0 && (bpf_map_update_elem(allow, &k4, &flags, BPF_ANY) ||
+			   bpf_map_update_elem(allow, &k6, &flags, BPF_ANY)))
+		return -1;
+	if (rrl >= 0 && getenv("BPF_AB_RRL_RATE")) {
+		struct glued_rrl_config rc = {.cost_ns = 1000000000ull / rate,
+					      .burst_ns = 1000000000ull,
+					      .mask6 = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+					      .mask4 = {0xff, 0xff, 0xff}};
+
+		if (bpf_map_update_elem(rrl, &zero, &rc, BPF_ANY))
+			return -1;
+	}
+	return 0;
+}
+
 static int load(const char *arg, struct bpf_object **objp, int fds[P_MAX], int *q_fd)
 {
 	struct glued_local_key lk4 = {.family = GLUED_FAMILY_V4, .addr = {10, 0, 0, 1}};
@@ -153,7 +185,7 @@ static int load(const char *arg, struct bpf_object **objp, int fds[P_MAX], int *
 	    bpf_map_update_elem(addrs, &lk6, &lv, BPF_ANY) ||
 	    fill_names(bpf_object__find_map_fd_by_name(obj, "glued_names")))
 		return -1;
-	return 0;
+	return fill_access(obj);
 }
 
 /* One batch of a row: one call of repeat = N (the kernel's mean per run),
@@ -209,7 +241,8 @@ int main(int argc, char **argv)
 		int fds[P_MAX], q_fd;
 
 		if (load(argv[o + 1], &objs[o], fds, &q_fd)) {
-			fprintf(stderr, "bpf-ab: %s: cannot load it and fill its maps (root?): %s\n",
+			fprintf(stderr,
+				"bpf-ab: %s: cannot load it and fill its maps (root?): %s\n",
 				argv[o + 1], strerror(errno));
 			goto out;
 		}
@@ -225,7 +258,8 @@ int main(int argc, char **argv)
 							    .qtype = want[k]->v6 ? 28 : 1,
 							    .opt = 1,
 							    .opt_cookie = 1});
-			r->len = frame_build(r->frame, &(struct fspec){.v6 = want[k]->v6}, dns, dlen);
+			r->len =
+			    frame_build(r->frame, &(struct fspec){.v6 = want[k]->v6}, dns, dlen);
 			r->b = calloc(batches, sizeof(double));
 			if (!r->b)
 				goto out;

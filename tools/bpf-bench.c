@@ -158,6 +158,21 @@ static int fill(struct bpf_map *config, struct bpf_map *addrs, struct bpf_map *n
 	return bpf_map_update_elem(bpf_map__fd(names), &nk, &nv, BPF_ANY);
 }
 
+/* glued_allow: every source allowed (0.0.0.0/0 and ::/0), flags from
+ * BENCH_BPF_ALLOW (default 1: allowed; 3: allowed and RRL-exempt). RRL
+ * stays off (glued_rrl_cfg zero): the A rows time an allowed client's
+ * answer. */
+static int allow_all(struct bpf_map *allow)
+{
+	const char *v = getenv("BENCH_BPF_ALLOW");
+	uint8_t flags = v ? (uint8_t)strtoul(v, NULL, 0) : GLUED_ALLOW_F_ALLOWED;
+	struct glued_allow_key k4 = {.prefixlen = 8, .family = GLUED_FAMILY_V4};
+	struct glued_allow_key k6 = {.prefixlen = 8, .family = GLUED_FAMILY_V6};
+
+	return bpf_map_update_elem(bpf_map__fd(allow), &k4, &flags, BPF_ANY) ||
+	       bpf_map_update_elem(bpf_map__fd(allow), &k6, &flags, BPF_ANY);
+}
+
 static void print_row(const struct row *r, const struct row *floor, const struct row *refl)
 {
 	printf("  %-22s %-22s %8.1f %8.1f", r->prog, r->what, r->min, r->med);
@@ -216,7 +231,8 @@ int main(int argc, char **argv)
 	gfd = bpf_program__fd(g->progs.glued_xdp_dns);
 	rfd = bpf_program__fd(r->progs.glued_xdp_reflect);
 	if (fill(g->maps.glued_config, g->maps.glued_addrs, g->maps.glued_names, &cfg) ||
-	    fill(gb->maps.glued_config, gb->maps.glued_addrs, gb->maps.glued_names, &cfg)) {
+	    fill(gb->maps.glued_config, gb->maps.glued_addrs, gb->maps.glued_names, &cfg) ||
+	    allow_all(g->maps.glued_allow) || allow_all(gb->maps.glued_allow)) {
 		fprintf(stderr, "bpf-bench: cannot fill the maps: %s\n", strerror(errno));
 		return 1;
 	}

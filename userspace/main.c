@@ -293,6 +293,10 @@ int main(int argc, char **argv)
 
 	dcfg.bind = d.cfg.dns_bind;
 	dcfg.ttl_s = d.cfg.ttl_s;
+	dcfg.rrl = (struct rrl_cfg){.rate = d.cfg.rrl_rate,
+				    .slip = d.cfg.rrl_slip,
+				    .prefix4 = (uint8_t)d.cfg.rrl_prefix4,
+				    .prefix6 = (uint8_t)d.cfg.rrl_prefix6};
 	d.dns = dns_server_new(d.loop, &dcfg, d.table);
 	if (!d.dns)
 		fatal("glued: dns server");

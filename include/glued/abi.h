@@ -15,7 +15,7 @@
 
 #include <linux/types.h>
 
-#define GLUED_ABI_VERSION 3
+#define GLUED_ABI_VERSION 4
 
 /* A name: one DNS label of 1..63 bytes, lowercase ASCII, zero-padded to
  * GLUED_NAME_LEN so that the key is a C string (bpftool shows it as one)
@@ -123,18 +123,63 @@ struct glued_local_val {
 #define GLUED_FAMILY_V4 4
 #define GLUED_FAMILY_V6 6
 
-/* --- glued_allow: LPM trie (source prefix -> 1) ------------------------------------------ */
+/* --- glued_allow: LPM trie (source prefix -> __u8 enum glued_allow_flags) ---------------- */
 
 /* Who gets answers at all: GLUED_ALLOW (with the watched subnets), the same
- * list userspace checks. The program answers only a source inside one of
- * these prefixes; any other query passes up (GLUED_STAT_not_allowed) and
- * userspace refuses it. An LPM key: prefixlen counts bits from `family`, so
- * 10.0.0.0/8 is {8 + 8, 4, 10}; one trie serves both families. */
+ * list userspace checks, and who is exempt from response rate limiting
+ * (GLUED_RRL_EXEMPT with the watched subnets). The program answers only a
+ * source whose longest matching prefix carries GLUED_ALLOW_F_ALLOWED; any
+ * other query passes up (GLUED_STAT_not_allowed) and userspace refuses it.
+ * The daemon writes the union of both lists, each prefix with the flags of
+ * every listed prefix that contains it (core/access.h), so the one longest
+ * match says everything. An LPM key: prefixlen counts bits from `family`,
+ * so 10.0.0.0/8 is {8 + 8, 4, 10}; one trie serves both families. */
+enum glued_allow_flags {
+	GLUED_ALLOW_F_ALLOWED = 1 << 0,	   /* answers go to this source */
+	GLUED_ALLOW_F_RRL_EXEMPT = 1 << 1, /* never rate limited (glued_rrl) */
+};
+
 struct glued_allow_key {
 	__u32 prefixlen; /* 8 (the family byte) + the address prefix */
 	__u8 family;	 /* GLUED_FAMILY_V4 or GLUED_FAMILY_V6 */
 	__u8 addr[16];	 /* network order; IPv4 in addr[0..3] */
 	__u8 _pad[3];	 /* always zero; never inside a prefix */
+};
+
+/* --- glued_rrl: response rate limiting (LRU hash + array[1] config) ---------------------- */
+
+/* A source that is allowed but not exempt spends credit per answer larger
+ * than its query (GCRA, the token bucket as one timestamp): per source
+ * prefix (address & mask), a response is due `cost_ns` after the last one,
+ * and may come up to `burst_ns` early. Over that the query passes up
+ * (GLUED_STAT_rate_limited), where userspace's RRL (core/rrl.h) sends,
+ * slips or drops the answer. glued_rrl_cfg[0] is written by the daemon;
+ * cost_ns 0 turns the kernel's limit off. glued_rrl (LRU hash,
+ * GLUED_RRL_MAX) holds one struct glued_rrl_bucket per prefix, keyed like
+ * glued_addrs; the LRU evicts the least recently used prefix, so a spoofer
+ * cycling prefixes costs memory bounded by the map and can only give a
+ * prefix a fresh (full) bucket back. */
+#define GLUED_RRL_MAX 16384
+#define GLUED_RRL_PREFIX6_MAX 56 /* the key holds 7 address bytes */
+
+struct glued_rrl_config {
+	__u64 cost_ns;	/* 1e9 / rate: credit one response spends; 0: off */
+	__u64 burst_ns; /* credit a prefix can bank: 1 s, `rate` responses */
+	__u8 mask6[8];	/* applied to the IPv6 source's first 8 bytes */
+	__u8 mask4[4];	/* applied to the IPv4 source */
+	__u32 _pad;
+};
+
+/* 8 bytes, like glued_names' key: the family, then the first 7 bytes of
+ * the masked source (IPv4: 4, the rest zero; IPv6: up to a /56). Every
+ * byte defined: the key is built as one word. */
+struct glued_rrl_key {
+	__u8 family; /* GLUED_FAMILY_V4 / _V6 */
+	__u8 addr[7];
+};
+
+struct glued_rrl_bucket {
+	__u64 tat_ns; /* CLOCK_MONOTONIC when the prefix's credit is full again */
 };
 
 /* --- glued_config: array[1] ------------------------------------------------------------ */
@@ -192,6 +237,7 @@ struct glued_bpf_config {
 	X(edns_unsupported) /* ARCOUNT 1 but not a plain OPT we can echo (see docs) */            \
 	X(miss)		    /* name not in glued_names: userspace says NXDOMAIN */               \
 	X(not_allowed)	    /* known name, but the source is outside GLUED_ALLOW: userspace refuses */\
+	X(rate_limited)	    /* answer > query, prefix over GLUED_RRL_RATE: userspace decides */   \
 	X(overflow)	    /* the name has more addresses than the map value holds */            \
 	X(too_big)	    /* query > GLUED_QUERY_MAX or reply > client's UDP limit */           \
 	X(resize_failed)    /* adjust_tail / change_tail refused */                               \
@@ -229,6 +275,11 @@ GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_local_key, addr) == 4);
 GLUED_ABI_ASSERT_(sizeof(struct glued_local_val) == 4);
 GLUED_ABI_ASSERT_(sizeof(struct glued_allow_key) == 24);
 GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_allow_key, family) == 4);
+GLUED_ABI_ASSERT_(sizeof(struct glued_rrl_config) == 32);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_rrl_config, mask6) == 16);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_rrl_config, mask4) == 24);
+GLUED_ABI_ASSERT_(sizeof(struct glued_rrl_key) == 8);
+GLUED_ABI_ASSERT_(sizeof(struct glued_rrl_bucket) == 8);
 GLUED_ABI_ASSERT_(sizeof(struct glued_bpf_config) == 24);
 GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_bpf_config, flags) == 4);
 GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_bpf_config, alive_until_ns) == 8);

@@ -8,7 +8,9 @@
  * Covers what the unit tests cannot: replies leave from the address that
  * was asked (pktinfo), TCP pipelining, the idle timeout, the connection
  * cap, silence for QR=1, survival of garbage, REFUSED for forwarding when
- * the client is not allowed. */
+ * the client is not allowed, and response rate limiting: a burst from a
+ * source that is not exempt gets the rate's answers, TC=1 slips and
+ * silence, counted; an exempt source and TCP never are limited. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -205,7 +207,8 @@ static void *client(void *arg GLUED_UNUSED)
 		close(fd);
 	}
 
-	T_CASE(named("UDP: a client outside the allow list gets REFUSED, no answer, for a known name"))
+	T_CASE(
+	    named("UDP: a client outside the allow list gets REFUSED, no answer, for a known name"))
 	{
 		struct sockaddr_in from = {.sin_family = AF_INET};
 		struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(port)};
@@ -470,7 +473,7 @@ static void run_path(enum dns_server_rx rx, struct table *t)
 
 		if (cidr_parse(&allow, "127.0.0.0/29") != 0)
 			abort();
-		dns_server_set_allow(s, &allow, 1);
+		T_EQ_INT(dns_server_set_allow(s, &allow, 1, NULL, 0), 0);
 	}
 	if (ret == 0) {
 		T_CASE(named("the server runs the path it was given"))
@@ -485,6 +488,205 @@ static void run_path(enum dns_server_rx rx, struct table *t)
 		close(stop_pipe[0]);
 		close(stop_pipe[1]);
 	}
+	dns_server_free(s);
+	loop_free(l);
+}
+
+/* --- response rate limiting ----------------------------------------------------- */
+
+#define RRL_RATE 20
+#define RRL_BURST 60
+
+/* What the RRL client saw, checked against the server's counters once the
+ * loop has stopped (the counters belong to the loop's thread). */
+static struct {
+	unsigned full, slipped, silent, other;
+	unsigned exempt_full, neighbour_full, nx_answered, tcp_ok, refilled;
+} seen;
+
+static int udp_client_from(const char *src, int timeout_ms)
+{
+	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct sockaddr_in from = {.sin_family = AF_INET};
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	inet_pton(AF_INET, src, &from.sin_addr);
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (bind(fd, (struct sockaddr *)&from, sizeof(from)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* n queries for name as fast as they go, on fd (bound to its source). */
+static void rrl_send(int fd, const char *name, unsigned n)
+{
+	uint8_t q[512];
+
+	for (unsigned i = 0; i < n && i < RRL_BURST; i++) {
+		size_t ql = mkquery(q, (uint16_t)(0x7000 + i), name, 1, 0x0100);
+
+		T_ASSERT(send(fd, q, ql, 0) == (ssize_t)ql, "query %u sent", i);
+	}
+}
+
+/* Every reply to rrl_send()'s n queries until a second passes without
+ * one: counts of full replies, slips (TC=1, no answer) and silence. */
+static void rrl_collect(int fd, unsigned n, unsigned *full, unsigned *slipped, unsigned *silent)
+{
+	uint8_t r[4096];
+	bool got[RRL_BURST] = {false};
+	unsigned replies = 0;
+
+	*full = *slipped = 0;
+	for (;;) {
+		ssize_t k = recv(fd, r, sizeof(r), 0);
+		unsigned id;
+
+		if (k < 12)
+			break;
+		id = msg_id(r) - 0x7000u;
+		if (id >= n || got[id])
+			continue;
+		got[id] = true;
+		replies++;
+		if (r[2] & 0x02) /* TC */
+			*slipped += ancount(r) == 0 && (size_t)k <= 64;
+		else
+			*full += 1;
+	}
+	*silent = n - replies;
+	close(fd);
+}
+
+static void rrl_burst(const char *src, const char *name, unsigned n, unsigned *full,
+		      unsigned *slipped, unsigned *silent)
+{
+	int fd = udp_client_from(src, 1000);
+
+	T_ASSERT(fd >= 0, "a UDP socket bound to %s", src);
+	*full = *slipped = 0;
+	*silent = n;
+	if (fd < 0)
+		return;
+	rrl_send(fd, name, n);
+	rrl_collect(fd, n, full, slipped, silent);
+}
+
+static void *rrl_client(void *arg GLUED_UNUSED)
+{
+	unsigned sl, si;
+	int fd2 = udp_client_from("127.0.0.2", 1000), fd3 = udp_client_from("127.0.0.3", 1000);
+
+	/* 127.0.0.2: allowed, not exempt; its /24 holds 127.0.0.3 too, whose
+	 * queries come right after its burst, before a credit comes back. */
+	T_ASSERT(fd2 >= 0 && fd3 >= 0, "UDP sockets bound to 127.0.0.2 and .3");
+	rrl_send(fd2, "web", RRL_BURST);
+	rrl_send(fd3, "web", 10);
+	rrl_collect(fd2, RRL_BURST, &seen.full, &seen.slipped, &seen.silent);
+	rrl_collect(fd3, 10, &seen.neighbour_full, &sl, &si);
+	/* An NXDOMAIN is no larger than its query: not limited. */
+	rrl_burst("127.0.0.2", "nosuchname", 10, &seen.nx_answered, &sl, &si);
+	/* 127.0.0.1: exempt. */
+	rrl_burst("127.0.0.1", "web", RRL_BURST, &seen.exempt_full, &sl, &si);
+	/* TCP is where a slip sends the client: answered. */
+	{
+		int fd = tcp_client_from("127.0.0.2", 2000);
+
+		for (int i = 0; i < 5; i++)
+			seen.tcp_ok += tcp_ask(fd, (uint16_t)(0x6000 + i)) == 0x6000 + i;
+		if (fd >= 0)
+			close(fd);
+	}
+	/* The waits above let a second or more pass: the rate is banked again,
+	 * and only the rate. */
+	sleep(1);
+	rrl_burst("127.0.0.2", "web", 2 * RRL_RATE, &seen.refilled, &sl, &si);
+	if (write(stop_pipe[1], "x", 1) != 1)
+		abort();
+	return NULL;
+}
+
+static void run_rrl(struct table *t)
+{
+	struct loop_op stop_op = {.fn = on_stop};
+	struct dns_server_cfg cfg = {
+	    .ttl_s = 5, .rrl = {.rate = RRL_RATE, .slip = 2, .prefix4 = 24, .prefix6 = 56}};
+	struct dns_server_stats st;
+	struct glued_cidr allow, exempt;
+	struct dns_server *s = NULL;
+	struct loop *l = loop_new(256);
+	pthread_t th;
+	int ret = -1;
+
+	path = "rrl";
+	if (!l || cidr_parse(&allow, "127.0.0.0/29") || cidr_parse(&exempt, "127.0.0.1/32"))
+		abort();
+	for (int i = 0; i < 20 && ret != 0; i++) {
+		cfg.bind.addr.family = AF_INET;
+		cfg.bind.port = port = (uint16_t)(20000 + (getpid() * 11 + i * 877) % 40000);
+		dns_server_free(s);
+		s = dns_server_new(l, &cfg, t);
+		ret = dns_server_start(s);
+	}
+	T_ASSERT(ret == 0, "rrl server started: %s", glued_strerror(ret));
+	if (ret != 0) {
+		dns_server_free(s);
+		loop_free(l);
+		return;
+	}
+	T_EQ_INT(dns_server_set_allow(s, &allow, 1, &exempt, 1), 0);
+	if (pipe(stop_pipe) < 0)
+		abort();
+	loop_poll(l, &stop_op, stop_pipe[0], POLLIN);
+	pthread_create(&th, NULL, rrl_client, NULL);
+	if (loop_run(l) != 0)
+		T_ASSERT(0, "loop failed");
+	pthread_join(th, NULL);
+	close(stop_pipe[0]);
+	close(stop_pipe[1]);
+	dns_server_get_stats(s, &st);
+	fprintf(stderr,
+		"# rrl: burst of %d at rate %d: %u answered, %u slipped, %u silent; "
+		"counters slipped %llu dropped %llu\n",
+		RRL_BURST, RRL_RATE, seen.full, seen.slipped, seen.silent,
+		(unsigned long long)st.rrl_slipped, (unsigned long long)st.rrl_dropped);
+	T_CASE("rrl: a burst over the rate gets the banked answers, then slips and silence by half")
+	{
+		/* The burst takes milliseconds: at most one more credit. */
+		T_ASSERT(seen.full >= RRL_RATE && seen.full <= RRL_RATE + 2, "answered %u",
+			 seen.full);
+		T_EQ_INT(seen.full + seen.slipped + seen.silent, RRL_BURST);
+		T_ASSERT(seen.slipped + 1 >= seen.silent && seen.silent + 1 >= seen.slipped,
+			 "every 2nd limited response slips: %u slipped, %u silent", seen.slipped,
+			 seen.silent);
+	}
+	T_CASE("rrl: the counters say what the client saw")
+	{
+		T_ASSERT(st.rrl_slipped >= seen.slipped, "slipped %llu, seen %u",
+			 (unsigned long long)st.rrl_slipped, seen.slipped);
+		T_ASSERT(st.rrl_dropped >= seen.silent, "dropped %llu, seen silent %u",
+			 (unsigned long long)st.rrl_dropped, seen.silent);
+		/* The neighbour's limited share (10 queries, none banked) too. */
+		T_ASSERT(st.rrl_slipped + st.rrl_dropped >= seen.slipped + seen.silent + 9,
+			 "limited in all %llu",
+			 (unsigned long long)(st.rrl_slipped + st.rrl_dropped));
+	}
+	T_CASE("rrl: another source in the same /24 shares the bucket")
+	T_ASSERT(seen.neighbour_full <= 1, "127.0.0.3 answered %u of 10", seen.neighbour_full);
+	T_CASE("rrl: an NXDOMAIN (no larger than the query) is never limited")
+	T_EQ_INT(seen.nx_answered, 10);
+	T_CASE("rrl: an exempt source gets every answer")
+	T_EQ_INT(seen.exempt_full, RRL_BURST);
+	T_CASE("rrl: TCP from the limited source is answered")
+	T_EQ_INT(seen.tcp_ok, 5);
+	T_CASE("rrl: after a quiet second the rate's answers are banked again")
+	T_ASSERT(seen.refilled >= RRL_RATE && seen.refilled <= RRL_RATE + 2, "answered %u of %d",
+		 seen.refilled, 2 * RRL_RATE);
 	dns_server_free(s);
 	loop_free(l);
 }
@@ -511,6 +713,7 @@ int main(void)
 	put(t, "c3", "db", "10.0.0.3");
 	run_path(DNS_SERVER_RX_MULTISHOT, t);
 	run_path(DNS_SERVER_RX_SINGLE, t);
+	run_rrl(t);
 
 	T_CASE("auto: the server takes multishot exactly where the probe allows it")
 	{

@@ -98,6 +98,12 @@ static void test_defaults(void)
 		T_EQ_INT(c.metrics_enabled, 0);
 		T_EQ_INT(c.resync_s, 30);
 		T_EQ_STR(c.docker_socket, "/var/run/docker.sock");
+		T_EQ_INT(c.rrl_rate, 100);
+		T_EQ_INT(c.rrl_slip, 2);
+		T_EQ_INT(c.rrl_prefix4, 24);
+		T_EQ_INT(c.rrl_prefix6, 56);
+		T_EQ_INT(c.n_rrl_exempt, 2);
+		T_EQ_STR(cidr(&c.rrl_exempt[0]), "127.0.0.0/8");
 		T_EQ_INT(c.n_warnings, 0);
 		for (int id = 0; id < CONFIG_KEY_COUNT; id++)
 			T_EQ_INT(c.source[id], CONFIG_SRC_DEFAULT);
@@ -135,6 +141,11 @@ static void test_env_good(void)
 	    "GLUED_METRICS_BIND=127.0.0.1",
 	    "GLUED_RESYNC_S=3600",
 	    "DOCKER_HOST=unix:///run/docker.sock",
+	    "GLUED_RRL_RATE=0",
+	    "GLUED_RRL_SLIP=1",
+	    "GLUED_RRL_PREFIX4=32",
+	    "GLUED_RRL_PREFIX6=48",
+	    "GLUED_RRL_EXEMPT=10.1.0.0/16,fd00::/8",
 	    "PATH=/usr/bin",
 	    NULL,
 	};
@@ -189,6 +200,12 @@ static void test_env_good(void)
 		T_EQ_STR(ep(&c.metrics_bind), "127.0.0.1:9153");
 		T_EQ_INT(c.resync_s, 3600);
 		T_EQ_STR(c.docker_socket, "/run/docker.sock");
+		T_EQ_INT(c.rrl_rate, 0);
+		T_EQ_INT(c.rrl_slip, 1);
+		T_EQ_INT(c.rrl_prefix4, 32);
+		T_EQ_INT(c.rrl_prefix6, 48);
+		T_EQ_INT(c.n_rrl_exempt, 2);
+		T_EQ_STR(cidr(&c.rrl_exempt[1]), "fd00::/8");
 		T_EQ_INT(c.n_warnings, 0);
 		for (int id = 0; id < CONFIG_KEY_COUNT; id++)
 			if (id != CONFIG_KEY_BIND_IP)
@@ -471,6 +488,12 @@ static void test_env_bad(void)
 	    {"DOCKER_HOST", "tcp://10.0.0.1:2375",
 	     "scheme tcp:// is not supported, only "
 	     "unix:///path"},
+	    {"GLUED_RRL_RATE", "1000001", "out of range (0..1000000)"},
+	    {"GLUED_RRL_RATE", "fast", "not a number"},
+	    {"GLUED_RRL_SLIP", "11", "out of range (0..10)"},
+	    {"GLUED_RRL_PREFIX4", "7", "out of range (8..32)"},
+	    {"GLUED_RRL_PREFIX6", "64", "out of range (16..56)"},
+	    {"GLUED_RRL_EXEMPT", "127.0.0.1/8,lo", "lo: not a CIDR"},
 	    {"DOCKER_HOST", "ssh://me@host", "scheme ssh:// is not supported, only unix:///path"},
 	    {"DOCKER_HOST", "/var/run/docker.sock", "must be unix:///path/to/docker.sock"},
 	    {"DOCKER_HOST", "unix://docker.sock", "must be an absolute path"},

@@ -73,6 +73,12 @@ enum config_key_id {
 	CONFIG_KEY_METRICS_BIND,
 	CONFIG_KEY_RESYNC,
 	CONFIG_KEY_DOCKER_HOST,
+	/* Response rate limiting (core/rrl.h, docs/security.md) */
+	CONFIG_KEY_RRL_RATE,
+	CONFIG_KEY_RRL_SLIP,
+	CONFIG_KEY_RRL_PREFIX4,
+	CONFIG_KEY_RRL_PREFIX6,
+	CONFIG_KEY_RRL_EXEMPT,
 	CONFIG_KEY_COUNT
 };
 
@@ -146,6 +152,14 @@ struct glued_config {
 	struct glued_endpoint metrics_bind;
 	uint32_t resync_s;
 	char docker_socket[CONFIG_SUN_PATH_MAX + 1]; /* path from DOCKER_HOST=unix://PATH */
+	/* Response rate limiting: answers larger than their query, per source
+	 * prefix, to sources outside rrl_exempt (and the watched subnets). */
+	uint32_t rrl_rate;    /* responses/s per prefix; 0: off */
+	uint32_t rrl_slip;    /* every Nth limited response truncated; 0: none */
+	uint32_t rrl_prefix4; /* IPv4 prefix length of a bucket */
+	uint32_t rrl_prefix6; /* IPv6 prefix length of a bucket */
+	size_t n_rrl_exempt;
+	struct glued_cidr rrl_exempt[CONFIG_ALLOW_MAX];
 
 	uint8_t source[CONFIG_KEY_COUNT]; /* enum config_source per key */
 

@@ -481,6 +481,16 @@ static int set_docker_host(struct glued_config *c, const char *s, char *why, siz
 	return parse_sock_path(c->docker_socket, scheme_end + 3, why, n);
 }
 
+static int set_rrl_exempt(struct glued_config *c, const char *const *items, size_t n_items,
+			  char *why, size_t n)
+{
+	for (size_t i = 0; i < n_items; i++)
+		if (cidr_parse(&c->rrl_exempt[i], items[i]))
+			return item_why(why, n, n_items, items[i], "not a CIDR");
+	c->n_rrl_exempt = n_items;
+	return 0;
+}
+
 /* --- the table ------------------------------------------------------------ */
 
 #define STR(fn) .type = KT_STRING, .set_str = (fn)
@@ -574,6 +584,28 @@ const struct config_key config_keys[CONFIG_KEY_COUNT] = {
     [CONFIG_KEY_DOCKER_HOST] = {{"DOCKER_HOST", NULL, "unix:///var/run/docker.sock", NULL,
 				 "Docker engine socket; only unix:///path is supported."},
 				STR(set_docker_host)},
+    /* Response rate limiting: one block (docs/security.md, "Response rate limiting"). */
+    [CONFIG_KEY_RRL_RATE] = {{"GLUED_RRL_RATE", NULL, "100", NULL,
+			      "Answers larger than their query per second per source prefix, "
+			      "0..1000000 (0: off), in the kernel and in userspace; sources in "
+			      "GLUED_RRL_EXEMPT are never limited."},
+			     INT(rrl_rate, 0, 1000000)},
+    [CONFIG_KEY_RRL_SLIP] = {{"GLUED_RRL_SLIP", NULL, "2", NULL,
+			      "Of the responses over GLUED_RRL_RATE, every Nth is sent truncated "
+			      "(TC=1: the client retries over TCP) and the rest dropped, 0..10 "
+			      "(0: drop all)."},
+			     INT(rrl_slip, 0, 10)},
+    [CONFIG_KEY_RRL_PREFIX4] = {{"GLUED_RRL_PREFIX4", NULL, "24", NULL,
+				 "IPv4 sources sharing one rate limit: prefix length, 8..32."},
+				INT(rrl_prefix4, 8, 32)},
+    [CONFIG_KEY_RRL_PREFIX6] = {{"GLUED_RRL_PREFIX6", NULL, "56", NULL,
+				 "IPv6 sources sharing one rate limit: prefix length, 16..56."},
+				INT(rrl_prefix6, 16, 56)},
+    [CONFIG_KEY_RRL_EXEMPT] = {{"GLUED_RRL_EXEMPT", NULL, "127.0.0.0/8,::1/128", NULL,
+				"Comma list of CIDRs never rate limited (at most 64); the watched "
+				"network's subnets are always added: its containers are glued's "
+				"high-rate clients and cannot be spoofed from outside."},
+			       LIST(set_rrl_exempt, CONFIG_ALLOW_MAX)},
 };
 
 const struct config_key_info *config_key_info(enum config_key_id id)

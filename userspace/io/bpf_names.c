@@ -88,6 +88,27 @@ void bpf_config_set_alive(struct glued_bpf_config *c, uint64_t until_ns)
 	c->alive_until_ns = until_ns;
 }
 
+void bpf_rrl_config_init(struct glued_rrl_config *c, uint32_t rate, unsigned prefix4,
+			 unsigned prefix6)
+{
+	uint32_t m4 = prefix4 >= 32 ? 0xffffffffu : ~(0xffffffffu >> prefix4);
+
+	memset(c, 0, sizeof(*c));
+	if (rate) {
+		c->cost_ns = 1000000000ULL / rate;
+		c->burst_ns = 1000000000ULL;
+	}
+	if (prefix6 > GLUED_RRL_PREFIX6_MAX)
+		prefix6 = GLUED_RRL_PREFIX6_MAX;
+	for (unsigned i = 0; i < 4; i++)
+		c->mask4[i] = (uint8_t)(m4 >> (24 - 8 * i));
+	for (unsigned i = 0; i < 8; i++) {
+		unsigned bits = prefix6 > i * 8 ? prefix6 - i * 8 : 0;
+
+		c->mask6[i] = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+	}
+}
+
 int bpf_local_key(const struct glued_addr *a, struct glued_local_key *k)
 {
 	memset(k, 0, sizeof(*k));

@@ -58,6 +58,13 @@ void bpf_config_set_alive(struct glued_bpf_config *c, uint64_t until_ns);
  * AF_INET/AF_INET6 or the wildcard address (never a valid destination). */
 int bpf_local_key(const struct glued_addr *a, struct glued_local_key *k) GLUED_MUST_CHECK;
 
+/* glued_rrl_cfg value (abi.h, "glued_rrl"): `rate` answers per second
+ * per source prefix (0: off), prefixes of prefix4 / prefix6 bits (capped
+ * at 32 / GLUED_RRL_PREFIX6_MAX) as masks; GCRA with a burst of one
+ * second. */
+void bpf_rrl_config_init(struct glued_rrl_config *c, uint32_t rate, unsigned prefix4,
+			 unsigned prefix6);
+
 /* "answered", "miss", ... for a counter index; NULL past GLUED_STAT_MAX. */
 const char *bpf_stat_name(unsigned stat);
 

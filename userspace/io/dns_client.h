@@ -20,11 +20,12 @@ struct dns_client {
 	uint64_t conn_id;	     /* TCP: connection; 0 for UDP */
 	uint16_t limit;		     /* largest reply it takes */
 	uint64_t fwd_start_us;	     /* DNS server: monotonic µs when forwarded (latency) */
+	uint16_t query_len;	     /* DNS server: the query's bytes (a larger reply is RRL's) */
+	uint8_t access;		     /* DNS server: the source's enum glued_allow_flags */
 };
 
 /* Send msg[0..len) to c. The sink drops it if the TCP connection is gone.
  * The forwarder calls this for every reply, cached or fresh. */
-typedef void (*dns_reply_fn)(void *ctx, const struct dns_client *c, const uint8_t *msg,
-			     size_t len);
+typedef void (*dns_reply_fn)(void *ctx, const struct dns_client *c, const uint8_t *msg, size_t len);
 
 #endif

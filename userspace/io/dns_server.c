@@ -21,6 +21,7 @@
 #include "io/dns_server_int.h"
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/rand.h"
 
 /* Monotonic µs, for the forwarding latency histogram only. */
 static uint64_t now_us(void)
@@ -70,10 +71,19 @@ struct dns_server *dns_server_new(struct loop *l, const struct dns_server_cfg *c
 									: DNS_SERVER_RX_SINGLE;
 	else
 		s->rx_why = "configured";
+	if (!s->cfg.rrl.slots)
+		s->cfg.rrl.slots = 8192;
+	{
+		uint8_t key[16]; /* the bucket table's hash: spoofers must not aim at a set */
+
+		if (rand_bytes(key, sizeof(key)) == 0)
+			s->rrl = rrl_new(&s->cfg.rrl, key);
+	}
 	s->slots = calloc(SEND_SLOTS, sizeof(*s->slots));
 	s->conns = calloc(s->cfg.tcp_max_conns, sizeof(*s->conns));
 	s->tcp_view = calloc(s->cfg.tcp_max_conns, sizeof(*s->tcp_view));
-	if (!s->slots || !s->conns || !s->tcp_view) {
+	if (!s->rrl || !s->slots || !s->conns || !s->tcp_view) {
+		rrl_free(s->rrl);
 		free(s->slots);
 		free(s->conns);
 		free(s->tcp_view);
@@ -88,20 +98,10 @@ void dns_server_set_forwarder(struct dns_server *s, struct forwarder *f)
 	s->fwd = f;
 }
 
-void dns_server_set_allow(struct dns_server *s, const struct glued_cidr *allow, size_t n)
+int dns_server_set_allow(struct dns_server *s, const struct glued_cidr *allow, size_t n,
+			 const struct glued_cidr *exempt, size_t n_exempt)
 {
-	if (n > DNS_SERVER_ALLOW_MAX)
-		n = DNS_SERVER_ALLOW_MAX;
-	memcpy(s->allow, allow, n * sizeof(*allow));
-	s->n_allow = n;
-}
-
-static bool allowed(const struct dns_server *s, const struct glued_addr *a)
-{
-	for (size_t i = 0; i < s->n_allow; i++)
-		if (cidr_contains(&s->allow[i], a))
-			return true;
-	return false;
+	return access_build(&s->access, allow, n, exempt, n_exempt);
 }
 
 size_t dns_server_endpoints(const struct dns_server *s, struct glued_endpoint *out, size_t max)
@@ -116,6 +116,7 @@ size_t dns_server_endpoints(const struct dns_server *s, struct glued_endpoint *o
 void dns_server_get_stats(const struct dns_server *s, struct dns_server_stats *st)
 {
 	*st = s->st;
+	st->rrl_evicted = rrl_evictions(s->rrl);
 }
 
 enum dns_server_rx dns_server_rx_path(const struct dns_server *s)
@@ -314,6 +315,7 @@ void dns_server_free(struct dns_server *s)
 	free(s->slots);
 	free(s->conns);
 	free(s->tcp_view);
+	rrl_free(s->rrl);
 	free(s);
 }
 
@@ -453,18 +455,44 @@ static void parse_pktinfo(struct msghdr *m, struct dns_client *c)
 	}
 }
 
-size_t dns_server_handle(struct dns_server *s, const struct dns_client *c, const uint8_t *msg,
+/* Response rate limiting of the UDP reply msg[0..len) (in place) to a
+ * query of query_len bytes: what to send, 0 for nothing. Only a reply
+ * larger than its query counts (the amplification a spoofer wants): a
+ * REFUSED, FORMERR or bare NXDOMAIN echoes the question and is never
+ * larger. TCP is where a slip sends the client: never limited. */
+static size_t rrl_apply(struct dns_server *s, const struct dns_client *c, uint8_t *msg, size_t len)
+{
+	if (c->transport != DNS_UDP || (c->access & GLUED_ALLOW_F_RRL_EXEMPT) ||
+	    len <= c->query_len)
+		return len;
+	switch (rrl_account(s->rrl, &c->peer.addr, loop_now_ms(s->loop))) {
+	case RRL_SEND:
+		return len;
+	case RRL_SLIP:
+		s->st.rrl_slipped++;
+		return rrl_slip(msg, len);
+	case RRL_DROP:
+		break;
+	}
+	s->st.rrl_dropped++;
+	return 0;
+}
+
+size_t dns_server_handle(struct dns_server *s, const struct dns_client *cin, const uint8_t *msg,
 			 size_t len, uint8_t *reply, size_t cap, bool *forwarded)
 {
+	struct dns_client cl = *cin, *c = &cl;
 	struct dns_query q;
 	size_t out_len = 0;
 	enum dns_action act;
 
+	c->access = access_lookup(&s->access, &c->peer.addr);
+	c->query_len = (uint16_t)(len > DNS_TCP_MAX ? DNS_TCP_MAX : len);
 	/* GLUED_ALLOW is who gets answers at all: container names, PTR and
 	 * forwarding alike (the kernel program checks the same list). Anyone
 	 * else gets REFUSED for a well-formed query, nothing for the rest: no
 	 * reply larger than the query, no data. */
-	if (!allowed(s, &c->peer.addr)) {
+	if (!(c->access & GLUED_ALLOW_F_ALLOWED)) {
 		s->st.refused++;
 		if (dns_parse_query(&q, msg, len) != 0 ||
 		    dns_build_rcode(&q, DNS_RCODE_REFUSED, reply, cap, &out_len) != 0)
@@ -475,7 +503,7 @@ size_t dns_server_handle(struct dns_server *s, const struct dns_client *c, const
 			 s->rot++, &q, reply, cap, &out_len, &s->st.answer);
 	switch (act) {
 	case DNS_ACT_REPLY:
-		return out_len;
+		return rrl_apply(s, c, reply, out_len);
 	case DNS_ACT_DROP:
 		return 0;
 	case DNS_ACT_FORWARD:
@@ -494,13 +522,10 @@ size_t dns_server_handle(struct dns_server *s, const struct dns_client *c, const
 		s->st.probes_dropped++;
 		return 0;
 	}
-	{
-		struct dns_client fc = *c;
-		fc.limit = c->transport == DNS_TCP ? DNS_TCP_MAX : dns_query_udp_limit(&q);
-		fc.fwd_start_us = now_us();
-		forwarder_query(s->fwd, &fc, &q, msg, len);
-		*forwarded = true;
-	}
+	c->limit = c->transport == DNS_TCP ? DNS_TCP_MAX : dns_query_udp_limit(&q);
+	c->fwd_start_us = now_us();
+	forwarder_query(s->fwd, c, &q, msg, len);
+	*forwarded = true;
 	return 0;
 }
 
@@ -612,5 +637,9 @@ void dns_server_reply(void *ctx, const struct dns_client *c, const uint8_t *msg,
 		return; /* the forwarder truncates to c->limit <= DNS_UDP_MAX */
 	struct send_slot *sl = slot_get_any(s);
 	memcpy(sl->buf, msg, len);
-	udp_send(s, sl, c, len);
+	len = rrl_apply(s, c, sl->buf, len);
+	if (len)
+		udp_send(s, sl, c, len);
+	else
+		slot_put(s, sl);
 }

@@ -13,6 +13,9 @@
  * connection closed when all are taken, idle and lifetime deadlines; per
  * connection, reading stops while too many reply bytes are queued or too
  * many queries wait on the forwarder). Never answers a message with QR=1.
+ * Who gets answers and who is never rate limited: core/access.h; a UDP
+ * response larger than its query to any other source goes through
+ * response rate limiting (core/rrl.h): sent, slipped (TC=1) or dropped.
  */
 #ifndef GLUED_IO_DNS_SERVER_H
 #define GLUED_IO_DNS_SERVER_H
@@ -21,6 +24,7 @@
 #include <stdint.h>
 
 #include "core/dns_answer.h"
+#include "core/rrl.h"
 #include "core/table.h"
 #include "io/dns_client.h"
 #include "io/forwarder.h"
@@ -43,15 +47,16 @@ enum dns_server_rx {
 struct dns_server_cfg {
 	struct glued_endpoint bind; /* 0.0.0.0 / :: = every address */
 	uint32_t ttl_s;
-	unsigned tcp_max_conns; /* default 256 */
-	uint32_t tcp_idle_ms;	/* default 10000 */
+	unsigned tcp_max_conns;	  /* default 256 */
+	uint32_t tcp_idle_ms;	  /* default 10000 */
 	unsigned tcp_per_source;  /* connections per source (IPv4, IPv6 /64); default 16 */
 	uint32_t tcp_lifetime_ms; /* a connection's whole life; default 120000 */
 	uint32_t tcp_max_out;	  /* reply bytes queued per connection before reading
 				   * stops; default 65536 */
 	unsigned tcp_max_fwd;	  /* queries per connection at the forwarder before
 				   * reading stops; default 32 */
-	enum dns_server_rx rx;	/* default AUTO: the loop's probe decides */
+	enum dns_server_rx rx;	  /* default AUTO: the loop's probe decides */
+	struct rrl_cfg rrl;	  /* rate 0: off; slots 0: 8192 */
 };
 
 /* Latency of forwarded queries, from handing the query to the forwarder to
@@ -74,9 +79,11 @@ struct dns_server_latency {
  * have shapes of their own; io/counters renders them. */
 #define DNS_SERVER_MSGS_HELP_ "DNS messages by transport and direction."
 #define DNS_SERVER_CONNS_HELP_ "TCP connections by outcome."
+#define DNS_SERVER_RRL_HELP_                                                                       \
+	"UDP responses over GLUED_RRL_RATE: sent truncated (slipped) or dropped."
 #define DNS_SERVER_COUNTERS(X)                                                                     \
 	X(refused, counter, "glued_dns_refused_total", "",                                         \
-	  "Queries refused: the client is outside GLUED_ALLOW, or nothing to forward to.")                         \
+	  "Queries refused: the client is outside GLUED_ALLOW, or nothing to forward to.")         \
 	X(probes_dropped, counter, "glued_dns_loop_probes_dropped_total", "",                      \
 	  "glued's own forwarding-loop probes that came back to it.")                              \
 	X(udp_rx, counter, "glued_dns_messages_total", "transport=\"udp\",direction=\"received\"", \
@@ -105,7 +112,13 @@ struct dns_server_latency {
 	  "result=\"lifetime_closed\"", DNS_SERVER_CONNS_HELP_)                                    \
 	X(tcp_paused, counter, "glued_dns_tcp_reads_paused_total", "",                             \
 	  "Times a TCP connection stopped being read: too many replies queued or queries "         \
-	  "forwarded.")
+	  "forwarded.")                                                                            \
+	X(rrl_slipped, counter, "glued_dns_rrl_limited_total", "result=\"slipped\"",               \
+	  DNS_SERVER_RRL_HELP_)                                                                    \
+	X(rrl_dropped, counter, "glued_dns_rrl_limited_total", "result=\"dropped\"",               \
+	  DNS_SERVER_RRL_HELP_)                                                                    \
+	X(rrl_evicted, counter, "glued_dns_rrl_evictions_total", "",                               \
+	  "Rate-limit buckets taken over by a new source prefix (the table is full).")
 
 struct dns_server_stats {
 	struct dns_answer_stats answer;
@@ -122,9 +135,12 @@ int dns_server_start(struct dns_server *s) GLUED_MUST_CHECK;
 void dns_server_free(struct dns_server *s);
 
 void dns_server_set_forwarder(struct dns_server *s, struct forwarder *f);
-/* Who gets answers at all (table, PTR, forwarding); replaces the list.
- * Everyone else gets REFUSED. */
-void dns_server_set_allow(struct dns_server *s, const struct glued_cidr *allow, size_t n);
+/* Who gets answers at all (table, PTR, forwarding; everyone else gets
+ * REFUSED) and who is never rate limited: replaces both lists
+ * (core/access.h). 0, or -E2BIG when they hold more than ACCESS_RULES_MAX
+ * distinct prefixes: then nobody gets answers. */
+int dns_server_set_allow(struct dns_server *s, const struct glued_cidr *allow, size_t n,
+			 const struct glued_cidr *exempt, size_t n_exempt) GLUED_MUST_CHECK;
 
 /* dns_reply_fn for the forwarder: ctx is the struct dns_server. */
 void dns_server_reply(void *ctx, const struct dns_client *c, const uint8_t *msg, size_t len);

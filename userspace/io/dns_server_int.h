@@ -11,7 +11,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "core/access.h"
 #include "core/dns_wire.h"
+#include "core/rrl.h"
 #include "core/tcp_admit.h"
 #include "io/dns_server.h"
 #include "lib/log.h"
@@ -86,12 +88,12 @@ struct tcp_conn {
 	struct glued_endpoint peer, local;
 	struct loop_op recv_op, send_op;
 	bool sending, receiving;
-	bool held; /* parsing stopped at a cap; resumed from send/reply */
+	bool held;     /* parsing stopped at a cap; resumed from send/reply */
 	bool has_next; /* an accepted connection waits for this slot (eviction) */
 	int next_fd;
 	struct glued_endpoint next_peer;
 	struct tcp_out *out_head, *out_tail;
-	size_t out_bytes;   /* queued reply bytes (the cap: tcp_max_out) */
+	size_t out_bytes;      /* queued reply bytes (the cap: tcp_max_out) */
 	unsigned fwd_inflight; /* queries at the forwarder (the cap: tcp_max_fwd) */
 	uint64_t opened_ms, last_ms;
 	struct loop_timer idle; /* the idle or lifetime deadline, whichever is first */
@@ -116,10 +118,10 @@ struct dns_server {
 	struct tcp_admit_cfg tcp_policy;
 	struct tcp_slot_view *tcp_view; /* tcp_max_conns, rebuilt per accept */
 	struct send_slot *slots, *free_slots;
-	size_t slots_used; /* slots[0..slots_used) have been handed out once:
-			    * untouched slots stay untouched pages */
-	struct glued_cidr allow[DNS_SERVER_ALLOW_MAX];
-	size_t n_allow;
+	size_t slots_used;    /* slots[0..slots_used) have been handed out once:
+			       * untouched slots stay untouched pages */
+	struct access access; /* GLUED_ALLOW and GLUED_RRL_EXEMPT, one lookup */
+	struct rrl *rrl;
 	uint32_t rot;
 	struct dns_server_stats st;
 	struct log_ratelimit rl_send, rl_recv;

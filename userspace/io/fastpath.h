@@ -65,11 +65,15 @@ void fastpath_set_network(struct fastpath *fp, const struct docker_network *net)
  * name that differs). Also run once by a timer if this never comes. NULL
  * fp or inactive: no-op. */
 void fastpath_table_synced(struct fastpath *fp);
-/* Who gets answers (GLUED_ALLOW and the watched subnets, as the DNS server
- * has them): glued_allow is rewritten to exactly these prefixes. Until the
- * first call the map is empty or a predecessor's, and a query from a source
- * it does not hold passes up to userspace, which checks for itself. */
-void fastpath_set_allow(struct fastpath *fp, const struct glued_cidr *allow, size_t n);
+/* Who gets answers and who is never rate limited (GLUED_ALLOW and
+ * GLUED_RRL_EXEMPT, each with the watched subnets, as the DNS server has
+ * them): glued_allow is rewritten to exactly their merged prefixes and
+ * flags (core/access.h), and glued_rrl_cfg to the configured rate. Until
+ * the first call the map is empty or a predecessor's, and a query from a
+ * source it does not hold passes up to userspace, which checks for
+ * itself. */
+void fastpath_set_allow(struct fastpath *fp, const struct glued_cidr *allow, size_t n,
+			const struct glued_cidr *exempt, size_t n_exempt);
 
 bool fastpath_active(const struct fastpath *fp);
 /* Why the fast path is inactive ("GLUED_XDP=off", "no rights to load BPF

@@ -15,10 +15,11 @@
 
 #include <bpf/bpf.h>
 
+#include "core/access.h"
+#include "glued_dns.skel.h"
 #include "io/bpf_names.h"
 #include "io/fastpath_int.h"
 #include "lib/clock.h"
-
 
 /* --- local addresses ------------------------------------------------------------------- */
 
@@ -269,7 +270,7 @@ void fp_names_reconcile(struct fastpath *fp)
 	    r.written, r.same, removed);
 }
 
-/* --- glued_allow ------------------------------------------------------------------------- */
+/* --- glued_allow and glued_rrl_cfg ------------------------------------------------------ */
 
 static void allow_key(struct glued_allow_key *k, const struct glued_cidr *c)
 {
@@ -279,25 +280,57 @@ static void allow_key(struct glued_allow_key *k, const struct glued_cidr *c)
 	k->prefixlen = 8 + c->prefix;
 }
 
-void fastpath_set_allow(struct fastpath *fp, const struct glued_cidr *allow, size_t n)
+/* The kernel's half of response rate limiting (abi.h, "glued_rrl"). */
+static void rrl_config_write(struct fastpath *fp)
+{
+	const struct glued_config *c = fp->cfg;
+	struct glued_rrl_config rc;
+	__u32 zero = 0;
+
+	if (!fp->skel)
+		return;
+	bpf_rrl_config_init(&rc, c->rrl_rate, c->rrl_prefix4, c->rrl_prefix6);
+	if (bpf_map_update_elem(bpf_map__fd(fp->skel->maps.glued_rrl_cfg), &zero, &rc, BPF_ANY) <
+	    0) {
+		fp->map_errors++;
+		log_warn("fastpath: glued_rrl_cfg: write the rate limit");
+	}
+}
+
+void fastpath_set_allow(struct fastpath *fp, const struct glued_cidr *allow, size_t n,
+			const struct glued_cidr *exempt, size_t n_exempt)
 {
 	struct glued_allow_key want[GLUED_ALLOW_MAX], have[GLUED_ALLOW_MAX], k, *prev = NULL;
-	size_t n_want = 0, n_have = 0;
-	__u8 one = 1;
+	const struct access_rule *rules;
+	struct access *ac;
+	size_t n_want = 0, n_have = 0, n_rules;
 	int err;
 
 	if (!fp || !fp->active || fp->allow_fd < 0)
 		return;
-	for (size_t i = 0; i < n && n_want < GLUED_ALLOW_MAX; i++)
-		allow_key(&want[n_want++], &allow[i]);
+	rrl_config_write(fp);
+	ac = malloc(sizeof(*ac));
+	if (!ac) {
+		log_warnx("fastpath: glued_allow: out of memory; the list stays as it was");
+		return;
+	}
+	if (access_build(ac, allow, n, exempt, n_exempt) != 0)
+		log_warnx("fastpath: glued_allow: more than %d distinct prefixes: "
+			  "nothing is answered in the kernel",
+			  GLUED_ALLOW_MAX);
+	rules = access_rules(ac, &n_rules);
+	for (size_t i = 0; i < n_rules && n_want < GLUED_ALLOW_MAX; i++)
+		allow_key(&want[n_want++], &rules[i].cidr);
 	while (n_have < GLUED_ALLOW_MAX && bpf_map_get_next_key(fp->allow_fd, prev, &k) == 0) {
 		have[n_have] = k;
 		prev = &have[n_have++];
 	}
-	/* Add first, then remove: a source allowed before and after is never
-	 * refused in between. */
+	/* Add (or re-flag) first, then remove: a source allowed before and
+	 * after is never refused in between. */
 	for (size_t i = 0; i < n_want; i++) {
-		if (bpf_map_update_elem(fp->allow_fd, &want[i], &one, BPF_ANY) < 0) {
+		__u8 flags = rules[i].flags;
+
+		if (bpf_map_update_elem(fp->allow_fd, &want[i], &flags, BPF_ANY) < 0) {
 			err = -errno;
 			fp->map_errors++;
 			log_warnx("fastpath: glued_allow: add a prefix: %s", glued_strerror(err));
@@ -313,5 +346,7 @@ void fastpath_set_allow(struct fastpath *fp, const struct glued_cidr *allow, siz
 			log_warn("fastpath: glued_allow: remove a prefix");
 		}
 	}
-	log_debug("fastpath: glued_allow: %zu prefixes (the DNS allow list)", n_want);
+	free(ac);
+	log_debug("fastpath: glued_allow: %zu prefixes (the DNS allow list and RRL exemption)",
+		  n_want);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/access.h"
 #include "core/hosts.h"
 #include "core/resolv.h"
 #include "io/docker.h"
@@ -53,21 +54,31 @@ struct sources {
 
 /* --- allow list -------------------------------------------------------------- */
 
-/* The configured list (GLUED_ALLOW or its defaults) plus, always, the
- * watched network's subnets: its containers must be able to resolve
- * everything, whatever else the operator restricts. */
+/* The configured lists (GLUED_ALLOW, GLUED_RRL_EXEMPT or their defaults)
+ * plus, always, the watched network's subnets: its containers must be
+ * able to resolve everything, whatever else the operator restricts, and
+ * at their rate (they cannot be spoofed from outside the host). */
 static void push_allow(struct sources *s)
 {
-	struct glued_cidr allow[DNS_SERVER_ALLOW_MAX];
-	size_t n = 0;
+	struct glued_cidr allow[DNS_SERVER_ALLOW_MAX], exempt[DNS_SERVER_ALLOW_MAX];
+	size_t n = 0, n_ex = 0;
 
 	for (size_t i = 0; i < s->cfg->n_allow && n < DNS_SERVER_ALLOW_MAX; i++)
 		allow[n++] = s->cfg->allow[i];
-	for (size_t i = 0; i < s->network.n_subnets && n < DNS_SERVER_ALLOW_MAX; i++)
-		allow[n++] = s->network.subnets[i].cidr;
-	dns_server_set_allow(s->dns, allow, n);
+	for (size_t i = 0; i < s->cfg->n_rrl_exempt && n_ex < DNS_SERVER_ALLOW_MAX; i++)
+		exempt[n_ex++] = s->cfg->rrl_exempt[i];
+	for (size_t i = 0; i < s->network.n_subnets; i++) {
+		if (n < DNS_SERVER_ALLOW_MAX)
+			allow[n++] = s->network.subnets[i].cidr;
+		if (n_ex < DNS_SERVER_ALLOW_MAX)
+			exempt[n_ex++] = s->network.subnets[i].cidr;
+	}
+	if (dns_server_set_allow(s->dns, allow, n, exempt, n_ex) != 0)
+		log_warnx("dns: allow list: more than %d distinct prefixes in GLUED_ALLOW, "
+			  "GLUED_RRL_EXEMPT and the watched subnets: nobody gets answers",
+			  ACCESS_RULES_MAX);
 	if (s->fastpath)
-		fastpath_set_allow(s->fastpath, allow, n);
+		fastpath_set_allow(s->fastpath, allow, n, exempt, n_ex);
 }
 
 /* --- hosts file ---------------------------------------------------------------- */
