@@ -42,6 +42,9 @@ abuse_env() {
 		echo "10.77.$((i / 250)).$((i % 250 + 1)) service-$i"
 	done >"$E2E_DIR/h1/services.hosts"
 	echo "GLUED_HOSTS_FILE=$E2E_DIR/h1/services.hosts" >"$E2E_DIR/h1/cluster_env"
+	# The flood's client is a heavy client, not a reflection victim: exempt
+	# from response rate limiting, so that every query costs a full answer.
+	echo "GLUED_RRL_EXEMPT=127.0.0.0/8,::1/128,$E2E_CLIENT_IP/32" >>"$E2E_DIR/h1/cluster_env"
 }
 
 setup_file() {
