@@ -20,10 +20,13 @@
 # completed queries. Then the ratios against the issue's goals (p99 <= 0.1x,
 # q/s >= 2x, CPU <= 0.2x).
 #
-# Until glued attaches the program in containers itself (issue 12's
-# userspace half, GLUED_CONTAINER_FASTPATH=auto), build/tools/ctr-load
-# attaches it in the container's namespace from glued's pinned maps; the
-# report says which did. Root only.
+# Who attaches the program for the kernel path (BENCH_CONTAINER_ATTACH):
+#   glued     glued itself (GLUED_CONTAINER_FASTPATH=auto; the dockerd path
+#             restarts it with =off), its counters pinned as ctr_stats
+#   ctr-load  build/tools/ctr-load, a stand-in for glued's attach: the
+#             program in the container's namespace from glued's pinned maps
+#   auto      (default) glued when this glued knows GLUED_CONTAINER_FASTPATH
+# The report says which did. Root only.
 #
 #   tools/bench-container.sh [-r ROUNDS] [-l SECONDS] [-L SECONDS] [-Q QPS] [-n NAMES]
 #     -r rounds, paths interleaved (default 1)   -l closed-loop run (default 10)
@@ -71,7 +74,16 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 E2E_NO_GLUED=1 e2e_setup_single_host || { say "e2e host setup failed"; exit 1; }
 OUT=$(mktemp -d /tmp/bench-container.XXXXXX)
 PIN=/sys/fs/bpf/glued
-CTR_STATS=$PIN/bench_ctr_stats
+ATTACH=${BENCH_CONTAINER_ATTACH:-auto}
+if [ "$ATTACH" = auto ]; then
+	ATTACH=ctr-load
+	grep -aq GLUED_CONTAINER_FASTPATH "$E2E_GLUED" && ATTACH=glued
+fi
+case $ATTACH in
+glued) CTR_STATS=$PIN/ctr_stats ;;
+ctr-load) CTR_STATS=$PIN/bench_ctr_stats ;;
+*) say "BENCH_CONTAINER_ATTACH: glued, ctr-load or auto, not '$ATTACH'"; exit 2 ;;
+esac
 dir=$(host_var h1 dir)
 hosts=$dir/hosts
 qfile=$OUT/queries
@@ -80,8 +92,14 @@ awk -v n="$NAMES" 'BEGIN { for (i = 1; i <= n; i++)
 awk -v n="$NAMES" 'BEGIN { for (i = 1; i <= n; i++) printf "name%d A\n", i }' >"$qfile"
 
 gw=$(host_var h1 gw4)
-glued_start h1 GLUED_XDP=on GLUED_LOG=info GLUED_HOSTS_FILE="$hosts" \
-	GLUED_CONTAINER_FASTPATH=off || { say "glued did not start"; exit 1; }
+# glued_mode off|auto: (re)start glued with the container fast path so.
+glued_mode() {
+	glued_stop h1 >/dev/null 2>&1
+	glued_start h1 GLUED_XDP=on GLUED_LOG=info GLUED_HOSTS_FILE="$hosts" \
+		GLUED_CONTAINER_FASTPATH="$1" || { say "glued ($1) did not start"; return 1; }
+	daemons=("$(e2e_pid_of h1.dockerd)" "$(e2e_pid_of h1.containerd)" "$(glued_pid h1)")
+}
+glued_mode off || exit 1
 ctr_run h1 bench --dns "$gw" || { say "docker run failed"; exit 1; }
 cpid=$(hdocker h1 inspect -f '{{.State.Pid}}' bench)
 cnet=/proc/$cpid/ns/net
@@ -111,13 +129,26 @@ proc_cpu() {
 softirq() { awk '$1 == "cpu" { print $8 }' /proc/stat; }
 busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 hz=$(getconf CLK_TCK)
-daemons=("$(e2e_pid_of h1.dockerd)" "$(e2e_pid_of h1.containerd)" "$(glued_pid h1)")
 
 ask() { in_ctr dig +time=1 +tries=1 +short @127.0.0.11 "$1" A 2>&1 | head -1; }
 want=$(awk '$2 == "name7" { print $1 }' "$hosts")
 
+# The kernel path is on when a query to a known name moves the program's
+# `answered` counter (dig's answer alone cannot tell who gave it).
+ctr_answers() {
+	local k0
+	k0=$(kstat "$CTR_STATS" answered)
+	[ "$(ask name7)" = "$want" ] && [ "$(kstat "$CTR_STATS" answered)" -gt "$k0" ]
+}
 attach() {
 	case $ATTACH in
+	glued)
+		glued_mode auto || return 1
+		wait_until 15 ctr_answers || {
+			grep -E 'ctr|container' "$(host_var h1 dir)/glued.log" | tail -n 20 >&2
+			return 1
+		}
+		;;
 	ctr-load)
 		nsenter --net="$cnet" --mount=/proc/"$(host_var h1 anchor)"/ns/mnt -- \
 			"$CTR_LOAD" "$PIN" "$CTR_STATS" >"$OUT/ctr-load.log" 2>&1 &
@@ -130,6 +161,10 @@ attach() {
 	esac
 }
 detach() {
+	if [ "$ATTACH" = glued ]; then
+		glued_mode off
+		return
+	fi
 	if [ -n "$LOADER_PID" ]; then
 		kill -TERM "$LOADER_PID"
 		wait "$LOADER_PID"
@@ -206,7 +241,12 @@ echo "date:      $(date -u '+%Y-%m-%d %H:%M:%S UTC'), tree $rev"
 echo "kernel:    $(uname -sr), $(nproc) CPUs, load at start $LOAD_START, now $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "engine:    $(hdocker h1 version -f '{{.Server.Version}}' 2>/dev/null) (dockerd --iptables=false; the resolver's NAT is per container)"
 echo "resolver:  $dnat"
-echo "attach:    $ATTACH ($(head -1 "$OUT/ctr-load.log" 2>/dev/null))"
+if [ "$ATTACH" = glued ]; then
+	echo "attach:    glued (GLUED_CONTAINER_FASTPATH=auto; $(grep -m1 -E 'ctr.*attach|attach.*ctr' \
+		"$(host_var h1 dir)/glued.log" | cut -c1-120))"
+else
+	echo "attach:    tools/ctr-load, NOT glued ($(head -1 "$OUT/ctr-load.log" 2>/dev/null))"
+fi
 echo "runs:      $ROUNDS round(s); fixed rate dnsperf -Q $LAT_QPS -l $LAT_LEN -c 4 -v; closed loop dnsperf -l $LEN -c 4 -q 100"
 echo "CPU:       per answered query, closed loop: dnsperf + dockerd + containerd + glued + softirq (all CPUs); busy = the whole machine"
 echo "answered:  ctr_ans = glued_ctr_stats answered, host_ans = glued's own hooks' answered (the bridge,"

@@ -58,6 +58,26 @@ static int harness_load(unsigned hooks)
 	return glued_dns__load(skel);
 }
 
+/* One line per loaded program: the instructions the verifier processed
+ * (5.16+; the kernel matrix's log keeps them per kernel). */
+static void harness_print_verified(void)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, skel->obj)
+	{
+		struct bpf_prog_info info = {0};
+		__u32 len = sizeof(info);
+
+		if (!bpf_program__autoload(p) ||
+		    bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+			continue;
+		if (info.verified_insns)
+			fprintf(stderr, "bpf: %s: verifier processed %u instructions\n",
+				bpf_program__name(p), info.verified_insns);
+	}
+}
+
 /* --- setup ------------------------------------------------------------------------------------ */
 
 static void put(const char *owner, const char *name, const char *const *addrs, size_t n)

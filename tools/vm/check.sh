@@ -47,6 +47,7 @@ run_bpf() {
 		f=${f%% failed}
 		if [ "$f" -eq 0 ] && [ "$p" -gt 0 ]; then
 			ok "${t##*/}: $line"
+			grep -E '^bpf: .*verifier processed' <<<"$out" | sed 's/^/    /'
 		else
 			grep -E '^not ok|^  [^ ]+:[0-9]+: |^bpf: |verifier' <<<"$out" | head -n 40 | sed 's/^/    /'
 			ko "${t##*/}: $line"
