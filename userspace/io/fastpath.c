@@ -23,6 +23,12 @@
 #define TICK_MS 1000	       /* liveness refresh */
 #define RESCAN_TICKS 3	       /* addresses and interfaces re-read every 3 ticks */
 #define SYNC_FALLBACK_MS 10000 /* reconcile names even if Docker never syncs */
+/* A restarted glued's table holds only this host's names when Docker has
+ * synced; the other hosts' come back by gossip within a round or two.
+ * Until then a name the table lacks stays in glued_names (it was answered
+ * that long while glued was down anyway): deleting it at once made
+ * in-container queries for another host's names miss for that while. */
+#define REMOVE_AFTER_MS (FP_GRACE_S * 1000)
 
 void fp_why_set(struct fastpath *fp, const char *fmt, ...)
 {
@@ -49,6 +55,10 @@ static void on_tick(struct loop *l, struct loop_timer *t, uint64_t now_ms)
 		(void)fp_hooks_sync(fp);
 	if (!fp->synced && now_ms - fp->started_ms >= SYNC_FALLBACK_MS)
 		fastpath_table_synced(fp);
+	if (fp->remove_pending && now_ms - fp->started_ms >= REMOVE_AFTER_MS) {
+		fp->remove_pending = false;
+		fp_names_reconcile(fp, true);
+	}
 	loop_timer_arm_in(l, t, TICK_MS);
 }
 
@@ -185,7 +195,8 @@ void fastpath_table_synced(struct fastpath *fp)
 	if (!fp || !fp->active)
 		return;
 	fp->synced = true;
-	fp_names_reconcile(fp);
+	fp->remove_pending = clock_now_ms() - fp->started_ms < REMOVE_AFTER_MS;
+	fp_names_reconcile(fp, !fp->remove_pending);
 }
 
 bool fastpath_active(const struct fastpath *fp)

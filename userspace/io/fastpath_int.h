@@ -73,6 +73,7 @@ struct fastpath {
 	struct loop_timer timer;
 	unsigned ticks;
 	bool synced;
+	bool remove_pending; /* a reconcile that deletes is still due (fastpath.c) */
 	uint64_t started_ms;
 	struct log_ratelimit rl;
 	uint64_t map_errors;
@@ -112,6 +113,8 @@ int fp_remove_classic_filters(void);
 
 /* fastpath_mirror.c */
 void fp_addrs_sync(struct fastpath *fp);
-void fp_names_reconcile(struct fastpath *fp);
+/* Write every name of the table that differs in glued_names; with remove,
+ * also delete the keys the table lacks. */
+void fp_names_reconcile(struct fastpath *fp, bool remove);
 
 #endif
