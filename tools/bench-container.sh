@@ -171,7 +171,6 @@ detach() {
 		LOADER_PID=""
 	fi
 }
-ATTACH=ctr-load
 
 # measure PATH ROUND: the fixed-rate run then the closed-loop run; one line
 # of results in $OUT/results: path round sent lost answered p50 p99 p999 qps
@@ -242,8 +241,8 @@ echo "kernel:    $(uname -sr), $(nproc) CPUs, load at start $LOAD_START, now $(c
 echo "engine:    $(hdocker h1 version -f '{{.Server.Version}}' 2>/dev/null) (dockerd --iptables=false; the resolver's NAT is per container)"
 echo "resolver:  $dnat"
 if [ "$ATTACH" = glued ]; then
-	echo "attach:    glued (GLUED_CONTAINER_FASTPATH=auto; $(grep -m1 -E 'ctr.*attach|attach.*ctr' \
-		"$(host_var h1 dir)/glued.log" | cut -c1-120))"
+	echo "attach:    glued (GLUED_CONTAINER_FASTPATH=auto): $(grep -m1 -o 'fastpath: container .*answering in its netns.*' \
+		"$(host_var h1 dir)/glued.log" | cut -c1-110)"
 else
 	echo "attach:    tools/ctr-load, NOT glued ($(head -1 "$OUT/ctr-load.log" 2>/dev/null))"
 fi
