@@ -53,6 +53,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 CTR_LOAD=$TOP/build/tools/ctr-load
 [ -x "$CTR_LOAD" ] || { say "build/tools/ctr-load not built (make bench-container)"; exit 1; }
 export E2E_TOP=$TOP
+# shellcheck disable=SC2034 # read by tests/e2e/lib (its setup line)
 BATS_TEST_FILENAME=bench-container.sh
 exec 3>&2
 # shellcheck source=/dev/null
@@ -206,7 +207,11 @@ measure() {
 	# `times`: the subshell's children (nsenter + dnsperf), "XmY.YYYs XmY.YYYs" on line 2.
 	tchild=$(tail -1 <<<"$out" | awk '{ t = 0; for (i = 1; i <= 2; i++) {
 		split($i, a, /[ms]/); t += a[1] * 60 + a[2] } print t }')
-	[ -n "$done_" ] && [ "$done_" -gt 0 ] || { say "$path: dnsperf completed nothing"; echo "$out" >&2; return 1; }
+	if [ -z "$done_" ] || [ "$done_" -eq 0 ]; then
+		say "$path: dnsperf completed nothing"
+		echo "$out" >&2
+		return 1
+	fi
 	awk -v path="$path" -v r="$r" -v sent="$sent" -v ans="$answered" -v p50="$p50" \
 		-v p99="$p99" -v p999="$p999" -v qps="$qps" -v n="$done_" -v hz="$hz" \
 		-v dc=$((c1 - c0)) -v ds=$((s1 - s0)) -v db=$((b1 - b0)) -v tc="$tchild" \
