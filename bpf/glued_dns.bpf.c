@@ -11,7 +11,9 @@
  * second pass over the bytes. The XDP and TC paths differ only in the
  * resize helper, how the UDP checksum is finished (TC must respect a
  * partial checksum) and how the reply leaves (XDP_TX / bpf_redirect to the
- * interface it came in on).
+ * interface it came in on). A third entry point, glued_ctr_dns, is the TC
+ * path in a container's namespace: plan() in MODE_CTR matches Docker's
+ * resolver address instead of glued's, and the reply re-enters lo.
  *
  * Cost is the point of this file (docs/fastpath.md has the figures): one
  * hash lookup with an 8-byte key for the name (the value holds the name,
@@ -105,6 +107,15 @@ struct {
 	__type(value, struct glued_stats);
 } glued_stats SEC(".maps");
 
+/* glued_ctr_dns's decisions (abi.h, "in-container"): the same layout as
+ * glued_stats, another instance, so that an answer's hook can be told. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct glued_stats);
+} glued_ctr_stats SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -190,15 +201,32 @@ struct {
 	__type(value, struct local_cache);
 } glued_lcache SEC(".maps");
 
-static __always_inline void count(__u32 stat)
+/* Where a program runs, a compile-time constant of each entry point that
+ * the inliner resolves (no branch on it is left in the object): the host's
+ * hooks serve glued's own addresses and port; the container's serves
+ * Docker's resolver address inside a container (see glued_ctr_dns). */
+enum hook_mode {
+	MODE_HOST = 0,
+	MODE_CTR = 1,
+};
+
+/* stats: glued_stats or glued_ctr_stats, one struct glued_stats each. */
+static __always_inline void count_in(void *stats, __u32 stat)
 {
 	__u32 key = 0;
-	__u64 *st = bpf_map_lookup_elem(&glued_stats, &key);
+	__u64 *st = bpf_map_lookup_elem(stats, &key);
 
 	if (stat >= GLUED_STAT_MAX)
 		stat = GLUED_STAT_error;
 	if (st)
 		st[stat]++; /* per-CPU: no other writer */
+}
+
+#define STATS_OF(mode) ((mode) == MODE_CTR ? (void *)&glued_ctr_stats : (void *)&glued_stats)
+
+static __always_inline void count(__u32 stat)
+{
+	count_in(&glued_stats, stat);
 }
 
 /* CLOCK_MONOTONIC as of the last tick (bpf_ktime_get_coarse_ns()), read
@@ -488,9 +516,15 @@ static __always_inline int rrl_over(const struct glued_allow_key *src, struct lo
 }
 
 /* Config, Ethernet, IP, UDP, then plan_dns(). lc: glued_lcache's value
- * (NULL: no cache). */
+ * (NULL: no cache). mode: a constant (enum hook_mode). MODE_HOST serves
+ * glued's port on the addresses in glued_addrs, to sources in glued_allow.
+ * MODE_CTR serves IPv4 127.0.0.11 on any port (Docker's DNAT has already
+ * replaced 53 with its resolver's port) and consults neither glued_addrs,
+ * glued_config.port_be nor glued_allow (docs/fastpath.md, "In-container
+ * answers"). Everything else is the same. */
 static __always_inline __u32 plan(const void *data, const void *data_end, struct plan *p,
-				  struct local_cache *lc, const struct glued_name_val **valp)
+				  struct local_cache *lc, const struct glued_name_val **valp,
+				  const int mode)
 {
 	const struct ethhdr *eth = data;
 	const struct glued_bpf_config *cfg;
@@ -538,8 +572,12 @@ static __always_inline __u32 plan(const void *data, const void *data_end, struct
 		udp = (const void *)(ip + 1);
 		if ((const void *)(udp + 1) > data_end)
 			return GLUED_STAT_truncated;
-		if (udp->dest != cfg->port_be)
+		if (mode == MODE_CTR) {
+			if (ip->daddr != bpf_htonl(GLUED_CTR_RESOLVER_V4))
+				return GLUED_STAT_not_ours;
+		} else if (udp->dest != cfg->port_be) {
 			return GLUED_STAT_not_port;
+		}
 		ulen = bpf_ntohs(udp->len);
 		if (ulen < sizeof(*udp) || ulen > tot - sizeof(*ip))
 			return GLUED_STAT_malformed;
@@ -553,6 +591,9 @@ static __always_inline __u32 plan(const void *data, const void *data_end, struct
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		const struct ipv6hdr *ip6 = data + l3_off;
 		__u32 plen;
+
+		if (mode == MODE_CTR)
+			return GLUED_STAT_not_ours; /* Docker's resolver is IPv4 only */
 
 		if ((const void *)(ip6 + 1) > data_end)
 			return GLUED_STAT_truncated;
@@ -603,8 +644,8 @@ static __always_inline __u32 plan(const void *data, const void *data_end, struct
 	 * does not pay for the clock). */
 	if (cfg->alive_until_ns && coarse_now(lc) > cfg->alive_until_ns)
 		return GLUED_STAT_stale;
-	if (!lc || !cfg->alive_until_ns || lc->stamp != cfg->alive_until_ns || lc->w0 != w0 ||
-	    lc->w1 != w1 || lc->w2 != w2) {
+	if (mode == MODE_HOST && (!lc || !cfg->alive_until_ns || lc->stamp != cfg->alive_until_ns ||
+				  lc->w0 != w0 || lc->w1 != w1 || lc->w2 != w2)) {
 		struct glued_local_key lk;
 
 		*(__u64 *)&lk = w0;
@@ -628,8 +669,9 @@ static __always_inline __u32 plan(const void *data, const void *data_end, struct
 	p->dns_off = (__u32)((const void *)(udp + 1) - data);
 	stat = plan_dns((const __u8 *)(udp + 1), data_end, cfg, p, mlen, valp);
 	/* Only an answer pays for the allow list: whatever passes up, userspace
-	 * checks the same list itself. */
-	if (stat <= GLUED_STAT_nodata) {
+	 * checks the same list itself. In a container the source is the
+	 * container's own loopback: neither the list nor RRL applies. */
+	if (mode == MODE_HOST && stat <= GLUED_STAT_nodata) {
 		const __u8 *af = bpf_map_lookup_elem(&glued_allow, &src);
 
 		if (!af || !(*af & GLUED_ALLOW_F_ALLOWED))
@@ -888,9 +930,11 @@ static __always_inline int xdp_answer(struct xdp_md *ctx, struct plan *p,
  * segment (ignored for a partial checksum) and the pseudo header (the
  * length; the swapped addresses do not change the sum). The segment's old
  * sum needs the query's bytes, hence the scratch copy (TC only). An IPv4
- * query with no checksum (0) gets a full one. */
+ * query with no checksum (0) gets a full one. The reply leaves by the
+ * interface it came from: out again (MODE_HOST), or, in a container, into
+ * its lo's receive path (MODE_CTR, see glued_ctr_dns). */
 static __always_inline int tc_answer(struct __sk_buff *skb, struct plan *p,
-				     const struct glued_name_val *val)
+				     const struct glued_name_val *val, const int mode)
 {
 	void *data, *data_end;
 	struct scratch *s;
@@ -915,7 +959,7 @@ static __always_inline int tc_answer(struct __sk_buff *skb, struct plan *p,
 	if (old_sum == CSUM_BAD)
 		goto err;
 	if (bpf_skb_change_tail(skb, p->dns_off + dlen, 0)) {
-		count(GLUED_STAT_resize_failed);
+		count_in(STATS_OF(mode), GLUED_STAT_resize_failed);
 		return TC_ACT_OK;
 	}
 	data = (void *)(long)skb->data;
@@ -952,10 +996,10 @@ static __always_inline int tc_answer(struct __sk_buff *skb, struct plan *p,
 					BPF_F_PSEUDO_HDR | BPF_F_MARK_MANGLED_0))
 			goto err;
 	}
-	count(p->stat);
-	return bpf_redirect(skb->ifindex, 0);
+	count_in(STATS_OF(mode), p->stat);
+	return bpf_redirect(skb->ifindex, mode == MODE_CTR ? BPF_F_INGRESS : 0);
 err:
-	count(GLUED_STAT_error);
+	count_in(STATS_OF(mode), GLUED_STAT_error);
 	return TC_ACT_SHOT;
 }
 
@@ -974,7 +1018,7 @@ static __always_inline int xdp_dns(struct xdp_md *ctx)
 		count(GLUED_STAT_error);
 		return XDP_PASS;
 	}
-	stat = plan(data, data_end, &lc->plan, lc, &val);
+	stat = plan(data, data_end, &lc->plan, lc, &val, MODE_HOST);
 	if ((stat != GLUED_STAT_answered && stat != GLUED_STAT_nodata) || !val) {
 		count(stat);
 		return XDP_PASS;
@@ -989,8 +1033,8 @@ int glued_xdp_dns(struct xdp_md *ctx)
 	return xdp_dns(ctx);
 }
 
-SEC("tc")
-int glued_tc_dns(struct __sk_buff *skb)
+/* Both TC programs: the same answer, the mode a constant. */
+static __always_inline int tc_dns(struct __sk_buff *skb, const int mode)
 {
 	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
 	const struct glued_name_val *val = NULL;
@@ -1001,7 +1045,7 @@ int glued_tc_dns(struct __sk_buff *skb)
 	 * linear (never a large one: TC on lo sees TCP's 64k segments). */
 	if (skb->len > data_end - data && skb->len <= 2048) {
 		if (bpf_skb_pull_data(skb, skb->len)) {
-			count(GLUED_STAT_truncated);
+			count_in(STATS_OF(mode), GLUED_STAT_truncated);
 			return TC_ACT_OK;
 		}
 		data = (void *)(long)skb->data;
@@ -1009,14 +1053,39 @@ int glued_tc_dns(struct __sk_buff *skb)
 	}
 	lc = bpf_map_lookup_elem(&glued_lcache, &zero);
 	if (!lc) { /* a per-CPU array always has element 0 */
-		count(GLUED_STAT_error);
+		count_in(STATS_OF(mode), GLUED_STAT_error);
 		return TC_ACT_OK;
 	}
-	stat = plan(data, data_end, &lc->plan, lc, &val);
+	stat = plan(data, data_end, &lc->plan, lc, &val, mode);
 	if ((stat != GLUED_STAT_answered && stat != GLUED_STAT_nodata) || !val) {
-		count(stat);
+		count_in(STATS_OF(mode), stat);
 		return TC_ACT_OK;
 	}
 	lc->plan.stat = stat;
-	return tc_answer(skb, &lc->plan, val);
+	return tc_answer(skb, &lc->plan, val, mode);
+}
+
+/* glued's own addresses, on lo and where XDP cannot go. */
+SEC("tc")
+int glued_tc_dns(struct __sk_buff *skb)
+{
+	return tc_dns(skb, MODE_HOST);
+}
+
+/* Inside a container's network namespace, on its lo (egress; ingress
+ * works too): a query to Docker's embedded resolver, 127.0.0.11, answered
+ * before dockerd sees it. Docker's NAT has already rewritten it (OUTPUT:
+ * DNAT 127.0.0.11:53 -> 127.0.0.11:<its port>), so the reply is the exact
+ * inverse of the query as seen here, and it re-enters lo's receive path
+ * (BPF_F_INGRESS) as a fresh skb: conntrack matches it to Docker's entry
+ * and restores port 53, so the application sees 127.0.0.11:53 answer.
+ * Needs net.ipv4.conf.lo.route_localnet=1 in that namespace (else the
+ * reply to 127.0.0.1 from 127.0.0.11 is dropped as a martian). A name
+ * it does not know, and anything it cannot answer exactly, goes on to
+ * dockerd untouched. Counted in glued_ctr_stats. docs/fastpath.md,
+ * "In-container answers". */
+SEC("tc")
+int glued_ctr_dns(struct __sk_buff *skb)
+{
+	return tc_dns(skb, MODE_CTR);
 }

@@ -3,7 +3,7 @@ $(OBJ)/userspace/io/fastpath_load.o $(ASAN)/userspace/io/fastpath_load.o: $(BUIL
 
 # The attach-points listing is read from the loader's record: its unit test
 # links the loader (no kernel call is made).
-FASTPATH_IO := fastpath fastpath_load fastpath_hooks fastpath_mirror bpf_names loop
+FASTPATH_IO := fastpath fastpath_load fastpath_hooks fastpath_mirror bpf_names loop ctr_attach ctr_netns
 $(ASAN)/tests/unit/test_fastpath_attach: $(ASAN)/tests/unit/test_fastpath_attach.o \
 		$(patsubst %,$(ASAN)/userspace/io/%.o,$(FASTPATH_IO)) $(call lib_objs,$(ASAN))
 	$(CC) $(SAN) $^ $(LDLIBS) -o $@

@@ -167,6 +167,7 @@ static void drop_caps(struct daemon *d)
 {
 	struct privs_keep keep = {
 	    .fastpath = fastpath_active(d->fastpath),
+	    .containers = fastpath_containers_on(d->fastpath),
 	    .low_ports = d->cfg.gossip_bind.port < 1024 ||
 			 (d->cfg.metrics_enabled && d->cfg.metrics_bind.port < 1024),
 	    .no_cap_bpf = !privs_kernel_has_cap_bpf(),
@@ -179,15 +180,16 @@ static void drop_caps(struct daemon *d)
 	if (ret)
 		fatalx("glued: drop capabilities: %s", glued_strerror(ret));
 	privs_mask_str(mask, caps, sizeof(caps));
-	log_info("glued: capabilities kept: %s%s", caps,
-		 keep.fastpath ? " (the fast path follows bridges as networks come and go)" : "");
+	log_info("glued: capabilities kept: %s%s%s", caps,
+		 keep.fastpath ? " (the fast path follows bridges as networks come and go)" : "",
+		 keep.containers ? " (cap_sys_admin: setns into containers' netns)" : "");
 }
 
 /* Last, when every socket, file and thread exists. */
-static void install_seccomp(void)
+static void install_seccomp(const struct daemon *d)
 {
 	const char *bad = NULL;
-	int ret = privs_seccomp(&bad);
+	int ret = privs_seccomp(fastpath_containers_on(d->fastpath), &bad);
 
 	if (ret)
 		fatalx("glued: seccomp filter%s%s: %s", bad ? ": " : "", bad ? bad : "",
@@ -369,7 +371,7 @@ int main(int argc, char **argv)
 			 endpoint_str(&d.cfg.metrics_bind, ep, sizeof(ep)));
 	}
 
-	install_seccomp();
+	install_seccomp(&d);
 	ret = loop_run(d.loop);
 	if (ret)
 		log_errorx("glued: event loop: %s", glued_strerror(ret));

@@ -15,6 +15,9 @@
 
 #include <linux/types.h>
 
+/* 4: glued_allow values are flags and glued_rrl, glued_rrl_cfg and the
+ * rate_limited stat (response rate limiting); glued_ctr_dns and
+ * glued_ctr_stats (the in-container block below). */
 #define GLUED_ABI_VERSION 4
 
 /* A name: one DNS label of 1..63 bytes, lowercase ASCII, zero-padded to
@@ -252,6 +255,24 @@ struct glued_stats {
 	GLUED_STATS(GLUED_STAT_FIELD_)
 };
 #undef GLUED_STAT_FIELD_
+
+/* --- in-container: glued_ctr_dns, glued_ctr_stats ------------------------------------- */
+
+/* The third entry point of the object, a sched_cls program for the lo of a
+ * container's network namespace (egress): it answers queries to Docker's
+ * embedded resolver address from the same glued_names, glued_config and
+ * glued_rot as the host's hooks, on any UDP port (Docker's DNAT has
+ * already replaced 53 by its resolver's port), IPv4 only, without
+ * glued_addrs, port_be or glued_allow. Its decisions go to their own
+ * percpu array[1] of the same struct glued_stats, so that the operator and
+ * the tests can tell which hook answered. In it, `not_ours` counts what
+ * is not IPv4 to 127.0.0.11 (IPv6 included: Docker's resolver is IPv4
+ * only), and `stale` a query to 127.0.0.11 past alive_until_ns;
+ * `not_port` and `not_allowed` never move. The names are ABI: the loader
+ * finds the program and the map by them. */
+#define GLUED_CTR_PROG_NAME "glued_ctr_dns"
+#define GLUED_CTR_STATS_NAME "glued_ctr_stats"
+#define GLUED_CTR_RESOLVER_V4 0x7f00000bU /* 127.0.0.11, host order */
 
 /* --- glued_rot: percpu array[1] of __u32 ----------------------------------------------- */
 

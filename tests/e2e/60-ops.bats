@@ -332,7 +332,7 @@ proc_status() {
 
 @test "least privilege: with the fast path on, exactly cap_net_admin, cap_perfmon and cap_bpf stay" {
 	E2E_RESTORE_GLUED=1
-	glued_restart h1 "${OPS_ENV[@]}" GLUED_XDP=auto
+	glued_restart h1 "${OPS_ENV[@]}" GLUED_XDP=auto GLUED_CONTAINER_FASTPATH=off
 	glued_log h1 | grep -q 'fastpath: on' || skip "the fast path did not load here"
 	# bits 12 (net_admin), 38 (perfmon), 39 (bpf)
 	assert_eq "$(proc_status CapEff)" 000000c000001000 "effective capabilities"
@@ -340,6 +340,18 @@ proc_status() {
 	assert_eq "$(proc_status Seccomp)" 2 "seccomp mode"
 	ctr_run h1 priv2
 	expect_dns 5 A priv2 "NOERROR $(ctr_ip h1 priv2)"
+}
+
+@test "least privilege: the container fast path adds cap_sys_admin (setns), nothing else" {
+	E2E_RESTORE_GLUED=1
+	glued_restart h1 "${OPS_ENV[@]}" GLUED_XDP=auto GLUED_CONTAINER_FASTPATH=auto
+	glued_log h1 | grep -q 'fastpath: on' || skip "the fast path did not load here"
+	# bits 12 (net_admin), 21 (sys_admin), 38 (perfmon), 39 (bpf)
+	assert_eq "$(proc_status CapEff)" 000000c000201000 "effective capabilities"
+	assert_eq "$(proc_status CapBnd)" 000000c000201000 "bounding set"
+	assert_eq "$(proc_status Seccomp)" 2 "seccomp mode"
+	ctr_run h1 priv3
+	expect_dns 5 A priv3 "NOERROR $(ctr_ip h1 priv3)"
 }
 
 @test "systemd unit: systemd-analyze security rates its exposure at 3.0 or less" {

@@ -3,8 +3,9 @@
  * The first input byte picks the parser (so one corpus covers all of them);
  * the rest is the body. Besides "no crash, no leak, no UB", it checks the
  * contracts callers rely on: published entries carry only valid lowercase
- * labels and only addresses of the right family, IDs are 64 hex digits, and
- * every string is NUL-terminated within its buffer.
+ * labels and only addresses of the right family, IDs are 64 hex digits, a
+ * SandboxKey is "" or an absolute path with no ".." component, and every
+ * string is NUL-terminated within its buffer.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -51,6 +52,10 @@ static void check_container(const struct docker_container *c)
 		CHECK(e->addrs[i].family == AF_INET || e->addrs[i].family == AF_INET6);
 	CHECK(c->on_network == (e->n_addrs > 0));
 	CHECK(strnlen(c->name, sizeof(c->name)) < sizeof(c->name));
+	/* The SandboxKey glued opens: "" or an absolute path without ".." */
+	CHECK(strnlen(c->sandbox, sizeof(c->sandbox)) < sizeof(c->sandbox));
+	CHECK(!c->sandbox[0] || docker_sandbox_valid(c->sandbox, strlen(c->sandbox)));
+	CHECK(!strstr(c->sandbox, "/../") && !strchr(c->sandbox, '\n'));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

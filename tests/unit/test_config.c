@@ -94,6 +94,7 @@ static void test_defaults(void)
 		T_EQ_STR(c.bpf_pin, "/sys/fs/bpf/glued");
 		T_EQ_INT(c.xdp, CONFIG_XDP_AUTO);
 		T_EQ_INT(c.n_xdp_ifaces, 0);
+		T_EQ_INT(c.container_fastpath, 1);
 		T_EQ_STR(c.ctl_socket, "/run/glued/glued.sock");
 		T_EQ_INT(c.metrics_enabled, 0);
 		T_EQ_INT(c.resync_s, 30);
@@ -137,6 +138,7 @@ static void test_env_good(void)
 	    "GLUED_BPF_PIN=/sys/fs/bpf/x",
 	    "GLUED_XDP=OFF",
 	    "GLUED_XDP_IFACES=eth0,enp1s0.100",
+	    "GLUED_CONTAINER_FASTPATH=Off",
 	    "GLUED_CTL_SOCKET=/tmp/g.sock",
 	    "GLUED_METRICS_BIND=127.0.0.1",
 	    "GLUED_RESYNC_S=3600",
@@ -192,6 +194,7 @@ static void test_env_good(void)
 		T_EQ_STR(c.hosts_file, "/etc/glued/hosts");
 		T_EQ_STR(c.state_dir, "/tmp/glued");
 		T_EQ_STR(c.bpf_pin, "/sys/fs/bpf/x");
+		T_EQ_INT(c.container_fastpath, 0);
 		T_EQ_INT(c.xdp, CONFIG_XDP_OFF);
 		T_EQ_INT(c.n_xdp_ifaces, 2);
 		T_EQ_STR(c.xdp_ifaces[1], "enp1s0.100");
@@ -476,6 +479,7 @@ static void test_env_bad(void)
 	    {"GLUED_STATE_DIR", "var/lib/glued", "must be an absolute path"},
 	    {"GLUED_BPF_PIN", "glued", "must be an absolute path"},
 	    {"GLUED_XDP", "yes", "must be auto, on or off"},
+	    {"GLUED_CONTAINER_FASTPATH", "on", "must be auto or off"},
 	    {"GLUED_XDP_IFACES", "eth0,a/b", "a/b: not a valid interface name"},
 	    {"GLUED_XDP_IFACES", "averyveryverylongname", "not a valid interface name"},
 	    {"GLUED_XDP_IFACES", "..", "not a valid interface name"},

@@ -100,6 +100,12 @@ static void fill(struct counters_snapshot *s)
 	s->have_kernel = true;
 	for (unsigned i = 0; i < GLUED_STAT_MAX; i++)
 		s->kernel[i] = 1000 + i;
+#define SET_(field, kind, metric, labels, help) s->containers.field = v++;
+	CTR_FAST_COUNTERS(SET_)
+#undef SET_
+	s->have_ctr_kernel = true;
+	for (unsigned i = 0; i < GLUED_STAT_MAX; i++)
+		s->ctr_kernel[i] = 2000 + i;
 
 	s->have_gossip = true;
 	s->gossip[0] = (struct counter_value){"rx_datagrams", "sealed datagrams received", 77};

@@ -132,6 +132,9 @@ static void check_inspect(const struct engine *e)
 			 e->dir, want[i].file, c.entry.n_addrs);
 		T_ASSERT(c.gw4.family == AF_INET && c.gw6.family == AF_INET6,
 			 "%s: %s gateways learned", e->dir, want[i].file);
+		/* Docker: <exec-root>/netns/<12 hex>; Podman: /run/netns/netns-<uuid> */
+		T_ASSERT(c.sandbox[0] == '/' && strstr(c.sandbox, "netns") != NULL,
+			 "%s: %s SandboxKey \"%s\"", e->dir, want[i].file, c.sandbox);
 	}
 }
 

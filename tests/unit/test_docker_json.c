@@ -240,6 +240,52 @@ static void test_inspect(void)
 		snprintf(big, sizeof(big), "{\"Id\":\"%s\",\"Name\":\"/%0300d\"}", WEB_ID, 0);
 		T_EQ_INT(docker_json_parse_inspect(big, strlen(big), "n", &c), GLUED_ELIMIT);
 	}
+	T_CASE("SandboxKey: the netns file the container fast path enters")
+	{
+		T_EQ_INT(inspect_file("inspect_web.json", "glued_net", &c), 0);
+		T_ASSERT(strncmp(c.sandbox, "/tmp/glued-rec.", 15) == 0 &&
+			     strstr(c.sandbox, "/x/netns/") != NULL,
+			 "web's SandboxKey kept, got \"%s\"", c.sandbox);
+	}
+	T_CASE("SandboxKey: empty, relative, '..', control bytes, over-long or not a string: none")
+	{
+		static const char *const bad[] = {
+		    "\"\"",
+		    "\"netns/abc\"",
+		    "\"/var/run/docker/netns/../../../etc/shadow\"",
+		    "\"/var/run/..\"",
+		    "\"/var/run/docker/netns/a\\nb\"",
+		    "\"/\"",
+		    "42",
+		    "null",
+		};
+		char b[1024], big[400];
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			snprintf(b, sizeof(b),
+				 "{\"Id\":\"%s\",\"Name\":\"/w\",\"NetworkSettings\":{"
+				 "\"SandboxKey\":%s}}",
+				 WEB_ID, bad[i]);
+			T_EQ_INT(docker_json_parse_inspect(b, strlen(b), "n", &c), 0);
+			T_ASSERT(c.sandbox[0] == 0, "%s: rejected, got \"%s\"", bad[i], c.sandbox);
+		}
+		memset(big, 'a', sizeof(big));
+		big[0] = '/';
+		snprintf(b, sizeof(b),
+			 "{\"Id\":\"%s\",\"Name\":\"/w\",\"NetworkSettings\":{"
+			 "\"SandboxKey\":\"%.*s\"}}",
+			 WEB_ID, DOCKER_SANDBOX_MAX + 1, big);
+		T_EQ_INT(docker_json_parse_inspect(b, strlen(b), "n", &c), 0);
+		T_ASSERT(c.sandbox[0] == 0, "256 bytes: over the bound");
+		snprintf(b, sizeof(b),
+			 "{\"Id\":\"%s\",\"Name\":\"/w\",\"NetworkSettings\":{"
+			 "\"SandboxKey\":\"%.*s\"}}",
+			 WEB_ID, DOCKER_SANDBOX_MAX, big);
+		T_EQ_INT(docker_json_parse_inspect(b, strlen(b), "n", &c), 0);
+		T_EQ_INT(strlen(c.sandbox), DOCKER_SANDBOX_MAX);
+		T_ASSERT(docker_sandbox_valid("/run/netns/a..b", 15), "'..' inside a name is fine");
+		T_ASSERT(docker_sandbox_valid("/run/netns/..a", 14), "'..a' is a name");
+	}
 	T_CASE("names beyond the per-entry cap are dropped and counted")
 	{
 		char b[4096];

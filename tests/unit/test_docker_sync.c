@@ -141,6 +141,7 @@ struct sim {
 	char reason[160]; /* of the last STATE down */
 	int last_err;	  /* of the last on_response / on_event */
 	struct docker_req req;
+	char sandbox[DOCKER_SANDBOX_MAX + 1]; /* of the last PUT */
 };
 
 static void on_update(void *ctx, const struct docker_update *u)
@@ -152,6 +153,7 @@ static void on_update(void *ctx, const struct docker_update *u)
 	case DOCKER_UPDATE_PUT:
 		snprintf(one, sizeof(one), "+%s", u->put.names[0]);
 		T_ASSERT(u->put.updated_ms == m->now, "updated_ms is the caller's now");
+		memcpy(m->sandbox, u->sandbox, sizeof(m->sandbox));
 		break;
 	case DOCKER_UPDATE_DEL:
 		snprintf(one, sizeof(one), "-%s", name_of(u->del_owner));
@@ -968,6 +970,51 @@ static void test_recorded_stream(void)
 	free(buf);
 }
 
+/* The container fast path follows the netns: a PUT carries the SandboxKey,
+ * and a new one is a new PUT even when names and addresses stay. */
+static void test_sandbox(void)
+{
+	struct sim m = {.now = T0};
+	struct docker_sync_out out = {.ctx = &m, .update = on_update};
+	struct docker_sync_cfg cfg = {.network = "glued_net"};
+	char *p, *q;
+
+	T_CASE("a PUT carries the SandboxKey; the same entry in a new netns is sent again")
+	{
+		m.s = docker_sync_new(&cfg, &out);
+		T_ASSERT(m.s, "docker_sync_new");
+		if (!m.s)
+			break;
+		eng_set(&m.eng, "web", "inspect_web.json", NULL, true);
+		while (serve(&m))
+			;
+		T_EQ_STR(m.out, "net net +web up");
+		T_ASSERT(strstr(m.sandbox, "/netns/") != NULL, "sandbox \"%s\"", m.sandbox);
+		m.out[0] = '\0';
+		/* "start" again, same netns: nothing to send */
+		event(&m, "{\"Type\":\"container\",\"Action\":\"start\",\"Actor\":{\"ID\":"
+			  "\"" WEB_ID "\"}}");
+		while (serve(&m))
+			;
+		T_EQ_STR(m.out, "");
+		/* docker restart without the die seen: a new SandboxKey */
+		p = strstr(m.eng.c[0].body, "/netns/");
+		q = p ? strchr(p, '"') : NULL;
+		T_ASSERT(q && q - p > 8, "the body names a netns");
+		if (!q)
+			break;
+		memset(q - 4, 'f', 4);
+		event(&m, "{\"Type\":\"container\",\"Action\":\"start\",\"Actor\":{\"ID\":"
+			  "\"" WEB_ID "\"}}");
+		while (serve(&m))
+			;
+		T_EQ_STR(m.out, "+web");
+		T_ASSERT(strstr(m.sandbox, "ffff") != NULL, "new sandbox \"%s\"", m.sandbox);
+		docker_sync_free(m.s);
+		free(m.eng.c[0].body);
+	}
+}
+
 static void pub_id(char *id, unsigned i)
 {
 	/* Spread over the first 16 digits, which are what the set hashes. */
@@ -1070,6 +1117,7 @@ int main(void)
 {
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
 		run_scenario(&scenarios[i]);
+	test_sandbox();
 	test_recorded_stream();
 	test_pub();
 	test_names();

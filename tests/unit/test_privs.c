@@ -4,6 +4,8 @@
  * its rights — that the filter kills a forbidden call (execve), lets an
  * allowed one through, and that a capability drop leaves exactly the mask. */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -34,7 +36,7 @@ static int filtered_exec(void)
 	const char *bad;
 	char *argv[] = {"/bin/true", NULL};
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || privs_seccomp(&bad) != 0)
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || privs_seccomp(false, &bad) != 0)
 		return 10;
 	execv("/bin/true", argv);
 	return 11; /* not reached: the filter kills the process */
@@ -46,11 +48,47 @@ static int filtered_allowed(void)
 	char buf[8];
 	int fds[2];
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || privs_seccomp(&bad) != 0)
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || privs_seccomp(false, &bad) != 0)
 		return 10;
 	if (pipe2(fds, 0) < 0 || write(fds[1], "ok", 2) != 2 || read(fds[0], buf, 2) != 2)
 		return 12;
 	return buf[0] == 'o' ? 0 : 13;
+}
+
+/* setns on this process's own netns: allowed only when asked, and only
+ * with CLONE_NEWNET. Returns 0 when the call got through the filter
+ * (success, or EPERM without root), 30+ otherwise. */
+static int setns_own(int flag)
+{
+	const char *bad;
+	int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || privs_seccomp(true, &bad))
+		return 30;
+	if (setns(fd, flag) < 0 && errno != EPERM && errno != EINVAL)
+		return 31;
+	return 0;
+}
+
+static int setns_net(void)
+{
+	return setns_own(CLONE_NEWNET);
+}
+
+static int setns_mnt(void)
+{
+	return setns_own(CLONE_NEWNS);
+}
+
+static int setns_denied(void)
+{
+	const char *bad;
+	int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || privs_seccomp(false, &bad))
+		return 30;
+	(void)setns(fd, CLONE_NEWNET);
+	return 32; /* not reached: killed */
 }
 
 static int drop_keep_net_admin(void)
@@ -82,6 +120,29 @@ int main(void)
 		T_ASSERT(privs_keep_mask(&k) ==
 			     (BIT(CAP_NET_ADMIN) | BIT(CAP_BPF) | BIT(CAP_PERFMON)),
 			 "mask %llx", (unsigned long long)privs_keep_mask(&k));
+	}
+	T_CASE("container fast path on: sys_admin too (setns); never without the fast path")
+	{
+		struct privs_keep k = {.fastpath = true, .containers = true};
+
+		T_ASSERT(privs_keep_mask(&k) == (BIT(CAP_NET_ADMIN) | BIT(CAP_BPF) |
+						 BIT(CAP_PERFMON) | BIT(CAP_SYS_ADMIN)),
+			 "mask %llx", (unsigned long long)privs_keep_mask(&k));
+		k.fastpath = false;
+		T_ASSERT(privs_keep_mask(&k) == 0, "mask %llx",
+			 (unsigned long long)privs_keep_mask(&k));
+	}
+	T_CASE("seccomp: setns(CLONE_NEWNET) passes only when the container fast path asks")
+	{
+		int st = in_child(setns_net);
+
+		T_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0, "allowed: status %#x", st);
+		st = in_child(setns_mnt);
+		T_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
+			 "setns(CLONE_NEWNS) is killed even then: status %#x", st);
+		st = in_child(setns_denied);
+		T_ASSERT(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
+			 "without the container fast path setns is killed: status %#x", st);
 	}
 	T_CASE("fast path on a kernel without CAP_BPF: sys_admin stands in for bpf and perfmon")
 	{

@@ -69,6 +69,7 @@ enum config_key_id {
 	CONFIG_KEY_BPF_PIN,
 	CONFIG_KEY_XDP,
 	CONFIG_KEY_XDP_IFACES,
+	CONFIG_KEY_CONTAINER_FASTPATH,
 	CONFIG_KEY_CTL_SOCKET,
 	CONFIG_KEY_METRICS_BIND,
 	CONFIG_KEY_RESYNC,
@@ -147,6 +148,9 @@ struct glued_config {
 	enum config_xdp xdp;
 	size_t n_xdp_ifaces;
 	char xdp_ifaces[CONFIG_IFACES_MAX][CONFIG_IFNAME_MAX + 1];
+	/* GLUED_CONTAINER_FASTPATH: auto (true) answers inside each watched
+	 * container's netns wherever the fast path is on; off (false). */
+	bool container_fastpath;
 	char ctl_socket[CONFIG_SUN_PATH_MAX + 1];
 	bool metrics_enabled; /* false: GLUED_METRICS_BIND=off */
 	struct glued_endpoint metrics_bind;

@@ -448,6 +448,17 @@ static int set_xdp_ifaces(struct glued_config *c, const char *const *items, size
 	return 0;
 }
 
+static int set_container_fastpath(struct glued_config *c, const char *s, char *why, size_t n)
+{
+	if (strcasecmp(s, "auto") == 0)
+		c->container_fastpath = true;
+	else if (strcasecmp(s, "off") == 0)
+		c->container_fastpath = false;
+	else
+		return why_set(why, n, "must be auto or off");
+	return 0;
+}
+
 static int set_ctl_socket(struct glued_config *c, const char *s, char *why, size_t n)
 {
 	return parse_sock_path(c->ctl_socket, s, why, n);
@@ -571,6 +582,11 @@ const struct config_key config_keys[CONFIG_KEY_COUNT] = {
 				"Comma list of extra interfaces for native XDP (at most "
 				"16)."},
 			       LIST(set_xdp_ifaces, CONFIG_IFACES_MAX)},
+    [CONFIG_KEY_CONTAINER_FASTPATH] = {{"GLUED_CONTAINER_FASTPATH", NULL, "auto", NULL,
+					"Answer inside each watched container's network "
+					"namespace, before Docker's 127.0.0.11: auto (wherever "
+					"the kernel fast path is on) or off."},
+				       SWITCH(set_container_fastpath)},
     [CONFIG_KEY_CTL_SOCKET] = {{"GLUED_CTL_SOCKET", NULL, "/run/glued/glued.sock", NULL,
 				"Control API unix socket for gluedctl."},
 			       STR(set_ctl_socket)},

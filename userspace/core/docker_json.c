@@ -180,6 +180,33 @@ static bool get_addr(const json_t *obj, const char *key, int family, struct glue
 	return true;
 }
 
+/* The path is opened by glued (root, in its mount namespace) and never
+ * joined to anything: absolute, printable, and no ".." component that
+ * could walk out of the engine's netns directory. */
+bool docker_sandbox_valid(const char *s, size_t len)
+{
+	if (len < 2 || len > DOCKER_SANDBOX_MAX || s[0] != '/')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+		if (s[i] == '.' && s[i - 1] == '/' && i + 1 < len && s[i + 1] == '.' &&
+		    (i + 2 == len || s[i + 2] == '/'))
+			return false;
+	}
+	return true;
+}
+
+static void get_sandbox(const json_t *settings, char *dst)
+{
+	size_t len;
+	const char *s = get_str(settings, "SandboxKey", &len);
+
+	dst[0] = '\0';
+	if (s && docker_sandbox_valid(s, len))
+		copy_str(dst, DOCKER_SANDBOX_MAX + 1, s, len);
+}
+
 /* --- list ------------------------------------------------------------------ */
 
 int docker_json_parse_list(const char *buf, size_t len, docker_id_fn fn, void *ctx)
@@ -263,6 +290,7 @@ int docker_json_parse_inspect(const char *buf, size_t len, const char *network,
 	state = get_obj(root, "State");
 	c->running = json_is_true(json_object_get(state, "Running"));
 
+	get_sandbox(get_obj(root, "NetworkSettings"), c->sandbox);
 	net = get_obj(get_obj(get_obj(root, "NetworkSettings"), "Networks"), network);
 	if (net) {
 		if (get_addr(net, "IPAddress", AF_INET, &a))

@@ -22,23 +22,25 @@
 #include "lib/addr.h"
 #include "lib/err.h"
 
-#define DOCKER_ID_MAX 64	      /* full container / network ID: 64 hex digits */
-#define DOCKER_NAME_MAX 127	      /* container or network name we keep */
-#define DOCKER_ACTION_MAX 63	      /* event action ("start", "exec_start: sh -c ...") */
-#define DOCKER_IFNAME_MAX 15	      /* IFNAMSIZ - 1 */
-#define DOCKER_NET_SUBNETS_MAX 8      /* IPAM.Config entries we keep */
-#define DOCKER_LIST_MAX 65536	      /* containers in one list response */
-#define DOCKER_BODY_MAX (32u << 20)   /* list / inspect / network / version bodies */
+#define DOCKER_ID_MAX 64		  /* full container / network ID: 64 hex digits */
+#define DOCKER_NAME_MAX 127		  /* container or network name we keep */
+#define DOCKER_ACTION_MAX 63		  /* event action ("start", "exec_start: sh -c ...") */
+#define DOCKER_IFNAME_MAX 15		  /* IFNAMSIZ - 1 */
+#define DOCKER_NET_SUBNETS_MAX 8	  /* IPAM.Config entries we keep */
+#define DOCKER_LIST_MAX 65536		  /* containers in one list response */
+#define DOCKER_BODY_MAX (32u << 20)	  /* list / inspect / network / version bodies */
 #define DOCKER_EVENT_LINE_MAX (64u << 10) /* one /events line */
-#define DOCKER_API_MAJOR_MAX 1	      /* API versions we speak: 1.x ... */
-#define DOCKER_API_MINOR_MAX 44	      /* ... up to 1.44 (DNSNames) */
+#define DOCKER_SANDBOX_MAX 255		  /* NetworkSettings.SandboxKey we keep */
+#define DOCKER_API_MAJOR_MAX 1		  /* API versions we speak: 1.x ... */
+#define DOCKER_API_MINOR_MAX 44		  /* ... up to 1.44 (DNSNames) */
 
 /* GET /containers/json → call fn(ctx, id) for each container's full ID (64
  * lowercase hex digits, NUL-terminated; entries without a valid Id are
  * skipped). fn returns non-zero to stop; that value is returned. More than
  * DOCKER_LIST_MAX entries: GLUED_ELIMIT before fn is called. */
 typedef int (*docker_id_fn)(void *ctx, const char *id);
-int docker_json_parse_list(const char *buf, size_t len, docker_id_fn fn, void *ctx) GLUED_MUST_CHECK;
+int docker_json_parse_list(const char *buf, size_t len, docker_id_fn fn,
+			   void *ctx) GLUED_MUST_CHECK;
 
 /* GET /containers/{id}/json for one watched network. */
 struct docker_container {
@@ -52,12 +54,19 @@ struct docker_container {
 	bool on_network;		/* Networks.<net> exists with an address */
 	size_t names_dropped;		/* invalid, duplicate or beyond the cap */
 	struct glued_addr gw4, gw6;	/* Gateway / IPv6Gateway; family 0 if none */
+	/* NetworkSettings.SandboxKey: the bind-mounted file of the container's
+	 * network namespace ("/var/run/docker/netns/0123abcd4567"), "" when
+	 * absent, empty (a stopped container) or unusable: not absolute, a
+	 * ".." component, a control byte, or longer than DOCKER_SANDBOX_MAX. */
+	char sandbox[DOCKER_SANDBOX_MAX + 1];
 };
 int docker_json_parse_inspect(const char *buf, size_t len, const char *network,
 			      struct docker_container *c) GLUED_MUST_CHECK;
 /* True when the container should be in the table: running, on the network
  * with an address, and carrying at least one name. */
 bool docker_container_published(const struct docker_container *c);
+/* Is s usable as a SandboxKey (the rules above)? Pure. */
+bool docker_sandbox_valid(const char *s, size_t len);
 
 enum docker_event_type {
 	DOCKER_EV_OTHER = 0,
@@ -68,12 +77,13 @@ enum docker_event_type {
 /* One line of GET /events. Strings are NUL-terminated, "" when absent. */
 struct docker_event {
 	enum docker_event_type type;
-	char action[DOCKER_ACTION_MAX + 1];	   /* truncated if longer */
-	char container_id[DOCKER_ID_MAX + 1];	   /* container: Actor.ID; network: Attributes.container */
-	char network_name[DOCKER_NAME_MAX + 1];	   /* network events: Attributes.name */
-	char network_id[DOCKER_ID_MAX + 1];	   /* network events: Actor.ID */
-	char name[DOCKER_NAME_MAX + 1];		   /* container events: Attributes.name */
-	char old_name[DOCKER_NAME_MAX + 1];	   /* rename: Attributes.oldName without '/' */
+	char action[DOCKER_ACTION_MAX + 1]; /* truncated if longer */
+	char container_id[DOCKER_ID_MAX +
+			  1]; /* container: Actor.ID; network: Attributes.container */
+	char network_name[DOCKER_NAME_MAX + 1]; /* network events: Attributes.name */
+	char network_id[DOCKER_ID_MAX + 1];	/* network events: Actor.ID */
+	char name[DOCKER_NAME_MAX + 1];		/* container events: Attributes.name */
+	char old_name[DOCKER_NAME_MAX + 1];	/* rename: Attributes.oldName without '/' */
 	/* Podman's compat API puts the container of a network connect/disconnect
 	 * in Actor.ID and its name in Attributes.name (container_id and name
 	 * here) and names the network in Attributes.network (5.x: network_name)
@@ -108,7 +118,8 @@ struct docker_network {
 	 * else "br-" + the first 12 digits of the ID; "" for other drivers. */
 	char bridge[DOCKER_IFNAME_MAX + 1];
 };
-int docker_json_parse_network(const char *buf, size_t len, struct docker_network *n) GLUED_MUST_CHECK;
+int docker_json_parse_network(const char *buf, size_t len,
+			      struct docker_network *n) GLUED_MUST_CHECK;
 /* Fill the gateway of the subnet containing gw if it has none (Docker 20.10
  * omits IPAM.Config[].Gateway unless the user set it; container inspect
  * carries it). Returns true if n changed. */

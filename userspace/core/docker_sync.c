@@ -105,12 +105,23 @@ static void emit_network(struct docker_sync *s, const struct docker_network *n)
 	s->out.update(s->out.ctx, &u);
 }
 
+/* What a PUT carries: the entry and the sandbox (FNV-1a over it, mixed
+ * in), so a container back in a new netns with the same names is sent. */
+static uint64_t put_digest(const struct docker_container *c)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (const char *p = c->sandbox; *p; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	return docker_pub_digest(&c->entry) ^ h;
+}
+
 /* Publish c unless the same entry was sent last; either way c is seen by
  * this pass. */
 static void publish(struct docker_sync *s, const struct docker_container *c, uint64_t now_ms)
 {
 	struct docker_update u = {.kind = DOCKER_UPDATE_PUT};
-	uint64_t d = docker_pub_digest(&c->entry);
+	uint64_t d = put_digest(c);
 	struct docker_pub_slot *p = docker_pub_find(&s->pub, c->entry.owner);
 
 	if (p) {
@@ -129,6 +140,7 @@ static void publish(struct docker_sync *s, const struct docker_container *c, uin
 	p->digest = d;
 	u.put = c->entry;
 	u.put.updated_ms = now_ms;
+	memcpy(u.sandbox, c->sandbox, sizeof(u.sandbox));
 	s->out.update(s->out.ctx, &u);
 }
 
@@ -443,7 +455,7 @@ static int on_inspect(struct docker_sync *s, long status, const char *body, size
 		if (docker_container_published(&c)) {
 			struct docker_pub_slot *p = docker_pub_find(&s->pub, id);
 
-			if (!p || p->digest != docker_pub_digest(&c.entry))
+			if (!p || p->digest != put_digest(&c))
 				miss_note(s, id);
 			publish(s, &c, now_ms);
 		} else if (withdraw(s, id)) {

@@ -62,6 +62,11 @@ struct docker_update {
 			char reason[160];	       /* when disconnected */
 		} state;
 	};
+	/* PUT: NetworkSettings.SandboxKey, the file of the container's network
+	 * namespace (the container fast path enters it); "" when the engine
+	 * gave none usable. A new one (docker restart) is a new PUT even when
+	 * the names and addresses stay. */
+	char sandbox[DOCKER_SANDBOX_MAX + 1];
 };
 
 /* Worth a log line; the caller decides its level and rate. */

@@ -33,6 +33,9 @@ static const struct counter_def docker_defs[] = {DOCKER_COUNTERS(COUNTER_DEF)};
 #define COUNTER_STRUCT struct table_stats
 static const struct counter_def table_defs[] = {TABLE_COUNTERS(COUNTER_DEF)};
 #undef COUNTER_STRUCT
+#define COUNTER_STRUCT struct ctr_fast_stats
+static const struct counter_def ctr_defs[] = {CTR_FAST_COUNTERS(COUNTER_DEF)};
+#undef COUNTER_STRUCT
 
 const char *counters_rcode_name(unsigned rcode, char *buf, size_t len)
 {
@@ -127,6 +130,16 @@ char *counters_render_json(const struct counters_snapshot *s)
 			set_u64(k, bpf_stat_name(i), s->kernel[i]);
 	}
 	json_object_set_new(o, "kernel", k);
+	k = json_object();
+	list_json(k, ctr_defs, ARRAY_LEN(ctr_defs), &s->containers);
+	json_object_set_new(o, "containers", k);
+	k = json_null();
+	if (s->have_ctr_kernel) {
+		k = json_object();
+		for (unsigned i = 0; i < GLUED_STAT_MAX; i++)
+			set_u64(k, bpf_stat_name(i), s->ctr_kernel[i]);
+	}
+	json_object_set_new(o, "kernel_container", k);
 	if (s->have_gossip) {
 		g = json_object();
 		for (size_t i = 0; i < s->n_gossip && i < COUNTERS_NAMED_MAX; i++)
@@ -219,6 +232,20 @@ static void dns_prom(FILE *f, const struct counters_snapshot *s)
 		       k[GLUED_STAT_nodata]);
 		sample(f, "glued_dns_queries_total", "path=\"kernel\",result=\"passed\"", passed);
 	}
+	if (s->have_ctr_kernel) {
+		const uint64_t *c = s->ctr_kernel;
+		uint64_t cpassed = 0;
+
+		for (unsigned i = 0; i < GLUED_STAT_MAX; i++)
+			if (i != GLUED_STAT_answered && i != GLUED_STAT_nodata)
+				cpassed += c[i];
+		sample(f, "glued_dns_queries_total", "path=\"container\",result=\"answered\"",
+		       c[GLUED_STAT_answered]);
+		sample(f, "glued_dns_queries_total", "path=\"container\",result=\"nodata\"",
+		       c[GLUED_STAT_nodata]);
+		sample(f, "glued_dns_queries_total", "path=\"container\",result=\"passed\"",
+		       cpassed);
+	}
 	sample(f, "glued_dns_queries_total", "path=\"userspace\",result=\"answered\"",
 	       a->rcode[0] > a->nodata ? a->rcode[0] - a->nodata : 0);
 	sample(f, "glued_dns_queries_total", "path=\"userspace\",result=\"nodata\"", a->nodata);
@@ -247,6 +274,16 @@ static void dns_prom(FILE *f, const struct counters_snapshot *s)
 				continue;
 			snprintf(lbl, sizeof(lbl), "reason=\"%s\"", bpf_stat_name(i));
 			sample(f, "glued_kernel_passed_total", lbl, k[i]);
+		}
+	}
+	if (s->have_ctr_kernel) {
+		family(f, "glued_kernel_container_passed_total", "counter",
+		       "Queries glued_ctr_dns passed on to Docker's resolver, by reason.");
+		for (unsigned i = 0; i < GLUED_STAT_MAX; i++) {
+			if (i == GLUED_STAT_answered || i == GLUED_STAT_nodata)
+				continue;
+			snprintf(lbl, sizeof(lbl), "reason=\"%s\"", bpf_stat_name(i));
+			sample(f, "glued_kernel_container_passed_total", lbl, s->ctr_kernel[i]);
 		}
 	}
 	one(f, "glued_dns_ptr_answers_total", "counter", "PTR queries answered from the table.",
@@ -322,6 +359,7 @@ char *counters_render_prom(const struct counters_snapshot *s)
 	forwarder_prom(f, s);
 	list_prom(f, docker_defs, ARRAY_LEN(docker_defs), &s->docker);
 	list_prom(f, table_defs, ARRAY_LEN(table_defs), &s->table);
+	list_prom(f, ctr_defs, ARRAY_LEN(ctr_defs), &s->containers);
 	gossip_prom(f, s);
 	if (fclose(f) != 0) {
 		free(buf);

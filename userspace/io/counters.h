@@ -3,8 +3,9 @@
  * /metrics Prometheus text.
  *
  * The parts declare their counters once, as X-macro lists (lib/counter.h):
- * DNS_SERVER_COUNTERS, FWD_COUNTERS, DOCKER_COUNTERS, TABLE_COUNTERS; the
- * kernel's are GLUED_STATS (glued/abi.h) and the cluster's come named
+ * DNS_SERVER_COUNTERS, FWD_COUNTERS, DOCKER_COUNTERS, TABLE_COUNTERS,
+ * CTR_FAST_COUNTERS; the kernel's are GLUED_STATS (glued/abi.h, for the
+ * host hooks and, apart, glued_ctr_dns) and the cluster's come named
  * through struct counter_value. Both renderers walk those lists; only the
  * counters with a shape of their own (answers by RCODE, the latency
  * histogram, members by state) have code here.
@@ -20,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/ctr_fast.h"
 #include "core/fwd.h"
 #include "core/table.h"
 #include "glued/abi.h"
@@ -58,6 +60,9 @@ struct counters_snapshot {
 
 	bool have_kernel; /* a fast path whose counters could be read */
 	uint64_t kernel[GLUED_STAT_MAX];
+	struct ctr_fast_stats containers;    /* the container fast path's decisions */
+	bool have_ctr_kernel;		     /* glued_ctr_stats could be read */
+	uint64_t ctr_kernel[GLUED_STAT_MAX]; /* glued_ctr_dns's decisions */
 
 	bool have_gossip; /* a cluster */
 	size_t n_gossip;

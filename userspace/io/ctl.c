@@ -105,6 +105,56 @@ static void cluster_secret_json(json_t *cl, const struct glued_config *cfg)
 		    : "closed: only nodes with a listed secret can join");
 }
 
+/* The container fast path: on or off and why, how many containers are
+ * served in their netns, how many fell back and why, and each of them. */
+static void container_json(void *ctx, const struct ctr_fast_view *v)
+{
+	json_t *e = json_object();
+	char id[13];
+
+	snprintf(id, sizeof(id), "%.12s", v->id);
+	set_str(e, "id", id);
+	set_str(e, "state", ctr_why_name(v->why));
+	if (v->why == CTR_WHY_NONE) {
+		set_str(e, "mode", v->mode == CTR_MODE_TCX ? "tcx" : "clsact");
+		json_object_set_new(e, "adopted", json_boolean(v->adopted));
+	}
+	if (v->err)
+		set_str(e, "error", glued_strerror(v->err));
+	json_array_append_new(ctx, e);
+}
+
+static json_t *containers_json(const struct ctl_fastpath *fp)
+{
+	struct ctr_fast_stats st;
+	json_t *o = json_object(), *list = json_array(), *by = json_object();
+	const char *off;
+
+	memset(&st, 0, sizeof(st));
+	if (!fp || !fp->containers) {
+		set_str(o, "state", "off (no kernel fast path)");
+		json_object_set_new(o, "list", list);
+		json_decref(by);
+		return o;
+	}
+	fp->containers(fp->ctx, &st, container_json, list);
+	off = fp->containers_why_off ? fp->containers_why_off(fp->ctx) : "";
+	set_str(o, "state", off[0] ? off : "on");
+	set_u64(o, "served", st.served);
+	set_u64(o, "fallback", st.fallback);
+	set_u64(by, "pending", st.fallback_pending);
+	set_u64(by, "off", st.fallback_off);
+	set_u64(by, "no_sandbox", st.fallback_no_sandbox);
+	set_u64(by, "netns", st.fallback_netns);
+	set_u64(by, "sysctl", st.fallback_sysctl);
+	set_u64(by, "attach", st.fallback_attach);
+	set_u64(by, "localnet_reset", st.fallback_localnet_reset);
+	set_u64(by, "limit", st.fallback_limit);
+	json_object_set_new(o, "fallback_by", by);
+	json_object_set_new(o, "list", list);
+	return o;
+}
+
 static json_t *fastpath_json(const struct ctl_parts *p)
 {
 	const struct ctl_fastpath *fp = p->fastpath;
@@ -130,6 +180,7 @@ static json_t *fastpath_json(const struct ctl_parts *p)
 		json_array_append_new(a, e);
 	}
 	json_object_set_new(o, "attach", a);
+	json_object_set_new(o, "containers", containers_json(fp));
 	return o;
 }
 
@@ -342,6 +393,10 @@ void ctl_counters_snapshot(const struct ctl_parts *p, struct counters_snapshot *
 	s->docker = dst.stats;
 	table_get_stats(p->table, &s->table);
 	s->have_kernel = fp && fp->counters && fp->counters(fp->ctx, s->kernel) == 0;
+	s->have_ctr_kernel =
+	    fp && fp->ctr_counters && fp->ctr_counters(fp->ctx, s->ctr_kernel) == 0;
+	if (fp && fp->containers)
+		fp->containers(fp->ctx, &s->containers, NULL, NULL);
 	if (g) {
 		static const char *const states[COUNTERS_MEMBER_STATES] = {"alive", "suspect",
 									   "dead", "left"};
@@ -607,6 +662,33 @@ static int fpa_map_has(void *ctx, const char *name, size_t len)
 	return fastpath_map_has(a->fp, name, len);
 }
 
+static int fpa_ctr_counters(void *ctx, uint64_t out[GLUED_STAT_MAX])
+{
+	struct ctl_fp_adapter *a = ctx;
+	struct glued_stats st;
+	int ret = fastpath_ctr_stats(a->fp, &st);
+
+	if (ret)
+		return ret;
+	memcpy(out, &st, sizeof(st));
+	return 0;
+}
+
+static void fpa_containers(void *ctx, struct ctr_fast_stats *st,
+			   void (*fn)(void *fctx, const struct ctr_fast_view *v), void *fctx)
+{
+	struct ctl_fp_adapter *a = ctx;
+
+	fastpath_containers(a->fp, st, fn, fctx);
+}
+
+static const char *fpa_containers_why_off(void *ctx)
+{
+	struct ctl_fp_adapter *a = ctx;
+
+	return fastpath_containers_why_off(a->fp);
+}
+
 struct ctl_fastpath *ctl_fastpath_adapter_new(struct fastpath *fp)
 {
 	struct ctl_fp_adapter *a;
@@ -618,7 +700,10 @@ struct ctl_fastpath *ctl_fastpath_adapter_new(struct fastpath *fp)
 				       .state = fpa_state,
 				       .counters = fpa_counters,
 				       .attach_points = fpa_attach_points,
-				       .map_has = fpa_map_has};
+				       .map_has = fpa_map_has,
+				       .ctr_counters = fpa_ctr_counters,
+				       .containers = fpa_containers,
+				       .containers_why_off = fpa_containers_why_off};
 	return &a->ops;
 }
 

@@ -55,6 +55,13 @@ struct ctl_fastpath {
 	size_t (*attach_points)(void *ctx, struct ctl_attach *out, size_t max);
 	/* Does the kernel names map hold name[0..len)? 1, 0 or a negative code. */
 	int (*map_has)(void *ctx, const char *name, size_t len);
+	/* The container fast path (may be NULL): glued_ctr_stats summed (0 or a
+	 * negative code); its counters and each container on the network (fn
+	 * may be NULL); "" when on, else why not. */
+	int (*ctr_counters)(void *ctx, uint64_t out[GLUED_STAT_MAX]);
+	void (*containers)(void *ctx, struct ctr_fast_stats *st,
+			   void (*fn)(void *fctx, const struct ctr_fast_view *v), void *fctx);
+	const char *(*containers_why_off)(void *ctx);
 };
 
 struct ctl_member {

@@ -16,12 +16,19 @@
 #include <bpf/bpf.h>
 
 #include "io/bpf_names.h"
+#include "io/ctr_attach.h"
 #include "io/fastpath_int.h"
 #include "lib/clock.h"
 
 #define TICK_MS 1000	       /* liveness refresh */
 #define RESCAN_TICKS 3	       /* addresses and interfaces re-read every 3 ticks */
 #define SYNC_FALLBACK_MS 10000 /* reconcile names even if Docker never syncs */
+/* A restarted glued's table holds only this host's names when Docker has
+ * synced; the other hosts' come back by gossip within a round or two.
+ * Until then a name the table lacks stays in glued_names (it was answered
+ * that long while glued was down anyway): deleting it at once made
+ * in-container queries for another host's names miss for that while. */
+#define REMOVE_AFTER_MS (FP_GRACE_S * 1000)
 
 void fp_why_set(struct fastpath *fp, const char *fmt, ...)
 {
@@ -48,6 +55,10 @@ static void on_tick(struct loop *l, struct loop_timer *t, uint64_t now_ms)
 		(void)fp_hooks_sync(fp);
 	if (!fp->synced && now_ms - fp->started_ms >= SYNC_FALLBACK_MS)
 		fastpath_table_synced(fp);
+	if (fp->remove_pending && now_ms - fp->started_ms >= REMOVE_AFTER_MS) {
+		fp->remove_pending = false;
+		fp_names_reconcile(fp, true);
+	}
 	loop_timer_arm_in(l, t, TICK_MS);
 }
 
@@ -63,6 +74,7 @@ struct fastpath *fastpath_new(struct loop *l, const struct glued_config *cfg, st
 	fp->cfg = cfg;
 	fp->table = t;
 	fp->names_fd = fp->addrs_fd = fp->config_fd = fp->stats_fd = fp->allow_fd = -1;
+	fp->ctr_stats_fd = -1;
 	for (size_t i = 0; i < FP_HOOKS_MAX; i++)
 		fp->hooks[i].link_fd = -1;
 	fp->rl = (struct log_ratelimit)LOG_RATELIMIT_INIT(1, 5);
@@ -91,6 +103,30 @@ static void summary(struct fastpath *fp)
 		 n ? hooks : "none yet", fp->n_local, fp->cfg->dns_bind.port);
 }
 
+/* The container fast path: on wherever the fast path is, unless
+ * GLUED_CONTAINER_FASTPATH=off; disabled, it still counts the containers
+ * Docker's resolver answers and says why. */
+static int containers_start(struct fastpath *fp)
+{
+	char why[FP_WHY_LEN + 64];
+	bool on = fp->active && fp->cfg->container_fastpath;
+
+	if (!fp->cfg->container_fastpath)
+		snprintf(why, sizeof(why), "GLUED_CONTAINER_FASTPATH=off");
+	else
+		snprintf(why, sizeof(why), "the kernel fast path is off: %s", fp->why);
+	fp->ctr = ctr_attach_new(fp->loop, fp->cfg, on, on ? fp_ctr_prog_fd(fp) : -1, why);
+	if (!fp->ctr)
+		return -ENOMEM;
+	if (on)
+		log_info("fastpath: containers: glued_ctr_dns goes on the lo of every container "
+			 "on %s (GLUED_CONTAINER_FASTPATH=auto)",
+			 fp->cfg->network_name);
+	else
+		log_info("fastpath: containers: off (%s); Docker's resolver answers them", why);
+	return 0;
+}
+
 int fastpath_start(struct fastpath *fp)
 {
 	int err;
@@ -101,7 +137,7 @@ int fastpath_start(struct fastpath *fp)
 		if (err < 0)
 			log_warnx("fastpath: GLUED_XDP=off: removing %s: %s", fp->cfg->bpf_pin,
 				  glued_strerror(err));
-		return 0;
+		return containers_start(fp);
 	}
 	fp->started_ms = clock_now_ms();
 	err = fp_load(fp);
@@ -123,7 +159,7 @@ int fastpath_start(struct fastpath *fp)
 	fp->why[0] = 0;
 	loop_timer_arm_in(fp->loop, &fp->timer, TICK_MS);
 	summary(fp);
-	return 0;
+	return containers_start(fp);
 
 err_unload:
 	fp->active = false;
@@ -133,7 +169,7 @@ err_off:
 	if (fp->cfg->xdp == CONFIG_XDP_ON)
 		return err ? err : -EINVAL;
 	log_warnx("fastpath: off: %s; serving everything from userspace", fp->why);
-	return 0;
+	return containers_start(fp);
 }
 
 const char *fastpath_why(const struct fastpath *fp)
@@ -159,7 +195,8 @@ void fastpath_table_synced(struct fastpath *fp)
 	if (!fp || !fp->active)
 		return;
 	fp->synced = true;
-	fp_names_reconcile(fp);
+	fp->remove_pending = clock_now_ms() - fp->started_ms < REMOVE_AFTER_MS;
+	fp_names_reconcile(fp, !fp->remove_pending);
 }
 
 bool fastpath_active(const struct fastpath *fp)
@@ -190,10 +227,56 @@ int fastpath_map_has(const struct fastpath *fp, const char *name, size_t len)
 	return errno == ENOENT ? 0 : -errno;
 }
 
+/* --- the container fast path (io/ctr_attach) ------------------------------------------ */
+
+void fastpath_container_put(struct fastpath *fp, const char *id, const char *sandbox)
+{
+	if (fp)
+		ctr_attach_put(fp->ctr, id, sandbox);
+}
+
+void fastpath_container_del(struct fastpath *fp, const char *id)
+{
+	if (fp)
+		ctr_attach_del(fp->ctr, id);
+}
+
+void fastpath_containers_synced(struct fastpath *fp)
+{
+	if (fp)
+		ctr_attach_synced(fp->ctr);
+}
+
+bool fastpath_containers_on(const struct fastpath *fp)
+{
+	return fp && ctr_attach_enabled(fp->ctr);
+}
+
+const char *fastpath_containers_why_off(const struct fastpath *fp)
+{
+	return fp ? ctr_attach_why_off(fp->ctr) : "no fast path";
+}
+
+void fastpath_containers(const struct fastpath *fp, struct ctr_fast_stats *st,
+			 void (*fn)(void *ctx, const struct ctr_fast_view *v), void *ctx)
+{
+	ctr_attach_stats(fp ? fp->ctr : NULL, st);
+	if (fn && fp)
+		ctr_attach_each(fp->ctr, fn, ctx);
+}
+
+int fastpath_ctr_stats(const struct fastpath *fp, struct glued_stats *out)
+{
+	if (!fastpath_active(fp) || fp->ctr_stats_fd < 0)
+		return -ENODEV;
+	return fp_stats_sum(fp->ctr_stats_fd, out);
+}
+
 void fastpath_free(struct fastpath *fp)
 {
 	if (!fp)
 		return;
+	ctr_attach_free(fp->ctr); /* before the program's fd goes */
 	loop_timer_disarm(fp->loop, &fp->timer);
 	fp_hooks_release(fp); /* pinned links stay attached */
 	if (fp->skel)

@@ -37,7 +37,8 @@ struct fastpath;
 struct fastpath *fastpath_new(struct loop *l, const struct glued_config *cfg,
 			      struct table *t) GLUED_MUST_CHECK_PTR;
 
-/* Act on cfg->xdp:
+/* Act on cfg->xdp (and start the container fast path, io/ctr_attach.h,
+ * enabled where the fast path is active and GLUED_CONTAINER_FASTPATH=auto):
  *   off:  remove a previous glued's links and pins (fastpath_remove_pins),
  *         return 0;
  *   auto: mount bpffs if needed, load (adopting pinned maps), update pinned
@@ -102,6 +103,27 @@ int fastpath_map_has(const struct fastpath *fp, const char *name, size_t len) GL
 
 /* The same from the pinned map under pin_dir (another process, gluedctl). */
 int fastpath_pinned_stats(const char *pin_dir, struct glued_stats *out) GLUED_MUST_CHECK;
+
+/* The container fast path (io/ctr_attach.h, docs/container-fastpath.md),
+ * fed by the Docker watcher: id is on the watched network with this
+ * SandboxKey ("" if none); id is gone; the first list is complete (pins
+ * of containers it did not name are swept). NULL fp: no-op. */
+struct ctr_fast_stats;
+struct ctr_fast_view;
+void fastpath_container_put(struct fastpath *fp, const char *id, const char *sandbox);
+void fastpath_container_del(struct fastpath *fp, const char *id);
+void fastpath_containers_synced(struct fastpath *fp);
+/* Is glued_ctr_dns being attached in containers? (The capabilities and the
+ * seccomp filter depend on it: setns needs CAP_SYS_ADMIN.) */
+bool fastpath_containers_on(const struct fastpath *fp);
+/* "" when on, else why not. */
+const char *fastpath_containers_why_off(const struct fastpath *fp);
+/* The container fast path's counters, and each container on the network
+ * (fn may be NULL). */
+void fastpath_containers(const struct fastpath *fp, struct ctr_fast_stats *st,
+			 void (*fn)(void *ctx, const struct ctr_fast_view *v), void *ctx);
+/* glued_ctr_stats summed over CPUs. -ENODEV when inactive. */
+int fastpath_ctr_stats(const struct fastpath *fp, struct glued_stats *out) GLUED_MUST_CHECK;
 
 /* Stop refreshing and close every fd. Links and maps stay pinned and
  * attached; the program stops answering by itself once the liveness

@@ -8,6 +8,8 @@
  *                      adopting a predecessor's links, following interfaces
  *   fastpath_mirror.c  glued_names as a mirror of the table, glued_addrs as
  *                      the addresses glued serves where it is hooked
+ *   io/ctr_attach.c    (its own module) glued_ctr_dns inside containers; the
+ *                      fast path owns it and hands it the program
  *
  * struct fastpath is the one record of what glued holds in the kernel: every
  * hook it attaches or adopts is in hooks[], whatever its kind, so a reader
@@ -24,6 +26,7 @@
 #include "lib/log.h"
 
 struct glued_dns;
+struct ctr_attach;
 
 enum fp_hook_kind { HOOK_TC, HOOK_XDP };
 
@@ -54,7 +57,7 @@ struct fastpath {
 	struct glued_dns *skel;
 	bool active;
 	bool maps_reused;
-	int names_fd, addrs_fd, config_fd, stats_fd, allow_fd;
+	int names_fd, addrs_fd, config_fd, stats_fd, allow_fd, ctr_stats_fd;
 	char why[FP_WHY_LEN]; /* why it is inactive */
 
 	struct fp_hook hooks[FP_HOOKS_MAX];
@@ -65,9 +68,12 @@ struct fastpath {
 	struct glued_addr gw[DOCKER_NET_SUBNETS_MAX];
 	size_t n_local;
 
+	struct ctr_attach *ctr; /* the container fast path; disabled while inactive */
+
 	struct loop_timer timer;
 	unsigned ticks;
 	bool synced;
+	bool remove_pending; /* a reconcile that deletes is still due (fastpath.c) */
 	uint64_t started_ms;
 	struct log_ratelimit rl;
 	uint64_t map_errors;
@@ -86,6 +92,8 @@ int fp_config_write(struct fastpath *fp) GLUED_MUST_CHECK;
 int fp_stats_sum(int fd, struct glued_stats *out) GLUED_MUST_CHECK;
 /* The program fd for a hook kind (the skeleton must be loaded). */
 int fp_prog_fd(const struct fastpath *fp, enum fp_hook_kind kind);
+/* glued_ctr_dns's fd (the skeleton must be loaded). */
+int fp_ctr_prog_fd(const struct fastpath *fp);
 /* "<dir>/link_tc_<ifname>" / "<dir>/link_xdp_<ifname>" */
 void fp_link_pin_path(char *buf, size_t n, const char *dir, enum fp_hook_kind kind,
 		      const char *ifname);
@@ -105,6 +113,8 @@ int fp_remove_classic_filters(void);
 
 /* fastpath_mirror.c */
 void fp_addrs_sync(struct fastpath *fp);
-void fp_names_reconcile(struct fastpath *fp);
+/* Write every name of the table that differs in glued_names; with remove,
+ * also delete the keys the table lacks. */
+void fp_names_reconcile(struct fastpath *fp, bool remove);
 
 #endif

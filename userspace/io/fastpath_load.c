@@ -25,6 +25,7 @@
 #include "core/verifier_log.h"
 #include "glued_dns.skel.h"
 #include "io/bpf_names.h"
+#include "io/ctr_attach.h"
 #include "io/fastpath_int.h"
 
 #ifndef BPF_FS_MAGIC
@@ -34,14 +35,15 @@
 #define LOAD_LOG_MAX (64u << 20) /* libbpf's verifier buffer is 16 MiB; room for the rest */
 
 /* The maps glued pins, by pin name. glued_scratch is the program's own. */
-enum { PIN_NAMES, PIN_ADDRS, PIN_CONFIG, PIN_STATS, PIN_ROT, PIN_ALLOW, PIN_MAPS };
-static const char *const map_pins[PIN_MAPS] = {"names", "addrs", "config", "stats", "rot", "allow"};
+enum { PIN_NAMES, PIN_ADDRS, PIN_CONFIG, PIN_STATS, PIN_ROT, PIN_ALLOW, PIN_CTR_STATS, PIN_MAPS };
+static const char *const map_pins[PIN_MAPS] = {"names", "addrs", "config",   "stats",
+					       "rot",	"allow", "ctr_stats"};
 
 static struct bpf_map *skel_map(struct glued_dns *s, int i)
 {
-	struct bpf_map *m[PIN_MAPS] = {s->maps.glued_names, s->maps.glued_addrs,
-				       s->maps.glued_config, s->maps.glued_stats,
-				       s->maps.glued_rot,  s->maps.glued_allow};
+	struct bpf_map *m[PIN_MAPS] = {
+	    s->maps.glued_names, s->maps.glued_addrs, s->maps.glued_config,   s->maps.glued_stats,
+	    s->maps.glued_rot,	 s->maps.glued_allow, s->maps.glued_ctr_stats};
 	return m[i];
 }
 
@@ -267,6 +269,8 @@ static int check_object_abi(struct fastpath *fp)
 	     sizeof(struct glued_bpf_config)},
 	    {"glued_stats value", bpf_map__value_size(s->maps.glued_stats),
 	     sizeof(struct glued_stats)},
+	    {"glued_ctr_stats value", bpf_map__value_size(s->maps.glued_ctr_stats),
+	     sizeof(struct glued_stats)},
 	};
 
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
@@ -389,6 +393,7 @@ int fp_load(struct fastpath *fp)
 	fp->config_fd = bpf_map__fd(fp->skel->maps.glued_config);
 	fp->stats_fd = bpf_map__fd(fp->skel->maps.glued_stats);
 	fp->allow_fd = bpf_map__fd(fp->skel->maps.glued_allow);
+	fp->ctr_stats_fd = bpf_map__fd(fp->skel->maps.glued_ctr_stats);
 	return 0;
 
 err_destroy:
@@ -403,6 +408,7 @@ void fp_unload(struct fastpath *fp)
 	glued_dns__destroy(fp->skel); /* maps pinned: they stay */
 	fp->skel = NULL;
 	fp->names_fd = fp->addrs_fd = fp->config_fd = fp->stats_fd = fp->allow_fd = -1;
+	fp->ctr_stats_fd = -1;
 }
 
 static uint64_t mono_ns(void)
@@ -433,6 +439,11 @@ int fp_prog_fd(const struct fastpath *fp, enum fp_hook_kind kind)
 {
 	return bpf_program__fd(kind == HOOK_TC ? fp->skel->progs.glued_tc_dns
 					       : fp->skel->progs.glued_xdp_dns);
+}
+
+int fp_ctr_prog_fd(const struct fastpath *fp)
+{
+	return bpf_program__fd(fp->skel->progs.glued_ctr_dns);
 }
 
 /* --- counters ------------------------------------------------------------------------ */
@@ -505,6 +516,7 @@ int fastpath_remove_pins(const char *pin_dir)
 		}
 	}
 	closedir(d);
+	n += ctr_attach_remove_pins(pin_dir);
 	for (int i = 0; i < PIN_MAPS; i++) {
 		pin_path(path, sizeof(path), pin_dir, map_pins[i]);
 		if (unlink(path) == 0) {

@@ -232,7 +232,7 @@ static int reconcile_name(void *ctx, const char *name, size_t len, const struct 
  * that no table name encodes to (keys compared as bytes, so this does not
  * depend on what a key holds). Stale keys are collected before deleting:
  * deleting while walking with get_next_key restarts the walk. */
-void fp_names_reconcile(struct fastpath *fp)
+void fp_names_reconcile(struct fastpath *fp, bool remove)
 {
 	struct reconcile r = {.fp = fp};
 	struct glued_name_key *stale = NULL, k, cur, *prev = NULL;
@@ -245,7 +245,7 @@ void fp_names_reconcile(struct fastpath *fp)
 		return;
 	}
 	qsort(r.keys, r.n_keys, sizeof(*r.keys), key_cmp);
-	while (bpf_map_get_next_key(fp->names_fd, prev, &k) == 0) {
+	while (remove && bpf_map_get_next_key(fp->names_fd, prev, &k) == 0) {
 		cur = k;
 		prev = &cur;
 		if (r.n_keys && bsearch(&k, r.keys, r.n_keys, sizeof(k), key_cmp))
@@ -265,9 +265,10 @@ void fp_names_reconcile(struct fastpath *fp)
 			removed++;
 	free(stale);
 	free(r.keys);
-	log_info(
-	    "fastpath: names reconciled with the table: %zu written, %zu unchanged, %zu removed",
-	    r.written, r.same, removed);
+	log_info("fastpath: names reconciled with the table: %zu written, %zu unchanged, %zu "
+		 "removed%s",
+		 r.written, r.same, removed,
+		 remove ? "" : " (names the table lacks stay until gossip had time to refill it)");
 }
 
 /* --- glued_allow and glued_rrl_cfg ------------------------------------------------------ */

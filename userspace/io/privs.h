@@ -35,6 +35,9 @@
 /* Why each capability is kept, for the log and for `gluedctl status`. */
 struct privs_keep {
 	bool fastpath;	 /* CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON: re-attach, mirror */
+	bool containers; /* CAP_SYS_ADMIN: setns into containers' netns (the
+			  * container fast path; they belong to the initial user
+			  * namespace, and setns asks for CAP_SYS_ADMIN there) */
 	bool low_ports;	 /* CAP_NET_BIND_SERVICE: a bind still to come is < 1024 */
 	bool no_cap_bpf; /* the kernel predates CAP_BPF: BPF needs CAP_SYS_ADMIN */
 };
@@ -59,7 +62,9 @@ extern const char *const privs_syscalls[];
 size_t privs_syscall_count(void);
 
 /* Install the seccomp filter on every thread of the process. 0 or -errno
- * (GLUED_EINVAL with a name in *bad when a listed name does not resolve). */
-int privs_seccomp(const char **bad) GLUED_MUST_CHECK;
+ * (GLUED_EINVAL with a name in *bad when a listed name does not resolve).
+ * allow_setns: also setns(fd, CLONE_NEWNET), and only with that flag (the
+ * container fast path's helper thread); any other setns kills. */
+int privs_seccomp(bool allow_setns, const char **bad) GLUED_MUST_CHECK;
 
 #endif

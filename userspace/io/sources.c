@@ -239,10 +239,12 @@ static void docker_apply(void *ctx, const struct docker_update *u)
 		else
 			log_debug("docker: published %.12s (%s, %zu names)", u->put.owner,
 				  u->put.n_names ? u->put.names[0] : "", u->put.n_names);
+		fastpath_container_put(s->fastpath, u->put.owner, u->sandbox);
 		break;
 	case DOCKER_UPDATE_DEL:
 		if (table_del(s->table, 0, u->del_owner) == 0)
 			log_debug("docker: withdrew %.12s", u->del_owner);
+		fastpath_container_del(s->fastpath, u->del_owner);
 		break;
 	case DOCKER_UPDATE_NETWORK:
 		s->network = u->network;
@@ -251,8 +253,10 @@ static void docker_apply(void *ctx, const struct docker_update *u)
 		break;
 	case DOCKER_UPDATE_STATE:
 		/* connected comes after the first list: the table is in sync */
-		if (u->state.connected)
+		if (u->state.connected) {
 			fastpath_table_synced(s->fastpath);
+			fastpath_containers_synced(s->fastpath);
+		}
 		/* the watcher logs its own state changes; keep the last for ctl */
 		s->docker_state.connected = u->state.connected;
 		s->docker_state.api_major = u->state.api_major;
