@@ -286,8 +286,11 @@ static int setup(struct ctr_netns *ns)
 static void job(const struct ctr_netns *ns, enum ctr_job_kind kind, enum ctr_mode mode, bool pinned,
 		bool restore, struct ctr_result *r)
 {
-	struct ctr_job j = {
-	    .kind = kind, .mode = mode, .pinned = pinned, .restore_localnet = restore};
+	struct ctr_job j = {.kind = kind,
+			    .mode = mode,
+			    .pinned = pinned,
+			    .restore_localnet = restore,
+			    .restore_accept_local = restore};
 
 	snprintf(j.id, sizeof(j.id), "%s", ID);
 	snprintf(j.sandbox, sizeof(j.sandbox), "%s", ns_path);
@@ -406,6 +409,23 @@ int main(void)
 		T_ASSERT(!pinned(&ns), "no pin");
 		job(&ns, CTR_JOB_CHECK, mode, false, false, &r);
 		T_ASSERT(r.localnet_off || r.prog_missing, "nothing left on lo");
+		a = ask_resolver("web");
+		T_EQ_INT(a.rcode, 3);
+	}
+	T_CASE("rp_filter on: accept_local set on lo too, answers still come; both put back")
+	{
+		T_EQ_INT(sh("ip netns exec %s sysctl -qw net.ipv4.conf.all.rp_filter=1", ns_name),
+			 0);
+		job(&ns, CTR_JOB_ATTACH, CTR_MODE_NONE, false, false, &r);
+		T_ASSERT(r.err == 0 && r.set_localnet && r.set_accept_local,
+			 "err %d localnet %d accept_local %d", r.err, r.set_localnet,
+			 r.set_accept_local);
+		a = ask("web");
+		T_ASSERT(a.rcode == 0 && !strcmp(a.addr, "10.0.0.10"), "rcode %d addr %s", a.rcode,
+			 a.addr);
+		job(&ns, CTR_JOB_DETACH, r.mode, r.mode == CTR_MODE_TCX, true, &r);
+		T_ASSERT(r.err == 0, "detach: %d", r.err);
+		T_EQ_INT(localnet(), 0);
 		a = ask_resolver("web");
 		T_EQ_INT(a.rcode, 3);
 	}
