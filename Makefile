@@ -61,4 +61,17 @@ FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 include mk/rules.mk
 
+# Containers' queries to 127.0.0.11: Docker's embedded DNS forwarding to
+# glued vs glued_ctr_dns on the container's lo (root; docs/benchmarks.md).
+# tools/ctr-load attaches the program until glued does it itself.
+$(BUILD)/tools/ctr-load: tools/ctr-load.c $(BUILD)/glued_dns.skel.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS_BASE) -O2 $< $(LDLIBS) -o $@
+
+bench-container: all $(BUILD)/tools/ctr-load
+	@if [ "$$(id -u)" != 0 ]; then echo "bench-container: needs root (dockerd, netns, BPF)" >&2; exit 1; fi
+	tools/bench-container.sh $(BENCH_CONTAINER_ARGS)
+.PHONY: bench-container
+
 endif # GLUED_DEPS
+

@@ -2,7 +2,9 @@
  * wrapped in Ethernet (optionally one 802.1Q tag) / IPv4 or IPv6 / UDP, and
  * the checksum arithmetic the tests use to verify replies. Test-only; the
  * server is 02:00:00:00:00:01, 10.0.0.1, fd00::1, port 53; the client
- * 02:00:00:00:00:02, 10.0.0.99, fd00::99, port 40000.
+ * 02:00:00:00:00:02, 10.0.0.99, fd00::99, port 40000. A container frame
+ * (fspec.ctr) is a query on a container's lo after Docker's DNAT: zero
+ * MACs, 127.0.0.1:40000 -> 127.0.0.11:CTR_PORT (IPv6: ::1 -> ::1).
  */
 #ifndef GLUED_TESTS_BPF_PKT_H
 #define GLUED_TESTS_BPF_PKT_H
@@ -14,24 +16,24 @@
 
 /* A query, field by field; zero fields take the defaults noted. */
 struct qspec {
-	const char *name;	 /* dotted, case kept; "" = root; NULL = "web" */
-	uint16_t qtype, qclass;	 /* 0: A, IN */
-	uint16_t flags;		 /* header flags word; 0: RD */
-	int no_rd;		 /* flags 0 */
+	const char *name;		     /* dotted, case kept; "" = root; NULL = "web" */
+	uint16_t qtype, qclass;		     /* 0: A, IN */
+	uint16_t flags;			     /* header flags word; 0: RD */
+	int no_rd;			     /* flags 0 */
 	uint16_t qd_extra, an, ns, ar_extra; /* added to QDCOUNT 1 / counts */
-	uint8_t ar_hi;		 /* ARCOUNT's high byte (the others' are 0) */
-	int opt;		 /* append an OPT record */
-	uint16_t opt_size;	 /* 0: 1232 */
+	uint8_t ar_hi;			     /* ARCOUNT's high byte (the others' are 0) */
+	int opt;			     /* append an OPT record */
+	uint16_t opt_size;		     /* 0: 1232 */
 	int opt_do;
 	uint8_t opt_version;
-	int opt_cookie;		 /* an 8-byte client cookie option */
-	int opt_bad_rdlen;	 /* RDLENGTH one more than the options */
-	int opt_owner;		 /* owner "a" instead of the root */
-	int compress;		 /* the question name is a pointer (c0 0c) */
-	int label_nul;		 /* a NUL byte inside the label */
-	size_t trailing;	 /* junk bytes after the last record */
-	size_t cut;		 /* bytes cut off the end of the message */
-	uint16_t id;		 /* 0: 0x1234 */
+	int opt_cookie;	   /* an 8-byte client cookie option */
+	int opt_bad_rdlen; /* RDLENGTH one more than the options */
+	int opt_owner;	   /* owner "a" instead of the root */
+	int compress;	   /* the question name is a pointer (c0 0c) */
+	int label_nul;	   /* a NUL byte inside the label */
+	size_t trailing;   /* junk bytes after the last record */
+	size_t cut;	   /* bytes cut off the end of the message */
+	uint16_t id;	   /* 0: 0x1234 */
 };
 
 static inline size_t q_build(uint8_t *m, const struct qspec *s)
@@ -98,17 +100,21 @@ static inline size_t q_build(uint8_t *m, const struct qspec *s)
 struct fspec {
 	int v6;
 	int vlan;
-	int ip_options; /* IPv4 IHL 6 (a NOP option word) */
+	int ip_options;	    /* IPv4 IHL 6 (a NOP option word) */
 	uint8_t ip_version; /* 0: 4 or 6 as the transport says; else this in the IPv4 header */
-	int frag;	/* IPv4 MF, 2: IPv4 offset, IPv6: fragment header */
-	int tcp;	/* protocol TCP, port 53 */
+	int frag;	    /* IPv4 MF, 2: IPv4 offset, IPv6: fragment header */
+	int tcp;	    /* protocol TCP, port 53 */
 	int wrong_dst;
 	uint16_t dport; /* 0: 53 */
 	int zero_csum;	/* UDP checksum 0 */
 	int bad_ipcsum;
-	size_t cut;	/* bytes cut off the frame after all lengths are set */
-	size_t runt;	/* > 0: the frame is only its first `runt` bytes */
+	size_t cut;	     /* bytes cut off the frame after all lengths are set */
+	size_t runt;	     /* > 0: the frame is only its first `runt` bytes */
+	int ctr;	     /* a container's lo after Docker's DNAT (see above) */
+	const uint8_t *dst4; /* non-NULL: this IPv4 destination instead */
 };
+
+#define CTR_PORT 43517 /* a port Docker's resolver might have drawn */
 
 static inline uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
 {
@@ -140,13 +146,26 @@ static const uint8_t srv_v4[4] = {10, 0, 0, 1}, cli_v4[4] = {10, 0, 0, 99},
 		     other_v4[4] = {10, 0, 0, 7};
 static const uint8_t srv_v6[16] = {0xfd, [15] = 1}, cli_v6[16] = {0xfd, [15] = 0x99},
 		     other_v6[16] = {0xfd, [15] = 7};
+static const uint8_t ctr_resolver_v4[4] = {127, 0, 0, 11}, ctr_cli_v4[4] = {127, 0, 0, 1};
+static const uint8_t lo_v6[16] = {[15] = 1};
 
 static inline size_t frame_build(uint8_t *f, const struct fspec *s, const uint8_t *dns, size_t dlen)
 {
 	size_t o = 0, ip, udp, ulen = 8 + dlen, iphl;
 
+	const uint8_t *src4 = s->ctr ? ctr_cli_v4 : cli_v4;
+	const uint8_t *dst4 = s->dst4	     ? s->dst4
+			      : s->wrong_dst ? other_v4
+			      : s->ctr	     ? ctr_resolver_v4
+					     : srv_v4;
+	const uint8_t *src6 = s->ctr ? lo_v6 : cli_v6;
+	const uint8_t *dst6 = s->wrong_dst ? other_v6 : s->ctr ? lo_v6 : srv_v6;
+	uint16_t dport = s->dport ? s->dport : s->ctr ? CTR_PORT : 53;
+
 	memcpy(f, srv_mac, 6);
 	memcpy(f + 6, cli_mac, 6);
+	if (s->ctr)
+		memset(f, 0, 12); /* lo */
 	o = 12;
 	if (s->vlan) {
 		f[o++] = 0x81, f[o++] = 0x00, f[o++] = 0x00, f[o++] = 0x2a; /* VLAN 42 */
@@ -168,8 +187,8 @@ static inline size_t frame_build(uint8_t *f, const struct fspec *s, const uint8_
 			f[ip + 6] = 0x40; /* DF */
 		f[ip + 8] = 64;
 		f[ip + 9] = s->tcp ? 6 : 17;
-		memcpy(f + ip + 12, cli_v4, 4);
-		memcpy(f + ip + 16, s->wrong_dst ? other_v4 : srv_v4, 4);
+		memcpy(f + ip + 12, src4, 4);
+		memcpy(f + ip + 16, dst4, 4);
 		if (s->ip_options)
 			memset(f + ip + 20, 1, 4); /* NOPs */
 		{
@@ -188,8 +207,8 @@ static inline size_t frame_build(uint8_t *f, const struct fspec *s, const uint8_
 		f[ip + 4] = (uint8_t)((ulen + ext) >> 8), f[ip + 5] = (uint8_t)(ulen + ext);
 		f[ip + 6] = s->frag ? 44 : s->tcp ? 6 : 17;
 		f[ip + 7] = 64;
-		memcpy(f + ip + 8, cli_v6, 16);
-		memcpy(f + ip + 24, s->wrong_dst ? other_v6 : srv_v6, 16);
+		memcpy(f + ip + 8, src6, 16);
+		memcpy(f + ip + 24, dst6, 16);
 		if (ext) {
 			memset(f + ip + 40, 0, 8);
 			f[ip + 40] = 17;
@@ -198,7 +217,7 @@ static inline size_t frame_build(uint8_t *f, const struct fspec *s, const uint8_
 		udp = ip + 40 + ext;
 	}
 	f[udp] = 40000 >> 8, f[udp + 1] = 40000 & 0xff;
-	f[udp + 2] = (s->dport ? s->dport : 53) >> 8, f[udp + 3] = (s->dport ? s->dport : 53) & 0xff;
+	f[udp + 2] = dport >> 8, f[udp + 3] = dport & 0xff;
 	f[udp + 4] = (uint8_t)(ulen >> 8), f[udp + 5] = (uint8_t)ulen;
 	f[udp + 6] = 0, f[udp + 7] = 0;
 	memcpy(f + udp + 8, dns, dlen);

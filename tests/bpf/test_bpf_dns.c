@@ -1,6 +1,6 @@
-/* BPF_PROG_TEST_RUN tests of bpf/glued_dns.bpf.c (root): a Katran-style
- * fixture table {description, frame in, verdict, counter, frame out} run
- * through both the XDP and the TC program, and a differential run of
+/* BPF_PROG_TEST_RUN tests of bpf/glued_dns.bpf.c's host hooks (root): a
+ * Katran-style fixture table {description, frame in, verdict, counter,
+ * frame out} run through both the XDP and the TC program, and a differential run of
  * every query the programs answer (fixtures, the DNS fuzz corpora wrapped
  * in IPv4 and IPv6, seeded random queries) against dns_answer() with the
  * same table contents and the same `rot`: the DNS bytes must be identical.
@@ -9,29 +9,10 @@
  * come out untouched.
  *
  * The map is filled from a struct table through bpf_names_encode(), the
- * encoding the daemon's mirror uses.
+ * encoding the daemon's mirror uses (harness.h). The container's program
+ * has its own test, test_bpf_ctr.c.
  */
-#include <dirent.h>
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/resource.h>
-#include <time.h>
-#include <unistd.h>
-#include <linux/pkt_cls.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-
-#include "t.h"
-#include "pkt.h"
-#include "glued_dns.skel.h"
-#include "core/dns_answer.h"
-#include "core/table.h"
-#include "io/bpf_names.h"
-
-#define TTL_S 5
-enum verdict { PASS, TX };
+#include "harness.h"
 
 struct fixture {
 	const char *desc;
@@ -42,402 +23,139 @@ struct fixture {
 	uint32_t rot;
 };
 
-static struct glued_dns *skel;
-static struct table *tbl;
-static int ncpus;
-
-/* --- setup ------------------------------------------------------------------------------------ */
-
-static void put(const char *owner, const char *name, const char *const *addrs, size_t n)
-{
-	struct table_entry e = {.origin = 0, .n_names = 1};
-
-	snprintf(e.owner, sizeof(e.owner), "%s", owner);
-	snprintf(e.names[0], sizeof(e.names[0]), "%s", name);
-	for (size_t i = 0; i < n; i++)
-		if (addr_parse(&e.addrs[e.n_addrs++], addrs[i]))
-			abort();
-	if (table_put(tbl, &e))
-		abort();
-}
-
-/* n addresses fmt % i for name, in entries of at most 8. */
-static void put_many(const char *name, const char *fmt, int n)
-{
-	for (int base = 0; base < n; base += TABLE_ENTRY_ADDRS_MAX) {
-		char owner[64], a[TABLE_ENTRY_ADDRS_MAX][48];
-		const char *p[TABLE_ENTRY_ADDRS_MAX];
-		int k;
-
-		for (k = 0; k < TABLE_ENTRY_ADDRS_MAX && base + k < n; k++) {
-			snprintf(a[k], sizeof(a[k]), fmt, base + k + 1);
-			p[k] = a[k];
-		}
-		snprintf(owner, sizeof(owner), "%s-%d", name, base);
-		put(owner, name, p, (size_t)k);
-	}
-}
-
-static int mirror_name(void *ctx, const char *name, size_t len, const struct table_answer *ans)
-{
-	struct glued_name_key key;
-	struct glued_name_val val;
-	int *err = ctx;
-
-	if (bpf_names_encode(name, len, ans, &key, &val) ||
-	    bpf_map_update_elem(bpf_map__fd(skel->maps.glued_names), &key, &val, BPF_ANY))
-		*err = -1;
-	return 0;
-}
-
-static int mirror(void)
-{
-	int err = 0;
-
-	table_foreach_name(tbl, mirror_name, &err);
-	return err;
-}
-
-static void setup_table(void)
-{
-	static const char *web[] = {"10.0.0.10", "fd00::10"};
-	static const char *db[] = {"10.0.0.21", "10.0.0.20", "10.0.0.22"};
-	static const char *v6only[] = {"fd00::31", "fd00::30"};
-	static const char *l63[] = {"10.0.0.63"};
-	static const char *one[] = {"10.0.0.77"};
-
-	tbl = table_new();
-	put("c1", "web", web, 2);
-	put("c2", "db", db, 3);
-	put("c3", "v6only", v6only, 2);
-	put("c4", "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0", l63, 1);
-	put("c5", "w", one, 1);
-	put("c6", "fallback9", one, 1);
-	put_many("sixteen", "10.1.0.%d", 16);
-	put_many("big", "10.2.0.%d", 20);
-	put_many("v6eight", "fd00:8::%d", 8);
-	put_many("v6nine", "fd00:9::%d", 9);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int set_config_alive(uint32_t flags, uint64_t alive_until_ns)
-{
-	struct glued_bpf_config c;
-	uint32_t k = 0;
-
-	bpf_config_init(&c, TTL_S, 53);
-	bpf_config_set_alive(&c, alive_until_ns);
-	c.flags = flags;
-	return bpf_map_update_elem(bpf_map__fd(skel->maps.glued_config), &k, &c, BPF_ANY);
-}
-
-/* A deadline an hour ahead: the program's local-address cache is on (it
- * needs a non-zero alive_until_ns), so every fixture goes through it. */
-static int set_config(uint32_t flags)
-{
-	return set_config_alive(flags, mono_ns() + 3600ull * 1000000000u);
-}
-
-static int add_local(const char *s)
-{
-	struct glued_local_key k;
-	struct glued_local_val v = {0};
-	struct glued_addr a;
-
-	if (addr_parse(&a, s) || bpf_local_key(&a, &k))
-		return -1;
-	return bpf_map_update_elem(bpf_map__fd(skel->maps.glued_addrs), &k, &v, BPF_ANY);
-}
-
-/* glued_allow: add (or with del, remove) the prefix s ("10.0.0.0/8"). */
-static int allow_prefix(const char *s, int del)
-{
-	struct glued_allow_key k = {0};
-	struct glued_cidr c;
-	uint8_t one = 1;
-	int fd = bpf_map__fd(skel->maps.glued_allow);
-
-	if (cidr_parse(&c, s))
-		return -1;
-	k.family = c.addr.family == AF_INET ? GLUED_FAMILY_V4 : GLUED_FAMILY_V6;
-	memcpy(k.addr, c.addr.b, c.addr.family == AF_INET ? 4 : 16);
-	k.prefixlen = 8u + c.prefix;
-	return del ? bpf_map_delete_elem(fd, &k) : bpf_map_update_elem(fd, &k, &one, BPF_ANY);
-}
-
-/* Per-CPU values travel in 8-byte slots, whatever the value size. */
-static void set_rot(uint32_t rot)
-{
-	uint32_t k = 0;
-	uint64_t v[ncpus];
-
-	for (int i = 0; i < ncpus; i++)
-		v[i] = rot;
-	if (bpf_map_update_elem(bpf_map__fd(skel->maps.glued_rot), &k, v, BPF_ANY))
-		abort();
-}
-
-static void read_stats(uint64_t out[GLUED_STAT_MAX])
-{
-	struct glued_stats st[ncpus];
-	uint32_t k = 0;
-
-	memset(out, 0, sizeof(uint64_t) * GLUED_STAT_MAX);
-	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.glued_stats), &k, st))
-		abort();
-	for (int c = 0; c < ncpus; c++)
-		for (int i = 0; i < GLUED_STAT_MAX; i++)
-			out[i] += ((uint64_t *)&st[c])[i];
-}
-
-/* --- one run ---------------------------------------------------------------------------------- */
-
-struct run {
-	int err;
-	enum verdict verdict;
-	uint8_t out[4096];
-	size_t out_len;
-	int stat;	  /* the one counter that moved, or -1 */
-	int moved;	  /* how many counters moved */
-};
-
-static void run_prog(int tc, const uint8_t *in, size_t len, uint32_t rot, struct run *r)
-{
-	struct bpf_program *prog = tc ? skel->progs.glued_tc_dns : skel->progs.glued_xdp_dns;
-	uint64_t before[GLUED_STAT_MAX], after[GLUED_STAT_MAX];
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (uint32_t)len,
-		    .data_out = r->out, .data_size_out = sizeof(r->out), .repeat = 1);
-
-	set_rot(rot);
-	read_stats(before);
-	r->err = bpf_prog_test_run_opts(bpf_program__fd(prog), &o);
-	read_stats(after);
-	r->out_len = o.data_size_out;
-	if (tc)
-		r->verdict = o.retval == TC_ACT_REDIRECT ? TX : o.retval == TC_ACT_OK ? PASS : -1;
-	else
-		r->verdict = o.retval == XDP_TX ? TX : o.retval == XDP_PASS ? PASS : -1;
-	r->stat = -1;
-	r->moved = 0;
-	for (int i = 0; i < GLUED_STAT_MAX; i++)
-		if (after[i] != before[i]) {
-			r->moved += (int)(after[i] - before[i]);
-			r->stat = i;
-		}
-}
-
-/* Where the layers of a frame built by frame_build() start. */
-static void layers(const uint8_t *f, size_t *ip, int *v6, size_t *udp)
-{
-	*ip = f[12] == 0x81 ? 18 : 14;
-	*v6 = f[*ip - 2] == 0x86;
-	*udp = *ip + (*v6 ? 40 : (size_t)(f[*ip] & 0xf) * 4);
-}
-
-/* The reply frame r->out to the query frame in: well-formed, checksums
- * right, addresses swapped; returns its DNS payload. */
-static const uint8_t *check_reply_frame(const uint8_t *in, const struct run *r, size_t *dlen)
-{
-	size_t ip, udp, ulen;
-	int v6;
-
-	layers(in, &ip, &v6, &udp);
-	T_ASSERT(r->out_len > udp + 8 + 12, "reply frame of %zu bytes", r->out_len);
-	if (r->out_len <= udp + 8 + 12)
-		return NULL;
-	T_EQ_MEM(r->out, in + 6, 6);
-	T_EQ_MEM(r->out + 6, in, 6);
-	T_EQ_MEM(r->out + 12, in + 12, ip - 12); /* VLAN tag and ethertype kept */
-	ulen = (size_t)r->out[udp + 4] << 8 | r->out[udp + 5];
-	T_EQ_INT(ulen, r->out_len - udp);
-	if (!v6) {
-		T_EQ_MEM(r->out + ip + 12, in + ip + 16, 4);
-		T_EQ_MEM(r->out + ip + 16, in + ip + 12, 4);
-		T_EQ_INT((r->out[ip + 2] << 8 | r->out[ip + 3]), r->out_len - ip);
-		T_ASSERT(fold16(sum16(r->out + ip, 20, 0)) == 0xffff, "IPv4 header checksum holds");
-	} else {
-		T_EQ_MEM(r->out + ip + 8, in + ip + 24, 16);
-		T_EQ_MEM(r->out + ip + 24, in + ip + 8, 16);
-		T_EQ_INT((r->out[ip + 4] << 8 | r->out[ip + 5]), r->out_len - ip - 40);
-	}
-	T_EQ_MEM(r->out + udp, in + udp + 2, 2);
-	T_EQ_MEM(r->out + udp + 2, in + udp, 2);
-	T_ASSERT(r->out[udp + 6] || r->out[udp + 7], "UDP checksum present");
-	T_ASSERT(udp_sum(r->out + ip, v6, r->out + udp, ulen) == 0xffff, "UDP checksum holds");
-	*dlen = ulen - 8;
-	return r->out + udp + 8;
-}
-
-/* dns_answer() on the same payload and rot; true if the bytes match. */
-static bool same_as_userspace(const uint8_t *q, size_t qlen, uint32_t rot, const uint8_t *got,
-			      size_t got_len)
-{
-	static const struct dns_answer_cfg cfg = {.ttl_s = TTL_S};
-	struct dns_answer_stats st = {0};
-	struct dns_query dq;
-	uint8_t want[DNS_TCP_MAX];
-	size_t want_len = 0;
-	enum dns_action act;
-
-	act = dns_answer(&cfg, tbl, q, qlen, 0, rot, &dq, want, sizeof(want), &want_len, &st);
-	if (act != DNS_ACT_REPLY || want_len != got_len || memcmp(want, got, got_len)) {
-		size_t d = 0;
-
-		while (d < want_len && d < got_len && want[d] == got[d])
-			d++;
-		fprintf(stderr, "  userspace: action %d, %zu bytes; bpf: %zu bytes; first difference at %zu (%02x vs %02x)\n",
-			act, want_len, got_len, d, d < want_len ? want[d] : 0,
-			d < got_len ? got[d] : 0);
-		return false;
-	}
-	return true;
-}
-
 /* --- fixtures --------------------------------------------------------------------------------- */
 
-#define LONG63 "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0"
 #define LONG64 LONG63 "x"
 #define LONG62 "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz"
 #define V6 .f = {.v6 = 1}
 
 static const struct fixture fixtures[] = {
-	{"A for a known name over IPv4", .q = {0}, .verdict = TX, .stat = GLUED_STAT_answered},
-	{"AAAA for a known name over IPv6", V6, .q = {.qtype = 28}, TX, GLUED_STAT_answered},
-	{"A over IPv6 transport", V6, .q = {0}, TX, GLUED_STAT_answered},
-	{"AAAA over IPv4 transport", .q = {.qtype = 28}, .verdict = TX,
-	 .stat = GLUED_STAT_answered},
-	{"NODATA: AAAA for a v4-only name", .q = {.name = "db", .qtype = 28}, .verdict = TX,
-	 .stat = GLUED_STAT_nodata},
-	{"NODATA: A for a v6-only name", V6, .q = {.name = "v6only"}, TX, GLUED_STAT_nodata},
-	{"miss: unknown name passes (userspace says NXDOMAIN)", .q = {.name = "absent-x"},
-	 .verdict = PASS, .stat = GLUED_STAT_miss},
-	{"case mix echoed: WeB", .q = {.name = "WeB"}, .verdict = TX, .stat = GLUED_STAT_answered},
-	{"case mix echoed: V6ONLY AAAA", V6, .q = {.name = "V6ONLY", .qtype = 28}, TX,
-	 GLUED_STAT_answered},
-	{"EDNS: OPT 4096 with DO", .q = {.opt = 1, .opt_size = 4096, .opt_do = 1}, .verdict = TX,
-	 .stat = GLUED_STAT_answered},
-	{"EDNS: OPT with a cookie option (not echoed)", V6,
-	 .q = {.qtype = 28, .opt = 1, .opt_cookie = 1}, TX, GLUED_STAT_answered},
-	{"EDNS: advertised size 100 (clamped to 512)", .q = {.name = "db", .opt = 1, .opt_size = 100},
-	 .verdict = TX, .stat = GLUED_STAT_answered},
-	{"EDNS: version 1 passes (userspace says BADVERS)", .q = {.opt = 1, .opt_version = 1},
-	 .verdict = PASS, .stat = GLUED_STAT_edns_unsupported},
-	{"EDNS: OPT owner not the root", .q = {.opt = 1, .opt_owner = 1}, .verdict = PASS,
-	 .stat = GLUED_STAT_edns_unsupported},
-	{"EDNS: options overrun RDLENGTH", .q = {.opt = 1, .opt_cookie = 1, .opt_bad_rdlen = 1},
-	 .verdict = PASS, .stat = GLUED_STAT_malformed},
-	{"rotation: db, rot 0", .q = {.name = "db"}, .verdict = TX, .stat = GLUED_STAT_answered,
-	 .rot = 0},
-	{"rotation: db, rot 1", .q = {.name = "db"}, .verdict = TX, .stat = GLUED_STAT_answered,
-	 .rot = 1},
-	{"rotation: db, rot 2", .q = {.name = "db"}, .verdict = TX, .stat = GLUED_STAT_answered,
-	 .rot = 2},
-	{"rotation: db, rot 4000000001", .q = {.name = "db"}, .verdict = TX,
-	 .stat = GLUED_STAT_answered, .rot = 4000000001u},
-	{"rotation: 16 addresses, rot 7, with OPT", .q = {.name = "sixteen", .opt = 1},
-	 .verdict = TX, .stat = GLUED_STAT_answered, .rot = 7},
-	{"rotation: 8 IPv6 addresses, rot 13", V6, .q = {.name = "v6eight", .qtype = 28}, TX,
-	 GLUED_STAT_answered, 13},
-	{"overflow: 20 IPv4 addresses pass", .q = {.name = "big"}, .verdict = PASS,
-	 .stat = GLUED_STAT_overflow},
-	{"overflow is per family: AAAA for big is NODATA", .q = {.name = "big", .qtype = 28},
-	 .verdict = TX, .stat = GLUED_STAT_nodata},
-	{"overflow: 9 IPv6 addresses pass", V6, .q = {.name = "v6nine", .qtype = 28}, PASS,
-	 GLUED_STAT_overflow},
-	{"63-byte label answered", .q = {.name = LONG63}, .verdict = TX,
-	 .stat = GLUED_STAT_answered},
-	{"63-byte label, mixed case, AAAA over IPv6: NODATA", V6,
-	 .q = {.name = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwxyZ0", .qtype = 28},
-	 TX, GLUED_STAT_nodata},
-	{"62-byte prefix of a 63-byte name is a miss", .q = {.name = LONG62}, .verdict = PASS,
-	 .stat = GLUED_STAT_miss},
-	{"one-byte label at the very end of the frame (word read past it)", .q = {.name = "W"},
-	 .verdict = TX, .stat = GLUED_STAT_answered},
-	{"9-byte label, second word runs past the frame", .q = {.name = "fallBack9"},
-	 .verdict = TX, .stat = GLUED_STAT_answered},
-	{"9-byte label over IPv6 with VLAN", .f = {.v6 = 1, .vlan = 1}, .q = {.name = "fallback9"},
-	 .verdict = TX, .stat = GLUED_STAT_answered},
-	{"name whose first 8 bytes are a known name's", .q = {.name = "fallback"}, .verdict = PASS,
-	 .stat = GLUED_STAT_miss},
-	{"trailing bytes after the question are ignored", .q = {.trailing = 7}, .verdict = TX,
-	 .stat = GLUED_STAT_answered},
-	{"RD clear, CD set, Z and AD set: RD/CD copied, Z/AD cleared",
-	 .q = {.no_rd = 1, .flags = 0x0070}, .verdict = TX, .stat = GLUED_STAT_answered},
-	{"IPv4 query without UDP checksum gets a full one", .f = {.zero_csum = 1}, .q = {0},
-	 .verdict = TX, .stat = GLUED_STAT_answered},
-	{"VLAN tag: answered, tag kept", .f = {.vlan = 1}, .q = {0}, .verdict = TX,
-	 .stat = GLUED_STAT_answered},
-	{"VLAN tag over IPv6", .f = {.vlan = 1, .v6 = 1}, .q = {.qtype = 28}, .verdict = TX,
-	 .stat = GLUED_STAT_answered},
-	{"wrong destination IPv4 address", .f = {.wrong_dst = 1}, .q = {0}, .verdict = PASS,
-	 .stat = GLUED_STAT_not_ours},
-	{"wrong destination IPv6 address", .f = {.wrong_dst = 1, .v6 = 1}, .q = {0},
-	 .verdict = PASS, .stat = GLUED_STAT_not_ours},
-	{"wrong port 5353", .f = {.dport = 5353}, .q = {0}, .verdict = PASS,
-	 .stat = GLUED_STAT_not_port},
-	{"QR=1", .q = {.flags = 0x8100}, .verdict = PASS, .stat = GLUED_STAT_qr_set},
-	{"opcode 2 (STATUS)", .q = {.flags = 0x1100}, .verdict = PASS, .stat = GLUED_STAT_opcode},
-	{"QDCOUNT 2", .q = {.qd_extra = 1}, .verdict = PASS, .stat = GLUED_STAT_counts},
-	{"ANCOUNT 1", .q = {.an = 1}, .verdict = PASS, .stat = GLUED_STAT_counts},
-	{"ARCOUNT 2", .q = {.opt = 1, .ar_extra = 1}, .verdict = PASS, .stat = GLUED_STAT_counts},
-	{"ARCOUNT 257", .q = {.opt = 1, .ar_hi = 1}, .verdict = PASS, .stat = GLUED_STAT_counts},
-	{"NSCOUNT 1", .q = {.ns = 1}, .verdict = PASS, .stat = GLUED_STAT_counts},
-	{"QDCOUNT 0", .q = {.qd_extra = 255}, .verdict = PASS, .stat = GLUED_STAT_counts},
-	{"QR=1 and opcode 2: a response first", .q = {.flags = 0x9100}, .verdict = PASS,
-	 .stat = GLUED_STAT_qr_set},
-	{"ARCOUNT 1, not an OPT", .q = {.ar_extra = 1, .trailing = 16}, .verdict = PASS,
-	 .stat = GLUED_STAT_edns_unsupported},
-	{"compression pointer in the question", .q = {.compress = 1}, .verdict = PASS,
-	 .stat = GLUED_STAT_compression},
-	{"label > 63", .q = {.name = LONG64}, .verdict = PASS, .stat = GLUED_STAT_label_too_long},
-	{"NUL inside the label", .q = {.label_nul = 1}, .verdict = PASS,
-	 .stat = GLUED_STAT_label_bad},
-	{"two labels", .q = {.name = "web.example"}, .verdict = PASS,
-	 .stat = GLUED_STAT_not_single_label},
-	{"root name", .q = {.name = ""}, .verdict = PASS, .stat = GLUED_STAT_not_single_label},
-	{"class CH", .q = {.qclass = 3}, .verdict = PASS, .stat = GLUED_STAT_class},
-	{"type MX", .q = {.qtype = 15}, .verdict = PASS, .stat = GLUED_STAT_type},
-	{"DNS message ends inside the question", .q = {.cut = 3}, .verdict = PASS,
-	 .stat = GLUED_STAT_truncated},
-	{"truncated UDP: frame shorter than the lengths say", .f = {.cut = 5}, .q = {0},
-	 .verdict = PASS, .stat = GLUED_STAT_truncated},
-	{"query over 512 bytes", .q = {.trailing = 600}, .verdict = PASS,
-	 .stat = GLUED_STAT_too_big},
-	{"IPv4 fragment (MF)", .f = {.frag = 1}, .q = {0}, .verdict = PASS,
-	 .stat = GLUED_STAT_fragment},
-	{"IPv4 fragment (offset)", .f = {.frag = 2}, .q = {0}, .verdict = PASS,
-	 .stat = GLUED_STAT_fragment},
-	{"IPv6 fragment header", .f = {.frag = 1, .v6 = 1}, .q = {0}, .verdict = PASS,
-	 .stat = GLUED_STAT_fragment},
-	{"IPv4 options", .f = {.ip_options = 1}, .q = {0}, .verdict = PASS,
-	 .stat = GLUED_STAT_ip_options},
-	{"bad IPv4 header checksum", .f = {.bad_ipcsum = 1}, .q = {0}, .verdict = PASS,
-	 .stat = GLUED_STAT_bad_ip},
-	{"IP version 6 under the IPv4 ethertype", .f = {.ip_version = 6}, .q = {0}, .verdict = PASS,
-	 .stat = GLUED_STAT_bad_ip},
-	{"IP version 6 with IPv4 options", .f = {.ip_version = 6, .ip_options = 1}, .q = {0},
-	 .verdict = PASS, .stat = GLUED_STAT_bad_ip},
-	{"IPv6 zero UDP checksum", .f = {.v6 = 1, .zero_csum = 1}, .q = {0}, .verdict = PASS,
-	 .stat = GLUED_STAT_malformed},
-	{"TCP/53 over IPv4", .f = {.tcp = 1}, .q = {0}, .verdict = PASS, .stat = GLUED_STAT_not_udp},
-	{"TCP/53 over IPv6", .f = {.tcp = 1, .v6 = 1}, .q = {0}, .verdict = PASS,
-	 .stat = GLUED_STAT_not_udp},
-	/* TC: BPF_PROG_TEST_RUN on 6.1 and later refuses IPv4 frames
-	 * shorter than an IPv4 header before running the program (EINVAL):
-	 * there XDP only; 5.10 runs them through TC too. */
-	{"runt frame: Ethernet header only", .f = {.runt = 14}, .q = {0}, .verdict = PASS,
-	 .stat = GLUED_STAT_truncated},
-	{"runt frame: cut inside the IPv4 header", .f = {.runt = 30}, .q = {0}, .verdict = PASS,
-	 .stat = GLUED_STAT_truncated},
-	{"runt frame: cut inside the UDP header", .f = {.runt = 38}, .q = {0}, .verdict = PASS,
-	 .stat = GLUED_STAT_truncated},
+    {"A for a known name over IPv4", .q = {0}, .verdict = TX, .stat = GLUED_STAT_answered},
+    {"AAAA for a known name over IPv6", V6, .q = {.qtype = 28}, TX, GLUED_STAT_answered},
+    {"A over IPv6 transport", V6, .q = {0}, TX, GLUED_STAT_answered},
+    {"AAAA over IPv4 transport", .q = {.qtype = 28}, .verdict = TX, .stat = GLUED_STAT_answered},
+    {"NODATA: AAAA for a v4-only name", .q = {.name = "db", .qtype = 28}, .verdict = TX,
+     .stat = GLUED_STAT_nodata},
+    {"NODATA: A for a v6-only name", V6, .q = {.name = "v6only"}, TX, GLUED_STAT_nodata},
+    {"miss: unknown name passes (userspace says NXDOMAIN)", .q = {.name = "absent-x"},
+     .verdict = PASS, .stat = GLUED_STAT_miss},
+    {"case mix echoed: WeB", .q = {.name = "WeB"}, .verdict = TX, .stat = GLUED_STAT_answered},
+    {"case mix echoed: V6ONLY AAAA", V6, .q = {.name = "V6ONLY", .qtype = 28}, TX,
+     GLUED_STAT_answered},
+    {"EDNS: OPT 4096 with DO", .q = {.opt = 1, .opt_size = 4096, .opt_do = 1}, .verdict = TX,
+     .stat = GLUED_STAT_answered},
+    {"EDNS: OPT with a cookie option (not echoed)", V6,
+     .q = {.qtype = 28, .opt = 1, .opt_cookie = 1}, TX, GLUED_STAT_answered},
+    {"EDNS: advertised size 100 (clamped to 512)", .q = {.name = "db", .opt = 1, .opt_size = 100},
+     .verdict = TX, .stat = GLUED_STAT_answered},
+    {"EDNS: version 1 passes (userspace says BADVERS)", .q = {.opt = 1, .opt_version = 1},
+     .verdict = PASS, .stat = GLUED_STAT_edns_unsupported},
+    {"EDNS: OPT owner not the root", .q = {.opt = 1, .opt_owner = 1}, .verdict = PASS,
+     .stat = GLUED_STAT_edns_unsupported},
+    {"EDNS: options overrun RDLENGTH", .q = {.opt = 1, .opt_cookie = 1, .opt_bad_rdlen = 1},
+     .verdict = PASS, .stat = GLUED_STAT_malformed},
+    {"rotation: db, rot 0", .q = {.name = "db"}, .verdict = TX, .stat = GLUED_STAT_answered,
+     .rot = 0},
+    {"rotation: db, rot 1", .q = {.name = "db"}, .verdict = TX, .stat = GLUED_STAT_answered,
+     .rot = 1},
+    {"rotation: db, rot 2", .q = {.name = "db"}, .verdict = TX, .stat = GLUED_STAT_answered,
+     .rot = 2},
+    {"rotation: db, rot 4000000001", .q = {.name = "db"}, .verdict = TX,
+     .stat = GLUED_STAT_answered, .rot = 4000000001u},
+    {"rotation: 16 addresses, rot 7, with OPT", .q = {.name = "sixteen", .opt = 1}, .verdict = TX,
+     .stat = GLUED_STAT_answered, .rot = 7},
+    {"rotation: 8 IPv6 addresses, rot 13", V6, .q = {.name = "v6eight", .qtype = 28}, TX,
+     GLUED_STAT_answered, 13},
+    {"overflow: 20 IPv4 addresses pass", .q = {.name = "big"}, .verdict = PASS,
+     .stat = GLUED_STAT_overflow},
+    {"overflow is per family: AAAA for big is NODATA", .q = {.name = "big", .qtype = 28},
+     .verdict = TX, .stat = GLUED_STAT_nodata},
+    {"overflow: 9 IPv6 addresses pass", V6, .q = {.name = "v6nine", .qtype = 28}, PASS,
+     GLUED_STAT_overflow},
+    {"63-byte label answered", .q = {.name = LONG63}, .verdict = TX, .stat = GLUED_STAT_answered},
+    {"63-byte label, mixed case, AAAA over IPv6: NODATA", V6,
+     .q = {.name = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwxyZ0", .qtype = 28},
+     TX, GLUED_STAT_nodata},
+    {"62-byte prefix of a 63-byte name is a miss", .q = {.name = LONG62}, .verdict = PASS,
+     .stat = GLUED_STAT_miss},
+    {"one-byte label at the very end of the frame (word read past it)", .q = {.name = "W"},
+     .verdict = TX, .stat = GLUED_STAT_answered},
+    {"9-byte label, second word runs past the frame", .q = {.name = "fallBack9"}, .verdict = TX,
+     .stat = GLUED_STAT_answered},
+    {"9-byte label over IPv6 with VLAN", .f = {.v6 = 1, .vlan = 1}, .q = {.name = "fallback9"},
+     .verdict = TX, .stat = GLUED_STAT_answered},
+    {"name whose first 8 bytes are a known name's", .q = {.name = "fallback"}, .verdict = PASS,
+     .stat = GLUED_STAT_miss},
+    {"trailing bytes after the question are ignored", .q = {.trailing = 7}, .verdict = TX,
+     .stat = GLUED_STAT_answered},
+    {"RD clear, CD set, Z and AD set: RD/CD copied, Z/AD cleared",
+     .q = {.no_rd = 1, .flags = 0x0070}, .verdict = TX, .stat = GLUED_STAT_answered},
+    {"IPv4 query without UDP checksum gets a full one", .f = {.zero_csum = 1}, .q = {0},
+     .verdict = TX, .stat = GLUED_STAT_answered},
+    {"VLAN tag: answered, tag kept", .f = {.vlan = 1}, .q = {0}, .verdict = TX,
+     .stat = GLUED_STAT_answered},
+    {"VLAN tag over IPv6", .f = {.vlan = 1, .v6 = 1}, .q = {.qtype = 28}, .verdict = TX,
+     .stat = GLUED_STAT_answered},
+    {"wrong destination IPv4 address", .f = {.wrong_dst = 1}, .q = {0}, .verdict = PASS,
+     .stat = GLUED_STAT_not_ours},
+    {"wrong destination IPv6 address", .f = {.wrong_dst = 1, .v6 = 1}, .q = {0}, .verdict = PASS,
+     .stat = GLUED_STAT_not_ours},
+    {"wrong port 5353", .f = {.dport = 5353}, .q = {0}, .verdict = PASS,
+     .stat = GLUED_STAT_not_port},
+    {"QR=1", .q = {.flags = 0x8100}, .verdict = PASS, .stat = GLUED_STAT_qr_set},
+    {"opcode 2 (STATUS)", .q = {.flags = 0x1100}, .verdict = PASS, .stat = GLUED_STAT_opcode},
+    {"QDCOUNT 2", .q = {.qd_extra = 1}, .verdict = PASS, .stat = GLUED_STAT_counts},
+    {"ANCOUNT 1", .q = {.an = 1}, .verdict = PASS, .stat = GLUED_STAT_counts},
+    {"ARCOUNT 2", .q = {.opt = 1, .ar_extra = 1}, .verdict = PASS, .stat = GLUED_STAT_counts},
+    {"ARCOUNT 257", .q = {.opt = 1, .ar_hi = 1}, .verdict = PASS, .stat = GLUED_STAT_counts},
+    {"NSCOUNT 1", .q = {.ns = 1}, .verdict = PASS, .stat = GLUED_STAT_counts},
+    {"QDCOUNT 0", .q = {.qd_extra = 255}, .verdict = PASS, .stat = GLUED_STAT_counts},
+    {"QR=1 and opcode 2: a response first", .q = {.flags = 0x9100}, .verdict = PASS,
+     .stat = GLUED_STAT_qr_set},
+    {"ARCOUNT 1, not an OPT", .q = {.ar_extra = 1, .trailing = 16}, .verdict = PASS,
+     .stat = GLUED_STAT_edns_unsupported},
+    {"compression pointer in the question", .q = {.compress = 1}, .verdict = PASS,
+     .stat = GLUED_STAT_compression},
+    {"label > 63", .q = {.name = LONG64}, .verdict = PASS, .stat = GLUED_STAT_label_too_long},
+    {"NUL inside the label", .q = {.label_nul = 1}, .verdict = PASS, .stat = GLUED_STAT_label_bad},
+    {"two labels", .q = {.name = "web.example"}, .verdict = PASS,
+     .stat = GLUED_STAT_not_single_label},
+    {"root name", .q = {.name = ""}, .verdict = PASS, .stat = GLUED_STAT_not_single_label},
+    {"class CH", .q = {.qclass = 3}, .verdict = PASS, .stat = GLUED_STAT_class},
+    {"type MX", .q = {.qtype = 15}, .verdict = PASS, .stat = GLUED_STAT_type},
+    {"DNS message ends inside the question", .q = {.cut = 3}, .verdict = PASS,
+     .stat = GLUED_STAT_truncated},
+    {"truncated UDP: frame shorter than the lengths say", .f = {.cut = 5}, .q = {0},
+     .verdict = PASS, .stat = GLUED_STAT_truncated},
+    {"query over 512 bytes", .q = {.trailing = 600}, .verdict = PASS, .stat = GLUED_STAT_too_big},
+    {"IPv4 fragment (MF)", .f = {.frag = 1}, .q = {0}, .verdict = PASS,
+     .stat = GLUED_STAT_fragment},
+    {"IPv4 fragment (offset)", .f = {.frag = 2}, .q = {0}, .verdict = PASS,
+     .stat = GLUED_STAT_fragment},
+    {"IPv6 fragment header", .f = {.frag = 1, .v6 = 1}, .q = {0}, .verdict = PASS,
+     .stat = GLUED_STAT_fragment},
+    {"IPv4 options", .f = {.ip_options = 1}, .q = {0}, .verdict = PASS,
+     .stat = GLUED_STAT_ip_options},
+    {"bad IPv4 header checksum", .f = {.bad_ipcsum = 1}, .q = {0}, .verdict = PASS,
+     .stat = GLUED_STAT_bad_ip},
+    {"IP version 6 under the IPv4 ethertype", .f = {.ip_version = 6}, .q = {0}, .verdict = PASS,
+     .stat = GLUED_STAT_bad_ip},
+    {"IP version 6 with IPv4 options", .f = {.ip_version = 6, .ip_options = 1}, .q = {0},
+     .verdict = PASS, .stat = GLUED_STAT_bad_ip},
+    {"IPv6 zero UDP checksum", .f = {.v6 = 1, .zero_csum = 1}, .q = {0}, .verdict = PASS,
+     .stat = GLUED_STAT_malformed},
+    {"TCP/53 over IPv4", .f = {.tcp = 1}, .q = {0}, .verdict = PASS, .stat = GLUED_STAT_not_udp},
+    {"TCP/53 over IPv6", .f = {.tcp = 1, .v6 = 1}, .q = {0}, .verdict = PASS,
+     .stat = GLUED_STAT_not_udp},
+    /* TC: BPF_PROG_TEST_RUN on 6.1 and later refuses IPv4 frames
+     * shorter than an IPv4 header before running the program (EINVAL):
+     * there XDP only; 5.10 runs them through TC too. */
+    {"runt frame: Ethernet header only", .f = {.runt = 14}, .q = {0}, .verdict = PASS,
+     .stat = GLUED_STAT_truncated},
+    {"runt frame: cut inside the IPv4 header", .f = {.runt = 30}, .q = {0}, .verdict = PASS,
+     .stat = GLUED_STAT_truncated},
+    {"runt frame: cut inside the UDP header", .f = {.runt = 38}, .q = {0}, .verdict = PASS,
+     .stat = GLUED_STAT_truncated},
 };
 
 static size_t fixture_frame(const struct fixture *fx, uint8_t *f, uint8_t *dns, size_t *dlen)
@@ -466,6 +184,7 @@ static void check_fixture(int tc, const struct fixture *fx)
 	T_ASSERT(r.moved == 1 && r.stat == (int)fx->stat, "counter %s (%d moved), want %s",
 		 r.stat >= 0 ? bpf_stat_name((unsigned)r.stat) : "none", r.moved,
 		 bpf_stat_name(fx->stat));
+	T_EQ_INT(r.other_moved, 0); /* glued_ctr_stats is the container's */
 	if (fx->verdict == PASS) {
 		T_ASSERT(r.out_len == len && !memcmp(r.out, in, len), "passed frame untouched");
 		return;
@@ -477,10 +196,6 @@ static void check_fixture(int tc, const struct fixture *fx)
 }
 
 /* --- differential ----------------------------------------------------------------------------- */
-
-struct diff_counts {
-	unsigned runs, answered, identical;
-};
 
 /* Wrap msg in v4 and v6 frames, run both hooks; where BPF answers, the
  * DNS bytes must equal dns_answer()'s and the frame must be well-formed;
@@ -503,9 +218,10 @@ static void differential(const uint8_t *msg, size_t len, uint32_t rot, struct di
 			dc->runs++;
 			T_EQ_INT(r.err, 0);
 			T_EQ_INT(r.moved, 1);
+			T_EQ_INT(r.other_moved, 0);
 			if (r.verdict != TX) {
 				T_ASSERT(r.verdict == PASS && r.out_len == flen &&
-						 !memcmp(r.out, in, flen),
+					     !memcmp(r.out, in, flen),
 					 "passed frame untouched (%s)",
 					 bpf_stat_name((unsigned)r.stat));
 				continue;
@@ -517,121 +233,11 @@ static void differential(const uint8_t *msg, size_t len, uint32_t rot, struct di
 		}
 	}
 }
-
-/* Names that corpus queries ask for, added to the table (and so to the
- * map) so that the corpus reaches the answering path. */
-static void harvest(const uint8_t *msg, size_t len, unsigned *n)
-{
-	struct dns_query q;
-	char label[DNS_LABEL_MAX + 1], owner[32];
-	size_t l;
-
-	if (dns_parse_query(&q, msg, len) || q.labels != 1 || *n >= 64)
-		return;
-	l = dns_query_first_label(&q, label);
-	if (!table_name_valid(label, l) || table_lookup(tbl, label, l, &(struct table_answer){0}))
-		return;
-	{
-		struct table_entry e = {.origin = 0, .n_names = 1, .n_addrs = 2};
-
-		snprintf(owner, sizeof(owner), "corpus-%u", *n);
-		snprintf(e.owner, sizeof(e.owner), "%s", owner);
-		memcpy(e.names[0], label, l + 1);
-		if (addr_parse(&e.addrs[0], "10.9.0.1") || addr_parse(&e.addrs[1], "fd00:9::1"))
-			abort();
-		e.addrs[0].b[3] = (uint8_t)(*n + 2);
-		if (table_put(tbl, &e))
-			abort();
-		(*n)++;
-	}
-}
-
-static size_t read_file(const char *path, uint8_t *buf, size_t cap)
-{
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	if (!f)
-		return 0;
-	n = fread(buf, 1, cap, f);
-	fclose(f);
-	return n;
-}
-
-static void corpus_each(const char *dir, void (*fn)(const uint8_t *, size_t, void *), void *ctx)
-{
-	struct dirent **ents;
-	int n = scandir(dir, &ents, NULL, alphasort);
-	static uint8_t buf[65536];
-
-	for (int i = 0; i < n; i++) {
-		char path[4096];
-		size_t len;
-
-		if (ents[i]->d_name[0] != '.') {
-			snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name);
-			len = read_file(path, buf, sizeof(buf));
-			fn(buf, len, ctx);
-		}
-		free(ents[i]);
-	}
-	if (n >= 0)
-		free(ents);
-}
-
-static void harvest_cb(const uint8_t *m, size_t len, void *ctx)
-{
-	harvest(m, len, ctx);
-}
-
 static void diff_cb(const uint8_t *m, size_t len, void *ctx)
 {
 	struct diff_counts *dc = ctx;
 
 	differential(m, len, dc->runs * 2654435761u, dc);
-}
-
-/* Seeded random queries around the answerable shape. */
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint32_t rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 16) % n;
-}
-
-static void random_query(struct qspec *q, char *name)
-{
-	static const char *names[] = {"web", "db", "v6only", "sixteen", "big", "v6eight",
-				      "v6nine", LONG63, "absent-x", "w", "web.example"};
-	static const uint16_t types[] = {1, 28, 1, 28, 15, 12, 255, 16};
-	const char *base = names[rnd(sizeof(names) / sizeof(names[0]))];
-	size_t i;
-
-	memset(q, 0, sizeof(*q));
-	for (i = 0; base[i]; i++)
-		name[i] = rnd(3) == 0 && base[i] >= 'a' && base[i] <= 'z' ? base[i] - 32 : base[i];
-	name[i] = 0;
-	q->name = name;
-	q->qtype = types[rnd(8)];
-	q->qclass = rnd(10) ? 1 : (uint16_t)rnd(300);
-	q->no_rd = 1;
-	q->flags = (uint16_t)(rnd(4) ? rnd(0x10000) & 0x07f0 : rnd(0x10000)); /* rarely QR/opcode */
-	q->id = (uint16_t)rnd(0x10000);
-	q->qd_extra = rnd(20) == 0;
-	q->an = rnd(30) == 0;
-	q->opt = rnd(2);
-	q->opt_size = (uint16_t)rnd(5000);
-	q->opt_do = rnd(2);
-	q->opt_version = rnd(10) == 0;
-	q->opt_cookie = rnd(3) == 0;
-	q->opt_bad_rdlen = rnd(30) == 0;
-	q->opt_owner = rnd(30) == 0;
-	q->compress = rnd(40) == 0;
-	q->label_nul = rnd(40) == 0;
-	q->trailing = rnd(4) == 0 ? rnd(40) : 0;
-	q->cut = rnd(20) == 0 ? rnd(6) : 0;
 }
 
 /* --- main ------------------------------------------------------------------------------------- */
@@ -642,19 +248,18 @@ int main(void)
 	unsigned harvested = 0;
 	struct diff_counts dc = {0};
 
-	setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){RLIM_INFINITY, RLIM_INFINITY});
-	ncpus = libbpf_num_possible_cpus();
-	skel = glued_dns__open_and_load();
-	if (!skel) {
+	if (harness_load(1u << HOOK_XDP | 1u << HOOK_TC)) {
 		fprintf(stderr, "bpf: cannot load glued_dns (root? %s)\n", strerror(errno));
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}
+	harness_print_verified();
 	setup_table();
 	corpus_each("tests/fuzz/corpus/dns_parse", harvest_cb, &harvested);
 	corpus_each("tests/fuzz/corpus/dns_answer", harvest_cb, &harvested);
 
-	T_CASE("maps filled from the table through bpf_names_encode()") {
+	T_CASE("maps filled from the table through bpf_names_encode()")
+	{
 		T_EQ_INT(mirror(), 0);
 		T_EQ_INT(set_config(GLUED_CFG_ENABLED), 0);
 		T_EQ_INT(add_local("10.0.0.1"), 0);
@@ -667,15 +272,18 @@ int main(void)
 	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++)
 		for (int tc = 0; tc <= 1; tc++) {
 			snprintf(desc, sizeof(desc), "%s: %s", tc ? "tc" : "xdp", fixtures[i].desc);
-			T_CASE(desc) {
+			T_CASE(desc)
+			{
 				check_fixture(tc, &fixtures[i]);
 			}
 		}
 
-	T_CASE("a source outside glued_allow: a known name passes up, a miss is still a miss") {
+	T_CASE("a source outside glued_allow: a known name passes up, a miss is still a miss")
+	{
 		uint8_t in[512], in6[512], dns[512];
 		struct qspec q = {.name = "web"}, qm = {.name = "nosuchname"};
-		size_t dlen = q_build(dns, &q), len = frame_build(in, &(struct fspec){0}, dns, dlen);
+		size_t dlen = q_build(dns, &q),
+		       len = frame_build(in, &(struct fspec){0}, dns, dlen);
 		size_t len6 = frame_build(in6, &(struct fspec){.v6 = 1}, dns, dlen);
 		uint8_t inm[512];
 		size_t lenm = frame_build(inm, &(struct fspec){0}, dns, q_build(dns, &qm));
@@ -708,10 +316,12 @@ int main(void)
 		T_EQ_INT(allow_prefix("10.0.0.0/24", 0), 0);
 	}
 
-	T_CASE("rotation moves: consecutive answers start one address later") {
+	T_CASE("rotation moves: consecutive answers start one address later")
+	{
 		uint8_t in[512], dns[512];
 		struct qspec q = {.name = "db"};
-		size_t dlen = q_build(dns, &q), len = frame_build(in, &(struct fspec){0}, dns, dlen);
+		size_t dlen = q_build(dns, &q),
+		       len = frame_build(in, &(struct fspec){0}, dns, dlen);
 		uint32_t k = 0;
 		uint64_t rot[ncpus];
 		struct run r;
@@ -723,7 +333,8 @@ int main(void)
 				T_EQ_INT((uint32_t)rot[c], 42); /* the CPU that ran it moved on */
 	}
 
-	T_CASE("disabled config passes everything") {
+	T_CASE("disabled config passes everything")
+	{
 		struct fixture fx = {.q = {0}};
 		uint8_t in[512], dns[512];
 		size_t dlen, len = fixture_frame(&fx, in, dns, &dlen);
@@ -738,7 +349,8 @@ int main(void)
 		T_EQ_INT(set_config(GLUED_CFG_ENABLED), 0);
 	}
 
-	T_CASE("bpf_names_encode: overflow flags, lowercase name, zero padding, hashed key") {
+	T_CASE("bpf_names_encode: overflow flags, lowercase name, zero padding, hashed key")
+	{
 		struct table_answer ans;
 		struct glued_name_key key, key2;
 		struct glued_name_val val;
@@ -760,7 +372,8 @@ int main(void)
 		T_ASSERT(bpf_names_key("", 0, &key) == GLUED_EMALF, "empty name refused");
 	}
 
-	T_CASE("a key holding another name's value (a hash collision) is a miss, not an answer") {
+	T_CASE("a key holding another name's value (a hash collision) is a miss, not an answer")
+	{
 		struct fixture fx = {.q = {.name = "web"}};
 		struct table_answer ans;
 		struct glued_name_key kweb, kdb;
@@ -785,7 +398,9 @@ int main(void)
 		T_EQ_INT(r.verdict, TX);
 	}
 
-	T_CASE("a value whose name extends the query's label is a miss (the byte after the label is compared)") {
+	T_CASE("a value whose name extends the query's label is a miss (the byte after the label "
+	       "is compared)")
+	{
 		static const char *const labels[] = {"web", "abcdefgh"};
 		static const char *const longer[] = {"webx", "abcdefghij"};
 		struct table_answer ans;
@@ -823,7 +438,8 @@ int main(void)
 		T_EQ_INT(bpf_map_update_elem(fd, &k, &v, BPF_ANY), 0); /* as the table has it */
 	}
 
-	T_CASE("a local address removed is not answered after the next config write") {
+	T_CASE("a local address removed is not answered after the next config write")
+	{
 		struct fixture fx = {.q = {0}};
 		struct glued_local_key k;
 		struct glued_addr a;
@@ -850,7 +466,8 @@ int main(void)
 		T_EQ_INT(r.stat, GLUED_STAT_answered);
 	}
 
-	T_CASE("no liveness deadline (0): answered, local addresses looked up every time") {
+	T_CASE("no liveness deadline (0): answered, local addresses looked up every time")
+	{
 		struct fixture fx = {.q = {0}}, fx6 = {.f = {.v6 = 1}, .q = {0}};
 		uint8_t in[512], in6[512], dns[512];
 		size_t dlen, len = fixture_frame(&fx, in, dns, &dlen);
@@ -867,7 +484,8 @@ int main(void)
 		T_EQ_INT(set_config(GLUED_CFG_ENABLED), 0);
 	}
 
-	T_CASE("liveness: alive_until_ns passed -> everything passes, counted stale") {
+	T_CASE("liveness: alive_until_ns passed -> everything passes, counted stale")
+	{
 		struct fixture fx = {.q = {0}};
 		uint8_t in[512], dns[512];
 		size_t dlen, len = fixture_frame(&fx, in, dns, &dlen);
@@ -880,7 +498,8 @@ int main(void)
 			T_EQ_INT(r.verdict, PASS);
 			T_EQ_INT(r.moved, 1);
 			T_EQ_INT(r.stat, GLUED_STAT_stale);
-			T_ASSERT(r.out_len == len && !memcmp(r.out, in, len), "passed frame untouched");
+			T_ASSERT(r.out_len == len && !memcmp(r.out, in, len),
+				 "passed frame untouched");
 		}
 		{
 			/* Other traffic is counted by its own reason (no clock read). */
@@ -894,7 +513,9 @@ int main(void)
 		}
 	}
 
-	T_CASE("liveness: a deadline that passes between two queries stops the answers (the per-CPU clock follows the tick)") {
+	T_CASE("liveness: a deadline that passes between two queries stops the answers (the "
+	       "per-CPU clock follows the tick)")
+	{
 		struct fixture fx = {.q = {0}};
 		uint8_t in[512], dns[512];
 		size_t dlen, len = fixture_frame(&fx, in, dns, &dlen);
@@ -914,7 +535,8 @@ int main(void)
 		T_EQ_INT(set_config(GLUED_CFG_ENABLED), 0);
 	}
 
-	T_CASE("liveness: alive_until_ns ahead -> answered") {
+	T_CASE("liveness: alive_until_ns ahead -> answered")
+	{
 		struct fixture fx = {.q = {0}};
 		uint8_t in[512], dns[512];
 		size_t dlen, rlen, len = fixture_frame(&fx, in, dns, &dlen);
@@ -938,9 +560,11 @@ int main(void)
 	 * now the DNS fuzz corpora and seeded random queries. */
 	corpus_each("tests/fuzz/corpus/dns_parse", diff_cb, &dc);
 	corpus_each("tests/fuzz/corpus/dns_answer", diff_cb, &dc);
-	fprintf(stderr, "bpf: corpus: %u runs, %u answered by bpf, %u identical (%u names harvested)\n",
+	fprintf(stderr,
+		"bpf: corpus: %u runs, %u answered by bpf, %u identical (%u names harvested)\n",
 		dc.runs, dc.answered, dc.identical, harvested);
-	T_CASE("corpus: every BPF answer is byte-identical to dns_answer()") {
+	T_CASE("corpus: every BPF answer is byte-identical to dns_answer()")
+	{
 		T_EQ_INT(dc.identical, dc.answered);
 	}
 	{
@@ -956,10 +580,11 @@ int main(void)
 		}
 		fprintf(stderr, "bpf: random: %u runs, %u answered by bpf, %u identical\n", rc.runs,
 			rc.answered, rc.identical);
-		T_CASE("random queries: every BPF answer is byte-identical to dns_answer()") {
+		T_CASE("random queries: every BPF answer is byte-identical to dns_answer()")
+		{
 			T_EQ_INT(rc.identical, rc.answered);
-			T_ASSERT(rc.answered > rc.runs / 10, "the answering path is exercised (%u/%u)",
-				 rc.answered, rc.runs);
+			T_ASSERT(rc.answered > rc.runs / 10,
+				 "the answering path is exercised (%u/%u)", rc.answered, rc.runs);
 		}
 	}
 

@@ -3,6 +3,11 @@
 # started by tools/vm/run.sh). Needs the tree built (make all bpf-test-build
 # kernels-build); builds nothing, so it runs the same bytes on every kernel.
 #   tools/vm/check.sh bpf              tests/bpf: fixture table + differential test
+#                                      of each program; the container program
+#                                      attached (tcx where the kernel has it,
+#                                      and clsact) on lo in a netns behind
+#                                      Docker's NAT rules, answering dig
+#                                      (test_bpf_ctr, tests/bpf/ctr_netns.h)
 #   tools/vm/check.sh attach TC [GEN]  glued on a veth (native XDP) and on lo;
 #                                      TC: the tc hook mode expected on lo
 #                                      (tcx or clsact); GEN=generic: also a
@@ -42,6 +47,7 @@ run_bpf() {
 		f=${f%% failed}
 		if [ "$f" -eq 0 ] && [ "$p" -gt 0 ]; then
 			ok "${t##*/}: $line"
+			grep -E '^bpf: .*verifier processed' <<<"$out" | sed 's/^/    /'
 		else
 			grep -E '^not ok|^  [^ ]+:[0-9]+: |^bpf: |verifier' <<<"$out" | head -n 40 | sed 's/^/    /'
 			ko "${t##*/}: $line"
