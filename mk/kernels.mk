@@ -11,7 +11,9 @@ $(BUILD)/bpf/xdp_pass.bpf.o: tools/vm/xdp_pass.bpf.c
 	@mkdir -p $(dir $@)
 	$(BPF_CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-kernels-build: $(BUILD)/bpf/xdp_pass.bpf.o
+# check.sh attach also runs the container fast path's netns test (tcx or
+# clsact as the kernel has them).
+kernels-build: $(BUILD)/bpf/xdp_pass.bpf.o $(ASAN)/tests/net/test_ctr_netns
 .PHONY: kernels-build
 
 KERNELS ?= host bookworm trixie bullseye

@@ -17,3 +17,8 @@ $(ASAN)/tests/net/test_resolver: $(ASAN)/userspace/io/loop.o $(ASAN)/userspace/i
 
 .PHONY: net-build
 net-build: $(NET_BINS)
+
+# The container fast path's work inside a netns (root: netns, BPF, iptables):
+# the skeleton for glued_ctr_dns, bpf_names for the maps.
+$(ASAN)/tests/net/test_ctr_netns.o: $(BUILD)/glued_dns.skel.h
+$(ASAN)/tests/net/test_ctr_netns: $(ASAN)/userspace/io/ctr_netns.o $(ASAN)/userspace/io/bpf_names.o

@@ -27,21 +27,20 @@ static bool g_json;
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: gluedctl [--socket PATH] [--json] COMMAND\n\n"
-		"Ask a running glued what it knows.\n\n"
-		"commands:\n"
-		"  status        version, node, uptime, Docker, fast path, upstreams\n"
-		"  names         every record: name, addresses, node, owner, age\n"
-		"  peers         cluster members: state, incarnation, address, last contact\n"
-		"  stats         every counter\n"
-		"  lookup NAME   how NAME would be answered, and by which path\n"
-		"  version       gluedctl's and the daemon's version\n\n"
-		"options:\n"
-		"  -s, --socket PATH  control socket (default $GLUED_CTL_SOCKET or %s)\n"
-		"  -j, --json         print the JSON document (for scripts and jq)\n"
-		"  -h, --help         this text\n",
-		DEFAULT_SOCKET);
+	fprintf(f, "usage: gluedctl [--socket PATH] [--json] COMMAND\n\n"
+		   "Ask a running glued what it knows.\n\n"
+		   "commands:\n"
+		   "  status        version, node, uptime, Docker, fast path, upstreams\n"
+		   "  names         every record: name, addresses, node, owner, age\n"
+		   "  peers         cluster members: state, incarnation, address, last contact\n"
+		   "  stats         every counter\n"
+		   "  lookup NAME   how NAME would be answered, and by which path\n"
+		   "  version       gluedctl's and the daemon's version\n\n"
+		   "options:\n"
+		   "  -s, --socket PATH  control socket (default $GLUED_CTL_SOCKET or %s)\n"
+		   "  -j, --json         print the JSON document (for scripts and jq)\n"
+		   "  -h, --help         this text\n",
+		   DEFAULT_SOCKET);
 }
 
 static void die(const char *fmt, ...)
@@ -96,7 +95,7 @@ static void explain_connect(long os_errno)
  * mode returns NULL instead of exiting when the daemon is not there. */
 static json_t *get(const char *path, long *status, bool soft)
 {
-	struct buf b = {0};
+	struct buf b = { 0 };
 	char url[512], errbuf[CURL_ERROR_SIZE] = "";
 	json_error_t jerr;
 	CURL *c = curl_easy_init();
@@ -182,7 +181,7 @@ static void row_add(struct table *t, ...)
 
 static void table_print(struct table *t)
 {
-	size_t w[COLS_MAX] = {0};
+	size_t w[COLS_MAX] = { 0 };
 
 	for (size_t r = 0; r < t->nrows; r++)
 		for (size_t c = 0; c < t->ncols; c++) {
@@ -250,7 +249,7 @@ static void join(char *buf, size_t len, json_t *arr)
 static int cmd_status(void)
 {
 	json_t *d = get_ok("/v1/status"), *dk, *net, *fp, *v, *cl;
-	struct table t = {.ncols = 2};
+	struct table t = { .ncols = 2 };
 	char line[1024], a[512], b[256];
 	size_t i, o;
 
@@ -272,9 +271,8 @@ static int cmd_status(void)
 	dk = json_object_get(d, "docker");
 	net = json_object_get(dk, "network");
 	if (json_is_true(json_object_get(dk, "connected")))
-		snprintf(line, sizeof(line),
-			 "connected to %s (API %s), %lld containers published, "
-			 "%lld events, %lld reconnects",
+		snprintf(line, sizeof(line), "connected to %s (API %s), %lld containers published, "
+					     "%lld events, %lld reconnects",
 			 str(dk, "socket"), str(dk, "api") ? str(dk, "api") : "?",
 			 num(dk, "containers"), num(dk, "events"), num(dk, "reconnects"));
 	else
@@ -284,8 +282,8 @@ static int cmd_status(void)
 	row_add(&t, "docker", line);
 	join(a, sizeof(a), json_object_get(net, "subnets"));
 	snprintf(line, sizeof(line), "%s: %s, bridge %s, subnets %s", str(net, "name"),
-		 str(net, "id") ? "present" : "not found",
-		 str(net, "bridge") ? str(net, "bridge") : "-", a);
+		 str(net, "id") ? "present" : "not found", str(net, "bridge") ? str(net, "bridge") : "-",
+		 a);
 	row_add(&t, "network", line);
 
 	fp = json_object_get(d, "fastpath");
@@ -325,8 +323,7 @@ static int cmd_status(void)
 		}
 	}
 	snprintf(line, sizeof(line),
-		 "%s: %lld served in-container, %lld fell back to Docker's "
-		 "resolver%s%s%s",
+		 "%s: %lld served in-container, %lld fell back to Docker's resolver%s%s%s",
 		 str(v, "state") ? str(v, "state") : "?", num(v, "served"), num(v, "fallback"),
 		 o ? " (" : "", a, o ? ")" : "");
 	row_add(&t, "containers", line);
@@ -335,10 +332,9 @@ static int cmd_status(void)
 	a[0] = '\0';
 	json_array_foreach(json_object_get(d, "upstreams"), i, v)
 	{
-		int n =
-		    snprintf(a + o, sizeof(a) - o, "%s%s (%s%s%s)", i ? ", " : "",
-			     str(v, "address"), str(v, "state"),
-			     str(v, "reason") && *str(v, "reason") ? ": " : "", str(v, "reason"));
+		int n = snprintf(a + o, sizeof(a) - o, "%s%s (%s%s%s)", i ? ", " : "",
+				 str(v, "address"), str(v, "state"),
+				 str(v, "reason") && *str(v, "reason") ? ": " : "", str(v, "reason"));
 		if (n < 0 || (size_t)n >= sizeof(a) - o)
 			break;
 		o += (size_t)n;
@@ -352,8 +348,7 @@ static int cmd_status(void)
 	row_add(&t, "table", line);
 	cl = json_object_get(d, "cluster");
 	if (json_is_object(cl))
-		snprintf(b, sizeof(b), "%lld members, %lld alive", num(cl, "members"),
-			 num(cl, "alive"));
+		snprintf(b, sizeof(b), "%lld members, %lld alive", num(cl, "members"), num(cl, "alive"));
 	else
 		snprintf(b, sizeof(b), "none (this glued runs alone)");
 	row_add(&t, "cluster", b);
@@ -400,7 +395,7 @@ static const char *printable(const char *s, char *buf, size_t cap)
 static int cmd_names(void)
 {
 	json_t *d = get_ok("/v1/names"), *list = json_object_get(d, "names"), **rows;
-	struct table t = {.ncols = 5};
+	struct table t = { .ncols = 5 };
 	size_t n = json_array_size(list);
 	char addrs[512], age[32], node[24], owner[40], name[256], ownbuf[40];
 
@@ -424,8 +419,7 @@ static int cmd_names(void)
 		const char *nd = str(rows[i], "node");
 		join(addrs, sizeof(addrs), json_object_get(rows[i], "addresses"));
 		fmt_age(age, sizeof(age), num(rows[i], "age_ms"));
-		snprintf(node, sizeof(node), "%.16s",
-			 nd ? printable(nd, ownbuf, sizeof(ownbuf)) : "?");
+		snprintf(node, sizeof(node), "%.16s", nd ? printable(nd, ownbuf, sizeof(ownbuf)) : "?");
 		snprintf(owner, sizeof(owner), "%s",
 			 printable(str(rows[i], "container") ? str(rows[i], "container")
 							     : str(rows[i], "owner"),
@@ -442,7 +436,7 @@ static int cmd_names(void)
 static int cmd_peers(void)
 {
 	json_t *d = get_ok("/v1/peers"), *list = json_object_get(d, "peers"), *v;
-	struct table t = {.ncols = 6};
+	struct table t = { .ncols = 6 };
 	char inc[24], last[32], node[80];
 	size_t i;
 
@@ -496,8 +490,7 @@ static void flatten(struct table *t, const char *prefix, json_t *v)
 		{
 			json_t *le = json_object_get(x, "le_us");
 			if (le && json_is_integer(le))
-				snprintf(key, sizeof(key), "%s[<=%lldus]", prefix,
-					 json_integer_value(le));
+				snprintf(key, sizeof(key), "%s[<=%lldus]", prefix, json_integer_value(le));
 			else if (le)
 				snprintf(key, sizeof(key), "%s[%s]", prefix, json_string_value(le));
 			else
@@ -519,7 +512,7 @@ static void flatten(struct table *t, const char *prefix, json_t *v)
 static int cmd_stats(void)
 {
 	json_t *d = get_ok("/v1/stats");
-	struct table t = {.ncols = 2};
+	struct table t = { .ncols = 2 };
 
 	if (g_json) {
 		print_json(d);
@@ -536,7 +529,7 @@ static int cmd_lookup(const char *name)
 	char path[600], esc[400], addrs[512];
 	json_t *d, *v;
 	long status = 0;
-	struct table t = {.ncols = 5};
+	struct table t = { .ncols = 5 };
 	size_t i;
 	CURL *c = curl_easy_init();
 	char *e = c ? curl_easy_escape(c, name, 0) : NULL;
@@ -556,8 +549,8 @@ static int cmd_lookup(const char *name)
 		die("lookup %s: %s", name, str(d, "error") ? str(d, "error") : "error");
 	printf("%s: %s name, %s\n", str(d, "name"), str(d, "kind"),
 	       json_is_true(json_object_get(d, "in_table")) ? "in the table"
-	       : json_object_get(d, "in_table")		    ? "not in the table"
-						: "not a table name (forwarded upstream)");
+	       : json_object_get(d, "in_table")	     ? "not in the table"
+							     : "not a table name (forwarded upstream)");
 	row_add(&t, "TYPE", "RESULT", "RCODE", "PATH", "ADDRESSES");
 	json_array_foreach(json_object_get(d, "answers"), i, v)
 	{
@@ -585,8 +578,8 @@ static int cmd_version(void)
 		json_t *o = json_object();
 		json_object_set_new(o, "gluedctl", json_string(GLUED_VERSION));
 		json_object_set_new(o, "gluedctl_git_rev", json_string(GLUED_GIT_REV));
-		json_object_set_new(o, "glued",
-				    d ? json_incref(json_object_get(d, "version")) : json_null());
+		json_object_set_new(o, "glued", d ? json_incref(json_object_get(d, "version"))
+						  : json_null());
 		json_object_set_new(o, "glued_git_rev",
 				    d ? json_incref(json_object_get(d, "git_rev")) : json_null());
 		print_json(o);
@@ -605,10 +598,10 @@ static int cmd_version(void)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"socket", required_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
+		{ "socket", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	const char *cmd;
 	int c, ret;

@@ -14,8 +14,18 @@
 # liveness deadline), route_localnet reset by hand, a non-root container
 # with no capabilities, and no pin left behind.
 
+# The engines of h1 (the one asking) and h2 (lib/engine.bash): Debian 12's
+# Docker 20.10 on both; run as 46-container-docker26.bats (a link to this
+# file), h1 runs Debian 13's Docker 26.1. E2E_CTR_ENGINES overrides both.
+case $BATS_TEST_FILENAME in
+*docker26*) E2E_HOST_ENGINES=${E2E_CTR_ENGINES:-docker26 docker} ;;
+*) E2E_HOST_ENGINES=${E2E_CTR_ENGINES:-docker docker} ;;
+esac
+export E2E_HOST_ENGINES
+
 load lib/load
 load lib/cluster
+load lib/ctr
 
 E2E_CLUSTER_HOSTS=2
 PIN=/sys/fs/bpf/glued
@@ -29,7 +39,9 @@ both_fastpath() {
 }
 
 setup_file() {
-	E2E_CLUSTER_ENV_HOOK=both_fastpath e2e_setup_cluster
+	E2E_CLUSTER_ENV_HOOK=both_fastpath e2e_setup_cluster || return 1
+	ctr_share_exec_root h1 || return 1
+	echo "# h1: $(host_engine h1) $(host_engine_version h1)" >&3
 }
 teardown_file() { e2e_teardown_all; }
 teardown() {
@@ -94,9 +106,12 @@ loop_done() {
 	[ "$(hdocker h1 exec "$1" sh -c 'wc -l </tmp/done' 2>/dev/null || echo 0)" -ge "$2" ]
 }
 
-# lookup CTR NAME: the IPv4 address nslookup prints for NAME inside h1's CTR.
+# lookup CTR NAME: the IPv4 address nslookup prints for NAME inside h1's CTR,
+# asking 127.0.0.11 (what the container's resolv.conf names; said outright
+# because this harness's chrooted Docker 26 hands containers the host's
+# resolv.conf instead of its own, though it sets up 127.0.0.11 all the same).
 lookup() {
-	hdocker h1 exec "$1" nslookup -type=a "$2" 2>/dev/null |
+	hdocker h1 exec "$1" nslookup -type=a "$2" 127.0.0.11 2>/dev/null |
 		awk '/^Name:/ {n = 1} n && /^Address: / {print $2; exit}'
 }
 
@@ -179,7 +194,7 @@ remote() {
 	asker ask4
 	# A query loop in the container through the restart: no failure at all.
 	hdocker h1 exec -d ask4 sh -c 'i=0; while [ $i -lt 400 ]; do
-		nslookup -type=a far4 >/dev/null 2>&1 || echo FAIL >>/tmp/fails
+		nslookup -type=a far4 127.0.0.11 >/dev/null 2>&1 || echo FAIL >>/tmp/fails
 		echo x >>/tmp/done; i=$((i + 1)); usleep 20000; done'
 	sleep 1
 	touch "$E2E_DIR/h1/restore_glued"

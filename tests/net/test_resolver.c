@@ -253,7 +253,7 @@ static int child(char *dir, int report_fd)
 	l = loop_new(64);
 	if (!l)
 		return 4;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || privs_seccomp(&bad) != 0)
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || privs_seccomp(false, &bad) != 0)
 		return 5;
 	cases(l);
 	snprintf(line, sizeof(line), "%d %d\n", t_passed, t_failed);

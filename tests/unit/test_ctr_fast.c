@@ -391,11 +391,38 @@ static void test_inflight(void)
 	ctr_fast_free(cf);
 }
 
+/* Beyond CTR_FAST_MAX containers the rest are not tracked (Docker's
+ * resolver answers them) and counted. */
+static void test_limit(void)
+{
+	struct ctr_fast_cfg cfg = {.enabled = true};
+	struct ctr_fast *cf = ctr_fast_new(&cfg);
+	struct ctr_fast_stats st;
+	char id[16];
+
+	T_CASE("more than CTR_FAST_MAX containers: the rest counted over_limit, not tracked")
+	{
+		T_ASSERT(cf, "ctr_fast_new");
+		if (!cf)
+			break;
+		for (int i = 0; i < CTR_FAST_MAX + 3; i++) {
+			snprintf(id, sizeof(id), "c%d", i);
+			ctr_fast_put(cf, id, "/ns/x", 0);
+		}
+		ctr_fast_put(cf, "c0", "/ns/x", 0); /* a tracked one again: not over */
+		ctr_fast_get_stats(cf, &st);
+		T_EQ_INT(st.over_limit, 3);
+		T_EQ_INT(st.fallback_pending, CTR_FAST_MAX);
+	}
+	ctr_fast_free(cf);
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
 		run(&scenarios[i]);
 	test_inflight();
+	test_limit();
 	T_ASSERT(!strcmp(ctr_why_name(CTR_WHY_LOCALNET_RESET), "localnet_reset"), "why names");
 	return t_summary();
 }

@@ -200,6 +200,20 @@ run_attach() {
 	else
 		ko "bpftool map dump of the pinned stats"
 	fi
+	# The container fast path inside a netns with Docker's NAT, as $tc.
+	local t=build/asan/tests/net/test_ctr_netns out
+	if [ -x "$t" ]; then
+		out=$(CTR_EXPECT_MODE=$tc "$t" 2>&1)
+		line=$(grep -E '^[0-9]+ passed, 0 failed$' <<<"$out")
+		if [ -n "$line" ]; then
+			ok "container netns test as $tc: $line"
+		else
+			ko "container netns test as $tc"
+			grep -v '^libbpf: ' <<<"$out" | tail -n 20 | sed 's/^/    /'
+		fi
+	else
+		ko "no $t: build first (make kernels-build)"
+	fi
 }
 
 # Old kernels: glued must run. Either its fast path answers, or one log

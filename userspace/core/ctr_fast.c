@@ -39,8 +39,6 @@ struct ctr_fast {
 	struct ctr *c;
 	size_t n, cap;
 	size_t inflight;
-	bool over_limit; /* a put found no room: counted as fallback "limit" */
-	size_t n_limit;
 	struct ctr_fast_stats st;
 };
 
@@ -120,7 +118,6 @@ static void gauges(struct ctr_fast *cf)
 	    [CTR_WHY_SYSCTL] = &st->fallback_sysctl,
 	    [CTR_WHY_ATTACH] = &st->fallback_attach,
 	    [CTR_WHY_LOCALNET_RESET] = &st->fallback_localnet_reset,
-	    [CTR_WHY_LIMIT] = &st->fallback_limit,
 	};
 
 	for (int w = 0; w < CTR_WHY_COUNT; w++)
@@ -131,7 +128,6 @@ static void gauges(struct ctr_fast *cf)
 		if (c->present)
 			(*by[c->attached && !strcmp(c->have, c->want) ? CTR_WHY_NONE : c->why])++;
 	}
-	st->fallback_limit += cf->n_limit;
 	st->fallback = 0;
 	for (int w = CTR_WHY_PENDING; w < CTR_WHY_COUNT; w++)
 		st->fallback += *by[w];
@@ -142,8 +138,7 @@ void ctr_fast_put(struct ctr_fast *cf, const char *id, const char *sandbox, uint
 	struct ctr *c = find(cf, id);
 
 	if (!c && !(c = add(cf, id))) {
-		cf->n_limit++;
-		gauges(cf);
+		cf->st.over_limit++; /* not tracked: Docker's resolver answers it */
 		return;
 	}
 	if (!c->present || strcmp(c->want, sandbox) != 0) {

@@ -42,7 +42,7 @@
 #include "lib/counter.h"
 #include "lib/err.h"
 
-#define CTR_FAST_MAX 4096	 /* containers tracked; beyond: fallback "limit" */
+#define CTR_FAST_MAX 4096	 /* containers tracked; beyond: counted over_limit, not served */
 #define CTR_FAST_INFLIGHT_MAX 32 /* jobs handed out and not yet answered */
 #define CTR_FAST_TRIES_MAX 3	 /* attach attempts before giving up */
 #define CTR_FAST_RETRY_MS 2000	 /* first retry; doubles */
@@ -106,8 +106,7 @@ struct ctr_result {
 	X(NETNS, "netns")                                                                          \
 	X(SYSCTL, "sysctl")                                                                        \
 	X(ATTACH, "attach")                                                                        \
-	X(LOCALNET_RESET, "localnet_reset")                                                        \
-	X(LIMIT, "limit")
+	X(LOCALNET_RESET, "localnet_reset")
 #define CTR_WHY_ENUM_(n, s) CTR_WHY_##n,
 enum ctr_why { CTR_WHYS(CTR_WHY_ENUM_) CTR_WHY_COUNT };
 #undef CTR_WHY_ENUM_
@@ -135,8 +134,6 @@ const char *ctr_why_name(enum ctr_why w);
 	  "Containers not answered in-container, by reason.")                                      \
 	X(fallback_localnet_reset, gauge, "glued_container_fastpath_fallback",                     \
 	  "reason=\"localnet_reset\"", "Containers not answered in-container, by reason.")         \
-	X(fallback_limit, gauge, "glued_container_fastpath_fallback", "reason=\"limit\"",          \
-	  "Containers not answered in-container, by reason.")                                      \
 	X(attached, counter, "glued_container_fastpath_attached_total", "",                        \
 	  "In-container attaches done (adopted ones included).")                                   \
 	X(adopted, counter, "glued_container_fastpath_adopted_total", "",                          \
@@ -155,6 +152,8 @@ const char *ctr_why_name(enum ctr_why w);
 	  "Containers detached (left the network, gone, or swept at start).")                      \
 	X(swept, counter, "glued_container_fastpath_swept_total", "",                              \
 	  "Pins of containers not on the network, removed at start.")                              \
+	X(over_limit, counter, "glued_container_fastpath_over_limit_total", "",                    \
+	  "Containers not tracked: more than 4096 on the network.")                                \
 	X(job_errors, counter, "glued_container_fastpath_job_errors_total", "",                    \
 	  "Checks and detaches that failed.")
 

@@ -149,7 +149,6 @@ static json_t *containers_json(const struct ctl_fastpath *fp)
 	set_u64(by, "sysctl", st.fallback_sysctl);
 	set_u64(by, "attach", st.fallback_attach);
 	set_u64(by, "localnet_reset", st.fallback_localnet_reset);
-	set_u64(by, "limit", st.fallback_limit);
 	json_object_set_new(o, "fallback_by", by);
 	json_object_set_new(o, "list", list);
 	return o;

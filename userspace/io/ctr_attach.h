@@ -29,7 +29,8 @@ struct ctr_attach;
  * enabled false: nothing is attached and every container on the network
  * counts as fallback "off" (why_off says why, for the status). On start
  * the pins under <GLUED_BPF_PIN>/ctr are read (enabled: adopted or swept
- * later; disabled: removed now). NULL when out of memory. */
+ * later; disabled: removed now). NULL with errno set when out of memory
+ * or, enabled, without an fd for its own netns or an eventfd. */
 struct ctr_attach *ctr_attach_new(struct loop *l, const struct glued_config *cfg, bool enabled,
 				  int prog_fd, const char *why_off) GLUED_MUST_CHECK_PTR;
 /* Stop the helper thread (it finishes its job) and free everything. Links

@@ -448,11 +448,12 @@ static int job_check(const struct ctr_netns *ns, const struct ctr_job *job, stru
 	return 0;
 }
 
-static int job_detach(const struct ctr_netns *ns, const struct ctr_job *job, struct ctr_result *r)
+static int job_detach(const struct ctr_job *job, struct ctr_result *r)
 {
 	int nl, err = 0;
 
-	remove_here(ns, job);
+	if (job->mode != CTR_MODE_TCX)
+		clsact_detach(); /* the pin, if any, went before setns */
 	if (!job->restore_localnet && !job->restore_accept_local)
 		return 0;
 	r->step = CTR_STEP_SYSCTL;
@@ -475,27 +476,29 @@ void ctr_netns_run(const struct ctr_netns *ns, const struct ctr_job *job, struct
 	memset(r, 0, sizeof(*r));
 	r->kind = job->kind;
 	snprintf(r->id, sizeof(r->id), "%s", job->id);
-	if (!job->sandbox[0]) {
-		/* a pin whose netns is unknown (found at start): the pin only */
-		ctr_netns_pin_path(ns, job->id, path, sizeof(path));
+	ctr_netns_pin_path(ns, job->id, path, sizeof(path));
+	if (job->kind == CTR_JOB_DETACH) {
+		/* The pin first, wherever the netns is: it was the tcx link's
+		 * last reference. A container that is going may have its netns
+		 * unmounted already (Docker 26 disconnects before the die). */
 		unlink(path);
-		return;
+		if (!job->sandbox[0])
+			return; /* a pin found at start: its netns is unknown */
 	}
 	r->step = CTR_STEP_NETNS;
 	fd = open(job->sandbox, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+		/* ENOENT: the file is gone; EINVAL: it is no longer a netns
+		 * (unmounted, the file not yet removed). Either way the
+		 * container's netns is gone, and a link in it is defunct. */
 		r->err = -errno;
-		r->netns_gone = errno == ENOENT;
-		if (job->kind != CTR_JOB_CHECK && job->pinned) {
-			/* the netns went with the container: its link is defunct */
-			ctr_netns_pin_path(ns, job->id, path, sizeof(path));
+		r->netns_gone = errno == ENOENT || errno == EINVAL;
+		if (fd >= 0)
+			close(fd);
+		if (r->netns_gone && job->kind == CTR_JOB_ATTACH && job->pinned)
 			unlink(path);
-		}
-		return;
-	}
-	if (setns(fd, CLONE_NEWNET) < 0) {
-		r->err = -errno;
-		close(fd);
+		if (r->netns_gone && job->kind == CTR_JOB_DETACH)
+			r->err = 0; /* nothing left to take away */
 		return;
 	}
 	close(fd);
@@ -507,7 +510,7 @@ void ctr_netns_run(const struct ctr_netns *ns, const struct ctr_job *job, struct
 		err = job_check(ns, job, r);
 		break;
 	default:
-		err = job_detach(ns, job, r);
+		err = job_detach(job, r);
 		break;
 	}
 	r->err = err;

@@ -105,7 +105,9 @@ static void summary(struct fastpath *fp)
 
 /* The container fast path: on wherever the fast path is, unless
  * GLUED_CONTAINER_FASTPATH=off; disabled, it still counts the containers
- * Docker's resolver answers and says why. */
+ * Docker's resolver answers and says why. It never stops glued: without
+ * it (out of memory, no fd for the netns to come back to) containers ask
+ * dockerd as before. Returns 0 so that fastpath_start can end with it. */
 static int containers_start(struct fastpath *fp)
 {
 	char why[FP_WHY_LEN + 64];
@@ -116,8 +118,11 @@ static int containers_start(struct fastpath *fp)
 	else
 		snprintf(why, sizeof(why), "the kernel fast path is off: %s", fp->why);
 	fp->ctr = ctr_attach_new(fp->loop, fp->cfg, on, on ? fp_ctr_prog_fd(fp) : -1, why);
-	if (!fp->ctr)
-		return -ENOMEM;
+	if (!fp->ctr && on) {
+		snprintf(why, sizeof(why), "could not start: %s", glued_strerror(-errno));
+		fp->ctr = ctr_attach_new(fp->loop, fp->cfg, false, -1, why);
+		on = false;
+	}
 	if (on)
 		log_info("fastpath: containers: glued_ctr_dns goes on the lo of every container "
 			 "on %s (GLUED_CONTAINER_FASTPATH=auto)",

@@ -1,0 +1,1 @@
+45-container.bats
