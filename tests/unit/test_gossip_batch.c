@@ -215,26 +215,37 @@ static struct gossip *receiver(struct table **t, uint32_t *seed)
 
 /* --- two real cores ------------------------------------------------------ */
 
-/* DELTAs seen on the way between the two cores: messages, records. */
-static size_t seen_deltas, seen_records, seen_max_count;
+/* DELTAs seen on the way between the two cores: messages, records, and
+ * statements a datagram carried twice (a DELTA's and an ALIVE's). */
+static size_t seen_deltas, seen_records, seen_max_count, seen_twice;
 
 static void note_deltas(const uint8_t *buf, size_t len)
 {
+	const uint8_t *stmts[16];
 	struct gw_hdr h;
 	struct gw_iter it;
 	struct gw_msg m;
-	size_t unknown;
+	size_t unknown, n = 0;
 
 	if (gw_check(buf, len, &h, &unknown))
 		return;
 	gw_iter_init(&it, buf, len);
-	while (gw_iter_next(&it, &m))
+	while (gw_iter_next(&it, &m)) {
+		const uint8_t *raw = m.type == GW_DELTA	  ? m.u.delta.stmt_raw
+				     : m.type == GW_ALIVE ? m.u.member.stmt_raw
+							  : NULL;
+
 		if (m.type == GW_DELTA) {
 			seen_deltas++;
 			seen_records += m.u.delta.count;
 			if (m.u.delta.count > seen_max_count)
 				seen_max_count = m.u.delta.count;
 		}
+		for (size_t i = 0; raw && i < n; i++)
+			seen_twice += !memcmp(stmts[i], raw, GW_STMT_LEN);
+		if (raw && n < 16)
+			stmts[n++] = raw;
+	}
 }
 
 /* Deliver what a and b (peers pa, pb) send each other, ticking both, for
@@ -458,7 +469,7 @@ int main(void)
 			entry_of(&e, "a", i);
 			T_EQ_INT(table_put(ta, &e), 0);
 		}
-		seen_deltas = seen_records = seen_max_count = 0;
+		seen_deltas = seen_records = seen_max_count = seen_twice = 0;
 		exchange(a, &px, b, &py, 200);
 		T_ASSERT(resolves(tb, "a0") && resolves(tb, "a5"), "b holds the batch");
 		T_EQ_INT(member(b, &px)->head, 6);
@@ -466,6 +477,7 @@ int main(void)
 		T_ASSERT(seen_records >= 2 * seen_deltas,
 			 "records travel together: %zu records in %zu DELTAs", seen_records,
 			 seen_deltas);
+		T_EQ_INT(seen_twice, 0); /* the DELTA is the head news: no ALIVE beside it */
 		gossip_free(a);
 		gossip_free(b);
 		table_free(ta);

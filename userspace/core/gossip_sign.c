@@ -115,7 +115,7 @@ static void stmt_base(const struct gossip *g, struct gw_stmt *st, uint8_t flags)
 
 /* Sign the pending changes as one batch and queue each change with its
  * record's Merkle path; the dissemination queue sends the records of one
- * statement together, the statement once per datagram (gossip.c). */
+ * statement together, the statement once per datagram (gossip_bcast.c). */
 void gsp_sign_batch(struct gossip *g)
 {
 	uint8_t leaves[GW_BATCH_MAX][GW_HASH_LEN], tmp[GW_BATCH_MAX][GW_HASH_LEN];
