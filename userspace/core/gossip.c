@@ -515,6 +515,7 @@ void gossip_timing_defaults(struct gossip_timing *t)
 	    .gossip_interval_ms = 100,
 	    .gossip_fanout = 3,
 	    .retransmit_mult = 4,
+	    .relay_transmits = 3,
 	    .push_pull_interval_ms = 5000,
 	    .gap_ms = 150,
 	    .sync_timeout_ms = 250,
@@ -555,7 +556,8 @@ struct gossip *gossip_new(const struct gossip_cfg *cfg, struct table *t, struct 
 	DEF(awareness_max)
 	DEF(gossip_interval_ms)
 	DEF(gossip_fanout)
-	DEF(retransmit_mult) DEF(push_pull_interval_ms) DEF(gap_ms) DEF(sync_timeout_ms)
+	DEF(retransmit_mult)
+	DEF(relay_transmits) DEF(push_pull_interval_ms) DEF(gap_ms) DEF(sync_timeout_ms)
 	    DEF(rejoin_interval_ms) DEF(dead_reap_ms) DEF(rate_per_s) DEF(sign_interval_ms)
 #undef DEF
 		g->rng[0] = ((uint64_t)rng.next(rng.ctx) << 32 | rng.next(rng.ctx)) | 1;

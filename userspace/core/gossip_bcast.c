@@ -280,7 +280,7 @@ static void put_delta_group(struct gossip *g, struct wire_out *w, struct bcast *
  * sync; membership news and our own updates have no such second path. */
 void gsp_bcast_fill(struct gossip *g, struct wire_out *w, uint32_t stamp)
 {
-	uint32_t full = retransmit_limit(g), relayed = g->tm.retransmit_mult;
+	uint32_t full = retransmit_limit(g), relayed = g->tm.relay_transmits;
 
 	for (;;) {
 		struct bcast *best = NULL;
