@@ -218,8 +218,11 @@ static struct gossip *receiver(struct table **t, uint32_t *seed)
 /* DELTAs seen on the way between the two cores: messages, records, and
  * statements a datagram carried twice (a DELTA's and an ALIVE's). */
 static size_t seen_deltas, seen_records, seen_max_count, seen_twice;
+/* records under a statement of `relayed_of` that another node sent */
+static const struct peer *relayed_of;
+static size_t seen_relayed;
 
-static void note_deltas(const uint8_t *buf, size_t len)
+static void note_deltas(const struct peer *from, const uint8_t *buf, size_t len)
 {
 	const uint8_t *stmts[16];
 	struct gw_hdr h;
@@ -240,6 +243,9 @@ static void note_deltas(const uint8_t *buf, size_t len)
 			seen_records += m.u.delta.count;
 			if (m.u.delta.count > seen_max_count)
 				seen_max_count = m.u.delta.count;
+			if (relayed_of && from != relayed_of &&
+			    !memcmp(m.u.delta.stmt.id, relayed_of->id, GOSSIP_ID_LEN))
+				seen_relayed += m.u.delta.count;
 		}
 		for (size_t i = 0; raw && i < n; i++)
 			seen_twice += !memcmp(stmts[i], raw, GW_STMT_LEN);
@@ -265,7 +271,7 @@ static void exchange(struct gossip *a, const struct peer *pa, struct gossip *b,
 			gossip_tick(g, now);
 			while ((n = gossip_poll_send(g, out, 32)))
 				for (size_t i = 0; i < n; i++) {
-					note_deltas(out[i].buf, out[i].len);
+					note_deltas(from, out[i].buf, out[i].len);
 					if (out[i].to_id_known)
 						(void)gossip_recv(to, now, &from->ep, from->id,
 								  out[i].buf, out[i].len);
@@ -455,7 +461,7 @@ int main(void)
 		table_free(t);
 	}
 
-	T_CASE("a batch goes out as one DELTA, and is relayed as one")
+	T_CASE("a batch goes out as one DELTA, and is relayed as one, 3 times")
 	{
 		struct table *ta, *tb;
 		uint32_t sa = 12, sb = 13;
@@ -469,8 +475,10 @@ int main(void)
 			entry_of(&e, "a", i);
 			T_EQ_INT(table_put(ta, &e), 0);
 		}
-		seen_deltas = seen_records = seen_max_count = seen_twice = 0;
-		exchange(a, &px, b, &py, 200);
+		seen_deltas = seen_records = seen_max_count = seen_twice = seen_relayed = 0;
+		relayed_of = &px;
+		exchange(a, &px, b, &py, 1000);
+		relayed_of = NULL;
 		T_ASSERT(resolves(tb, "a0") && resolves(tb, "a5"), "b holds the batch");
 		T_EQ_INT(member(b, &px)->head, 6);
 		T_EQ_INT(seen_max_count, 6); /* all six under one statement */
@@ -478,6 +486,8 @@ int main(void)
 			 "records travel together: %zu records in %zu DELTAs", seen_records,
 			 seen_deltas);
 		T_EQ_INT(seen_twice, 0); /* the DELTA is the head news: no ALIVE beside it */
+		/* b relays each of a's records relay_transmits (3) times, then stops */
+		T_EQ_INT(seen_relayed, 6 * 3);
 		gossip_free(a);
 		gossip_free(b);
 		table_free(ta);
