@@ -546,21 +546,29 @@ struct gossip *gossip_new(const struct gossip_cfg *cfg, struct table *t, struct 
 	gossip_timing_defaults(&d);
 	g->tm = cfg->timing;
 #define DEF(f)                                                                                     \
-	if (!g->tm.f)                                                                              \
-		g->tm.f = d.f;
-	DEF(probe_interval_ms)
-	DEF(probe_timeout_ms)
-	DEF(indirect_checks)
-	DEF(suspicion_mult)
-	DEF(suspicion_max_mult)
-	DEF(awareness_max)
-	DEF(gossip_interval_ms)
-	DEF(gossip_fanout)
-	DEF(retransmit_mult)
-	DEF(relay_transmits) DEF(push_pull_interval_ms) DEF(gap_ms) DEF(sync_timeout_ms)
-	    DEF(rejoin_interval_ms) DEF(dead_reap_ms) DEF(rate_per_s) DEF(sign_interval_ms)
+	do {                                                                                       \
+		if (!g->tm.f)                                                                      \
+			g->tm.f = d.f;                                                             \
+	} while (0)
+	DEF(probe_interval_ms);
+	DEF(probe_timeout_ms);
+	DEF(indirect_checks);
+	DEF(suspicion_mult);
+	DEF(suspicion_max_mult);
+	DEF(awareness_max);
+	DEF(gossip_interval_ms);
+	DEF(gossip_fanout);
+	DEF(retransmit_mult);
+	DEF(relay_transmits);
+	DEF(push_pull_interval_ms);
+	DEF(gap_ms);
+	DEF(sync_timeout_ms);
+	DEF(rejoin_interval_ms);
+	DEF(dead_reap_ms);
+	DEF(rate_per_s);
+	DEF(sign_interval_ms);
 #undef DEF
-		g->rng[0] = ((uint64_t)rng.next(rng.ctx) << 32 | rng.next(rng.ctx)) | 1;
+	g->rng[0] = ((uint64_t)rng.next(rng.ctx) << 32 | rng.next(rng.ctx)) | 1;
 	g->rng[1] = (uint64_t)rng.next(rng.ctx) << 32 | rng.next(rng.ctx);
 	g->self_hash = hash_bytes(cfg->self_id, GOSSIP_ID_LEN);
 	g->members = calloc(GOSSIP_MEMBERS_MAX, sizeof(*g->members));
