@@ -73,6 +73,37 @@ static void check_out(struct gossip *g)
 	} while (n == 8);
 }
 
+/* An accepted DELTA: 1..64 records of the statement's batch, in rising
+ * version order, each with the path its leaf needs, filling the body
+ * exactly; live ones convert to entries the table accepts. */
+static void check_delta(const struct gw_msg *m)
+{
+	const struct gw_stmt *st = &m->u.delta.stmt;
+	struct wire w = wire_init(m->u.delta.items, m->u.delta.items_len);
+	struct gw_delta_item it;
+	uint64_t last = st->prev;
+
+	CHECK(m->u.delta.count >= 1 && m->u.delta.count <= GW_BATCH_MAX);
+	CHECK(!(st->flags & GW_STMT_LEFT));
+	for (uint8_t i = 0; i < m->u.delta.count; i++) {
+		CHECK(gw_delta_item_decode(&w, &it) == 0);
+		CHECK(it.rec.seq > last && it.rec.seq <= st->head);
+		CHECK(it.n_path == gw_path_len(st->head - st->prev, it.rec.seq - st->prev - 1));
+		last = it.rec.seq;
+		if (!it.rec.deleted) {
+			static struct table_entry e;
+			struct table *tt = table_new();
+
+			CHECK(tt);
+			gw_record_to_entry(&it.rec, 1, 0, &e);
+			CHECK(e.n_names >= 1 && e.n_addrs >= 1);
+			CHECK(table_put(tt, &e) == 0);
+			table_free(tt);
+		}
+	}
+	CHECK(wire_avail(&w) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t self[GOSSIP_ID_LEN];
@@ -103,16 +134,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		gw_iter_init(&it, data + 1, size - 1);
 		while (gw_iter_next(&it, &m)) {
 			CHECK(m.type >= GW_PING && m.type <= GW_SYNC_DATA);
-			if (m.type == GW_DELTA && !m.u.delta.rec.deleted) {
-				static struct table_entry e;
-				struct table *tt = table_new();
-
-				CHECK(tt);
-				gw_record_to_entry(&m.u.delta.rec, 1, 0, &e);
-				CHECK(e.n_names >= 1 && e.n_addrs >= 1);
-				CHECK(table_put(tt, &e) == 0);
-				table_free(tt);
-			}
+			if (m.type == GW_DELTA)
+				check_delta(&m);
 		}
 	}
 

@@ -339,6 +339,9 @@ void bench_one(int n, double loss)
 			sum.rx_rate_limited += st.rx_rate_limited;
 			sum.probe_failed += st.probe_failed;
 			sum.refutations += st.refutations;
+			sum.syncs_unproven += st.syncs_unproven;
+			sum.amp_limited += st.amp_limited;
+			sum.amp_challenges += st.amp_challenges;
 		}
 		if (getenv("BENCH_VERBOSE"))
 			fprintf(stderr,
@@ -346,11 +349,14 @@ void bench_one(int n, double loss)
 				" timed out %" PRIu64 " suspicions %" PRIu64 " deaths %" PRIu64
 				" bcast evicted %" PRIu64 " txq dropped %" PRIu64
 				" deltas sent %" PRIu64 " rate-limited %" PRIu64
-				" probes failed %" PRIu64 " refutations %" PRIu64 "\n",
+				" probes failed %" PRIu64 " refutations %" PRIu64
+				" | syncs unproven %" PRIu64 " amp limited %" PRIu64
+				" challenges %" PRIu64 "\n",
 				sum.syncs_started, sum.syncs_completed, sum.syncs_refused,
 				sum.syncs_timed_out, sum.suspicions, sum.deaths,
 				sum.delta_queue_dropped, sum.tx_queue_dropped, sum.deltas_sent,
-				sum.rx_rate_limited, sum.probe_failed, sum.refutations);
+				sum.rx_rate_limited, sum.probe_failed, sum.refutations,
+				sum.syncs_unproven, sum.amp_limited, sum.amp_challenges);
 	}
 	printf("bench-sim: nodes=%d records/node=%d loss=%.0f%% converge=%s%.2fs "
 	       "burst=%.0fKB/node (%.0fKB/s/node) steady=%.2fKB/s/node "

@@ -770,8 +770,13 @@ int main(void)
 		memcpy(buf, captured[0].buf, captured[0].len);
 		gw_iter_init(&it, buf, captured[0].len);
 		while (gw_iter_next(&it, &m))
-			if (m.type == GW_DELTA)
-				at = (size_t)(m.u.delta.rec_raw - buf) + m.u.delta.rec_len - 1;
+			if (m.type == GW_DELTA) {
+				struct wire iw = wire_init(m.u.delta.items, m.u.delta.items_len);
+				struct gw_delta_item di;
+
+				if (!gw_delta_item_decode(&iw, &di))
+					at = (size_t)(di.rec_raw - buf) + di.rec_len - 1;
+			}
 		T_ASSERT(at > 0, "delta found");
 		buf[at] ^= 0x40; /* the address: 172.0.0.9 -> 172.0.0.73 */
 		gossip_get_stats(nodes[0].g, &st0);

@@ -80,6 +80,51 @@ static void put_delta(struct wire_out *w, const uint8_t *origin, uint64_t epoch,
 	gw_put_delta(w, raw, NULL, 0, rec, wire_out_len(&rw));
 }
 
+/* A DELTA of n records (versions seq[], path lengths np[], paths of junk
+ * hashes: the codec checks their lengths, core/gossip_sign.c their hashes)
+ * under a statement of prev+1..head, claiming `count` records. */
+static size_t batch_rec_len;
+
+static struct wire_out batch_delta_flags(uint64_t prev, uint64_t head, const uint64_t *seq,
+					 const uint8_t *np, size_t n, uint8_t count, uint8_t flags)
+{
+	uint8_t rec[GW_RECORD_MAX], raw[GW_STMT_LEN], path[GW_PATH_MAX * GW_HASH_LEN];
+	struct wire_out w = start(), sw = wire_out_init(raw, sizeof(raw));
+	struct table_entry te;
+	struct gw_stmt st;
+	size_t off;
+
+	sample_entry(&te);
+	memset(path, 0x77, sizeof(path));
+	stmt_of(&st, ida, 5, 0, prev, head);
+	st.flags = flags;
+	gw_put_stmt(&sw, &st);
+	off = gw_delta_begin(&w, raw);
+	for (size_t i = 0; i < n; i++) {
+		struct wire_out rw = wire_out_init(rec, sizeof(rec));
+
+		gw_put_record(&rw, seq[i], te.owner, &te);
+		batch_rec_len = wire_out_len(&rw);
+		gw_put_delta_item(&w, path, np[i], rec, batch_rec_len);
+	}
+	gw_delta_end(&w, off, count);
+	return w;
+}
+
+static struct wire_out batch_delta(uint64_t prev, uint64_t head, const uint64_t *seq,
+				   const uint8_t *np, size_t n, uint8_t count)
+{
+	return batch_delta_flags(prev, head, seq, np, n, count, 0);
+}
+
+static struct wire_out batch_delta_left(void)
+{
+	uint64_t seq = 41;
+	uint8_t np = 0;
+
+	return batch_delta_flags(40, 41, &seq, &np, 1, 1, GW_STMT_LEFT);
+}
+
 /* Overwrite byte `off` of the encoded datagram and expect rejection. */
 static void expect_bad(struct wire_out *w, size_t off, uint8_t v, int want, const char *what)
 {
@@ -164,9 +209,15 @@ int main(void)
 				break;
 			case GW_DELTA: {
 				struct table_entry out;
+				struct wire iw = wire_init(m.u.delta.items, m.u.delta.items_len);
+				struct gw_delta_item di;
 
-				gw_record_to_entry(&m.u.delta.rec, 4, 1, &out);
-				if (m.u.delta.rec.seq == 100) {
+				T_EQ_INT(m.u.delta.count, 1);
+				T_EQ_INT(gw_delta_item_decode(&iw, &di), 0);
+				T_EQ_INT(di.n_path, 0);
+				T_EQ_INT(wire_avail(&iw), 0);
+				gw_record_to_entry(&di.rec, 4, 1, &out);
+				if (di.rec.seq == 100) {
 					T_EQ_STR(out.owner, te.owner);
 					T_EQ_INT(out.n_names, 2);
 					T_EQ_STR(out.names[1], "Api-1");
@@ -174,7 +225,7 @@ int main(void)
 					T_ASSERT(addr_eq(&out.addrs[1], &te.addrs[1]),
 						 "v6 address");
 				} else {
-					T_ASSERT(m.u.delta.rec.deleted, "tombstone");
+					T_ASSERT(di.rec.deleted, "tombstone");
 					T_EQ_STR(out.owner, "gone");
 				}
 				break;
@@ -221,7 +272,8 @@ int main(void)
 		gw_put_probe(&w, GW_PING, 1, NULL, NULL);
 		T_EQ_INT(check(&w), 0);
 		expect_bad(&w, 0, 1, GLUED_EBADVERS, "version 1 (unsigned statements)");
-		expect_bad(&w, 0, 3, GLUED_EBADVERS, "version 3");
+		expect_bad(&w, 0, 2, GLUED_EBADVERS, "version 2 (a statement per record)");
+		expect_bad(&w, 0, 4, GLUED_EBADVERS, "version 4");
 		expect_bad(&w, 1, 1, GLUED_EMALF, "flags");
 		memset(buf + 2, 0, 8);
 		T_EQ_INT(check(&w), GLUED_EMALF); /* epoch 0 */
@@ -267,8 +319,9 @@ int main(void)
 	T_CASE("record faults are rejected")
 	{
 		struct table_entry te;
-		/* offsets inside a DELTA: msg header, statement, path length, record */
-		size_t rec = GW_HDR_LEN + GW_MSG_HDR_LEN + GW_STMT_LEN + 1;
+		/* offsets inside a DELTA: msg header, statement, count, path
+		 * length, record */
+		size_t rec = GW_HDR_LEN + GW_DELTA_FIXED + 1;
 		size_t olen = rec + 9, owner = rec + 10, nnames;
 		struct wire_out w;
 
@@ -365,10 +418,87 @@ int main(void)
 			te.addrs[i].family = AF_INET6;
 		T_ASSERT(gw_record_size(&te, strlen(owner)) <= GW_RECORD_MAX, "size %zu",
 			 gw_record_size(&te, strlen(owner)));
-		T_ASSERT(GW_HDR_LEN + GW_MSG_HDR_LEN + GW_STMT_LEN + 1 + GW_PATH_MAX * GW_HASH_LEN +
+		T_ASSERT(GW_HDR_LEN + GW_DELTA_FIXED + 1 + GW_PATH_MAX * GW_HASH_LEN +
 				 GW_RECORD_MAX <=
 			     GOSSIP_DGRAM_MAX,
 			 "a maximal DELTA (full Merkle path) fits a datagram");
+	}
+
+	T_CASE("a DELTA carries its statement once and records of the batch in version order")
+	{
+		uint64_t seqs[3] = {41, 43, 45};
+		uint8_t np[3] = {3, 3, 1}; /* five leaves: paths 3, 3, 3, 3, 1 */
+		struct gw_iter it;
+		struct gw_msg m;
+		struct wire iw;
+		struct gw_delta_item di;
+		struct wire_out w;
+		size_t at_count;
+
+		T_EQ_INT(gw_path_len(5, 0), 3);
+		T_EQ_INT(gw_path_len(5, 2), 3);
+		T_EQ_INT(gw_path_len(5, 4), 1);
+		T_EQ_INT(gw_path_len(1, 0), 0);
+		T_EQ_INT(gw_path_len(64, 63), 6);
+		w = batch_delta(40, 45, seqs, np, 3, 3);
+		T_EQ_INT(check(&w), 0);
+		T_EQ_INT(wire_out_len(&w), GW_HDR_LEN + GW_DELTA_FIXED + 3 +
+					       (3 + 3 + 1) * GW_HASH_LEN + 3 * batch_rec_len);
+		gw_iter_init(&it, buf, wire_out_len(&w));
+		T_ASSERT(gw_iter_next(&it, &m) && m.type == GW_DELTA, "a DELTA");
+		T_EQ_INT(m.u.delta.count, 3);
+		T_EQ_INT(m.u.delta.stmt.head, 45);
+		iw = wire_init(m.u.delta.items, m.u.delta.items_len);
+		for (int i = 0; i < 3; i++) {
+			T_EQ_INT(gw_delta_item_decode(&iw, &di), 0);
+			T_EQ_INT(di.rec.seq, seqs[i]);
+			T_EQ_INT(di.n_path, np[i]);
+			T_EQ_INT(di.raw_len, 1 + (size_t)np[i] * GW_HASH_LEN + batch_rec_len);
+		}
+		T_EQ_INT(wire_avail(&iw), 0);
+		at_count = GW_HDR_LEN + GW_DELTA_FIXED - 1;
+		expect_bad(&w, at_count, 0, GLUED_EMALF, "no record");
+		expect_bad(&w, at_count, 2, GLUED_EMALF, "count below the records");
+		expect_bad(&w, at_count, 4, GLUED_EMALF, "count above the records");
+	}
+
+	T_CASE(
+	    "a DELTA's records that are not one batch's, in order, with their paths, are rejected")
+	{
+		struct {
+			uint64_t prev, head, seq[3];
+			uint8_t np[3], n;
+			const char *what;
+		} bad[] = {
+		    {40, 45, {43, 41, 45}, {3, 3, 1}, 3, "versions out of order"},
+		    {40, 45, {41, 41, 45}, {3, 3, 1}, 3, "the same version twice"},
+		    {40, 45, {41, 43, 46}, {3, 3, 1}, 3, "a version above the batch"},
+		    {40, 45, {40, 43, 45}, {3, 3, 1}, 3, "a version below the batch"},
+		    {40, 45, {41, 43, 45}, {3, 3, 3}, 3, "a path too long for its leaf"},
+		    {40, 45, {41, 43, 45}, {3, 2, 1}, 3, "a path too short for its leaf"},
+		    {40,
+		     43,
+		     {41, 42, 43},
+		     {3, 3, 1},
+		     3,
+		     "a path of a five-leaf batch in a three-leaf one"},
+		    {40, 40, {41, 0, 0}, {0, 0, 0}, 1, "a record under a statement of no versions"},
+		};
+		uint64_t ok_seq[3] = {41, 42, 43};
+		uint8_t ok_np[3] = {2, 2, 1};
+		struct wire_out w;
+
+		w = batch_delta(40, 43, ok_seq, ok_np, 3, 3);
+		T_EQ_INT(check(&w), 0); /* the well-formed one of the last rows */
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			w = batch_delta(bad[i].prev, bad[i].head, bad[i].seq, bad[i].np, bad[i].n,
+					bad[i].n);
+			T_ASSERT(check(&w) == GLUED_EMALF, "%s: got %d", bad[i].what, check(&w));
+		}
+		w = batch_delta(40, 43, ok_seq, ok_np, 3, 4);
+		T_ASSERT(check(&w) == GLUED_EMALF, "a count above the records: got %d", check(&w));
+		w = batch_delta_left();
+		T_ASSERT(check(&w) == GLUED_EMALF, "records under a leave: got %d", check(&w));
 	}
 
 	T_CASE("statement faults are rejected")

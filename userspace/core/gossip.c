@@ -1,167 +1,13 @@
 /* The gossip core (docs/protocol.md): the public API, the receive path,
- * timers, the dissemination queue and datagram output. Membership lives in
- * gossip_member.c, records and syncs in gossip_records.c. Together they own
+ * timers and datagram output. Membership lives in gossip_member.c, records
+ * and syncs in gossip_records.c, the dissemination queue in
+ * gossip_bcast.c. Together they own
  * the remote origins of one name table and the protocol state behind them;
  * they never do I/O, never read a clock or the kernel RNG, never log, and
  * allocate only when replicated state grows (members, local record index, a
  * full sync's owner set) and at gossip_new.
  */
 #include "core/gossip_int.h"
-
-/* --- dissemination queue ------------------------------------------------ */
-
-static uint32_t retransmit_limit(const struct gossip *g)
-{
-	uint32_t n = cluster_size(g) + 1, d = 0;
-
-	for (uint64_t p = 1; p < n; p *= 10)
-		d++;
-	return g->tm.retransmit_mult * (d ? d : 1);
-}
-
-/* Which queued update goes first when the queue is full: relayed records,
- * then relayed membership news (a head announcement stands for any number
- * of records: it is what makes the others sync), our own updates last, so
- * a burst of relayed traffic cannot silence the only source of ours. */
-static int bcast_rank(const struct bcast *b)
-{
-	return b->local ? 2 : b->is_delta ? 0 : 1;
-}
-
-/* A free slot, the older update about the same member, or an eviction
- * (lowest rank, then most transmitted). */
-static struct bcast *bcast_slot(struct gossip *g, bool is_delta, uint64_t key)
-{
-	struct bcast *free_b = NULL, *worst = NULL;
-
-	for (size_t i = 0; i < BCAST_MAX; i++) {
-		struct bcast *b = &g->bcast[i];
-
-		if (!b->used) {
-			if (!free_b)
-				free_b = b;
-			continue;
-		}
-		if (!is_delta && !b->is_delta && b->key == key)
-			return b; /* a newer update about the same member */
-		if (!worst || bcast_rank(b) < bcast_rank(worst) ||
-		    (bcast_rank(b) == bcast_rank(worst) && b->transmits > worst->transmits))
-			worst = b;
-	}
-	if (free_b)
-		return free_b;
-	g->st.delta_queue_dropped++;
-	g->n_bcast--;
-	return worst;
-}
-
-bool gsp_bcast_full(const struct gossip *g)
-{
-	return g->n_bcast == BCAST_MAX;
-}
-
-void gsp_bcast_add(struct gossip *g, bool is_delta, uint64_t key, const uint8_t *msg, size_t len)
-{
-	struct bcast *b;
-
-	if (len > BCAST_MSG_MAX)
-		return;
-	b = bcast_slot(g, is_delta, key);
-	if (!b->used)
-		g->n_bcast++;
-	b->used = true;
-	b->is_delta = is_delta;
-	b->local = is_delta ? !memcmp(msg + GW_MSG_HDR_LEN, g->cfg.self_id, GOSSIP_ID_LEN)
-			    : (key | 1) == (g->self_hash | 1);
-	b->key = key;
-	b->transmits = 0;
-	b->stamp = 0;
-	b->len = (uint16_t)len;
-	memcpy(b->msg, msg, len);
-}
-
-void gsp_bcast_member(struct gossip *g, uint8_t type, const uint8_t *id, uint64_t epoch,
-		      uint32_t inc, const uint8_t *from)
-{
-	uint8_t buf[128];
-	struct wire_out w = wire_out_init(buf, sizeof(buf));
-
-	gw_put_member(&w, type, id, epoch, inc, from);
-	if (!w.err)
-		gsp_bcast_add(g, false, hash_bytes(id, GOSSIP_ID_LEN), buf, wire_out_len(&w));
-}
-
-/* ALIVE or LEFT with the origin's own statement, relayed unchanged; the
- * address hint is where we reach it (used by receivers that have none). */
-static void bcast_stmt(struct gossip *g, const struct member *m, uint64_t key)
-{
-	uint8_t buf[GW_MSG_HDR_LEN + GW_STMT_LEN + GW_ENDPOINT_LEN];
-	struct wire_out w = wire_out_init(buf, sizeof(buf));
-	const struct gw_stmt *st = m ? &m->stmt : &g->stmt;
-
-	if (m && !m->has_stmt)
-		return; /* nothing it signed to relay: it speaks for itself */
-	if (st->flags & GW_STMT_LEFT)
-		gw_put_left(&w, st);
-	else
-		gw_put_alive(&w, st, m ? &m->addr : NULL);
-	if (!w.err)
-		gsp_bcast_add(g, false, key, buf, wire_out_len(&w));
-}
-
-void gsp_bcast_stmt(struct gossip *g, const struct member *m)
-{
-	bcast_stmt(g, m, m ? m->id_hash : g->self_hash);
-}
-
-/* Head news about m (or about us, m NULL): its newest statement, keyed
- * apart from membership news about the same member so neither replaces
- * the other. */
-void gsp_bcast_head(struct gossip *g, const struct member *m)
-{
-	bcast_stmt(g, m, (m ? m->id_hash : g->self_hash) ^ 1);
-}
-
-static bool bcast_pending(const struct gossip *g, uint32_t stamp)
-{
-	for (size_t i = 0; i < BCAST_MAX; i++)
-		if (g->bcast[i].used && g->bcast[i].stamp != stamp)
-			return true;
-	return false;
-}
-
-/* Append queued updates (fewest transmissions first) that fit. Relayed
- * records have a flat budget of retransmit_mult: a push epidemic in which
- * every node sends an update r times reaches all but about e^-r of the
- * nodes, and those learn of the gap from the head news (full budget) and
- * sync; membership news and our own updates have no such second path. */
-static void fill_bcast(struct gossip *g, struct wire_out *w, uint32_t stamp)
-{
-	uint32_t full = retransmit_limit(g), relayed = g->tm.retransmit_mult;
-
-	for (;;) {
-		struct bcast *best = NULL;
-		size_t room = (size_t)(w->end - w->p);
-
-		for (size_t i = 0; i < BCAST_MAX; i++) {
-			struct bcast *b = &g->bcast[i];
-
-			if (b->used && b->stamp != stamp && b->len <= room &&
-			    (!best || b->transmits < best->transmits))
-				best = b;
-		}
-		if (!best)
-			return;
-		wire_put_bytes(w, best->msg, best->len);
-		best->stamp = stamp;
-		if (best->is_delta)
-			g->st.deltas_sent++;
-		if (++best->transmits >= (best->is_delta && !best->local ? relayed : full)) {
-			best->used = false;
-			g->n_bcast--;
-		}
-	}
-}
 
 /* --- output ------------------------------------------------------------- */
 
@@ -244,7 +90,7 @@ void gsp_dg_close(struct gossip *g, struct dg *d, uint32_t stamp)
 	proven = gossip_amp_validated(&g->amp, &d->o->to);
 	/* Piggybacked updates go only where they are known to arrive. */
 	if (stamp && proven)
-		fill_bcast(g, &d->w, stamp);
+		gsp_bcast_fill(g, &d->w, stamp);
 	if (!d->w.err && wire_out_len(&d->w) > GW_HDR_LEN &&
 	    (d->cookie || (d->uncharged && !gossip_amp_heard(&g->amp, &d->o->to)) ||
 	     gossip_amp_may_send(&g->amp, &d->o->to, wire_out_len(&d->w) + GOSSIP_SEAL_OVERHEAD))) {
@@ -298,14 +144,14 @@ static void gossip_round(struct gossip *g)
 		g->announce_head = false;
 		gsp_bcast_head(g, NULL);
 	}
-	if (!bcast_pending(g, UINT32_MAX)) /* stamps never reach it: "anything queued" */
+	if (!gsp_bcast_pending(g, UINT32_MAX)) /* stamps never reach it: "anything queued" */
 		return;
 	n = gsp_pick_random(g, -1, peers, g->tm.gossip_fanout < 16 ? g->tm.gossip_fanout : 16);
 	for (size_t i = 0; i < n; i++) {
 		struct member *m = &g->members[peers[i]];
 		uint32_t stamp = ++g->stamp;
 
-		for (int k = 0; k < PUSH_DGRAMS_MAX && bcast_pending(g, stamp); k++) {
+		for (int k = 0; k < PUSH_DGRAMS_MAX && gsp_bcast_pending(g, stamp); k++) {
 			struct dg d;
 
 			if (!gsp_dg_open(g, &d, &m->addr, m->id))
@@ -669,6 +515,7 @@ void gossip_timing_defaults(struct gossip_timing *t)
 	    .gossip_interval_ms = 100,
 	    .gossip_fanout = 3,
 	    .retransmit_mult = 4,
+	    .relay_transmits = 3,
 	    .push_pull_interval_ms = 5000,
 	    .gap_ms = 150,
 	    .sync_timeout_ms = 250,
@@ -699,19 +546,29 @@ struct gossip *gossip_new(const struct gossip_cfg *cfg, struct table *t, struct 
 	gossip_timing_defaults(&d);
 	g->tm = cfg->timing;
 #define DEF(f)                                                                                     \
-	if (!g->tm.f)                                                                              \
-		g->tm.f = d.f;
-	DEF(probe_interval_ms)
-	DEF(probe_timeout_ms)
-	DEF(indirect_checks)
-	DEF(suspicion_mult)
-	DEF(suspicion_max_mult)
-	DEF(awareness_max)
-	DEF(gossip_interval_ms) DEF(gossip_fanout) DEF(retransmit_mult) DEF(push_pull_interval_ms)
-	    DEF(gap_ms) DEF(sync_timeout_ms) DEF(rejoin_interval_ms) DEF(dead_reap_ms)
-		DEF(rate_per_s) DEF(sign_interval_ms)
+	do {                                                                                       \
+		if (!g->tm.f)                                                                      \
+			g->tm.f = d.f;                                                             \
+	} while (0)
+	DEF(probe_interval_ms);
+	DEF(probe_timeout_ms);
+	DEF(indirect_checks);
+	DEF(suspicion_mult);
+	DEF(suspicion_max_mult);
+	DEF(awareness_max);
+	DEF(gossip_interval_ms);
+	DEF(gossip_fanout);
+	DEF(retransmit_mult);
+	DEF(relay_transmits);
+	DEF(push_pull_interval_ms);
+	DEF(gap_ms);
+	DEF(sync_timeout_ms);
+	DEF(rejoin_interval_ms);
+	DEF(dead_reap_ms);
+	DEF(rate_per_s);
+	DEF(sign_interval_ms);
 #undef DEF
-		    g->rng[0] = ((uint64_t)rng.next(rng.ctx) << 32 | rng.next(rng.ctx)) | 1;
+	g->rng[0] = ((uint64_t)rng.next(rng.ctx) << 32 | rng.next(rng.ctx)) | 1;
 	g->rng[1] = (uint64_t)rng.next(rng.ctx) << 32 | rng.next(rng.ctx);
 	g->self_hash = hash_bytes(cfg->self_id, GOSSIP_ID_LEN);
 	g->members = calloc(GOSSIP_MEMBERS_MAX, sizeof(*g->members));

@@ -53,8 +53,9 @@ struct gossip_timing {
 	uint32_t awareness_max;		/* 8: Lifeguard local health score ceiling */
 	uint32_t gossip_interval_ms;	/* 100: piggyback/push round */
 	uint32_t gossip_fanout;		/* 3: peers per round and per immediate push */
-	uint32_t retransmit_mult;	/* 4: sends per update = mult * ceil(log10(n + 1));
-					 * per relayed record: mult */
+	uint32_t retransmit_mult;	/* 4: sends per update = mult * ceil(log10(n + 1)) */
+	uint32_t relay_transmits;	/* 3: sends per record relayed (head news and
+					 * syncs repair what the records miss) */
 	uint32_t push_pull_interval_ms; /* 5000: digest exchange with one random member */
 	uint32_t gap_ms;		/* 150: a version gap this old triggers a sync */
 	uint32_t sync_timeout_ms;	/* 250: ceiling of the adaptive (round-trip) timeout

@@ -1,7 +1,7 @@
-/* Internal to the gossip core (gossip.c, gossip_member.c,
- * gossip_records.c): the state of one node and the helpers its parts share.
- * Nothing outside these three files includes it; the contract is
- * core/gossip.h.
+/* Internal to the gossip core (gossip.c, gossip_bcast.c, gossip_member.c,
+ * gossip_records.c, gossip_sign.c): the state of one node and the helpers
+ * its parts share. Nothing outside these files includes it; the contract
+ * is core/gossip.h.
  */
 #ifndef GLUED_CORE_GOSSIP_INT_H
 #define GLUED_CORE_GOSSIP_INT_H
@@ -30,10 +30,14 @@
 #define PUSH_DGRAMS_MAX 4 /* datagrams per peer per gossip round */
 #define LEAVE_DIRECT 16
 #define IDX_CAP 2048 /* member index slots (power of two, > 2 * GOSSIP_MEMBERS_MAX) */
-#define BCAST_MSG_MAX (GW_MSG_HDR_LEN + GW_STMT_LEN + 1 + GW_PATH_MAX * GW_HASH_LEN + GW_RECORD_MAX)
+/* a queued record: path length, path, record (gw_put_delta_item) */
+#define BCAST_ITEM_MAX (1 + GW_PATH_MAX * GW_HASH_LEN + GW_RECORD_MAX)
+/* a queued update: a membership message, or a statement and one record */
+#define BCAST_MSG_MAX (GW_STMT_LEN + BCAST_ITEM_MAX)
 #define VCACHE 1024 /* verified statements remembered (direct-mapped) */
 
-_Static_assert(GW_HDR_LEN + BCAST_MSG_MAX <= GOSSIP_DGRAM_MAX, "a DELTA fits a datagram");
+_Static_assert(GW_HDR_LEN + GW_DELTA_FIXED + BCAST_ITEM_MAX <= GOSSIP_DGRAM_MAX,
+	       "a DELTA of any one record fits a datagram");
 
 struct window {
 	uint64_t bits;	     /* bit i: version head + 1 + i seen */
@@ -80,10 +84,16 @@ struct member {
 	uint32_t rate_n;
 };
 
+/* One queued update. A membership message is kept as it goes on the wire;
+ * a record as its statement (GW_STMT_LEN bytes) followed by the encoded
+ * item (path and record): records of one statement leave together, in one
+ * DELTA per datagram (fill_bcast). */
 struct bcast {
 	bool used;
 	bool is_delta, local; /* local: this node's own change or word about itself */
-	uint64_t key;	      /* member updates: id hash; a newer one replaces an older */
+	uint64_t key;	      /* member updates: id hash; a newer one replaces an older;
+				 records: hash of the statement (records group by it) */
+	uint64_t seq;	      /* records: the version (items go out in version order) */
 	uint32_t transmits, stamp;
 	uint16_t len;
 	uint8_t msg[BCAST_MSG_MAX];
@@ -333,10 +343,19 @@ static inline void event(struct gossip *g, enum gossip_event_type type, const ui
 	ev->incarnation = inc;
 }
 
-/* Shared entry points: output and the dissemination queue in gossip.c,
- * membership in gossip_member.c, records and syncs in gossip_records.c. */
-void gsp_bcast_add(struct gossip *g, bool is_delta, uint64_t key, const uint8_t *msg, size_t len);
+/* Shared entry points: output in gossip.c, the dissemination queue in
+ * gossip_bcast.c, membership in gossip_member.c, records and syncs in
+ * gossip_records.c. */
+/* membership news (ALIVE, SUSPECT, DEAD, LEFT), keyed by the member */
+void gsp_bcast_add(struct gossip *g, uint64_t key, const uint8_t *msg, size_t len);
+/* a record of stmt_raw's batch: the item as gw_put_delta_item encoded it */
+void gsp_bcast_delta(struct gossip *g, const uint8_t *stmt_raw, const uint8_t *item,
+		     size_t item_len, uint64_t seq);
 bool gsp_bcast_full(const struct gossip *g);
+/* anything queued not yet in the datagram being built under `stamp` */
+bool gsp_bcast_pending(const struct gossip *g, uint32_t stamp);
+/* piggyback queued updates (fewest transmissions first) that fit in w */
+void gsp_bcast_fill(struct gossip *g, struct wire_out *w, uint32_t stamp);
 void gsp_bcast_head(struct gossip *g, const struct member *m);
 /* SUSPECT or DEAD, raised by `from` */
 void gsp_bcast_member(struct gossip *g, uint8_t type, const uint8_t *id, uint64_t epoch,

@@ -326,7 +326,7 @@ static void on_stmt(struct gossip *g, const struct gw_msg *msg, const struct mem
 		gsp_bcast_stmt(g, m);
 	} else if (live(m)) {
 		/* a newer statement at the same incarnation: head news */
-		gsp_bcast_add(g, false, m->id_hash ^ 1, msg->raw, msg->raw_len);
+		gsp_bcast_add(g, m->id_hash ^ 1, msg->raw, msg->raw_len);
 	}
 	if (st->epoch == m->epoch && live(m))
 		gsp_note_head(m, st->head, now);

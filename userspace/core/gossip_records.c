@@ -155,40 +155,23 @@ void gsp_set_alive(struct gossip *g, struct member *m, uint64_t epoch, uint32_t 
 	}
 }
 
-/* A record change of origin m, relayed by anyone: applied only if its
- * origin signed it (the statement covers the record through its Merkle
- * path). Checked only when it would be applied: stale copies cost nothing. */
-void gsp_on_delta(struct gossip *g, const struct gw_msg *msg, uint64_t now)
+/* Would a record of version s of m, under a statement of epoch `epoch`,
+ * tell us nothing new? */
+static bool delta_stale(const struct gossip *g, const struct member *m, uint64_t epoch, uint64_t s)
 {
-	const struct gw_stmt *st = &msg->u.delta.stmt;
-	struct member *m = gsp_member_find(g, st->id);
-	const struct gw_record *r = &msg->u.delta.rec;
-	uint64_t s = r->seq, oh;
-	bool relay_head = false;
+	return epoch == m->epoch &&
+	       (s <= m->head || s <= m->sync_floor || (m->sync >= 0 && g->syncs[m->sync].full) ||
+		(s <= m->head + WIN && win_has(m, s)));
+}
 
-	g->st.deltas_rcvd++;
-	if (!m || !live(m) || st->epoch < m->epoch ||
-	    (st->epoch == m->epoch && st->incarnation < m->inc && s <= m->head)) {
-		g->st.deltas_stale++;
-		return;
-	}
-	if (st->epoch == m->epoch &&
-	    (s <= m->head || s <= m->sync_floor || (m->sync >= 0 && g->syncs[m->sync].full) ||
-	     (s <= m->head + WIN && win_has(m, s)))) {
-		g->st.deltas_stale++;
-		return;
-	}
-	if (!gsp_delta_ok(g, msg))
-		return;
-	if (gsp_stmt_newer(m, st)) {
-		gsp_stmt_keep(m, st, msg->u.delta.stmt_raw);
-		relay_head = true;
-	}
-	if (vcmp(st->epoch, st->incarnation, m->epoch, m->inc) > 0)
-		gsp_set_alive(g, m, st->epoch, st->incarnation, now); /* proof of a newer life */
-	gsp_learn_head(g, m, st->head, now);
-	if (relay_head && live(m))
-		gsp_bcast_head(g, m); /* a newer statement: head news */
+/* One record of a verified DELTA: applied if new, then queued for relay
+ * (with the statement, which the queue sends once per datagram). */
+static void apply_item(struct gossip *g, struct member *m, const struct gw_msg *msg,
+		       const struct gw_delta_item *it, uint64_t now)
+{
+	const struct gw_record *r = &it->rec;
+	uint64_t s = r->seq, oh;
+
 	if (s <= m->head || s <= m->sync_floor || (m->sync >= 0 && g->syncs[m->sync].full)) {
 		g->st.deltas_stale++;
 		return;
@@ -206,14 +189,62 @@ void gsp_on_delta(struct gossip *g, const struct gw_msg *msg, uint64_t now)
 		apply_record(g, m, r, now);
 	win_set(m, s, oh);
 	win_advance(m, m->head);
-	if (m->known_head <= m->head && !m->need_full)
-		m->gap_since = 0;
 	g->st.deltas_applied++;
 	/* A full queue (a burst larger than it) keeps the head news queued
 	 * above, one entry per origin, rather than records that would only
 	 * push each other out: whoever hears the news syncs. */
 	if (!gsp_bcast_full(g))
-		gsp_bcast_add(g, true, 0, msg->raw, msg->raw_len);
+		gsp_bcast_delta(g, msg->u.delta.stmt_raw, it->raw, it->raw_len, s);
+}
+
+/* Record changes of origin m, relayed by anyone: applied only if its
+ * origin signed them (the statement covers each record through its Merkle
+ * path). Checked only when the message would tell us something — a record
+ * we lack, or a statement newer than the newest of m we hold: the copies
+ * that epidemic dissemination delivers many times cost no cryptography. */
+void gsp_on_delta(struct gossip *g, const struct gw_msg *msg, uint64_t now)
+{
+	const struct gw_stmt *st = &msg->u.delta.stmt;
+	struct member *m = gsp_member_find(g, st->id);
+	uint8_t count = msg->u.delta.count;
+	struct gw_delta_item it;
+	struct wire w;
+	size_t fresh = 0;
+	bool newer;
+
+	g->st.deltas_rcvd += count;
+	if (!m || !live(m) || st->epoch < m->epoch) {
+		g->st.deltas_stale += count;
+		return;
+	}
+	w = wire_init(msg->u.delta.items, msg->u.delta.items_len);
+	for (uint8_t i = 0; i < count; i++) {
+		if (gw_delta_item_decode(&w, &it))
+			return; /* gw_check validated it; cannot happen */
+		fresh += !delta_stale(g, m, st->epoch, it.rec.seq);
+	}
+	newer = gsp_stmt_newer(m, st);
+	if (!fresh && !newer) {
+		g->st.deltas_stale += count;
+		return;
+	}
+	if (!gsp_delta_ok(g, msg))
+		return;
+	if (newer)
+		gsp_stmt_keep(m, st, msg->u.delta.stmt_raw);
+	if (vcmp(st->epoch, st->incarnation, m->epoch, m->inc) > 0)
+		gsp_set_alive(g, m, st->epoch, st->incarnation, now); /* proof of a newer life */
+	gsp_learn_head(g, m, st->head, now);
+	if (newer && live(m))
+		gsp_bcast_head(g, m); /* a newer statement: head news */
+	w = wire_init(msg->u.delta.items, msg->u.delta.items_len);
+	for (uint8_t i = 0; i < count; i++) {
+		if (gw_delta_item_decode(&w, &it))
+			return;
+		apply_item(g, m, msg, &it, now);
+	}
+	if (m->known_head <= m->head && !m->need_full)
+		m->gap_since = 0;
 }
 
 /* --- syncs -------------------------------------------------------------- */

@@ -113,12 +113,13 @@ static void stmt_base(const struct gossip *g, struct gw_stmt *st, uint8_t flags)
 	st->prev = st->head = g->stmt.head;
 }
 
-/* Sign the pending changes as one batch and queue one DELTA per change,
- * each carrying the statement and its record's Merkle path. */
+/* Sign the pending changes as one batch and queue each change with its
+ * record's Merkle path; the dissemination queue sends the records of one
+ * statement together, the statement once per datagram (gossip_bcast.c). */
 void gsp_sign_batch(struct gossip *g)
 {
 	uint8_t leaves[GW_BATCH_MAX][GW_HASH_LEN], tmp[GW_BATCH_MAX][GW_HASH_LEN];
-	uint8_t path[GW_PATH_MAX][GW_HASH_LEN], buf[BCAST_MSG_MAX];
+	uint8_t path[GW_PATH_MAX][GW_HASH_LEN], buf[BCAST_ITEM_MAX];
 	struct gw_stmt st;
 
 	if (!g->n_pend)
@@ -136,9 +137,9 @@ void gsp_sign_batch(struct gossip *g)
 
 		memcpy(tmp, leaves, g->n_pend * GW_HASH_LEN);
 		np = merkle(tmp, g->n_pend, i, path, st.root);
-		gw_put_delta(&w, g->stmt_raw, &path[0][0], np, g->pend[i].rec, g->pend[i].len);
+		gw_put_delta_item(&w, &path[0][0], np, g->pend[i].rec, g->pend[i].len);
 		if (!w.err)
-			gsp_bcast_add(g, true, 0, buf, wire_out_len(&w));
+			gsp_bcast_delta(g, g->stmt_raw, buf, wire_out_len(&w), st.prev + 1 + i);
 	}
 	g->n_pend = 0;
 	g->push_due = true;
@@ -210,19 +211,27 @@ bool gsp_stmt_ok(struct gossip *g, const struct gw_stmt *st, const uint8_t *raw)
 	return true;
 }
 
-/* The record of a DELTA is leaf (seq - prev - 1) of the statement's batch,
- * and the statement is its origin's. */
+/* Every record of a DELTA is leaf (seq - prev - 1) of the statement's
+ * batch, and the statement is its origin's: all of them or nothing. The
+ * paths cost a few hashes each; the signature is checked once (and only
+ * once per statement at all: gsp_stmt_ok's cache). */
 bool gsp_delta_ok(struct gossip *g, const struct gw_msg *msg)
 {
 	const struct gw_stmt *st = &msg->u.delta.stmt;
 	uint8_t lf[GW_HASH_LEN], root[GW_HASH_LEN];
+	struct wire w = wire_init(msg->u.delta.items, msg->u.delta.items_len);
+	struct gw_delta_item it;
 
-	leaf(lf, msg->u.delta.rec_raw, msg->u.delta.rec_len);
-	if (!merkle_fold(root, lf, st->head - st->prev, msg->u.delta.rec.seq - st->prev - 1,
-			 msg->u.delta.path, msg->u.delta.n_path) ||
-	    memcmp(root, st->root, GW_HASH_LEN)) {
-		g->st.stmts_bad++;
-		return false;
+	for (uint8_t i = 0; i < msg->u.delta.count; i++) {
+		if (gw_delta_item_decode(&w, &it))
+			return false; /* gw_check validated it; cannot happen */
+		leaf(lf, it.rec_raw, it.rec_len);
+		if (!merkle_fold(root, lf, st->head - st->prev, it.rec.seq - st->prev - 1, it.path,
+				 it.n_path) ||
+		    memcmp(root, st->root, GW_HASH_LEN)) {
+			g->st.stmts_bad++;
+			return false;
+		}
 	}
 	return gsp_stmt_ok(g, st, msg->u.delta.stmt_raw);
 }

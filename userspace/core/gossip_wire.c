@@ -126,6 +126,32 @@ malformed:
 	return w->err;
 }
 
+int gw_delta_item_decode(struct wire *w, struct gw_delta_item *it)
+{
+	it->raw = w->p;
+	it->n_path = wire_u8(w);
+	if (!w->err && it->n_path > GW_PATH_MAX)
+		wire_fail(w, GLUED_EMALF);
+	it->path = wire_take(w, (size_t)it->n_path * GW_HASH_LEN);
+	it->rec_raw = w->p;
+	if (w->err)
+		return w->err;
+	gw_record_decode(w, &it->rec);
+	it->rec_len = (size_t)(w->p - it->rec_raw);
+	it->raw_len = (size_t)(w->p - it->raw);
+	return w->err;
+}
+
+uint8_t gw_path_len(uint64_t n, uint64_t i)
+{
+	uint8_t np = 0;
+
+	for (; n > 1; n = (n + 1) / 2, i /= 2)
+		if ((i ^ 1) < n)
+			np++;
+	return np;
+}
+
 void gw_record_to_entry(const struct gw_record *r, uint32_t origin, uint64_t now_ms,
 			struct table_entry *e)
 {
@@ -296,17 +322,41 @@ void gw_put_member(struct wire_out *w, uint8_t type, const uint8_t *id, uint64_t
 	msg_end(w, off);
 }
 
-void gw_put_delta(struct wire_out *w, const uint8_t *stmt_raw, const uint8_t *path, uint8_t n_path,
-		  const uint8_t *rec, size_t rec_len)
+size_t gw_delta_begin(struct wire_out *w, const uint8_t *stmt_raw)
 {
 	size_t off = msg_begin(w, GW_DELTA);
 
 	wire_put_bytes(w, stmt_raw, GW_STMT_LEN);
+	wire_put_u8(w, 0); /* count, patched */
+	return off;
+}
+
+void gw_put_delta_item(struct wire_out *w, const uint8_t *path, uint8_t n_path, const uint8_t *rec,
+		       size_t rec_len)
+{
 	wire_put_u8(w, n_path);
 	if (n_path)
 		wire_put_bytes(w, path, (size_t)n_path * GW_HASH_LEN);
 	wire_put_bytes(w, rec, rec_len);
+}
+
+void gw_delta_end(struct wire_out *w, size_t off, uint8_t count)
+{
+	size_t at = off + GW_DELTA_FIXED - 1;
+
+	if (w->err || at + 1 > wire_out_len(w))
+		return;
+	w->start[at] = count;
 	msg_end(w, off);
+}
+
+void gw_put_delta(struct wire_out *w, const uint8_t *stmt_raw, const uint8_t *path, uint8_t n_path,
+		  const uint8_t *rec, size_t rec_len)
+{
+	size_t off = gw_delta_begin(w, stmt_raw);
+
+	gw_put_delta_item(w, path, n_path, rec, rec_len);
+	gw_delta_end(w, off, 1);
 }
 
 void gw_put_summary(struct wire_out *w, uint8_t flags, uint16_t members,
@@ -427,20 +477,33 @@ static int decode_body(uint8_t type, const uint8_t *body, size_t len, struct gw_
 		break;
 	case GW_DELTA: {
 		const struct gw_stmt *st = &m->u.delta.stmt;
+		struct gw_delta_item it;
+		uint64_t last;
 
 		m->u.delta.stmt_raw = w.p;
 		gw_get_stmt(&w, &m->u.delta.stmt);
-		m->u.delta.n_path = wire_u8(&w);
-		if (!w.err && m->u.delta.n_path > GW_PATH_MAX)
+		m->u.delta.count = wire_u8(&w);
+		if (w.err)
+			break;
+		if (st->flags & GW_STMT_LEFT || !m->u.delta.count ||
+		    m->u.delta.count > st->head - st->prev) {
 			wire_fail(&w, GLUED_EMALF);
-		m->u.delta.path = wire_take(&w, (size_t)m->u.delta.n_path * GW_HASH_LEN);
-		m->u.delta.rec_raw = w.p;
-		gw_record_decode(&w, &m->u.delta.rec);
-		m->u.delta.rec_len = (size_t)(w.p - m->u.delta.rec_raw);
-		/* the record is one of the batch the statement signs */
-		if (!w.err && (st->flags & GW_STMT_LEFT || m->u.delta.rec.seq <= st->prev ||
-			       m->u.delta.rec.seq > st->head))
-			wire_fail(&w, GLUED_EMALF);
+			break;
+		}
+		m->u.delta.items = w.p;
+		last = st->prev;
+		/* every record is one of the batch the statement signs, each
+		 * once, in version order, with a path as long as its leaf needs */
+		for (size_t i = 0; i < m->u.delta.count && !w.err; i++) {
+			if (gw_delta_item_decode(&w, &it))
+				break;
+			if (it.rec.seq <= last || it.rec.seq > st->head ||
+			    it.n_path !=
+				gw_path_len(st->head - st->prev, it.rec.seq - st->prev - 1))
+				wire_fail(&w, GLUED_EMALF);
+			last = it.rec.seq;
+		}
+		m->u.delta.items_len = (size_t)(w.p - m->u.delta.items);
 		break;
 	}
 	case GW_SUMMARY:

@@ -16,7 +16,9 @@
 #include "lib/addr.h"
 #include "lib/wire.h"
 
-#define GW_VERSION 2	 /* 2: signed statements in ALIVE, LEFT and DELTA */
+/* 2: signed statements in ALIVE, LEFT and DELTA; 3: a DELTA carries its
+ * statement once and any number of the batch's records */
+#define GW_VERSION 3
 #define GW_HDR_LEN 22	 /* version, flags, epoch, incarnation, head */
 #define GW_MSG_HDR_LEN 3 /* type, body length */
 #define GW_ENDPOINT_LEN 19
@@ -34,8 +36,11 @@
 #define GW_STMT_LEFT 0x01 /* the origin left at this version */
 #define GW_BATCH_MAX 64	  /* record versions one statement covers */
 #define GW_PATH_MAX 6	  /* Merkle path of one of at most 64 leaves */
-/* encoded record, so a DELTA (statement, path, record) fits one datagram */
+/* encoded record, so a DELTA of one record (statement, count, path, record)
+ * fits one datagram */
 #define GW_RECORD_MAX 880
+/* DELTA bytes before its first record: message header, statement, count */
+#define GW_DELTA_FIXED (GW_MSG_HDR_LEN + GW_STMT_LEN + 1)
 
 enum gw_type {
 	GW_PING = 1,
@@ -108,13 +113,11 @@ struct gw_msg {
 			const uint8_t *stmt_raw;     /* its GW_STMT_LEN bytes */
 		} member;
 		struct {
-			struct gw_stmt stmt; /* the origin's, covering rec.seq */
+			struct gw_stmt stmt; /* the origin's, covering every record */
 			const uint8_t *stmt_raw;
-			uint8_t n_path;
-			const uint8_t *path;	/* n_path Merkle siblings, leaf upwards */
-			const uint8_t *rec_raw; /* the encoded record (the Merkle leaf) */
-			size_t rec_len;
-			struct gw_record rec;
+			uint8_t count;	      /* records, 1..GW_BATCH_MAX, versions rising */
+			const uint8_t *items; /* count items (gw_delta_item_decode) */
+			size_t items_len;
 		} delta;
 		struct {
 			uint8_t flags;
@@ -138,6 +141,17 @@ struct gw_msg {
 	} u;
 };
 
+/* One record of a DELTA: its Merkle path and the encoded record. */
+struct gw_delta_item {
+	const uint8_t *raw; /* the whole item as encoded (path length, path, record) */
+	size_t raw_len;
+	uint8_t n_path;
+	const uint8_t *path;	/* n_path Merkle siblings, leaf upwards */
+	const uint8_t *rec_raw; /* the encoded record (the Merkle leaf) */
+	size_t rec_len;
+	struct gw_record rec;
+};
+
 /* Reading. gw_check() validates a whole datagram (header and every message
  * of a known type; unknown types are counted in *unknown) so the core acts
  * on all of it or none: 0, GLUED_EBADVERS, GLUED_EMALF or GLUED_ETRUNC.
@@ -154,6 +168,11 @@ bool gw_iter_next(struct gw_iter *it, struct gw_msg *m);
 
 /* Decode one record at the cursor (used for SYNC_DATA bodies). */
 int gw_record_decode(struct wire *w, struct gw_record *r);
+/* Decode one DELTA item at the cursor (walk m->u.delta.items with it). */
+int gw_delta_item_decode(struct wire *w, struct gw_delta_item *it);
+/* Merkle path length of leaf i in a batch of n leaves (a level of odd size
+ * promotes its last node, which then needs no sibling). */
+uint8_t gw_path_len(uint64_t n, uint64_t i);
 /* The record as a table entry of `origin` (names and owner copied and
  * NUL-terminated). */
 void gw_record_to_entry(const struct gw_record *r, uint32_t origin, uint64_t now_ms,
@@ -183,7 +202,14 @@ void gw_put_member(struct wire_out *w, uint8_t type, const uint8_t *id, uint64_t
 size_t gw_record_size(const struct table_entry *e, size_t owner_len);
 void gw_put_record(struct wire_out *w, uint64_t seq, const char *owner,
 		   const struct table_entry *e /* NULL = tombstone */);
-/* DELTA: the statement, the Merkle path of the record, the encoded record. */
+/* DELTA: begin writes the statement and returns the offset of the
+ * message; items (a record's Merkle path and the record) follow in rising
+ * version order, as gw_put_delta_item encodes them; end patches the count
+ * and the body length. gw_put_delta is the DELTA of a single record. */
+size_t gw_delta_begin(struct wire_out *w, const uint8_t *stmt_raw);
+void gw_put_delta_item(struct wire_out *w, const uint8_t *path, uint8_t n_path, const uint8_t *rec,
+		       size_t rec_len);
+void gw_delta_end(struct wire_out *w, size_t off, uint8_t count);
 void gw_put_delta(struct wire_out *w, const uint8_t *stmt_raw, const uint8_t *path, uint8_t n_path,
 		  const uint8_t *rec, size_t rec_len);
 void gw_put_summary(struct wire_out *w, uint8_t flags, uint16_t members,
