@@ -70,7 +70,7 @@ static void test_budget(void)
 		T_ASSERT(c != gossip_amp_cookie(&b, &w, 5000), "two keys, one cookie");
 		gossip_amp_fini(&b);
 	}
-	T_CASE("challenges: one per address per second, none to a proven one, within budget")
+	T_CASE("challenges: once a second to an unheard address, none to a proven one, within budget")
 	{
 		struct glued_endpoint u = ep(77, 1);
 

@@ -157,16 +157,19 @@ bool gossip_amp_challenge_due(struct gossip_amp *a, const struct glued_endpoint 
 {
 	struct gossip_amp_slot *s = take(a, ep);
 	size_t cost = (bytes ? bytes : GOSSIP_AMP_CHALLENGE_BYTES) + dgram_overhead(ep);
-	bool fits = !s->rx || s->tx + cost <= GOSSIP_AMP_FACTOR * s->rx;
+	bool fits = s->rx && s->tx + cost <= GOSSIP_AMP_FACTOR * s->rx;
 	uint64_t gap = GOSSIP_CHALLENGE_MIN_MS;
 
-	if (s->validated || (bytes && !fits))
+	if (s->validated || (bytes && s->rx && !fits))
 		return false;
-	if (!fits) {
-		unsigned shift = GOSSIP_CHALLENGE_FREE_SHIFT + s->free_challenges;
+	if (!s->rx) {
+		gap = GOSSIP_CHALLENGE_UNHEARD_MS;
+	} else if (!fits) {
+		unsigned shift = s->free_challenges < GOSSIP_CHALLENGE_FREE_SHIFT_MAX
+				     ? s->free_challenges
+				     : GOSSIP_CHALLENGE_FREE_SHIFT_MAX;
 
-		gap <<= shift < GOSSIP_CHALLENGE_FREE_SHIFT_MAX ? shift
-								: GOSSIP_CHALLENGE_FREE_SHIFT_MAX;
+		gap = (uint64_t)GOSSIP_CHALLENGE_FREE_MS << shift;
 	}
 	if (s->challenged_ms && now_ms - s->challenged_ms < gap)
 		return false;

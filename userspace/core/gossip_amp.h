@@ -35,15 +35,24 @@
 #define GOSSIP_AMP_SLOTS 4096	      /* addresses tracked (power of two) */
 #define GOSSIP_AMP_WAYS 8	      /* slots an address may take (one set) */
 #define GOSSIP_COOKIE_PERIOD_MS 30000 /* a cookie is good for one to two periods */
-#define GOSSIP_CHALLENGE_MIN_MS 1000  /* one challenge per address per second at most */
-/* A challenge on the core's own initiative to an address that sent
- * something and whose budget it no longer fits is sent free, but only
- * after 4, 8, 16, 32, then every 64 s (GOSSIP_CHALLENGE_MIN_MS << 2..6)
- * since the last one: enough to break two nodes out of budgets spent on
- * each other, too little to amplify (a one-shot spoof costs the victim
- * one such PING 4 s later, if the core still has business there). */
-#define GOSSIP_CHALLENGE_FREE_SHIFT 2
-#define GOSSIP_CHALLENGE_FREE_SHIFT_MAX 6
+/* How often an unproven address may be challenged. A challenge charged to
+ * its budget (provoked by a datagram from it, or on the core's own
+ * initiative while it fits) is within 3x by construction and may come
+ * every GOSSIP_CHALLENGE_MIN_MS: a lost challenge or echo then costs a
+ * sync 250 ms, not a second (at 5 % loss about one in ten proofs needs a
+ * second try, and a 1000-node burst waits on thousands of them). A free
+ * challenge, on the core's own initiative: towards an address nothing came
+ * from (a bootstrap peer, a member heard of in a signed statement) once
+ * per GOSSIP_CHALLENGE_UNHEARD_MS; towards one that sent something and
+ * whose budget the challenge no longer fits only after 4, 8, 16, 32, then
+ * every 64 s (GOSSIP_CHALLENGE_FREE_MS << 0..4) since the last one: enough
+ * to break two nodes out of budgets spent on each other, too little to
+ * amplify (a one-shot spoof costs the victim one such PING 4 s later, if
+ * the core still has business there). */
+#define GOSSIP_CHALLENGE_MIN_MS 250
+#define GOSSIP_CHALLENGE_UNHEARD_MS 1000
+#define GOSSIP_CHALLENGE_FREE_MS 4000
+#define GOSSIP_CHALLENGE_FREE_SHIFT_MAX 4
 /* What a challenge on the core's own initiative is charged when it fits:
  * an upper bound of its sealed size (a PING, and a SUSPECT of the member
  * it cannot reach: < 300 bytes). */
@@ -93,15 +102,13 @@ bool gossip_amp_may_send(struct gossip_amp *a, const struct glued_endpoint *ep, 
 /* The cookie for ep at now_ms (never 0). */
 uint32_t gossip_amp_cookie(const struct gossip_amp *a, const struct glued_endpoint *ep,
 			   uint64_t now_ms);
-/* Should ep be challenged now? Never a proven address, at most once per
- * GOSSIP_CHALLENGE_MIN_MS. bytes != 0: provoked by a datagram from ep, a
- * challenge of that size that the caller charges; it must fit the budget,
- * and one that does not is not recorded, so the next datagram from ep
- * brings it. bytes == 0: the core's own initiative, charged here
- * (GOSSIP_AMP_CHALLENGE_BYTES) when ep sent something and it fits, free
- * towards an address nothing came from, and free but backing off
- * (GOSSIP_CHALLENGE_FREE_SHIFT) when it does not fit. True = send it
- * (recorded, counted). */
+/* Should ep be challenged now? Never a proven address. bytes != 0:
+ * provoked by a datagram from ep, a challenge of that size that the caller
+ * charges; it must fit the budget, and one that does not is not recorded,
+ * so the next datagram from ep brings it. bytes == 0: the core's own
+ * initiative, charged here (GOSSIP_AMP_CHALLENGE_BYTES) when ep sent
+ * something and it fits, else free (see GOSSIP_CHALLENGE_MIN_MS for how
+ * often each kind may come). True = send it (recorded, counted). */
 bool gossip_amp_challenge_due(struct gossip_amp *a, const struct glued_endpoint *ep,
 			      uint64_t now_ms, size_t bytes);
 /* An ACK with sequence `seq` came from ep: if seq is ep's cookie of this
