@@ -32,4 +32,5 @@ $(BUILD)/tests/e2e/spoof-sync: $(OBJ)/tests/e2e/tools/spoof_sync.o $(call lib_ob
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-e2e: $(BUILD)/tests/e2e/spoof-sync $(BUILD)/tools/dnsgun
+E2E_TOOLS := $(BUILD)/tests/e2e/spoof-sync $(BUILD)/tools/dnsgun
+e2e test: $(E2E_TOOLS)

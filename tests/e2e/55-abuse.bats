@@ -79,7 +79,7 @@ gossip_health() {
 }
 
 @test "a DNS flood on h1 at the maximum rate for ${FLOOD_S} s: no false death on h2 or h3" {
-	[ -x "$DNSGUN" ] || skip "no $DNSGUN (make build/tools/dnsgun)"
+	[ -x "$DNSGUN" ] || fail "no $DNSGUN (make test and make e2e build it)"
 	ctr_run h1 flood1
 	ip=$(ctr_ip h1 flood1)
 	expect_dns_all 3 A flood1 "NOERROR $ip"
