@@ -57,7 +57,7 @@
 
 static struct standin {
 	int fd;
-	uint16_t port; /* host order */
+	uint16_t port; /* host order; 0 while no thread runs */
 	volatile int stop;
 	volatile unsigned got;
 	pthread_t thr;
@@ -107,8 +107,10 @@ static int standin_start(void)
 	if (sd.fd < 0 || bind(sd.fd, (struct sockaddr *)&a, sizeof(a)) ||
 	    getsockname(sd.fd, (struct sockaddr *)&a, &al))
 		return -errno;
-	sd.port = ntohs(a.sin_port);
-	return pthread_create(&sd.thr, NULL, standin_loop, NULL) ? -1 : 0;
+	if (pthread_create(&sd.thr, NULL, standin_loop, NULL))
+		return -1;
+	sd.port = ntohs(a.sin_port); /* set: the thread runs */
+	return 0;
 }
 
 static void standin_stop(void)
@@ -116,6 +118,7 @@ static void standin_stop(void)
 	sd.stop = 1;
 	pthread_join(sd.thr, NULL);
 	close(sd.fd);
+	sd.port = 0; /* no stand-in any more */
 }
 
 /* --- the namespace -----------------------------------------------------------------------------
@@ -498,12 +501,17 @@ static void ctr_netns_nat(enum nat_backend nat)
 		T_ASSERT(nft_ok, "no nft binary: install the Debian package nftables "
 				 "(tools/deps.sh install test)");
 		if (nft_ok) {
-			T_EQ_INT(netns_setup(nat), 0);
-			up = sd.port != 0;
+			int rc = netns_setup(nat);
+
+			T_EQ_INT(rc, 0);
+			up = rc == 0;
 		}
 	}
-	if (!up)
+	if (!up) {
+		if (sd.port)
+			standin_stop(); /* the next namespace starts its own */
 		return;
+	}
 	snprintf(desc, sizeof(desc),
 		 "netns: Docker's NAT is in %s only (iptables-save, nft list tables)",
 		 nat_name[nat]);
