@@ -63,6 +63,7 @@ TEST_PKGS=(
 	qemu-system-x86
 	kmod
 	xz-utils
+	nftables
 )
 
 pkgs() { # set -> the packages, one a line

@@ -2,13 +2,24 @@
  * test_bpf_ctr, so that the program is verified once per binary). The test
  * process moves into a network namespace of its own (it dies with the
  * process: nothing to clean up) and builds what Docker builds in every
- * container on a user-defined network: iptables NAT rules as Docker 20.10+
- * writes them (OUTPUT: DNAT udp 127.0.0.11:53 -> 127.0.0.11:PORT; POSTROUTING:
- * SNAT the resolver's replies back to :53) and a UDP socket on
- * 127.0.0.11:PORT standing in for dockerd's resolver, which answers every
- * query with 10.99.99.99 and counts them. Then, with
- * net.ipv4.conf.lo.route_localnet=1, the program on lo's egress (tcx where
- * the kernel has it, and clsact on every kernel):
+ * container on a user-defined network: the resolver's NAT (DNAT udp
+ * 127.0.0.11:53 -> 127.0.0.11:PORT on the way out, SNAT of the resolver's
+ * replies back to :53) and a UDP socket on 127.0.0.11:PORT standing in for
+ * dockerd's resolver, which answers every query with 10.99.99.99 and counts
+ * them. Docker writes that NAT in one of two ways, and each gets a fresh
+ * namespace of its own with only its own rules (proven by iptables-save and
+ * nft list tables):
+ *
+ *   - iptables (Docker 20.10+): the chains DOCKER_OUTPUT and
+ *     DOCKER_POSTROUTING of the nat table, jumped to from OUTPUT and
+ *     POSTROUTING;
+ *   - nftables (Docker 28.3+ with its nftables firewall backend):
+ *     `table ip docker-dns`, a nat chain on the output hook at dstnat
+ *     priority (-100) and one on postrouting at srcnat (100). Without the
+ *     nft binary this variant fails and names the package (nftables).
+ *
+ * Then, with net.ipv4.conf.lo.route_localnet=1, the program on lo's egress
+ * (tcx where the kernel has it, and clsact on every kernel):
  *
  *   - `dig @127.0.0.11 web` gets the program's answer, from 127.0.0.11:53
  *     (dig refuses a reply from another address or port), and the
@@ -23,8 +34,9 @@
  *     the reset and detach (issue 12);
  *   - detached, the stand-in answers again.
  *
- * Where the kernel has tcx (6.6+: required there) all of it runs twice,
- * as a tcx link and as a clsact filter; before 6.6 as a clsact filter.
+ * Where the kernel has tcx (6.6+: required there) all of it runs twice per
+ * NAT backend, as a tcx link and as a clsact filter; before 6.6 as a
+ * clsact filter.
  */
 #ifndef GLUED_TESTS_BPF_CTR_NETNS_H
 #define GLUED_TESTS_BPF_CTR_NETNS_H
@@ -45,7 +57,7 @@
 
 static struct standin {
 	int fd;
-	uint16_t port; /* host order */
+	uint16_t port; /* host order; 0 while no thread runs */
 	volatile int stop;
 	volatile unsigned got;
 	pthread_t thr;
@@ -89,13 +101,16 @@ static int standin_start(void)
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t al = sizeof(a);
 
+	memset(&sd, 0, sizeof(sd)); /* one stand-in per namespace */
 	inet_pton(AF_INET, "127.0.0.11", &a.sin_addr);
 	sd.fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (sd.fd < 0 || bind(sd.fd, (struct sockaddr *)&a, sizeof(a)) ||
 	    getsockname(sd.fd, (struct sockaddr *)&a, &al))
 		return -errno;
-	sd.port = ntohs(a.sin_port);
-	return pthread_create(&sd.thr, NULL, standin_loop, NULL) ? -1 : 0;
+	if (pthread_create(&sd.thr, NULL, standin_loop, NULL))
+		return -1;
+	sd.port = ntohs(a.sin_port); /* set: the thread runs */
+	return 0;
 }
 
 static void standin_stop(void)
@@ -103,6 +118,7 @@ static void standin_stop(void)
 	sd.stop = 1;
 	pthread_join(sd.thr, NULL);
 	close(sd.fd);
+	sd.port = 0; /* no stand-in any more */
 }
 
 /* --- the namespace -----------------------------------------------------------------------------
@@ -136,9 +152,83 @@ static int write_sysctl(const char *path, const char *val)
 
 #define ROUTE_LOCALNET "/proc/sys/net/ipv4/conf/lo/route_localnet"
 
-/* A fresh namespace with lo up, route_localnet=1, Docker's NAT rules for
- * the stand-in's port. */
-static int netns_setup(void)
+/* Docker's two ways to write the resolver's NAT. */
+enum nat_backend { NAT_IPTABLES, NAT_NFT };
+static const char *const nat_name[] = {"iptables", "nftables"};
+
+/* The whole output of `cmd` (stderr included) in out; its exit status. */
+static int capture(const char *cmd, char *out, size_t cap)
+{
+	char full[512];
+	size_t n = 0, r;
+	FILE *p;
+
+	snprintf(full, sizeof(full), "%s 2>&1", cmd);
+	out[0] = 0;
+	p = popen(full, "r");
+	if (!p)
+		return -1;
+	while (n + 1 < cap && (r = fread(out + n, 1, cap - 1 - n, p)) > 0)
+		n += r;
+	out[n] = 0;
+	return pclose(p);
+}
+
+static bool have_nft(void)
+{
+	return system("command -v nft >/dev/null 2>&1") == 0;
+}
+
+/* As moby's libnetwork writes them (resolver_unix.go, setupIptablesNAT and
+ * setupNftablesNAT), UDP only: glued_ctr_dns never sees TCP. */
+static int nat_rules(enum nat_backend nat, uint16_t port)
+{
+	if (nat == NAT_NFT)
+		return sh("nft 'add table ip docker-dns; "
+			  "add chain ip docker-dns dns-dnat "
+			  "{ type nat hook output priority -100; policy accept; }; "
+			  "add rule ip docker-dns dns-dnat ip daddr 127.0.0.11 udp dport 53 "
+			  "counter dnat to 127.0.0.11:%u; "
+			  "add chain ip docker-dns dns-snat "
+			  "{ type nat hook postrouting priority 100; policy accept; }; "
+			  "add rule ip docker-dns dns-snat ip saddr 127.0.0.11 udp sport %u "
+			  "counter snat to :53'",
+			  port, port);
+	return sh(
+	    "iptables -w -t nat -N DOCKER_OUTPUT && iptables -w -t nat -N DOCKER_POSTROUTING && "
+	    "iptables -w -t nat -A OUTPUT -d 127.0.0.11/32 -j DOCKER_OUTPUT && "
+	    "iptables -w -t nat -A POSTROUTING -d 127.0.0.11/32 -j DOCKER_POSTROUTING && "
+	    "iptables -w -t nat -A DOCKER_OUTPUT -d 127.0.0.11/32 -p udp --dport 53 "
+	    "-j DNAT --to-destination 127.0.0.11:%u && "
+	    "iptables -w -t nat -A DOCKER_POSTROUTING -s 127.0.0.11/32 -p udp --sport %u "
+	    "-j SNAT --to-source :53",
+	    port, port);
+}
+
+/* Packets the DNAT rule has matched (one per new flow), -1 if unreadable. */
+static long long nat_dnat_packets(enum nat_backend nat)
+{
+	char out[4096], *line, *save = NULL;
+	long long n = -1;
+
+	if (nat == NAT_NFT) {
+		if (capture("nft list chain ip docker-dns dns-dnat", out, sizeof(out)) == 0 &&
+		    (line = strstr(out, "counter packets ")))
+			sscanf(line, "counter packets %lld", &n);
+		return n;
+	}
+	/* "    pkts      bytes target ...": the rule's line names DNAT. */
+	if (capture("iptables -w -t nat -L DOCKER_OUTPUT -v -x -n", out, sizeof(out)))
+		return -1;
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (strstr(line, " DNAT ") && sscanf(line, "%lld", &n) == 1)
+			break;
+	return n;
+}
+
+/* A fresh namespace with lo up, route_localnet=1, a new stand-in and
+ * Docker's NAT rules for its port, written through `nat` only. */
+static int netns_setup(enum nat_backend nat)
 {
 	if (unshare(CLONE_NEWNET))
 		return -errno;
@@ -148,16 +238,7 @@ static int netns_setup(void)
 		return -1;
 	if (standin_start())
 		return -1;
-	/* As Docker writes them (libnetwork, resolver_unix.go). */
-	return sh(
-	    "iptables -w -t nat -N DOCKER_OUTPUT && iptables -w -t nat -N DOCKER_POSTROUTING && "
-	    "iptables -w -t nat -A OUTPUT -d 127.0.0.11/32 -j DOCKER_OUTPUT && "
-	    "iptables -w -t nat -A POSTROUTING -d 127.0.0.11/32 -j DOCKER_POSTROUTING && "
-	    "iptables -w -t nat -A DOCKER_OUTPUT -d 127.0.0.11/32 -p udp --dport 53 "
-	    "-j DNAT --to-destination 127.0.0.11:%u && "
-	    "iptables -w -t nat -A DOCKER_POSTROUTING -s 127.0.0.11/32 -p udp --sport %u "
-	    "-j SNAT --to-source :53",
-	    sd.port, sd.port);
+	return nat_rules(nat, sd.port);
 }
 
 /* --- attach ------------------------------------------------------------------------------------
@@ -249,17 +330,25 @@ static size_t ask_connected(const uint8_t *q, size_t qlen, uint8_t *r, size_t ca
 /* --- the cases ---------------------------------------------------------------------------------
  */
 
-/* Every check through one attach mode. */
-static void ctr_netns_mode(enum tc_mode mode)
+/* "netns MODE: WHAT (NAT)": the case names of one attach mode behind one
+ * NAT backend. */
+static const char *case_name(char *buf, size_t cap, enum tc_mode mode, enum nat_backend nat,
+			     const char *what)
 {
-	char desc[160], got[256];
+	snprintf(buf, cap, "netns %s: %s (%s)", tc_mode_name[mode], what, nat_name[nat]);
+	return buf;
+}
+
+/* Every check through one attach mode behind one NAT backend. */
+static void ctr_netns_mode(enum tc_mode mode, enum nat_backend nat)
+{
+	char desc[200], got[256];
+	long long dnat;
 	uint64_t before;
 	unsigned sgot;
 	int fd;
 
-	snprintf(desc, sizeof(desc), "netns %s: attach glued_ctr_dns on lo egress",
-		 tc_mode_name[mode]);
-	T_CASE(desc)
+	T_CASE(case_name(desc, sizeof(desc), mode, nat, "attach glued_ctr_dns on lo egress"))
 	{
 		fd = ctr_attach(mode);
 		T_ASSERT(fd >= 0, "attach: %s", strerror(-fd));
@@ -267,24 +356,22 @@ static void ctr_netns_mode(enum tc_mode mode)
 	if (fd < 0)
 		return;
 
-	snprintf(
-	    desc, sizeof(desc),
-	    "netns %s: dig @127.0.0.11 web gets the program's answer from :53, dockerd nothing",
-	    tc_mode_name[mode]);
-	T_CASE(desc)
+	T_CASE(case_name(desc, sizeof(desc), mode, nat,
+			 "dig @127.0.0.11 web gets the program's answer from :53, dockerd nothing"))
 	{
 		before = ctr_stat(GLUED_STAT_answered);
 		sgot = sd.got;
+		dnat = nat_dnat_packets(nat);
 		dig("web", got, sizeof(got));
 		T_EQ_STR(got, "10.0.0.10");
 		T_EQ_INT(ctr_stat(GLUED_STAT_answered) - before, 1);
 		T_EQ_INT(sd.got - sgot, 0);
+		/* The program saw the query after this backend's DNAT. */
+		T_EQ_INT(nat_dnat_packets(nat) - dnat, 1);
 	}
 
-	snprintf(desc, sizeof(desc),
-		 "netns %s: the application receives dns_answer()'s bytes from 127.0.0.11:53",
-		 tc_mode_name[mode]);
-	T_CASE(desc)
+	T_CASE(case_name(desc, sizeof(desc), mode, nat,
+			 "the application receives dns_answer()'s bytes from 127.0.0.11:53"))
 	{
 		static const struct qspec qs[] = {{.name = "DB", .opt = 1, .id = 0x4242},
 						  {.name = "db", .qtype = 28},
@@ -305,9 +392,8 @@ static void ctr_netns_mode(enum tc_mode mode)
 		}
 	}
 
-	snprintf(desc, sizeof(desc), "netns %s: an unknown name is answered by dockerd (miss)",
-		 tc_mode_name[mode]);
-	T_CASE(desc)
+	T_CASE(case_name(desc, sizeof(desc), mode, nat,
+			 "an unknown name is answered by dockerd (miss)"))
 	{
 		before = ctr_stat(GLUED_STAT_miss);
 		sgot = sd.got;
@@ -317,10 +403,8 @@ static void ctr_netns_mode(enum tc_mode mode)
 		T_EQ_INT(sd.got - sgot, 1);
 	}
 
-	snprintf(desc, sizeof(desc),
-		 "netns %s: past alive_until_ns dockerd answers a known name (stale)",
-		 tc_mode_name[mode]);
-	T_CASE(desc)
+	T_CASE(case_name(desc, sizeof(desc), mode, nat,
+			 "past alive_until_ns dockerd answers a known name (stale)"))
 	{
 		T_EQ_INT(set_config_alive(GLUED_CFG_ENABLED, mono_ns() - 1000000000u), 0);
 		before = ctr_stat(GLUED_STAT_stale);
@@ -332,12 +416,9 @@ static void ctr_netns_mode(enum tc_mode mode)
 		T_EQ_INT(set_config(GLUED_CFG_ENABLED), 0);
 	}
 
-	snprintf(
-	    desc, sizeof(desc),
-	    "netns %s: route_localnet reset while attached: answered, reply dropped (martian), "
-	    "dockerd sees nothing",
-	    tc_mode_name[mode]);
-	T_CASE(desc)
+	T_CASE(case_name(desc, sizeof(desc), mode, nat,
+			 "route_localnet reset while attached: answered, reply dropped (martian), "
+			 "dockerd sees nothing"))
 	{
 		uint8_t q[512], r[1500];
 		size_t ql = q_build(q, &(struct qspec){.name = "web"});
@@ -353,9 +434,7 @@ static void ctr_netns_mode(enum tc_mode mode)
 		T_EQ_STR(got, "10.0.0.10"); /* and back once it is 1 again */
 	}
 
-	snprintf(desc, sizeof(desc), "netns %s: detached, dockerd answers again",
-		 tc_mode_name[mode]);
-	T_CASE(desc)
+	T_CASE(case_name(desc, sizeof(desc), mode, nat, "detached, dockerd answers again"))
 	{
 		ctr_detach(mode, fd);
 		sgot = sd.got;
@@ -379,22 +458,77 @@ static bool kernel_at_least(int maj, int min)
 	return a > maj || (a == maj && b >= min);
 }
 
-static void ctr_netns_run(void)
+/* The proof that only `nat` holds Docker's rules in this namespace:
+ * iptables-save (through iptables-nft or legacy) and nft
+ * list tables (empty, or only iptables-nft's own `table ip nat`). */
+static void nat_only(enum nat_backend nat)
 {
-	char got[256];
-	bool tcx;
+	char ipt[4096], nft[1024], want[128];
 
-	T_CASE("netns: namespace, route_localnet=1, Docker's NAT rules, dockerd's stand-in")
-	{
-		T_EQ_INT(netns_setup(), 0);
-	}
-	if (!sd.port)
+	T_EQ_INT(capture("iptables-save", ipt, sizeof(ipt)), 0);
+	if (nat == NAT_IPTABLES) {
+		snprintf(want, sizeof(want), "-j DNAT --to-destination 127.0.0.11:%u", sd.port);
+		T_ASSERT(strstr(ipt, want), "iptables-save has the DNAT: %s", ipt);
+		/* Without nft nothing can have written an nftables table. */
+		if (!have_nft())
+			return;
+		T_EQ_INT(capture("nft list tables", nft, sizeof(nft)), 0);
+		T_ASSERT(!strstr(nft, "docker-dns"), "no table ip docker-dns: %s", nft);
 		return;
-	T_CASE("netns: without the program, dig @127.0.0.11 reaches the stand-in through the DNAT")
+	}
+	T_ASSERT(!strstr(ipt, "-A "), "iptables-save has no rule: %s", ipt);
+	T_EQ_INT(capture("nft list tables", nft, sizeof(nft)), 0);
+	T_EQ_STR(nft, "table ip docker-dns\n");
+	snprintf(want, sizeof(want), "dnat to 127.0.0.11:%u", sd.port);
+	T_EQ_INT(capture("nft list table ip docker-dns", nft, sizeof(nft)), 0);
+	T_ASSERT(strstr(nft, want) && strstr(nft, "snat to :53"), "the DNAT and SNAT: %s", nft);
+}
+
+/* Everything in a fresh namespace whose resolver NAT is written by `nat`. */
+static void ctr_netns_nat(enum nat_backend nat)
+{
+	char desc[200], got[256];
+	bool tcx, up = false;
+
+	snprintf(desc, sizeof(desc),
+		 "netns: namespace, route_localnet=1, Docker's NAT rules, dockerd's stand-in (%s)",
+		 nat_name[nat]);
+	T_CASE(desc)
+	{
+		/* make test installs nftables: its absence is a failure. */
+		bool nft_ok = nat != NAT_NFT || have_nft();
+
+		T_ASSERT(nft_ok, "no nft binary: install the Debian package nftables "
+				 "(tools/deps.sh install test)");
+		if (nft_ok) {
+			int rc = netns_setup(nat);
+
+			T_EQ_INT(rc, 0);
+			up = rc == 0;
+		}
+	}
+	if (!up) {
+		if (sd.port)
+			standin_stop(); /* the next namespace starts its own */
+		return;
+	}
+	snprintf(desc, sizeof(desc),
+		 "netns: Docker's NAT is in %s only (iptables-save, nft list tables)",
+		 nat_name[nat]);
+	T_CASE(desc)
+	{
+		nat_only(nat);
+	}
+	snprintf(desc, sizeof(desc),
+		 "netns: without the program, dig @127.0.0.11 reaches the stand-in through the "
+		 "DNAT (%s)",
+		 nat_name[nat]);
+	T_CASE(desc)
 	{
 		dig("web", got, sizeof(got));
 		T_EQ_STR(got, STANDIN_ADDR);
 		T_EQ_INT(sd.got, 1);
+		T_EQ_INT(nat_dnat_packets(nat), 1);
 	}
 	/* tcx from 6.6: try it, and require it where the kernel has it. */
 	{
@@ -404,16 +538,26 @@ static void ctr_netns_run(void)
 		tcx = fd >= 0;
 		if (fd >= 0)
 			close(fd);
-		T_CASE("netns: tcx is there on 6.6 and later")
+		snprintf(desc, sizeof(desc), "netns: tcx is there on 6.6 and later (%s)",
+			 nat_name[nat]);
+		T_CASE(desc)
 		{
 			T_ASSERT(tcx || !kernel_at_least(6, 6), "bpf_link_create(tcx egress): %s",
 				 strerror(errno));
 		}
 	}
 	if (tcx)
-		ctr_netns_mode(TC_TCX);
-	ctr_netns_mode(TC_CLSACT);
+		ctr_netns_mode(TC_TCX, nat);
+	ctr_netns_mode(TC_CLSACT, nat);
 	standin_stop();
+}
+
+/* Each NAT backend in a namespace of its own: the second unshare leaves
+ * the first namespace to die with its stand-in's socket. */
+static void ctr_netns_run(void)
+{
+	ctr_netns_nat(NAT_IPTABLES);
+	ctr_netns_nat(NAT_NFT);
 }
 
 #endif

@@ -11,7 +11,8 @@
  * purpose: any destination port, only IPv4 127.0.0.11, and neither
  * glued_addrs, glued_config.port_be nor glued_allow consulted. Every
  * decision is counted in glued_ctr_stats and never in glued_stats. Then
- * the program on a real lo behind Docker's NAT (ctr_netns.h).
+ * the program on a real lo behind Docker's NAT, written in iptables and in
+ * nftables (ctr_netns.h).
  */
 #include "harness.h"
 #include "ctr_netns.h"

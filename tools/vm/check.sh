@@ -6,7 +6,9 @@
 #                                      of each program; the container program
 #                                      attached (tcx where the kernel has it,
 #                                      and clsact) on lo in a netns behind
-#                                      Docker's NAT rules, answering dig
+#                                      Docker's NAT rules, once in iptables
+#                                      and once in nftables (table ip
+#                                      docker-dns), answering dig
 #                                      (test_bpf_ctr, tests/bpf/ctr_netns.h)
 #   tools/vm/check.sh attach TC [GEN]  glued on a veth (native XDP) and on lo;
 #                                      TC: the tc hook mode expected on lo

@@ -28,8 +28,13 @@ mods=$kroot/lib/modules/$kver
 [ -f "$mods/modules.dep" ] || fail "no modules.dep in $mods"
 
 # --- initramfs: busybox + the modules needed to reach the 9p root ----------
-initrd=${kroot%/root}/initrd.img
-if [ ! -s "$initrd" ] || [ "$initrd" -ot "$here/run.sh" ] || [ "$initrd" -ot "$here/initramfs-init" ]; then
+# The kernel cache is shared by every clone on the machine, whose init may
+# differ: the image is named by what builds it (this script and the init),
+# not dated, and written under a name of its own before the rename, so two
+# runs building at once neither collide nor boot each other's init.
+key=$(cat "$here/run.sh" "$here/initramfs-init" | sha256sum | cut -c1-16)
+initrd=${kroot%/root}/initrd-$key.img
+if [ ! -s "$initrd" ]; then
 	ir=$(mktemp -d)
 	trap 'rm -rf "$ir"' EXIT
 	mkdir -p "$ir"/{bin,dev,proc,sys,mnt/lower,mnt/upper,mnt/root,modules}
@@ -60,8 +65,10 @@ if [ ! -s "$initrd" ] || [ "$initrd" -ot "$here/run.sh" ] || [ "$initrd" -ot "$h
 	done
 	cp "$here/initramfs-init" "$ir/init"
 	chmod +x "$ir/init"
-	(cd "$ir" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$initrd.tmp" &&
-		mv "$initrd.tmp" "$initrd" || fail "cannot build the initramfs"
+	tmp=$(mktemp "$initrd.XXXXXX") || fail "cannot write in ${kroot%/root}"
+	chmod 644 "$tmp"
+	(cd "$ir" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1) >"$tmp" &&
+		mv "$tmp" "$initrd" || { rm -f "$tmp"; fail "cannot build the initramfs"; }
 	rm -rf "$ir"
 	trap - EXIT
 fi
