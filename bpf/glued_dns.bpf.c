@@ -81,18 +81,12 @@ struct {
 	__type(value, struct glued_bpf_config);
 } glued_config SEC(".maps");
 
-/* Response rate limiting (abi.h, "glued_rrl"): the daemon's rate, and one
- * GCRA timestamp per source prefix. Shared by every CPU, not per-CPU: a
- * spoofed flood spread over the CPUs by RSS must meet one limit, not one
- * per CPU. Racing CPUs may both pass on one credit (the update is a plain
- * store): the limit is exact per CPU and at worst CPUs x rate overall. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct glued_rrl_config);
-} glued_rrl_cfg SEC(".maps");
-
+/* Response rate limiting (abi.h, "glued_rrl"): one GCRA timestamp per
+ * source prefix; the daemon's rate is glued_config's `rrl`. Shared by
+ * every CPU, not per-CPU: a spoofed flood spread over the CPUs by RSS must
+ * meet one limit, not one per CPU. Racing CPUs may both pass on one credit
+ * (the update is a plain store): the limit is exact per CPU and at worst
+ * CPUs x rate overall. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, GLUED_RRL_MAX);
@@ -482,16 +476,15 @@ static __always_inline __u32 plan_dns(const __u8 *dns, const void *data_end,
 /* Is the prefix of this source (allowed, not exempt) over its rate for one
  * more answer larger than the query? GCRA (abi.h): due at max(tat, now) +
  * cost, at most burst early; a prefix not in glued_rrl starts with a full
- * credit. Only then does an answer pay for it. */
-static __always_inline int rrl_over(const struct glued_allow_key *src, struct local_cache *lc)
+ * credit. Only then does an answer pay for it. rc: glued_config's `rrl`,
+ * already looked up for the packet. */
+static __always_inline int rrl_over(const struct glued_allow_key *src, struct local_cache *lc,
+				    const struct glued_rrl_config *rc)
 {
-	const struct glued_rrl_config *rc;
 	struct glued_rrl_bucket *b, nb;
 	__u64 key, now, t, a;
-	__u32 zero = 0;
 
-	rc = bpf_map_lookup_elem(&glued_rrl_cfg, &zero);
-	if (!rc || !rc->cost_ns)
+	if (!rc->cost_ns)
 		return 0;
 	/* The key (abi.h) as one little-endian word: the family in byte 0,
 	 * the masked prefix in bytes 1..7. */
@@ -678,7 +671,8 @@ static __always_inline __u32 plan(const void *data, const void *data_end, struct
 			return GLUED_STAT_not_allowed;
 		/* RRL: the flags the one lookup gave; an exempt source, or an
 		 * answer no larger than its query (NODATA), pays nothing more. */
-		if (!(*af & GLUED_ALLOW_F_RRL_EXEMPT) && p->dns_len > p->mlen && rrl_over(&src, lc))
+		if (!(*af & GLUED_ALLOW_F_RRL_EXEMPT) && p->dns_len > p->mlen &&
+		    rrl_over(&src, lc, &cfg->rrl))
 			return GLUED_STAT_rate_limited;
 	}
 	return stat;

@@ -18,9 +18,10 @@
  * tree's). Environment: BPF_AB_BATCHES (100), BPF_AB_REPEAT (20000),
  * BPF_AB_CALLS (1000), BPF_AB_ALLOW (the glued_allow value written for
  * 0.0.0.0/0 and ::/0, default 1: allowed; 3: allowed and RRL-exempt),
- * BPF_AB_RRL_RATE (written into glued_rrl_cfg where the object has it,
- * prefixes /24 and /56; default 0: off). The objects must keep this
- * tree's layouts of glued_config, glued_addrs and glued_names (the ones it
+ * BPF_AB_RRL_RATE (prefixes /24 and /56; default 0: off; written into
+ * glued_config's `rrl`, and for an object of ABI 4 into its glued_rrl_cfg
+ * map). The objects must keep this tree's layouts of glued_config (up to
+ * what their value size holds), glued_addrs and glued_names (the ones it
  * fills).
  *
  * The object of another tree, e.g. of the commit before a change:
@@ -116,13 +117,12 @@ static int fill_names(int fd)
 	return 0;
 }
 
-/* glued_allow: every source, with BPF_AB_ALLOW's flags; glued_rrl_cfg
- * (objects that have it): BPF_AB_RRL_RATE per second per /24 or /56, the
- * encoding of io/bpf_names.c's bpf_rrl_config_init(). */
-static int fill_access(struct bpf_object *obj)
+/* glued_allow: every source, with BPF_AB_ALLOW's flags; the rate limit
+ * of cfg (set by rrl_fill()) also into glued_rrl_cfg, where it was before
+ * ABI 5. */
+static int fill_access(struct bpf_object *obj, const struct glued_bpf_config *cfg)
 {
 	uint8_t flags = (uint8_t)env_uint("BPF_AB_ALLOW", 1, 255);
-	unsigned rate = env_uint("BPF_AB_RRL_RATE", 0, 1000000000);
 	int allow = bpf_object__find_map_fd_by_name(obj, "glued_allow");
 	int rrl = bpf_object__find_map_fd_by_name(obj, "glued_rrl_cfg");
 	struct glued_allow_key k4 = {.prefixlen = 8, .family = GLUED_FAMILY_V4};
@@ -132,16 +132,23 @@ static int fill_access(struct bpf_object *obj)
 	if (allow >= 0 && (bpf_map_update_elem(allow, &k4, &flags, BPF_ANY) ||
 			   bpf_map_update_elem(allow, &k6, &flags, BPF_ANY)))
 		return -1;
-	if (rrl >= 0 && getenv("BPF_AB_RRL_RATE")) {
-		struct glued_rrl_config rc = {.cost_ns = 1000000000ull / rate,
-					      .burst_ns = 1000000000ull,
-					      .mask6 = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
-					      .mask4 = {0xff, 0xff, 0xff}};
-
-		if (bpf_map_update_elem(rrl, &zero, &rc, BPF_ANY))
-			return -1;
-	}
+	if (rrl >= 0 && bpf_map_update_elem(rrl, &zero, &cfg->rrl, BPF_ANY))
+		return -1;
 	return 0;
+}
+
+/* BPF_AB_RRL_RATE per second per /24 or /56 (unset: off), the encoding of
+ * io/bpf_names.c's bpf_config_set_rrl(). */
+static void rrl_fill(struct glued_rrl_config *rc)
+{
+	unsigned rate = env_uint("BPF_AB_RRL_RATE", 0, 1000000000);
+
+	if (!getenv("BPF_AB_RRL_RATE") || !rate)
+		return;
+	*rc = (struct glued_rrl_config){.cost_ns = 1000000000ull / rate,
+					.burst_ns = 1000000000ull,
+					.mask6 = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+					.mask4 = {0xff, 0xff, 0xff}};
 }
 
 static int load(const char *arg, struct bpf_object **objp, int fds[P_MAX], int *q_fd)
@@ -165,6 +172,7 @@ static int load(const char *arg, struct bpf_object **objp, int fds[P_MAX], int *
 		*colon = 0;
 		cfg.abi_version = (uint32_t)strtoul(colon + 1, NULL, 0);
 	}
+	rrl_fill(&cfg.rrl);
 	obj = bpf_object__open_file(path, NULL);
 	if (!obj || bpf_object__load(obj))
 		return -1;
@@ -185,7 +193,7 @@ static int load(const char *arg, struct bpf_object **objp, int fds[P_MAX], int *
 	    bpf_map_update_elem(addrs, &lk6, &lv, BPF_ANY) ||
 	    fill_names(bpf_object__find_map_fd_by_name(obj, "glued_names")))
 		return -1;
-	return fill_access(obj);
+	return fill_access(obj, &cfg);
 }
 
 /* One batch of a row: one call of repeat = N (the kernel's mean per run),

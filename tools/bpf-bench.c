@@ -160,7 +160,7 @@ static int fill(struct bpf_map *config, struct bpf_map *addrs, struct bpf_map *n
 
 /* glued_allow: every source allowed (0.0.0.0/0 and ::/0), flags from
  * BENCH_BPF_ALLOW (default 1: allowed; 3: allowed and RRL-exempt). RRL
- * stays off (glued_rrl_cfg zero): the A rows time an allowed client's
+ * stays off (glued_config.rrl zero): the A rows time an allowed client's
  * answer. */
 static int allow_all(struct bpf_map *allow)
 {

@@ -17,8 +17,11 @@
 
 /* 4: glued_allow values are flags and glued_rrl, glued_rrl_cfg and the
  * rate_limited stat (response rate limiting); glued_ctr_dns and
- * glued_ctr_stats (the in-container block below). */
-#define GLUED_ABI_VERSION 4
+ * glued_ctr_stats (the in-container block below).
+ * 5: the RRL settings are glued_bpf_config.rrl and glued_rrl_cfg is gone:
+ * the program reads them from the config it already holds, one map lookup
+ * less per rate-limited answer. */
+#define GLUED_ABI_VERSION 5
 
 /* A name: one DNS label of 1..63 bytes, lowercase ASCII, zero-padded to
  * GLUED_NAME_LEN so that the key is a C string (bpftool shows it as one)
@@ -149,15 +152,16 @@ struct glued_allow_key {
 	__u8 _pad[3];	 /* always zero; never inside a prefix */
 };
 
-/* --- glued_rrl: response rate limiting (LRU hash + array[1] config) ---------------------- */
+/* --- glued_rrl: response rate limiting (LRU hash; settings in glued_config) -------------- */
 
 /* A source that is allowed but not exempt spends credit per answer larger
  * than its query (GCRA, the token bucket as one timestamp): per source
  * prefix (address & mask), a response is due `cost_ns` after the last one,
  * and may come up to `burst_ns` early. Over that the query passes up
  * (GLUED_STAT_rate_limited), where userspace's RRL (core/rrl.h) sends,
- * slips or drops the answer. glued_rrl_cfg[0] is written by the daemon;
- * cost_ns 0 turns the kernel's limit off. glued_rrl (LRU hash,
+ * slips or drops the answer. The settings are glued_config[0].rrl, written
+ * by the daemon with the rest of the config; cost_ns 0 turns the kernel's
+ * limit off. glued_rrl (LRU hash,
  * GLUED_RRL_MAX) holds one struct glued_rrl_bucket per prefix, keyed like
  * glued_addrs; the LRU evicts the least recently used prefix, so a spoofer
  * cycling prefixes costs memory bounded by the map and can only give a
@@ -207,6 +211,10 @@ struct glued_bpf_config {
 	__u32 ttl_s;	/* TTL of answers (dns_answer_cfg.ttl_s) */
 	__be16 port_be; /* UDP port glued serves, network order */
 	__u16 _pad0;
+	/* Response rate limiting (glued_rrl above), here rather than in a map
+	 * of its own: the program holds this value on every packet. All zero
+	 * (bpf_config_init()): off. */
+	struct glued_rrl_config rrl;
 };
 
 /* --- glued_stats: percpu array[1] of struct glued_stats -------------------------------- */
@@ -301,11 +309,12 @@ GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_rrl_config, mask6) == 16);
 GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_rrl_config, mask4) == 24);
 GLUED_ABI_ASSERT_(sizeof(struct glued_rrl_key) == 8);
 GLUED_ABI_ASSERT_(sizeof(struct glued_rrl_bucket) == 8);
-GLUED_ABI_ASSERT_(sizeof(struct glued_bpf_config) == 24);
+GLUED_ABI_ASSERT_(sizeof(struct glued_bpf_config) == 24 + sizeof(struct glued_rrl_config));
 GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_bpf_config, flags) == 4);
 GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_bpf_config, alive_until_ns) == 8);
 GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_bpf_config, ttl_s) == 16);
 GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_bpf_config, port_be) == 20);
+GLUED_ABI_ASSERT_(__builtin_offsetof(struct glued_bpf_config, rrl) == 24);
 GLUED_ABI_ASSERT_(sizeof(struct glued_stats) == GLUED_STAT_MAX * sizeof(__u64));
 /* The program masks its offsets into a query with GLUED_QUERY_MAX - 1. */
 GLUED_ABI_ASSERT_((GLUED_QUERY_MAX & (GLUED_QUERY_MAX - 1)) == 0);

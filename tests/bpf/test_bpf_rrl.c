@@ -6,7 +6,8 @@
  * (untouched: userspace's RRL decides); NODATA (no larger than the query)
  * never counts; prefixes aggregate; the credit comes back with time. The
  * program's clock cannot be moved under BPF_PROG_TEST_RUN, so time is
- * moved through the bucket the map exposes: its tat_ns set back.
+ * moved through the bucket the map exposes: its tat_ns set back. The
+ * rate is glued_config's `rrl` (ABI 5), written as fp_config_write() does.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -37,6 +38,19 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* glued_config as the daemon writes it (fp_config_write()): an hour alive,
+ * `rate` answers per second per /24 or /56 (0: off). */
+static int config(uint32_t rate)
+{
+	struct glued_bpf_config c;
+	uint32_t zero = 0;
+
+	bpf_config_init(&c, 5, 53);
+	bpf_config_set_alive(&c, mono_ns() + 3600ull * 1000000000u);
+	bpf_config_set_rrl(&c, rate, 24, 56);
+	return bpf_map_update_elem(bpf_map__fd(skel->maps.glued_config), &zero, &c, BPF_ANY);
+}
+
 /* The maps as the daemon writes them: "web" (A 10.0.0.10, AAAA fd00::10),
  * "v4only" (A only: AAAA is NODATA), the server's addresses, the config
  * an hour alive, and the rate. */
@@ -45,15 +59,12 @@ static int setup(void)
 	static const char *const names[][2] = {
 	    {"web", "10.0.0.10"}, {"web", "fd00::10"}, {"v4only", "10.0.0.11"}};
 	struct table *t = table_new();
-	struct glued_bpf_config c;
-	struct glued_rrl_config rc;
 	struct glued_local_key lk;
 	struct glued_local_val lv = {0};
 	struct table_answer ans;
 	struct glued_name_key key;
 	struct glued_name_val val;
 	struct glued_addr a;
-	uint32_t zero = 0;
 	int err = 0;
 
 	for (size_t i = 0; i < 3; i++) {
@@ -74,16 +85,12 @@ static int setup(void)
 		    bpf_map_update_elem(bpf_map__fd(skel->maps.glued_names), &key, &val, BPF_ANY);
 	}
 	table_free(t);
-	bpf_config_init(&c, 5, 53);
-	bpf_config_set_alive(&c, mono_ns() + 3600ull * 1000000000u);
-	err |= bpf_map_update_elem(bpf_map__fd(skel->maps.glued_config), &zero, &c, BPF_ANY);
+	err |= config(RATE);
 	for (size_t i = 0; i < 2; i++) {
 		if (addr_parse(&a, i ? "fd00::1" : "10.0.0.1") || bpf_local_key(&a, &lk))
 			abort();
 		err |= bpf_map_update_elem(bpf_map__fd(skel->maps.glued_addrs), &lk, &lv, BPF_ANY);
 	}
-	bpf_rrl_config_init(&rc, RATE, 24, 56);
-	err |= bpf_map_update_elem(bpf_map__fd(skel->maps.glued_rrl_cfg), &zero, &rc, BPF_ANY);
 	return err;
 }
 
@@ -316,16 +323,24 @@ int main(void)
 	}
 	T_CASE("rate 0 is off: no limit, no bucket")
 	{
-		struct glued_rrl_config rc;
-		uint32_t zero = 0;
-
-		bpf_rrl_config_init(&rc, 0, 24, 56);
-		T_EQ_INT(
-		    bpf_map_update_elem(bpf_map__fd(skel->maps.glued_rrl_cfg), &zero, &rc, BPF_ANY),
-		    0);
-		T_EQ_INT(allow("10.0.0.0/24", GLUED_ALLOW_F_ALLOWED), 0);
+		T_EQ_INT(config(0), 0);
+		T_EQ_INT(allow("10.0.0.0/8", GLUED_ALLOW_F_ALLOWED), 0);
+		T_EQ_INT(bucket(0, "10.0.0.0", 1, 10000000000ll, &b), 0); /* spent */
 		n = frame(f, 0, "web", 1, 0, 99);
 		T_EQ_INT(answered(0, f, n, 3 * RATE), 3 * RATE);
+		n = frame(f, 0, "web", 1, 5, 99); /* 10.0.5.0/24: never seen */
+		T_EQ_INT(answered(1, f, n, 3 * RATE), 3 * RATE);
+		T_ASSERT(bucket(0, "10.0.5.0", 0, 0, &b) < 0, "no glued_rrl entry for 10.0.5.0/24");
+	}
+	T_CASE("the rate is glued_config's: written again with it, the limit is back")
+	{
+		T_EQ_INT(config(RATE), 0);
+		before = stat_sum(GLUED_STAT_rate_limited);
+		t0 = mono_ns();
+		k = answered(0, f, n, RATE + 5); /* 10.0.5.0/24: a full bucket */
+		el = mono_ns() - t0;
+		T_ASSERT(k >= RATE && k <= RATE + refill(el), "answered %d of %d", k, RATE + 5);
+		T_EQ_INT(stat_sum(GLUED_STAT_rate_limited) - before, RATE + 5 - k);
 	}
 	glued_dns__destroy(skel);
 	return t_summary();

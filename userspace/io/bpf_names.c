@@ -88,9 +88,10 @@ void bpf_config_set_alive(struct glued_bpf_config *c, uint64_t until_ns)
 	c->alive_until_ns = until_ns;
 }
 
-void bpf_rrl_config_init(struct glued_rrl_config *c, uint32_t rate, unsigned prefix4,
-			 unsigned prefix6)
+void bpf_config_set_rrl(struct glued_bpf_config *cfg, uint32_t rate, unsigned prefix4,
+			unsigned prefix6)
 {
+	struct glued_rrl_config *c = &cfg->rrl;
 	uint32_t m4 = prefix4 >= 32 ? 0xffffffffu : ~(0xffffffffu >> prefix4);
 
 	memset(c, 0, sizeof(*c));

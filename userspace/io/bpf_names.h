@@ -43,7 +43,8 @@ int bpf_names_encode(const char *name, size_t len, const struct table_answer *an
 bool bpf_names_val_holds(const struct glued_name_val *val, const char *name, size_t len);
 
 /* glued_config value: ABI version, TTL, port (host order in, stored network
- * order), enabled, no liveness deadline (alive_until_ns 0: never stale). */
+ * order), enabled, no liveness deadline (alive_until_ns 0: never stale),
+ * no rate limit (bpf_config_set_rrl()). */
 void bpf_config_init(struct glued_bpf_config *c, uint32_t ttl_s, uint16_t port);
 
 /* The dead man's switch: the program passes everything (counted `stale`)
@@ -58,12 +59,13 @@ void bpf_config_set_alive(struct glued_bpf_config *c, uint64_t until_ns);
  * AF_INET/AF_INET6 or the wildcard address (never a valid destination). */
 int bpf_local_key(const struct glued_addr *a, struct glued_local_key *k) GLUED_MUST_CHECK;
 
-/* glued_rrl_cfg value (abi.h, "glued_rrl"): `rate` answers per second
- * per source prefix (0: off), prefixes of prefix4 / prefix6 bits (capped
- * at 32 / GLUED_RRL_PREFIX6_MAX) as masks; GCRA with a burst of one
- * second. */
-void bpf_rrl_config_init(struct glued_rrl_config *c, uint32_t rate, unsigned prefix4,
-			 unsigned prefix6);
+/* The kernel's response rate limiting, glued_config's `rrl` (abi.h,
+ * "glued_rrl"): `rate` answers per second per source prefix (0: off),
+ * prefixes of prefix4 / prefix6 bits (capped at 32 /
+ * GLUED_RRL_PREFIX6_MAX) as masks; GCRA with a burst of one second.
+ * bpf_config_init() leaves it off. */
+void bpf_config_set_rrl(struct glued_bpf_config *c, uint32_t rate, unsigned prefix4,
+			unsigned prefix6);
 
 /* "answered", "miss", ... for a counter index; NULL past GLUED_STAT_MAX. */
 const char *bpf_stat_name(unsigned stat);

@@ -69,10 +69,10 @@ void fastpath_table_synced(struct fastpath *fp);
 /* Who gets answers and who is never rate limited (GLUED_ALLOW and
  * GLUED_RRL_EXEMPT, each with the watched subnets, as the DNS server has
  * them): glued_allow is rewritten to exactly their merged prefixes and
- * flags (core/access.h), and glued_rrl_cfg to the configured rate. Until
- * the first call the map is empty or a predecessor's, and a query from a
- * source it does not hold passes up to userspace, which checks for
- * itself. */
+ * flags (core/access.h); the kernel's rate goes with glued_config, written
+ * every tick. Until the first call the map is empty or a predecessor's,
+ * and a query from a source it does not hold passes up to userspace,
+ * which checks for itself. */
 void fastpath_set_allow(struct fastpath *fp, const struct glued_cidr *allow, size_t n,
 			const struct glued_cidr *exempt, size_t n_exempt);
 

@@ -424,16 +424,19 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* glued_config[0]: ABI version, TTL, port, enabled, and the liveness
- * deadline: now + FP_GRACE_S on CLOCK_MONOTONIC, the clock the program reads.
- * Written at start and every tick; when glued stops writing it, the
- * program passes everything FP_GRACE_S later. */
+/* glued_config[0]: ABI version, TTL, port, enabled, the rate limit
+ * (GLUED_RRL_*), and the liveness deadline: now + FP_GRACE_S on
+ * CLOCK_MONOTONIC, the clock the program reads. Written at start and every
+ * tick; when glued stops writing it, the program passes everything
+ * FP_GRACE_S later. */
 int fp_config_write(struct fastpath *fp)
 {
+	const struct glued_config *cfg = fp->cfg;
 	struct glued_bpf_config c;
 	__u32 zero = 0;
 
-	bpf_config_init(&c, fp->cfg->ttl_s, fp->cfg->dns_bind.port);
+	bpf_config_init(&c, cfg->ttl_s, cfg->dns_bind.port);
+	bpf_config_set_rrl(&c, cfg->rrl_rate, cfg->rrl_prefix4, cfg->rrl_prefix6);
 	c.alive_until_ns = mono_ns() + FP_GRACE_S * 1000000000ull;
 	if (bpf_map_update_elem(fp->config_fd, &zero, &c, BPF_ANY) < 0)
 		return -errno;

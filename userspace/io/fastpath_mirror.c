@@ -271,7 +271,7 @@ void fp_names_reconcile(struct fastpath *fp, bool remove)
 		 remove ? "" : " (names the table lacks stay until gossip had time to refill it)");
 }
 
-/* --- glued_allow and glued_rrl_cfg ------------------------------------------------------ */
+/* --- glued_allow ------------------------------------------------------------------------ */
 
 static void allow_key(struct glued_allow_key *k, const struct glued_cidr *c)
 {
@@ -279,23 +279,6 @@ static void allow_key(struct glued_allow_key *k, const struct glued_cidr *c)
 	k->family = c->addr.family == AF_INET ? GLUED_FAMILY_V4 : GLUED_FAMILY_V6;
 	memcpy(k->addr, c->addr.b, c->addr.family == AF_INET ? 4 : 16);
 	k->prefixlen = 8 + c->prefix;
-}
-
-/* The kernel's half of response rate limiting (abi.h, "glued_rrl"). */
-static void rrl_config_write(struct fastpath *fp)
-{
-	const struct glued_config *c = fp->cfg;
-	struct glued_rrl_config rc;
-	__u32 zero = 0;
-
-	if (!fp->skel)
-		return;
-	bpf_rrl_config_init(&rc, c->rrl_rate, c->rrl_prefix4, c->rrl_prefix6);
-	if (bpf_map_update_elem(bpf_map__fd(fp->skel->maps.glued_rrl_cfg), &zero, &rc, BPF_ANY) <
-	    0) {
-		fp->map_errors++;
-		log_warn("fastpath: glued_rrl_cfg: write the rate limit");
-	}
 }
 
 void fastpath_set_allow(struct fastpath *fp, const struct glued_cidr *allow, size_t n,
@@ -309,7 +292,6 @@ void fastpath_set_allow(struct fastpath *fp, const struct glued_cidr *allow, siz
 
 	if (!fp || !fp->active || fp->allow_fd < 0)
 		return;
-	rrl_config_write(fp);
 	ac = malloc(sizeof(*ac));
 	if (!ac) {
 		log_warnx("fastpath: glued_allow: out of memory; the list stays as it was");
