@@ -30,7 +30,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: gluedctl [--socket PATH] [--json] COMMAND\n\n"
 		   "Ask a running glued what it knows.\n\n"
 		   "commands:\n"
-		   "  status        version, node, uptime, Docker, fast path, upstreams\n"
+		   "  status        version, node, uptime, Docker, fast path, upstreams, RRL\n"
 		   "  names         every record: name, addresses, node, owner, age\n"
 		   "  peers         cluster members: state, incarnation, address, last contact\n"
 		   "  stats         every counter\n"
@@ -246,6 +246,32 @@ static void join(char *buf, size_t len, json_t *arr)
 
 /* --- commands ------------------------------------------------------------------------------ */
 
+/* "100/s per /24 and /56, slip 2, 2 exempt prefixes + watched subnets:
+ * 300 limited (100 slipped, 200 dropped), 0 evicted; kernel: 290 passed up"
+ * (docs/operations.md, "Response rate limiting"). No "rrl" object: an
+ * older glued. */
+static void rrl_row(struct table *t, json_t *r)
+{
+	char line[512], k[64] = "";
+
+	if (!json_is_object(r))
+		return;
+	if (!num(r, "rate")) {
+		row_add(t, "rrl", "off (GLUED_RRL_RATE=0)");
+		return;
+	}
+	if (json_is_integer(json_object_get(r, "kernel_rate_limited")))
+		snprintf(k, sizeof(k), "; kernel: %lld passed up", num(r, "kernel_rate_limited"));
+	snprintf(line, sizeof(line),
+		 "%lld/s per /%lld and /%lld, slip %lld, %lld exempt prefix%s + watched subnets: "
+		 "%lld limited (%lld slipped, %lld dropped), %lld evicted%s",
+		 num(r, "rate"), num(r, "prefix4"), num(r, "prefix6"), num(r, "slip"),
+		 num(r, "exempt"), num(r, "exempt") == 1 ? "" : "es",
+		 num(r, "slipped") + num(r, "dropped"), num(r, "slipped"), num(r, "dropped"),
+		 num(r, "evicted"), k);
+	row_add(t, "rrl", line);
+}
+
 static int cmd_status(void)
 {
 	json_t *d = get_ok("/v1/status"), *dk, *net, *fp, *v, *cl;
@@ -341,6 +367,8 @@ static int cmd_status(void)
 	}
 	snprintf(line, sizeof(line), "%s from %s", o ? a : "none", str(d, "upstreams_from"));
 	row_add(&t, "upstreams", line);
+
+	rrl_row(&t, json_object_get(d, "rrl"));
 
 	v = json_object_get(d, "table");
 	snprintf(line, sizeof(line), "%lld entries, %lld names, %lld records", num(v, "entries"),

@@ -313,6 +313,18 @@ PY
 	stats=$(GLUED_CTL_SOCKET="$(host_var h1 dir)/ctl.sock" "$GLUEDCTL" stats --json)
 	[ "$(jq .dns.rrl_slipped <<<"$stats")" -ge "$slip" ] || fail "dns.rrl_slipped < $slip"
 	[ "$(jq .dns.rrl_dropped <<<"$stats")" -ge "$silent" ] || fail "dns.rrl_dropped < $silent"
+	# gluedctl status: the settings and this burst in the rrl row.
+	st=$(GLUED_CTL_SOCKET="$(host_var h1 dir)/ctl.sock" "$GLUEDCTL" status --json)
+	echo "# status .rrl: $(jq -c .rrl <<<"$st")" >&3
+	assert_eq "$(jq -r '.rrl | [.rate, .slip, .prefix4, .prefix6, .exempt] | join(" ")' <<<"$st")" \
+		"100 2 24 56 2" "status: rrl settings (the defaults)"
+	read -r s d k < <(jq -r '.rrl | "\(.slipped) \(.dropped) \(.kernel_rate_limited)"' <<<"$st")
+	[ "$s" -ge "$slip" ] && [ "$d" -ge "$silent" ] || fail "status: rrl $s slipped, $d dropped"
+	[ "$k" -ge "$klim" ] || fail "status: rrl kernel_rate_limited $k < $klim"
+	out=$(GLUED_CTL_SOCKET="$(host_var h1 dir)/ctl.sock" "$GLUEDCTL" status)
+	grep -E '^rrl ' <<<"$out" >&3
+	grep -Eq "^rrl +100/s per /24 and /56, slip 2, 2 exempt prefixes \+ watched subnets: $((s + d)) limited \($s slipped, $d dropped\), [0-9]+ evicted; kernel: $k passed up\$" <<<"$out" ||
+		fail "gluedctl status: no rrl row with this burst"
 }
 
 @test "SIGKILL: the pinned program answers known names until the 10 s grace ends, then passes" {

@@ -53,6 +53,10 @@ metric() {
 	assert_eq "$(jq -r .cluster.secret <<<"$out")" default "cluster.secret"
 	assert_eq "$(jq -r .cluster.secrets <<<"$out")" 1 "cluster.secrets"
 	assert_match "$(jq -r .cluster.scope <<<"$out")" "directly connected subnets" "cluster.scope"
+	# Response rate limiting: the defaults; no kernel count without the fast path.
+	assert_eq "$(jq -r '.rrl | [.rate, .slip, .prefix4, .prefix6, .exempt] | join(" ")' <<<"$out")" \
+		"100 2 24 56 2" "rrl settings"
+	assert_eq "$(jq -r .rrl.kernel_rate_limited <<<"$out")" null "rrl.kernel_rate_limited"
 	ctl status
 	[ $rc -eq 0 ] || fail "status failed"
 	assert_match "$out" "dns +[0-9.:]+ \($rx receive\)" "dns line"
@@ -60,6 +64,9 @@ metric() {
 	assert_match "$out" "upstreams +$E2E_UPSTREAM_IP:53 \(enabled\)" "upstreams line"
 	assert_match "$out" "secret +default \(INSECURE\) \(1 key\): open to directly connected" \
 		"secret line"
+	assert_match "$(grep -E '^rrl ' <<<"$out")" \
+		"^rrl +100/s per /24 and /56, slip 2, 2 exempt prefixes \+ watched subnets: [0-9]+ limited \([0-9]+ slipped, [0-9]+ dropped\), [0-9]+ evicted$" \
+		"rrl line (no kernel part without the fast path)"
 }
 
 @test "gluedctl names: a container's name, alias, address, container ID and node" {

@@ -183,6 +183,37 @@ static json_t *fastpath_json(const struct ctl_parts *p)
 	return o;
 }
 
+/* Response rate limiting (docs/security.md): the settings, and what it did
+ * in userspace (slipped, dropped, buckets evicted) and in the kernel
+ * (answers passed up to userspace as over the rate; null without a fast
+ * path). `exempt` counts GLUED_RRL_EXEMPT's prefixes; the watched subnets
+ * are exempt besides. */
+static json_t *rrl_json(const struct ctl_parts *p)
+{
+	const struct glued_config *c = p->cfg;
+	const struct ctl_fastpath *fp = p->fastpath;
+	struct dns_server_stats *st = calloc(1, sizeof(*st));
+	uint64_t k[GLUED_STAT_MAX];
+	json_t *o = json_object();
+
+	set_u64(o, "rate", c->rrl_rate);
+	set_u64(o, "slip", c->rrl_slip);
+	set_u64(o, "prefix4", c->rrl_prefix4);
+	set_u64(o, "prefix6", c->rrl_prefix6);
+	set_u64(o, "exempt", c->n_rrl_exempt);
+	if (st && p->dns)
+		dns_server_get_stats(p->dns, st);
+	set_u64(o, "slipped", st ? st->rrl_slipped : 0);
+	set_u64(o, "dropped", st ? st->rrl_dropped : 0);
+	set_u64(o, "evicted", st ? st->rrl_evicted : 0);
+	free(st);
+	if (fp && fp->counters && fp->counters(fp->ctx, k) == 0)
+		set_u64(o, "kernel_rate_limited", k[GLUED_STAT_rate_limited]);
+	else
+		json_object_set_new(o, "kernel_rate_limited", json_null());
+	return o;
+}
+
 static json_t *upstreams_json(const struct ctl_parts *p)
 {
 	struct forwarder_upstream ups[FWD_UPSTREAMS_MAX];
@@ -263,6 +294,7 @@ char *ctl_render_status(const struct ctl_parts *p)
 	json_object_set_new(o, "upstreams", upstreams_json(p));
 	(void)sources_get_upstreams(p->sources, ups, CONFIG_UPSTREAMS_MAX, &from);
 	set_str(o, "upstreams_from", from);
+	json_object_set_new(o, "rrl", rrl_json(p));
 
 	table_get_stats(p->table, &ts);
 	set_u64(t, "entries", ts.entries);
