@@ -71,6 +71,11 @@ alive_members() {
 		"$E2E_DIR/h3/glued.log" || fail "h3 did not authenticate with glued-h1.e2e.test"
 	wait_until 10 test "$(alive_members h3)" -eq 2 || fail "h3 sees $(alive_members h3) alive"
 	glued_alive h3 || fail "h3's glued died (seccomp kills on a call off its list)"
+	# gluedctl stats shows the lookups with the gossip counters.
+	echo "# h3 resolver: $(ctl_json h3 stats | jq -c '.gossip | with_entries(select(.key | startswith("resol")))')" >&3
+	[ "$(gossip_counter h3 resolver_lookups)" -ge 1 ] || fail "h3 resolver_lookups is 0"
+	[ "$(gossip_counter h3 resolver_resolved)" -ge 1 ] || fail "h3 resolver_resolved is 0"
+	assert_eq "$(gossip_counter h3 resolver_timed_out)" 0 "h3 resolver_timed_out"
 }
 
 # gossip_health HOST: "probes probes_failed suspicions deaths" of HOST's glued.
@@ -152,6 +157,8 @@ gossip_health() {
 	log_since_start h2 "bootstrap peer hang.e2e.test: cannot resolve: no answer in time" ||
 		fail "h2 did not time the lookup out (the lookup did not hang?)"
 	[ "$(gossip_counter h2 resolve_failures)" -ge 1 ] || fail "h2 resolve_failures is 0"
+	[ "$(gossip_counter h2 resolver_timed_out)" -ge 1 ] || fail "h2 resolver_timed_out is 0"
+	assert_eq "$(gossip_counter h2 resolver_resolved)" 0 "h2 resolver_resolved (only hang.e2e.test is a name)"
 	# The other peer, an address, was joined meanwhile.
 	[ "$(alive_members h2)" -ge 1 ] || fail "h2 has no alive member"
 }

@@ -82,6 +82,12 @@ static size_t members(void *ctx, struct ctl_member *out, size_t max)
 	X(beacons_sent, "LAN beacons sent", beacons_sent)                                          \
 	X(beacons_received, "LAN beacons received", beacons_rcvd)                                  \
 	X(resolve_failures, "bootstrap host names that did not resolve", resolve_failures)         \
+	X(resolver_lookups, "bootstrap host name lookups started (getaddrinfo, off the loop)",     \
+	  resolver.lookups)                                                                        \
+	X(resolver_resolved, "lookups answered with addresses", resolver.resolved)                 \
+	X(resolver_not_found, "lookups answered without an address", resolver.not_found)           \
+	X(resolver_timed_out, "lookups without an answer in time", resolver.timed_out)             \
+	X(resolver_busy, "lookups refused: too many outstanding", resolver.busy)                   \
 	X(malformed, "datagrams the codec rejected", core.rx_malformed)                            \
 	X(rate_limited, "datagrams over the per-source rate", core.rx_rate_limited)                \
 	X(probes, "SWIM probes sent", core.probes)                                                 \

@@ -768,6 +768,7 @@ void gossip_edge_get_stats(const struct gossip_edge *e, struct gossip_edge_stats
 {
 	*st = e->st;
 	st->replay = e->replay.st;
+	resolver_get_stats(e->res, &st->resolver);
 	gossip_get_stats(e->core, &st->core);
 }
 

@@ -27,6 +27,7 @@
 #include "core/gossip.h"
 #include "core/table.h"
 #include "io/loop.h"
+#include "io/resolver.h"
 
 #define GOSSIP_EDGE_ERR_LEN 512
 #define GOSSIP_BEACON_GROUP4 "239.255.79.47"
@@ -47,7 +48,8 @@ struct gossip_edge_stats {
 	uint64_t rx_errors, tx_errors; /* socket errors */
 	uint64_t tx_queue_full;	       /* sealed datagrams dropped: no send slot */
 	uint64_t beacons_sent, beacons_rcvd;
-	uint64_t resolve_failures; /* bootstrap host names that did not resolve */
+	uint64_t resolve_failures;	/* bootstrap host names that did not resolve */
+	struct resolver_stats resolver; /* the lookups of those names (io/resolver) */
 	struct crypto_replay_stats replay;
 	struct gossip_stats core;
 };
