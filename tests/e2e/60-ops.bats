@@ -140,6 +140,51 @@ metric() {
 	glued_restart h1 "${OPS_ENV[@]}"
 }
 
+@test "gluedctl status: the rrl row follows GLUED_RRL_*, counts a burst, says off at rate 0" {
+	local dir py got
+	E2E_RESTORE_GLUED=1
+	dir=$(host_var h1 dir)
+	echo "192.0.2.78 opsrrl" >"$dir/ops-hosts"
+	glued_restart h1 "${OPS_ENV[@]}" GLUED_HOSTS_FILE="$dir/ops-hosts" GLUED_RRL_RATE=5 \
+		GLUED_RRL_SLIP=0 GLUED_RRL_PREFIX4=32 GLUED_RRL_PREFIX6=48 GLUED_RRL_EXEMPT=127.0.0.1/32
+	# 50 queries at once from the client (not exempt): the 5 banked are
+	# answered, the rest dropped (slip 0: no TC=1 either).
+	py=$E2E_DIR/ops-burst.py
+	cat >"$py" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect((sys.argv[1], 53))
+q = b"\x06opsrrl\x00" + struct.pack(">HH", 1, 1)
+for i in range(50):
+    s.send(struct.pack(">HHHHHH", i, 0x0100, 1, 0, 0, 0) + q)
+s.settimeout(1.0)
+n = 0
+try:
+    while True:
+        s.recv(4096)
+        n += 1
+except socket.timeout:
+    pass
+print(n)
+PY
+	got=$(cx python3 "$py" "$(host_var h1 ip)")
+	echo "# 50 queries at once at GLUED_RRL_RATE=5: $got answered" >&3
+	[ "$got" -ge 5 ] && [ "$got" -le 7 ] || fail "$got answered, want 5 (and a refill or two)"
+	ctl status --json
+	assert_eq "$(jq -r '.rrl | [.rate, .slip, .prefix4, .prefix6, .exempt] | join(" ")' <<<"$out")" \
+		"5 0 32 48 1" "rrl settings"
+	assert_eq "$(jq -r '.rrl | "\(.slipped) \(.dropped)"' <<<"$out")" "0 $((50 - got))" \
+		"rrl slipped, dropped"
+	ctl status
+	assert_match "$(grep -E '^rrl ' <<<"$out")" \
+		"^rrl +5/s per /32 and /48, slip 0, 1 exempt prefix \+ watched subnets: $((50 - got)) limited \(0 slipped, $((50 - got)) dropped\), 0 evicted$" \
+		"rrl line"
+	glued_restart h1 "${OPS_ENV[@]}" GLUED_RRL_RATE=0
+	ctl status
+	assert_match "$(grep -E '^rrl ' <<<"$out")" "^rrl +off \(GLUED_RRL_RATE=0\)$" "rrl line, off"
+	glued_restart h1 "${OPS_ENV[@]}"
+}
+
 @test "gluedctl peers: a list (empty without a cluster), and a sentence for people" {
 	ctl peers --json
 	[ $rc -eq 0 ] || fail "peers failed"

@@ -192,21 +192,21 @@ static json_t *rrl_json(const struct ctl_parts *p)
 {
 	const struct glued_config *c = p->cfg;
 	const struct ctl_fastpath *fp = p->fastpath;
-	struct dns_server_stats *st = calloc(1, sizeof(*st));
+	struct dns_server_stats st;
 	uint64_t k[GLUED_STAT_MAX];
 	json_t *o = json_object();
 
+	memset(&st, 0, sizeof(st));
+	if (p->dns)
+		dns_server_get_stats(p->dns, &st);
 	set_u64(o, "rate", c->rrl_rate);
 	set_u64(o, "slip", c->rrl_slip);
 	set_u64(o, "prefix4", c->rrl_prefix4);
 	set_u64(o, "prefix6", c->rrl_prefix6);
 	set_u64(o, "exempt", c->n_rrl_exempt);
-	if (st && p->dns)
-		dns_server_get_stats(p->dns, st);
-	set_u64(o, "slipped", st ? st->rrl_slipped : 0);
-	set_u64(o, "dropped", st ? st->rrl_dropped : 0);
-	set_u64(o, "evicted", st ? st->rrl_evicted : 0);
-	free(st);
+	set_u64(o, "slipped", st.rrl_slipped);
+	set_u64(o, "dropped", st.rrl_dropped);
+	set_u64(o, "evicted", st.rrl_evicted);
 	if (fp && fp->counters && fp->counters(fp->ctx, k) == 0)
 		set_u64(o, "kernel_rate_limited", k[GLUED_STAT_rate_limited]);
 	else
