@@ -9,19 +9,11 @@
  * come out untouched.
  *
  * The map is filled from a struct table through bpf_names_encode(), the
- * encoding the daemon's mirror uses (harness.h). The container's program
+ * encoding the daemon's mirror uses (harness.h, diff.h). The container's program
  * has its own test, test_bpf_ctr.c.
  */
 #include "harness.h"
-
-struct fixture {
-	const char *desc;
-	struct fspec f;
-	struct qspec q;
-	enum verdict verdict;
-	enum glued_stat stat;
-	uint32_t rot;
-};
+#include "diff.h"
 
 /* --- fixtures --------------------------------------------------------------------------------- */
 
@@ -168,8 +160,7 @@ static size_t fixture_frame(const struct fixture *fx, uint8_t *f, uint8_t *dns, 
 static void check_fixture(int tc, const struct fixture *fx)
 {
 	uint8_t in[2048], dns[2048];
-	size_t len, dlen, rlen;
-	const uint8_t *reply;
+	size_t len, dlen;
 	struct run r;
 
 	len = fixture_frame(fx, in, dns, &dlen);
@@ -179,65 +170,7 @@ static void check_fixture(int tc, const struct fixture *fx)
 	 * must see it pass as the fixture says, like XDP. */
 	if (tc && len < 14 + 20 && r.err == -EINVAL)
 		return;
-	T_EQ_INT(r.err, 0);
-	T_ASSERT(r.verdict == fx->verdict, "verdict %d, want %d", r.verdict, fx->verdict);
-	T_ASSERT(r.moved == 1 && r.stat == (int)fx->stat, "counter %s (%d moved), want %s",
-		 r.stat >= 0 ? bpf_stat_name((unsigned)r.stat) : "none", r.moved,
-		 bpf_stat_name(fx->stat));
-	T_EQ_INT(r.other_moved, 0); /* glued_ctr_stats is the container's */
-	if (fx->verdict == PASS) {
-		T_ASSERT(r.out_len == len && !memcmp(r.out, in, len), "passed frame untouched");
-		return;
-	}
-	reply = check_reply_frame(in, &r, &rlen);
-	if (reply)
-		T_ASSERT(same_as_userspace(dns, dlen, fx->rot, reply, rlen),
-			 "reply identical to dns_answer()");
-}
-
-/* --- differential ----------------------------------------------------------------------------- */
-
-/* Wrap msg in v4 and v6 frames, run both hooks; where BPF answers, the
- * DNS bytes must equal dns_answer()'s and the frame must be well-formed;
- * where it passes, the frame must be untouched. */
-static void differential(const uint8_t *msg, size_t len, uint32_t rot, struct diff_counts *dc)
-{
-	uint8_t in[4096];
-
-	if (len > 1400)
-		return;
-	for (int v6 = 0; v6 <= 1; v6++) {
-		struct fspec fs = {.v6 = v6};
-		size_t flen = frame_build(in, &fs, msg, len), rlen;
-
-		for (int tc = 0; tc <= 1; tc++) {
-			struct run r;
-			const uint8_t *reply;
-
-			run_prog(tc, in, flen, rot, &r);
-			dc->runs++;
-			T_EQ_INT(r.err, 0);
-			T_EQ_INT(r.moved, 1);
-			T_EQ_INT(r.other_moved, 0);
-			if (r.verdict != TX) {
-				T_ASSERT(r.verdict == PASS && r.out_len == flen &&
-					     !memcmp(r.out, in, flen),
-					 "passed frame untouched (%s)",
-					 bpf_stat_name((unsigned)r.stat));
-				continue;
-			}
-			dc->answered++;
-			reply = check_reply_frame(in, &r, &rlen);
-			if (reply && same_as_userspace(msg, len, rot, reply, rlen))
-				dc->identical++;
-		}
-	}
-}
-static void diff_cb(const uint8_t *m, size_t len, void *ctx)
-{
-	struct diff_counts *dc = ctx;
-
-	differential(m, len, dc->runs * 2654435761u, dc);
+	check_run(&r, in, len, dns, dlen, fx->verdict, fx->stat, fx->rot);
 }
 
 /* --- main ------------------------------------------------------------------------------------- */
@@ -245,18 +178,11 @@ static void diff_cb(const uint8_t *m, size_t len, void *ctx)
 int main(void)
 {
 	char desc[256];
-	unsigned harvested = 0;
-	struct diff_counts dc = {0};
+	struct diff diff = {.prefix = "", .hooks = 1u << HOOK_XDP | 1u << HOOK_TC};
 
-	if (harness_load(1u << HOOK_XDP | 1u << HOOK_TC)) {
-		fprintf(stderr, "bpf: cannot load glued_dns (root? %s)\n", strerror(errno));
-		printf("0 passed, 1 failed\n");
+	if (harness_start(1u << HOOK_XDP | 1u << HOOK_TC))
 		return 1;
-	}
-	harness_print_verified();
-	setup_table();
-	corpus_each("tests/fuzz/corpus/dns_parse", harvest_cb, &harvested);
-	corpus_each("tests/fuzz/corpus/dns_answer", harvest_cb, &harvested);
+	diff_harvest();
 
 	T_CASE("maps filled from the table through bpf_names_encode()")
 	{
@@ -539,8 +465,7 @@ int main(void)
 	{
 		struct fixture fx = {.q = {0}};
 		uint8_t in[512], dns[512];
-		size_t dlen, rlen, len = fixture_frame(&fx, in, dns, &dlen);
-		const uint8_t *reply;
+		size_t dlen, len = fixture_frame(&fx, in, dns, &dlen);
 		struct run r;
 
 		T_EQ_INT(set_config_alive(GLUED_CFG_ENABLED, mono_ns() + 60ull * 1000000000u), 0);
@@ -548,47 +473,14 @@ int main(void)
 			run_prog(tc, in, len, 0, &r);
 			T_EQ_INT(r.verdict, TX);
 			T_EQ_INT(r.stat, GLUED_STAT_answered);
-			reply = check_reply_frame(in, &r, &rlen);
-			if (reply)
-				T_ASSERT(same_as_userspace(dns, dlen, 0, reply, rlen),
-					 "reply identical to dns_answer()");
+			T_ASSERT(answer_holds(in, &r, dns, dlen, 0),
+				 "reply identical to dns_answer()");
 		}
 		T_EQ_INT(set_config(GLUED_CFG_ENABLED), 0);
 	}
 
 	/* Differential: every fixture the program answers was compared above;
 	 * now the DNS fuzz corpora and seeded random queries. */
-	corpus_each("tests/fuzz/corpus/dns_parse", diff_cb, &dc);
-	corpus_each("tests/fuzz/corpus/dns_answer", diff_cb, &dc);
-	fprintf(stderr,
-		"bpf: corpus: %u runs, %u answered by bpf, %u identical (%u names harvested)\n",
-		dc.runs, dc.answered, dc.identical, harvested);
-	T_CASE("corpus: every BPF answer is byte-identical to dns_answer()")
-	{
-		T_EQ_INT(dc.identical, dc.answered);
-	}
-	{
-		struct diff_counts rc = {0};
-		char name[80];
-		uint8_t msg[2048];
-
-		for (int i = 0; i < 3000; i++) {
-			struct qspec q;
-
-			random_query(&q, name);
-			differential(msg, q_build(msg, &q), rnd(1000000), &rc);
-		}
-		fprintf(stderr, "bpf: random: %u runs, %u answered by bpf, %u identical\n", rc.runs,
-			rc.answered, rc.identical);
-		T_CASE("random queries: every BPF answer is byte-identical to dns_answer()")
-		{
-			T_EQ_INT(rc.identical, rc.answered);
-			T_ASSERT(rc.answered > rc.runs / 10,
-				 "the answering path is exercised (%u/%u)", rc.answered, rc.runs);
-		}
-	}
-
-	glued_dns__destroy(skel);
-	table_free(tbl);
-	return t_summary();
+	diff_run(&diff);
+	return harness_finish();
 }
