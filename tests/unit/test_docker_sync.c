@@ -235,6 +235,33 @@ static bool serve(struct sim *m)
 	return true;
 }
 
+/* Serve until the core follows the stream or sleeps. */
+static void serve_all(struct sim *m)
+{
+	while (serve(m))
+		;
+}
+
+/* A fresh core watching glued_net at T0, its updates into m->out. */
+static bool sim_start(struct sim *m)
+{
+	static const struct docker_sync_cfg cfg = {.network = "glued_net"};
+	struct docker_sync_out out = {.ctx = m, .update = on_update};
+
+	memset(m, 0, sizeof(*m));
+	m->now = T0;
+	m->s = docker_sync_new(&cfg, &out);
+	T_ASSERT(m->s, "docker_sync_new");
+	return m->s;
+}
+
+static void sim_stop(struct sim *m)
+{
+	docker_sync_free(m->s);
+	for (size_t i = 0; i < m->eng.n; i++)
+		free(m->eng.c[i].body);
+}
+
 enum op {
 	END = 0,
 	ENG,	  /* a: name, b: inspect file, c: name as run (or NULL), n: listed */
@@ -907,21 +934,15 @@ static const struct scenario scenarios[] = {
 
 static void run_scenario(const struct scenario *sc)
 {
-	struct sim m = {.now = T0};
-	struct docker_sync_out out = {.ctx = &m, .update = on_update};
-	struct docker_sync_cfg cfg = {.network = "glued_net"};
+	struct sim m;
 
 	T_CASE(sc->name)
 	{
-		m.s = docker_sync_new(&cfg, &out);
-		T_ASSERT(m.s, "docker_sync_new");
-		if (!m.s)
+		if (!sim_start(&m))
 			break;
 		for (int k = 0; k < 48 && sc->steps[k].op != END; k++)
 			run_step(&m, &sc->steps[k], k);
-		docker_sync_free(m.s);
-		for (size_t i = 0; i < m.eng.n; i++)
-			free(m.eng.c[i].body);
+		sim_stop(&m);
 	}
 }
 
@@ -931,29 +952,23 @@ static void run_scenario(const struct scenario *sc)
  * core does is decided by each event alone. */
 static void test_recorded_stream(void)
 {
-	struct sim m = {.now = T0};
-	struct docker_sync_out out = {.ctx = &m, .update = on_update};
-	struct docker_sync_cfg cfg = {.network = "glued_net"};
+	struct sim m;
 	struct docker_sync_stats st;
 	size_t len, lines = 0;
 	char *buf = slurp("events_actions.jsonl", &len), *line = buf, *nl;
 
 	T_CASE("recorded stream: connect inspects, disconnect and die withdraw, kill/stop nothing")
 	{
-		m.s = docker_sync_new(&cfg, &out);
-		T_ASSERT(m.s, "docker_sync_new");
-		if (!m.s)
+		if (!sim_start(&m))
 			break;
-		while (serve(&m))
-			;
+		serve_all(&m);
 		T_EQ_STR(m.out, "net up");
 		m.out[0] = '\0';
 		eng_set(&m.eng, "ev", "inspect_web.json", NULL, true);
 		eng_set(&m.eng, "run", "inspect_web.json", NULL, true);
 		while ((nl = memchr(line, '\n', (size_t)(buf + len - line)))) {
 			T_EQ_INT(docker_sync_on_event(m.s, line, (size_t)(nl - line), m.now), 0);
-			while (serve(&m))
-				;
+			serve_all(&m);
 			line = nl + 1;
 			lines++;
 		}
@@ -963,9 +978,7 @@ static void test_recorded_stream(void)
 		T_EQ_INT(st.events, 27);
 		T_EQ_INT(st.inspects, 8); /* connect x4, start x3, rename */
 		T_EQ_INT(st.published, 0);
-		docker_sync_free(m.s);
-		free(m.eng.c[0].body);
-		free(m.eng.c[1].body);
+		sim_stop(&m);
 	}
 	free(buf);
 }
@@ -974,28 +987,22 @@ static void test_recorded_stream(void)
  * and a new one is a new PUT even when names and addresses stay. */
 static void test_sandbox(void)
 {
-	struct sim m = {.now = T0};
-	struct docker_sync_out out = {.ctx = &m, .update = on_update};
-	struct docker_sync_cfg cfg = {.network = "glued_net"};
+	struct sim m;
 	char *p, *q;
 
 	T_CASE("a PUT carries the SandboxKey; the same entry in a new netns is sent again")
 	{
-		m.s = docker_sync_new(&cfg, &out);
-		T_ASSERT(m.s, "docker_sync_new");
-		if (!m.s)
+		if (!sim_start(&m))
 			break;
 		eng_set(&m.eng, "web", "inspect_web.json", NULL, true);
-		while (serve(&m))
-			;
+		serve_all(&m);
 		T_EQ_STR(m.out, "net net +web up");
 		T_ASSERT(strstr(m.sandbox, "/netns/") != NULL, "sandbox \"%s\"", m.sandbox);
 		m.out[0] = '\0';
 		/* "start" again, same netns: nothing to send */
 		event(&m, "{\"Type\":\"container\",\"Action\":\"start\",\"Actor\":{\"ID\":"
 			  "\"" WEB_ID "\"}}");
-		while (serve(&m))
-			;
+		serve_all(&m);
 		T_EQ_STR(m.out, "");
 		/* docker restart without the die seen: a new SandboxKey */
 		p = strstr(m.eng.c[0].body, "/netns/");
@@ -1006,12 +1013,10 @@ static void test_sandbox(void)
 		memset(q - 4, 'f', 4);
 		event(&m, "{\"Type\":\"container\",\"Action\":\"start\",\"Actor\":{\"ID\":"
 			  "\"" WEB_ID "\"}}");
-		while (serve(&m))
-			;
+		serve_all(&m);
 		T_EQ_STR(m.out, "+web");
 		T_ASSERT(strstr(m.sandbox, "ffff") != NULL, "new sandbox \"%s\"", m.sandbox);
-		docker_sync_free(m.s);
-		free(m.eng.c[0].body);
+		sim_stop(&m);
 	}
 }
 
