@@ -44,7 +44,7 @@ struct ctr_fast {
 
 const char *ctr_why_name(enum ctr_why w)
 {
-#define CTR_WHY_NAME_(n, s) s,
+#define CTR_WHY_NAME_(n, s) #s,
 	static const char *const names[] = {CTR_WHYS(CTR_WHY_NAME_)};
 #undef CTR_WHY_NAME_
 	return (unsigned)w < CTR_WHY_COUNT ? names[w] : "?";
@@ -109,16 +109,10 @@ static void drop(struct ctr_fast *cf, struct ctr *c)
 static void gauges(struct ctr_fast *cf)
 {
 	struct ctr_fast_stats *st = &cf->st;
-	uint64_t *by[CTR_WHY_COUNT] = {
-	    [CTR_WHY_NONE] = &st->served,
-	    [CTR_WHY_PENDING] = &st->fallback_pending,
-	    [CTR_WHY_OFF] = &st->fallback_off,
-	    [CTR_WHY_NO_SANDBOX] = &st->fallback_no_sandbox,
-	    [CTR_WHY_NETNS] = &st->fallback_netns,
-	    [CTR_WHY_SYSCTL] = &st->fallback_sysctl,
-	    [CTR_WHY_ATTACH] = &st->fallback_attach,
-	    [CTR_WHY_LOCALNET_RESET] = &st->fallback_localnet_reset,
-	};
+#define CTR_WHY_GAUGE_(st, n, s) [CTR_WHY_##n] = &st->fallback_##s,
+	uint64_t *by[CTR_WHY_COUNT] = {[CTR_WHY_NONE] = &st->served,
+				       CTR_FALLBACK_WHYS(CTR_WHY_GAUGE_, st)};
+#undef CTR_WHY_GAUGE_
 
 	for (int w = 0; w < CTR_WHY_COUNT; w++)
 		*by[w] = 0;
