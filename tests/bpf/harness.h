@@ -24,6 +24,7 @@
 #include <bpf/libbpf.h>
 
 #include "t.h"
+#include "ttable.h"
 #include "pkt.h"
 #include "glued_dns.skel.h"
 #include "core/dns_answer.h"
@@ -89,19 +90,6 @@ static void harness_print_verified(void)
 
 /* --- setup ------------------------------------------------------------------------------------ */
 
-static void put(const char *owner, const char *name, const char *const *addrs, size_t n)
-{
-	struct table_entry e = {.origin = 0, .n_names = 1};
-
-	snprintf(e.owner, sizeof(e.owner), "%s", owner);
-	snprintf(e.names[0], sizeof(e.names[0]), "%s", name);
-	for (size_t i = 0; i < n; i++)
-		if (addr_parse(&e.addrs[e.n_addrs++], addrs[i]))
-			abort();
-	if (table_put(tbl, &e))
-		abort();
-}
-
 /* n addresses fmt % i for name, in entries of at most 8. */
 static void put_many(const char *name, const char *fmt, int n)
 {
@@ -115,7 +103,7 @@ static void put_many(const char *name, const char *fmt, int n)
 			p[k] = a[k];
 		}
 		snprintf(owner, sizeof(owner), "%s-%d", name, base);
-		put(owner, name, p, (size_t)k);
+		t_table_put(tbl, owner, name, p, (size_t)k);
 	}
 }
 
@@ -148,12 +136,13 @@ static void setup_table(void)
 	static const char *one[] = {"10.0.0.77"};
 
 	tbl = table_new();
-	put("c1", "web", web, 2);
-	put("c2", "db", db, 3);
-	put("c3", "v6only", v6only, 2);
-	put("c4", "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0", l63, 1);
-	put("c5", "w", one, 1);
-	put("c6", "fallback9", one, 1);
+	t_table_put(tbl, "c1", "web", web, 2);
+	t_table_put(tbl, "c2", "db", db, 3);
+	t_table_put(tbl, "c3", "v6only", v6only, 2);
+	t_table_put(tbl, "c4", "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0",
+		    l63, 1);
+	t_table_put(tbl, "c5", "w", one, 1);
+	t_table_put(tbl, "c6", "fallback9", one, 1);
 	put_many("sixteen", "10.1.0.%d", 16);
 	put_many("big", "10.2.0.%d", 20);
 	put_many("v6eight", "fd00:8::%d", 8);
