@@ -13,6 +13,7 @@
 #include <dirent.h>
 
 #include "harness.h"
+#include "tfile.h"
 
 /* --- differential inputs ---------------------------------------------------------------------- */
 
@@ -49,32 +50,24 @@ static void harvest(const uint8_t *msg, size_t len, unsigned *n)
 	}
 }
 
-static size_t read_file(const char *path, uint8_t *buf, size_t cap)
-{
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	if (!f)
-		return 0;
-	n = fread(buf, 1, cap, f);
-	fclose(f);
-	return n;
-}
-
+/* fn on every file of dir, in name order, each in a buffer of exactly its
+ * size (ASan sees a read past the end). */
 static void corpus_each(const char *dir, void (*fn)(const uint8_t *, size_t, void *), void *ctx)
 {
 	struct dirent **ents;
 	int n = scandir(dir, &ents, NULL, alphasort);
-	static uint8_t buf[65536];
 
 	for (int i = 0; i < n; i++) {
 		char path[4096];
 		size_t len;
+		char *buf;
 
 		if (ents[i]->d_name[0] != '.') {
 			snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name);
-			len = read_file(path, buf, sizeof(buf));
-			fn(buf, len, ctx);
+			buf = t_read_file(path, &len, false);
+			if (buf)
+				fn((const uint8_t *)buf, len, ctx);
+			free(buf);
 		}
 		free(ents[i]);
 	}
