@@ -230,6 +230,32 @@ static void read_stats(struct bpf_map *map, uint64_t out[GLUED_STAT_MAX])
 
 /* --- one run ---------------------------------------------------------------------------------- */
 
+/* A query frame and the DNS message it carries: what a run of it is
+ * checked against. */
+struct qframe {
+	uint8_t dns[2048];
+	uint8_t in[2048 + 128]; /* room for the headers, a VLAN tag, IPv6 fragment header */
+	size_t dlen, len;
+};
+
+/* The frame f around the query q. */
+static struct qframe qframe_of(const struct fspec *f, const struct qspec *q)
+{
+	struct qframe qf;
+
+	qf.dlen = q_build(qf.dns, q);
+	qf.len = frame_build(qf.in, f, qf.dns, qf.dlen);
+	return qf;
+}
+
+/* The frame f around the DNS message msg (len <= sizeof(qf->dns)). */
+static void qframe_wrap(struct qframe *qf, const struct fspec *f, const uint8_t *msg, size_t len)
+{
+	memcpy(qf->dns, msg, len);
+	qf->dlen = len;
+	qf->len = frame_build(qf->in, f, qf->dns, len);
+}
+
 struct run {
 	int err;
 	enum verdict verdict;
@@ -253,7 +279,7 @@ static int stats_moved(const uint64_t *before, const uint64_t *after, int *stat)
 	return moved;
 }
 
-static void run_prog(enum hook hook, const uint8_t *in, size_t len, uint32_t rot, struct run *r)
+static void run_prog(enum hook hook, const struct qframe *qf, uint32_t rot, struct run *r)
 {
 	struct bpf_program *prog = hook == HOOK_CTR  ? skel->progs.glued_ctr_dns
 				   : hook == HOOK_TC ? skel->progs.glued_tc_dns
@@ -265,7 +291,7 @@ static void run_prog(enum hook hook, const uint8_t *in, size_t len, uint32_t rot
 	uint64_t before[GLUED_STAT_MAX], after[GLUED_STAT_MAX];
 	uint64_t obefore[GLUED_STAT_MAX], oafter[GLUED_STAT_MAX];
 	int ostat;
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (uint32_t)len,
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = qf->in, .data_size_in = (uint32_t)qf->len,
 		    .data_out = r->out, .data_size_out = sizeof(r->out), .repeat = 1);
 
 	set_rot(rot);
@@ -282,6 +308,12 @@ static void run_prog(enum hook hook, const uint8_t *in, size_t len, uint32_t rot
 	r->stat = -1;
 	r->moved = stats_moved(before, after, &r->stat);
 	r->other_moved = stats_moved(obefore, oafter, &ostat);
+}
+
+/* A passed frame comes out as it went in. */
+static bool frame_untouched(const struct qframe *qf, const struct run *r)
+{
+	return r->out_len == qf->len && !memcmp(r->out, qf->in, qf->len);
 }
 
 /* Where the layers of a frame built by frame_build() start. */
@@ -353,22 +385,21 @@ static bool same_as_userspace(const uint8_t *q, size_t qlen, uint32_t rot, const
 	return true;
 }
 
-/* The reply r->out to the query frame in, whose DNS payload is dns: a
- * well-formed frame whose DNS bytes are dns_answer()'s for the same rot. */
-static bool answer_holds(const uint8_t *in, const struct run *r, const uint8_t *dns, size_t dlen,
-			 uint32_t rot)
+/* The reply r->out to the query frame qf: a well-formed frame whose DNS
+ * bytes are dns_answer()'s for the same message and rot. */
+static bool answer_holds(const struct qframe *qf, const struct run *r, uint32_t rot)
 {
 	size_t rlen;
-	const uint8_t *reply = check_reply_frame(in, r, &rlen);
+	const uint8_t *reply = check_reply_frame(qf->in, r, &rlen);
 
-	return reply && same_as_userspace(dns, dlen, rot, reply, rlen);
+	return reply && same_as_userspace(qf->dns, qf->dlen, rot, reply, rlen);
 }
 
 /* The checks of one fixture's run: the verdict, the one counter that moved
  * in the hook's own map and none in the other's; a passed frame untouched,
  * an answer as answer_holds() says. */
-static void check_run(const struct run *r, const uint8_t *in, size_t len, const uint8_t *dns,
-		      size_t dlen, enum verdict verdict, enum glued_stat stat, uint32_t rot)
+static void check_run(const struct run *r, const struct qframe *qf, enum verdict verdict,
+		      enum glued_stat stat, uint32_t rot)
 {
 	T_EQ_INT(r->err, 0);
 	T_ASSERT(r->verdict == verdict, "verdict %d, want %d", r->verdict, verdict);
@@ -377,9 +408,9 @@ static void check_run(const struct run *r, const uint8_t *in, size_t len, const 
 		 bpf_stat_name(stat));
 	T_EQ_INT(r->other_moved, 0); /* host hooks and container program count apart */
 	if (verdict == PASS)
-		T_ASSERT(r->out_len == len && !memcmp(r->out, in, len), "passed frame untouched");
+		T_ASSERT(frame_untouched(qf, r), "passed frame untouched");
 	else
-		T_ASSERT(answer_holds(in, r, dns, dlen, rot), "reply identical to dns_answer()");
+		T_ASSERT(answer_holds(qf, r, rot), "reply identical to dns_answer()");
 }
 
 /* --- start and end ---------------------------------------------------------------------------- */

@@ -82,12 +82,11 @@ static const struct fixture fixtures[] = {
 static void check(const struct fspec *f, const struct qspec *q, enum verdict verdict,
 		  enum glued_stat stat, uint32_t rot)
 {
-	uint8_t in[2048], dns[2048];
-	size_t dlen = q_build(dns, q), len = frame_build(in, f, dns, dlen);
+	struct qframe qf = qframe_of(f, q);
 	struct run r;
 
-	run_prog(HOOK_CTR, in, len, rot, &r);
-	check_run(&r, in, len, dns, dlen, verdict, stat, rot);
+	run_prog(HOOK_CTR, &qf, rot, &r);
+	check_run(&r, &qf, verdict, stat, rot);
 }
 
 int main(void)
