@@ -441,6 +441,8 @@ struct scenario {
 };
 
 #define UP "net net +web +db-1 up" /* TWO connecting: network, gateways learned, both */
+/* The start of most scenarios: TWO, connected, both published. */
+#define TWO_UP TWO, CONNECT, S(OUT, .a = UP)
 
 /* clang-format off */
 static const struct scenario scenarios[] = {
@@ -476,9 +478,7 @@ static const struct scenario scenarios[] = {
 
 	{ "die withdraws at once without an inspect; kill and stop are not inspected",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(EVC, .a = "kill", .b = "web"),
 		S(REQ, .n = DOCKER_REQ_FOLLOW),
 		S(OUT, .a = ""),
@@ -495,9 +495,7 @@ static const struct scenario scenarios[] = {
 
 	{ "a restart's start publishes again what its die withdrew; restart re-inspects",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(EVC, .a = "kill", .b = "web"),
 		S(EVC, .a = "die", .b = "web"),
 		S(OUT, .a = "-web"),
@@ -544,9 +542,7 @@ static const struct scenario scenarios[] = {
 
 	{ "inspect answered after the container was removed: 404 withdraws; die, destroy: nothing",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(ENG_RM, .a = "web"),
 		S(EVC, .a = "start", .b = "web"),
 		S(REQ, .n = DOCKER_REQ_INSPECT, .a = "web"),
@@ -573,9 +569,7 @@ static const struct scenario scenarios[] = {
 
 	{ "stream cut mid-resync: nothing withdrawn while away; the reconnect's list reconciles",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(ADV, .n = 30000),
 		S(REQ, .n = DOCKER_REQ_PING),
 		S(STEP, .n = 3),
@@ -600,9 +594,7 @@ static const struct scenario scenarios[] = {
 
 	{ "rename during the periodic pass: new name published, its event explains it, no stall",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(ADV, .n = 30000),
 		S(STEP, .n = 3),
 		S(ENG, .a = "web", .b = "inspect_web.json", .c = "web2", .n = 1),
@@ -623,9 +615,7 @@ static const struct scenario scenarios[] = {
 
 	{ "rename event: the re-inspect republishes under the new name",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(ENG, .a = "web", .b = "inspect_web.json", .c = "web2", .n = 1),
 		S(EVC, .a = "rename", .b = "web"),
 		S(RUN),
@@ -635,9 +625,7 @@ static const struct scenario scenarios[] = {
 
 	{ "watchdog: a change the stream never reported tears it down after 500 ms",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(ENG_RM, .a = "web"),
 		S(ADV, .n = 30000),
 		S(REQ, .n = DOCKER_REQ_PING, .b = "/_ping"),
@@ -657,9 +645,7 @@ static const struct scenario scenarios[] = {
 
 	{ "watchdog: the event in flight explains the change; the next resync is 30 s later",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(ENG_RM, .a = "web"),
 		S(ADV, .n = 30000),
 		S(RUN),
@@ -676,9 +662,7 @@ static const struct scenario scenarios[] = {
 
 	{ "quiet stream: nothing until the resync period, then ping and a pass that changes nothing",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(UNTIL, .n = 30000),
 		S(ADV, .n = 29999),
 		S(REQ, .n = DOCKER_REQ_FOLLOW),
@@ -697,9 +681,7 @@ static const struct scenario scenarios[] = {
 
 	{ "a failed ping is a stall: the session ends, the records stay, reconnect 100 ms later",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(PINGFAIL, .n = 1),
 		S(ADV, .n = 30000),
 		S(RUN),
@@ -717,9 +699,7 @@ static const struct scenario scenarios[] = {
 
 	{ "a ping without answer is a stall; later failures while down are not",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(ENG_DOWN, .n = 1),
 		S(ADV, .n = 30000),
 		S(RUN),
@@ -773,9 +753,7 @@ static const struct scenario scenarios[] = {
 
 	{ "disconnect withdraws without an inspect, connect publishes again; other_net is not ours",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(EVN, .a = "disconnect", .b = "web"),
 		S(REQ, .n = DOCKER_REQ_FOLLOW),
 		S(OUT, .a = "-web"),
@@ -793,9 +771,7 @@ static const struct scenario scenarios[] = {
 
 	{ "duplicate events: a second start publishes nothing, a second die withdraws nothing",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(EVC, .a = "start", .b = "web"),
 		S(RUN),
 		S(EVC, .a = "start", .b = "web"),
@@ -831,9 +807,7 @@ static const struct scenario scenarios[] = {
 
 	{ "an inspect body that does not parse is returned, skipped, and unseen by the pass",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(EVC, .a = "start", .b = "web"),
 		S(REQ, .n = DOCKER_REQ_INSPECT, .a = "web"),
 		S(ANSWER, .n = 200, .b = "version.json"),
@@ -852,9 +826,7 @@ static const struct scenario scenarios[] = {
 
 	{ "an inspect answered with another container's body is skipped, not published",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(EVC, .a = "die", .b = "web"),
 		S(OUT, .a = "-web"),
 		S(EVC, .a = "start", .b = "web"),
@@ -905,9 +877,7 @@ static const struct scenario scenarios[] = {
 		S(EVC, .a = "start", .b = "web"),
 		S(ERR, .n = -EINVAL),
 		S(REQ, .n = DOCKER_REQ_VERSION),
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(EVRAW, .a = "{"),
 		S(ERR, .n = GLUED_EMALF),
 		S(STAT, .a = "event_errors", .n = 1),
