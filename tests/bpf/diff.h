@@ -27,7 +27,7 @@ static unsigned harvested; /* names harvest() added to the table */
 static void harvest(const uint8_t *msg, size_t len, unsigned *n)
 {
 	struct dns_query q;
-	char label[DNS_LABEL_MAX + 1], owner[32];
+	char label[DNS_LABEL_MAX + 1], owner[32], a4[16];
 	size_t l;
 
 	if (dns_parse_query(&q, msg, len) || q.labels != 1 || *n >= 64)
@@ -35,19 +35,10 @@ static void harvest(const uint8_t *msg, size_t len, unsigned *n)
 	l = dns_query_first_label(&q, label);
 	if (!table_name_valid(label, l) || table_lookup(tbl, label, l, &(struct table_answer){0}))
 		return;
-	{
-		struct table_entry e = {.origin = 0, .n_names = 1, .n_addrs = 2};
-
-		snprintf(owner, sizeof(owner), "corpus-%u", *n);
-		snprintf(e.owner, sizeof(e.owner), "%s", owner);
-		memcpy(e.names[0], label, l + 1);
-		if (addr_parse(&e.addrs[0], "10.9.0.1") || addr_parse(&e.addrs[1], "fd00:9::1"))
-			abort();
-		e.addrs[0].b[3] = (uint8_t)(*n + 2);
-		if (table_put(tbl, &e))
-			abort();
-		(*n)++;
-	}
+	snprintf(owner, sizeof(owner), "corpus-%u", *n);
+	snprintf(a4, sizeof(a4), "10.9.0.%u", *n + 2);
+	t_table_put(tbl, owner, label, (const char *const[]){a4, "fd00:9::1"}, 2);
+	(*n)++;
 }
 
 /* fn on every file of dir, in name order, each in a buffer of exactly its
