@@ -6,14 +6,12 @@
  * through one hook with the counters that moved in its stats map, and the
  * checks every test makes of a reply: a well-formed frame with addresses
  * and ports swapped and checksums that hold, and DNS bytes identical to
- * dns_answer()'s. Also the inputs of the differential tests: the DNS fuzz
- * corpora and seeded random queries. Test-only; static functions, one
- * includer per binary.
+ * dns_answer()'s. The differential test is diff.h's. Test-only; static
+ * functions, one includer per binary.
  */
 #ifndef GLUED_TESTS_BPF_HARNESS_H
 #define GLUED_TESTS_BPF_HARNESS_H
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +24,7 @@
 #include <bpf/libbpf.h>
 
 #include "t.h"
+#include "ttable.h"
 #include "pkt.h"
 #include "glued_dns.skel.h"
 #include "core/dns_answer.h"
@@ -38,6 +37,17 @@ enum verdict { PASS, TX };
 
 /* The programs of the object, as run_prog() takes them. */
 enum hook { HOOK_XDP, HOOK_TC, HOOK_CTR, HOOK_MAX };
+
+/* A row of a test's table: a frame built from f and q, run with rot, must
+ * get this verdict and move this counter (and only it). */
+struct fixture {
+	const char *desc;
+	struct fspec f;
+	struct qspec q;
+	enum verdict verdict;
+	enum glued_stat stat;
+	uint32_t rot;
+};
 
 static struct glued_dns *skel;
 static struct table *tbl;
@@ -80,19 +90,6 @@ static void harness_print_verified(void)
 
 /* --- setup ------------------------------------------------------------------------------------ */
 
-static void put(const char *owner, const char *name, const char *const *addrs, size_t n)
-{
-	struct table_entry e = {.origin = 0, .n_names = 1};
-
-	snprintf(e.owner, sizeof(e.owner), "%s", owner);
-	snprintf(e.names[0], sizeof(e.names[0]), "%s", name);
-	for (size_t i = 0; i < n; i++)
-		if (addr_parse(&e.addrs[e.n_addrs++], addrs[i]))
-			abort();
-	if (table_put(tbl, &e))
-		abort();
-}
-
 /* n addresses fmt % i for name, in entries of at most 8. */
 static void put_many(const char *name, const char *fmt, int n)
 {
@@ -106,7 +103,7 @@ static void put_many(const char *name, const char *fmt, int n)
 			p[k] = a[k];
 		}
 		snprintf(owner, sizeof(owner), "%s-%d", name, base);
-		put(owner, name, p, (size_t)k);
+		t_table_put(tbl, owner, name, p, (size_t)k);
 	}
 }
 
@@ -139,12 +136,13 @@ static void setup_table(void)
 	static const char *one[] = {"10.0.0.77"};
 
 	tbl = table_new();
-	put("c1", "web", web, 2);
-	put("c2", "db", db, 3);
-	put("c3", "v6only", v6only, 2);
-	put("c4", "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0", l63, 1);
-	put("c5", "w", one, 1);
-	put("c6", "fallback9", one, 1);
+	t_table_put(tbl, "c1", "web", web, 2);
+	t_table_put(tbl, "c2", "db", db, 3);
+	t_table_put(tbl, "c3", "v6only", v6only, 2);
+	t_table_put(tbl, "c4", "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0",
+		    l63, 1);
+	t_table_put(tbl, "c5", "w", one, 1);
+	t_table_put(tbl, "c6", "fallback9", one, 1);
 	put_many("sixteen", "10.1.0.%d", 16);
 	put_many("big", "10.2.0.%d", 20);
 	put_many("v6eight", "fd00:8::%d", 8);
@@ -232,6 +230,32 @@ static void read_stats(struct bpf_map *map, uint64_t out[GLUED_STAT_MAX])
 
 /* --- one run ---------------------------------------------------------------------------------- */
 
+/* A query frame and the DNS message it carries: what a run of it is
+ * checked against. */
+struct qframe {
+	uint8_t dns[2048];
+	uint8_t in[2048 + 128]; /* room for the headers, a VLAN tag, IPv6 fragment header */
+	size_t dlen, len;
+};
+
+/* The frame f around the query q. */
+static struct qframe qframe_of(const struct fspec *f, const struct qspec *q)
+{
+	struct qframe qf;
+
+	qf.dlen = q_build(qf.dns, q);
+	qf.len = frame_build(qf.in, f, qf.dns, qf.dlen);
+	return qf;
+}
+
+/* The frame f around the DNS message msg (len <= sizeof(qf->dns)). */
+static void qframe_wrap(struct qframe *qf, const struct fspec *f, const uint8_t *msg, size_t len)
+{
+	memcpy(qf->dns, msg, len);
+	qf->dlen = len;
+	qf->len = frame_build(qf->in, f, qf->dns, len);
+}
+
 struct run {
 	int err;
 	enum verdict verdict;
@@ -255,7 +279,7 @@ static int stats_moved(const uint64_t *before, const uint64_t *after, int *stat)
 	return moved;
 }
 
-static void run_prog(enum hook hook, const uint8_t *in, size_t len, uint32_t rot, struct run *r)
+static void run_prog(enum hook hook, const struct qframe *qf, uint32_t rot, struct run *r)
 {
 	struct bpf_program *prog = hook == HOOK_CTR  ? skel->progs.glued_ctr_dns
 				   : hook == HOOK_TC ? skel->progs.glued_tc_dns
@@ -267,7 +291,7 @@ static void run_prog(enum hook hook, const uint8_t *in, size_t len, uint32_t rot
 	uint64_t before[GLUED_STAT_MAX], after[GLUED_STAT_MAX];
 	uint64_t obefore[GLUED_STAT_MAX], oafter[GLUED_STAT_MAX];
 	int ostat;
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (uint32_t)len,
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = qf->in, .data_size_in = (uint32_t)qf->len,
 		    .data_out = r->out, .data_size_out = sizeof(r->out), .repeat = 1);
 
 	set_rot(rot);
@@ -284,6 +308,12 @@ static void run_prog(enum hook hook, const uint8_t *in, size_t len, uint32_t rot
 	r->stat = -1;
 	r->moved = stats_moved(before, after, &r->stat);
 	r->other_moved = stats_moved(obefore, oafter, &ostat);
+}
+
+/* A passed frame comes out as it went in. */
+static bool frame_untouched(const struct qframe *qf, const struct run *r)
+{
+	return r->out_len == qf->len && !memcmp(r->out, qf->in, qf->len);
 }
 
 /* Where the layers of a frame built by frame_build() start. */
@@ -355,119 +385,58 @@ static bool same_as_userspace(const uint8_t *q, size_t qlen, uint32_t rot, const
 	return true;
 }
 
-/* --- differential inputs ---------------------------------------------------------------------- */
-
-struct diff_counts {
-	unsigned runs, answered, identical;
-};
-
-/* Names that corpus queries ask for, added to the table (and so to the
- * map) so that the corpus reaches the answering path. */
-static void harvest(const uint8_t *msg, size_t len, unsigned *n)
+/* The reply r->out to the query frame qf: a well-formed frame whose DNS
+ * bytes are dns_answer()'s for the same message and rot. */
+static bool answer_holds(const struct qframe *qf, const struct run *r, uint32_t rot)
 {
-	struct dns_query q;
-	char label[DNS_LABEL_MAX + 1], owner[32];
-	size_t l;
+	size_t rlen;
+	const uint8_t *reply = check_reply_frame(qf->in, r, &rlen);
 
-	if (dns_parse_query(&q, msg, len) || q.labels != 1 || *n >= 64)
-		return;
-	l = dns_query_first_label(&q, label);
-	if (!table_name_valid(label, l) || table_lookup(tbl, label, l, &(struct table_answer){0}))
-		return;
-	{
-		struct table_entry e = {.origin = 0, .n_names = 1, .n_addrs = 2};
+	return reply && same_as_userspace(qf->dns, qf->dlen, rot, reply, rlen);
+}
 
-		snprintf(owner, sizeof(owner), "corpus-%u", *n);
-		snprintf(e.owner, sizeof(e.owner), "%s", owner);
-		memcpy(e.names[0], label, l + 1);
-		if (addr_parse(&e.addrs[0], "10.9.0.1") || addr_parse(&e.addrs[1], "fd00:9::1"))
-			abort();
-		e.addrs[0].b[3] = (uint8_t)(*n + 2);
-		if (table_put(tbl, &e))
-			abort();
-		(*n)++;
+/* The checks of one fixture's run: the verdict, the one counter that moved
+ * in the hook's own map and none in the other's; a passed frame untouched,
+ * an answer as answer_holds() says. */
+static void check_run(const struct run *r, const struct qframe *qf, enum verdict verdict,
+		      enum glued_stat stat, uint32_t rot)
+{
+	T_EQ_INT(r->err, 0);
+	T_ASSERT(r->verdict == verdict, "verdict %d, want %d", r->verdict, verdict);
+	T_ASSERT(r->moved == 1 && r->stat == (int)stat, "counter %s (%d moved), want %s",
+		 r->stat >= 0 ? bpf_stat_name((unsigned)r->stat) : "none", r->moved,
+		 bpf_stat_name(stat));
+	T_EQ_INT(r->other_moved, 0); /* host hooks and container program count apart */
+	if (verdict == PASS)
+		T_ASSERT(frame_untouched(qf, r), "passed frame untouched");
+	else
+		T_ASSERT(answer_holds(qf, r, rot), "reply identical to dns_answer()");
+}
+
+/* --- start and end ---------------------------------------------------------------------------- */
+
+/* Load the programs in `hooks` (harness_load), report what the verifier
+ * processed and fill the table. Nonzero when the test cannot run, after
+ * the summary line the suite reads. */
+static int harness_start(unsigned hooks)
+{
+	int err = harness_load(hooks);
+
+	if (err) {
+		fprintf(stderr, "bpf: cannot load the programs (root? %s)\n", strerror(-err));
+		printf("0 passed, 1 failed\n");
+		return 1;
 	}
+	harness_print_verified();
+	setup_table();
+	return 0;
 }
 
-static size_t read_file(const char *path, uint8_t *buf, size_t cap)
+static int harness_finish(void)
 {
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	if (!f)
-		return 0;
-	n = fread(buf, 1, cap, f);
-	fclose(f);
-	return n;
-}
-
-static void corpus_each(const char *dir, void (*fn)(const uint8_t *, size_t, void *), void *ctx)
-{
-	struct dirent **ents;
-	int n = scandir(dir, &ents, NULL, alphasort);
-	static uint8_t buf[65536];
-
-	for (int i = 0; i < n; i++) {
-		char path[4096];
-		size_t len;
-
-		if (ents[i]->d_name[0] != '.') {
-			snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name);
-			len = read_file(path, buf, sizeof(buf));
-			fn(buf, len, ctx);
-		}
-		free(ents[i]);
-	}
-	if (n >= 0)
-		free(ents);
-}
-
-static void harvest_cb(const uint8_t *m, size_t len, void *ctx)
-{
-	harvest(m, len, ctx);
-}
-/* Seeded random queries around the answerable shape. */
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint32_t rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 16) % n;
-}
-
-static void random_query(struct qspec *q, char *name)
-{
-	static const char *names[] = {"web",	  "db",	     "v6only",	   "sixteen",
-				      "big",	  "v6eight", "v6nine",	   LONG63,
-				      "absent-x", "w",	     "web.example"};
-	static const uint16_t types[] = {1, 28, 1, 28, 15, 12, 255, 16};
-	const char *base = names[rnd(sizeof(names) / sizeof(names[0]))];
-	size_t i;
-
-	memset(q, 0, sizeof(*q));
-	for (i = 0; base[i]; i++)
-		name[i] = rnd(3) == 0 && base[i] >= 'a' && base[i] <= 'z' ? base[i] - 32 : base[i];
-	name[i] = 0;
-	q->name = name;
-	q->qtype = types[rnd(8)];
-	q->qclass = rnd(10) ? 1 : (uint16_t)rnd(300);
-	q->no_rd = 1;
-	q->flags = (uint16_t)(rnd(4) ? rnd(0x10000) & 0x07f0 : rnd(0x10000)); /* rarely QR/opcode */
-	q->id = (uint16_t)rnd(0x10000);
-	q->qd_extra = rnd(20) == 0;
-	q->an = rnd(30) == 0;
-	q->opt = rnd(2);
-	q->opt_size = (uint16_t)rnd(5000);
-	q->opt_do = rnd(2);
-	q->opt_version = rnd(10) == 0;
-	q->opt_cookie = rnd(3) == 0;
-	q->opt_bad_rdlen = rnd(30) == 0;
-	q->opt_owner = rnd(30) == 0;
-	q->compress = rnd(40) == 0;
-	q->label_nul = rnd(40) == 0;
-	q->trailing = rnd(4) == 0 ? rnd(40) : 0;
-	q->cut = rnd(20) == 0 ? rnd(6) : 0;
+	glued_dns__destroy(skel);
+	table_free(tbl);
+	return t_summary();
 }
 
 #endif

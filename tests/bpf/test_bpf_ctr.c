@@ -15,22 +15,14 @@
  * nftables (ctr_netns.h).
  */
 #include "harness.h"
+#include "diff.h"
 #include "ctr_netns.h"
-
-struct ctr_fixture {
-	const char *desc;
-	struct fspec f;
-	struct qspec q;
-	enum verdict verdict;
-	enum glued_stat stat;
-	uint32_t rot;
-};
 
 static const uint8_t lo_v4[4] = {127, 0, 0, 1}, lo12_v4[4] = {127, 0, 0, 12};
 
 #define CTR .ctr = 1
 
-static const struct ctr_fixture fixtures[] = {
+static const struct fixture fixtures[] = {
     {"A for a known name: answered as 127.0.0.11 from Docker's port", .f = {CTR}, .q = {0},
      .verdict = TX, .stat = GLUED_STAT_answered},
     {"AAAA for a known name (over IPv4: the resolver is IPv4)", .f = {CTR}, .q = {.qtype = 28},
@@ -90,82 +82,22 @@ static const struct ctr_fixture fixtures[] = {
 static void check(const struct fspec *f, const struct qspec *q, enum verdict verdict,
 		  enum glued_stat stat, uint32_t rot)
 {
-	uint8_t in[2048], dns[2048];
-	size_t dlen = q_build(dns, q), len = frame_build(in, f, dns, dlen), rlen;
-	const uint8_t *reply;
+	struct qframe qf = qframe_of(f, q);
 	struct run r;
 
-	run_prog(HOOK_CTR, in, len, rot, &r);
-	T_EQ_INT(r.err, 0);
-	T_ASSERT(r.verdict == verdict, "verdict %d, want %d", r.verdict, verdict);
-	T_ASSERT(r.moved == 1 && r.stat == (int)stat, "glued_ctr_stats: %s (%d moved), want %s",
-		 r.stat >= 0 ? bpf_stat_name((unsigned)r.stat) : "none", r.moved,
-		 bpf_stat_name(stat));
-	T_EQ_INT(r.other_moved, 0); /* nothing in glued_stats */
-	if (verdict == PASS) {
-		T_ASSERT(r.out_len == len && !memcmp(r.out, in, len), "passed frame untouched");
-		return;
-	}
-	reply = check_reply_frame(in, &r, &rlen);
-	if (reply)
-		T_ASSERT(same_as_userspace(dns, dlen, rot, reply, rlen),
-			 "reply identical to dns_answer()");
-}
-
-static void differential(const uint8_t *msg, size_t len, uint32_t rot, struct diff_counts *dc)
-{
-	uint8_t in[4096];
-
-	if (len > 1400)
-		return;
-	for (int v6 = 0; v6 <= 1; v6++) {
-		struct fspec fs = {.ctr = 1, .v6 = v6};
-		size_t flen = frame_build(in, &fs, msg, len), rlen;
-		const uint8_t *reply;
-		struct run r;
-
-		run_prog(HOOK_CTR, in, flen, rot, &r);
-		dc->runs++;
-		T_EQ_INT(r.err, 0);
-		T_EQ_INT(r.moved, 1);
-		T_EQ_INT(r.other_moved, 0);
-		if (r.verdict != TX) {
-			T_ASSERT(r.verdict == PASS && r.out_len == flen && !memcmp(r.out, in, flen),
-				 "passed frame untouched (%s)", bpf_stat_name((unsigned)r.stat));
-			T_ASSERT(!v6 || r.stat == GLUED_STAT_not_ours, "IPv6 is not_ours (%s)",
-				 bpf_stat_name((unsigned)r.stat));
-			continue;
-		}
-		T_ASSERT(!v6, "IPv6 never answered");
-		dc->answered++;
-		reply = check_reply_frame(in, &r, &rlen);
-		if (reply && same_as_userspace(msg, len, rot, reply, rlen))
-			dc->identical++;
-	}
-}
-
-static void diff_cb(const uint8_t *m, size_t len, void *ctx)
-{
-	struct diff_counts *dc = ctx;
-
-	differential(m, len, dc->runs * 2654435761u, dc);
+	run_prog(HOOK_CTR, &qf, rot, &r);
+	check_run(&r, &qf, verdict, stat, rot);
 }
 
 int main(void)
 {
-	unsigned harvested = 0;
-	struct diff_counts dc = {0}, rc = {0};
+	struct diff diff = {
+	    .prefix = "ctr ", .hooks = 1u << HOOK_CTR, .frame = {CTR}, .v6_not_ours = true};
 	char desc[256];
 
-	if (harness_load(1u << HOOK_CTR)) {
-		fprintf(stderr, "bpf: cannot load glued_ctr_dns (root? %s)\n", strerror(errno));
-		printf("0 passed, 1 failed\n");
+	if (harness_start(1u << HOOK_CTR))
 		return 1;
-	}
-	harness_print_verified();
-	setup_table();
-	corpus_each("tests/fuzz/corpus/dns_parse", harvest_cb, &harvested);
-	corpus_each("tests/fuzz/corpus/dns_answer", harvest_cb, &harvested);
+	diff_harvest();
 
 	/* No local address and no allow list: the host hooks would answer
 	 * nothing with these maps; the container's program needs neither. */
@@ -176,7 +108,7 @@ int main(void)
 	}
 
 	for (size_t i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
-		const struct ctr_fixture *fx = &fixtures[i];
+		const struct fixture *fx = &fixtures[i];
 
 		snprintf(desc, sizeof(desc), "ctr: %s", fx->desc);
 		T_CASE(desc)
@@ -227,37 +159,9 @@ int main(void)
 		T_EQ_INT(set_config(GLUED_CFG_ENABLED), 0);
 	}
 
-	corpus_each("tests/fuzz/corpus/dns_parse", diff_cb, &dc);
-	corpus_each("tests/fuzz/corpus/dns_answer", diff_cb, &dc);
-	fprintf(stderr,
-		"bpf: ctr corpus: %u runs, %u answered, %u identical (%u names harvested)\n",
-		dc.runs, dc.answered, dc.identical, harvested);
-	T_CASE("ctr corpus: every answer is byte-identical to dns_answer()")
-	{
-		T_EQ_INT(dc.identical, dc.answered);
-		T_ASSERT(dc.answered > 0, "the corpus reaches the answer");
-	}
-	for (int i = 0; i < 3000; i++) {
-		char name[80];
-		uint8_t msg[2048];
-		struct qspec q;
-
-		random_query(&q, name);
-		differential(msg, q_build(msg, &q), rnd(1000000), &rc);
-	}
-	fprintf(stderr, "bpf: ctr random: %u runs, %u answered, %u identical\n", rc.runs,
-		rc.answered, rc.identical);
-	T_CASE("ctr random queries: every answer is byte-identical to dns_answer()")
-	{
-		T_EQ_INT(rc.identical, rc.answered);
-		T_ASSERT(rc.answered > rc.runs / 10, "the answering path is exercised (%u/%u)",
-			 rc.answered, rc.runs);
-	}
+	diff_run(&diff);
 
 	/* Last: the process moves into a namespace of its own. */
 	ctr_netns_run();
-
-	glued_dns__destroy(skel);
-	table_free(tbl);
-	return t_summary();
+	return harness_finish();
 }

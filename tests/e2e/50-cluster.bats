@@ -171,18 +171,6 @@ teardown() { e2e_teardown_cluster_test; }
 	dns_on h1 A sec1 "NOERROR $ip1" || fail "h1 lost sec1: $DNS_GOT"
 }
 
-# ctl_json HOST ARGS...: gluedctl --json against HOST's glued.
-ctl_json() {
-	local h=$1
-	shift
-	GLUED_CTL_SOCKET="$E2E_DIR/$h/ctl.sock" "$E2E_TOP/build/gluedctl" --json "$@"
-}
-
-# gossip_counter HOST NAME: a gossip counter of HOST's glued.
-gossip_counter() {
-	ctl_json "$1" stats | jq -r --arg n "$2" '.gossip[$n]'
-}
-
 # udp_from NS SRC DST PORT HEXBYTES: one datagram from address SRC (an address of
 # namespace NS) to DST:PORT.
 udp_from() {

@@ -11,22 +11,10 @@
 load lib/load
 load lib/cluster
 
-GLUEDCTL=${E2E_GLUEDCTL:-$E2E_TOP/build/gluedctl}
 DNSGUN=${E2E_DNSGUN:-$E2E_TOP/build/tools/dnsgun}
 SPOOF_SYNC=${E2E_SPOOF_SYNC:-$E2E_TOP/build/tests/e2e/spoof-sync}
 VICTIM_IP=$E2E_LAN_NET.77
 FLOOD_S=${E2E_FLOOD_S:-30}
-
-ctl_json() {
-	local h=$1
-	shift
-	GLUED_CTL_SOCKET="$E2E_DIR/$h/ctl.sock" "$GLUEDCTL" --json "$@"
-}
-
-# gossip_counter HOST NAME: a gossip counter of HOST's glued.
-gossip_counter() {
-	ctl_json "$1" stats | jq -r --arg n "$2" '.gossip[$n]'
-}
 
 # h3 knows h1 only by a name in h3's own /etc/hosts (a file bound over
 # /etc/hosts in h3's mount namespace: nobody else sees it).

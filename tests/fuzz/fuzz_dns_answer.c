@@ -12,21 +12,9 @@
 
 #include "core/dns_answer.h"
 #include "fuzz.h"
+#include "../unit/ttable.h"
 
 static struct table *tbl;
-
-static void put(const char *owner, const char *name, const char *const *addrs, size_t n)
-{
-	struct table_entry e = {.origin = 0, .n_names = 1};
-
-	snprintf(e.owner, sizeof(e.owner), "%s", owner);
-	snprintf(e.names[0], sizeof(e.names[0]), "%s", name);
-	for (size_t i = 0; i < n; i++)
-		if (addr_parse(&e.addrs[e.n_addrs++], addrs[i]))
-			abort();
-	if (table_put(tbl, &e))
-		abort();
-}
 
 static void setup(void)
 {
@@ -35,8 +23,8 @@ static void setup(void)
 
 	tbl = table_new();
 	CHECK(tbl);
-	put("c1", "web", web, 3);
-	put("c2", "db", db, 1);
+	t_table_put(tbl, "c1", "web", web, 3);
+	t_table_put(tbl, "c2", "db", db, 1);
 	for (int i = 0; i < 6; i++) {
 		char owner[16], a[8][48];
 		const char *p[8];
@@ -46,7 +34,7 @@ static void setup(void)
 			p[k] = a[k];
 		}
 		snprintf(owner, sizeof(owner), "big%d", i);
-		put(owner, "big", p, 8);
+		t_table_put(tbl, owner, "big", p, 8);
 	}
 }
 

@@ -34,6 +34,7 @@
 #include "io/bpf_names.h"
 #include "io/ctr_netns.h"
 #include "t.h"
+#include "ttable.h"
 
 #define FAKE_PORT 5300
 #define ID "00000000000000000000000000000000000000000000000000000000000000aa"
@@ -201,7 +202,6 @@ static int fill_maps(void)
 	struct glued_bpf_config c;
 	struct table_answer ans;
 	struct table *t = table_new();
-	struct table_entry e = {.n_names = 1, .n_addrs = 1};
 	struct glued_name_key key;
 	struct glued_name_val val;
 	uint32_t k = 0;
@@ -209,10 +209,8 @@ static int fill_maps(void)
 
 	if (!t)
 		return -1;
-	snprintf(e.owner, sizeof(e.owner), "c1");
-	snprintf(e.names[0], sizeof(e.names[0]), "web");
-	if (addr_parse(&e.addrs[0], "10.0.0.10") || table_put(t, &e) ||
-	    !table_lookup(t, "web", 3, &ans))
+	t_table_put(t, "c1", "web", (const char *const[]){"10.0.0.10"}, 1);
+	if (!table_lookup(t, "web", 3, &ans))
 		goto out;
 	if (bpf_names_encode("web", 3, &ans, &key, &val) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.glued_names), &key, &val, BPF_ANY))

@@ -27,6 +27,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "t.h"
+#include "ttable.h"
 #include "tdns.h"
 
 #define IDLE_MS 300
@@ -418,12 +419,7 @@ static void on_stop(struct loop *l, struct loop_op *op GLUED_UNUSED, int res GLU
 
 static void put(struct table *t, const char *owner, const char *name, const char *addr)
 {
-	struct table_entry e = {.origin = 0, .n_names = 1, .n_addrs = 1};
-
-	snprintf(e.owner, sizeof(e.owner), "%s", owner);
-	snprintf(e.names[0], sizeof(e.names[0]), "%s", name);
-	if (addr_parse(&e.addrs[0], addr) != 0 || table_put(t, &e) != 0)
-		abort();
+	t_table_put(t, owner, name, &addr, 1);
 }
 
 /* Serve the scenarios through receive path rx on a fresh loop. */

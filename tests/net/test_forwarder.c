@@ -272,19 +272,34 @@ static void guard_fire(struct loop *l, struct loop_timer *t GLUED_UNUSED,
 	loop_stop(l);
 }
 
+#define ENV_UP_MAX 2
+
 struct env {
 	struct loop *l;
 	struct forwarder *f;
 	struct sink sink;
 	struct loop_timer guard;
+	struct upstream up[ENV_UP_MAX]; /* the fake upstreams, asked in this order */
+	size_t n_up;
 };
 
-static bool env_new(struct env *e, const struct glued_endpoint *ups, size_t n)
+/* Fake upstreams in `modes` and a fresh loop and forwarder that ask them in
+ * that order, glued itself being 0.0.0.0:53; with self_first, 127.0.0.1:53
+ * (glued's own address) is listed before them. */
+static bool env_new(struct env *e, const enum up_mode *modes, size_t n, bool self_first)
 {
 	struct forwarder_cfg cfg;
-	struct glued_endpoint self;
+	struct glued_endpoint self, ups[ENV_UP_MAX + 1];
+	size_t n_ep = 0;
 
 	memset(e, 0, sizeof(*e));
+	if (self_first && endpoint_parse(&ups[n_ep++], "127.0.0.1:53", 53) != 0)
+		abort();
+	for (; e->n_up < n && e->n_up < ENV_UP_MAX; e->n_up++) {
+		if (!up_start(&e->up[e->n_up], modes[e->n_up]))
+			return false;
+		ups[n_ep++] = up_ep(&e->up[e->n_up]);
+	}
 	e->l = loop_new(256);
 	if (!e->l)
 		return false;
@@ -296,7 +311,7 @@ static bool env_new(struct env *e, const struct glued_endpoint *ups, size_t n)
 		return false;
 	if (endpoint_parse(&self, "0.0.0.0:53", 53) != 0)
 		abort();
-	forwarder_set_upstreams(e->f, ups, n, &self, 1, "test");
+	forwarder_set_upstreams(e->f, ups, n_ep, &self, 1, "test");
 	e->sink.l = e->l;
 	e->sink.f = e->f;
 	e->sink.t0 = clock_now_ms();
@@ -315,7 +330,7 @@ static void env_run(struct env *e, int want, uint64_t guard_ms)
 }
 
 /* The cancellations the forwarder queued when freed complete in one more
- * turn of the loop, which frees the attempts. */
+ * turn of the loop, which frees the attempts; then the upstreams stop. */
 static void env_free(struct env *e)
 {
 	forwarder_free(e->f);
@@ -324,6 +339,8 @@ static void env_free(struct env *e)
 	if (loop_run(e->l) != 0)
 		fprintf(stderr, "loop_run failed\n");
 	loop_free(e->l);
+	for (size_t i = 0; i < e->n_up; i++)
+		up_stop(&e->up[i]);
 }
 
 /* --- queries ------------------------------------------------------------------------ */
@@ -373,44 +390,38 @@ static void check_answer(const uint8_t *m, size_t len, uint16_t id, const char *
 
 static void test_answer(void)
 {
-	struct upstream u;
 	struct env e;
-	struct glued_endpoint ep;
+	struct upstream *u = &e.up[0];
 	struct fwd_stats st;
 
 	T_CASE("answer forwarded over UDP and rewritten to the client's ID and case")
 	{
-		T_ASSERT(up_start(&u, UP_ANSWER), "fake upstream");
-		ep = up_ep(&u);
-		T_ASSERT(env_new(&e, &ep, 1), "loop and forwarder");
+		T_ASSERT(env_new(&e, (enum up_mode[]){UP_ANSWER}, 1, false),
+			 "fake upstream, loop and forwarder");
 		ask(&e, "WwW.Example.COM", 0xbeef, DNS_UDP);
 		env_run(&e, 1, 2000);
 		T_EQ_INT(e.sink.n, 1);
 		check_answer(e.sink.msg[0], e.sink.len[0], 0xbeef, "WwW.Example.COM", good_addr);
 		T_EQ_INT(e.sink.c[0].conn_id, 0xbeef);
-		T_EQ_INT(atomic_load(&u.udp_queries), 1);
+		T_EQ_INT(atomic_load(&u->udp_queries), 1);
 		/* What reached the upstream: a different ID, lowercase name. */
-		T_ASSERT(rd16(u.last_q) != 0xbeef, "fresh upstream ID");
-		T_EQ_MEM(u.last_q + 12, "\3www\7example\3com", 17);
+		T_ASSERT(rd16(u->last_q) != 0xbeef, "fresh upstream ID");
+		T_EQ_MEM(u->last_q + 12, "\3www\7example\3com", 17);
 		forwarder_get_stats(e.f, &st);
 		T_EQ_INT(st.upstream_answers, 1);
 		env_free(&e);
-		up_stop(&u);
 	}
 }
 
 static void test_wrong_port_and_id(void)
 {
-	struct upstream u;
 	struct env e;
-	struct glued_endpoint ep;
 	struct fwd_stats st;
 
 	T_CASE("replies from a wrong port or with a wrong ID are ignored; the right one is taken")
 	{
-		T_ASSERT(up_start(&u, UP_WRONG_FIRST), "fake upstream");
-		ep = up_ep(&u);
-		T_ASSERT(env_new(&e, &ep, 1), "loop and forwarder");
+		T_ASSERT(env_new(&e, (enum up_mode[]){UP_WRONG_FIRST}, 1, false),
+			 "fake upstream, loop and forwarder");
 		ask(&e, "www.example.com", 0x1001, DNS_UDP);
 		env_run(&e, 1, 2000);
 		T_EQ_INT(e.sink.n, 1);
@@ -422,24 +433,19 @@ static void test_wrong_port_and_id(void)
 		T_ASSERT(e.sink.at_ms[0] >= 40, "answered after the decoys (%llu ms)",
 			 (unsigned long long)e.sink.at_ms[0]);
 		env_free(&e);
-		up_stop(&u);
 	}
 }
 
 static void test_failover(void)
 {
-	struct upstream silent, good;
 	struct env e;
-	struct glued_endpoint ep[2];
+	struct upstream *silent = &e.up[0], *good = &e.up[1];
 	struct fwd_stats st;
 
 	T_CASE("first upstream silent: failover to the second after the attempt timeout")
 	{
-		T_ASSERT(up_start(&silent, UP_SILENT), "silent upstream");
-		T_ASSERT(up_start(&good, UP_ANSWER), "good upstream");
-		ep[0] = up_ep(&silent);
-		ep[1] = up_ep(&good);
-		T_ASSERT(env_new(&e, ep, 2), "loop and forwarder");
+		T_ASSERT(env_new(&e, (enum up_mode[]){UP_SILENT, UP_ANSWER}, 2, false),
+			 "a silent and a good upstream, loop and forwarder");
 		ask(&e, "fail.example.com", 0x2002, DNS_UDP);
 		env_run(&e, 1, 3000);
 		T_EQ_INT(e.sink.n, 1);
@@ -447,29 +453,23 @@ static void test_failover(void)
 		T_ASSERT(e.sink.at_ms[0] >= ATTEMPT_MS - 20 && e.sink.at_ms[0] < 2 * ATTEMPT_MS,
 			 "answer after one attempt timeout: %llu ms",
 			 (unsigned long long)e.sink.at_ms[0]);
-		T_EQ_INT(atomic_load(&silent.udp_queries), 1);
-		T_EQ_INT(atomic_load(&good.udp_queries), 1);
+		T_EQ_INT(atomic_load(&silent->udp_queries), 1);
+		T_EQ_INT(atomic_load(&good->udp_queries), 1);
 		forwarder_get_stats(e.f, &st);
 		T_EQ_INT(st.timeouts, 1);
 		env_free(&e);
-		up_stop(&silent);
-		up_stop(&good);
 	}
 }
 
 static void test_all_silent(void)
 {
-	struct upstream a, b;
 	struct env e;
-	struct glued_endpoint ep[2];
+	struct upstream *a = &e.up[0], *b = &e.up[1];
 
 	T_CASE("all upstreams silent: SERVFAIL within the total budget")
 	{
-		T_ASSERT(up_start(&a, UP_SILENT), "upstream a");
-		T_ASSERT(up_start(&b, UP_SILENT), "upstream b");
-		ep[0] = up_ep(&a);
-		ep[1] = up_ep(&b);
-		T_ASSERT(env_new(&e, ep, 2), "loop and forwarder");
+		T_ASSERT(env_new(&e, (enum up_mode[]){UP_SILENT, UP_SILENT}, 2, false),
+			 "two silent upstreams, loop and forwarder");
 		ask(&e, "void.example.com", 0x3003, DNS_UDP);
 		env_run(&e, 1, TOTAL_MS + 2000);
 		T_EQ_INT(e.sink.n, 1);
@@ -478,61 +478,53 @@ static void test_all_silent(void)
 		T_ASSERT(e.sink.at_ms[0] >= TOTAL_MS - 20 && e.sink.at_ms[0] < TOTAL_MS + 300,
 			 "SERVFAIL at the budget: %llu ms", (unsigned long long)e.sink.at_ms[0]);
 		/* Attempts at 0, 300, 600, 900 ms alternate between the two. */
-		T_EQ_INT(atomic_load(&a.udp_queries), 2);
-		T_EQ_INT(atomic_load(&b.udp_queries), 2);
+		T_EQ_INT(atomic_load(&a->udp_queries), 2);
+		T_EQ_INT(atomic_load(&b->udp_queries), 2);
 		env_free(&e);
-		up_stop(&a);
-		up_stop(&b);
 	}
 }
 
 static void test_tcp_retry(void)
 {
-	struct upstream u;
 	struct env e;
-	struct glued_endpoint ep;
+	struct upstream *u = &e.up[0];
 	struct fwd_stats st;
 
 	T_CASE("TC=1 from the upstream: retried over TCP, full answer to a TCP client")
 	{
-		T_ASSERT(up_start(&u, UP_TC), "fake upstream");
-		ep = up_ep(&u);
-		T_ASSERT(env_new(&e, &ep, 1), "loop and forwarder");
+		T_ASSERT(env_new(&e, (enum up_mode[]){UP_TC}, 1, false),
+			 "fake upstream, loop and forwarder");
 		ask(&e, "big.example.com", 0x4004, DNS_TCP);
 		env_run(&e, 1, 3000);
 		T_EQ_INT(e.sink.n, 1);
 		check_answer(e.sink.msg[0], e.sink.len[0], 0x4004, "big.example.com", good_addr);
 		T_EQ_INT(rd16(e.sink.msg[0] + 6), 30);
 		T_ASSERT(!(rd16(e.sink.msg[0] + 2) & DNS_TC), "TC clear");
-		T_EQ_INT(atomic_load(&u.udp_queries), 1);
-		T_EQ_INT(atomic_load(&u.tcp_queries), 1);
+		T_EQ_INT(atomic_load(&u->udp_queries), 1);
+		T_EQ_INT(atomic_load(&u->tcp_queries), 1);
 		forwarder_get_stats(e.f, &st);
 		T_EQ_INT(st.tcp_retries, 1);
 		env_free(&e);
-		up_stop(&u);
 	}
 }
 
 static void test_coalescing(void)
 {
-	struct upstream u;
 	struct env e;
-	struct glued_endpoint ep;
+	struct upstream *u = &e.up[0];
 
 	T_CASE("two identical queries: one upstream query, two replies with their own IDs")
 	{
-		T_ASSERT(up_start(&u, UP_ANSWER), "fake upstream");
-		ep = up_ep(&u);
-		T_ASSERT(env_new(&e, &ep, 1), "loop and forwarder");
+		T_ASSERT(env_new(&e, (enum up_mode[]){UP_ANSWER}, 1, false),
+			 "fake upstream, loop and forwarder");
 		ask(&e, "same.example.com", 0x5001, DNS_UDP);
 		ask(&e, "SAME.example.com", 0x5002, DNS_UDP);
 		env_run(&e, 2, 2000);
 		T_EQ_INT(e.sink.n, 2);
 		check_answer(e.sink.msg[0], e.sink.len[0], 0x5001, "same.example.com", good_addr);
 		check_answer(e.sink.msg[1], e.sink.len[1], 0x5002, "SAME.example.com", good_addr);
-		T_EQ_INT(atomic_load(&u.udp_queries), 1);
+		T_EQ_INT(atomic_load(&u->udp_queries), 1);
 		env_free(&e);
-		up_stop(&u);
 	}
 }
 
@@ -545,55 +537,49 @@ static void ask_again(struct sink *s)
 
 static void test_cache(void)
 {
-	struct upstream u;
 	struct env e;
-	struct glued_endpoint ep;
+	struct upstream *u = &e.up[0];
 	struct fwd_stats st;
 
 	T_CASE("cache hit: the second query is answered without an upstream query")
 	{
-		T_ASSERT(up_start(&u, UP_ANSWER), "fake upstream");
-		ep = up_ep(&u);
-		T_ASSERT(env_new(&e, &ep, 1), "loop and forwarder");
+		T_ASSERT(env_new(&e, (enum up_mode[]){UP_ANSWER}, 1, false),
+			 "fake upstream, loop and forwarder");
 		e.sink.then = ask_again;
 		ask(&e, "cached.example.com", 0x6001, DNS_UDP);
 		env_run(&e, 2, 2000);
 		T_EQ_INT(e.sink.n, 2);
 		check_answer(e.sink.msg[1], e.sink.len[1], 0x6002, "cached.example.com", good_addr);
-		T_EQ_INT(atomic_load(&u.udp_queries), 1);
+		T_EQ_INT(atomic_load(&u->udp_queries), 1);
 		forwarder_get_stats(e.f, &st);
 		T_EQ_INT(st.cache_hits, 1);
 		T_EQ_INT(st.cache_entries, 1);
 		env_free(&e);
-		up_stop(&u);
 	}
 }
 
 static void test_self_and_probe(void)
 {
-	struct upstream u;
 	struct env e;
-	struct glued_endpoint ep[2];
+	struct upstream *u = &e.up[0];
 	struct dns_query q = {0};
 	size_t qlen;
 
 	T_CASE("glued's own address is never an upstream; a probe that comes back disables one")
 	{
-		T_ASSERT(up_start(&u, UP_SILENT), "fake upstream");
-		if (endpoint_parse(&ep[0], "127.0.0.1:53", 53) != 0)
-			abort();
-		ep[1] = up_ep(&u);
-		T_ASSERT(env_new(&e, ep, 2), "loop and forwarder (self = 0.0.0.0:53)");
+		T_ASSERT(
+		    env_new(&e, (enum up_mode[]){UP_SILENT}, 1, true),
+		    "127.0.0.1:53 and a fake upstream, loop and forwarder (self = 0.0.0.0:53)");
 		loop_update_now(e.l);
 		forwarder_probe_loops(e.f);
 		env_run(&e, 1, 200);
 		/* Only the fake upstream was asked: 127.0.0.1:53 was skipped. */
-		T_EQ_INT(atomic_load(&u.udp_queries), 1);
-		qlen = atomic_load(&u.last_qlen);
+		T_EQ_INT(atomic_load(&u->udp_queries), 1);
+		qlen = atomic_load(&u->last_qlen);
 		T_ASSERT(qlen >= 12 + 51 + 4, "probe query of %zu bytes", qlen);
-		T_EQ_MEM(u.last_q + 12 + 33, "\x10glued-loop-probe", 17);
+		T_EQ_MEM(u->last_q + 12 + 33, "\x10glued-loop-probe", 17);
 		/* The probe arrives at "glued" (the server asks first). */
-		memcpy(q.qname, u.last_q + 12, 51);
+		memcpy(q.qname, u->last_q + 12, 51);
 		q.qname_len = 51;
 		q.qtype = DNS_TYPE_TXT;
 		q.qclass = DNS_CLASS_IN;
@@ -604,9 +590,8 @@ static void test_self_and_probe(void)
 		ask(&e, "after.example.com", 0x7007, DNS_UDP);
 		T_EQ_INT(e.sink.n, 1);
 		T_EQ_INT(rd16(e.sink.msg[0] + 2) & DNS_RCODE_MASK, DNS_RCODE_SERVFAIL);
-		T_EQ_INT(atomic_load(&u.udp_queries), 1);
+		T_EQ_INT(atomic_load(&u->udp_queries), 1);
 		env_free(&e);
-		up_stop(&u);
 	}
 }
 

@@ -286,6 +286,23 @@ static void test_inspect(void)
 		T_ASSERT(docker_sandbox_valid("/run/netns/a..b", 15), "'..' inside a name is fine");
 		T_ASSERT(docker_sandbox_valid("/run/netns/..a", 14), "'..a' is a name");
 	}
+	T_CASE("docker_id_valid: exactly 64 lowercase hex digits (IDs reach URLs and pin paths)")
+	{
+		char id[DOCKER_ID_MAX + 2];
+
+		T_ASSERT(docker_id_valid(WEB_ID, DOCKER_ID_MAX), "a real ID");
+		T_ASSERT(!docker_id_valid(WEB_ID, DOCKER_ID_MAX - 1), "63 digits");
+		snprintf(id, sizeof(id), "%s0", WEB_ID);
+		T_ASSERT(!docker_id_valid(id, DOCKER_ID_MAX + 1), "65 digits");
+		snprintf(id, sizeof(id), "%s", WEB_ID);
+		id[5] = 'A';
+		T_ASSERT(!docker_id_valid(id, DOCKER_ID_MAX), "uppercase");
+		id[5] = 'g';
+		T_ASSERT(!docker_id_valid(id, DOCKER_ID_MAX), "not hex");
+		id[5] = '.';
+		T_ASSERT(!docker_id_valid(id, DOCKER_ID_MAX), "a dot");
+		T_ASSERT(!docker_id_valid("", 0), "empty");
+	}
 	T_CASE("names beyond the per-entry cap are dropped and counted")
 	{
 		char b[4096];

@@ -235,6 +235,33 @@ static bool serve(struct sim *m)
 	return true;
 }
 
+/* Serve until the core follows the stream or sleeps. */
+static void serve_all(struct sim *m)
+{
+	while (serve(m))
+		;
+}
+
+/* A fresh core watching glued_net at T0, its updates into m->out. */
+static bool sim_start(struct sim *m)
+{
+	static const struct docker_sync_cfg cfg = {.network = "glued_net"};
+	struct docker_sync_out out = {.ctx = m, .update = on_update};
+
+	memset(m, 0, sizeof(*m));
+	m->now = T0;
+	m->s = docker_sync_new(&cfg, &out);
+	T_ASSERT(m->s, "docker_sync_new");
+	return m->s;
+}
+
+static void sim_stop(struct sim *m)
+{
+	docker_sync_free(m->s);
+	for (size_t i = 0; i < m->eng.n; i++)
+		free(m->eng.c[i].body);
+}
+
 enum op {
 	END = 0,
 	ENG,	  /* a: name, b: inspect file, c: name as run (or NULL), n: listed */
@@ -414,6 +441,8 @@ struct scenario {
 };
 
 #define UP "net net +web +db-1 up" /* TWO connecting: network, gateways learned, both */
+/* The start of most scenarios: TWO, connected, both published. */
+#define TWO_UP TWO, CONNECT, S(OUT, .a = UP)
 
 /* clang-format off */
 static const struct scenario scenarios[] = {
@@ -449,9 +478,7 @@ static const struct scenario scenarios[] = {
 
 	{ "die withdraws at once without an inspect; kill and stop are not inspected",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(EVC, .a = "kill", .b = "web"),
 		S(REQ, .n = DOCKER_REQ_FOLLOW),
 		S(OUT, .a = ""),
@@ -468,9 +495,7 @@ static const struct scenario scenarios[] = {
 
 	{ "a restart's start publishes again what its die withdrew; restart re-inspects",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(EVC, .a = "kill", .b = "web"),
 		S(EVC, .a = "die", .b = "web"),
 		S(OUT, .a = "-web"),
@@ -517,9 +542,7 @@ static const struct scenario scenarios[] = {
 
 	{ "inspect answered after the container was removed: 404 withdraws; die, destroy: nothing",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(ENG_RM, .a = "web"),
 		S(EVC, .a = "start", .b = "web"),
 		S(REQ, .n = DOCKER_REQ_INSPECT, .a = "web"),
@@ -546,9 +569,7 @@ static const struct scenario scenarios[] = {
 
 	{ "stream cut mid-resync: nothing withdrawn while away; the reconnect's list reconciles",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(ADV, .n = 30000),
 		S(REQ, .n = DOCKER_REQ_PING),
 		S(STEP, .n = 3),
@@ -573,9 +594,7 @@ static const struct scenario scenarios[] = {
 
 	{ "rename during the periodic pass: new name published, its event explains it, no stall",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(ADV, .n = 30000),
 		S(STEP, .n = 3),
 		S(ENG, .a = "web", .b = "inspect_web.json", .c = "web2", .n = 1),
@@ -596,9 +615,7 @@ static const struct scenario scenarios[] = {
 
 	{ "rename event: the re-inspect republishes under the new name",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(ENG, .a = "web", .b = "inspect_web.json", .c = "web2", .n = 1),
 		S(EVC, .a = "rename", .b = "web"),
 		S(RUN),
@@ -608,9 +625,7 @@ static const struct scenario scenarios[] = {
 
 	{ "watchdog: a change the stream never reported tears it down after 500 ms",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(ENG_RM, .a = "web"),
 		S(ADV, .n = 30000),
 		S(REQ, .n = DOCKER_REQ_PING, .b = "/_ping"),
@@ -630,9 +645,7 @@ static const struct scenario scenarios[] = {
 
 	{ "watchdog: the event in flight explains the change; the next resync is 30 s later",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(ENG_RM, .a = "web"),
 		S(ADV, .n = 30000),
 		S(RUN),
@@ -649,9 +662,7 @@ static const struct scenario scenarios[] = {
 
 	{ "quiet stream: nothing until the resync period, then ping and a pass that changes nothing",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(UNTIL, .n = 30000),
 		S(ADV, .n = 29999),
 		S(REQ, .n = DOCKER_REQ_FOLLOW),
@@ -670,9 +681,7 @@ static const struct scenario scenarios[] = {
 
 	{ "a failed ping is a stall: the session ends, the records stay, reconnect 100 ms later",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(PINGFAIL, .n = 1),
 		S(ADV, .n = 30000),
 		S(RUN),
@@ -690,9 +699,7 @@ static const struct scenario scenarios[] = {
 
 	{ "a ping without answer is a stall; later failures while down are not",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(ENG_DOWN, .n = 1),
 		S(ADV, .n = 30000),
 		S(RUN),
@@ -746,9 +753,7 @@ static const struct scenario scenarios[] = {
 
 	{ "disconnect withdraws without an inspect, connect publishes again; other_net is not ours",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(EVN, .a = "disconnect", .b = "web"),
 		S(REQ, .n = DOCKER_REQ_FOLLOW),
 		S(OUT, .a = "-web"),
@@ -766,9 +771,7 @@ static const struct scenario scenarios[] = {
 
 	{ "duplicate events: a second start publishes nothing, a second die withdraws nothing",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(EVC, .a = "start", .b = "web"),
 		S(RUN),
 		S(EVC, .a = "start", .b = "web"),
@@ -804,9 +807,7 @@ static const struct scenario scenarios[] = {
 
 	{ "an inspect body that does not parse is returned, skipped, and unseen by the pass",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(EVC, .a = "start", .b = "web"),
 		S(REQ, .n = DOCKER_REQ_INSPECT, .a = "web"),
 		S(ANSWER, .n = 200, .b = "version.json"),
@@ -825,9 +826,7 @@ static const struct scenario scenarios[] = {
 
 	{ "an inspect answered with another container's body is skipped, not published",
 	  {
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(EVC, .a = "die", .b = "web"),
 		S(OUT, .a = "-web"),
 		S(EVC, .a = "start", .b = "web"),
@@ -878,9 +877,7 @@ static const struct scenario scenarios[] = {
 		S(EVC, .a = "start", .b = "web"),
 		S(ERR, .n = -EINVAL),
 		S(REQ, .n = DOCKER_REQ_VERSION),
-		TWO,
-		CONNECT,
-		S(OUT, .a = UP),
+		TWO_UP,
 		S(EVRAW, .a = "{"),
 		S(ERR, .n = GLUED_EMALF),
 		S(STAT, .a = "event_errors", .n = 1),
@@ -907,21 +904,15 @@ static const struct scenario scenarios[] = {
 
 static void run_scenario(const struct scenario *sc)
 {
-	struct sim m = {.now = T0};
-	struct docker_sync_out out = {.ctx = &m, .update = on_update};
-	struct docker_sync_cfg cfg = {.network = "glued_net"};
+	struct sim m;
 
 	T_CASE(sc->name)
 	{
-		m.s = docker_sync_new(&cfg, &out);
-		T_ASSERT(m.s, "docker_sync_new");
-		if (!m.s)
+		if (!sim_start(&m))
 			break;
 		for (int k = 0; k < 48 && sc->steps[k].op != END; k++)
 			run_step(&m, &sc->steps[k], k);
-		docker_sync_free(m.s);
-		for (size_t i = 0; i < m.eng.n; i++)
-			free(m.eng.c[i].body);
+		sim_stop(&m);
 	}
 }
 
@@ -931,29 +922,23 @@ static void run_scenario(const struct scenario *sc)
  * core does is decided by each event alone. */
 static void test_recorded_stream(void)
 {
-	struct sim m = {.now = T0};
-	struct docker_sync_out out = {.ctx = &m, .update = on_update};
-	struct docker_sync_cfg cfg = {.network = "glued_net"};
+	struct sim m;
 	struct docker_sync_stats st;
 	size_t len, lines = 0;
 	char *buf = slurp("events_actions.jsonl", &len), *line = buf, *nl;
 
 	T_CASE("recorded stream: connect inspects, disconnect and die withdraw, kill/stop nothing")
 	{
-		m.s = docker_sync_new(&cfg, &out);
-		T_ASSERT(m.s, "docker_sync_new");
-		if (!m.s)
+		if (!sim_start(&m))
 			break;
-		while (serve(&m))
-			;
+		serve_all(&m);
 		T_EQ_STR(m.out, "net up");
 		m.out[0] = '\0';
 		eng_set(&m.eng, "ev", "inspect_web.json", NULL, true);
 		eng_set(&m.eng, "run", "inspect_web.json", NULL, true);
 		while ((nl = memchr(line, '\n', (size_t)(buf + len - line)))) {
 			T_EQ_INT(docker_sync_on_event(m.s, line, (size_t)(nl - line), m.now), 0);
-			while (serve(&m))
-				;
+			serve_all(&m);
 			line = nl + 1;
 			lines++;
 		}
@@ -963,9 +948,7 @@ static void test_recorded_stream(void)
 		T_EQ_INT(st.events, 27);
 		T_EQ_INT(st.inspects, 8); /* connect x4, start x3, rename */
 		T_EQ_INT(st.published, 0);
-		docker_sync_free(m.s);
-		free(m.eng.c[0].body);
-		free(m.eng.c[1].body);
+		sim_stop(&m);
 	}
 	free(buf);
 }
@@ -974,28 +957,22 @@ static void test_recorded_stream(void)
  * and a new one is a new PUT even when names and addresses stay. */
 static void test_sandbox(void)
 {
-	struct sim m = {.now = T0};
-	struct docker_sync_out out = {.ctx = &m, .update = on_update};
-	struct docker_sync_cfg cfg = {.network = "glued_net"};
+	struct sim m;
 	char *p, *q;
 
 	T_CASE("a PUT carries the SandboxKey; the same entry in a new netns is sent again")
 	{
-		m.s = docker_sync_new(&cfg, &out);
-		T_ASSERT(m.s, "docker_sync_new");
-		if (!m.s)
+		if (!sim_start(&m))
 			break;
 		eng_set(&m.eng, "web", "inspect_web.json", NULL, true);
-		while (serve(&m))
-			;
+		serve_all(&m);
 		T_EQ_STR(m.out, "net net +web up");
 		T_ASSERT(strstr(m.sandbox, "/netns/") != NULL, "sandbox \"%s\"", m.sandbox);
 		m.out[0] = '\0';
 		/* "start" again, same netns: nothing to send */
 		event(&m, "{\"Type\":\"container\",\"Action\":\"start\",\"Actor\":{\"ID\":"
 			  "\"" WEB_ID "\"}}");
-		while (serve(&m))
-			;
+		serve_all(&m);
 		T_EQ_STR(m.out, "");
 		/* docker restart without the die seen: a new SandboxKey */
 		p = strstr(m.eng.c[0].body, "/netns/");
@@ -1006,12 +983,10 @@ static void test_sandbox(void)
 		memset(q - 4, 'f', 4);
 		event(&m, "{\"Type\":\"container\",\"Action\":\"start\",\"Actor\":{\"ID\":"
 			  "\"" WEB_ID "\"}}");
-		while (serve(&m))
-			;
+		serve_all(&m);
 		T_EQ_STR(m.out, "+web");
 		T_ASSERT(strstr(m.sandbox, "ffff") != NULL, "new sandbox \"%s\"", m.sandbox);
-		docker_sync_free(m.s);
-		free(m.eng.c[0].body);
+		sim_stop(&m);
 	}
 }
 

@@ -10,6 +10,7 @@
 #include "core/fwd_clients.h"
 #include "lib/wire.h"
 #include "t.h"
+#include "trng.h"
 #include "tdns.h"
 
 /* --- a fake edge ------------------------------------------------------------ */
@@ -72,21 +73,11 @@ static void fake_upstream_state(void *ctx, uint32_t i, bool enabled)
 	fk->state_enabled = enabled;
 }
 
-static uint32_t seq_rng(void *ctx)
-{
-	uint32_t *x = ctx; /* xorshift32: deterministic, never zero */
-
-	*x ^= *x << 13;
-	*x ^= *x >> 17;
-	*x ^= *x << 5;
-	return *x;
-}
-
 /* The client most cases ask from; the per-client cases add others. */
 static const struct glued_addr cl_a = {.family = AF_INET, .b = {192, 0, 2, 1}};
 
 static uint32_t rng_state = 0x12345678;
-static const struct glued_rng test_rng = {.next = seq_rng, .ctx = &rng_state};
+static const struct glued_rng test_rng = {.next = t_xorshift32, .ctx = &rng_state};
 
 static struct fwd *mkfwd(struct fake *fk, const struct fwd_cfg *cfg_in, const char *const *ups,
 			 size_t n)

@@ -11,6 +11,7 @@
 #include "core/gossip_wire.h"
 #include "core/table.h"
 #include "t.h"
+#include "trng.h"
 
 #define N 3	 /* the default cluster */
 #define N_MAX 12 /* the largest one a test starts */
@@ -35,16 +36,6 @@ static uint64_t now;
 static struct gossip_out out[64];
 /* Drop this datagram (from node i to node to)? NULL: deliver everything. */
 static bool (*drop)(int i, int to, const uint8_t *buf, size_t len);
-
-static uint32_t rng_next(void *ctx)
-{
-	uint32_t *s = ctx;
-
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
-}
 
 static void sign(void *ctx, uint8_t sig[64], const uint8_t *msg, size_t len)
 {
@@ -87,7 +78,7 @@ static void start(int i)
 	cfg.epoch = ++x->epoch;
 	x->rng = 0x1234567u + (uint32_t)i * 77 + (uint32_t)x->epoch;
 	cfg.signer = (struct gossip_signer){sign, x};
-	x->g = gossip_new(&cfg, x->t, (struct glued_rng){rng_next, &x->rng});
+	x->g = gossip_new(&cfg, x->t, (struct glued_rng){t_xorshift32, &x->rng});
 	if (!x->g || table_observe_entries(x->t, gossip_on_table_entry, x->g))
 		abort();
 	x->down = false;

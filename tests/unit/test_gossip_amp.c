@@ -13,6 +13,7 @@
 #include "core/gossip_wire.h"
 #include "core/table.h"
 #include "t.h"
+#include "trng.h"
 
 static struct glued_endpoint ep(uint8_t last, uint16_t port)
 {
@@ -70,7 +71,8 @@ static void test_budget(void)
 		T_ASSERT(c != gossip_amp_cookie(&b, &w, 5000), "two keys, one cookie");
 		gossip_amp_fini(&b);
 	}
-	T_CASE("challenges: once a second to an unheard address, none to a proven one, within budget")
+	T_CASE(
+	    "challenges: once a second to an unheard address, none to a proven one, within budget")
 	{
 		struct glued_endpoint u = ep(77, 1);
 
@@ -121,16 +123,6 @@ struct node {
 	uint32_t rng;
 };
 
-static uint32_t rng_next(void *ctx)
-{
-	uint32_t *s = ctx;
-
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
-}
-
 static void sign(void *ctx, uint8_t sig[64], const uint8_t *msg, size_t len)
 {
 	const struct node *x = ctx;
@@ -151,7 +143,7 @@ static void node_start(struct node *x, uint8_t seed_byte, const struct glued_end
 	cfg.epoch = 1;
 	x->rng = 0x9e3779b9u ^ seed_byte;
 	cfg.signer = (struct gossip_signer){sign, x};
-	x->g = gossip_new(&cfg, x->t, (struct glued_rng){rng_next, &x->rng});
+	x->g = gossip_new(&cfg, x->t, (struct glued_rng){t_xorshift32, &x->rng});
 	T_ASSERT(x->g && !table_observe_entries(x->t, gossip_on_table_entry, x->g), "start");
 }
 

@@ -9,6 +9,7 @@
 
 #include "lib/hashmap.h"
 #include "t.h"
+#include "trng.h"
 
 struct node {
 	uint32_t hash;
@@ -47,15 +48,6 @@ static size_t count(const struct hashmap *m)
 	for (size_t i = hashmap_next(m, 0); i != HASHMAP_NONE; i = hashmap_next(m, i + 1))
 		n++;
 	return n;
-}
-
-/* xorshift32: the model check's seeded sequence. */
-static uint32_t rnd(uint32_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 17;
-	*s ^= *s << 5;
-	return *s;
 }
 
 int main(void)
@@ -180,9 +172,9 @@ int main(void)
 
 		for (int i = 0; i < N; i++)
 			/* Few distinct hashes: long runs and many collisions. */
-			n[i] = (struct node){.hash = rnd(&seed) % 61, .key = i};
+			n[i] = (struct node){.hash = t_xorshift32(&seed) % 61, .key = i};
 		for (int step = 0; step < 20000 && !bad; step++) {
-			int k = (int)(rnd(&seed) % N);
+			int k = (int)(t_xorshift32(&seed) % N);
 
 			if (in[k]) {
 				del(&m, &n[k]);

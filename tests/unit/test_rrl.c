@@ -90,26 +90,21 @@ int main(void)
 	}
 	T_CASE("slip 1 slips every limited response, slip 0 none, slip 3 every third")
 	{
+		/* {slip, queries in the burst, slipped, dropped} */
+		static const struct {
+			uint32_t slip;
+			unsigned n, slipped, dropped;
+		} rows[] = {{1, 20, 10, 0}, {0, 20, 0, 10}, {3, 19, 3, 6}};
 		struct rrl_cfg c = cfg;
 
-		c.slip = 1;
-		r = rrl_new(&c, key);
-		burst(r, "198.51.100.1", 0, 20, v);
-		T_EQ_INT(v[RRL_SLIP], 10);
-		T_EQ_INT(v[RRL_DROP], 0);
-		rrl_free(r);
-		c.slip = 0;
-		r = rrl_new(&c, key);
-		burst(r, "198.51.100.1", 0, 20, v);
-		T_EQ_INT(v[RRL_SLIP], 0);
-		T_EQ_INT(v[RRL_DROP], 10);
-		rrl_free(r);
-		c.slip = 3;
-		r = rrl_new(&c, key);
-		burst(r, "198.51.100.1", 0, 19, v);
-		T_EQ_INT(v[RRL_SLIP], 3);
-		T_EQ_INT(v[RRL_DROP], 6);
-		rrl_free(r);
+		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			c.slip = rows[i].slip;
+			r = rrl_new(&c, key);
+			burst(r, "198.51.100.1", 0, rows[i].n, v);
+			T_EQ_INT(v[RRL_SLIP], rows[i].slipped);
+			T_EQ_INT(v[RRL_DROP], rows[i].dropped);
+			rrl_free(r);
+		}
 	}
 	T_CASE("rate 0 is off: everything is sent")
 	{

@@ -44,7 +44,7 @@ struct ctr_fast {
 
 const char *ctr_why_name(enum ctr_why w)
 {
-#define CTR_WHY_NAME_(n, s) s,
+#define CTR_WHY_NAME_(n, s) #s,
 	static const char *const names[] = {CTR_WHYS(CTR_WHY_NAME_)};
 #undef CTR_WHY_NAME_
 	return (unsigned)w < CTR_WHY_COUNT ? names[w] : "?";
@@ -109,16 +109,10 @@ static void drop(struct ctr_fast *cf, struct ctr *c)
 static void gauges(struct ctr_fast *cf)
 {
 	struct ctr_fast_stats *st = &cf->st;
-	uint64_t *by[CTR_WHY_COUNT] = {
-	    [CTR_WHY_NONE] = &st->served,
-	    [CTR_WHY_PENDING] = &st->fallback_pending,
-	    [CTR_WHY_OFF] = &st->fallback_off,
-	    [CTR_WHY_NO_SANDBOX] = &st->fallback_no_sandbox,
-	    [CTR_WHY_NETNS] = &st->fallback_netns,
-	    [CTR_WHY_SYSCTL] = &st->fallback_sysctl,
-	    [CTR_WHY_ATTACH] = &st->fallback_attach,
-	    [CTR_WHY_LOCALNET_RESET] = &st->fallback_localnet_reset,
-	};
+#define CTR_WHY_GAUGE_(st, n, s) [CTR_WHY_##n] = &st->fallback_##s,
+	uint64_t *by[CTR_WHY_COUNT] = {[CTR_WHY_NONE] = &st->served,
+				       CTR_FALLBACK_WHYS(CTR_WHY_GAUGE_, st)};
+#undef CTR_WHY_GAUGE_
 
 	for (int w = 0; w < CTR_WHY_COUNT; w++)
 		*by[w] = 0;
@@ -285,6 +279,14 @@ static enum ctr_why why_of(enum ctr_step step)
 	}
 }
 
+/* The program is on no lo of this container now: `have` names where it is
+ * attached, so the two change together. */
+static void unattach(struct ctr *c)
+{
+	c->attached = false;
+	c->have[0] = 0;
+}
+
 static void on_attach(struct ctr_fast *cf, struct ctr *c, const struct ctr_result *r,
 		      const char *sandbox, uint64_t now_ms)
 {
@@ -313,8 +315,7 @@ static void on_attach(struct ctr_fast *cf, struct ctr *c, const struct ctr_resul
 	}
 	/* The I/O side leaves nothing behind a failed attach: sysctls it set
 	 * are put back, a pin for an old netns is gone. */
-	c->attached = false;
-	c->have[0] = 0;
+	unattach(c);
 	c->pinned = false;
 	c->err = r->err;
 	c->why = why_of(r->step);
@@ -332,8 +333,7 @@ static void on_check(struct ctr_fast *cf, struct ctr *c, const struct ctr_result
 	if (r->localnet_off) {
 		/* detached there by the job (the contract of CHECK) */
 		cf->st.localnet_resets++;
-		c->attached = false;
-		c->have[0] = 0;
+		unattach(c);
 		c->pinned = c->pinned && r->err; /* a failed unpin leaves it */
 		c->given_up = true;
 		c->set_localnet = c->set_accept = false;
@@ -345,8 +345,7 @@ static void on_check(struct ctr_fast *cf, struct ctr *c, const struct ctr_result
 	}
 	if (r->netns_gone) {
 		/* the container went; its event is on the way */
-		c->attached = false;
-		c->have[0] = 0;
+		unattach(c);
 		c->given_up = true;
 		c->why = CTR_WHY_NETNS;
 		c->err = r->err;
@@ -354,8 +353,7 @@ static void on_check(struct ctr_fast *cf, struct ctr *c, const struct ctr_result
 	}
 	if (r->prog_missing) {
 		cf->st.lost++;
-		c->attached = false;
-		c->have[0] = 0;
+		unattach(c);
 		c->why = CTR_WHY_PENDING;
 		c->due_ms = now_ms;
 		return;
@@ -373,9 +371,8 @@ static void on_detach(struct ctr_fast *cf, struct ctr *c, const struct ctr_resul
 		cf->st.detached++;
 	if (!c->attached && c->pinned && !c->have[0])
 		cf->st.swept++;
-	c->attached = false;
+	unattach(c);
 	c->pinned = false;
-	c->have[0] = 0;
 	c->set_localnet = c->set_accept = false;
 }
 

@@ -97,21 +97,30 @@ struct ctr_result {
 	bool prog_missing; /* the program is no longer on lo */
 };
 
-/* Why a container on the network is not served in-container. */
-#define CTR_WHYS(X)                                                                                \
-	X(NONE, "served")                                                                          \
-	X(PENDING, "pending")                                                                      \
-	X(OFF, "off")                                                                              \
-	X(NO_SANDBOX, "no_sandbox")                                                                \
-	X(NETNS, "netns")                                                                          \
-	X(SYSCTL, "sysctl")                                                                        \
-	X(ATTACH, "attach")                                                                        \
-	X(LOCALNET_RESET, "localnet_reset")
+/* Why a container on the network is not served in-container: NONE (it is
+ * served), then the fallback reasons, each stated once here. M(X, N, s)
+ * gets the enum suffix N and the name s, which is also the suffix of the
+ * reason's fallback_<s> gauge and its label reason="<s>". */
+#define CTR_FALLBACK_WHYS(M, X)                                                                    \
+	M(X, PENDING, pending)                                                                     \
+	M(X, OFF, off)                                                                             \
+	M(X, NO_SANDBOX, no_sandbox)                                                               \
+	M(X, NETNS, netns)                                                                         \
+	M(X, SYSCTL, sysctl)                                                                       \
+	M(X, ATTACH, attach)                                                                       \
+	M(X, LOCALNET_RESET, localnet_reset)
+#define CTR_WHY_APPLY_(X, n, s) X(n, s)
+#define CTR_WHYS(X) X(NONE, served) CTR_FALLBACK_WHYS(CTR_WHY_APPLY_, X)
 #define CTR_WHY_ENUM_(n, s) CTR_WHY_##n,
 enum ctr_why { CTR_WHYS(CTR_WHY_ENUM_) CTR_WHY_COUNT };
 #undef CTR_WHY_ENUM_
 /* "served", "pending", "off", ... (the status and label names). */
 const char *ctr_why_name(enum ctr_why w);
+
+/* A fallback_<s> gauge per reason, one family told apart by label. */
+#define CTR_FALLBACK_GAUGE_(X, n, s)                                                               \
+	X(fallback_##s, gauge, "glued_container_fastpath_fallback", "reason=\"" #s "\"",           \
+	  "Containers not answered in-container, by reason.")
 
 /* The container fast path's counters (lib/counter.h). The fallback_*
  * gauges split `fallback` by reason. */
@@ -120,20 +129,7 @@ const char *ctr_why_name(enum ctr_why w);
 	  "Containers on the watched network answered in their own netns now.")                    \
 	X(fallback, gauge, "glued_container_fastpath_fallback_all", "",                            \
 	  "Containers on the watched network answered by Docker's resolver instead.")              \
-	X(fallback_pending, gauge, "glued_container_fastpath_fallback", "reason=\"pending\"",      \
-	  "Containers not answered in-container, by reason.")                                      \
-	X(fallback_off, gauge, "glued_container_fastpath_fallback", "reason=\"off\"",              \
-	  "Containers not answered in-container, by reason.")                                      \
-	X(fallback_no_sandbox, gauge, "glued_container_fastpath_fallback",                         \
-	  "reason=\"no_sandbox\"", "Containers not answered in-container, by reason.")             \
-	X(fallback_netns, gauge, "glued_container_fastpath_fallback", "reason=\"netns\"",          \
-	  "Containers not answered in-container, by reason.")                                      \
-	X(fallback_sysctl, gauge, "glued_container_fastpath_fallback", "reason=\"sysctl\"",        \
-	  "Containers not answered in-container, by reason.")                                      \
-	X(fallback_attach, gauge, "glued_container_fastpath_fallback", "reason=\"attach\"",        \
-	  "Containers not answered in-container, by reason.")                                      \
-	X(fallback_localnet_reset, gauge, "glued_container_fastpath_fallback",                     \
-	  "reason=\"localnet_reset\"", "Containers not answered in-container, by reason.")         \
+	CTR_FALLBACK_WHYS(CTR_FALLBACK_GAUGE_, X)                                                  \
 	X(attached, counter, "glued_container_fastpath_attached_total", "",                        \
 	  "In-container attaches done (adopted ones included).")                                   \
 	X(adopted, counter, "glued_container_fastpath_adopted_total", "",                          \

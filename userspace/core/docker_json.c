@@ -88,8 +88,8 @@ static void copy_opt(char *dst, size_t size, const json_t *obj, const char *key)
 		copy_str(dst, size, s, len);
 }
 
-/* Docker IDs are 64 lowercase hex digits; anything else never reaches a URL. */
-static bool id_valid(const char *s, size_t len)
+/* Anything else never reaches a URL or a pin path. */
+bool docker_id_valid(const char *s, size_t len)
 {
 	if (len != DOCKER_ID_MAX)
 		return false;
@@ -102,7 +102,7 @@ static bool id_valid(const char *s, size_t len)
 static void copy_id(char *dst, const char *s, size_t len)
 {
 	dst[0] = '\0';
-	if (s && id_valid(s, len))
+	if (s && docker_id_valid(s, len))
 		copy_str(dst, DOCKER_ID_MAX + 1, s, len);
 }
 
@@ -232,7 +232,7 @@ int docker_json_parse_list(const char *buf, size_t len, docker_id_fn fn, void *c
 		const char *id = get_str(v, "Id", &n);
 		char idbuf[DOCKER_ID_MAX + 1];
 
-		if (!id || !id_valid(id, n))
+		if (!id || !docker_id_valid(id, n))
 			continue;
 		memcpy(idbuf, id, n + 1);
 		err = fn(ctx, idbuf);
@@ -256,7 +256,7 @@ static int load_named(json_t **root, const char *buf, size_t len, const char **i
 		return err;
 	*id = get_str(*root, "Id", id_len);
 	*name = get_str(*root, "Name", name_len);
-	if (!*id || !id_valid(*id, *id_len) || !*name) {
+	if (!*id || !docker_id_valid(*id, *id_len) || !*name) {
 		json_decref(*root);
 		return GLUED_EMALF;
 	}

@@ -67,6 +67,8 @@ int docker_json_parse_inspect(const char *buf, size_t len, const char *network,
 bool docker_container_published(const struct docker_container *c);
 /* Is s usable as a SandboxKey (the rules above)? Pure. */
 bool docker_sandbox_valid(const char *s, size_t len);
+/* Is s a full Docker ID: exactly DOCKER_ID_MAX lowercase hex digits? Pure. */
+bool docker_id_valid(const char *s, size_t len);
 
 enum docker_event_type {
 	DOCKER_EV_OTHER = 0,

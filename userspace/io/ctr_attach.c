@@ -255,18 +255,6 @@ void ctr_attach_synced(struct ctr_attach *ca)
 
 /* --- pins ------------------------------------------------------------------------------------ */
 
-static bool pin_name_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n != DOCKER_ID_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
 int ctr_attach_remove_pins(const char *pin_dir)
 {
 	char dir[CONFIG_PATH_MAX + 8], path[CONFIG_PATH_MAX + 80];
@@ -279,7 +267,7 @@ int ctr_attach_remove_pins(const char *pin_dir)
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d))) {
-		if (!pin_name_valid(de->d_name))
+		if (!docker_id_valid(de->d_name, strlen(de->d_name)))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (unlink(path) == 0)
@@ -309,7 +297,7 @@ static void pins_scan(struct ctr_attach *ca)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		if (!pin_name_valid(de->d_name))
+		if (!docker_id_valid(de->d_name, strlen(de->d_name)))
 			continue;
 		ctr_fast_pin_found(ca->core, de->d_name);
 		n++;

@@ -188,3 +188,16 @@ lan_link() {
 log_since_start() {
 	sed -n '/=== .* glued start: /h; //!H; ${x;p}' "$E2E_DIR/$1/glued.log" | grep -q -- "$2"
 }
+
+# ctl_json HOST ARGS...: gluedctl --json (E2E_GLUEDCTL, default
+# build/gluedctl) against HOST's glued.
+ctl_json() {
+	local h=$1
+	shift
+	GLUED_CTL_SOCKET="$E2E_DIR/$h/ctl.sock" "${E2E_GLUEDCTL:-$E2E_TOP/build/gluedctl}" --json "$@"
+}
+
+# gossip_counter HOST NAME: a gossip counter of HOST's glued.
+gossip_counter() {
+	ctl_json "$1" stats | jq -r --arg n "$2" '.gossip[$n]'
+}
