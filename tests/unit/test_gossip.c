@@ -289,6 +289,15 @@ static bool drop_probe(int i, int to, const uint8_t *buf, size_t len)
 	return false;
 }
 
+/* Node 0's PINGs to node 2 until `challenges_until` (its cookie
+ * challenges among them). */
+static uint64_t challenges_until;
+
+static bool drop_challenges(int i, int to, const uint8_t *buf, size_t len)
+{
+	return i == 0 && to == 2 && now < challenges_until && has_type(buf, len, GW_PING);
+}
+
 /* Node 2 misses a burst of n records of node 0 (and their pushes), comes
  * back and syncs; returns the ms from the start of its first sync until it
  * knows them all. */
@@ -560,6 +569,47 @@ int main(void)
 		 * answers at once), well under the 250 ms ceiling */
 		T_ASSERT(t2 <= t1 + 40, "lossy sync took %llu ms (clean: %llu ms)",
 			 (unsigned long long)t2, (unsigned long long)t1);
+		teardown();
+	}
+
+	T_CASE("a sync refused to an unproven address goes again behind the challenge's ACK, "
+	       "and is served without a timeout")
+	{
+		struct gossip_stats st0, st2;
+		uint64_t t0;
+
+		setup();
+		put(0, "c1", "old", 1);
+		run_to(now + 2000);
+		stop(2);
+		nodes[2].epoch = 0;
+		nodes[2].ep.port = 7100; /* an address node 0 has not seen proven */
+		start(2);
+		drop = drop_challenges;
+		t0 = now;
+		challenges_until = now + 300;
+		T_EQ_INT(gossip_add_peer(nodes[2].g, now, &nodes[0].ep, NULL, true), 0);
+		while (!resolves(2, "old", 1) && now - t0 < 3000)
+			run_to(now + 5);
+		drop = NULL;
+		gossip_get_stats(nodes[0].g, &st0);
+		gossip_get_stats(nodes[2].g, &st2);
+		printf("# synced %llu ms after the join: node 2 renewed %llu, timed out %llu; "
+		       "node 0 refused %llu as unproven, served %llu\n",
+		       (unsigned long long)(now - t0), (unsigned long long)st2.syncs_renewed,
+		       (unsigned long long)st2.syncs_timed_out,
+		       (unsigned long long)st0.syncs_unproven,
+		       (unsigned long long)st0.syncs_served);
+		T_ASSERT(resolves(2, "old", 1), "never synced");
+		/* refused while no challenge got through; each PING from node 0
+		 * after that carried the request back with its ACK, the first
+		 * one that proved the address was served: the sync never timed
+		 * out (without the renewal it times out, and backs off, until
+		 * its retry finds the address proven) */
+		T_ASSERT(st0.syncs_unproven >= 1, "the first request was served");
+		T_ASSERT(st2.syncs_renewed >= 1, "no request went behind an ACK");
+		T_EQ_INT(st2.syncs_timed_out, 0);
+		T_EQ_INT(st0.syncs_served, 1);
 		teardown();
 	}
 

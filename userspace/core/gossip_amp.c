@@ -144,6 +144,15 @@ bool gossip_amp_may_send(struct gossip_amp *a, const struct glued_endpoint *ep, 
 	return true;
 }
 
+bool gossip_amp_fits(const struct gossip_amp *a, const struct glued_endpoint *ep, size_t bytes)
+{
+	const struct gossip_amp_slot *s = find(a, ep);
+
+	if (s && s->validated)
+		return true;
+	return s && s->tx + bytes + dgram_overhead(ep) <= GOSSIP_AMP_FACTOR * s->rx;
+}
+
 uint32_t gossip_amp_cookie(const struct gossip_amp *a, const struct glued_endpoint *ep,
 			   uint64_t now_ms)
 {

@@ -99,6 +99,10 @@ bool gossip_amp_validated(const struct gossip_amp *a, const struct glued_endpoin
  * charged); false is counted. */
 bool gossip_amp_may_send(struct gossip_amp *a, const struct glued_endpoint *ep, size_t bytes);
 
+/* Would `bytes` fit ep's budget now (always, once proven)? Nothing is
+ * charged or counted: for a sender choosing what to add to a datagram. */
+bool gossip_amp_fits(const struct gossip_amp *a, const struct glued_endpoint *ep, size_t bytes);
+
 /* The cookie for ep at now_ms (never 0). */
 uint32_t gossip_amp_cookie(const struct gossip_amp *a, const struct glued_endpoint *ep,
 			   uint64_t now_ms);

@@ -119,6 +119,7 @@ struct sync {
 	int slot;
 	uint32_t id;
 	uint64_t from, to, start;
+	uint64_t have;	   /* versions above `from` we held when we asked */
 	uint64_t deadline; /* no new chunk by then: timed out (idle, not total) */
 	uint32_t rto;	   /* ms the deadline moves on with every new chunk */
 	uint16_t last;
@@ -399,6 +400,7 @@ void gsp_set_alive(struct gossip *g, struct member *m, uint64_t epoch, uint32_t 
 void gsp_on_delta(struct gossip *g, const struct gw_msg *msg, uint64_t now);
 void gsp_sync_free(struct gossip *g, int s);
 void gsp_sync_start(struct gossip *g, struct member *m, uint64_t now);
+void gsp_sync_renew(struct gossip *g, struct member *m, struct wire_out *w, uint64_t now);
 bool gsp_sync_due(const struct gossip *g, const struct member *m, uint64_t now);
 void gsp_sync_next(struct gossip *g, uint64_t now);
 void gsp_syncs_step(struct gossip *g, uint64_t now);

@@ -569,6 +569,21 @@ void gsp_probe_step(struct gossip *g, uint64_t now)
 	}
 }
 
+/* The ACK of sender's PING, and behind it our waiting sync request to
+ * sender if the PING may be its challenge (gsp_sync_renew). */
+static void send_ack(struct gossip *g, const struct glued_endpoint *from, struct member *sender,
+		     uint32_t seq, uint64_t now)
+{
+	struct dg d;
+
+	if (!gsp_dg_open(g, &d, from, sender->id))
+		return;
+	gw_put_probe(&d.w, GW_ACK, seq, g->cfg.self_id, NULL);
+	if (ep_eq(from, &sender->addr))
+		gsp_sync_renew(g, sender, &d.w, now);
+	gsp_dg_close(g, &d, ++g->stamp);
+}
+
 bool gsp_probe_for_me(const struct gossip *g, const struct gw_msg *msg)
 {
 	static const uint8_t zero[GOSSIP_ID_LEN];
@@ -586,7 +601,7 @@ void gsp_on_probe(struct gossip *g, const struct gw_msg *msg, struct member *sen
 	case GW_PING:
 		if (!gsp_probe_for_me(g, msg))
 			return; /* meant for another node (restarted at this address?) */
-		gsp_send_probe(g, from, sender->id, GW_ACK, msg->u.probe.seq, g->cfg.self_id, NULL);
+		send_ack(g, from, sender, msg->u.probe.seq, now);
 		return;
 	case GW_ACK:
 		if (g->probe.active && msg->u.probe.seq == g->probe.seq &&
