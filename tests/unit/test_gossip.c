@@ -75,6 +75,8 @@ static bool has_type(const uint8_t *buf, size_t len, int type)
 	return false;
 }
 
+static uint32_t pp_interval; /* push_pull_interval_ms; 0 = the default */
+
 static void start(int i)
 {
 	struct node *x = &nodes[i];
@@ -87,6 +89,7 @@ static void start(int i)
 	cfg.epoch = ++x->epoch;
 	x->rng = 0x1234567u + (uint32_t)i * 77 + (uint32_t)x->epoch;
 	cfg.signer = (struct gossip_signer){sign, x};
+	cfg.timing.push_pull_interval_ms = pp_interval;
 	x->g = gossip_new(&cfg, x->t, (struct glued_rng){rng_next, &x->rng});
 	if (!x->g || table_observe_entries(x->t, gossip_on_table_entry, x->g))
 		abort();
@@ -610,6 +613,31 @@ int main(void)
 		T_ASSERT(st2.syncs_renewed >= 1, "no request went behind an ACK");
 		T_EQ_INT(st2.syncs_timed_out, 0);
 		T_EQ_INT(st0.syncs_served, 1);
+		teardown();
+	}
+
+	T_CASE("news brings one extra push-pull 500 ms after it stops")
+	{
+		struct gossip_stats st0, st1, st2, st3;
+
+		pp_interval = 3600000; /* the regular ones out of the way */
+		setup();
+		run_to(now + 2000);
+		gossip_get_stats(nodes[1].g, &st0);
+		put(0, "c1", "news", 1);
+		run_to(now + 300);
+		put(0, "c2", "more-news", 2); /* moves it on */
+		run_to(now + 400);
+		gossip_get_stats(nodes[1].g, &st1);
+		run_to(now + 200);
+		gossip_get_stats(nodes[1].g, &st2);
+		run_to(now + 3000);
+		gossip_get_stats(nodes[1].g, &st3);
+		pp_interval = 0;
+		T_ASSERT(resolves(1, "more-news", 2), "the news did not arrive");
+		T_EQ_INT(st1.push_pulls - st0.push_pulls, 0);
+		T_EQ_INT(st2.push_pulls - st0.push_pulls, 1);
+		T_EQ_INT(st3.push_pulls - st0.push_pulls, 1);
 		teardown();
 	}
 

@@ -162,7 +162,7 @@ uint32_t gossip_amp_cookie(const struct gossip_amp *a, const struct glued_endpoi
 }
 
 bool gossip_amp_challenge_due(struct gossip_amp *a, const struct glued_endpoint *ep,
-			      uint64_t now_ms, size_t bytes)
+			      uint64_t now_ms, size_t bytes, bool waiting)
 {
 	struct gossip_amp_slot *s = take(a, ep);
 	size_t cost = (bytes ? bytes : GOSSIP_AMP_CHALLENGE_BYTES) + dgram_overhead(ep);
@@ -171,7 +171,7 @@ bool gossip_amp_challenge_due(struct gossip_amp *a, const struct glued_endpoint 
 
 	if (s->validated || (bytes && s->rx && !fits))
 		return false;
-	if (!s->rx) {
+	if (!s->rx || (!fits && waiting)) {
 		gap = GOSSIP_CHALLENGE_UNHEARD_MS;
 	} else if (!fits) {
 		unsigned shift = s->free_challenges < GOSSIP_CHALLENGE_FREE_SHIFT_MAX

@@ -230,8 +230,10 @@ void gsp_on_delta(struct gossip *g, const struct gw_msg *msg, uint64_t now)
 	}
 	if (!gsp_delta_ok(g, msg))
 		return;
-	if (newer)
+	if (newer) {
 		gsp_stmt_keep(m, st, msg->u.delta.stmt_raw);
+		gsp_heard_news(g, now);
+	}
 	if (vcmp(st->epoch, st->incarnation, m->epoch, m->inc) > 0)
 		gsp_set_alive(g, m, st->epoch, st->incarnation, now); /* proof of a newer life */
 	gsp_learn_head(g, m, st->head, now);
