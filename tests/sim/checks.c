@@ -145,6 +145,30 @@ void dump_view(int xi, int y)
 	}
 }
 
+/* converged_at's report: the remote records x holds that no active node
+ * has live under that origin (stale, or of a node gone). */
+struct extra_ctx {
+	int xi, shown;
+	const uint32_t *origin;
+};
+
+static int show_extra(void *ctx, const struct table_entry *e)
+{
+	struct extra_ctx *c = ctx;
+	int y, k;
+
+	if (e->origin == 0)
+		return 0;
+	if (parse_owner(e->owner, &y, &k) && y < S.n && active(y) && c->origin[y] == e->origin &&
+	    S.nodes[y].recs[k].live)
+		return 0;
+	fprintf(stderr, "  node %d holds %s (origin %u) that no active node has live\n", c->xi,
+		e->owner, e->origin);
+	if (parse_owner(e->owner, &y, &k) && y < S.n)
+		dump_view(c->xi, y);
+	return ++c->shown >= 3;
+}
+
 /* Does node x hold exactly the live records of every other active node? */
 bool converged_at(int xi, bool report)
 {
@@ -191,8 +215,12 @@ bool converged_at(int xi, bool report)
 	}
 	table_foreach_entry(x->t, count_remote, &c);
 	if (c.remote != want) {
-		if (report)
+		if (report) {
+			struct extra_ctx ec = {xi, 0, origin};
+
 			fail("node %d holds %zu remote records, want %zu", xi, c.remote, want);
+			table_foreach_entry(x->t, show_extra, &ec);
+		}
 		return false;
 	}
 	return true;

@@ -66,6 +66,8 @@ static bool has_type(const uint8_t *buf, size_t len, int type)
 	return false;
 }
 
+static uint32_t pp_interval; /* push_pull_interval_ms; 0 = the default */
+
 static void start(int i)
 {
 	struct node *x = &nodes[i];
@@ -78,6 +80,7 @@ static void start(int i)
 	cfg.epoch = ++x->epoch;
 	x->rng = 0x1234567u + (uint32_t)i * 77 + (uint32_t)x->epoch;
 	cfg.signer = (struct gossip_signer){sign, x};
+	cfg.timing.push_pull_interval_ms = pp_interval;
 	x->g = gossip_new(&cfg, x->t, (struct glued_rng){t_xorshift32, &x->rng});
 	if (!x->g || table_observe_entries(x->t, gossip_on_table_entry, x->g))
 		abort();
@@ -278,6 +281,15 @@ static bool drop_probe(int i, int to, const uint8_t *buf, size_t len)
 		return true;
 	}
 	return false;
+}
+
+/* Node 0's PINGs to node 2 until `challenges_until` (its cookie
+ * challenges among them). */
+static uint64_t challenges_until;
+
+static bool drop_challenges(int i, int to, const uint8_t *buf, size_t len)
+{
+	return i == 0 && to == 2 && now < challenges_until && has_type(buf, len, GW_PING);
 }
 
 /* Node 2 misses a burst of n records of node 0 (and their pushes), comes
@@ -551,6 +563,72 @@ int main(void)
 		 * answers at once), well under the 250 ms ceiling */
 		T_ASSERT(t2 <= t1 + 40, "lossy sync took %llu ms (clean: %llu ms)",
 			 (unsigned long long)t2, (unsigned long long)t1);
+		teardown();
+	}
+
+	T_CASE("a sync refused to an unproven address goes again behind the challenge's ACK, "
+	       "and is served without a timeout")
+	{
+		struct gossip_stats st0, st2;
+		uint64_t t0;
+
+		setup();
+		put(0, "c1", "old", 1);
+		run_to(now + 2000);
+		stop(2);
+		nodes[2].epoch = 0;
+		nodes[2].ep.port = 7100; /* an address node 0 has not seen proven */
+		start(2);
+		drop = drop_challenges;
+		t0 = now;
+		challenges_until = now + 300;
+		T_EQ_INT(gossip_add_peer(nodes[2].g, now, &nodes[0].ep, NULL, true), 0);
+		while (!resolves(2, "old", 1) && now - t0 < 3000)
+			run_to(now + 5);
+		drop = NULL;
+		gossip_get_stats(nodes[0].g, &st0);
+		gossip_get_stats(nodes[2].g, &st2);
+		printf("# synced %llu ms after the join: node 2 renewed %llu, timed out %llu; "
+		       "node 0 refused %llu as unproven, served %llu\n",
+		       (unsigned long long)(now - t0), (unsigned long long)st2.syncs_renewed,
+		       (unsigned long long)st2.syncs_timed_out,
+		       (unsigned long long)st0.syncs_unproven,
+		       (unsigned long long)st0.syncs_served);
+		T_ASSERT(resolves(2, "old", 1), "never synced");
+		/* refused while no challenge got through; each PING from node 0
+		 * after that carried the request back with its ACK, the first
+		 * one that proved the address was served: the sync never timed
+		 * out (without the renewal it times out, and backs off, until
+		 * its retry finds the address proven) */
+		T_ASSERT(st0.syncs_unproven >= 1, "the first request was served");
+		T_ASSERT(st2.syncs_renewed >= 1, "no request went behind an ACK");
+		T_EQ_INT(st2.syncs_timed_out, 0);
+		T_EQ_INT(st0.syncs_served, 1);
+		teardown();
+	}
+
+	T_CASE("news brings one extra push-pull 500 ms after it stops")
+	{
+		struct gossip_stats st0, st1, st2, st3;
+
+		pp_interval = 3600000; /* the regular ones out of the way */
+		setup();
+		run_to(now + 2000);
+		gossip_get_stats(nodes[1].g, &st0);
+		put(0, "c1", "news", 1);
+		run_to(now + 300);
+		put(0, "c2", "more-news", 2); /* moves it on */
+		run_to(now + 400);
+		gossip_get_stats(nodes[1].g, &st1);
+		run_to(now + 200);
+		gossip_get_stats(nodes[1].g, &st2);
+		run_to(now + 3000);
+		gossip_get_stats(nodes[1].g, &st3);
+		pp_interval = 0;
+		T_ASSERT(resolves(1, "more-news", 2), "the news did not arrive");
+		T_EQ_INT(st1.push_pulls - st0.push_pulls, 0);
+		T_EQ_INT(st2.push_pulls - st0.push_pulls, 1);
+		T_EQ_INT(st3.push_pulls - st0.push_pulls, 1);
 		teardown();
 	}
 

@@ -76,15 +76,17 @@ static void test_budget(void)
 	{
 		struct glued_endpoint u = ep(77, 1);
 
-		T_EQ_INT(gossip_amp_challenge_due(&a, &w, 10000, 150), 1); /* never heard */
-		T_EQ_INT(gossip_amp_challenge_due(&a, &w, 10500, 150), 0);
-		T_EQ_INT(gossip_amp_challenge_due(&a, &w, 11000, 150), 1);
-		T_EQ_INT(gossip_amp_challenge_due(&a, &v, 11000, 150), 0);
+		T_EQ_INT(gossip_amp_challenge_due(&a, &w, 10000, 150, false), 1); /* never heard */
+		T_EQ_INT(gossip_amp_challenge_due(&a, &w, 10500, 150, false), 0);
+		T_EQ_INT(gossip_amp_challenge_due(&a, &w, 11000, 150, false), 1);
+		T_EQ_INT(gossip_amp_challenge_due(&a, &v, 11000, 150, false), 0);
 		gossip_amp_rx(&a, &u, 100);
 		T_EQ_INT(gossip_amp_may_send(&a, &u, 250), 1);
-		T_EQ_INT(gossip_amp_challenge_due(&a, &u, 12000, 150), 0); /* 250 + 150 > 300 */
+		T_EQ_INT(gossip_amp_challenge_due(&a, &u, 12000, 150, false),
+			 0); /* 250 + 150 > 300 */
 		gossip_amp_rx(&a, &u, 100);
-		T_EQ_INT(gossip_amp_challenge_due(&a, &u, 12000, 150), 1); /* not recorded before */
+		T_EQ_INT(gossip_amp_challenge_due(&a, &u, 12000, 150, false),
+			 1); /* not recorded before */
 	}
 	T_CASE("own-initiative challenges: charged while they fit, then free every 4, 8, ... 64 s")
 	{
@@ -92,24 +94,40 @@ static void test_budget(void)
 		uint64_t t = 20000;
 
 		/* on the wire: + 28 bytes of IPv4 and UDP headers a datagram */
-		gossip_amp_rx(&a, &s, 200);			     /* budget 3 x 228 = 684 */
-		T_EQ_INT(gossip_amp_challenge_due(&a, &s, t, 0), 1); /* charged 328 */
-		T_EQ_INT(gossip_amp_may_send(&a, &s, 329), 0);	     /* 356 left */
-		T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + 1000, 0), 1); /* charged: 28 left */
+		gossip_amp_rx(&a, &s, 200); /* budget 3 x 228 = 684 */
+		T_EQ_INT(gossip_amp_challenge_due(&a, &s, t, 0, false), 1); /* charged 328 */
+		T_EQ_INT(gossip_amp_may_send(&a, &s, 329), 0);		    /* 356 left */
+		T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + 1000, 0, false),
+			 1); /* charged: 28 left */
 		T_EQ_INT(gossip_amp_may_send(&a, &s, 1), 0);
 		T_EQ_INT(a.st.free_challenges, 0);
 		/* over the budget: the next free one 4 s after the last, then 8, 16, 32, 64, 64 */
 		t += 1000;
 		for (unsigned k = 0, gap = 4000; k < 6; k++, gap = gap < 64000 ? 2 * gap : gap) {
-			T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + gap - 1, 0), 0);
-			T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + gap, 0), 1);
+			T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + gap - 1, 0, false), 0);
+			T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + gap, 0, false), 1);
 			t += gap;
 		}
 		T_EQ_INT(a.st.free_challenges, 6);
 		/* a provoked one never goes over the budget */
-		T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + 100000, 150), 0);
+		T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + 100000, 150, false), 0);
 		gossip_amp_rx(&a, &s, 50);
-		T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + 100000, 150), 1);
+		T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + 100000, 150, false), 1);
+	}
+	T_CASE("waiting for an answer from there: free challenges every second, no backoff")
+	{
+		struct glued_endpoint s = ep(79, 1);
+		uint64_t t = 30000;
+
+		gossip_amp_rx(&a, &s, 10); /* 3 x 38 = 114: no challenge fits */
+		T_EQ_INT(gossip_amp_challenge_due(&a, &s, t, 0, true), 1);
+		for (int k = 1; k <= 5; k++) {
+			T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + 1000 * k - 1, 0, true), 0);
+			T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + 1000 * k, 0, true), 1);
+		}
+		/* without the wait, the backoff counted from the free ones sent */
+		T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + 6000, 0, false), 0);
+		T_EQ_INT(a.st.free_challenges, 6 + 6);
 	}
 	gossip_amp_fini(&a);
 }

@@ -48,6 +48,7 @@ void gsp_challenge(struct gossip *g, const struct glued_endpoint *to, const uint
 {
 	struct glued_endpoint ep = *to;
 	uint8_t id[GOSSIP_ID_LEN];
+	const struct member *m = gsp_member_find(g, to_id);
 	struct dg d;
 
 	if (gossip_amp_validated(&g->amp, &ep))
@@ -61,7 +62,8 @@ void gsp_challenge(struct gossip *g, const struct glued_endpoint *to, const uint
 	/* (+ a SUSPECT gsp_dg_close may add) */
 	if (!gossip_amp_challenge_due(
 		&g->amp, &ep, g->now,
-		provoked ? wire_out_len(&d.w) + GW_MSG_HDR_LEN + 80 + GOSSIP_SEAL_OVERHEAD : 0))
+		provoked ? wire_out_len(&d.w) + GW_MSG_HDR_LEN + 80 + GOSSIP_SEAL_OVERHEAD : 0,
+		m && m->sync >= 0 && ep_eq(&m->addr, &ep)))
 		return; /* not queued: the slot stays free */
 	gsp_dg_close(g, &d, 0);
 }
@@ -185,6 +187,18 @@ static void housekeeping(struct gossip *g, uint64_t now)
 	}
 }
 
+/* A statement that was news to us (a member's new head, life or leave).
+ * Epidemic dissemination misses a few (node, statement) pairs in a large
+ * burst: those nodes would wait for a push-pull, one every
+ * push_pull_interval_ms. So one more push-pull comes PP_QUIET_MS after
+ * the news stops (each piece of news moves it on): by then the peer most
+ * likely knows every statement of the burst, and the summaries (of
+ * statements, gsp_put_summary) differ only where one side missed one. */
+void gsp_heard_news(struct gossip *g, uint64_t now)
+{
+	g->pp_news = now + PP_QUIET_MS;
+}
+
 static void rejoin(struct gossip *g)
 {
 	int dead[8];
@@ -245,10 +259,12 @@ void gossip_tick(struct gossip *g, uint64_t now)
 	} else if (g->push_due) {
 		gossip_round(g); /* a change: push it now, not at the next round */
 	}
-	if (now >= g->next_pp) {
+	if (now >= g->next_pp || (g->pp_news && now >= g->pp_news)) {
 		int peer;
 
-		g->next_pp = now + g->tm.push_pull_interval_ms;
+		if (now >= g->next_pp)
+			g->next_pp = now + g->tm.push_pull_interval_ms;
+		g->pp_news = 0;
 		if (gsp_pick_random(g, -1, &peer, 1)) {
 			struct dg d;
 
@@ -288,6 +304,8 @@ uint64_t gossip_next_deadline(const struct gossip *g)
 	}
 	if (g->next_pp < d)
 		d = g->next_pp;
+	if (g->pp_news && g->pp_news < d)
+		d = g->pp_news;
 	if (g->next_rejoin < d)
 		d = g->next_rejoin;
 	for (int i = 0; i < RELAYS_MAX; i++)

@@ -168,6 +168,7 @@ struct gossip_stats {
 	uint64_t amp_challenges_free; /* of which free, over the budget (backing off) */
 	uint64_t amp_validated;	      /* addresses that echoed a cookie */
 	uint64_t syncs_unproven;      /* sync requests from an unproven address: not served */
+	uint64_t syncs_renewed;	      /* our sync requests sent again with an ACK */
 	uint32_t awareness;	      /* current Lifeguard health score (0 = healthy) */
 	uint32_t members_alive, members_suspect, members_dead;
 };

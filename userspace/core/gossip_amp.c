@@ -144,6 +144,15 @@ bool gossip_amp_may_send(struct gossip_amp *a, const struct glued_endpoint *ep, 
 	return true;
 }
 
+bool gossip_amp_fits(const struct gossip_amp *a, const struct glued_endpoint *ep, size_t bytes)
+{
+	const struct gossip_amp_slot *s = find(a, ep);
+
+	if (s && s->validated)
+		return true;
+	return s && s->tx + bytes + dgram_overhead(ep) <= GOSSIP_AMP_FACTOR * s->rx;
+}
+
 uint32_t gossip_amp_cookie(const struct gossip_amp *a, const struct glued_endpoint *ep,
 			   uint64_t now_ms)
 {
@@ -153,7 +162,7 @@ uint32_t gossip_amp_cookie(const struct gossip_amp *a, const struct glued_endpoi
 }
 
 bool gossip_amp_challenge_due(struct gossip_amp *a, const struct glued_endpoint *ep,
-			      uint64_t now_ms, size_t bytes)
+			      uint64_t now_ms, size_t bytes, bool waiting)
 {
 	struct gossip_amp_slot *s = take(a, ep);
 	size_t cost = (bytes ? bytes : GOSSIP_AMP_CHALLENGE_BYTES) + dgram_overhead(ep);
@@ -162,7 +171,7 @@ bool gossip_amp_challenge_due(struct gossip_amp *a, const struct glued_endpoint 
 
 	if (s->validated || (bytes && s->rx && !fits))
 		return false;
-	if (!s->rx) {
+	if (!s->rx || (!fits && waiting)) {
 		gap = GOSSIP_CHALLENGE_UNHEARD_MS;
 	} else if (!fits) {
 		unsigned shift = s->free_challenges < GOSSIP_CHALLENGE_FREE_SHIFT_MAX

@@ -99,6 +99,10 @@ bool gossip_amp_validated(const struct gossip_amp *a, const struct glued_endpoin
  * charged); false is counted. */
 bool gossip_amp_may_send(struct gossip_amp *a, const struct glued_endpoint *ep, size_t bytes);
 
+/* Would `bytes` fit ep's budget now (always, once proven)? Nothing is
+ * charged or counted: for a sender choosing what to add to a datagram. */
+bool gossip_amp_fits(const struct gossip_amp *a, const struct glued_endpoint *ep, size_t bytes);
+
 /* The cookie for ep at now_ms (never 0). */
 uint32_t gossip_amp_cookie(const struct gossip_amp *a, const struct glued_endpoint *ep,
 			   uint64_t now_ms);
@@ -108,9 +112,16 @@ uint32_t gossip_amp_cookie(const struct gossip_amp *a, const struct glued_endpoi
  * so the next datagram from ep brings it. bytes == 0: the core's own
  * initiative, charged here (GOSSIP_AMP_CHALLENGE_BYTES) when ep sent
  * something and it fits, else free (see GOSSIP_CHALLENGE_MIN_MS for how
- * often each kind may come). True = send it (recorded, counted). */
+ * often each kind may come). `waiting`: the core waits for an answer from
+ * there (its sync from the member at ep): a free challenge may then come
+ * every GOSSIP_CHALLENGE_UNHEARD_MS, as to an address nothing came from,
+ * without the backoff. Two nodes that each wait for the other's records
+ * and each spent their budget on the other are then a second apart, not
+ * four (no wider door: whoever can make nodes sync from an address can
+ * give that address unheard, and so get the same). True = send it
+ * (recorded, counted). */
 bool gossip_amp_challenge_due(struct gossip_amp *a, const struct glued_endpoint *ep,
-			      uint64_t now_ms, size_t bytes);
+			      uint64_t now_ms, size_t bytes, bool waiting);
 /* An ACK with sequence `seq` came from ep: if seq is ep's cookie of this
  * period or the previous one, ep is proven. Returns whether it was. */
 bool gossip_amp_echo(struct gossip_amp *a, const struct glued_endpoint *ep, uint32_t seq,

@@ -29,7 +29,8 @@
 #define PP_DGRAMS_MAX 8	  /* datagrams of entries per push-pull answer */
 #define PUSH_DGRAMS_MAX 4 /* datagrams per peer per gossip round */
 #define LEAVE_DIRECT 16
-#define IDX_CAP 2048 /* member index slots (power of two, > 2 * GOSSIP_MEMBERS_MAX) */
+#define PP_QUIET_MS 500 /* gsp_heard_news */
+#define IDX_CAP 2048	/* member index slots (power of two, > 2 * GOSSIP_MEMBERS_MAX) */
 /* a queued record: path length, path, record (gw_put_delta_item) */
 #define BCAST_ITEM_MAX (1 + GW_PATH_MAX * GW_HASH_LEN + GW_RECORD_MAX)
 /* a queued update: a membership message, or a statement and one record */
@@ -53,6 +54,7 @@ struct member {
 	bool used;
 	uint8_t state;
 	bool bootstrap_authed, need_full;
+	bool probe_soon; /* accused, not probed by us since (probe_soon) */
 	uint8_t id[GOSSIP_ID_LEN];
 	uint64_t id_hash;
 	struct glued_endpoint addr;
@@ -119,6 +121,7 @@ struct sync {
 	int slot;
 	uint32_t id;
 	uint64_t from, to, start;
+	uint64_t have;	   /* versions above `from` we held when we asked */
 	uint64_t deadline; /* no new chunk by then: timed out (idle, not total) */
 	uint32_t rto;	   /* ms the deadline moves on with every new chunk */
 	uint16_t last;
@@ -208,6 +211,9 @@ struct gossip {
 	size_t soon_n;
 
 	uint64_t next_probe, next_round, next_pp, next_rejoin;
+	/* an extra push-pull PP_QUIET_MS after the last statement that was
+	 * news to us (0: none due): gsp_heard_news */
+	uint64_t pp_news;
 	uint64_t now;		    /* of the call in progress (challenges need it) */
 	struct gossip_amp amp;	    /* what may go to an address (gossip_amp.h) */
 	struct table_entry scratch; /* one entry being built; never on the stack */
@@ -399,6 +405,8 @@ void gsp_set_alive(struct gossip *g, struct member *m, uint64_t epoch, uint32_t 
 void gsp_on_delta(struct gossip *g, const struct gw_msg *msg, uint64_t now);
 void gsp_sync_free(struct gossip *g, int s);
 void gsp_sync_start(struct gossip *g, struct member *m, uint64_t now);
+void gsp_heard_news(struct gossip *g, uint64_t now);
+void gsp_sync_renew(struct gossip *g, struct member *m, struct wire_out *w, uint64_t now);
 bool gsp_sync_due(const struct gossip *g, const struct member *m, uint64_t now);
 void gsp_sync_next(struct gossip *g, uint64_t now);
 void gsp_syncs_step(struct gossip *g, uint64_t now);

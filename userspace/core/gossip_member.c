@@ -198,11 +198,18 @@ bool gsp_refute(struct gossip *g, uint64_t epoch, uint32_t inc, uint64_t now)
  * timeout shrinks to its minimum as soon as k nodes heard; if m is alive,
  * our ping carries the SUSPECT to it and its ack clears our doubt. The
  * probe rate stays one per interval. */
-static void probe_soon(struct gossip *g, const struct member *m)
+static void probe_soon(struct gossip *g, struct member *m)
 {
 	int slot = (int)(m - g->members);
 
-	if (g->soon_n == SOON_MAX || (g->probe.active && g->probe.slot == slot))
+	if (g->probe.active && g->probe.slot == slot)
+		return;
+	/* a full list does not forget it: pick_probe_target looks for the
+	 * flag once the list is empty (many deaths at once, at a node whose
+	 * own probes Lifeguard has slowed, held a dead member alive for 40 s
+	 * when the ninth accused was simply dropped) */
+	m->probe_soon = true;
+	if (g->soon_n == SOON_MAX)
 		return;
 	for (size_t i = 0; i < g->soon_n; i++)
 		if (g->soon[i] == slot)
@@ -285,6 +292,7 @@ static void on_stmt(struct gossip *g, const struct gw_msg *msg, const struct mem
 		return; /* we know a newer version from its own datagrams */
 	if (!gsp_stmt_ok(g, st, msg->u.member.stmt_raw))
 		return;
+	gsp_heard_news(g, now);
 	if (!m) {
 		struct glued_endpoint a = st->addr;
 
@@ -415,8 +423,18 @@ static int pick_probe_target(struct gossip *g)
 		struct member *m = &g->members[s];
 
 		memmove(g->soon, g->soon + 1, --g->soon_n * sizeof(g->soon[0]));
+		m->probe_soon = false;
 		if (live(m) && ep_known(&m->addr))
 			return s; /* someone accused it: probe it now */
+	}
+	for (int s = 0; s < GOSSIP_MEMBERS_MAX; s++) {
+		struct member *m = &g->members[s];
+
+		if (m->used && m->probe_soon) {
+			m->probe_soon = false;
+			if (live(m) && ep_known(&m->addr))
+				return s; /* accused while the list was full */
+		}
 	}
 	for (size_t tries = 0; tries < 2; tries++) {
 		while (g->order_pos < g->order_n) {
@@ -559,6 +577,7 @@ void gsp_probe_step(struct gossip *g, uint64_t now)
 		memset(p, 0, sizeof(*p));
 		p->active = true;
 		p->slot = s;
+		g->members[s].probe_soon = false;
 		p->seq = ++g->next_probe_seq;
 		p->sent = now;
 		p->ind_at = now + scaled(g, g->tm.probe_timeout_ms);
@@ -567,6 +586,21 @@ void gsp_probe_step(struct gossip *g, uint64_t now)
 		gsp_send_probe(g, &g->members[s].addr, g->members[s].id, GW_PING, p->seq,
 			       g->members[s].id, NULL);
 	}
+}
+
+/* The ACK of sender's PING, and behind it our waiting sync request to
+ * sender if the PING may be its challenge (gsp_sync_renew). */
+static void send_ack(struct gossip *g, const struct glued_endpoint *from, struct member *sender,
+		     uint32_t seq, uint64_t now)
+{
+	struct dg d;
+
+	if (!gsp_dg_open(g, &d, from, sender->id))
+		return;
+	gw_put_probe(&d.w, GW_ACK, seq, g->cfg.self_id, NULL);
+	if (ep_eq(from, &sender->addr))
+		gsp_sync_renew(g, sender, &d.w, now);
+	gsp_dg_close(g, &d, ++g->stamp);
 }
 
 bool gsp_probe_for_me(const struct gossip *g, const struct gw_msg *msg)
@@ -586,7 +620,7 @@ void gsp_on_probe(struct gossip *g, const struct gw_msg *msg, struct member *sen
 	case GW_PING:
 		if (!gsp_probe_for_me(g, msg))
 			return; /* meant for another node (restarted at this address?) */
-		gsp_send_probe(g, from, sender->id, GW_ACK, msg->u.probe.seq, g->cfg.self_id, NULL);
+		send_ack(g, from, sender, msg->u.probe.seq, now);
 		return;
 	case GW_ACK:
 		if (g->probe.active && msg->u.probe.seq == g->probe.seq &&
@@ -667,17 +701,25 @@ static uint64_t entry_hash(uint64_t id_hash, uint64_t epoch, uint32_t inc, bool 
 		     (down ? 0x5bd1e995ull : mix64(head + 0x632be59bd9b4e019ull)));
 }
 
+/* The head of m's newest statement of its current life we hold (0: none).
+ * Summaries compare what each side can pass on, so that a push-pull
+ * repairs missed statements, not records a sync is fetching already. */
+static uint64_t stmt_head(const struct member *m)
+{
+	return m->has_stmt && m->stmt.epoch == m->epoch ? m->stmt.head : 0;
+}
+
 static void summary_hashes(const struct gossip *g, uint64_t h[GW_BUCKETS])
 {
 	memset(h, 0, GW_BUCKETS * sizeof(h[0]));
 	h[g->cfg.self_id[0] % GW_BUCKETS] ^=
-	    entry_hash(g->self_hash, g->cfg.epoch, g->inc, false, g->seq);
+	    entry_hash(g->self_hash, g->cfg.epoch, g->inc, false, g->stmt.head);
 	for (int s = 0; s < GOSSIP_MEMBERS_MAX; s++) {
 		const struct member *m = &g->members[s];
 
 		if (m->used)
 			h[m->id[0] % GW_BUCKETS] ^=
-			    entry_hash(m->id_hash, m->epoch, m->inc, !live(m), m->head);
+			    entry_hash(m->id_hash, m->epoch, m->inc, !live(m), stmt_head(m));
 	}
 }
 

@@ -230,8 +230,10 @@ void gsp_on_delta(struct gossip *g, const struct gw_msg *msg, uint64_t now)
 	}
 	if (!gsp_delta_ok(g, msg))
 		return;
-	if (newer)
+	if (newer) {
 		gsp_stmt_keep(m, st, msg->u.delta.stmt_raw);
+		gsp_heard_news(g, now);
+	}
 	if (vcmp(st->epoch, st->incarnation, m->epoch, m->inc) > 0)
 		gsp_set_alive(g, m, st->epoch, st->incarnation, now); /* proof of a newer life */
 	gsp_learn_head(g, m, st->head, now);
@@ -338,6 +340,7 @@ void gsp_sync_start(struct gossip *g, struct member *m, uint64_t now)
 	 * incrementally: tombstones included, no table-wide cleanup. */
 	y->full = m->need_full;
 	y->from = y->full ? 0 : m->head;
+	y->have = y->full ? 0 : m->win.bits;
 	y->start = now;
 	y->rto = sync_rto(g, m);
 	y->deadline = now + y->rto;
@@ -345,9 +348,32 @@ void gsp_sync_start(struct gossip *g, struct member *m, uint64_t now)
 	g->st.syncs_started++;
 	if (!gsp_dg_open(g, &d, &m->addr, m->id))
 		return;
-	gw_put_sync_req(&d.w, y->id, m->epoch, y->from, y->full ? 0 : m->win.bits,
-			y->full ? GW_SYNC_FULL : 0);
+	gw_put_sync_req(&d.w, y->id, m->epoch, y->from, y->have, y->full ? GW_SYNC_FULL : 0);
 	gsp_dg_close(g, &d, ++g->stamp);
+}
+
+/* m sent us a PING while our sync from it waits for its first chunk: most
+ * likely its challenge (gossip_amp.h), because it refused the request from
+ * an address it has not seen proven. The same request again behind the ACK
+ * (w) is served as soon as that ACK proves us, a round trip later, where
+ * our timeout would retry only after rto and back off. Added only if the
+ * datagram still fits our budget towards m; m drops a copy of a request it
+ * serves already (same ID). */
+void gsp_sync_renew(struct gossip *g, struct member *m, struct wire_out *w, uint64_t now)
+{
+	struct sync *y = m->sync >= 0 ? &g->syncs[m->sync] : NULL;
+	size_t off = wire_out_len(w);
+
+	if (!y || y->n_got)
+		return;
+	gw_put_sync_req(w, y->id, m->epoch, y->from, y->have, y->full ? GW_SYNC_FULL : 0);
+	if (w->err || !gossip_amp_fits(&g->amp, &m->addr, wire_out_len(w) + GOSSIP_SEAL_OVERHEAD)) {
+		gw_rollback(w, off);
+		return;
+	}
+	y->start = now;
+	y->deadline = now + y->rto;
+	g->st.syncs_renewed++;
 }
 
 static bool keep_owner(void *ctx, const char *owner)
@@ -547,6 +573,8 @@ void gsp_on_sync_req(struct gossip *g, const struct gw_msg *msg, struct member *
 	for (int i = 0; i < SERVES_MAX; i++)
 		if (g->serves[i].used && g->serves[i].slot == slot)
 			v = &g->serves[i]; /* a retry replaces the one in progress */
+	if (v && v->id == msg->u.sync_req.id)
+		return; /* a copy (gsp_sync_renew): that one is being served */
 	for (int i = 0; i < SERVES_MAX && !v; i++)
 		if (!g->serves[i].used)
 			v = &g->serves[i];

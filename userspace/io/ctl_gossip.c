@@ -118,7 +118,8 @@ static size_t members(void *ctx, struct ctl_member *out, size_t max)
 	X(addr_challenges_free, "of which free, over the budget (backing off)",                    \
 	  core.amp_challenges_free)                                                                \
 	X(addr_validated, "addresses that echoed a cookie", core.amp_validated)                    \
-	X(syncs_unproven, "sync requests from unproven addresses, not served", core.syncs_unproven)
+	X(syncs_unproven, "sync requests from unproven addresses, not served", core.syncs_unproven) \
+	X(syncs_renewed, "sync requests sent again behind the ACK of a challenge", core.syncs_renewed)
 
 static size_t counters(void *ctx, struct counter_value *out, size_t max)
 {
