@@ -26,7 +26,7 @@
 #define CHUNKS_MAX 8192	  /* chunks of one sync */
 #define CONFIRM_MAX 8	  /* distinct suspecters remembered */
 #define SOON_MAX 8	  /* suspects heard of, to probe next */
-#define PP_DGRAMS_MAX 8	  /* datagrams of entries per push-pull answer */
+#define PP_DGRAMS_MAX 12  /* datagrams of entries per push-pull answer: a bucket of 64 */
 #define PUSH_DGRAMS_MAX 4 /* datagrams per peer per gossip round */
 #define LEAVE_DIRECT 16
 #define PP_QUIET_MS 500 /* gsp_heard_news */
