@@ -113,6 +113,24 @@ static void test_budget(void)
 		gossip_amp_rx(&a, &s, 50);
 		T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + 100000, 150, false), 1);
 	}
+	T_CASE("a refused request's challenge: one per request, charged, no 250 ms gap")
+	{
+		struct glued_endpoint r = ep(80, 1);
+		uint64_t t = 40000, free0 = a.st.free_challenges;
+
+		/* the caller charges a provoked challenge (gsp_dg_close) */
+		gossip_amp_rx(&a, &r, 150); /* 3 x 178 = 534: three of 150 (+ 28) */
+		T_EQ_INT(gossip_amp_challenge_due(&a, &r, t, 150, false), 1);
+		T_EQ_INT(gossip_amp_may_send(&a, &r, 150), 1);
+		T_EQ_INT(gossip_amp_challenge_due(&a, &r, t, 150, true), 0); /* same datagram */
+		T_EQ_INT(gossip_amp_challenge_due(&a, &r, t + 20, 150, false), 0);
+		T_EQ_INT(gossip_amp_challenge_due(&a, &r, t + 20, 150, true), 1);
+		T_EQ_INT(gossip_amp_may_send(&a, &r, 150), 1);
+		T_EQ_INT(gossip_amp_challenge_due(&a, &r, t + 40, 150, true), 1);
+		T_EQ_INT(gossip_amp_may_send(&a, &r, 150), 1);
+		T_EQ_INT(gossip_amp_challenge_due(&a, &r, t + 60, 150, true), 0); /* spent */
+		T_EQ_INT(a.st.free_challenges - free0, 0);
+	}
 	T_CASE("waiting for an answer from there: free challenges every second, no backoff")
 	{
 		struct glued_endpoint s = ep(79, 1);

@@ -171,7 +171,9 @@ bool gossip_amp_challenge_due(struct gossip_amp *a, const struct glued_endpoint 
 
 	if (s->validated || (bytes && s->rx && !fits))
 		return false;
-	if (!s->rx || (!fits && waiting)) {
+	if (bytes && waiting) {
+		gap = 1;
+	} else if (!s->rx || (!fits && waiting)) {
 		gap = GOSSIP_CHALLENGE_UNHEARD_MS;
 	} else if (!fits) {
 		unsigned shift = s->free_challenges < GOSSIP_CHALLENGE_FREE_SHIFT_MAX

@@ -112,14 +112,18 @@ uint32_t gossip_amp_cookie(const struct gossip_amp *a, const struct glued_endpoi
  * so the next datagram from ep brings it. bytes == 0: the core's own
  * initiative, charged here (GOSSIP_AMP_CHALLENGE_BYTES) when ep sent
  * something and it fits, else free (see GOSSIP_CHALLENGE_MIN_MS for how
- * often each kind may come). `waiting`: the core waits for an answer from
- * there (its sync from the member at ep): a free challenge may then come
- * every GOSSIP_CHALLENGE_UNHEARD_MS, as to an address nothing came from,
- * without the backoff. Two nodes that each wait for the other's records
- * and each spent their budget on the other are then a second apart, not
- * four (no wider door: whoever can make nodes sync from an address can
- * give that address unheard, and so get the same). True = send it
- * (recorded, counted). */
+ * often each kind may come). `waiting`: someone waits on the proof. On
+ * the core's own initiative, the core itself (its sync from the member at
+ * ep): a free challenge may then come every GOSSIP_CHALLENGE_UNHEARD_MS,
+ * as to an address nothing came from, without the backoff; two nodes that
+ * each wait for the other's records and each spent their budget on the
+ * other are then a second apart, not four (no wider door: whoever can make
+ * nodes sync from an address can give that address unheard, and so get
+ * the same). Provoked, the sender (its sync request, refused): one
+ * challenge per request, charged like any other, without the
+ * GOSSIP_CHALLENGE_MIN_MS gap (but not twice in one millisecond: the
+ * request's datagram provoked one already). True = send it (recorded,
+ * counted). */
 bool gossip_amp_challenge_due(struct gossip_amp *a, const struct glued_endpoint *ep,
 			      uint64_t now_ms, size_t bytes, bool waiting);
 /* An ACK with sequence `seq` came from ep: if seq is ep's cookie of this

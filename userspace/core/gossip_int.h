@@ -371,8 +371,14 @@ void gsp_bcast_stmt(struct gossip *g, const struct member *m);
 bool gsp_dg_open(struct gossip *g, struct dg *d, const struct glued_endpoint *to,
 		 const uint8_t *to_id);
 void gsp_dg_close(struct gossip *g, struct dg *d, uint32_t stamp);
+/* Why a challenge (gsp_challenge). */
+enum gsp_why {
+	GSP_OWN,      /* the core's own business with that address */
+	GSP_PROVOKED, /* a datagram from there */
+	GSP_REFUSED,  /* a sync request from there, refused until it is proven */
+};
 void gsp_challenge(struct gossip *g, const struct glued_endpoint *to, const uint8_t *to_id,
-		   bool provoked);
+		   enum gsp_why why);
 void gsp_send_probe(struct gossip *g, const struct glued_endpoint *to, const uint8_t *to_id,
 		    uint8_t type, uint32_t seq, const uint8_t *target,
 		    const struct glued_endpoint *taddr);
