@@ -20,7 +20,7 @@
 #define OUTQ_MAX 128  /* datagrams awaiting gossip_poll_send */
 #define EVQ_MAX 256
 #define RELAYS_MAX 64	  /* ping-reqs served at once */
-#define SYNCS_MAX 32	  /* syncs this node runs at once */
+#define SYNCS_MAX 64	  /* syncs this node runs at once */
 #define SERVES_MAX 32	  /* syncs this node serves at once */
 #define TOMBS_MAX 1024	  /* local deletions remembered for incremental syncs */
 #define CHUNKS_MAX 8192	  /* chunks of one sync */
