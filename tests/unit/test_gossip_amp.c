@@ -114,20 +114,52 @@ static void test_budget(void)
 		gossip_amp_rx(&a, &s, 50);
 		T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + 100000, 150, false), 1);
 	}
-	T_CASE("waiting for an answer from there: free challenges every second, no backoff")
+	T_CASE("a refused request's challenge: one per request, charged, no 250 ms gap")
 	{
-		struct glued_endpoint s = ep(79, 1);
-		uint64_t t = 30000;
+		struct glued_endpoint r = ep(80, 1);
+		uint64_t t = 40000, free0 = a.st.free_challenges;
+
+		/* the caller charges a provoked challenge (gsp_dg_close) */
+		gossip_amp_rx(&a, &r, 150); /* 3 x 178 = 534: three of 150 (+ 28) */
+		T_EQ_INT(gossip_amp_challenge_due(&a, &r, t, 150, false), 1);
+		T_EQ_INT(gossip_amp_may_send(&a, &r, 150), 1);
+		T_EQ_INT(gossip_amp_challenge_due(&a, &r, t, 150, true), 0); /* same datagram */
+		T_EQ_INT(gossip_amp_challenge_due(&a, &r, t + 20, 150, false), 0);
+		T_EQ_INT(gossip_amp_challenge_due(&a, &r, t + 20, 150, true), 1);
+		T_EQ_INT(gossip_amp_may_send(&a, &r, 150), 1);
+		T_EQ_INT(gossip_amp_challenge_due(&a, &r, t + 40, 150, true), 1);
+		T_EQ_INT(gossip_amp_may_send(&a, &r, 150), 1);
+		T_EQ_INT(gossip_amp_challenge_due(&a, &r, t + 60, 150, true), 0); /* spent */
+		T_EQ_INT(a.st.free_challenges - free0, 0);
+	}
+	T_CASE("waiting for an answer from there: free challenges after 250, 250, 500 ms, then "
+	       "every second, no backoff")
+	{
+		static const uint64_t at[] = {0, 250, 500, 1000, 2000, 3000, 4000};
+		struct glued_endpoint s = ep(79, 1), u = ep(81, 1);
+		uint64_t t = 30000, free0 = a.st.free_challenges;
 
 		gossip_amp_rx(&a, &s, 10); /* 3 x 38 = 114: no challenge fits */
-		T_EQ_INT(gossip_amp_challenge_due(&a, &s, t, 0, true), 1);
-		for (int k = 1; k <= 5; k++) {
-			T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + 1000 * k - 1, 0, true), 0);
-			T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + 1000 * k, 0, true), 1);
+		for (size_t k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
+			if (k)
+				T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + at[k] - 1, 0, true),
+					 0);
+			T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + at[k], 0, true), 1);
 		}
 		/* without the wait, the backoff counted from the free ones sent */
-		T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + 6000, 0, false), 0);
-		T_EQ_INT(a.st.free_challenges, 6 + 6);
+		T_EQ_INT(gossip_amp_challenge_due(&a, &s, t + 5000, 0, false), 0);
+		T_EQ_INT(a.st.free_challenges - free0, 7);
+		/* an address nothing came from: the same, uncounted (not over a budget) */
+		for (size_t k = 0; k < sizeof(at) / sizeof(at[0]); k++) {
+			if (k)
+				T_EQ_INT(gossip_amp_challenge_due(&a, &u, t + at[k] - 1, 0, true),
+					 0);
+			T_EQ_INT(gossip_amp_challenge_due(&a, &u, t + at[k], 0, true), 1);
+		}
+		T_EQ_INT(gossip_amp_challenge_due(&a, &u, t + 4500, 0, false), 0);
+		T_EQ_INT(gossip_amp_challenge_due(&a, &u, t + 5000, 0, false),
+			 1); /* unheard: 1 s */
+		T_EQ_INT(a.st.free_challenges - free0, 7);
 	}
 	gossip_amp_fini(&a);
 }

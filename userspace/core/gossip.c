@@ -36,19 +36,21 @@ bool gsp_dg_open(struct gossip *g, struct dg *d, const struct glued_endpoint *to
 }
 
 /* A PING whose sequence is to's cookie, sealed to to_id: its ACK proves to
- * (gossip_amp.h). At most one per address per GOSSIP_CHALLENGE_MIN_MS.
- * Provoked by a datagram from there, it is charged to the address's budget
- * (and always fits: it goes before any answer). On the core's own
- * initiative (its timers have something for that address) it is not: two
- * nodes that each spent their budget on the other would otherwise wait for
- * each other forever. That is at most one PING a second to an address the
- * core has business with, whatever anyone sends. */
+ * (gossip_amp.h). Provoked by a datagram from there, it is charged to the
+ * address's budget (and always fits: it goes before any answer), at most
+ * one per GOSSIP_CHALLENGE_MIN_MS; one per refused sync request, whose
+ * requester retries at its round-trip timeout (20 ms on a LAN): each retry
+ * is a chance for the proof, not a wait for the gap. On the core's own
+ * initiative (its timers have something for that address) it is charged
+ * while it fits, else free with a backoff: two nodes that each spent their
+ * budget on the other would otherwise wait for each other forever. */
 void gsp_challenge(struct gossip *g, const struct glued_endpoint *to, const uint8_t *to_id,
-		   bool provoked)
+		   enum gsp_why why)
 {
 	struct glued_endpoint ep = *to;
 	uint8_t id[GOSSIP_ID_LEN];
 	const struct member *m = gsp_member_find(g, to_id);
+	bool provoked = why != GSP_OWN;
 	struct dg d;
 
 	if (gossip_amp_validated(&g->amp, &ep))
@@ -63,7 +65,7 @@ void gsp_challenge(struct gossip *g, const struct glued_endpoint *to, const uint
 	if (!gossip_amp_challenge_due(
 		&g->amp, &ep, g->now,
 		provoked ? wire_out_len(&d.w) + GW_MSG_HDR_LEN + 80 + GOSSIP_SEAL_OVERHEAD : 0,
-		m && m->sync >= 0 && ep_eq(&m->addr, &ep)))
+		provoked ? why == GSP_REFUSED : m && m->sync >= 0 && ep_eq(&m->addr, &ep)))
 		return; /* not queued: the slot stays free */
 	gsp_dg_close(g, &d, 0);
 }
@@ -102,7 +104,7 @@ void gsp_dg_close(struct gossip *g, struct dg *d, uint32_t stamp)
 		g->st.tx_bytes += d->o->len;
 	}
 	if (!proven && d->o->to_id_known)
-		gsp_challenge(g, &d->o->to, d->o->to_id, false);
+		gsp_challenge(g, &d->o->to, d->o->to_id, GSP_OWN);
 }
 
 void gsp_send_probe(struct gossip *g, const struct glued_endpoint *to, const uint8_t *to_id,
@@ -408,7 +410,7 @@ static void amp_rx(struct gossip *g, const struct glued_endpoint *from, const ui
 {
 	gossip_amp_rx(&g->amp, from, len + GOSSIP_SEAL_OVERHEAD);
 	if (!gossip_amp_validated(&g->amp, from))
-		gsp_challenge(g, from, sender_id, true);
+		gsp_challenge(g, from, sender_id, GSP_PROVOKED);
 }
 
 int gossip_recv(struct gossip *g, uint64_t now, const struct glued_endpoint *from,

@@ -171,7 +171,14 @@ bool gossip_amp_challenge_due(struct gossip_amp *a, const struct glued_endpoint 
 
 	if (s->validated || (bytes && s->rx && !fits))
 		return false;
-	if (!s->rx || (!fits && waiting)) {
+	if (bytes && waiting) {
+		gap = 1;
+	} else if (waiting && (!s->rx || !fits)) {
+		/* 250, 250, 500 ms after the last, then every second */
+		gap = s->free_challenges < 3	? GOSSIP_CHALLENGE_MIN_MS
+		      : s->free_challenges == 3 ? 2 * GOSSIP_CHALLENGE_MIN_MS
+						: GOSSIP_CHALLENGE_UNHEARD_MS;
+	} else if (!s->rx) {
 		gap = GOSSIP_CHALLENGE_UNHEARD_MS;
 	} else if (!fits) {
 		unsigned shift = s->free_challenges < GOSSIP_CHALLENGE_FREE_SHIFT_MAX
@@ -190,6 +197,8 @@ bool gossip_amp_challenge_due(struct gossip_amp *a, const struct glued_endpoint 
 				s->free_challenges++;
 			a->st.free_challenges++;
 		}
+	} else if (!bytes && waiting && s->free_challenges < UINT8_MAX) {
+		s->free_challenges++; /* unheard: the retries' backoff */
 	}
 	s->challenged_ms = now_ms ? now_ms : 1;
 	a->st.challenges++;

@@ -112,13 +112,20 @@ uint32_t gossip_amp_cookie(const struct gossip_amp *a, const struct glued_endpoi
  * so the next datagram from ep brings it. bytes == 0: the core's own
  * initiative, charged here (GOSSIP_AMP_CHALLENGE_BYTES) when ep sent
  * something and it fits, else free (see GOSSIP_CHALLENGE_MIN_MS for how
- * often each kind may come). `waiting`: the core waits for an answer from
- * there (its sync from the member at ep): a free challenge may then come
- * every GOSSIP_CHALLENGE_UNHEARD_MS, as to an address nothing came from,
- * without the backoff. Two nodes that each wait for the other's records
- * and each spent their budget on the other are then a second apart, not
- * four (no wider door: whoever can make nodes sync from an address can
- * give that address unheard, and so get the same). True = send it
+ * often each kind may come). `waiting`: someone waits on the proof. On
+ * the core's own initiative, the core itself (its sync from the member at
+ * ep): a free challenge, to an address nothing came from or one whose
+ * budget it no longer fits, may then come 250, 250 and 500 ms after the
+ * last, then every GOSSIP_CHALLENGE_UNHEARD_MS (as to any address nothing
+ * came from), without the backoff: two nodes that each wait for the
+ * other's records and have not heard each other (or spent their budgets
+ * on each other) lost both first challenges in 0.25 % of pairs at 5 %
+ * loss, and waited a second (or four) for the next; at 1000 nodes that
+ * was hundreds of pairs. Two more PINGs in the first second of a sync is
+ * no wider door: whoever can make nodes sync from an address can give
+ * that address a PING a second from each anyway. Provoked, the sender (its sync request, refused):
+ * one challenge per request, charged like any other, without the GOSSIP_CHALLENGE_MIN_MS gap (but
+ * not twice in one millisecond: the request's datagram provoked one already). True = send it
  * (recorded, counted). */
 bool gossip_amp_challenge_due(struct gossip_amp *a, const struct glued_endpoint *ep,
 			      uint64_t now_ms, size_t bytes, bool waiting);

@@ -20,13 +20,13 @@
 #define OUTQ_MAX 128  /* datagrams awaiting gossip_poll_send */
 #define EVQ_MAX 256
 #define RELAYS_MAX 64	  /* ping-reqs served at once */
-#define SYNCS_MAX 32	  /* syncs this node runs at once */
+#define SYNCS_MAX 64	  /* syncs this node runs at once */
 #define SERVES_MAX 32	  /* syncs this node serves at once */
 #define TOMBS_MAX 1024	  /* local deletions remembered for incremental syncs */
 #define CHUNKS_MAX 8192	  /* chunks of one sync */
 #define CONFIRM_MAX 8	  /* distinct suspecters remembered */
 #define SOON_MAX 8	  /* suspects heard of, to probe next */
-#define PP_DGRAMS_MAX 8	  /* datagrams of entries per push-pull answer */
+#define PP_DGRAMS_MAX 12  /* datagrams of entries per push-pull answer: a bucket of 64 */
 #define PUSH_DGRAMS_MAX 4 /* datagrams per peer per gossip round */
 #define LEAVE_DIRECT 16
 #define PP_QUIET_MS 500 /* gsp_heard_news */
@@ -371,8 +371,14 @@ void gsp_bcast_stmt(struct gossip *g, const struct member *m);
 bool gsp_dg_open(struct gossip *g, struct dg *d, const struct glued_endpoint *to,
 		 const uint8_t *to_id);
 void gsp_dg_close(struct gossip *g, struct dg *d, uint32_t stamp);
+/* Why a challenge (gsp_challenge). */
+enum gsp_why {
+	GSP_OWN,      /* the core's own business with that address */
+	GSP_PROVOKED, /* a datagram from there */
+	GSP_REFUSED,  /* a sync request from there, refused until it is proven */
+};
 void gsp_challenge(struct gossip *g, const struct glued_endpoint *to, const uint8_t *to_id,
-		   bool provoked);
+		   enum gsp_why why);
 void gsp_send_probe(struct gossip *g, const struct glued_endpoint *to, const uint8_t *to_id,
 		    uint8_t type, uint32_t seq, const uint8_t *target,
 		    const struct glued_endpoint *taddr);

@@ -757,7 +757,7 @@ void gsp_on_summary(struct gossip *g, const struct gw_msg *msg, const uint8_t *s
 		    const struct glued_endpoint *from)
 {
 	uint64_t mine[GW_BUCKETS];
-	uint32_t b0 = rnd_below(g, GW_BUCKETS);
+	uint32_t b0 = rnd_below(g, GW_BUCKETS), s0 = rnd_below(g, GOSSIP_MEMBERS_MAX);
 	size_t dgrams = 0;
 	struct dg d;
 
@@ -771,8 +771,12 @@ void gsp_on_summary(struct gossip *g, const struct gw_msg *msg, const uint8_t *s
 
 		if (mine[b] == msg->u.summary.hash[b])
 			continue;
-		for (int s = -1; s < GOSSIP_MEMBERS_MAX; s++) {
-			const struct member *m = s < 0 ? NULL : &g->members[s];
+		/* from a random member on: when a bucket holds more than the
+		 * answer can carry, the next exchange carries others (a member
+		 * late in every peer's slot order was never sent) */
+		for (int k = -1; k < GOSSIP_MEMBERS_MAX; k++) {
+			const struct member *m =
+			    k < 0 ? NULL : &g->members[(s0 + (uint32_t)k) % GOSSIP_MEMBERS_MAX];
 			const uint8_t *id = m ? m->id : g->cfg.self_id;
 
 			if ((m && !m->used) || id[0] % GW_BUCKETS != b)

@@ -554,7 +554,7 @@ void gsp_on_sync_req(struct gossip *g, const struct gw_msg *msg, struct member *
 		/* snapshots only where they are known to arrive: the requester
 		 * retries after its timeout, by then (normally) proven */
 		g->st.syncs_unproven++;
-		gsp_challenge(g, &m->addr, m->id, true);
+		gsp_challenge(g, &m->addr, m->id, GSP_REFUSED);
 		return;
 	}
 	if (!m->serve_ms) /* a requester starts with a full bucket */
