@@ -240,6 +240,24 @@ static void rejoin(struct gossip *g)
 	}
 }
 
+/* The push-pull peer: a random live member whose address we proved, else
+ * any. With an unproven one the exchange is held to 3x what each summary
+ * weighs: the two summaries, and none of the entries that repair what one
+ * side missed. */
+static bool pick_pp_peer(struct gossip *g, int *peer)
+{
+	uint32_t seen = 0;
+
+	for (int s = 0; s < GOSSIP_MEMBERS_MAX; s++) {
+		const struct member *m = &g->members[s];
+
+		if (live(m) && ep_known(&m->addr) && gossip_amp_validated(&g->amp, &m->addr) &&
+		    rnd_below(g, ++seen) == 0)
+			*peer = s;
+	}
+	return seen || gsp_pick_random(g, -1, peer, 1);
+}
+
 void gossip_tick(struct gossip *g, uint64_t now)
 {
 	g->now = now;
@@ -267,7 +285,7 @@ void gossip_tick(struct gossip *g, uint64_t now)
 		if (now >= g->next_pp)
 			g->next_pp = now + g->tm.push_pull_interval_ms;
 		g->pp_news = 0;
-		if (gsp_pick_random(g, -1, &peer, 1)) {
+		if (pick_pp_peer(g, &peer)) {
 			struct dg d;
 
 			g->st.push_pulls++;
